@@ -1,0 +1,115 @@
+/**
+ * `plm-sae infer`: runs ESM2 on a FASTA file and writes logits and hidden states to a safetensors file.
+ * The output contract: float32 `<id>.logits` [T, 33] and `<id>.hidden.<L>` [T, hidden] per requested
+ * layer, T = residues + 2 (the <cls> and <eos> rows included).
+ */
+import { Command } from 'commander'
+import { existsSync, statSync } from 'node:fs'
+import { tokenize } from '../../engine/esm/alphabet'
+import { importEsm2 } from '../../engine/esm/esm2-import'
+import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model, type SequenceInput } from '../../engine/esm/esm2-model'
+import { readFasta } from '../../engine/io/fasta'
+import { modelCacheRoot } from '../../engine/app-paths'
+import { describeProvider } from '../../engine/runtime/execution-provider'
+import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
+import { addRuntimeOptions, layerList, positiveInt, runtimeFrom } from '../options'
+import { Reporter } from '../reporter'
+
+interface InferOptions {
+  model: string
+  fasta: string
+  out: string
+  layers?: number[]
+  window: number
+  batchTokens: number
+  device: string
+  deviceId: number
+  threads: number
+  cacheDir?: string
+  quiet?: boolean
+}
+
+export function inferCommand(): Command {
+  const cmd = new Command('infer')
+    .description('Run ESM2 on the sequences of a FASTA file; write logits and hidden states to a safetensors file')
+    .requiredOption('--model <dir>', 'a Hugging Face ESM2 checkpoint folder (config.json + model.safetensors or pytorch_model.bin), or a fair-esm .pt file')
+    .requiredOption('--fasta <file>', 'a FASTA file, plain or gzipped; the id of a record is the first word after ">"')
+    .requiredOption('--out <file>', 'the safetensors file to write: <id>.logits [T, 33] and <id>.hidden.<L> [T, hidden], T = residues + 2')
+    .option('--layers <list>', 'hidden states to write, comma-separated (0 = embeddings, L = output of block L, the last one after the final LayerNorm)', layerList)
+    .option('--window <n>', 'longest sequence run in one piece; longer ones are run in overlapping windows and stitched', positiveInt('--window'), DEFAULT_WINDOW)
+    .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
+    .option('-q, --quiet', 'print nothing but errors')
+  addRuntimeOptions(cmd)
+  return cmd.action(async (opts: InferOptions) => runInfer(opts))
+}
+
+async function readRecords(path: string): Promise<{ inputs: SequenceInput[]; residues: number }> {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path}: no such file`)
+  const inputs: SequenceInput[] = []
+  const seen = new Map<string, number>()
+  let residues = 0
+  for await (const rec of readFasta(path)) {
+    const prev = seen.get(rec.id)
+    if (prev !== undefined) throw new Error(`${path}:${rec.line}: sequence id "${rec.id}" appears twice (first at line ${prev}); ids name the output tensors and must be unique`)
+    seen.set(rec.id, rec.line)
+    let tokens: Int32Array
+    try {
+      tokens = tokenize(rec.sequence, rec.id)
+    } catch (e) {
+      throw new Error(`${path}:${rec.line}: ${(e as Error).message}`, { cause: e })
+    }
+    inputs.push({ id: rec.id, tokens })
+    residues += tokens.length - 2
+  }
+  if (inputs.length === 0) throw new Error(`${path}: no FASTA records found`)
+  return { inputs, residues }
+}
+
+export async function runInfer(opts: InferOptions): Promise<void> {
+  const log = new Reporter(opts.quiet ?? false)
+  const { inputs, residues } = await readRecords(opts.fasta)
+  log.line(`${inputs.length} sequences, ${residues} residues from ${opts.fasta}`)
+  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
+    onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+  })
+  log.done()
+  const c = imported.config
+  const layers = [...new Set(opts.layers ?? [])]
+  for (const l of layers) {
+    if (l > c.numLayers) throw new Error(`--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
+  }
+  const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
+  const decls: TensorDeclaration[] = []
+  for (const s of inputs) {
+    const T = s.tokens.length
+    decls.push({ name: `${s.id}.logits`, shape: [T, c.vocabSize] })
+    for (const l of layers) decls.push({ name: `${s.id}.hidden.${l}`, shape: [T, c.hiddenSize] })
+  }
+  const writer = new SafetensorsWriter(opts.out, decls, {
+    format: 'pt',
+    producer: 'plm-sae infer',
+    model: imported.name,
+    model_sha256: imported.hash,
+    layers: layers.join(',')
+  })
+  const started = performance.now()
+  try {
+    for await (const out of model.forward(inputs, { hidden: layers, logits: true }, {
+      batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens },
+      onProgress: (p) => log.progress('inference', p.sequences, inputs.length)
+    })) {
+      writer.put(`${out.id}.logits`, out.logits!)
+      for (const l of layers) writer.put(`${out.id}.hidden.${l}`, out.hidden.get(l)!)
+    }
+    writer.finish()
+  } catch (e) {
+    writer.abort()
+    throw e
+  } finally {
+    await model.close()
+  }
+  log.done()
+  const seconds = (performance.now() - started) / 1000
+  log.line(`ran on ${model.provider ? describeProvider(model.provider) : 'cpu'}`)
+  log.line(`wrote ${opts.out}: ${inputs.length} sequences, ${Math.round(residues / seconds)} residues/s`)
+}

@@ -1,0 +1,267 @@
+/**
+ * `Esm2Model`: an imported ESM2 model with ONNX Runtime sessions, running batches of token sequences.
+ * Sequences are grouped by length so that padding stays small (padding is masked out of attention, so a
+ * sequence's results do not depend on its batch), and sequences longer than the window are run in
+ * overlapping windows and stitched (see windows.ts).
+ */
+import { existsSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { encodeModel } from '../onnx/onnx-model'
+import { createSession, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
+import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
+import type { Esm2Config } from './esm2-config'
+import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
+import type { ImportedEsm2 } from './esm2-import'
+import { planWindows } from './windows'
+
+/** The longest sequence (residues) run in one piece; longer ones are windowed. ESM2 was trained on 1,022 + 2 tokens. */
+export const DEFAULT_WINDOW = 1022
+
+export interface ForwardRequest {
+  /** Layers whose hidden states are wanted (HF numbering: 0 = embeddings). */
+  hidden: number[]
+  logits: boolean
+}
+
+export interface SequenceInput {
+  id: string
+  /** `<cls>` + residues + `<eos>`. */
+  tokens: Int32Array
+}
+
+export interface SequenceOutput {
+  id: string
+  /** Number of token rows T (residues + 2). */
+  length: number
+  /** Per requested layer, [T, hidden] row-major. */
+  hidden: Map<number, Float32Array>
+  /** [T, 33] when logits were requested. */
+  logits?: Float32Array
+}
+
+export interface BatchingOptions {
+  /** Upper bound on batch × padded length (tokens) per run. */
+  maxBatchTokens: number
+  /** Upper bound on sequences per run. */
+  maxBatchSize: number
+}
+
+export const DEFAULT_BATCHING: BatchingOptions = { maxBatchTokens: 4096, maxBatchSize: 32 }
+
+export interface ForwardProgress {
+  sequences: number
+  tokens: number
+}
+
+interface Piece {
+  seq: number
+  window: number
+  tokens: Int32Array
+}
+
+interface Pending {
+  input: SequenceInput
+  windows: ReturnType<typeof planWindows>
+  results: (SequenceOutput | undefined)[]
+  remaining: number
+}
+
+export class Esm2Model {
+  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>()
+  private providerReport: ProviderReport | undefined
+
+  private constructor(
+    readonly imported: ImportedEsm2,
+    readonly runtime: RuntimeOptions,
+    readonly window: number
+  ) {}
+
+  static async open(imported: ImportedEsm2, runtime: RuntimeOptions, window = DEFAULT_WINDOW): Promise<Esm2Model> {
+    if (!Number.isInteger(window) || window < 8) throw new Error(`window must be an integer of at least 8 residues, got ${window}`)
+    return new Esm2Model(imported, runtime, window)
+  }
+
+  get config(): Esm2Config {
+    return this.imported.config
+  }
+
+  /** Which execution provider the sessions run on (known after the first run). */
+  get provider(): ProviderReport | undefined {
+    return this.providerReport
+  }
+
+  /** The ONNX file for a graph spec, written once into the model's cache folder. */
+  graphPath(spec: Esm2GraphSpec): string {
+    const path = join(this.imported.dir, `graph-${specKey(spec)}.onnx`)
+    if (!existsSync(path)) {
+      const bytes = encodeModel(buildEsm2Graph(this.imported, spec).build(), 'esm2')
+      const tmp = `${path}.${process.pid}.tmp`
+      writeFileSync(tmp, bytes)
+      renameSync(tmp, path)
+    }
+    return path
+  }
+
+  async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
+    const key = specKey(spec)
+    let s = this.sessions.get(key)
+    if (!s) {
+      s = createSession(this.graphPath(spec), this.runtime).then(({ session, report }) => {
+        this.providerReport = report
+        return session
+      })
+      this.sessions.set(key, s)
+      s.catch(() => this.sessions.delete(key))
+    }
+    return s
+  }
+
+  spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens'): Esm2GraphSpec {
+    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2 }
+  }
+
+  /**
+   * Runs one padded batch. Every sequence must fit the window. With `hiddenIn` ([T_i, H] per sequence,
+   * the hidden state at layer `from`), the graph starts from that layer instead of the tokens.
+   */
+  async runBatch(tokens: Int32Array[], req: ForwardRequest, start?: { from: number; hiddenIn: Float32Array[] }): Promise<Omit<SequenceOutput, 'id'>[]> {
+    const B = tokens.length
+    const T = Math.max(...tokens.map((t) => t.length))
+    if (T > this.window + 2) throw new Error(`a sequence of ${T - 2} residues is longer than the window (${this.window}); use forward(), which windows it`)
+    const ids = new BigInt64Array(B * T).fill(BigInt(PAD_ID))
+    tokens.forEach((t, i) => {
+      for (let j = 0; j < t.length; j++) ids[i * T + j] = BigInt(t[j])
+    })
+    const H = this.config.hiddenSize
+    const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [B, T]) }
+    if (start) {
+      const h = new Float32Array(B * T * H)
+      start.hiddenIn.forEach((x, i) => {
+        if (x.length !== tokens[i].length * H) throw new Error(`hidden state ${i} has ${x.length} values, expected ${tokens[i].length} × ${H}`)
+        h.set(x, i * T * H)
+      })
+      feeds.hidden_in = new ort.Tensor('float32', h, [B, T, H])
+    }
+    const session = await this.session(this.spec(req, start ? start.from : 'tokens'))
+    const result = await session.run(feeds)
+    const V = this.config.vocabSize
+    const rows = (name: string, width: number, i: number): Float32Array => {
+      const data = result[name].data as Float32Array
+      return data.slice(i * T * width, (i * T + tokens[i].length) * width)
+    }
+    const outs = tokens.map((t, i) => {
+      const hidden = new Map<number, Float32Array>()
+      for (const l of req.hidden) hidden.set(l, rows(`hidden_${l}`, H, i))
+      return { length: t.length, hidden, logits: req.logits ? rows('logits', V, i) : undefined }
+    })
+    for (const v of Object.values(result)) v.dispose?.()
+    return outs
+  }
+
+  /**
+   * Runs any number of sequences (of any length): pieces are sorted by length and packed into batches,
+   * long sequences are windowed and stitched. Results are yielded as sequences complete (not in input order).
+   * Input is consumed in chunks of about `chunkTokens`, so memory stays bounded for a long stream.
+   */
+  async *forward(
+    inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>,
+    req: ForwardRequest,
+    opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal; onProgress?: (p: ForwardProgress) => void } = {}
+  ): AsyncGenerator<SequenceOutput> {
+    const batching = opts.batching ?? DEFAULT_BATCHING
+    const chunkTokens = opts.chunkTokens ?? 64 * 1024
+    const progress: ForwardProgress = { sequences: 0, tokens: 0 }
+    let chunk: SequenceInput[] = []
+    let chunkSize = 0
+    const flush = async function* (this: Esm2Model): AsyncGenerator<SequenceOutput> {
+      for await (const out of this.runChunk(chunk, req, batching, opts.signal)) {
+        progress.sequences++
+        progress.tokens += out.length
+        opts.onProgress?.({ ...progress })
+        yield out
+      }
+      chunk = []
+      chunkSize = 0
+    }.bind(this)
+    for await (const input of inputs) {
+      chunk.push(input)
+      chunkSize += input.tokens.length
+      if (chunkSize >= chunkTokens) yield* flush()
+    }
+    if (chunk.length > 0) yield* flush()
+  }
+
+  private async *runChunk(inputs: SequenceInput[], req: ForwardRequest, batching: BatchingOptions, signal?: AbortSignal): AsyncGenerator<SequenceOutput> {
+    const pending: Pending[] = inputs.map((input) => {
+      const windows = planWindows(input.tokens.length - 2, this.window)
+      return { input, windows, results: new Array(windows.length), remaining: windows.length }
+    })
+    const pieces: Piece[] = []
+    pending.forEach((p, seq) =>
+      p.windows.forEach((w, window) => {
+        if (p.windows.length === 1) pieces.push({ seq, window, tokens: p.input.tokens })
+        else {
+          const t = new Int32Array(w.end - w.start + 2)
+          t[0] = CLS_ID
+          t.set(p.input.tokens.subarray(1 + w.start, 1 + w.end), 1)
+          t[t.length - 1] = EOS_ID
+          pieces.push({ seq, window, tokens: t })
+        }
+      })
+    )
+    pieces.sort((a, b) => b.tokens.length - a.tokens.length)
+    let i = 0
+    while (i < pieces.length) {
+      if (signal?.aborted) throw new Error('cancelled')
+      const longest = pieces[i].tokens.length
+      const n = Math.max(1, Math.min(batching.maxBatchSize, Math.floor(batching.maxBatchTokens / longest), pieces.length - i))
+      const batch = pieces.slice(i, i + n)
+      i += n
+      const outs = await this.runBatch(batch.map((p) => p.tokens), req)
+      for (let k = 0; k < batch.length; k++) {
+        const p = pending[batch[k].seq]
+        p.results[batch[k].window] = { id: p.input.id, ...outs[k] }
+        if (--p.remaining === 0) yield p.windows.length === 1 ? p.results[0]! : this.stitch(p, req)
+      }
+    }
+  }
+
+  private stitch(p: Pending, req: ForwardRequest): SequenceOutput {
+    const T = p.input.tokens.length
+    const L = T - 2
+    const stitchRows = (get: (r: SequenceOutput) => Float32Array, width: number): Float32Array => {
+      const out = new Float32Array(T * width)
+      const first = get(p.results[0]!)
+      out.set(first.subarray(0, width), 0) // <cls>
+      p.windows.forEach((w, k) => {
+        const src = get(p.results[k]!)
+        // residue r sits at row r + 1 of the sequence and row r - w.start + 1 of the window
+        out.set(src.subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width), (w.takeFrom + 1) * width)
+      })
+      const last = get(p.results[p.windows.length - 1]!)
+      out.set(last.subarray(last.length - width), (L + 1) * width) // <eos>
+      return out
+    }
+    const H = this.config.hiddenSize
+    const hidden = new Map<number, Float32Array>()
+    for (const l of req.hidden) hidden.set(l, stitchRows((r) => r.hidden.get(l)!, H))
+    return {
+      id: p.input.id,
+      length: T,
+      hidden,
+      logits: req.logits ? stitchRows((r) => r.logits!, this.config.vocabSize) : undefined
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) {
+      try {
+        await (await s).release()
+      } catch {
+        // a session that failed to open has nothing to release
+      }
+    }
+    this.sessions.clear()
+  }
+}

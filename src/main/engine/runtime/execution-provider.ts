@@ -1,0 +1,101 @@
+/**
+ * Choosing where ONNX Runtime runs: CUDA (device id selectable) when its provider library is installed and
+ * loads, otherwise the CPU, and always saying which one is active and why.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda'
+
+export interface RuntimeOptions {
+  device: DeviceChoice
+  /** CUDA device id. */
+  deviceId: number
+  /** Intra-op threads on the CPU; 0 lets ONNX Runtime pick (one per physical core). */
+  threads: number
+}
+
+export const DEFAULT_RUNTIME: RuntimeOptions = { device: 'auto', deviceId: 0, threads: 0 }
+
+export interface ProviderReport {
+  provider: 'cuda' | 'cpu'
+  deviceId?: number
+  /** The GPU's name as nvidia-smi gives it, when on CUDA. */
+  deviceName?: string
+  threads: number
+  /** Why CUDA is not used, when it was asked for (or could have been) and is not. */
+  fallbackReason?: string
+}
+
+export const CUDA_SETUP_HINT =
+  'To use an NVIDIA GPU: install the CUDA 12 runtime and cuDNN 9, then run `npm run setup:cuda` in the app folder (it fetches ONNX Runtime\'s CUDA provider), and restart.'
+
+function ortBinaryDir(): string {
+  const req = createRequire(import.meta.url)
+  const pkg = dirname(req.resolve('onnxruntime-node/package.json'))
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch)
+}
+
+/** Whether ONNX Runtime's CUDA provider library is installed next to the runtime. */
+export function cudaProviderInstalled(): boolean {
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'
+  try {
+    return existsSync(join(ortBinaryDir(), lib))
+  } catch {
+    return false
+  }
+}
+
+function gpuName(deviceId: number): string | undefined {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', `--id=${deviceId}`], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+    return out.trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+function cpuOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    logSeverityLevel: 3
+  }
+}
+
+/**
+ * Creates a session on the chosen device. With `auto` or `cuda`, CUDA is tried first when its provider is
+ * installed; if it cannot load (no driver, wrong CUDA/cuDNN version, no such device), the session is created
+ * on the CPU and the report carries the reason.
+ */
+export async function createSession(modelPath: string, opts: RuntimeOptions): Promise<{ session: ort.InferenceSession; report: ProviderReport }> {
+  let fallbackReason: string | undefined
+  if (opts.device !== 'cpu') {
+    if (!cudaProviderInstalled()) {
+      fallbackReason = `CUDA is not available: ONNX Runtime's CUDA provider is not installed. ${CUDA_SETUP_HINT}`
+    } else {
+      try {
+        const session = await ort.InferenceSession.create(modelPath, {
+          ...cpuOptions(opts.threads),
+          executionProviders: [{ name: 'cuda', deviceId: opts.deviceId }, 'cpu']
+        })
+        return { session, report: { provider: 'cuda', deviceId: opts.deviceId, deviceName: gpuName(opts.deviceId), threads: opts.threads } }
+      } catch (e) {
+        fallbackReason = `CUDA device ${opts.deviceId} could not be used (${(e as Error).message.split('\n')[0]}); running on the CPU. Check the NVIDIA driver, CUDA 12 and cuDNN 9. ${CUDA_SETUP_HINT}`
+      }
+    }
+  }
+  const session = await ort.InferenceSession.create(modelPath, cpuOptions(opts.threads))
+  return { session, report: { provider: 'cpu', threads: opts.threads, fallbackReason } }
+}
+
+export function describeProvider(r: ProviderReport): string {
+  const where = r.provider === 'cuda' ? `CUDA device ${r.deviceId}${r.deviceName ? ` (${r.deviceName})` : ''}` : `CPU (${r.threads || 'auto'} threads)`
+  return r.fallbackReason ? `${where}: ${r.fallbackReason}` : where
+}
