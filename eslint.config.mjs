@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'bin/**', 'release/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'bin/**', 'release/**', 'test-results/**', '.vite/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

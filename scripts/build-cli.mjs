@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs'
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
 await build({
-  entryPoints: ['src/main/cli/plm-sae.ts'],
-  outfile: 'dist/cli.mjs',
+  // dist/cli.mjs, and the workbench's job worker (worker_threads) next to it as dist/workbench-worker.mjs.
+  entryPoints: { cli: 'src/main/cli/plm-sae.ts', 'workbench-worker': 'src/main/workbench/worker.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

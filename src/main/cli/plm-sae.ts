@@ -3,6 +3,10 @@ import { Command, CommanderError } from 'commander'
 import { inferCommand } from './commands/infer'
 import { importCommand } from './commands/import'
 import { deviceCommand } from './commands/device'
+import { fetchCommand } from './commands/fetch'
+import { steerCommand } from './commands/steer'
+import { serveCommand } from './commands/serve'
+import { indexCommand } from './commands/index'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -12,6 +16,10 @@ export function buildProgram(): Command {
   program.addCommand(inferCommand())
   program.addCommand(importCommand())
   program.addCommand(deviceCommand())
+  program.addCommand(fetchCommand())
+  program.addCommand(steerCommand())
+  program.addCommand(serveCommand())
+  program.addCommand(indexCommand())
   return program
 }
 

@@ -2,6 +2,7 @@
  * `plm-sae infer`: runs ESM2 on a FASTA file and writes logits and hidden states to a safetensors file.
  * The output contract: float32 `<id>.logits` [T, 33] and `<id>.hidden.<L>` [T, hidden] per requested
  * layer, T = residues + 2 (the <cls> and <eos> rows included).
+ * With `--sae <dir>`, also `<id>.latents` [T, d_sae], the SAE encoding at the SAE's layer (sae/latent-extractor.ts).
  */
 import { Command } from 'commander'
 import { existsSync, statSync } from 'node:fs'
@@ -12,14 +13,20 @@ import { readFasta } from '../../engine/io/fasta'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
-import { addRuntimeOptions, layerList, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, layerList, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
 import { Reporter } from '../reporter'
+import { loadSae } from '../../engine/sae/sae-load'
+import { LatentExtractor } from '../../engine/sae/latent-extractor'
+import { inferSteering, type InferSteering } from './steer'
 
 interface InferOptions {
   model: string
   fasta: string
   out: string
   layers?: number[]
+  sae?: string
+  saeLayer?: number
+  clamp: string[]
   window: number
   batchTokens: number
   device: string
@@ -36,6 +43,9 @@ export function inferCommand(): Command {
     .requiredOption('--fasta <file>', 'a FASTA file, plain or gzipped; the id of a record is the first word after ">"')
     .requiredOption('--out <file>', 'the safetensors file to write: <id>.logits [T, 33] and <id>.hidden.<L> [T, hidden], T = residues + 2')
     .option('--layers <list>', 'hidden states to write, comma-separated (0 = embeddings, L = output of block L, the last one after the final LayerNorm)', layerList)
+    .option('--sae <dir>', 'also write <id>.latents [T, d_sae]: the SAE encoding of the hidden state at the SAE\'s layer (an SAE folder: generic sae.json, the preprint\'s config.json + weights, or InterPLM layer_N/ae_*.pt)')
+    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say (checked against them when they do; picks layer_N in an InterPLM folder)', nonNegativeInt('--sae-layer'))
+    .option('--clamp <F=V>', 'steer: set SAE feature F to V at every residue (repeatable; needs --sae); <id>.logits are then the steered model\'s (hidden states and latents stay unsteered)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--window <n>', 'longest sequence run in one piece; longer ones are run in overlapping windows and stitched', positiveInt('--window'), DEFAULT_WINDOW)
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
     .option('-q, --quiet', 'print nothing but errors')
@@ -79,18 +89,35 @@ export async function runInfer(opts: InferOptions): Promise<void> {
     if (l > c.numLayers) throw new Error(`--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
   }
   const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
+  const sae = opts.sae === undefined ? undefined : await loadSae(opts.sae, { layer: opts.saeLayer })
+  const latents = sae === undefined ? undefined : await LatentExtractor.open(model, sae, { layer: opts.saeLayer }).catch(async (e: unknown) => {
+    await model.close()
+    throw e
+  })
+  let steering: InferSteering | undefined
+  try {
+    steering = inferSteering(model, sae, latents?.layer ?? opts.saeLayer, opts.clamp)
+  } catch (e) {
+    await latents?.close()
+    await model.close()
+    throw e
+  }
+  const tokensOf = new Map(inputs.map((s) => [s.id, s.tokens]))
   const decls: TensorDeclaration[] = []
   for (const s of inputs) {
     const T = s.tokens.length
     decls.push({ name: `${s.id}.logits`, shape: [T, c.vocabSize] })
     for (const l of layers) decls.push({ name: `${s.id}.hidden.${l}`, shape: [T, c.hiddenSize] })
+    if (latents) decls.push({ name: `${s.id}.latents`, shape: [T, latents.dSae] })
   }
   const writer = new SafetensorsWriter(opts.out, decls, {
     format: 'pt',
     producer: 'plm-sae infer',
     model: imported.name,
     model_sha256: imported.hash,
-    layers: layers.join(',')
+    layers: layers.join(','),
+    ...(sae && latents ? { sae: sae.name, sae_format: sae.format, sae_sha256: sae.hash, sae_layer: String(latents.layer) } : {}),
+    ...(steering ? { clamps: steering.clamps.map((k) => `${k.feature}=${k.value}`).join(',') } : {})
   })
   const started = performance.now()
   try {
@@ -98,14 +125,18 @@ export async function runInfer(opts: InferOptions): Promise<void> {
       batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens },
       onProgress: (p) => log.progress('inference', p.sequences, inputs.length)
     })) {
-      writer.put(`${out.id}.logits`, out.logits!)
+      writer.put(`${out.id}.logits`, steering ? await steering.logits(tokensOf.get(out.id)!) : out.logits!)
       for (const l of layers) writer.put(`${out.id}.hidden.${l}`, out.hidden.get(l)!)
+    }
+    if (latents) {
+      for await (const d of latents.dense(inputs, { onProgress: (p) => log.progress('SAE latents', p.sequences, inputs.length) })) writer.put(`${d.id}.latents`, d.values)
     }
     writer.finish()
   } catch (e) {
     writer.abort()
     throw e
   } finally {
+    await latents?.close()
     await model.close()
   }
   log.done()

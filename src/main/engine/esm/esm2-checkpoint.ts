@@ -8,7 +8,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StoredTensor, TensorArchive } from '../formats/tensor-archive'
 import { openSafetensors } from '../formats/safetensors'
-import { openTorchCheckpoint } from '../formats/torch-checkpoint'
+import { attributesOf, PickleObject } from '../formats/pickle'
+import { openTorchCheckpoint, TorchTensor } from '../formats/torch-checkpoint'
 import { checkVocabulary } from './alphabet'
 import { KNOWN_ESM2, parseHfEsmConfig, validateConfig, type Esm2Config } from './esm2-config'
 
@@ -208,24 +209,65 @@ function openHfFolder(dir: string): Esm2Checkpoint {
   }
 }
 
-/** Looks for `key` in a nested structure of Maps, objects and pickled objects (Namespace, DictConfig...). */
-function findSetting(root: unknown, key: string, depth = 0): unknown {
-  if (root === null || typeof root !== 'object' || depth > 6) return undefined
-  const entries: [unknown, unknown][] =
-    root instanceof Map ? [...root.entries()] : Array.isArray(root) ? root.map((v, i) => [i, v]) : Object.entries(root as object)
-  for (const [k, v] of entries) if (k === key && (typeof v === 'number' || typeof v === 'boolean')) return v
-  for (const [, v] of entries) {
-    if (v && typeof v === 'object' && !ArrayBuffer.isView(v)) {
-      const hit = findSetting(v, key, depth + 1)
-      if (hit !== undefined) return hit
-    }
+/** A setting's value: a plain number/boolean, or an OmegaConf value node (`AnyNode` etc., whose value is `_val`). */
+function settingValue(v: unknown): number | boolean | undefined {
+  if (typeof v === 'number' || typeof v === 'boolean') return v
+  if (v instanceof PickleObject) {
+    const inner = attributesOf(v).get('_val')
+    if (typeof inner === 'number' || typeof inner === 'boolean') return inner
   }
   return undefined
 }
 
+/** The keyed children of a pickled value: dict entries, list items, object attributes (tensors are leaves). */
+function settingChildren(v: unknown): [unknown, unknown][] {
+  if (v === null || typeof v !== 'object' || v instanceof TorchTensor || ArrayBuffer.isView(v)) return []
+  if (v instanceof Map) return [...v.entries()]
+  if (Array.isArray(v)) return v.map((x, i) => [i, x])
+  if (v instanceof PickleObject) {
+    const attrs = attributesOf(v)
+    // OmegaConf DictConfig keeps its entries under `_content`
+    const content = attrs.get('_content')
+    return [...attrs.entries(), ...v.dictItems.entries(), ...(content instanceof Map ? content.entries() : [])]
+  }
+  return []
+}
+
+/**
+ * Looks for `key` in the settings stored next to the weights (fairseq `cfg.model`, legacy `args`: a dict,
+ * an argparse Namespace or an OmegaConf DictConfig), breadth-first so that the shallowest hit wins.
+ */
+function findSetting(root: unknown, key: string): number | boolean | undefined {
+  let level: unknown[] = [root]
+  for (let depth = 0; depth < 6 && level.length > 0; depth++) {
+    const next: unknown[] = []
+    for (const node of level) {
+      for (const [k, v] of settingChildren(node)) {
+        if (k === key) {
+          const value = settingValue(v)
+          if (value !== undefined) return value
+        }
+        next.push(v)
+      }
+    }
+    level = next
+  }
+  return undefined
+}
+
+/** Parameters that only the pre-ESM2 fair-esm models have (learned/sinusoidal positions, ESM-1b's input LayerNorm, MSA Transformer). */
+const NOT_ESM2 = /(^|\.)(embed_positions\.|emb_layer_norm_before\.|msa_position_embedding|row_self_attention\.|column_self_attention\.)/
+
 function openFairEsm(file: string): Esm2Checkpoint {
   const archive = openTorchCheckpoint(file)
   try {
+    const older = [...archive.tensors.keys()].find((n) => NOT_ESM2.test(n))
+    if (older) {
+      throw new Error(
+        `${file}: the checkpoint has "${older}", a parameter of ESM-1/ESM-1b/ESM-1v or the MSA Transformer; these models are not supported, ` +
+          'only ESM2 (rotary positions, no input LayerNorm)'
+      )
+    }
     const params = renameParams(archive, fairName)
     const embed = params.get('embed')
     if (!embed) throw new Error(`${file}: no embed_tokens.weight; this is not a fair-esm ESM2 checkpoint`)
@@ -235,9 +277,9 @@ function openFairEsm(file: string): Esm2Checkpoint {
       const m = /^layer\.(\d+)\./.exec(k)
       if (m) numLayers = Math.max(numLayers, Number(m[1]) + 1)
     }
-    const heads = findSetting(archive.root, 'encoder_attention_heads') as number | undefined
+    const heads = findSetting(archive.root, 'encoder_attention_heads')
     const known = KNOWN_ESM2.find((k) => k.numLayers === numLayers && k.hiddenSize === hiddenSize)
-    const numHeads = heads ?? known?.numHeads
+    const numHeads = typeof heads === 'number' ? heads : known?.numHeads
     if (!numHeads) {
       throw new Error(`${file}: the checkpoint does not say how many attention heads it has (no encoder_attention_heads in its cfg/args) and its size (${numLayers} layers × ${hiddenSize}) is not a published ESM2 model`)
     }
@@ -249,7 +291,7 @@ function openFairEsm(file: string): Esm2Checkpoint {
       intermediateSize: fc1 ? fc1.shape[0] : 4 * hiddenSize,
       vocabSize: embed.shape[0],
       layerNormEps: 1e-5,
-      tokenDropout: (findSetting(archive.root, 'token_dropout') as boolean | undefined) ?? true,
+      tokenDropout: findSetting(archive.root, 'token_dropout') !== false,
       maskTokenId: 32,
       padTokenId: 1,
       maxPositionEmbeddings: 1026

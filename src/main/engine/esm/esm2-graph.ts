@@ -31,7 +31,9 @@ export interface Esm2GraphValues {
   logits?: string
 }
 
-const FLOAT_MIN = -3.4028234663852886e38
+/** Added to the attention scores of padding keys: far below any real score, and finite (no inf − inf). */
+const MASK_FILTER = -1e30
+const MS_DOMAIN = 'com.microsoft'
 
 export function specKey(s: Esm2GraphSpec): string {
   return `from-${s.from}_h-${[...s.hidden].sort((a, b) => a - b).join('-') || 'none'}_${s.logits ? 'logits' : 'nologits'}_t${s.maxTokens}`
@@ -53,25 +55,21 @@ export function validateSpec(model: ImportedEsm2, s: Esm2GraphSpec): void {
   if (!s.logits && s.hidden.length === 0) throw new Error('a graph must output logits or at least one hidden state')
 }
 
-function rotaryTables(maxTokens: number, hd: number): { cos: Float32Array; sinSigned: Float32Array } {
+/** cos/sin caches [maxTokens, head_dim / 2] of the rotary angles t · inv_freq[j]. */
+function rotaryTables(maxTokens: number, hd: number): { cos: Float32Array; sin: Float32Array } {
   const half = hd / 2
-  const cos = new Float32Array(maxTokens * hd)
-  const sinSigned = new Float32Array(maxTokens * hd)
+  const cos = new Float32Array(maxTokens * half)
+  const sin = new Float32Array(maxTokens * half)
   for (let t = 0; t < maxTokens; t++) {
     for (let j = 0; j < half; j++) {
       // HF computes inv_freq and the angle in float32; so do we, for identical angles.
       const invFreq = Math.fround(1 / Math.fround(10000 ** Math.fround((2 * j) / hd)))
       const angle = Math.fround(t * invFreq)
-      const c = Math.cos(angle)
-      const s = Math.sin(angle)
-      cos[t * hd + j] = c
-      cos[t * hd + half + j] = c
-      // rotate_half(x) = [-x2, x1]; we compute [x2, x1] and fold the sign into sin.
-      sinSigned[t * hd + j] = -s
-      sinSigned[t * hd + half + j] = s
+      cos[t * half + j] = Math.cos(angle)
+      sin[t * half + j] = Math.sin(angle)
     }
   }
-  return { cos, sinSigned }
+  return { cos, sin }
 }
 
 /** Adds the ESM2 computation to a builder; returns the names of the requested values. */
@@ -94,10 +92,9 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
   const last = lastLayerNeeded(model, spec)
   const want = new Set(spec.hidden)
 
-  // Padding mask m [B, T] (1 for real tokens) and the additive attention bias [B, 1, 1, T].
+  // Padding mask m [B, T] (1 for real tokens).
   const isPad = b.equal(inputIds, b.constInt64([c.padTokenId], []))
   const m = b.sub(b.constFloat([1], []), b.cast(isPad, ElemType.FLOAT))
-  const attnBias = b.unsqueeze(b.mul(b.cast(isPad, ElemType.FLOAT), b.constFloat([FLOAT_MIN], [])), [1, 2])
 
   let x: string
   let start: number
@@ -120,26 +117,44 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
   if (want.has(start)) out.hidden.set(start, x)
 
   if (last > start) {
-    const { cos, sinSigned } = rotaryTables(spec.maxTokens, hd)
-    const seqLen = b.node('Shape', [inputIds], { attributes: { start: { type: 'int', value: 1 }, end: { type: 'int', value: 2 } } })
-    const zero = b.constInt64([0])
-    const cosT = b.slice(b.constFloat(cos, [spec.maxTokens, hd]), zero, seqLen, zero)
-    const sinT = b.slice(b.constFloat(sinSigned, [spec.maxTokens, hd]), zero, seqLen, zero)
-    const rotary = (v: string): string => {
-      const [x1, x2] = b.split(v, -1, [hd / 2, hd / 2])
-      return b.add(b.mul(v, cosT), b.mul(b.concat([x2, x1], -1), sinT))
-    }
+    const { cos, sin } = rotaryTables(spec.maxTokens, hd)
+    const cosCache = b.constFloat(cos, [spec.maxTokens, hd / 2])
+    const sinCache = b.constFloat(sin, [spec.maxTokens, hd / 2])
+    const position0 = b.constInt64([0], [1])
+    // ONNX Runtime's RotaryEmbedding (non-interleaved = HF rotate_half) on [B, T, H] with positions 0..T-1.
+    const rotary = (v: string): string =>
+      b.node('RotaryEmbedding', [v, position0, cosCache, sinCache], {
+        domain: MS_DOMAIN,
+        attributes: { interleaved: { type: 'int', value: 0 }, num_heads: { type: 'int', value: c.numHeads } }
+      })
+    const noPadding = b.equal(b.reduceSum(b.cast(isPad, ElemType.INT64), [0, 1], false), b.constInt64([0], []))
+    const keyMask = b.cast(b.sub(b.constInt64([1], []), b.cast(isPad, ElemType.INT64)), ElemType.INT32) // [B, T], 1 = real token
     const blocksEnd = Math.min(last, c.numLayers) // block l (0-based) produces layer l + 1
     for (let l = start; l < blocksEnd; l++) {
       const p = `layer.${l}`
       const ln1 = b.layerNorm(x, w(`${p}.ln1.w`), w(`${p}.ln1.b`), c.layerNormEps)
-      const qkv = b.transpose(b.reshape(b.linear(ln1, w(`${p}.qkv.w`), w(`${p}.qkv.b`)), [0, 0, 3, c.numHeads, hd]), [2, 0, 3, 1, 4])
-      const q = rotary(b.gather(qkv, b.constInt64([0], [])))
-      const k = rotary(b.gather(qkv, b.constInt64([1], [])))
-      const v = b.gather(qkv, b.constInt64([2], []))
-      const scores = b.add(b.matMul(q, b.transpose(k, [0, 1, 3, 2])), attnBias)
-      const ctx = b.matMul(b.softmax(scores, -1), v)
-      const merged = b.reshape(b.transpose(ctx, [0, 2, 1, 3]), [0, 0, H])
+      const [q, k, v] = b.split(b.linear(ln1, w(`${p}.qkv.w`), w(`${p}.qkv.b`)), -1, [H, H, H])
+      // q is pre-scaled by head_dim^-0.5 in the weights (before rotary, as HF does), hence scale 1.
+      const qr = rotary(q)
+      const kr = rotary(k)
+      const attention = (g: GraphBuilder, inputs: string[]): string[] => [
+        g.node('MultiHeadAttention', inputs, {
+          domain: MS_DOMAIN,
+          attributes: {
+            num_heads: { type: 'int', value: c.numHeads },
+            scale: { type: 'float', value: 1 },
+            mask_filter_value: { type: 'float', value: MASK_FILTER }
+          }
+        })
+      ]
+      // Without padding in the batch (one sequence, or sequences of one length) the mask is left out,
+      // which lets ONNX Runtime take its flash-attention kernel (no T×T score matrices in memory).
+      const [merged] = b.ifElse(
+        noPadding,
+        [{ elemType: ElemType.FLOAT, shape: ['batch', 'tokens', H] }],
+        (g) => attention(g, [qr, kr, v]),
+        (g) => attention(g, [qr, kr, v, '', keyMask])
+      )
       const attnOut = b.add(b.linear(merged, w(`${p}.out.w`), w(`${p}.out.b`)), x)
       const ln2 = b.layerNorm(attnOut, w(`${p}.ln2.w`), w(`${p}.ln2.b`), c.layerNormEps)
       const inter = b.gelu(b.linear(ln2, w(`${p}.fc1.w`), w(`${p}.fc1.b`)))

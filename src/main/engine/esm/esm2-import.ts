@@ -12,7 +12,7 @@ import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-
 import { headDim, knownModelName, type Esm2Config } from './esm2-config'
 
 /** Bump when the weights layout or the graphs change: older cache entries are then rebuilt. */
-export const MODEL_CACHE_VERSION = 1
+export const MODEL_CACHE_VERSION = 2
 
 const ALIGN = 4096
 

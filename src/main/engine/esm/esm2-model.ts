@@ -13,7 +13,7 @@ import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
 import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
 import type { ImportedEsm2 } from './esm2-import'
-import { planWindows } from './windows'
+import { planWindows, type ResidueWindow } from './windows'
 
 /** The longest sequence (residues) run in one piece; longer ones are windowed. ESM2 was trained on 1,022 + 2 tokens. */
 export const DEFAULT_WINDOW = 1022
@@ -45,9 +45,25 @@ export interface BatchingOptions {
   maxBatchTokens: number
   /** Upper bound on sequences per run. */
   maxBatchSize: number
+  /**
+   * Pieces of at least this many tokens run alone (or with others of exactly their length): a batch
+   * without padding needs no attention mask, so ONNX Runtime takes its flash-attention kernel, which on
+   * the CPU beats padded batching from about this length on. Unset: always pack to the limits above.
+   */
+  soloTokens?: number
 }
 
-export const DEFAULT_BATCHING: BatchingOptions = { maxBatchTokens: 4096, maxBatchSize: 32 }
+export const DEFAULT_BATCHING: BatchingOptions = { maxBatchTokens: 4096, maxBatchSize: 32, soloTokens: 64 }
+
+/** How many pieces (sorted longest first) from index `i` on make the next batch. */
+export function nextBatchSize(pieces: readonly { tokens: Int32Array }[], i: number, batching: BatchingOptions): number {
+  const longest = pieces[i].tokens.length
+  const limit = Math.min(batching.maxBatchSize, Math.floor(batching.maxBatchTokens / longest), pieces.length - i)
+  if (longest < (batching.soloTokens ?? Infinity)) return Math.max(1, limit)
+  let n = 1
+  while (n < limit && pieces[i + n].tokens.length === longest) n++
+  return n
+}
 
 export interface ForwardProgress {
   sequences: number
@@ -192,6 +208,62 @@ export class Esm2Model {
     if (chunk.length > 0) yield* flush()
   }
 
+  /**
+   * The streaming, length batching and windowing of `forward`, for graphs that chain more onto `addEsm2`
+   * (e.g. an SAE encoder, see sae/latent-extractor.ts) and so have outputs of their own. `run` runs one
+   * padded batch of token pieces (each fits the window; `<cls>` + residues + `<eos>`) and returns one
+   * result per piece. Each sequence is yielded once all its pieces have run, with its windows and their
+   * results in window order; the caller stitches (a single window covers the whole sequence).
+   */
+  async *forwardPieces<R>(
+    inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>,
+    run: (tokens: Int32Array[]) => Promise<R[]>,
+    opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal } = {}
+  ): AsyncGenerator<{ input: SequenceInput; windows: ResidueWindow[]; results: R[] }> {
+    const batching = opts.batching ?? DEFAULT_BATCHING
+    const chunkTokens = opts.chunkTokens ?? 64 * 1024
+    let chunk: SequenceInput[] = []
+    let chunkSize = 0
+    const flush = async function* (this: Esm2Model) {
+      const pending = chunk.map((input) => {
+        const windows = planWindows(input.tokens.length - 2, this.window)
+        return { input, windows, results: new Array<R>(windows.length), remaining: windows.length }
+      })
+      chunk = []
+      chunkSize = 0
+      const pieces: Piece[] = []
+      pending.forEach((p, seq) =>
+        p.windows.forEach((w, window) => {
+          if (p.windows.length === 1) return void pieces.push({ seq, window, tokens: p.input.tokens })
+          const t = new Int32Array(w.end - w.start + 2)
+          t[0] = CLS_ID
+          t.set(p.input.tokens.subarray(1 + w.start, 1 + w.end), 1)
+          t[t.length - 1] = EOS_ID
+          pieces.push({ seq, window, tokens: t })
+        })
+      )
+      pieces.sort((a, b) => b.tokens.length - a.tokens.length)
+      for (let i = 0; i < pieces.length; ) {
+        if (opts.signal?.aborted) throw new Error('cancelled')
+        const n = nextBatchSize(pieces, i, batching)
+        const batch = pieces.slice(i, i + n)
+        i += n
+        const outs = await run(batch.map((p) => p.tokens))
+        for (let k = 0; k < batch.length; k++) {
+          const p = pending[batch[k].seq]
+          p.results[batch[k].window] = outs[k]
+          if (--p.remaining === 0) yield { input: p.input, windows: p.windows, results: p.results }
+        }
+      }
+    }.bind(this)
+    for await (const input of inputs) {
+      chunk.push(input)
+      chunkSize += input.tokens.length
+      if (chunkSize >= chunkTokens) yield* flush()
+    }
+    if (chunk.length > 0) yield* flush()
+  }
+
   private async *runChunk(inputs: SequenceInput[], req: ForwardRequest, batching: BatchingOptions, signal?: AbortSignal): AsyncGenerator<SequenceOutput> {
     const pending: Pending[] = inputs.map((input) => {
       const windows = planWindows(input.tokens.length - 2, this.window)
@@ -214,8 +286,7 @@ export class Esm2Model {
     let i = 0
     while (i < pieces.length) {
       if (signal?.aborted) throw new Error('cancelled')
-      const longest = pieces[i].tokens.length
-      const n = Math.max(1, Math.min(batching.maxBatchSize, Math.floor(batching.maxBatchTokens / longest), pieces.length - i))
+      const n = nextBatchSize(pieces, i, batching)
       const batch = pieces.slice(i, i + n)
       i += n
       const outs = await this.runBatch(batch.map((p) => p.tokens), req)

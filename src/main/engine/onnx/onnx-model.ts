@@ -6,6 +6,8 @@ import { ProtoWriter } from './protobuf'
 
 export const ONNX_IR_VERSION = 8
 export const ONNX_OPSET = 18
+/** Opset versions of the non-standard domains a graph may use. */
+const CONTRIB_OPSET: Record<string, number> = { 'com.microsoft': 1 }
 
 export enum ElemType {
   FLOAT = 1,
@@ -38,6 +40,7 @@ export type Attribute =
   | { type: 'int'; value: number }
   | { type: 'float'; value: number }
   | { type: 'ints'; value: number[] }
+  | { type: 'graph'; value: GraphDef }
   | { type: 'string'; value: string }
 
 export interface NodeDef {
@@ -98,6 +101,8 @@ function encodeAttribute(name: string, a: Attribute): ProtoWriter {
       return w.string(4, a.value).int(20, 3)
     case 'ints':
       return w.packedInts(8, a.value).int(20, 7)
+    case 'graph':
+      return w.message(6, encodeGraph(a.value)).int(20, 5)
   }
 }
 
@@ -112,21 +117,36 @@ function encodeNode(n: NodeDef): ProtoWriter {
   return w
 }
 
-export function encodeModel(graph: GraphDef, producerVersion: string): Uint8Array {
+function encodeGraph(graph: GraphDef): ProtoWriter {
   const g = new ProtoWriter()
   for (const n of graph.nodes) g.message(1, encodeNode(n))
   g.string(2, graph.name)
   for (const t of graph.initializers) g.message(5, encodeInitializer(t))
   for (const v of graph.inputs) g.message(11, encodeValueInfo(v))
   for (const v of graph.outputs) g.message(12, encodeValueInfo(v))
-  const opset = new ProtoWriter().string(1, '').int(2, ONNX_OPSET)
-  return new ProtoWriter()
+  return g
+}
+
+/** Every node of a graph and of its subgraphs (If branches). */
+function allNodes(graph: GraphDef): NodeDef[] {
+  return graph.nodes.flatMap((n) => [
+    n,
+    ...Object.values(n.attributes ?? {}).flatMap((a) => (a.type === 'graph' ? allNodes(a.value) : []))
+  ])
+}
+
+export function encodeModel(graph: GraphDef, producerVersion: string): Uint8Array {
+  const g = encodeGraph(graph)
+  const model = new ProtoWriter()
     .int(1, ONNX_IR_VERSION)
     .string(2, 'plm-sae-workbench')
     .string(3, producerVersion)
     .message(7, g)
-    .message(8, opset)
-    .finish()
+    .message(8, new ProtoWriter().string(1, '').int(2, ONNX_OPSET))
+  // ONNX Runtime's contrib ops (MultiHeadAttention, RotaryEmbedding, ...) live in com.microsoft, version 1.
+  const domains = new Set(allNodes(graph).map((n) => n.domain).filter((d): d is string => Boolean(d)))
+  for (const d of domains) model.message(8, new ProtoWriter().string(1, d).int(2, CONTRIB_OPSET[d] ?? 1))
+  return model.finish()
 }
 
 function rawBytes(values: Float32Array | BigInt64Array | Int32Array): Uint8Array {
@@ -145,10 +165,40 @@ export class GraphBuilder {
   private counter = 0
   private readonly constCache = new Map<string, string>()
 
-  constructor(readonly name: string) {}
+  /** `prefix` keeps the value names of a subgraph (an If branch) apart from those of its parent. */
+  constructor(
+    readonly name: string,
+    private readonly prefix = ''
+  ) {}
 
   private fresh(op: string): string {
-    return `${op.toLowerCase()}_${this.counter++}`
+    return `${this.prefix}${op.toLowerCase()}_${this.counter++}`
+  }
+
+  /**
+   * `If(cond)`: each branch is built in a subgraph that may use any value of this graph by name and
+   * returns its outputs (the same count and types in both branches); returns the If node's outputs.
+   */
+  ifElse(cond: string, outputs: { elemType: ElemType; shape: Dim[] }[], thenBranch: (g: GraphBuilder) => string[], elseBranch: (g: GraphBuilder) => string[]): string[] {
+    const branch = (label: string, build: (g: GraphBuilder) => string[]): GraphDef => {
+      const id = this.counter++
+      const g = new GraphBuilder(`${this.name}_${label}${id}`, `${this.prefix}${label}${id}/`)
+      const values = build(g)
+      if (values.length !== outputs.length) throw new Error(`the ${label} branch returns ${values.length} values, expected ${outputs.length}`)
+      values.forEach((v, i) => g.output(v, `${this.prefix}${label}${id}/out${i}`, outputs[i].elemType, outputs[i].shape))
+      return g.build()
+    }
+    const thenGraph = branch('then', thenBranch)
+    const elseGraph = branch('else', elseBranch)
+    const outs = outputs.map(() => this.fresh('If'))
+    this.nodes.push({
+      opType: 'If',
+      inputs: [cond],
+      outputs: outs,
+      name: `${this.prefix}If_${this.counter++}`,
+      attributes: { then_branch: { type: 'graph', value: thenGraph }, else_branch: { type: 'graph', value: elseGraph } }
+    })
+    return outs
   }
 
   input(name: string, elemType: ElemType, shape: Dim[]): string {
@@ -192,13 +242,13 @@ export class GraphBuilder {
       typeof opts.outputs === 'number'
         ? Array.from({ length: opts.outputs }, () => this.fresh(opType))
         : (opts.outputs ?? [this.fresh(opType)])
-    this.nodes.push({ opType, inputs, outputs, name: `${opType}_${this.counter++}`, attributes: opts.attributes, domain: opts.domain })
+    this.nodes.push({ opType, inputs, outputs, name: `${this.prefix}${opType}_${this.counter++}`, attributes: opts.attributes, domain: opts.domain })
     return outputs[0]
   }
 
   nodeMulti(opType: string, inputs: string[], outputCount: number, attributes?: Record<string, Attribute>): string[] {
     const outputs = Array.from({ length: outputCount }, () => this.fresh(opType))
-    this.nodes.push({ opType, inputs, outputs, name: `${opType}_${this.counter++}`, attributes })
+    this.nodes.push({ opType, inputs, outputs, name: `${this.prefix}${opType}_${this.counter++}`, attributes })
     return outputs
   }
 

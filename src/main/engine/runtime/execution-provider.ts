@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { cudaFallbackReason, unpackedPath } from './cuda-setup'
 
 export type DeviceChoice = 'auto' | 'cpu' | 'cuda'
 
@@ -36,7 +37,7 @@ export const CUDA_SETUP_HINT =
 function ortBinaryDir(): string {
   const req = createRequire(import.meta.url)
   const pkg = dirname(req.resolve('onnxruntime-node/package.json'))
-  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch)
+  return join(unpackedPath(pkg), 'bin', 'napi-v6', process.platform, process.arch)
 }
 
 /** Whether ONNX Runtime's CUDA provider library is installed next to the runtime. */
@@ -78,7 +79,9 @@ export async function createSession(modelPath: string, opts: RuntimeOptions): Pr
   let fallbackReason: string | undefined
   if (opts.device !== 'cpu') {
     if (!cudaProviderInstalled()) {
-      fallbackReason = `CUDA is not available: ONNX Runtime's CUDA provider is not installed. ${CUDA_SETUP_HINT}`
+      fallbackReason = cudaFallbackReason(opts.device)
+      // Asked for CUDA explicitly: also say what it takes, even where the advice is only "no GPU here".
+      if (opts.device === 'cuda' && !fallbackReason?.includes('setup:cuda')) fallbackReason = `${fallbackReason ?? 'CUDA is not available.'} ${CUDA_SETUP_HINT}`
     } else {
       try {
         const session = await ort.InferenceSession.create(modelPath, {
@@ -87,7 +90,7 @@ export async function createSession(modelPath: string, opts: RuntimeOptions): Pr
         })
         return { session, report: { provider: 'cuda', deviceId: opts.deviceId, deviceName: gpuName(opts.deviceId), threads: opts.threads } }
       } catch (e) {
-        fallbackReason = `CUDA device ${opts.deviceId} could not be used (${(e as Error).message.split('\n')[0]}); running on the CPU. Check the NVIDIA driver, CUDA 12 and cuDNN 9. ${CUDA_SETUP_HINT}`
+        fallbackReason = `CUDA device ${opts.deviceId} could not be used (${(e as Error).message.split('\n')[0]}); running on the CPU. ${cudaFallbackReason(opts.device, (e as Error).message) ?? 'No NVIDIA GPU found (nvidia-smi is not installed).'}`
       }
     }
   }

@@ -1,0 +1,216 @@
+/**
+ * `npm run bench:index [-- --sequences 2000 --threads 2 --per-residue 64 --reps 200]`
+ *
+ * End-to-end indexing on the CPU: the first sequences of ../shared/data/sequences/uniprot-20k.fasta.gz,
+ * an ESM2 8M-shaped random model (the real HF checkpoint format) and a 10,240-latent random SAE in the
+ * preprint's format (layer 4) whose encoder biases are calibrated on real layer-4 hidden states so that about
+ * 64 latents fire per residue. Prints residues/s end to end (model + SAE + SQLite writes + statistics),
+ * bytes of store per residue and the projected size for Swiss-Prot (200 M residues), peak memory, and
+ * p50/p95 of each UI query of the store.
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { tokenize } from '../src/main/engine/esm/alphabet'
+import { importEsm2 } from '../src/main/engine/esm/esm2-import'
+import { Esm2Model } from '../src/main/engine/esm/esm2-model'
+import { readFasta } from '../src/main/engine/io/fasta'
+import { IndexJob } from '../src/main/engine/jobs/index-job'
+import { liveSequenceFeatures } from '../src/main/engine/jobs/live-features'
+import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
+import { loadSae } from '../src/main/engine/sae/sae-load'
+import { LatentStore } from '../src/main/engine/store/latent-store'
+import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
+import { calibratedEncoderBias, randomPreprintTensors, writePreprintSae } from '../test/fixtures/sae-checkpoints'
+
+const FASTA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'sequences', 'uniprot-20k.fasta.gz')
+const LAYER = 4
+const D_SAE = 10_240
+const SWISSPROT_RESIDUES = 200e6
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  if (i < 0) return fallback
+  const v = Number(process.argv[i + 1])
+  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number, got ${process.argv[i + 1]}`)
+  return v
+}
+
+const N = arg('sequences', 2000)
+const THREADS = arg('threads', 2)
+const PER_RESIDUE = arg('per-residue', 64)
+const REPS = arg('reps', 200)
+const CALIBRATION_ROWS = arg('calibration-rows', 1024)
+
+let peakRss = 0
+const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
+}
+
+function time(label: string, reps: number, fn: (i: number) => unknown): { label: string; p50: number; p95: number; max: number } {
+  for (let i = 0; i < 5; i++) fn(i) // warm-up (statement preparation)
+  const ms: number[] = []
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now()
+    fn(i + 5)
+    ms.push(performance.now() - t)
+  }
+  ms.sort((a, b) => a - b)
+  return { label, p50: percentile(ms, 0.5), p95: percentile(ms, 0.95), max: ms[ms.length - 1] }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'plm-sae-bench-index-'))
+  try {
+    // --- model and SAE fixtures -------------------------------------------------------------------------
+    const modelDir = join(dir, 'esm2_8M_random')
+    writeHfCheckpoint(modelDir, '8M', 1, { omitTiedDecoder: true })
+    const imported = await importEsm2(modelDir, join(dir, 'cache'))
+    const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
+    const H = imported.config.hiddenSize
+    const shape = { dIn: H, dSae: D_SAE }
+    const seed = 11
+    // calibrate the encoder biases on layer-4 hidden states of sequences outside the benchmark set
+    const calib: { id: string; tokens: Int32Array }[] = []
+    let n = 0
+    for await (const r of readFasta(FASTA)) {
+      if (n++ < N) continue
+      if (calib.length >= 12) break
+      calib.push({ id: r.id, tokens: tokenize(r.sequence.slice(0, 200), r.id) })
+    }
+    const rows: Float32Array[] = []
+    let rowCount = 0
+    for await (const out of model.forward(calib, { hidden: [LAYER], logits: false })) {
+      const h = out.hidden.get(LAYER)!
+      const T = h.length / H
+      for (let t = 1; t < T - 1 && rowCount < CALIBRATION_ROWS; t++, rowCount++) rows.push(h.slice(t * H, (t + 1) * H))
+    }
+    const x = new Float32Array(rowCount * H)
+    rows.forEach((r, i) => x.set(r, i * H))
+    const t0 = randomPreprintTensors(shape, seed)
+    const encBias = calibratedEncoderBias(t0.W_enc.data, t0.b_dec.data, x, rowCount, shape, PER_RESIDUE)
+    const saeDir = join(dir, 'sae_10240')
+    writePreprintSae(saeDir, shape, seed, { block: LAYER - 1, encBias })
+    const sae = await loadSae(saeDir)
+    const extractor = await LatentExtractor.open(model, sae)
+    if (extractor.layer !== LAYER) throw new Error(`SAE layer ${extractor.layer}, expected ${LAYER}`)
+
+    // --- input: the first N sequences ---------------------------------------------------------------------
+    const { writeFileSync } = await import('node:fs')
+    const input = join(dir, 'input.fasta')
+    const lines: string[] = []
+    let residues = 0
+    n = 0
+    for await (const r of readFasta(FASTA)) {
+      if (n++ >= N) break
+      lines.push(`>${r.id} ${r.description}`, r.sequence)
+      residues += r.sequence.length
+    }
+    writeFileSync(input, `${lines.join('\n')}\n`)
+    console.log(`input: ${N} sequences, ${residues} residues; model ${imported.name} (8M shape, random), SAE ${D_SAE} latents at layer ${LAYER}, CPU ${THREADS} threads`)
+
+    // --- index ---------------------------------------------------------------------------------------------
+    const dbPath = join(dir, 'bench.sqlite')
+    const store = LatentStore.open(dbPath)
+    let statsStart = 0
+    const started = performance.now()
+    let lastLog = 0
+    const res = await new IndexJob({
+      store,
+      input,
+      source: extractor,
+      model: { name: imported.name, hash: imported.hash },
+      sae: { name: sae.name, hash: sae.hash },
+      topK: 20,
+      onBadRecord: 'skip',
+      onProgress: (p) => {
+        if (p.phase === 'statistics' && statsStart === 0) statsStart = performance.now()
+        const t = performance.now()
+        if (t - lastLog > 10_000) {
+          lastLog = t
+          process.stderr.write(`  ${p.phase}: ${p.proteinsDone}/${p.proteinsTotal} proteins, ${Math.round(p.residuesPerSecond)} residues/s, ETA ${p.etaSeconds === null ? '?' : Math.round(p.etaSeconds)} s\n`)
+        }
+      }
+    }).run()
+    const seconds = (performance.now() - started) / 1000
+    const statsSeconds = statsStart ? (performance.now() - statsStart) / 1000 : 0
+    const size = store.latentBytes(res.runId)
+    const nnz = (store.db.prepare('SELECT SUM(nnz) FROM latents').pluck().get() as number) ?? 0
+    store.db.pragma('wal_checkpoint(TRUNCATE)')
+    const fileBytes = statSync(dbPath).size
+    console.log(`indexed ${res.proteinsIndexed} proteins, ${res.residuesIndexed} residues in ${seconds.toFixed(1)} s (statistics ${statsSeconds.toFixed(1)} s)`)
+    console.log(`end to end: ${Math.round(res.residuesIndexed / seconds)} residues/s (model + SAE + store + statistics)`)
+    console.log(`latents: ${(nnz / size.residues).toFixed(1)} nonzero per residue; blob ${(size.bytes / size.residues).toFixed(1)} bytes/residue (${(size.bytes / nnz).toFixed(2)} bytes/entry)`)
+    // what grows with the residues (latents, proteins and their indexes) and what is per feature (fixed)
+    const tables = store.db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]
+    const scaling = tables.filter((t) => /latents|proteins/.test(t.name)).reduce((a, t) => a + t.bytes, 0)
+    const fixed = fileBytes - scaling
+    console.log(
+      `store file: ${(fileBytes / 1e6).toFixed(1)} MB; per residue ${(scaling / size.residues).toFixed(1)} bytes (latents + proteins), ` +
+        `per-feature tables ${(fixed / 1e6).toFixed(1)} MB (fixed: statistics, examples, concepts)`
+    )
+    console.log(`projected for Swiss-Prot (200 M residues): ${(((scaling / size.residues) * SWISSPROT_RESIDUES + fixed) / 1e9).toFixed(1)} GB`)
+
+    // --- UI queries ----------------------------------------------------------------------------------------
+    const r = rng(5)
+    const proteins = store.listProteins({ limit: 1000 }).items.concat(store.listProteins({ offset: 1000, limit: 1000 }).items)
+    for (let i = 0; i < 500; i++) store.setFeatureLabel({ feature: Math.floor(r() * D_SAE), label: `label ${i} ${['helix', 'kinase', 'zinc', 'signal'][i % 4]}` })
+    const results = [
+      time('feature list: first page (id)', REPS, () => store.listFeatures({ limit: 100 })),
+      time('feature list: sorted by max desc, random page', REPS, () => store.listFeatures({ sort: { key: 'max', dir: 'desc' }, offset: Math.floor(r() * 100) * 100, limit: 100 })),
+      time('feature list: filtered (alive, freq ≥ 0.005) by freq', REPS, () =>
+        store.listFeatures({ status: 'alive', minFreqResidue: 0.005, sort: { key: 'freqResidue', dir: 'desc' }, limit: 100 })
+      ),
+      time('feature list: text search "kinase"', REPS, () => store.listFeatures({ text: 'kinase', sort: { key: 'label', dir: 'asc' }, limit: 100 })),
+      time('feature overview (all 10,240 points)', REPS, () => store.featureOverview()),
+      time('one feature (stats, histogram, top 20 + 30 samples with tracks)', REPS, () => store.feature(Math.floor(r() * D_SAE))),
+      time('one protein: all firing features by max (top 100, 20 tracks)', REPS, () =>
+        store.proteinFeatures({ protein: proteins[Math.floor(r() * proteins.length)].id, sortBy: 'max', limit: 100, withTracks: 20 })
+      ),
+      time('one protein: residue range by mean (top 100)', REPS, () => {
+        const p = proteins[Math.floor(r() * proteins.length)]
+        const a = 1 + Math.floor(r() * p.length)
+        return store.proteinFeatures({ protein: p.id, range: { start: a, end: Math.min(p.length, a + 50) }, sortBy: 'mean', limit: 100 })
+      }),
+      time('label edit', REPS, (i) => store.setFeatureLabel({ feature: i % D_SAE, notes: `note ${i}` })),
+      time('export feature table (CSV, 10,240 rows)', Math.min(REPS, 20), () => store.exportFeatures({ format: 'csv' }))
+    ]
+    const live: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const p = store.protein(proteins[Math.floor(r() * proteins.length)].id)!
+      const t = performance.now()
+      await liveSequenceFeatures(store, extractor, { sequence: p.sequence.slice(0, 400), limit: 100, withTracks: 20 })
+      live.push(performance.now() - t)
+    }
+    live.sort((a, b) => a - b)
+    console.log('\nquery latency (ms)                                               p50      p95      max')
+    for (const q of results) console.log(`${q.label.padEnd(64)} ${q.p50.toFixed(2).padStart(7)}  ${q.p95.toFixed(2).padStart(7)}  ${q.max.toFixed(2).padStart(7)}`)
+    console.log(`${'features of a typed sequence (≤ 400 aa, runs the model live)'.padEnd(64)} ${percentile(live, 0.5).toFixed(2).padStart(7)}  ${percentile(live, 0.95).toFixed(2).padStart(7)}`)
+    clearInterval(sampler)
+    console.log(`\npeak memory: RSS ${(peakRss / 1e6).toFixed(0)} MB sampled, ${(process.resourceUsage().maxRSS / 1e3).toFixed(0)} MB max RSS (rusage)`)
+    store.close()
+    await extractor.close()
+    await model.close()
+  } finally {
+    clearInterval(sampler)
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exit(1)
+})

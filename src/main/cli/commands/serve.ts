@@ -1,0 +1,90 @@
+/**
+ * `plm-sae serve`: browser mode. Runs the workbench (same engine and API as the desktop app) and serves the
+ * built renderer over HTTP, for a headless GPU server reached from a laptop's browser (through an SSH tunnel
+ * on 127.0.0.1, or on another address with an access token).
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import { existsSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { resourcesDir } from '../../resources-path'
+import { DEFAULT_PORT, generateToken, isLoopbackHost, startHttpServer } from '../../workbench/http-server'
+import { openWorkbench } from '../../workbench/service'
+import { addRuntimeOptions, nonNegativeInt, runtimeFrom } from '../options'
+
+/** The built renderer: `out/renderer` of the nearest project folder above the running code. */
+export function findRendererDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'out', 'renderer')
+    if (existsSync(join(candidate, 'index.html'))) return candidate
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+function port(value: string): number {
+  const n = nonNegativeInt('--port')(value)
+  if (n > 65535) throw new InvalidArgumentError(`--port must be at most 65535, got ${n}`)
+  return n
+}
+
+interface ServeOptions {
+  port: number
+  host: string
+  token?: string
+  dataDir?: string
+  cacheDir?: string
+  staticDir?: string
+  demo: boolean
+  device: string
+  deviceId: number
+  threads: number
+}
+
+export function serveCommand(): Command {
+  const cmd = new Command('serve')
+    .description('Serve the workbench to a web browser (browser mode): same engine and views as the desktop app')
+    .option('--port <port>', `TCP port (0 = any free port)`, port, DEFAULT_PORT)
+    .option('--host <address>', 'address to listen on; anything but loopback requires --token', '127.0.0.1')
+    .option('--token <token>', 'access token (at least 16 characters), or "generate" for a random one; default $PLM_SAE_TOKEN')
+    .option('--data-dir <dir>', 'app data folder (models, projects, settings); default the platform folder or $PLM_SAE_HOME')
+    .option('--static-dir <dir>', 'built renderer to serve (default: out/renderer of this installation)')
+    .option('--no-demo', 'do not create and index the demo project on the first start')
+  addRuntimeOptions(cmd)
+  return cmd.action(async (opts: ServeOptions) => {
+    let token = opts.token ?? process.env.PLM_SAE_TOKEN
+    if (token === 'generate') token = generateToken()
+    const staticDir = opts.staticDir ? resolve(opts.staticDir) : findRendererDir()
+    if (!staticDir) throw new Error('The web renderer is not built: run `npm run build:web` (or `npx electron-vite build`) in the project folder, or pass --static-dir.')
+    if (!isLoopbackHost(opts.host) && !token) {
+      throw new Error(
+        `--host ${opts.host} makes the workbench reachable from the network, so an access token is required: add --token generate (or --token <secret>, or set PLM_SAE_TOKEN).`
+      )
+    }
+    const here = dirname(fileURLToPath(import.meta.url))
+    const service = await openWorkbench({
+      mode: 'browser',
+      dataDir: opts.dataDir ? resolve(opts.dataDir) : undefined,
+      modelCacheDir: opts.cacheDir ? resolve(opts.cacheDir) : undefined,
+      resourcesDir: resourcesDir({ isPackaged: false, fromDir: here }),
+      runtime: runtimeFrom(opts),
+      firstRunDemo: opts.demo,
+      log: (line) => process.stderr.write(`${line}\n`)
+    })
+    const server = await startHttpServer({ api: service, staticDir, host: opts.host, port: opts.port, token })
+    process.stdout.write(`PLM-SAE Workbench is serving on ${server.url}\n`)
+    if (token) process.stdout.write('Open the address above once: the token is then kept in a cookie. API clients send "Authorization: Bearer <token>".\n')
+    if (!isLoopbackHost(opts.host)) process.stdout.write(`Listening on ${opts.host}: replace the host in the address with this machine's name or address.\n`)
+    await new Promise<void>((resolveStop) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop)
+        process.off('SIGTERM', stop)
+        resolveStop()
+      }
+      process.on('SIGINT', stop)
+      process.on('SIGTERM', stop)
+    })
+    process.stderr.write('Stopping: cancelling running jobs…\n')
+    await server.close()
+    await service.close()
+  })
+}

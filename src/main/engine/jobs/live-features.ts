@@ -1,0 +1,24 @@
+/**
+ * Features of a sequence typed by the user, computed live through a `LatentSource` (the model + SAE of a
+ * run) and answered like a stored protein, with the run's labels and concepts; nothing is stored.
+ */
+import type { LiveFeaturesQuery, ProteinFeaturesResult } from '../../../shared/store-types'
+import { tokenize } from '../esm/alphabet'
+import type { LatentSource } from '../sae/latent-source'
+import { featureMajorOf } from '../store/latent-codec'
+import type { LatentStore } from '../store/latent-store'
+
+export async function liveSequenceFeatures(store: LatentStore, source: LatentSource, q: LiveFeaturesQuery, signal?: AbortSignal): Promise<ProteinFeaturesResult> {
+  const runId = q.runId ?? store.defaultRunId()
+  const run = store.run(runId)
+  if (!run) throw new Error(`no run ${runId} in the store`)
+  if (run.dSae !== source.dSae || run.layer !== source.layer) {
+    throw new Error(`the model/SAE given (${source.dSae} latents at layer ${source.layer}) is not the one of run ${runId} (${run.dSae} latents at layer ${run.layer})`)
+  }
+  const sequence = q.sequence.replace(/\s+/g, '').toUpperCase()
+  const tokens = tokenize(sequence, 'typed sequence')
+  let latents
+  for await (const l of source.extract([{ id: 'live', tokens }], { signal })) latents = l
+  if (!latents) throw new Error('the latent source returned nothing for the typed sequence')
+  return store.liveFeatures(runId, sequence, featureMajorOf(latents), q)
+}

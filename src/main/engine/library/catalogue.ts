@@ -1,0 +1,87 @@
+/**
+ * The built-in catalogue: the published ESM2 models and the SAEs trained on ESM2-8M that the app knows how
+ * to read. Layer numbers are Hugging Face hidden_states indices (0 = embeddings, L = output of block L).
+ */
+import type { LibraryEntryKind, SaeFileFormat } from '../../../shared/library-types'
+
+export interface CatalogueEntry {
+  id: string
+  kind: LibraryEntryKind
+  name: string
+  description: string
+  repo: string
+  revision: string
+  subfolder?: string
+  saeFormat?: SaeFileFormat
+  layer?: number
+  baseModelId?: string
+  numLayers?: number
+  hiddenSize?: number
+  /** Approximate download size (model.safetensors + small files). */
+  expectedBytes?: number
+}
+
+export const ESM2_8M_ID = 'hub:facebook/esm2_t6_8M_UR50D'
+export const PREPRINT_SAE_ID = 'hub:evillegasgarcia/sae_esm2_6_l3'
+
+/** Library id of a hub entry: `hub:owner/name[/subfolder][@revision]` (revision only when not main). */
+export function hubEntryId(repo: string, subfolder?: string, revision = 'main'): string {
+  return `hub:${repo}${subfolder ? `/${subfolder}` : ''}${revision !== 'main' ? `@${revision}` : ''}`
+}
+
+function esm2(repo: string, layers: number, hidden: number, params: string, bytes: number): CatalogueEntry {
+  return {
+    id: hubEntryId(repo),
+    kind: 'esm2',
+    name: `ESM2 ${params}`,
+    description: `Meta's ESM2 protein language model, ${params} parameters: ${layers} layers, hidden size ${hidden} (${repo}).`,
+    repo,
+    revision: 'main',
+    numLayers: layers,
+    hiddenSize: hidden,
+    expectedBytes: bytes
+  }
+}
+
+const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map((layer) => ({
+  id: hubEntryId('Elana/InterPLM-esm2-8m', `layer_${layer}`),
+  kind: 'sae',
+  name: `InterPLM SAE, ESM2-8M layer ${layer}`,
+  description: `InterPLM's sparse autoencoder on layer ${layer} of ESM2-8M (Simon & Zou 2024; Elana/InterPLM-esm2-8m, folder layer_${layer}).`,
+  repo: 'Elana/InterPLM-esm2-8m',
+  revision: 'main',
+  subfolder: `layer_${layer}`,
+  saeFormat: 'interplm',
+  layer,
+  baseModelId: ESM2_8M_ID
+}))
+
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  esm2('facebook/esm2_t6_8M_UR50D', 6, 320, '8M', 31_400_000),
+  esm2('facebook/esm2_t12_35M_UR50D', 12, 480, '35M', 136_000_000),
+  esm2('facebook/esm2_t30_150M_UR50D', 30, 640, '150M', 595_000_000),
+  esm2('facebook/esm2_t33_650M_UR50D', 33, 1280, '650M', 2_610_000_000),
+  {
+    id: PREPRINT_SAE_ID,
+    kind: 'sae',
+    name: 'Preprint SAE, ESM2-8M layer 4',
+    description: 'The sparse autoencoder of "Interpreting and Steering Protein Language Models through Sparse Autoencoders" (evillegasgarcia/sae_esm2_6_l3): reads the output of block 3 of ESM2-8M, i.e. layer 4.',
+    repo: 'evillegasgarcia/sae_esm2_6_l3',
+    revision: 'main',
+    saeFormat: 'preprint',
+    layer: 4,
+    baseModelId: ESM2_8M_ID
+  },
+  ...interplm
+]
+
+/**
+ * Published sha256s of real model files (from the hub), by repository and path. A file that differs is
+ * flagged: these are not the published weights (another endpoint, a mirror, or a file placed by hand).
+ */
+export const KNOWN_FILES: Record<string, Record<string, { size: number; sha256: string }>> = {
+  'facebook/esm2_t6_8M_UR50D': {
+    'model.safetensors': { size: 31_384_292, sha256: '24c5fa474c48f3b754b86efe752d5f189d2bcd88190fa2270fc92b2ef3034189' },
+    'pytorch_model.bin': { size: 31_406_877, sha256: '9edcf393212f3a26684cd68ca8095ec43c2c341ee0fcc3ba7a4d3a47c5dc138f' }
+  }
+}

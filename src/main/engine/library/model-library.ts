@@ -1,0 +1,552 @@
+/**
+ * The model library: the built-in catalogue (catalogue.ts), the demo model and SAE (demo-models.ts), and the
+ * entries the user added (a hub id, or a folder on this computer), with each entry's state on disk.
+ *
+ *   {dataDir}/library.json         user-added entries
+ *   {dataDir}/library-state.json   last download error per entry, memoised sha256s of hand-placed files
+ *   {dataDir}/hub/...              downloaded files (hub-cache.ts)
+ *   {dataDir}/demo/...             the generated demo model and SAE
+ *
+ * Status is computed from the disk without a network (offline works): `ready` when every file the format
+ * needs is in the cache and verified, `failed-verification` when a file differs from the known real one (the
+ * ESM2-8M sha256s) or the last download failed its checksum, `downloading` while a download runs here.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { basename, isAbsolute, join, resolve } from 'node:path'
+import { appDataDir } from '../app-paths'
+import { hubSettings, type HubSettings, type RepoFile } from '../hub/hub-api'
+import { folderBytes, RepoCache, writeAtomic } from '../hub/hub-cache'
+import { fetchRepo, fromCache, type FetchRepoResult, type HubProgress } from '../hub/hub-download'
+import { HubError } from '../hub/hub-errors'
+import {
+  checkAddEntryRequest,
+  formatBytes,
+  type AddEntryRequest,
+  type AppSettings,
+  type DownloadProgress,
+  type FileCheck,
+  type LibraryEntry,
+  type LibraryEntryKind,
+  type LibraryEntrySource,
+  type RemoveEntryResult,
+  type SaeFileFormat
+} from '../../../shared/library-types'
+import { CATALOGUE, ESM2_8M_ID, hubEntryId, KNOWN_FILES, PREPRINT_SAE_ID } from './catalogue'
+import { DEMO_ESM2_NAME, DEMO_ESM2_SHAPE, DEMO_SAE_LAYER, DEMO_SAE_NAME, demoModelPaths, demoReady, ensureDemoModels, type HiddenStatesRunner } from './demo-models'
+
+export const DEMO_ESM2_ID = 'demo:esm2'
+export const DEMO_SAE_ID = 'demo:sae'
+
+interface EntryDef {
+  id: string
+  kind: LibraryEntryKind
+  name: string
+  description: string
+  source: LibraryEntrySource
+  builtIn: boolean
+  demo: boolean
+  saeFormat?: SaeFileFormat
+  layer?: number
+  baseModelId?: string
+  numLayers?: number
+  hiddenSize?: number
+  expectedBytes?: number
+}
+
+interface LibraryState {
+  lastErrors: Record<string, { code: string; message: string; at: string }>
+  hashes: Record<string, string>
+}
+
+export interface ModelLibraryOptions {
+  dataDir?: string
+  /** Hub cache root (default {dataDir}/hub). */
+  hubRoot?: string
+  /** Endpoint/token/proxy environment for downloads (default: from process.env). */
+  hub?: HubSettings
+  /** To generate the demo model and SAE: resources/esm, and how to run the model for calibration. */
+  demo?: { esmResourcesDir: string; runHidden?: HiddenStatesRunner; modelCacheRoot?: string }
+}
+
+export interface DownloadOptions {
+  signal?: AbortSignal
+  onProgress?: (p: DownloadProgress) => void
+}
+
+const WEIGHTS = ['model.safetensors', 'pytorch_model.bin']
+const ESM2_SMALL_FILES = ['config.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']
+
+function catalogueDefs(): EntryDef[] {
+  return CATALOGUE.map((c) => ({
+    id: c.id,
+    kind: c.kind,
+    name: c.name,
+    description: c.description,
+    source: { kind: 'hub', repo: c.repo, revision: c.revision, ...(c.subfolder ? { subfolder: c.subfolder } : {}) },
+    builtIn: true,
+    demo: false,
+    saeFormat: c.saeFormat,
+    layer: c.layer,
+    baseModelId: c.baseModelId,
+    numLayers: c.numLayers,
+    hiddenSize: c.hiddenSize,
+    expectedBytes: c.expectedBytes
+  }))
+}
+
+const DEMO_DEFS: EntryDef[] = [
+  {
+    id: DEMO_ESM2_ID,
+    kind: 'esm2',
+    name: DEMO_ESM2_NAME,
+    description: 'RANDOM WEIGHTS in the ESM2-8M shape and the real Hugging Face format, generated on this computer so the app can be tried without downloading a model. Its outputs and features mean nothing.',
+    source: { kind: 'demo' },
+    builtIn: true,
+    demo: true,
+    numLayers: DEMO_ESM2_SHAPE.layers,
+    hiddenSize: DEMO_ESM2_SHAPE.hidden
+  },
+  {
+    id: DEMO_SAE_ID,
+    kind: 'sae',
+    name: DEMO_SAE_NAME,
+    description: `RANDOM WEIGHTS in the preprint's SAE format, on layer ${DEMO_SAE_LAYER} of the demo ESM2, with biases set so a few dozen latents fire per residue. For trying the app only.`,
+    source: { kind: 'demo' },
+    builtIn: true,
+    demo: true,
+    saeFormat: 'preprint',
+    layer: DEMO_SAE_LAYER,
+    baseModelId: DEMO_ESM2_ID
+  }
+]
+
+/** Which files of a hub repository an entry needs. */
+export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFileFormat; source: LibraryEntrySource }): { include?: string[]; select?: (files: RepoFile[]) => RepoFile[] } {
+  const sub = def.source.kind === 'hub' ? def.source.subfolder : undefined
+  const prefix = sub ? `${sub}/` : ''
+  const include = sub ? [`${sub}/*`] : undefined
+  if (def.kind === 'esm2' || def.saeFormat === 'preprint') {
+    const small = def.kind === 'esm2' ? ESM2_SMALL_FILES : ['config.json']
+    return {
+      include,
+      select: (files) => {
+        const byPath = new Map(files.map((f) => [f.path, f]))
+        const weights = WEIGHTS.map((w) => byPath.get(prefix + w)).find((f) => f !== undefined)
+        return [...small.map((s) => byPath.get(prefix + s)).filter((f): f is RepoFile => f !== undefined), ...(weights ? [weights] : [])]
+      }
+    }
+  }
+  return { include }
+}
+
+/** What is missing from a folder for the entry's format (empty when complete). */
+export function missingFiles(dir: string, kind: LibraryEntryKind, format?: SaeFileFormat): string[] {
+  const has = (f: string): boolean => existsSync(join(dir, f))
+  const weights = WEIGHTS.some(has) ? [] : ['model.safetensors (or pytorch_model.bin)']
+  if (kind === 'esm2' || format === 'preprint') return [...(has('config.json') ? [] : ['config.json']), ...weights]
+  if (format === 'generic') return ['sae.json', 'sae.safetensors'].filter((f) => !has(f))
+  if (format === 'interplm') return listPt(dir).length > 0 ? [] : ['ae_normalized.pt (or ae_unnormalized.pt)']
+  return detectSaeFormat(dir) ? [] : ['an SAE: sae.json + sae.safetensors, config.json + model.safetensors, or ae_normalized.pt']
+}
+
+function listPt(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.pt'))
+  } catch {
+    return []
+  }
+}
+
+/** Recognises an SAE folder's format from its files. */
+export function detectSaeFormat(dir: string): SaeFileFormat | undefined {
+  if (existsSync(join(dir, 'sae.json')) && existsSync(join(dir, 'sae.safetensors'))) return 'generic'
+  if (existsSync(join(dir, 'config.json')) && WEIGHTS.some((w) => existsSync(join(dir, w)))) return 'preprint'
+  if (listPt(dir).length > 0) return 'interplm'
+  return undefined
+}
+
+function readJson(path: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
+  } catch {
+    return undefined
+  }
+}
+
+export class ModelLibrary {
+  readonly dataDir: string
+  readonly hubRoot: string
+  private readonly hubOverride?: HubSettings
+  private readonly active = new Map<string, { ctl: AbortController; progress?: DownloadProgress }>()
+
+  constructor(private readonly opts: ModelLibraryOptions = {}) {
+    this.dataDir = opts.dataDir ?? appDataDir()
+    this.hubRoot = opts.hubRoot ?? join(this.dataDir, 'hub')
+    this.hubOverride = opts.hub
+  }
+
+  /** Endpoint/token/CA from the environment, read when needed (a bad CA bundle fails the download, not the listing). */
+  private get hub(): HubSettings {
+    return this.hubOverride ?? hubSettings()
+  }
+
+  private hubForListing(): HubSettings {
+    try {
+      return this.hub
+    } catch {
+      return { ...hubSettings({ ...process.env, REQUESTS_CA_BUNDLE: '', SSL_CERT_FILE: '' }) }
+    }
+  }
+
+  // ---- persistence -------------------------------------------------------------------------------------
+
+  private get userPath(): string {
+    return join(this.dataDir, 'library.json')
+  }
+
+  private get statePath(): string {
+    return join(this.dataDir, 'library-state.json')
+  }
+
+  private userDefs(): EntryDef[] {
+    const json = readJson(this.userPath)
+    const entries = Array.isArray(json?.entries) ? (json.entries as EntryDef[]) : []
+    return entries.filter((e) => typeof e?.id === 'string' && (e.kind === 'esm2' || e.kind === 'sae') && e.source !== undefined).map((e) => ({ ...e, builtIn: false, demo: false }))
+  }
+
+  private saveUserDefs(defs: EntryDef[]): void {
+    writeAtomic(this.userPath, `${JSON.stringify({ version: 1, entries: defs }, null, 2)}\n`)
+  }
+
+  private state(): LibraryState {
+    const json = readJson(this.statePath) as Partial<LibraryState> | undefined
+    return { lastErrors: json?.lastErrors ?? {}, hashes: json?.hashes ?? {} }
+  }
+
+  private saveState(s: LibraryState): void {
+    writeAtomic(this.statePath, `${JSON.stringify(s, null, 2)}\n`)
+  }
+
+  private defs(): EntryDef[] {
+    return [...catalogueDefs(), ...DEMO_DEFS, ...this.userDefs()]
+  }
+
+  private def(id: string): EntryDef {
+    const d = this.defs().find((x) => x.id === id)
+    if (!d) throw new Error(`"${id}" is not in the model library (known: ${this.defs().map((x) => x.id).slice(0, 8).join(', ')}, ...)`)
+    return d
+  }
+
+  // ---- queries -----------------------------------------------------------------------------------------
+
+  list(): LibraryEntry[] {
+    const state = this.state()
+    const out = this.defs().map((d) => this.describe(d, state))
+    this.saveHashesIfChanged(state)
+    return out
+  }
+
+  get(id: string): LibraryEntry {
+    const state = this.state()
+    const e = this.describe(this.def(id), state)
+    this.saveHashesIfChanged(state)
+    return e
+  }
+
+  /** The folder holding a ready entry's files; otherwise an error that says what to download or where to put files. */
+  localPath(id: string): string {
+    const e = this.get(id)
+    if ((e.status === 'ready' || e.status === 'failed-verification') && e.localPath) return e.localPath
+    throw new Error(`${e.name} is not available: ${e.message ?? e.status}`)
+  }
+
+  private hashesDirty = false
+
+  private saveHashesIfChanged(state: LibraryState): void {
+    if (!this.hashesDirty) return
+    this.hashesDirty = false
+    const fresh = this.state()
+    fresh.hashes = { ...fresh.hashes, ...state.hashes }
+    this.saveState(fresh)
+  }
+
+  private fileSha256(path: string, state: LibraryState): string {
+    const s = statSync(path)
+    const key = `${path}|${s.size}|${s.mtimeMs}`
+    let sha = state.hashes[key]
+    if (!sha) {
+      sha = createHash('sha256').update(readFileSync(path)).digest('hex')
+      state.hashes[key] = sha
+      this.hashesDirty = true
+    }
+    return sha
+  }
+
+  /** Files of a cached hub repository that differ from the published real ones. */
+  private knownMismatches(repo: string, res: FetchRepoResult, state: LibraryState): FileCheck[] {
+    const known = KNOWN_FILES[repo]
+    if (!known) return []
+    const out: FileCheck[] = []
+    for (const f of res.files) {
+      const k = known[f.path]
+      if (!k) continue
+      const actual = !res.handPlaced && f.lfsSha256 ? f.lfsSha256.toLowerCase() : this.fileSha256(f.localPath, state)
+      if (actual !== k.sha256) out.push({ file: f.path, expectedSha256: k.sha256, actualSha256: actual })
+    }
+    return out
+  }
+
+  private hubDiskBytes(repo: string, subfolder?: string): number {
+    const cache = new RepoCache(this.hubRoot, repo)
+    if (!subfolder) return folderBytes(cache.dir)
+    let total = 0
+    for (const d of safeReaddir(cache.dir)) {
+      if (d === 'downloads') for (const sha of safeReaddir(join(cache.dir, d))) total += folderBytes(join(cache.dir, d, sha, subfolder))
+      else if (d !== 'refs' && d !== 'manifests') total += folderBytes(join(cache.dir, d, subfolder))
+    }
+    return total
+  }
+
+  private describe(d: EntryDef, state: LibraryState): LibraryEntry {
+    const base: LibraryEntry = {
+      id: d.id,
+      kind: d.kind,
+      name: d.name,
+      description: d.description,
+      source: d.source,
+      builtIn: d.builtIn,
+      demo: d.demo,
+      ...(d.saeFormat ? { saeFormat: d.saeFormat } : {}),
+      ...(d.layer !== undefined ? { layer: d.layer } : {}),
+      ...(d.baseModelId ? { baseModelId: d.baseModelId } : {}),
+      ...(d.numLayers ? { numLayers: d.numLayers } : {}),
+      ...(d.hiddenSize ? { hiddenSize: d.hiddenSize } : {}),
+      ...(d.expectedBytes ? { expectedBytes: d.expectedBytes } : {}),
+      status: 'not-downloaded',
+      diskBytes: 0
+    }
+    const running = this.active.get(d.id)
+    if (d.source.kind === 'demo') {
+      const dir = d.kind === 'esm2' ? demoModelPaths(this.dataDir).esm2Dir : demoModelPaths(this.dataDir).saeDir
+      base.diskBytes = folderBytes(dir)
+      if (demoReady(dir)) return { ...base, status: 'ready', localPath: dir }
+      return { ...base, status: running ? 'downloading' : 'not-downloaded', message: 'generated on this computer on first use (a few seconds, about 30 MB); random weights, for trying the app only' }
+    }
+    if (d.source.kind === 'local') {
+      const dir = d.source.path
+      base.diskBytes = folderBytes(dir)
+      if (!existsSync(dir)) return { ...base, status: 'missing-files', message: `the folder ${dir} does not exist any more; put the files back or remove this entry` }
+      const missing = missingFiles(dir, d.kind, d.saeFormat)
+      if (missing.length > 0) return { ...base, status: 'missing-files', localPath: dir, message: `${dir} lacks ${missing.join(', ')}` }
+      return { ...base, status: 'ready', localPath: dir }
+    }
+    const { repo, revision, subfolder } = d.source
+    base.diskBytes = this.hubDiskBytes(repo, subfolder)
+    const cache = new RepoCache(this.hubRoot, repo)
+    let res: FetchRepoResult | undefined
+    let offlineMessage = ''
+    try {
+      res = fromCache(cache, repo, revision, fileSelection(d), this.hubForListing())
+    } catch (e) {
+      offlineMessage = (e as Error).message.replace(/^offline: /, '')
+    }
+    if (running) return { ...base, status: 'downloading', message: running.progress ? `${formatBytes(running.progress.bytesDone)} of ${formatBytes(running.progress.bytesTotal)}` : 'starting' }
+    if (res) {
+      const dir = subfolder ? join(res.dir, ...subfolder.split('/')) : res.dir
+      const withSha = { ...base, localPath: dir, ...(res.handPlaced ? {} : { revisionSha: res.sha }) }
+      const missing = missingFiles(dir, d.kind, d.saeFormat)
+      if (missing.length > 0) return { ...withSha, status: 'missing-files', message: `${repo}${subfolder ? `/${subfolder}` : ''} lacks ${missing.join(', ')} for a ${d.kind === 'esm2' ? 'ESM2 model' : `${d.saeFormat ?? ''} SAE`}` }
+      const mismatches = this.knownMismatches(repo, res, state)
+      if (mismatches.length > 0) {
+        return {
+          ...withSha,
+          status: 'failed-verification',
+          mismatches,
+          message: `${mismatches.map((m) => m.file).join(', ')} ${mismatches.length === 1 ? 'differs' : 'differ'} from the published ${repo} (sha256 ${mismatches[0].actualSha256.slice(0, 12)}…, expected ${mismatches[0].expectedSha256.slice(0, 12)}…): these are not the real weights. Remove the entry's files and download again from huggingface.co.`
+        }
+      }
+      return { ...withSha, status: 'ready' }
+    }
+    const last = state.lastErrors[d.id]
+    if (last?.code === 'checksum') return { ...base, status: 'failed-verification', message: last.message }
+    const partial = cache.partialBytes()
+    const notes = [
+      partial > 0 ? `an interrupted download (${formatBytes(partial)}) is kept and resumes` : '',
+      last ? `last attempt failed: ${last.message}` : '',
+      offlineMessage ? `to get it: ${offlineMessage}` : ''
+    ].filter((s) => s !== '')
+    return { ...base, status: 'not-downloaded', message: notes.join('; ') }
+  }
+
+  // ---- changes -----------------------------------------------------------------------------------------
+
+  add(req: AddEntryRequest): LibraryEntry {
+    const bad = checkAddEntryRequest(req)
+    if (bad) throw new Error(bad)
+    let def: EntryDef
+    if (req.source === 'hub') {
+      const revision = req.revision?.trim() || 'main'
+      const subfolder = req.subfolder?.replace(/\/+$/, '') || undefined
+      def = {
+        id: hubEntryId(req.repo, subfolder, revision),
+        kind: req.kind,
+        name: req.name?.trim() || `${req.repo}${subfolder ? `/${subfolder}` : ''}`,
+        description: `Added from the Hugging Face hub: ${req.repo}${subfolder ? `, folder ${subfolder}` : ''}${revision !== 'main' ? `, revision ${revision}` : ''}.`,
+        source: { kind: 'hub', repo: req.repo, revision, ...(subfolder ? { subfolder } : {}) },
+        builtIn: false,
+        demo: false,
+        saeFormat: req.kind === 'sae' ? req.saeFormat ?? (subfolder && /^layer_\d+$/.test(basename(subfolder)) ? 'interplm' : 'preprint') : undefined,
+        layer: req.layer ?? (subfolder ? interplmLayer(subfolder) : undefined),
+        baseModelId: req.baseModelId
+      }
+    } else {
+      const path = resolve(req.path)
+      if (!isAbsolute(path) || !existsSync(path) || !statSync(path).isDirectory()) throw new Error(`${req.path}: no such folder (give the folder that holds the model or SAE files)`)
+      const format = req.kind === 'sae' ? req.saeFormat ?? detectSaeFormat(path) : undefined
+      const missing = missingFiles(path, req.kind, format)
+      if (missing.length > 0) throw new Error(`${path} is not a${req.kind === 'esm2' ? 'n ESM2 model folder' : 'n SAE folder'}: it lacks ${missing.join(', ')}`)
+      const cfg = readJson(join(path, 'config.json'))
+      const inner = (cfg?.cfg ?? cfg) as Record<string, unknown> | undefined
+      def = {
+        id: `local:${path}`,
+        kind: req.kind,
+        name: req.name?.trim() || basename(path),
+        description: `A folder on this computer: ${path}.`,
+        source: { kind: 'local', path },
+        builtIn: false,
+        demo: false,
+        saeFormat: format,
+        layer: req.layer ?? (format === 'preprint' && typeof inner?.layer === 'number' ? inner.layer + 1 : format === 'interplm' ? interplmLayer(basename(path)) : undefined),
+        baseModelId: req.baseModelId,
+        ...(req.kind === 'esm2' && typeof cfg?.num_hidden_layers === 'number' ? { numLayers: cfg.num_hidden_layers, hiddenSize: cfg.hidden_size as number } : {})
+      }
+    }
+    if (this.defs().some((d) => d.id === def.id)) throw new Error(`${def.id.replace(/^(hub|local):/, '')} is already in the library`)
+    this.saveUserDefs([...this.userDefs(), stripUndefined(def)])
+    return this.get(def.id)
+  }
+
+  /** Deletes an entry's downloaded files (never a local folder's) and, for user entries, the entry. */
+  remove(id: string): RemoveEntryResult {
+    const d = this.def(id)
+    if (this.active.has(id)) throw new Error(`${d.name} is downloading; cancel the download first`)
+    let freed = 0
+    if (d.source.kind === 'hub') {
+      const cache = new RepoCache(this.hubRoot, d.source.repo)
+      const before = folderBytes(cache.dir)
+      const sub = d.source.subfolder
+      if (sub) {
+        for (const name of safeReaddir(cache.dir)) {
+          if (name === 'downloads') for (const sha of safeReaddir(join(cache.dir, name))) rmSync(join(cache.dir, name, sha, sub), { recursive: true, force: true })
+          else if (name !== 'refs' && name !== 'manifests') rmSync(join(cache.dir, name, sub), { recursive: true, force: true })
+        }
+      } else {
+        rmSync(cache.dir, { recursive: true, force: true })
+      }
+      freed = before - folderBytes(cache.dir)
+    } else if (d.source.kind === 'demo') {
+      const p = demoModelPaths(this.dataDir)
+      const dir = d.kind === 'esm2' ? p.esm2Dir : p.saeDir
+      freed = folderBytes(dir)
+      rmSync(dir, { recursive: true, force: true })
+    }
+    const state = this.state()
+    delete state.lastErrors[id]
+    this.saveState(state)
+    const entryRemoved = !d.builtIn
+    if (entryRemoved) this.saveUserDefs(this.userDefs().filter((x) => x.id !== id))
+    return { id, freedBytes: freed, entryRemoved }
+  }
+
+  /** Downloads (or, for the demo entries, generates) an entry's files. Resolves with its new state. */
+  async download(id: string, opts: DownloadOptions = {}): Promise<LibraryEntry> {
+    const d = this.def(id)
+    if (this.active.has(id)) throw new Error(`${d.name} is already downloading`)
+    if (d.source.kind === 'local') throw new Error(`${d.name} is a folder on this computer; there is nothing to download`)
+    const ctl = new AbortController()
+    const onAbort = (): void => ctl.abort()
+    opts.signal?.addEventListener('abort', onAbort)
+    const slot: { ctl: AbortController; progress?: DownloadProgress } = { ctl }
+    // The demo model and SAE are generated together.
+    const ids = d.source.kind === 'demo' ? [DEMO_ESM2_ID, DEMO_SAE_ID] : [id]
+    if (ids.some((x) => this.active.has(x))) throw new Error(`${d.name} is already being prepared`)
+    for (const x of ids) this.active.set(x, slot)
+    try {
+      if (d.source.kind === 'demo') {
+        const demo = this.opts.demo
+        if (!demo) throw new Error('the demo model cannot be generated: the library was opened without the resources folder (resources/esm)')
+        let run = demo.runHidden
+        if (!run) run = (await import('./demo-runtime')).onnxHiddenRunner(demo.modelCacheRoot ?? join(this.dataDir, 'models'))
+        await ensureDemoModels(this.dataDir, demo.esmResourcesDir, run)
+      } else {
+        const { repo, revision } = d.source
+        await fetchRepo(repo, {
+          revision,
+          ...fileSelection(d),
+          cacheRoot: this.hubRoot,
+          settings: this.hub,
+          signal: ctl.signal,
+          onProgress: (p: HubProgress) => {
+            slot.progress = { entryId: id, ...p }
+            opts.onProgress?.(slot.progress)
+          }
+        })
+      }
+      const state = this.state()
+      delete state.lastErrors[id]
+      this.saveState(state)
+    } catch (e) {
+      const state = this.state()
+      state.lastErrors[id] = { code: e instanceof HubError ? e.code : 'error', message: (e as Error).message, at: new Date().toISOString() }
+      this.saveState(state)
+      throw e
+    } finally {
+      for (const x of ids) this.active.delete(x)
+      opts.signal?.removeEventListener('abort', onAbort)
+    }
+    return this.get(id)
+  }
+
+  /** Cancels a running download (its partial file is kept and resumes next time). */
+  cancel(id: string): boolean {
+    const a = this.active.get(id)
+    a?.ctl.abort()
+    return a !== undefined
+  }
+
+  /**
+   * What to open at start: the remembered model and SAE when still ready, else the real ESM2-8M and the
+   * preprint SAE when present, else the demo pair. `demo` tells the UI to label the choice as random weights.
+   */
+  startupSelection(settings: AppSettings): { model?: LibraryEntry; sae?: LibraryEntry; demo: boolean } {
+    const entries = this.list()
+    const ready = (id?: string): LibraryEntry | undefined => entries.find((e) => e.id === id && e.status === 'ready')
+    let model = ready(settings.lastModelId) ?? ready(ESM2_8M_ID)
+    let sae = ready(settings.lastSaeId)
+    if (sae && model && sae.baseModelId && sae.baseModelId !== model.id && !sae.id.startsWith('local:')) sae = undefined
+    if (model && !sae) sae = entries.find((e) => e.kind === 'sae' && e.status === 'ready' && e.baseModelId === model?.id && (e.id === PREPRINT_SAE_ID || !e.demo))
+    if (!model) {
+      model = ready(DEMO_ESM2_ID)
+      sae = ready(DEMO_SAE_ID)
+    }
+    return { model, sae, demo: Boolean(model?.demo) }
+  }
+}
+
+function interplmLayer(folder: string): number | undefined {
+  const m = /^layer_(\d+)$/.exec(basename(folder))
+  return m ? Number(m[1]) : undefined
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+}

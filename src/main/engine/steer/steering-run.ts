@@ -1,0 +1,135 @@
+/**
+ * One steering run end to end, as the CLI and the workbench do it: check the request, resolve the plan,
+ * generate, score (the parent too, for comparison), and return a `SteeringRunRecord` (exported by
+ * run-export.ts). Also the live preview: how a plan shifts the per-position amino-acid probabilities.
+ */
+import { randomUUID } from 'node:crypto'
+import { STANDARD_AMINO_ACIDS, detokenize, tokenize } from '../esm/alphabet'
+import {
+  checkGenerationSettings,
+  type ClampSpec,
+  type GenerationSettings,
+  type SteeringProgress,
+  type SteeringProvenance,
+  type SteeringRunRecord
+} from '../../../shared/steering-types'
+import { generateTokens, standardProbabilities } from './generate'
+import { FeatureIntervention } from './intervention'
+import { parseProsite } from './prosite'
+import { scoreSequences } from './scores'
+import { resolveSteeringPlan, type ResolvedClamp } from './steering-plan'
+import type { SteeredModel } from './steered-model'
+
+export interface SteeringRequest {
+  /** The starting sequence (edit, resample); omitted for denovo. */
+  start?: { id: string; sequence: string }
+  clamps: ClampSpec[]
+  settings: GenerationSettings
+  /** A PROSITE pattern whose hits are scored. */
+  motif?: string
+  /** Compute the pseudo-log-likelihood (one forward per residue per sequence: the slowest score). Default true. */
+  pll?: boolean
+}
+
+export interface SteeringContext {
+  steered: SteeredModel
+  /** The feature's max activation in the project, for multiple-of-max clamps. */
+  maxActivation?: (feature: number) => number | undefined
+}
+
+export function provenanceOf(steered: SteeredModel): SteeringProvenance {
+  return {
+    model: steered.model.imported.name,
+    modelHash: steered.model.imported.hash,
+    sae: steered.sae.name,
+    saeHash: steered.sae.hash,
+    layer: steered.layer
+  }
+}
+
+/** Checks a request and resolves its plan for the sequence length (throws clear errors). */
+export function prepareRequest(ctx: SteeringContext, req: SteeringRequest): { start?: Int32Array; residues: number; clamps: ResolvedClamp[] } {
+  checkGenerationSettings(req.settings)
+  let start: Int32Array | undefined
+  let residues: number
+  if (req.settings.mode === 'denovo') {
+    residues = req.settings.length!
+  } else {
+    if (!req.start) throw new Error(`${req.settings.mode} mode needs a starting sequence`)
+    start = tokenize(req.start.sequence, req.start.id)
+    residues = start.length - 2
+  }
+  if (residues > ctx.steered.model.window) throw new Error(`${residues} residues is longer than the model's window (${ctx.steered.model.window})`)
+  const clamps = resolveSteeringPlan({ clamps: req.clamps }, {
+    dSae: ctx.steered.sae.dSae,
+    saeName: ctx.steered.sae.name,
+    residues,
+    maxActivation: ctx.maxActivation
+  })
+  if (req.motif !== undefined && req.motif.trim() !== '') parseProsite(req.motif)
+  return { start, residues, clamps }
+}
+
+export async function runSteering(
+  ctx: SteeringContext,
+  req: SteeringRequest,
+  opts: { signal?: AbortSignal; onProgress?: (p: SteeringProgress) => void; runId?: string } = {}
+): Promise<SteeringRunRecord> {
+  const { start, clamps } = prepareRequest(ctx, req)
+  const steered = ctx.steered
+  const intervention = new FeatureIntervention(steered.sae, clamps)
+  const tokens = await generateTokens(steered, intervention, start, req.settings, {
+    signal: opts.signal,
+    onProgress: (p) => opts.onProgress?.({ phase: 'generating', ...p })
+  })
+  const runId = opts.runId ?? randomUUID().slice(0, 8)
+  const residues = tokens.map((t) => detokenize(t))
+  const motif = req.motif !== undefined && req.motif.trim() !== '' ? parseProsite(req.motif) : undefined
+  const all = start ? [...tokens, start] : tokens
+  const allResidues = start ? [...residues, detokenize(start)] : residues
+  const scores = await scoreSequences(steered, clamps, all, allResidues, start, {
+    pll: req.pll ?? true,
+    motif,
+    signal: opts.signal,
+    onProgress: (done, total) => opts.onProgress?.({ phase: 'scoring', done, total })
+  })
+  return {
+    id: runId,
+    createdAt: new Date().toISOString(),
+    provenance: provenanceOf(steered),
+    parent: req.start && start ? { id: req.start.id, sequence: detokenize(start) } : undefined,
+    clamps: req.clamps,
+    resolvedValues: clamps.map((c) => c.value),
+    settings: req.settings,
+    motif: motif?.source,
+    sequences: tokens.map((_, i) => ({ id: `${runId}_${i + 1}`, sequence: residues[i], scores: scores[i] })),
+    parentScores: start ? scores[tokens.length] : undefined
+  }
+}
+
+export interface ProbabilityShift {
+  /** The 20 amino acids in the order of the columns. */
+  aminoAcids: string
+  residues: number
+  /** [residues, 20] probabilities (temperature 1) without and with the clamps. */
+  unsteered: Float32Array
+  steered: Float32Array
+}
+
+/** The live preview: per-position amino-acid probabilities of the sequence with and without the plan. */
+export async function previewShift(ctx: SteeringContext, sequence: { id: string; sequence: string }, clampSpecs: ClampSpec[]): Promise<ProbabilityShift> {
+  const tokens = tokenize(sequence.sequence, sequence.id)
+  const L = tokens.length - 2
+  const clamps = resolveSteeringPlan({ clamps: clampSpecs }, { dSae: ctx.steered.sae.dSae, saeName: ctx.steered.sae.name, residues: L, maxActivation: ctx.maxActivation })
+  const V = ctx.steered.model.config.vocabSize
+  const [plain] = await ctx.steered.unsteeredLogits([tokens])
+  const [steered] = await ctx.steered.logits([tokens], new FeatureIntervention(ctx.steered.sae, clamps))
+  const A = STANDARD_AMINO_ACIDS.length
+  const un = new Float32Array(L * A)
+  const st = new Float32Array(L * A)
+  for (let r = 0; r < L; r++) {
+    un.set(standardProbabilities(plain, r + 1, V, 1), r * A)
+    st.set(standardProbabilities(steered, r + 1, V, 1), r * A)
+  }
+  return { aminoAcids: STANDARD_AMINO_ACIDS, residues: L, unsteered: un, steered: st }
+}

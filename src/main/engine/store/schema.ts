@@ -1,0 +1,157 @@
+/**
+ * The store's schema as a list of migrations. `schema_version` records every applied migration; opening a
+ * store applies the missing ones in order, each in its own transaction. Never edit a released migration:
+ * add a new one.
+ */
+import type Database from 'better-sqlite3'
+
+export interface Migration {
+  version: number
+  description: string
+  up: string
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'proteins, runs, latents, per-feature labels',
+    up: `
+      CREATE TABLE proteins (
+        id INTEGER PRIMARY KEY,
+        accession TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        organism TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        sequence TEXT NOT NULL,
+        length INTEGER NOT NULL,
+        annotations TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        model_name TEXT NOT NULL,
+        model_hash TEXT NOT NULL,
+        sae_name TEXT NOT NULL,
+        sae_hash TEXT NOT NULL,
+        layer INTEGER NOT NULL,
+        d_sae INTEGER NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}',
+        status TEXT NOT NULL DEFAULT 'indexing',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        UNIQUE (model_hash, sae_hash, layer)
+      );
+      CREATE TABLE latents (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        protein_id INTEGER NOT NULL REFERENCES proteins(id) ON DELETE CASCADE,
+        rows INTEGER NOT NULL,
+        nnz INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, protein_id)
+      );
+      CREATE TABLE feature_labels (
+        sae_hash TEXT NOT NULL,
+        feature INTEGER NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        notes TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (sae_hash, feature)
+      );
+    `
+  },
+  {
+    version: 2,
+    description: 'protein source lines, per-feature statistics, examples and concept association',
+    up: `
+      ALTER TABLE proteins ADD COLUMN source_file TEXT NOT NULL DEFAULT '';
+      ALTER TABLE proteins ADD COLUMN source_line INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE run_stats (
+        run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+        proteins INTEGER NOT NULL,
+        residues INTEGER NOT NULL,
+        annotated_proteins INTEGER NOT NULL,
+        annotated_residues INTEGER NOT NULL,
+        settings TEXT NOT NULL,
+        computed_at TEXT NOT NULL
+      );
+      CREATE TABLE feature_stats (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        feature INTEGER NOT NULL,
+        firing_residues INTEGER NOT NULL,
+        firing_proteins INTEGER NOT NULL,
+        freq_residue REAL NOT NULL,
+        freq_protein REAL NOT NULL,
+        max REAL NOT NULL,
+        mean_nz REAL NOT NULL,
+        std_nz REAL NOT NULL,
+        dead INTEGER NOT NULL,
+        best_type TEXT,
+        best_f1 REAL NOT NULL DEFAULT 0,
+        best_precision REAL NOT NULL DEFAULT 0,
+        best_recall REAL NOT NULL DEFAULT 0,
+        best_threshold REAL NOT NULL DEFAULT 0,
+        concept_text TEXT NOT NULL DEFAULT '',
+        hist_small TEXT NOT NULL,
+        PRIMARY KEY (run_id, feature)
+      ) WITHOUT ROWID;
+      CREATE INDEX feature_stats_max ON feature_stats (run_id, max);
+      CREATE INDEX feature_stats_freq_residue ON feature_stats (run_id, freq_residue);
+      CREATE INDEX feature_stats_freq_protein ON feature_stats (run_id, freq_protein);
+      CREATE INDEX feature_stats_mean ON feature_stats (run_id, mean_nz);
+      CREATE INDEX feature_stats_f1 ON feature_stats (run_id, best_f1);
+      CREATE TABLE feature_details (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        feature INTEGER NOT NULL,
+        histogram TEXT NOT NULL,
+        quantiles TEXT NOT NULL,
+        examples BLOB NOT NULL,
+        PRIMARY KEY (run_id, feature)
+      );
+      CREATE TABLE feature_concepts (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        feature INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        threshold REAL NOT NULL,
+        precision REAL NOT NULL,
+        recall REAL NOT NULL,
+        f1 REAL NOT NULL,
+        tp INTEGER NOT NULL,
+        predicted INTEGER NOT NULL,
+        positives INTEGER NOT NULL,
+        by_threshold TEXT NOT NULL,
+        PRIMARY KEY (run_id, feature, type)
+      ) WITHOUT ROWID;
+    `
+  }
+]
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version
+
+export function currentSchemaVersion(db: Database.Database): number {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").get()
+  if (!exists) return 0
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }
+  return row.v ?? 0
+}
+
+/**
+ * Brings the store to `target` (default: the latest). A store written by a newer version of the app is
+ * refused rather than damaged.
+ */
+export function migrate(db: Database.Database, path: string, target = SCHEMA_VERSION): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  const current = currentSchemaVersion(db)
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `${path}: this store has schema version ${current}, written by a newer PLM-SAE Workbench (this one reads up to ${SCHEMA_VERSION}); ` +
+        'update the app, or index into a new store file'
+    )
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current || m.version > target) continue
+    db.transaction(() => {
+      db.exec(m.up)
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, new Date().toISOString())
+    })()
+  }
+  return currentSchemaVersion(db)
+}

@@ -1,0 +1,31 @@
+/**
+ * The one entry point both transports (Electron IPC, `plm-sae serve`) use: checks the method name and the
+ * request against src/shared/validate.ts, then calls the service. Errors come back as an `ApiErrorBody`.
+ */
+import type { ApiErrorBody, ApiMethod, WorkbenchApi } from '../../shared/api'
+import { validateMethod, validateRequest, ValidationError } from '../../shared/validate'
+import { NotFoundError } from './errors'
+
+export type DispatchResult = { ok: true; result: unknown } | { ok: false; status: number; body: ApiErrorBody }
+
+export async function dispatch(api: WorkbenchApi, methodName: unknown, rawRequest: unknown): Promise<DispatchResult> {
+  let method: ApiMethod
+  let request: unknown
+  try {
+    method = validateMethod(methodName)
+    request = validateRequest(method, rawRequest)
+  } catch (e) {
+    if (e instanceof ValidationError) return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message: `Invalid request: ${e.message}` } } }
+    throw e
+  }
+  try {
+    const call = api[method] as (req: unknown) => Promise<unknown>
+    const result = await call.call(api, request)
+    return { ok: true, result }
+  } catch (e) {
+    const message = (e as Error).message || String(e)
+    if (e instanceof NotFoundError) return { ok: false, status: 404, body: { error: { kind: 'not-found', message } } }
+    if (e instanceof ValidationError) return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message } } }
+    return { ok: false, status: 500, body: { error: { kind: 'failed', message } } }
+  }
+}

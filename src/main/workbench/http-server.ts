@@ -1,0 +1,307 @@
+/**
+ * Browser mode: a node:http server that serves the built renderer (static files) and the API
+ * (`POST /api/<method>` with a JSON body, `GET /api/events` server-sent events for job progress).
+ *
+ * Security: binds 127.0.0.1 by default. Any other address needs an access token, given as
+ * `Authorization: Bearer <token>`, or once as `?token=<token>` (the server then sets an HttpOnly, SameSite=Strict
+ * cookie and redirects to the same page without it). Without a token the server only answers requests whose
+ * Host header is a loopback name (DNS-rebinding protection). API calls must be JSON (`content-type:
+ * application/json`, so a cross-site form cannot post) from the same origin. Every request is validated by
+ * src/shared/validate.ts before the engine sees it.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { gzipSync } from 'node:zlib'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import type { JobEvent, WorkbenchApi } from '../../shared/api'
+import { dispatch } from './dispatch'
+
+export const DEFAULT_PORT = 8765
+const MAX_BODY_BYTES = 100 << 20
+const TOKEN_COOKIE = 'plm_sae_token'
+const HEARTBEAT_MS = 15_000
+
+/** The Content-Security-Policy of the app (also in index.html and the Electron session). */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "worker-src 'self' blob:",
+  "connect-src 'self' https://files.rcsb.org https://models.rcsb.org https://alphafold.ebi.ac.uk",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'"
+].join('; ')
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json; charset=utf-8',
+  '.txt': 'text/plain; charset=utf-8'
+}
+
+export interface HttpServerOptions {
+  api: WorkbenchApi
+  /** The built renderer (out/renderer), served at /. */
+  staticDir: string
+  host?: string
+  /** 0 = any free port. */
+  port?: number
+  /** Required when `host` is not a loopback address. */
+  token?: string
+  log?: (line: string) => void
+}
+
+export interface RunningHttpServer {
+  server: Server
+  host: string
+  port: number
+  /** The address to open (with `?token=` when a token is set). */
+  url: string
+  close(): Promise<void>
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase()
+  return h === 'localhost' || h === '::1' || /^127(?:\.\d{1,3}){3}$/.test(h)
+}
+
+/** A random token for `--token` (printed by the CLI when the user asks for one). */
+export function generateToken(): string {
+  return randomBytes(24).toString('base64url')
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  return a.length === b.length && timingSafeEqual(a, b)
+}
+
+function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === name) return decodeURIComponent(v.join('='))
+  }
+  return undefined
+}
+
+function securityHeaders(res: ServerResponse): void {
+  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  res.setHeader('X-Frame-Options', 'DENY')
+  res.setHeader('Referrer-Policy', 'no-referrer')
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin')
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin')
+}
+
+/** Responses larger than this are gzip-compressed when the client accepts it (feature tables, bundles). */
+const GZIP_MIN_BYTES = 16 * 1024
+const COMPRESSIBLE = /^(?:text\/|application\/(?:json|javascript|wasm)|image\/svg)/
+
+function acceptsGzip(req: IncomingMessage | undefined): boolean {
+  return /\bgzip\b/.test(String(req?.headers['accept-encoding'] ?? ''))
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
+  const text = Buffer.from(JSON.stringify(body))
+  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding' }
+  const data = text.length >= GZIP_MIN_BYTES && acceptsGzip(req) ? gzipSync(text, { level: 4 }) : text
+  if (data !== text) headers['content-encoding'] = 'gzip'
+  headers['content-length'] = data.length
+  res.writeHead(status, headers)
+  res.end(data)
+}
+
+function sendError(res: ServerResponse, status: number, kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized', message: string): void {
+  sendJson(res, status, { error: { kind, message } })
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (c: Buffer) => {
+      size += c.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error(`the request body is larger than ${MAX_BODY_BYTES >> 20} MB`))
+        req.destroy()
+        return
+      }
+      chunks.push(c)
+    })
+    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
+  const host = opts.host ?? '127.0.0.1'
+  const token = opts.token
+  if (token !== undefined && token.length < 16) throw new Error('The access token must have at least 16 characters (use --token with a long random string, or --token generate).')
+  if (!isLoopbackHost(host) && !token) {
+    throw new Error(
+      `Listening on ${host} makes the workbench reachable from other machines, so it needs an access token: ` +
+        `run again with --token <secret> (at least 16 characters; e.g. --token ${generateToken()}), or PLM_SAE_TOKEN=<secret>, or --token generate.`
+    )
+  }
+  const staticRoot = resolve(opts.staticDir)
+  const indexFile = join(staticRoot, 'index.html')
+  if (!existsSync(indexFile)) {
+    throw new Error(`The renderer is not built: ${indexFile} is missing. Run \`npm run build:web\` (or \`npx electron-vite build\`) in the project folder first.`)
+  }
+  const sseClients = new Set<ServerResponse>()
+  const gzipCache = new Map<string, { mtime: number; data: Buffer }>()
+  const offJobs = opts.api.onJobEvent((e: JobEvent) => {
+    const frame = `event: job\ndata: ${JSON.stringify(e)}\n\n`
+    for (const res of sseClients) res.write(frame)
+  })
+  const heartbeat = setInterval(() => {
+    for (const res of sseClients) res.write(': keep-alive\n\n')
+  }, HEARTBEAT_MS)
+  heartbeat.unref()
+
+  function hostAllowed(req: IncomingMessage): boolean {
+    // With a token, the token is the protection; without one, only loopback names may be used (no DNS rebinding).
+    if (token) return true
+    const h = req.headers.host ?? ''
+    const name = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : h.split(':')[0]
+    return isLoopbackHost(name)
+  }
+  function authorized(req: IncomingMessage): boolean {
+    if (!token) return true
+    const auth = req.headers.authorization
+    if (auth?.startsWith('Bearer ') && sameSecret(auth.slice(7).trim(), token)) return true
+    return sameSecret(cookieValue(req, TOKEN_COOKIE), token)
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST')
+      return sendError(res, 405, 'invalid-request', `API calls are POST requests with a JSON body (got ${req.method}).`)
+    }
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
+    if (type !== 'application/json') return sendError(res, 415, 'invalid-request', 'API requests must be sent as application/json.')
+    const origin = req.headers.origin
+    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) return sendError(res, 403, 'unauthorized', 'Cross-origin API calls are not allowed.')
+    let body: unknown
+    try {
+      const text = await readBody(req)
+      body = text.trim() === '' ? {} : (JSON.parse(text) as unknown)
+    } catch (e) {
+      return sendError(res, 400, 'invalid-request', `Invalid request: the body is not valid JSON (${(e as Error).message}).`)
+    }
+    const out = await dispatch(opts.api, method, body)
+    if (out.ok) sendJson(res, 200, out.result ?? null, req)
+    else sendJson(res, out.status, out.body, req)
+  }
+
+  function handleEvents(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    res.write(': connected\n\n')
+    sseClients.add(res)
+    req.on('close', () => sseClients.delete(res))
+  }
+
+  function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'invalid-request', `${req.method} is not allowed here.`)
+    let rel: string
+    try {
+      rel = decodeURIComponent(pathname)
+    } catch {
+      return sendError(res, 400, 'invalid-request', 'Bad path encoding.')
+    }
+    if (rel.includes('\0')) return sendError(res, 400, 'invalid-request', 'Bad path.')
+    const file = normalize(join(staticRoot, rel === '/' ? 'index.html' : rel))
+    if (file !== staticRoot && !file.startsWith(staticRoot + sep)) return sendError(res, 404, 'not-found', 'Not found.')
+    let target = file
+    if (!existsSync(target) || !statSync(target).isFile()) {
+      // Unknown paths without an extension are client-side routes: serve the app.
+      if (extname(rel) === '') target = indexFile
+      else return sendError(res, 404, 'not-found', `Not found: ${rel}`)
+    }
+    const type = CONTENT_TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream'
+    let data: Buffer = readFileSync(target)
+    const headers: Record<string, string | number> = { 'content-type': type, 'cache-control': target === indexFile ? 'no-store' : 'public, max-age=3600', vary: 'accept-encoding' }
+    if (data.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(type) && acceptsGzip(req)) {
+      const mtime = statSync(target).mtimeMs
+      let cached = gzipCache.get(target)
+      if (!cached || cached.mtime !== mtime) {
+        cached = { mtime, data: gzipSync(data, { level: 6 }) }
+        gzipCache.set(target, cached)
+      }
+      data = cached.data
+      headers['content-encoding'] = 'gzip'
+    }
+    headers['content-length'] = data.length
+    res.writeHead(200, headers)
+    res.end(req.method === 'HEAD' ? undefined : data)
+  }
+
+  const server = createServer((req, res) => {
+    securityHeaders(res)
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    if (!hostAllowed(req)) return sendError(res, 403, 'unauthorized', 'This server only answers on its loopback address (127.0.0.1 / localhost).')
+    const given = url.searchParams.get('token')
+    if (token && given !== null) {
+      if (!sameSecret(given, token)) return sendError(res, 401, 'unauthorized', 'Wrong access token.')
+      url.searchParams.delete('token')
+      res.setHeader('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+      res.writeHead(303, { location: `${url.pathname}${url.search}` })
+      res.end()
+      return
+    }
+    if (!authorized(req)) {
+      return sendError(res, 401, 'unauthorized', 'This workbench needs its access token: open the address printed by `plm-sae serve` (…?token=…), or send "Authorization: Bearer <token>".')
+    }
+    const path = url.pathname
+    if (path === '/api/events') return handleEvents(req, res)
+    if (path.startsWith('/api/')) {
+      handleApi(req, res, path.slice(5)).catch((e: Error) => sendError(res, 500, 'failed', e.message))
+      return
+    }
+    handleStatic(req, res, path)
+  })
+  server.on('clientError', (_e, socket) => socket.destroy())
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === 'EADDRINUSE' ? `Port ${opts.port} on ${host} is already in use: choose another with --port.` : `Cannot listen on ${host}:${opts.port}: ${e.message}`, { cause: e }))
+    )
+    server.listen(opts.port ?? DEFAULT_PORT, host, () => resolveListen())
+  })
+  const boundPort = (server.address() as AddressInfo).port
+  const shownHost = host.includes(':') ? `[${host}]` : host
+  const url = `http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${boundPort}/${token ? `?token=${encodeURIComponent(token)}` : ''}`
+  return {
+    server,
+    host,
+    port: boundPort,
+    url,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        offJobs()
+        clearInterval(heartbeat)
+        for (const res of sseClients) res.end()
+        sseClients.clear()
+        server.closeAllConnections()
+        server.close(() => resolveClose())
+      })
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The index job as it runs in the worker: (demo projects) generate the demo model and SAE when missing, import
+ * the ESM2 checkpoint into the model cache, open the latent source (ESM2 up to the SAE's layer + the SAE
+ * encoder), and run the store's `IndexJob` (proteins, latents, feature statistics) with progress and cancel.
+ */
+import type { JobProgress } from '../../shared/api'
+import type { IndexProgress, IndexResult } from '../../shared/store-types'
+import { importEsm2 } from '../engine/esm/esm2-import'
+import { Esm2Model } from '../engine/esm/esm2-model'
+import { IndexJob } from '../engine/jobs/index-job'
+import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
+import { LatentExtractor } from '../engine/sae/latent-extractor'
+import { loadSae } from '../engine/sae/sae-load'
+import { LatentStore } from '../engine/store/latent-store'
+import type { IndexTask } from './worker-protocol'
+
+export interface TaskContext {
+  signal: AbortSignal
+  progress(p: JobProgress): void
+}
+
+const PHASES: Record<IndexProgress['phase'], string> = {
+  reading: 'reading proteins',
+  latents: 'computing latents',
+  statistics: 'feature statistics',
+  done: 'done',
+  cancelled: 'cancelled',
+  failed: 'failed'
+}
+
+/** The job list's view of the store's index progress. */
+export function jobProgressOf(p: IndexProgress): JobProgress {
+  if (p.phase === 'statistics') {
+    return { phase: PHASES.statistics, done: Math.round((p.statsFraction ?? 0) * 1000), total: 1000, unit: 'permille', detail: `${p.proteinsDone} proteins indexed` }
+  }
+  return {
+    phase: PHASES[p.phase],
+    done: p.residuesDone,
+    total: p.residuesTotal,
+    unit: 'residues',
+    rate: p.residuesPerSecond || undefined,
+    etaSeconds: p.etaSeconds ?? undefined,
+    detail: `${p.proteinsDone} / ${p.proteinsTotal} proteins${p.skippedExisting ? ` (${p.skippedExisting} already stored)` : ''}${p.badRecords ? `, ${p.badRecords} bad records skipped` : ''}`
+  }
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error('cancelled')
+}
+
+export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<IndexResult> {
+  if (task.demo) {
+    ctx.progress({ phase: 'generating the demo models (random weights)', done: 0, total: 3, unit: 'steps' })
+    await ensureDemoModelsWithRuntime(task.demo.dataDir, task.demo.esmResourcesDir, task.modelCacheRoot)
+  }
+  throwIfCancelled(ctx.signal)
+  ctx.progress({ phase: 'importing the model', done: 1, total: 3, unit: 'steps' })
+  const imported = await importEsm2(task.modelDir, task.modelCacheRoot, {
+    signal: ctx.signal,
+    onProgress: (p) => ctx.progress({ phase: `importing the model (${p.phase})`, done: p.done, total: p.total, unit: 'bytes' })
+  })
+  throwIfCancelled(ctx.signal)
+  ctx.progress({ phase: 'loading the SAE', done: 2, total: 3, unit: 'steps' })
+  const runtime = { device: task.device, deviceId: 0, threads: task.threads }
+  const model = await Esm2Model.open(imported, runtime)
+  const store = LatentStore.open(task.db)
+  let extractor: LatentExtractor | undefined
+  try {
+    const sae = await loadSae(task.saeDir, { layer: task.layer })
+    extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
+    const job = new IndexJob({
+      store,
+      input: task.input,
+      source: extractor,
+      model: { name: task.modelName, hash: imported.hash },
+      sae: { name: task.saeName, hash: sae.hash },
+      onBadRecord: 'skip',
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress(jobProgressOf(p))
+    })
+    const result = await job.run()
+    if (result.cancelled) throw new Error('cancelled')
+    return result
+  } finally {
+    await extractor?.close()
+    await model.close()
+    store.close()
+  }
+}

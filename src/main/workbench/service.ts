@@ -1,0 +1,393 @@
+/**
+ * `WorkbenchService`: the one implementation of `WorkbenchApi` (src/shared/api.ts) over the engine, used by
+ * the Electron main process (IPC) and by `plm-sae serve` (HTTP). Requests arrive validated (dispatch.ts).
+ *
+ * Store queries are answered here from the project's `LatentStore` (indexed SQLite reads, milliseconds); long
+ * work — model import, demo model generation, indexing — runs in worker threads through `JobManager`, and
+ * downloads run as async jobs, so the service never blocks. On the first start (no project yet) it creates the
+ * demo project from resources/demo with the demo models and starts indexing it.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type {
+  ApiRequest,
+  ApiResult,
+  AppInfo,
+  ExecutionProviderInfo,
+  JobEvent,
+  JobInfo,
+  ProjectInfo,
+  WorkbenchApi
+} from '../../shared/api'
+import type { AppSettings, LibraryEntry } from '../../shared/library-types'
+import { appDataDir, modelCacheRoot } from '../engine/app-paths'
+import { SettingsStore } from '../engine/library/app-settings'
+import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
+import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
+import { liveSequenceFeatures } from '../engine/jobs/live-features'
+import { LatentStore } from '../engine/store/latent-store'
+import { diskBytes } from './disk'
+import { NotFoundError } from './errors'
+import { JobManager, defaultWorkerEntry } from './job-manager'
+import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
+import { ProjectRegistry, type ProjectRecord } from './projects'
+import { probeProvider } from './provider'
+import { LiveSources, sequenceFromText } from './live-latents'
+import { SteeringWorkbench } from './steering'
+
+export interface WorkbenchOptions {
+  mode: 'desktop' | 'browser'
+  version?: string
+  /** App data folder (default: the platform's, or $PLM_SAE_HOME). */
+  dataDir?: string
+  /** Imported models (ONNX graphs, converted weights); default `<dataDir>/models`. */
+  modelCacheDir?: string
+  /** The bundled resources folder (resources/: demo project, ESM vocabulary). */
+  resourcesDir: string
+  runtime?: RuntimeOptions
+  /** Where the job worker's code is (Electron passes out/main/workbench-worker.js). */
+  workerEntry?: () => { file: string; execArgv: string[] }
+  /** Desktop only: a folder chooser for "add a local model folder". */
+  chooseFolder?: (title: string) => Promise<string | undefined>
+  /** Create and index the demo project when there is no project (default true). */
+  firstRunDemo?: boolean
+  log?: (line: string) => void
+}
+
+
+export class WorkbenchService implements WorkbenchApi {
+  readonly dataDir: string
+  readonly modelCache: string
+  readonly projects: ProjectRegistry
+  readonly jobs: JobManager
+  readonly settings: SettingsStore
+  readonly models: ModelResolver
+  readonly steering: SteeringWorkbench
+  private readonly runtime: RuntimeOptions
+  private provider: Promise<ExecutionProviderInfo> | undefined
+  private readonly stores = new Map<string, LatentStore>()
+  private readonly live = new LiveSources()
+
+  constructor(readonly opts: WorkbenchOptions) {
+    this.dataDir = opts.dataDir ?? appDataDir()
+    this.modelCache = opts.modelCacheDir ?? modelCacheRoot({ PLM_SAE_HOME: this.dataDir })
+    mkdirSync(this.dataDir, { recursive: true })
+    this.runtime = opts.runtime ?? DEFAULT_RUNTIME
+    this.projects = new ProjectRegistry(this.dataDir)
+    this.jobs = new JobManager(opts.workerEntry ?? defaultWorkerEntry)
+    this.settings = new SettingsStore(this.dataDir)
+    this.models = new ModelResolver(this.dataDir, join(opts.resourcesDir, 'esm'), this.jobs, opts.chooseFolder)
+    this.jobs.onEvent((e) => this.afterJobEvent(e))
+    const storeIfIndexed = (projectId: string): LatentStore | undefined => (existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined)
+    this.steering = new SteeringWorkbench({ projects: this.projects, models: this.models, jobs: this.jobs, runtime: this.runtime, modelCacheRoot: this.modelCache, store: storeIfIndexed })
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line)
+  }
+
+  // ------------------------------------------------------------------------------------------------ lifecycle
+
+  /** First start: no project yet → the demo project, indexed with the demo models. */
+  async start(): Promise<void> {
+    if (this.opts.firstRunDemo === false || this.projects.list().length > 0) return
+    const demoDir = join(this.opts.resourcesDir, 'demo')
+    if (!existsSync(join(demoDir, 'manifest.json'))) {
+      this.log(`No demo project: ${demoDir}/manifest.json is missing.`)
+      return
+    }
+    const project = this.projects.createDemo(demoDir, { modelId: DEMO_ESM2_ID, saeId: DEMO_SAE_ID, layer: DEMO_SAE_LAYER })
+    this.settings.update({ lastProject: this.projects.dir(project.id), lastModelId: DEMO_ESM2_ID, lastSaeId: DEMO_SAE_ID })
+    this.log(`First start: created the demo project "${project.name}" and started indexing it.`)
+    this.startIndex(project)
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.shutdown()
+    await this.live.close()
+    await this.steering.close()
+    for (const s of this.stores.values()) s.close()
+    this.stores.clear()
+  }
+
+  private afterJobEvent(e: JobEvent): void {
+    // A finished index job changed the store: reopen it so cached statements see the new run.
+    if (e.job.kind === 'index' && e.job.projectId && e.job.state !== 'running' && e.job.state !== 'queued') this.closeStore(e.job.projectId)
+  }
+
+  onJobEvent(listener: (event: JobEvent) => void): () => void {
+    return this.jobs.onEvent(listener)
+  }
+
+  // -------------------------------------------------------------------------------------------------- helpers
+
+  private store(projectId: string): LatentStore {
+    const p = this.projects.get(projectId)
+    let s = this.stores.get(p.id)
+    if (!s) {
+      const path = this.projects.storePath(p.id)
+      if (!existsSync(path)) throw new NotFoundError(`Project "${p.name}" is not indexed yet: start its index job in Models & projects.`)
+      s = LatentStore.open(path)
+      this.stores.set(p.id, s)
+    }
+    return s
+  }
+
+  private closeStore(projectId: string): void {
+    this.stores.get(projectId)?.close()
+    this.stores.delete(projectId)
+  }
+
+  private currentProjectId(): string | undefined {
+    const list = this.projects.list()
+    const last = this.settings.load().lastProject
+    const byLast = last ? list.find((p) => this.projects.dir(p.id) === last) : undefined
+    return (byLast ?? list[0])?.id
+  }
+
+  private projectInfo(p: ProjectRecord): ProjectInfo {
+    let indexed = false
+    let featureCount: number | undefined
+    const storePath = this.projects.storePath(p.id)
+    if (existsSync(storePath)) {
+      try {
+        const runs = this.store(p.id).runs()
+        const complete = runs.filter((r) => r.status === 'complete')
+        indexed = complete.length > 0
+        featureCount = complete.at(-1)?.dSae
+      } catch {
+        indexed = false
+      }
+    }
+    return {
+      id: p.id,
+      name: p.name,
+      demo: p.demo,
+      createdAt: p.createdAt,
+      openedAt: p.openedAt,
+      modelId: p.modelId,
+      saeId: p.saeId,
+      layer: p.layer,
+      proteinCount: p.proteinCount,
+      indexed,
+      featureCount,
+      diskBytes: diskBytes(this.projects.dir(p.id)),
+      structureCount: this.projects.structures(p.id).length
+    }
+  }
+
+  private startIndex(project: ProjectRecord): JobInfo {
+    const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === project.id)
+    if (running) return running
+    const demo = project.modelId === DEMO_ESM2_ID || project.saeId === DEMO_SAE_ID
+    const model = this.models.resolve(project.modelId)
+    const sae = this.models.resolve(project.saeId)
+    this.closeStore(project.id)
+    return this.jobs.startWorker(
+      { kind: 'index', title: `Index "${project.name}" with ${model.name} + ${sae.name}`, projectId: project.id },
+      {
+        kind: 'index',
+        modelCacheRoot: this.modelCache,
+        modelDir: model.dir,
+        modelName: model.name,
+        saeDir: sae.dir,
+        saeName: sae.name,
+        input: this.projects.proteinsPath(project),
+        db: this.projects.storePath(project.id),
+        layer: project.layer,
+        device: this.runtime.device,
+        threads: this.runtime.threads,
+        demo: demo ? { dataDir: this.dataDir, esmResourcesDir: join(this.opts.resourcesDir, 'esm') } : undefined
+      },
+      { phase: demo ? 'preparing the demo models' : 'starting', done: 0, total: project.proteinCount, unit: 'proteins' }
+    )
+  }
+
+  // ------------------------------------------------------------------------------------------------------ app
+
+  async appInfo(_req: ApiRequest<'appInfo'>): Promise<AppInfo> {
+    this.provider ??= probeProvider(this.runtime)
+    const provider = await this.provider
+    return {
+      version: this.opts.version ?? process.env.PLM_SAE_VERSION ?? '0.1.0',
+      mode: this.opts.mode,
+      provider,
+      dataDir: this.dataDir,
+      diskBytes: { models: diskBytes(this.modelCache) + diskBytes(join(this.dataDir, 'hub')) + diskBytes(join(this.dataDir, 'demo')), projects: diskBytes(this.projects.root) },
+      currentProjectId: this.currentProjectId(),
+      canPickLocalFolders: this.opts.chooseFolder !== undefined
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------- model library
+
+  async listModels(_req: ApiRequest<'listModels'>): Promise<LibraryEntry[]> {
+    return this.models.list()
+  }
+
+  async addModel(req: ApiRequest<'addModel'>): Promise<ApiResult<'addModel'>> {
+    return this.models.add(req)
+  }
+
+  async removeModel(req: ApiRequest<'removeModel'>): Promise<ApiResult<'removeModel'>> {
+    const users = this.projects.list().filter((p) => p.modelId === req.id || p.saeId === req.id)
+    const indexing = users.find((p) => this.jobs.active((j) => j.projectId === p.id))
+    if (indexing) throw new Error(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
+    const local = this.models.list().find((m) => m.id === req.id)?.localPath
+    if (local) await this.live.drop(local)
+    return this.models.remove(req.id)
+  }
+
+  async downloadModel(req: ApiRequest<'downloadModel'>): Promise<JobInfo> {
+    return this.models.download(req.id)
+  }
+
+  // ------------------------------------------------------------------------------------------------- projects
+
+  async listProjects(_req: ApiRequest<'listProjects'>): Promise<ProjectInfo[]> {
+    return this.projects.list().map((p) => this.projectInfo(p))
+  }
+
+  async createProject(req: ApiRequest<'createProject'>): Promise<ApiResult<'createProject'>> {
+    const model = this.models.resolve(req.modelId)
+    const sae = this.models.resolve(req.saeId)
+    if (model.kind !== 'esm2') throw new Error(`"${model.name}" is not an ESM2 model: choose an ESM2 model as the project's model.`)
+    if (sae.kind !== 'sae') throw new Error(`"${sae.name}" is not an SAE: choose an SAE for the project.`)
+    if (sae.layer === undefined) throw new Error(`The layer of "${sae.name}" is not known: add the SAE again with its layer.`)
+    let record: ProjectRecord
+    if (req.source.kind === 'demo') {
+      record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
+      if (req.name) record = { ...record, name: req.name }
+      this.projects.save(record)
+    } else {
+      record = this.projects.create({ name: req.name, format: req.source.kind, text: req.source.text, modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
+    }
+    this.settings.update({ lastProject: this.projects.dir(record.id), lastModelId: req.modelId, lastSaeId: req.saeId })
+    const job = req.index === false ? undefined : this.startIndex(record)
+    return { project: this.projectInfo(record), job }
+  }
+
+  async openProject(req: ApiRequest<'openProject'>): Promise<ProjectInfo> {
+    const p = this.projects.touch(req.projectId)
+    const patch: Partial<AppSettings> = { lastProject: this.projects.dir(p.id), lastModelId: p.modelId, lastSaeId: p.saeId }
+    this.settings.update(patch)
+    return this.projectInfo(p)
+  }
+
+  // ----------------------------------------------------------------------------------------------------- jobs
+
+  async startIndexJob(req: ApiRequest<'startIndexJob'>): Promise<JobInfo> {
+    return this.startIndex(this.projects.get(req.projectId))
+  }
+
+  async listJobs(_req: ApiRequest<'listJobs'>): Promise<JobInfo[]> {
+    return this.jobs.list()
+  }
+
+  async cancelJob(req: ApiRequest<'cancelJob'>): Promise<JobInfo> {
+    if (!this.jobs.get(req.jobId)) throw new NotFoundError(`There is no job "${req.jobId}".`)
+    return this.jobs.cancel(req.jobId)
+  }
+
+  // ---------------------------------------------------------------------------------------------------- store
+
+  async storeInfo(req: ApiRequest<'storeInfo'>): Promise<ApiResult<'storeInfo'>> {
+    return this.store(req.projectId).info()
+  }
+
+  async listFeatures(req: ApiRequest<'listFeatures'>): Promise<ApiResult<'listFeatures'>> {
+    const { projectId, ...query } = req
+    return this.store(projectId).listFeatures(query)
+  }
+
+  async featureOverview(req: ApiRequest<'featureOverview'>): Promise<ApiResult<'featureOverview'>> {
+    return this.store(req.projectId).featureOverview(req.runId)
+  }
+
+  async featureDetail(req: ApiRequest<'featureDetail'>): Promise<ApiResult<'featureDetail'>> {
+    return this.store(req.projectId).feature(req.feature, { runId: req.runId })
+  }
+
+  async updateFeatureLabel(req: ApiRequest<'updateFeatureLabel'>): Promise<ApiResult<'updateFeatureLabel'>> {
+    const { projectId, ...update } = req
+    const r = this.store(projectId).setFeatureLabel(update)
+    return { feature: req.feature, label: r.label, notes: r.notes }
+  }
+
+  async listProteins(req: ApiRequest<'listProteins'>): Promise<ApiResult<'listProteins'>> {
+    const { projectId, ...query } = req
+    return this.store(projectId).listProteins(query)
+  }
+
+  async proteinDetail(req: ApiRequest<'proteinDetail'>): Promise<ApiResult<'proteinDetail'>> {
+    const p = this.store(req.projectId).protein(req.protein)
+    if (!p) throw new NotFoundError(`The project has no protein ${JSON.stringify(req.protein)}.`)
+    return p
+  }
+
+  async proteinFeatures(req: ApiRequest<'proteinFeatures'>): Promise<ApiResult<'proteinFeatures'>> {
+    const { projectId, ...query } = req
+    return this.store(projectId).proteinFeatures(query)
+  }
+
+  async liveFeatures(req: ApiRequest<'liveFeatures'>): Promise<ApiResult<'liveFeatures'>> {
+    const { projectId, sequence, ...query } = req
+    const project = this.projects.get(projectId)
+    const store = this.store(projectId)
+    const source = await this.live.source({
+      model: this.models.resolve(project.modelId),
+      sae: this.models.resolve(project.saeId),
+      layer: project.layer,
+      runtime: this.runtime,
+      modelCacheRoot: this.modelCache
+    })
+    return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence) })
+  }
+
+  async exportFeatures(req: ApiRequest<'exportFeatures'>): Promise<ApiResult<'exportFeatures'>> {
+    const { projectId, ...query } = req
+    const p = this.projects.get(projectId)
+    const text = this.store(projectId).exportFeatures(query)
+    return { fileName: `${p.id}-features.${query.format}`, mimeType: query.format === 'csv' ? 'text/csv' : 'application/json', text }
+  }
+
+  // ----------------------------------------------------------------------------------------------- structures
+
+  async listStructures(req: ApiRequest<'listStructures'>): Promise<ApiResult<'listStructures'>> {
+    return this.projects.structures(req.projectId)
+  }
+
+  async loadStructure(req: ApiRequest<'loadStructure'>): Promise<ApiResult<'loadStructure'>> {
+    const { info, text } = this.projects.structureText(req.projectId, req.structureId)
+    return { id: info.id, format: info.format, text }
+  }
+
+  // ------------------------------------------------------------------------------------------------- steering
+
+  async steeringPreview(req: ApiRequest<'steeringPreview'>): Promise<ApiResult<'steeringPreview'>> {
+    return this.steering.preview(req)
+  }
+
+  async startSteering(req: ApiRequest<'startSteering'>): Promise<ApiResult<'startSteering'>> {
+    return this.steering.start(req)
+  }
+
+  async listSteeringRuns(req: ApiRequest<'listSteeringRuns'>): Promise<ApiResult<'listSteeringRuns'>> {
+    return this.steering.listRuns(req.projectId)
+  }
+
+  async steeringRun(req: ApiRequest<'steeringRun'>): Promise<ApiResult<'steeringRun'>> {
+    return this.steering.run(req)
+  }
+
+  async exportSteeringRun(req: ApiRequest<'exportSteeringRun'>): Promise<ApiResult<'exportSteeringRun'>> {
+    return this.steering.export(req)
+  }
+}
+
+/** Creates the service and runs its first-start logic (demo project). */
+export async function openWorkbench(opts: WorkbenchOptions): Promise<WorkbenchService> {
+  const service = new WorkbenchService(opts)
+  await service.start()
+  return service
+}

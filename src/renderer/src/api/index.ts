@@ -1,0 +1,4 @@
+/** The renderer's API: `import { api } from '../../api'` (same `WorkbenchApi` in Electron and in a browser). */
+export { api, ApiError, createHttpApi } from './client'
+export { useJobs } from './use-jobs'
+export type * from '../../../shared/api'

@@ -1,0 +1,28 @@
+/** Default navigation when the app does not pass callbacks: the hash routes documented in team notes. */
+export function goToFeature(feature: number): void {
+  window.location.hash = `#/feature/${feature}`
+}
+
+export function goToProtein(protein: number | string, feature?: number): void {
+  window.location.hash = `#/protein/${encodeURIComponent(String(protein))}${feature === undefined ? '' : `?feature=${feature}`}`
+}
+
+export function goToFeatures(): void {
+  window.location.hash = '#/features'
+}
+
+export function formatNumber(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return '–'
+  if (v === 0) return '0'
+  const a = Math.abs(v)
+  if (a >= 1000) return v.toFixed(0)
+  if (a < 0.001) return v.toExponential(1)
+  return Number(v.toPrecision(digits)).toString()
+}
+
+export function formatPercent(v: number): string {
+  if (!Number.isFinite(v)) return '–'
+  if (v === 0) return '0%'
+  if (v < 0.0001) return '<0.01%'
+  return `${(v * 100).toFixed(v < 0.01 ? 2 : 1)}%`
+}

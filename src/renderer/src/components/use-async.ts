@@ -1,0 +1,40 @@
+import { useEffect, useState, type DependencyList, type RefObject } from 'react'
+
+export interface AsyncState<T> {
+  data: T | undefined
+  error: string | null
+  loading: boolean
+}
+
+/** Runs `load` when `deps` change; stale results (from earlier deps) are dropped. */
+export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): AsyncState<T> & { reload: () => void } {
+  const [state, setState] = useState<AsyncState<T>>({ data: undefined, error: null, loading: true })
+  const [tick, setTick] = useState(0)
+  useEffect(() => {
+    let live = true
+    setState((s) => ({ ...s, loading: true, error: null }))
+    load().then(
+      (data) => live && setState({ data, error: null, loading: false }),
+      (e: unknown) => live && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
+    )
+    return () => {
+      live = false
+    }
+  }, [...deps, tick])
+  return { ...state, reload: () => setTick((t) => t + 1) }
+}
+
+/** Element width tracked with a ResizeObserver. */
+export function useElementWidth(ref: RefObject<HTMLElement | null>, fallback = 600): number {
+  const [width, setWidth] = useState(fallback)
+  useEffect(() => {
+    const el = ref.current
+    if (!el) return
+    const update = (): void => setWidth(Math.max(100, Math.floor(el.clientWidth)))
+    update()
+    const ro = new ResizeObserver(update)
+    ro.observe(el)
+    return () => ro.disconnect()
+  }, [ref])
+  return width
+}

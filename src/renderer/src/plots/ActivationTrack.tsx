@@ -1,0 +1,226 @@
+import * as d3 from 'd3'
+import { useEffect, useMemo, useRef, type ReactNode } from 'react'
+import { ANNOTATION_LABELS, type AnnotationType, type ResidueAnnotation, type ResidueRange } from '../../../shared/store-types'
+import { ExportButtons } from '../components/ExportButtons'
+import { exportSvgElement } from '../components/export-file'
+import { activationScale } from '../lib/colour-scale'
+import { annotationColour, TRACK_ORDER } from './plot-utils'
+
+export interface ActivationTrackProps {
+  sequence: string
+  /** Per residue (0-based index = residue − 1). */
+  activations: number[]
+  /** Scale max (the feature's global max, so tracks of different proteins compare). */
+  max: number
+  annotations?: ResidueAnnotation[]
+  width: number
+  /** Height of the activation bars. */
+  barHeight?: number
+  /** Hovered residue (1-based) shown as a band; null for none. */
+  hovered?: number | null
+  onHover?: (residue: number | null) => void
+  /** Selected residue range; with `onRange` the user can brush a new one. */
+  range?: ResidueRange | null
+  onRange?: (range: ResidueRange | null) => void
+  /** Residues (1-based) drawn with a marker below the sequence, e.g. those absent from the structure. */
+  exportName?: string
+  showExport?: boolean
+  title?: string
+  /** Extra controls in the header row (next to the title). */
+  headerExtra?: ReactNode
+  testId?: string
+}
+
+const LEFT = 92
+const RIGHT = 10
+const ANN_H = 9
+const ANN_GAP = 3
+
+/** Per-residue activation bars over the sequence, the annotation tracks aligned under them. */
+export function ActivationTrack(props: ActivationTrackProps) {
+  const { sequence, activations, max, annotations = [], width, barHeight = 44, hovered = null, onHover, range = null, onRange, exportName = 'activation-track', showExport = true, title, headerExtra, testId = 'activation-track' } = props
+  const svgRef = useRef<SVGSVGElement>(null)
+  const brushRef = useRef<SVGGElement>(null)
+  const brushBehaviour = useRef<d3.BrushBehavior<unknown> | null>(null)
+  const len = sequence.length
+  const iw = Math.max(10, width - LEFT - RIGHT)
+  const step = iw / Math.max(1, len)
+  const showLetters = step >= 7
+  const scale = useMemo(() => activationScale(max), [max])
+  const x = (residue1: number): number => (residue1 - 1) * step
+
+  const tracks = useMemo(() => {
+    const byType = new Map<AnnotationType, ResidueAnnotation[]>()
+    for (const a of annotations) {
+      if (a.type === 'chain' || a.type === 'variant' || a.type === 'conflict' || a.type === 'splice_variant' || a.type === 'mutagenesis') continue
+      const list = byType.get(a.type) ?? []
+      list.push(a)
+      byType.set(a.type, list)
+    }
+    const types = [...byType.keys()].sort((a, b) => {
+      const ia = TRACK_ORDER.indexOf(a)
+      const ib = TRACK_ORDER.indexOf(b)
+      return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b)
+    })
+    // Helix/strand/turn share one "secondary structure" row.
+    const rows: { name: string; items: ResidueAnnotation[] }[] = []
+    const ss: AnnotationType[] = types.filter((t) => t === 'helix' || t === 'strand' || t === 'turn')
+    if (ss.length) rows.push({ name: 'Secondary str.', items: ss.flatMap((t) => byType.get(t) ?? []) })
+    for (const t of types) if (!ss.includes(t)) rows.push({ name: ANNOTATION_LABELS[t], items: byType.get(t) ?? [] })
+    return rows
+  }, [annotations])
+
+  const seqTop = barHeight + 2
+  const axisTop = seqTop + (showLetters ? 14 : 0)
+  const annTop = axisTop + 18
+  const height = annTop + tracks.length * (ANN_H + ANN_GAP) + 4
+  const firing = activations.reduce((n, v) => n + (v > 0 ? 1 : 0), 0)
+  const posTicks = useMemo(() => {
+    const ticks = d3.scaleLinear().domain([1, Math.max(2, len)]).ticks(Math.max(2, Math.floor(iw / 80)))
+    return ticks.filter((t) => Number.isInteger(t) && t >= 1 && t <= len)
+  }, [len, iw])
+
+  // Brush for a residue range.
+  useEffect(() => {
+    const g = brushRef.current
+    if (!g || !onRange) return
+    const brush = d3
+      .brushX()
+      .extent([
+        [0, 0],
+        [iw, height - 2]
+      ])
+      .on('end', (event: d3.D3BrushEvent<unknown>) => {
+        if (!event.sourceEvent) return // programmatic move
+        const sel = event.selection as [number, number] | null
+        if (!sel) return onRange(null)
+        const start = Math.max(1, Math.min(len, Math.floor(sel[0] / step) + 1))
+        const end = Math.max(start, Math.min(len, Math.ceil(sel[1] / step)))
+        onRange({ start, end })
+      })
+    brushBehaviour.current = brush
+    const sel = d3.select(g)
+    sel.call(brush)
+    return () => {
+      sel.on('.brush', null)
+      sel.selectAll('*').remove()
+      brushBehaviour.current = null
+    }
+  }, [iw, height, len, step, onRange])
+
+  useEffect(() => {
+    const g = brushRef.current
+    const brush = brushBehaviour.current
+    if (!g || !brush) return
+    const sel = d3.select(g) as d3.Selection<SVGGElement, unknown, null, undefined>
+    if (range) brush.move(sel, [(range.start - 1) * step, range.end * step])
+    else brush.move(sel, null)
+  }, [range?.start, range?.end, step, iw, height, onRange])
+
+  const residueAt = (clientX: number): number | null => {
+    const svg = svgRef.current
+    if (!svg) return null
+    const px = clientX - svg.getBoundingClientRect().left - LEFT
+    const r = Math.floor(px / step) + 1
+    return r >= 1 && r <= len ? r : null
+  }
+
+  return (
+    <div className="plot activation-track" data-testid={testId} data-residues={len} data-firing={firing} data-range={range ? `${range.start}-${range.end}` : ''} data-hovered={hovered ?? ''}>
+      {title ? (
+        <div className="wb-panel-head">
+          <h3>{title}</h3>
+          {headerExtra}
+          <span className="spacer" />
+          {showExport && <ExportButtons what="track" onExport={(f) => svgRef.current && exportSvgElement(svgRef.current, exportName, f)} />}
+        </div>
+      ) : (
+        showExport && (
+          <div className="track-export">
+            <ExportButtons what="track" onExport={(f) => svgRef.current && exportSvgElement(svgRef.current, exportName, f)} />
+          </div>
+        )
+      )}
+      <svg
+        ref={svgRef}
+        width={width}
+        height={height}
+        onMouseMove={onHover ? (e) => onHover(residueAt(e.clientX)) : undefined}
+        onMouseLeave={onHover ? () => onHover(null) : undefined}
+      >
+        <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>activation</text>
+        <text x={LEFT - 8} y={barHeight - 2} textAnchor="end" fontSize={9} fill="#9aa5b1">0</text>
+        <text x={LEFT - 8} y={8} textAnchor="end" fontSize={9} fill="#9aa5b1">{Number(scale.max.toPrecision(3))}</text>
+        <g transform={`translate(${LEFT},0)`}>
+          <rect x={0} y={0} width={iw} height={barHeight} fill="#fafbfc" />
+          {activations.map((v, i) => {
+            if (!(v > 0)) return null
+            const h = Math.max(1, Math.min(1, v / scale.max) * barHeight)
+            return <rect key={i} x={i * step} y={barHeight - h} width={Math.max(0.6, step - (step > 3 ? 0.6 : 0))} height={h} fill={scale.hex(v)} />
+          })}
+          <line x1={0} x2={iw} y1={barHeight + 0.5} y2={barHeight + 0.5} stroke="#cbd2d9" />
+          {showLetters && (
+            <g fontSize={Math.min(11, step * 0.95)} className="mono">
+              {Array.from(sequence, (c, i) => (
+                <text key={i} x={i * step + step / 2} y={seqTop + 10} textAnchor="middle" fill={activations[i] > 0 ? '#7f1d1d' : '#7b8794'}>
+                  {c}
+                </text>
+              ))}
+            </g>
+          )}
+          <g transform={`translate(0,${axisTop})`}>
+            <line x1={0} x2={iw} y1={0.5} y2={0.5} stroke="#9aa5b1" />
+            {posTicks.map((t) => (
+              <g key={t} transform={`translate(${x(t) + step / 2},0)`}>
+                <line y2={4} stroke="#9aa5b1" />
+                <text y={14} textAnchor="middle" fontSize={9}>{t}</text>
+              </g>
+            ))}
+          </g>
+          {tracks.map((row, k) => (
+            <g key={row.name} transform={`translate(0,${annTop + k * (ANN_H + ANN_GAP)})`}>
+              <rect x={0} width={iw} height={ANN_H} fill="#f5f7fa" />
+              {row.items.map((a, j) => {
+                const colour = annotationColour(a.type)
+                if (a.pairwise) {
+                  return (
+                    <g key={j}>
+                      <rect x={x(a.start)} width={Math.max(2, step)} height={ANN_H} fill={colour} />
+                      <rect x={x(a.end)} width={Math.max(2, step)} height={ANN_H} fill={colour} />
+                      <line x1={x(a.start) + step / 2} x2={x(a.end) + step / 2} y1={ANN_H / 2} y2={ANN_H / 2} stroke={colour} strokeDasharray="2 2" />
+                    </g>
+                  )
+                }
+                return (
+                  <rect key={j} x={x(a.start)} width={Math.max(1.5, (a.end - a.start + 1) * step)} height={ANN_H} rx={a.type === 'helix' ? 3 : 1} fill={colour}>
+                    <title>{`${ANNOTATION_LABELS[a.type]} ${a.start}–${a.end}${a.description ? `: ${a.description}` : ''}`}</title>
+                  </rect>
+                )
+              })}
+            </g>
+          ))}
+          {hovered !== null && hovered >= 1 && hovered <= len && (
+            <rect data-export="skip" className="track-residue-hover" x={x(hovered)} width={Math.max(2, step)} y={0} height={height - 2} pointerEvents="none" />
+          )}
+          {onRange && <g ref={brushRef} className="brush" data-testid={`${testId}-brush`} data-export="skip" />}
+        </g>
+        {tracks.map((row, k) => (
+          <text key={row.name} x={LEFT - 8} y={annTop + k * (ANN_H + ANN_GAP) + ANN_H / 2} dy="0.32em" textAnchor="end" fontSize={9}>
+            {row.name}
+          </text>
+        ))}
+      </svg>
+      {onHover && (
+        <div className="muted" style={{ fontSize: 11, height: 16 }} data-testid={`${testId}-hover-label`}>
+          {hovered !== null && hovered >= 1 && hovered <= len
+            ? `${sequence[hovered - 1]}${hovered} · activation ${Number((activations[hovered - 1] ?? 0).toPrecision(3))}`
+            : range
+              ? `Selected residues ${range.start}–${range.end}`
+              : onRange
+                ? 'Drag over the track to select a residue range'
+                : ''}
+        </div>
+      )}
+    </div>
+  )
+}

@@ -1,0 +1,208 @@
+/**
+ * Feature browser: every latent of the project's SAE in a windowed table (id, label, best concept + F1,
+ * frequency, max, mean, a small histogram), sorted, filtered and searched in the store; the overview plot
+ * (frequency against max) above it selects features by brushing. ↑/↓ move, Enter opens a feature.
+ */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { api } from '../../api'
+import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '../../../../shared/store-types'
+import { downloadText } from '../../components/export-file'
+import { formatNumber, formatPercent } from '../../components/navigation'
+import { useElementWidth } from '../../components/use-async'
+import { VirtualTable, type Column } from '../../components/VirtualTable'
+import { MiniHistogram } from '../../plots/MiniHistogram'
+import { OverviewScatter } from '../../plots/OverviewScatter'
+
+export interface FeatureBrowserProps {
+  projectId: string
+  onOpenFeature: (feature: number) => void
+}
+
+type StatusFilter = 'all' | 'alive' | 'dead'
+type ConceptFilter = AnnotationType | 'any' | 'none' | ''
+
+const PAGE = 20_000
+const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc' }
+
+export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps) {
+  const panelRef = useRef<HTMLDivElement>(null)
+  const width = useElementWidth(panelRef, 1000)
+  const [sort, setSort] = useState<{ key: FeatureSortKey; dir: SortDirection }>({ key: 'id', dir: 'asc' })
+  const [text, setText] = useState('')
+  const [debouncedText, setDebouncedText] = useState('')
+  const [status, setStatus] = useState<StatusFilter>('all')
+  const [concept, setConcept] = useState<ConceptFilter>('')
+  const [minF1, setMinF1] = useState(0)
+  const [brushed, setBrushed] = useState<number[] | null>(null)
+  const [rows, setRows] = useState<FeatureSummary[]>([])
+  const [total, setTotal] = useState(0)
+  const [loading, setLoading] = useState(true)
+  const [error, setError] = useState<string | null>(null)
+  const [active, setActive] = useState(0)
+  const [overview, setOverview] = useState<FeatureOverview | null>(null)
+
+  useEffect(() => {
+    const t = setTimeout(() => setDebouncedText(text.trim()), 200)
+    return () => clearTimeout(t)
+  }, [text])
+
+  const query = useMemo((): FeatureListQuery => {
+    const q: FeatureListQuery = { sort }
+    if (debouncedText) q.text = debouncedText
+    if (status !== 'all') q.status = status
+    if (concept) q.conceptType = concept
+    if (minF1 > 0) q.minF1 = minF1
+    if (brushed) q.ids = brushed
+    return q
+  }, [sort, debouncedText, status, concept, minF1, brushed])
+
+  useEffect(() => {
+    let live = true
+    setLoading(true)
+    const load = async (): Promise<void> => {
+      const first = await api.listFeatures({ projectId, ...query, offset: 0, limit: PAGE })
+      let items = first.items
+      while (items.length < first.total) {
+        const next = await api.listFeatures({ projectId, ...query, offset: items.length, limit: PAGE })
+        if (next.items.length === 0) break
+        items = items.concat(next.items)
+      }
+      if (!live) return
+      setRows(items)
+      setTotal(first.total)
+      setActive((a) => Math.min(Math.max(0, a), Math.max(0, items.length - 1)))
+      setError(null)
+    }
+    load()
+      .catch((e: Error) => live && setError(e.message))
+      .finally(() => live && setLoading(false))
+    return () => {
+      live = false
+    }
+  }, [projectId, query])
+
+  useEffect(() => {
+    let live = true
+    api.featureOverview({ projectId }).then(
+      (o) => live && setOverview(o),
+      () => undefined
+    )
+    return () => {
+      live = false
+    }
+  }, [projectId])
+
+  const onSort = (key: string): void => {
+    const k = key as FeatureSortKey
+    setSort((s) => (s.key === k ? { key: k, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key: k, dir: DEFAULT_DIR[k] }))
+    setActive(0)
+  }
+
+  const exportCsv = async (): Promise<void> => {
+    const res = await api.exportFeatures({ projectId, ...query, format: 'csv' })
+    downloadText(res.fileName, res.text, res.mimeType)
+  }
+
+  const onBrush = useCallback((ids: number[] | null) => {
+    setBrushed(ids)
+    setActive(0)
+  }, [])
+
+  const columns: Column<FeatureSummary>[] = [
+    { key: 'id', title: 'Feature', width: '76px', numeric: true, sortKey: 'id', render: (f) => <span className="mono">#{f.id}</span> },
+    { key: 'label', title: 'Label', width: 'minmax(120px, 2fr)', sortKey: 'label', render: (f) => (f.label ? f.label : <span className="muted">{f.dead ? 'dead' : '—'}</span>) },
+    {
+      key: 'concept',
+      title: 'Best concept',
+      width: 'minmax(120px, 1.4fr)',
+      sortKey: 'concept',
+      render: (f) => (f.bestConcept ? <span className="wb-chip concept">{ANNOTATION_LABELS[f.bestConcept.type]}</span> : <span className="muted">—</span>)
+    },
+    { key: 'f1', title: 'F1', width: '56px', numeric: true, sortKey: 'bestF1', render: (f) => (f.bestConcept ? f.bestConcept.f1.toFixed(2) : '') },
+    { key: 'freqResidue', title: 'Residues', width: '76px', numeric: true, sortKey: 'freqResidue', render: (f) => formatPercent(f.freqResidue) },
+    { key: 'freqProtein', title: 'Proteins', width: '76px', numeric: true, sortKey: 'freqProtein', render: (f) => formatPercent(f.freqProtein) },
+    { key: 'max', title: 'Max', width: '64px', numeric: true, sortKey: 'max', render: (f) => formatNumber(f.max) },
+    { key: 'mean', title: 'Mean', width: '64px', numeric: true, sortKey: 'meanNonzero', render: (f) => formatNumber(f.meanNonzero) },
+    { key: 'hist', title: 'Distribution', width: '92px', render: (f) => <MiniHistogram counts={f.histogram} /> }
+  ]
+
+  const activeRow = rows[active]
+  const tableHeight = Math.max(360, Math.min(640, window.innerHeight - 420))
+
+  return (
+    <div className="wb-view" data-testid="feature-browser">
+      <div className="wb-header">
+        <h2>Features</h2>
+        <span className="muted" data-testid="feature-count">
+          {loading ? 'loading…' : `${total.toLocaleString()} ${brushed || debouncedText || status !== 'all' || concept || minF1 > 0 ? 'matching' : 'features'}`}
+        </span>
+        <span className="spacer" />
+        <button type="button" className="btn" onClick={() => void exportCsv().catch((e: Error) => setError(e.message))} data-testid="features-export-csv">
+          Export CSV
+        </button>
+      </div>
+      <div className="wb-panel" ref={panelRef} style={{ minHeight: 282 }}>
+        {overview && overview.ids.length > 0 ? (
+          <OverviewScatter overview={overview} width={Math.max(300, width - 30)} height={240} activeId={activeRow?.id ?? null} onBrush={onBrush} onPick={onOpenFeature} />
+        ) : (
+          <div className="loading">{overview ? 'No features to plot' : 'Loading the overview…'}</div>
+        )}
+      </div>
+      <div className="wb-toolbar">
+        <input type="search" placeholder="Search id, label, notes, concept…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 280 }} aria-label="Search features" data-testid="feature-search" />
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)} data-testid="feature-status">
+            <option value="all">all</option>
+            <option value="alive">firing</option>
+            <option value="dead">dead</option>
+          </select>
+        </label>
+        <label>
+          Concept
+          <select value={concept} onChange={(e) => setConcept(e.target.value as ConceptFilter)} data-testid="feature-concept">
+            <option value="">any or none</option>
+            <option value="any">has a concept</option>
+            <option value="none">no concept</option>
+            {CONCEPT_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {ANNOTATION_LABELS[t]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          F1 ≥
+          <input type="number" min={0} max={1} step={0.05} value={minF1} onChange={(e) => setMinF1(Math.max(0, Math.min(1, Number(e.target.value) || 0)))} style={{ width: 70 }} />
+        </label>
+        {brushed && (
+          <span className="wb-chip" data-testid="brush-chip">
+            {brushed.length.toLocaleString()} selected in the plot{' '}
+            <button type="button" className="btn-small" onClick={() => onBrush(null)}>
+              clear
+            </button>
+          </span>
+        )}
+      </div>
+      {error && <div className="error">{error}</div>}
+      <VirtualTable
+        rows={rows}
+        columns={columns}
+        rowKey={(f) => f.id}
+        height={tableHeight}
+        activeIndex={active}
+        onActiveIndexChange={setActive}
+        onOpen={(f) => onOpenFeature(f.id)}
+        sort={sort}
+        onSort={onSort}
+        testId="feature-table"
+        emptyText={loading ? 'Loading…' : 'No feature matches these filters'}
+        footer={
+          <span>
+            {rows.length.toLocaleString()} rows · ↑/↓ to move, Enter to open{activeRow ? ` · #${activeRow.id}${activeRow.label ? ` ${activeRow.label}` : ''}` : ''}
+          </span>
+        }
+      />
+    </div>
+  )
+}

@@ -1,0 +1,357 @@
+/**
+ * View 1, "Models & projects": the execution provider, the model library (downloads with progress, add,
+ * remove, disk use), the projects (create from FASTA / UniProt text, open, disk use) and the jobs (progress,
+ * cancel).
+ */
+import { useCallback, useEffect, useState, type ReactNode } from 'react'
+import type { AppInfo, JobInfo, ProjectInfo } from '../../../../shared/api'
+import { formatBytes, type LibraryEntry } from '../../../../shared/library-types'
+import { api } from '../../api'
+import { useWorkbench } from '../../navigation'
+import { formatCount, formatDuration, ProgressBar } from './progress-bar'
+
+export interface ModelsViewProps {
+  appInfo: AppInfo | undefined
+  projects: ProjectInfo[]
+  currentProjectId: string | undefined
+  jobs: JobInfo[]
+  onChanged(): void
+}
+
+function useAction(onDone: () => void): [(f: () => Promise<unknown>) => void, string | undefined, () => void] {
+  const [error, setError] = useState<string>()
+  const run = useCallback(
+    (f: () => Promise<unknown>) => {
+      setError(undefined)
+      f().then(onDone, (e: Error) => setError(e.message))
+    },
+    [onDone]
+  )
+  return [run, error, () => setError(undefined)]
+}
+
+export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChanged }: ModelsViewProps): ReactNode {
+  const [models, setModels] = useState<LibraryEntry[]>([])
+  const [tick, setTick] = useState(0)
+  const reload = useCallback(() => {
+    setTick((t) => t + 1)
+    onChanged()
+  }, [onChanged])
+  const [run, error, clearError] = useAction(reload)
+  const { navigate } = useWorkbench()
+
+  const finishedJobs = jobs.filter((j) => j.state === 'done' || j.state === 'failed' || j.state === 'cancelled').length
+  useEffect(() => {
+    let alive = true
+    api.listModels({}).then((m) => alive && setModels(m), () => undefined)
+    return () => {
+      alive = false
+    }
+  }, [tick, finishedJobs])
+
+  return (
+    <div className="models-view">
+      {error && (
+        <div className="panel error" role="alert">
+          {error} <button className="link" onClick={clearError}>dismiss</button>
+        </div>
+      )}
+      <ProviderPanel appInfo={appInfo} />
+      <JobsPanel jobs={jobs} onCancel={(id) => run(() => api.cancelJob({ jobId: id }))} />
+      <ProjectsPanel
+        projects={projects}
+        currentProjectId={currentProjectId}
+        models={models}
+        onOpen={(id) => run(async () => {
+          await api.openProject({ projectId: id })
+          navigate({ view: 'features' })
+        })}
+        onIndex={(id) => run(() => api.startIndexJob({ projectId: id }))}
+        run={run}
+        jobs={jobs}
+      />
+      <LibraryPanel models={models} jobs={jobs} appInfo={appInfo} run={run} />
+    </div>
+  )
+}
+
+function ProviderPanel({ appInfo }: { appInfo: AppInfo | undefined }): ReactNode {
+  if (!appInfo) return <section className="panel">Reading the execution provider…</section>
+  const p = appInfo.provider
+  return (
+    <section className="panel" aria-labelledby="provider-h" data-testid="provider-panel">
+      <h2 id="provider-h">Execution provider</h2>
+      <p data-testid="provider-summary">
+        <strong>{p.provider === 'cuda' ? `GPU: ${p.deviceName ?? `CUDA device ${p.deviceId ?? 0}`}` : 'CPU'}</strong> — {p.summary}
+      </p>
+      {p.fallbackReason && (
+        <p className="muted" data-testid="provider-fallback">
+          {p.fallbackReason}
+        </p>
+      )}
+      <p className="muted">
+        Data folder: <code>{appInfo.dataDir}</code> · models {formatBytes(appInfo.diskBytes.models)} · projects {formatBytes(appInfo.diskBytes.projects)} · version{' '}
+        {appInfo.version}
+      </p>
+    </section>
+  )
+}
+
+function JobsPanel({ jobs, onCancel }: { jobs: JobInfo[]; onCancel(id: string): void }): ReactNode {
+  return (
+    <section className="panel" aria-labelledby="jobs-h" data-testid="jobs-panel">
+      <h2 id="jobs-h">Jobs</h2>
+      {jobs.length === 0 && <p className="muted">No jobs yet.</p>}
+      <ul className="job-list">
+        {jobs.map((j) => (
+          <li key={j.id} className={`job job-${j.state}`} data-testid="job" data-job-state={j.state} data-job-kind={j.kind}>
+            <div className="job-line">
+              <span className="job-title">{j.title}</span>
+              <span className={`job-state state-${j.state}`} data-testid="job-state">
+                {j.state}
+              </span>
+              {(j.state === 'running' || j.state === 'queued') && (
+                <button onClick={() => onCancel(j.id)} data-testid="job-cancel">
+                  Cancel
+                </button>
+              )}
+            </div>
+            <ProgressBar
+              done={j.state === 'done' ? 1 : j.progress.done}
+              total={j.state === 'done' ? 1 : j.progress.total}
+              label={jobLabel(j)}
+              testId="job-progress"
+            />
+            {j.error && <p className="error-text">{j.error}</p>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+function jobLabel(j: JobInfo): string {
+  const p = j.progress
+  const unit =
+    p.unit === 'bytes'
+      ? `${formatBytes(p.done)} / ${formatBytes(p.total)}`
+      : p.unit === 'permille'
+        ? `${Math.round(p.done / 10)}%`
+        : `${formatCount(p.done)} / ${formatCount(p.total)} ${p.unit}`
+  const rate = p.rate ? (p.unit === 'bytes' ? ` · ${formatBytes(p.rate)}/s` : ` · ${formatCount(Math.round(p.rate))} ${p.unit}/s`) : ''
+  const eta = j.state === 'running' && p.etaSeconds ? ` · ${formatDuration(p.etaSeconds)} left` : ''
+  return `${p.phase}: ${unit}${rate}${eta}${p.detail ? ` · ${p.detail}` : ''}`
+}
+
+function ProjectsPanel(props: {
+  projects: ProjectInfo[]
+  currentProjectId: string | undefined
+  models: LibraryEntry[]
+  onOpen(id: string): void
+  onIndex(id: string): void
+  run(f: () => Promise<unknown>): void
+  jobs: JobInfo[]
+}): ReactNode {
+  const { projects, currentProjectId, models, onOpen, onIndex, run, jobs } = props
+  const indexing = new Set(jobs.filter((j) => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')).map((j) => j.projectId))
+  return (
+    <section className="panel" aria-labelledby="projects-h" data-testid="projects-panel">
+      <h2 id="projects-h">Projects</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Proteins</th>
+            <th>Model + SAE (layer)</th>
+            <th>Features</th>
+            <th>Status</th>
+            <th>Disk</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {projects.map((p) => (
+            <tr key={p.id} data-testid="project-row" className={p.id === currentProjectId ? 'current' : undefined}>
+              <td>
+                {p.name}
+                {p.demo && <span className="badge">demo</span>}
+                {p.id === currentProjectId && <span className="badge">open</span>}
+              </td>
+              <td>{formatCount(p.proteinCount)}</td>
+              <td>
+                {modelName(models, p.modelId)} + {modelName(models, p.saeId)} ({p.layer})
+              </td>
+              <td>{p.featureCount !== undefined ? formatCount(p.featureCount) : '—'}</td>
+              <td data-testid="project-status">{indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}</td>
+              <td>{formatBytes(p.diskBytes)}</td>
+              <td className="actions">
+                <button onClick={() => onOpen(p.id)} data-testid="project-open">
+                  Open
+                </button>
+                <button onClick={() => onIndex(p.id)}>{p.indexed ? 'Re-index' : 'Index'}</button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <NewProjectForm models={models} run={run} />
+    </section>
+  )
+}
+
+function modelName(models: LibraryEntry[], id: string): string {
+  return models.find((m) => m.id === id)?.name ?? id
+}
+
+function NewProjectForm({ models, run }: { models: LibraryEntry[]; run(f: () => Promise<unknown>): void }): ReactNode {
+  const esm = models.filter((m) => m.kind === 'esm2' && m.status === 'ready')
+  const saes = models.filter((m) => m.kind === 'sae' && m.status === 'ready')
+  const [name, setName] = useState('')
+  const [modelId, setModelId] = useState('')
+  const [saeId, setSaeId] = useState('')
+  const [file, setFile] = useState<File>()
+  const model = modelId || esm[0]?.id || ''
+  const sae = saeId || saes.find((s) => !s.baseModelId || s.baseModelId === model)?.id || ''
+  const submit = (): void =>
+    run(async () => {
+      if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
+      const text = await file.text()
+      const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
+      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text }, modelId: model, saeId: sae })
+    })
+  return (
+    <details className="subpanel">
+      <summary>New project…</summary>
+      <div className="form-row">
+        <label>
+          Name <input value={name} onChange={(e) => setName(e.target.value)} maxLength={120} placeholder="my proteins" />
+        </label>
+        <label>
+          Proteins (FASTA or UniProt .dat) <input type="file" accept=".fasta,.fa,.faa,.dat,.txt" onChange={(e) => setFile(e.target.files?.[0])} />
+        </label>
+        <label>
+          Model
+          <select value={model} onChange={(e) => setModelId(e.target.value)}>
+            {esm.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          SAE
+          <select value={sae} onChange={(e) => setSaeId(e.target.value)}>
+            {saes.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name} (layer {m.layer ?? '?'})
+              </option>
+            ))}
+          </select>
+        </label>
+        <button onClick={submit} disabled={!model || !sae}>
+          Create and index
+        </button>
+      </div>
+    </details>
+  )
+}
+
+function LibraryPanel({ models, jobs, appInfo, run }: { models: LibraryEntry[]; jobs: JobInfo[]; appInfo: AppInfo | undefined; run(f: () => Promise<unknown>): void }): ReactNode {
+  return (
+    <section className="panel" aria-labelledby="library-h" data-testid="library-panel">
+      <h2 id="library-h">Model library</h2>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Kind</th>
+            <th>Layer</th>
+            <th>Source</th>
+            <th>Status</th>
+            <th>Disk</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => {
+            const job = jobs.find((j) => j.kind === 'download' && j.entryId === m.id && (j.state === 'running' || j.state === 'queued'))
+            return (
+              <tr key={m.id} data-testid="model-row" data-model-id={m.id}>
+                <td>
+                  {m.name}
+                  {m.demo && (
+                    <span className="badge badge-warn" title="Random weights in the real file format: for trying the app, not a real model">
+                      demo · random weights
+                    </span>
+                  )}
+                  {m.message && (m.status === 'failed-verification' || m.status === 'missing-files') && <div className="error-text small">{m.message}</div>}
+                </td>
+                <td>{m.kind === 'esm2' ? 'ESM2' : 'SAE'}</td>
+                <td>{m.layer ?? (m.numLayers !== undefined ? `${m.numLayers} layers` : '')}</td>
+                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}` : m.source.kind}</td>
+                <td data-testid="model-status" title={m.message}>
+                  {job ? (
+                    <ProgressBar done={job.progress.done} total={job.progress.total} label={jobLabel(job)} testId="download-progress" />
+                  ) : (
+                    m.status
+                  )}
+                </td>
+                <td>{m.diskBytes > 0 ? formatBytes(m.diskBytes) : m.expectedBytes ? `(${formatBytes(m.expectedBytes)})` : '—'}</td>
+                <td className="actions">
+                  {m.source.kind === 'hub' && m.status !== 'ready' && !job && <button onClick={() => run(() => api.downloadModel({ id: m.id }))}>Download</button>}
+                  {(m.diskBytes > 0 || !m.builtIn) && !m.demo && (
+                    <button onClick={() => window.confirm(`Remove ${m.name}${m.diskBytes ? ` and free ${formatBytes(m.diskBytes)}` : ''}?`) && run(() => api.removeModel({ id: m.id }))}>
+                      Remove
+                    </button>
+                  )}
+                </td>
+              </tr>
+            )
+          })}
+        </tbody>
+      </table>
+      <AddModelForm canPickLocal={appInfo?.canPickLocalFolders ?? false} run={run} />
+    </section>
+  )
+}
+
+function AddModelForm({ canPickLocal, run }: { canPickLocal: boolean; run(f: () => Promise<unknown>): void }): ReactNode {
+  const [repo, setRepo] = useState('')
+  const [kind, setKind] = useState<'esm2' | 'sae'>('sae')
+  const [subfolder, setSubfolder] = useState('')
+  const [layer, setLayer] = useState('')
+  const layerNumber = /^\d+$/.test(layer) ? Number(layer) : undefined
+  return (
+    <details className="subpanel">
+      <summary>Add a model or SAE…</summary>
+      <div className="form-row">
+        <label>
+          Kind
+          <select value={kind} onChange={(e) => setKind(e.target.value as 'esm2' | 'sae')}>
+            <option value="esm2">ESM2 model</option>
+            <option value="sae">SAE</option>
+          </select>
+        </label>
+        <label>
+          Hugging Face repository <input value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" maxLength={200} />
+        </label>
+        <label>
+          Subfolder <input value={subfolder} onChange={(e) => setSubfolder(e.target.value)} placeholder="(optional) layer_4" maxLength={200} />
+        </label>
+        {kind === 'sae' && (
+          <label>
+            Layer <input value={layer} onChange={(e) => setLayer(e.target.value)} inputMode="numeric" size={3} />
+          </label>
+        )}
+        <button
+          disabled={!repo}
+          onClick={() => run(() => api.addModel({ kind, source: 'hub', repo: repo.trim(), subfolder: subfolder || undefined, layer: kind === 'sae' ? layerNumber : undefined }))}
+        >
+          Add
+        </button>
+        {canPickLocal && <button onClick={() => run(() => api.addModel({ kind, source: 'local-dialog', layer: kind === 'sae' ? layerNumber : undefined }))}>Add a local folder…</button>}
+      </div>
+    </details>
+  )
+}

@@ -1,0 +1,136 @@
+import { useEffect, useState } from 'react'
+import { api } from '../../api'
+import type { ProteinSummary } from '../../../../shared/store-types'
+
+export interface ProteinPickerProps {
+  projectId: string
+  onPick: (protein: ProteinSummary) => void
+  onSequence: (name: string, sequence: string) => void
+}
+
+/** Parse pasted text as FASTA (first record) or a bare sequence; returns null with a reason when invalid. */
+export function parsePastedSequence(text: string): { name: string; sequence: string } | { error: string } {
+  const lines = text.split(/\r?\n/).map((l) => l.trim())
+  let name = 'pasted sequence'
+  const seqLines: string[] = []
+  let seenHeader = false
+  for (const line of lines) {
+    if (line.startsWith('>')) {
+      if (seenHeader) break
+      seenHeader = true
+      name = line.slice(1).trim().split(/\s+/)[0] || name
+      continue
+    }
+    seqLines.push(line)
+  }
+  const sequence = seqLines.join('').replace(/\s+/g, '').toUpperCase()
+  if (!sequence) return { error: 'Paste a protein sequence or a FASTA record.' }
+  const bad = sequence.search(/[^ACDEFGHIKLMNPQRSTVWYBZXUO*]/)
+  if (bad >= 0) return { error: `Not a protein sequence: “${sequence[bad]}” at position ${bad + 1}. Use one-letter amino-acid codes.` }
+  return { name, sequence: sequence.replace(/\*$/, '') }
+}
+
+export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerProps) {
+  const [text, setText] = useState('')
+  const [items, setItems] = useState<ProteinSummary[]>([])
+  const [total, setTotal] = useState(0)
+  const [error, setError] = useState<string | null>(null)
+  const [pasted, setPasted] = useState('')
+  const [pasteError, setPasteError] = useState<string | null>(null)
+  const [active, setActive] = useState(0)
+
+  useEffect(() => {
+    let live = true
+    const t = setTimeout(() => {
+      api.listProteins({ projectId, text: text.trim() || undefined, limit: 200 }).then(
+        (r) => {
+          if (!live) return
+          setItems(r.items)
+          setTotal(r.total)
+          setActive(0)
+          setError(null)
+        },
+        (e: Error) => live && setError(e.message)
+      )
+    }, 150)
+    return () => {
+      live = false
+      clearTimeout(t)
+    }
+  }, [projectId, text])
+
+  return (
+    <div className="wb-grid-2" data-testid="protein-picker">
+      <div className="wb-panel">
+        <div className="wb-panel-head">
+          <h3>Proteins of the project</h3>
+          <span className="muted" style={{ fontSize: 11 }}>
+            {total.toLocaleString()} {text ? 'matching' : 'proteins'}
+          </span>
+        </div>
+        <input
+          type="search"
+          placeholder="Search accession, name, organism…"
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          style={{ width: '100%', marginBottom: 8 }}
+          aria-label="Search proteins"
+          data-testid="protein-search"
+          onKeyDown={(e) => {
+            if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(items.length - 1, a + 1)) }
+            else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(0, a - 1)) }
+            else if (e.key === 'Enter' && items[active]) onPick(items[active])
+          }}
+        />
+        {error && <div className="error">{error}</div>}
+        <div className="table-scroll" style={{ maxHeight: 360 }}>
+          <table className="table" data-testid="protein-list">
+            <thead>
+              <tr>
+                <th>Accession</th>
+                <th>Name</th>
+                <th>Organism</th>
+                <th className="num">Length</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((p, i) => (
+                <tr key={p.id} className={i === active ? 'clickable active' : 'clickable'} onClick={() => onPick(p)} data-testid="protein-row" data-accession={p.accession}>
+                  <td className="mono">{p.accession}</td>
+                  <td>{p.name}</td>
+                  <td className="muted">{p.organism}</td>
+                  <td className="num">{p.length}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </div>
+      <div className="wb-panel">
+        <div className="wb-panel-head">
+          <h3>Or paste a sequence</h3>
+          <span className="muted" style={{ fontSize: 11 }}>plain or FASTA; features are computed live with the project’s model and SAE</span>
+        </div>
+        <textarea className="seq-input" rows={8} placeholder={'>my_protein\nMKTAYIAKQRQISFVKSHFSRQ…'} value={pasted} onChange={(e) => setPasted(e.target.value)} data-testid="sequence-input" />
+        <div style={{ display: 'flex', gap: 8, marginTop: 8, alignItems: 'center' }}>
+          <button
+            type="button"
+            className="btn btn-primary"
+            data-testid="sequence-submit"
+            onClick={() => {
+              const r = parsePastedSequence(pasted)
+              if ('error' in r) setPasteError(r.error)
+              else {
+                setPasteError(null)
+                onSequence(r.name, r.sequence)
+              }
+            }}
+          >
+            Show features
+          </button>
+          {pasteError && <span className="error-inline">{pasteError}</span>}
+        </div>
+      </div>
+    </div>
+  )
+}

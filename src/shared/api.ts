@@ -1,0 +1,361 @@
+/**
+ * The typed contract between the renderer and the engine: `WorkbenchApi`. The same interface is served by
+ * Electron IPC (preload → main) and by `plm-sae serve` (HTTP `POST /api/<method>` + server-sent events), and
+ * implemented once, in src/main/workbench/.
+ *
+ * Rules for adding a method (steering and everything else extend the contract the same way):
+ *  1. Add one entry to `ApiMethods` below: `methodName: { request: XRequest; result: XResult }`. The request is
+ *     ONE plain JSON object (use `EmptyRequest` when there is nothing to send); the result is plain JSON
+ *     (no class instances, no typed arrays, no Map/Set, no undefined-only distinctions that JSON would lose,
+ *     no functions). Put the DTOs in your own `src/shared/<area>-types.ts` and import them here.
+ *  2. Add its validator to `requestValidators` in src/shared/validate.ts (the compiler insists): every field
+ *     checked (type, integer range, string length, enum), unknown fields rejected. The renderer sends ids,
+ *     never filesystem paths; a file the user picks is sent as its text or chosen through a host dialog.
+ *  3. Implement it in `WorkbenchService` (src/main/workbench/service.ts). Long work runs as a job in the
+ *     worker and reports through `onJobEvent`; the method returns the job's `JobInfo` at once.
+ *  Nothing else is needed: the Electron IPC handlers, the preload bridge, the HTTP server and the renderer
+ *  client are generic over `ApiMethods` (`API_METHODS` lists the names at run time).
+ *
+ * No Node or Electron imports in this file: it is compiled into the renderer too.
+ */
+import type { AddHubEntryRequest, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
+import type {
+  FeatureDetail,
+  FeatureExportQuery,
+  FeatureLabelUpdate,
+  FeatureListQuery,
+  FeatureListResult,
+  FeatureOverview,
+  LiveFeaturesQuery,
+  ProteinDetail,
+  ProteinFeaturesQuery,
+  ProteinFeaturesResult,
+  ProteinListQuery,
+  ProteinListResult,
+  StoreInfo
+} from './store-types'
+import type { SteeringExportRequest, SteeringPreview, SteeringPreviewRequest, SteeringRunRecord, SteeringRunRequest, SteeringRunSummary, StartSteeringRequest } from './steering-types'
+
+/** A request with nothing in it. */
+export type EmptyRequest = Record<string, never>
+
+// ---------------------------------------------------------------------------------------------- app / provider
+
+export interface ExecutionProviderInfo {
+  /** Where inference runs now. */
+  provider: 'cuda' | 'cpu'
+  /** GPU name as the driver reports it (CUDA only), e.g. "NVIDIA RTX A6000". */
+  deviceName?: string
+  deviceId?: number
+  /** CPU threads (0 = one per core). */
+  threads: number
+  /** Why the GPU is not used, and what to install; absent when on CUDA or when no GPU was expected. */
+  fallbackReason?: string
+  /** One line for the indicator, e.g. "CUDA device 0 (NVIDIA A100)" or "CPU (auto threads)". */
+  summary: string
+}
+
+export interface AppInfo {
+  version: string
+  /** 'desktop' under Electron, 'browser' under `plm-sae serve`. */
+  mode: 'desktop' | 'browser'
+  provider: ExecutionProviderInfo
+  /** The app's data folder (models, projects, settings), for display. */
+  dataDir: string
+  /** Bytes used by the data folder's model cache and projects. */
+  diskBytes: { models: number; projects: number }
+  /** The project opened at start (the last one, or the demo project on a first start). */
+  currentProjectId?: string
+  /** Whether adding a local model folder is possible (desktop: through a folder dialog). */
+  canPickLocalFolders: boolean
+}
+
+// ------------------------------------------------------------------------------------------------ model library
+
+/** Add a hub repository (or one of its subfolders), or (desktop only) a local folder chosen in a dialog. */
+export type AddModelRequest =
+  | AddHubEntryRequest
+  | { kind: LibraryEntryKind; source: 'local-dialog'; name?: string; saeFormat?: SaeFileFormat; layer?: number; baseModelId?: string }
+
+export interface ModelIdRequest {
+  /** A `LibraryEntry.id`. */
+  id: string
+}
+
+// ----------------------------------------------------------------------------------------------------- projects
+
+export interface ProjectInfo {
+  id: string
+  name: string
+  /** The demo project built from resources/demo. */
+  demo: boolean
+  createdAt: string
+  /** ISO time of the last open; projects are listed most recent first. */
+  openedAt: string
+  /** Library ids of the ESM2 model and the SAE the project is indexed with. */
+  modelId: string
+  saeId: string
+  layer: number
+  proteinCount: number
+  /** Whether its latents are in the store (an index job finished). */
+  indexed: boolean
+  /** SAE width (number of features), once indexed. */
+  featureCount?: number
+  /** Bytes of the project's folder (store, sequences, structures). */
+  diskBytes: number
+  /** Structures bundled with the project. */
+  structureCount: number
+}
+
+export type ProjectSource =
+  /** The bundled demo set (resources/demo): 100 annotated Swiss-Prot entries and their structures. */
+  | { kind: 'demo' }
+  /** Sequences as FASTA text (the renderer reads the file the user picked). */
+  | { kind: 'fasta'; text: string }
+  /** UniProt flat-file text (Swiss-Prot .dat) with residue annotations. */
+  | { kind: 'uniprot'; text: string }
+
+export interface CreateProjectRequest {
+  name: string
+  source: ProjectSource
+  modelId: string
+  saeId: string
+  /** Start indexing at once (default true). */
+  index?: boolean
+}
+
+export interface ProjectIdRequest {
+  projectId: string
+}
+
+export interface CreateProjectResult {
+  project: ProjectInfo
+  /** The index job started for it, when `index` was not false. */
+  job?: JobInfo
+}
+
+// --------------------------------------------------------------------------------------------------------- jobs
+
+export type JobKind = 'index' | 'download' | 'import' | 'steer'
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+
+export interface JobProgress {
+  /** What the job is doing now, e.g. "extracting latents", "writing store", "downloading model.safetensors". */
+  phase: string
+  done: number
+  total: number
+  /** Unit of done/total: 'sequences', 'residues', 'bytes', ... */
+  unit: string
+  /** Throughput in `unit` per second, when known. */
+  rate?: number
+  /** Seconds left, when known. */
+  etaSeconds?: number
+  /** A second line, e.g. "52 / 100 proteins". */
+  detail?: string
+}
+
+export interface JobInfo {
+  id: string
+  kind: JobKind
+  /** A line for the jobs list, e.g. "Index demo project with ESM2-8M (random weights) + demo SAE". */
+  title: string
+  state: JobState
+  /** Project the job writes to (index jobs). */
+  projectId?: string
+  /** Library entry the job downloads (download jobs). */
+  entryId?: string
+  progress: JobProgress
+  /** Download jobs: the library's own progress record. */
+  download?: DownloadProgress
+  startedAt: string
+  finishedAt?: string
+  /** A sentence for the user when the job failed. */
+  error?: string
+}
+
+/** Pushed to every client whenever a job changes (progress at most a few times a second). */
+export interface JobEvent {
+  job: JobInfo
+}
+
+export interface StartIndexJobRequest {
+  projectId: string
+}
+
+export interface JobIdRequest {
+  jobId: string
+}
+
+// -------------------------------------------------------------------------------------------------------- store
+
+/** Store queries name the project; the rest of the request is the store's own query type (store-types.ts). */
+export interface ProjectScoped {
+  projectId: string
+}
+
+export interface FeatureRequest extends ProjectScoped {
+  /** Default: the project's latest complete run. */
+  runId?: number
+  /** Feature id (latent index). */
+  feature: number
+}
+
+export interface ProteinRequest extends ProjectScoped {
+  /** The store's protein id or its accession. */
+  protein: number | string
+}
+
+export interface FeatureLabelResult {
+  feature: number
+  label: string
+  notes: string
+}
+
+export interface ExportResult {
+  /** A suggested file name, e.g. "demo-features.csv". */
+  fileName: string
+  mimeType: string
+  text: string
+}
+
+// --------------------------------------------------------------------------------------------------- structures
+
+export interface StructureInfo {
+  /** Id to load it with (never a path). */
+  id: string
+  /** e.g. "1UBQ", as in the file's name. */
+  name: string
+  title: string
+  format: 'pdb' | 'mmcif'
+  /** Chains in the file (author chain ids). */
+  chains: string[]
+  /** Proteins of the project this structure is known to show (accessions), when known. */
+  proteinIds: string[]
+  bytes: number
+}
+
+export interface StructureFile {
+  id: string
+  format: 'pdb' | 'mmcif'
+  text: string
+}
+
+export interface StructureRequest {
+  projectId: string
+  structureId: string
+}
+
+// ----------------------------------------------------------------------------------------------- the method map
+
+/** Every method of the API: name → request and result. See the rules at the top of this file. */
+export interface ApiMethods {
+  // app
+  appInfo: { request: EmptyRequest; result: AppInfo }
+  // model library
+  listModels: { request: EmptyRequest; result: LibraryEntry[] }
+  addModel: { request: AddModelRequest; result: LibraryEntry }
+  removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
+  /** Starts (or resumes) the download of a hub entry as a 'download' job. */
+  downloadModel: { request: ModelIdRequest; result: JobInfo }
+  // projects
+  listProjects: { request: EmptyRequest; result: ProjectInfo[] }
+  createProject: { request: CreateProjectRequest; result: CreateProjectResult }
+  /** Makes the project the current one (remembered for the next start). */
+  openProject: { request: ProjectIdRequest; result: ProjectInfo }
+  // jobs
+  startIndexJob: { request: StartIndexJobRequest; result: JobInfo }
+  listJobs: { request: EmptyRequest; result: JobInfo[] }
+  cancelJob: { request: JobIdRequest; result: JobInfo }
+  // store queries
+  /** The project's store: proteins, residues, runs (indexings), size. */
+  storeInfo: { request: ProjectScoped; result: StoreInfo }
+  listFeatures: { request: ProjectScoped & FeatureListQuery; result: FeatureListResult }
+  /** Every feature as a point (frequency, max, best F1) for the overview plot. */
+  featureOverview: { request: ProjectScoped & { runId?: number }; result: FeatureOverview }
+  featureDetail: { request: FeatureRequest; result: FeatureDetail }
+  updateFeatureLabel: { request: ProjectScoped & FeatureLabelUpdate; result: FeatureLabelResult }
+  listProteins: { request: ProjectScoped & ProteinListQuery; result: ProteinListResult }
+  proteinDetail: { request: ProteinRequest; result: ProteinDetail }
+  /** Features firing on a stored protein, over a residue range. */
+  proteinFeatures: { request: ProjectScoped & ProteinFeaturesQuery; result: ProteinFeaturesResult }
+  /** Features of a pasted sequence, computed live with the project's model + SAE (protein is null). */
+  liveFeatures: { request: ProjectScoped & LiveFeaturesQuery; result: ProteinFeaturesResult }
+  /** The feature table (same filters and sort as listFeatures) as CSV or JSON text. */
+  exportFeatures: { request: ProjectScoped & FeatureExportQuery; result: ExportResult }
+  // structures
+  listStructures: { request: ProjectScoped; result: StructureInfo[] }
+  loadStructure: { request: StructureRequest; result: StructureFile }
+  // steering (steering-types.ts)
+  /** Per-position amino-acid probabilities of a sequence without and with the clamps (computed live). */
+  steeringPreview: { request: SteeringPreviewRequest; result: SteeringPreview }
+  /** Starts a 'steer' job (generation + scores); the run is saved in the project under `runId` when it ends. */
+  startSteering: { request: StartSteeringRequest; result: { job: JobInfo; runId: string } }
+  listSteeringRuns: { request: ProjectScoped; result: SteeringRunSummary[] }
+  steeringRun: { request: SteeringRunRequest; result: SteeringRunRecord }
+  /** A run as FASTA (headers: model, SAE, layer, clamps, mode, seed, scores), CSV or JSON. */
+  exportSteeringRun: { request: SteeringExportRequest; result: ExportResult }
+}
+
+export type ApiMethod = keyof ApiMethods
+export type ApiRequest<M extends ApiMethod> = ApiMethods[M]['request']
+export type ApiResult<M extends ApiMethod> = ApiMethods[M]['result']
+
+export type ApiCalls = { [M in ApiMethod]: (request: ApiRequest<M>) => Promise<ApiResult<M>> }
+
+/** The whole API as the renderer sees it (`window.workbench` in Electron, the HTTP client in a browser). */
+export interface WorkbenchApi extends ApiCalls {
+  /** Subscribes to job events; returns the function that unsubscribes. */
+  onJobEvent(listener: (event: JobEvent) => void): () => void
+}
+
+/**
+ * The method names at run time (the IPC handlers, the HTTP routes and the clients are built from it).
+ * `satisfies` makes the compiler check it lists every method of ApiMethods and nothing else.
+ */
+export const API_METHODS = [
+  'appInfo',
+  'listModels',
+  'addModel',
+  'removeModel',
+  'downloadModel',
+  'listProjects',
+  'createProject',
+  'openProject',
+  'startIndexJob',
+  'listJobs',
+  'cancelJob',
+  'storeInfo',
+  'listFeatures',
+  'featureOverview',
+  'featureDetail',
+  'updateFeatureLabel',
+  'listProteins',
+  'proteinDetail',
+  'proteinFeatures',
+  'liveFeatures',
+  'exportFeatures',
+  'listStructures',
+  'loadStructure',
+  'steeringPreview',
+  'startSteering',
+  'listSteeringRuns',
+  'steeringRun',
+  'exportSteeringRun'
+] as const satisfies readonly ApiMethod[]
+
+type MissingMethods = Exclude<ApiMethod, (typeof API_METHODS)[number]>
+/** Compile-time check: fails to typecheck when a method of ApiMethods is missing from API_METHODS. */
+export const API_METHODS_COMPLETE: MissingMethods extends never ? true : never = true
+
+/** IPC channel names (Electron). */
+export const IPC_INVOKE_CHANNEL = 'workbench:invoke'
+export const IPC_JOB_EVENT_CHANNEL = 'workbench:job-event'
+
+/** The error shape both transports return: a sentence for the user, plus the kind. */
+export interface ApiErrorBody {
+  error: { kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized'; message: string }
+}
+
+export function isApiMethod(name: string): name is ApiMethod {
+  return (API_METHODS as readonly string[]).includes(name)
+}

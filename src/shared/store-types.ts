@@ -1,0 +1,534 @@
+/**
+ * The plain-data contract of the latent store (`LatentStore`, src/main/engine/store) as seen by the UI:
+ * everything here crosses IPC / HTTP as JSON, so only plain objects, strings, numbers, booleans, arrays, null.
+ *
+ * Conventions
+ * - Residue positions are 1-based and inclusive (as in UniProt and PDB numbering): residue 1 is the first.
+ *   Per-residue arrays (`activations`) are 0-based: `activations[i]` belongs to residue i + 1.
+ * - A "run" is one indexing of the project's proteins with one model + SAE + layer. Queries take an optional
+ *   `runId`; when it is omitted the most recent complete run is used.
+ * - Feature ids are the SAE's latent indices, 0 .. dSae − 1.
+ * - Activation values are the SAE's `encode(x)` in the SAE's reported units.
+ *
+ * This file is a stable contract: extend it compatibly (new optional fields, new union members), never rename.
+ */
+
+// ---------------------------------------------------------------------------------------------------------
+// Annotations
+
+/** Residue annotation types, from UniProt FT keys (old and current names map to the same type). */
+export const ANNOTATION_TYPES = [
+  'helix',
+  'strand',
+  'turn',
+  'transmembrane',
+  'intramembrane',
+  'topological_domain',
+  'signal_peptide',
+  'transit_peptide',
+  'propeptide',
+  'chain',
+  'peptide',
+  'domain',
+  'repeat',
+  'region',
+  'coiled_coil',
+  'compositional_bias',
+  'motif',
+  'zinc_finger',
+  'dna_binding',
+  'nucleotide_binding',
+  'calcium_binding',
+  'binding_site',
+  'active_site',
+  'metal',
+  'site',
+  'modified_residue',
+  'lipidation',
+  'glycosylation',
+  'disulfide_bond',
+  'cross_link',
+  'non_standard_residue',
+  'initiator_methionine',
+  'mutagenesis',
+  'variant',
+  'splice_variant',
+  'conflict',
+  'other'
+] as const
+
+export type AnnotationType = (typeof ANNOTATION_TYPES)[number]
+
+/** Human names for the annotation types (for table headers and legends). */
+export const ANNOTATION_LABELS: Record<AnnotationType, string> = {
+  helix: 'Helix',
+  strand: 'Beta strand',
+  turn: 'Turn',
+  transmembrane: 'Transmembrane',
+  intramembrane: 'Intramembrane',
+  topological_domain: 'Topological domain',
+  signal_peptide: 'Signal peptide',
+  transit_peptide: 'Transit peptide',
+  propeptide: 'Propeptide',
+  chain: 'Chain',
+  peptide: 'Peptide',
+  domain: 'Domain',
+  repeat: 'Repeat',
+  region: 'Region',
+  coiled_coil: 'Coiled coil',
+  compositional_bias: 'Compositional bias',
+  motif: 'Motif',
+  zinc_finger: 'Zinc finger',
+  dna_binding: 'DNA binding',
+  nucleotide_binding: 'Nucleotide binding',
+  calcium_binding: 'Calcium binding',
+  binding_site: 'Binding site',
+  active_site: 'Active site',
+  metal: 'Metal binding',
+  site: 'Site',
+  modified_residue: 'Modified residue',
+  lipidation: 'Lipidation',
+  glycosylation: 'Glycosylation',
+  disulfide_bond: 'Disulfide bond',
+  cross_link: 'Cross-link',
+  non_standard_residue: 'Non-standard residue',
+  initiator_methionine: 'Initiator methionine',
+  mutagenesis: 'Mutagenesis',
+  variant: 'Natural variant',
+  splice_variant: 'Alternative sequence',
+  conflict: 'Sequence conflict',
+  other: 'Other'
+}
+
+/**
+ * The annotation types used as "concepts" for feature ↔ annotation association (per-residue properties of the
+ * protein itself; chains, variants, conflicts and the like are not concepts).
+ */
+export const CONCEPT_TYPES: readonly AnnotationType[] = [
+  'helix',
+  'strand',
+  'turn',
+  'transmembrane',
+  'intramembrane',
+  'topological_domain',
+  'signal_peptide',
+  'transit_peptide',
+  'propeptide',
+  'domain',
+  'repeat',
+  'region',
+  'coiled_coil',
+  'compositional_bias',
+  'motif',
+  'zinc_finger',
+  'dna_binding',
+  'nucleotide_binding',
+  'calcium_binding',
+  'binding_site',
+  'active_site',
+  'metal',
+  'site',
+  'modified_residue',
+  'lipidation',
+  'glycosylation',
+  'disulfide_bond',
+  'cross_link'
+]
+
+export interface ResidueAnnotation {
+  type: AnnotationType
+  /** First residue (1-based, inclusive). */
+  start: number
+  /** Last residue (1-based, inclusive); equals `start` for single-residue sites. */
+  end: number
+  /**
+   * True for pairwise features (disulfide bonds, cross-links between two residues): only `start` and `end`
+   * carry the annotation, not the residues between them.
+   */
+  pairwise?: boolean
+  /** The position is uncertain or extends beyond the sequence ('<', '>' or '?' in UniProt). */
+  startUncertain?: boolean
+  endUncertain?: boolean
+  /** UniProt's note / description, e.g. "Cytoplasmic", "Zn(2+)", "SH3". Empty when none. */
+  description: string
+  /** The original FT key, e.g. "TOPO_DOM", "Topological domain". */
+  key?: string
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Proteins
+
+export interface ProteinSummary {
+  /** The store's id of the protein (stable within a store). */
+  id: number
+  /** Primary accession (UniProt AC) or the FASTA id. */
+  accession: string
+  /** Entry name or recommended name ("CRU4_ARATH", "12S seed storage protein CRU4"); may be ''. */
+  name: string
+  /** Source organism ('' when unknown). */
+  organism: string
+  length: number
+}
+
+export interface ProteinDetail extends ProteinSummary {
+  sequence: string
+  /** FASTA description line or UniProt DE recommended name ('' when none). */
+  description: string
+  annotations: ResidueAnnotation[]
+}
+
+export interface ProteinListQuery {
+  /** Case-insensitive substring of accession, name, organism or description. */
+  text?: string
+  offset?: number
+  /** Default 100, at most 1000. */
+  limit?: number
+}
+
+export interface ProteinListResult {
+  total: number
+  offset: number
+  items: ProteinSummary[]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runs
+
+export type RunStatus = 'indexing' | 'statistics' | 'complete' | 'cancelled' | 'failed'
+
+export interface RunInfo {
+  id: number
+  modelName: string
+  /** Content hash of the model weights. */
+  modelHash: string
+  saeName: string
+  saeHash: string
+  /** Model layer the SAE reads (HF numbering). */
+  layer: number
+  dSae: number
+  /** Indexing settings (top-k, thresholds, input file, ...). */
+  settings: Record<string, unknown>
+  status: RunStatus
+  /** ISO 8601 timestamps. */
+  createdAt: string
+  updatedAt: string
+  /** Proteins with stored latents in this run. */
+  proteins: number
+  residues: number
+  /** True when the per-feature statistics cover every stored protein of the run. */
+  statsUpToDate: boolean
+}
+
+export interface StoreInfo {
+  path: string
+  schemaVersion: number
+  proteins: number
+  residues: number
+  /** Size of the store file(s) in bytes. */
+  bytes: number
+  runs: RunInfo[]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Features
+
+export interface BestConcept {
+  type: AnnotationType
+  f1: number
+  precision: number
+  recall: number
+  /** Threshold as a fraction of the feature's max activation. */
+  threshold: number
+}
+
+export interface FeatureSummary {
+  /** Feature id (latent index). */
+  id: number
+  /** User label ('' when none). */
+  label: string
+  bestConcept: BestConcept | null
+  /** Fraction of residues on which the feature fires (> 0). */
+  freqResidue: number
+  /** Fraction of proteins with at least one firing residue. */
+  freqProtein: number
+  /** Max activation over all residues (0 for dead features). */
+  max: number
+  /** Mean of the nonzero activations (0 for dead features). */
+  meanNonzero: number
+  /** Never fires in the indexed proteins. */
+  dead: boolean
+  /** Small histogram of the nonzero activations over [0, max] (`SMALL_HISTOGRAM_BINS` equal bins). */
+  histogram: number[]
+  /** True when the user wrote notes. */
+  hasNotes: boolean
+}
+
+export const SMALL_HISTOGRAM_BINS = 16
+
+export interface FeatureStats {
+  totalResidues: number
+  totalProteins: number
+  firingResidues: number
+  firingProteins: number
+  freqResidue: number
+  freqProtein: number
+  max: number
+  meanNonzero: number
+  /** Standard deviation of the nonzero activations. */
+  stdNonzero: number
+}
+
+export interface Histogram {
+  /** Bin edges, length counts.length + 1, increasing. */
+  edges: number[]
+  counts: number[]
+}
+
+export interface Quantile {
+  /** Probability in [0, 1]. */
+  p: number
+  /** Activation value at p over the nonzero activations. */
+  value: number
+}
+
+/** One protein's activations of one feature. */
+export interface FeatureProteinActivation {
+  protein: ProteinSummary
+  sequence: string
+  /** Max activation of the feature in this protein. */
+  max: number
+  /** Mean over all residues (zeros included). */
+  mean: number
+  /** Residue (1-based) of the max. */
+  argmax: number
+  firingResidues: number
+  /** Per residue, length = protein length (0 where it does not fire). */
+  activations: number[]
+  annotations: ResidueAnnotation[]
+}
+
+/** InterPLM-style samples: proteins whose max activation falls in an activation-quantile bucket. */
+export interface QuantileBucketSample {
+  /** Bucket index, 0 = lowest. */
+  bucket: number
+  /** Range of per-protein max activation of the bucket [lower, upper]. */
+  lower: number
+  upper: number
+  proteins: FeatureProteinActivation[]
+}
+
+/** One row of a feature's concept association table. */
+export interface ConceptAssociation {
+  type: AnnotationType
+  /** Best threshold (fraction of the feature's max). */
+  threshold: number
+  precision: number
+  recall: number
+  f1: number
+  /** Residues above threshold that carry the annotation (at the best threshold). */
+  truePositives: number
+  /** Residues above threshold (at the best threshold). */
+  predicted: number
+  /** Residues carrying the annotation (in the proteins that have annotations). */
+  positives: number
+  /** F1 at every threshold evaluated. */
+  byThreshold: { threshold: number; precision: number; recall: number; f1: number }[]
+}
+
+export interface FeatureDetail {
+  runId: number
+  summary: FeatureSummary
+  stats: FeatureStats
+  quantiles: Quantile[]
+  histogram: Histogram
+  /** Top proteins by max activation, highest first (k set at indexing). */
+  topProteins: FeatureProteinActivation[]
+  quantileSamples: QuantileBucketSample[]
+  /** Sorted by F1, highest first. */
+  concepts: ConceptAssociation[]
+  label: string
+  notes: string
+}
+
+export type FeatureSortKey = 'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept'
+export type SortDirection = 'asc' | 'desc'
+
+export interface FeatureListQuery {
+  runId?: number
+  /** Default { key: 'id', dir: 'asc' }. */
+  sort?: { key: FeatureSortKey; dir: SortDirection }
+  /** Minimum fraction of firing residues. */
+  minFreqResidue?: number
+  maxFreqResidue?: number
+  minFreqProtein?: number
+  /** Minimum max activation. */
+  minMax?: number
+  /** 'alive' (default 'all'). */
+  status?: 'all' | 'alive' | 'dead'
+  /** Only features whose best concept is this type; 'any' = has some concept, 'none' = no concept. */
+  conceptType?: AnnotationType | 'any' | 'none'
+  /** Minimum F1 of the best concept. */
+  minF1?: number
+  /** Case-insensitive text search over id, label, notes and best-concept names. */
+  text?: string
+  /** Only these feature ids (e.g. a brushed selection in the overview plot). */
+  ids?: number[]
+  offset?: number
+  /** Default 100, at most 20,000. */
+  limit?: number
+}
+
+export interface FeatureListResult {
+  runId: number
+  /** Features matching the filters (before paging). */
+  total: number
+  offset: number
+  items: FeatureSummary[]
+}
+
+/** All features as points for the overview plot (frequency against max), one compact row per feature. */
+export interface FeatureOverview {
+  runId: number
+  ids: number[]
+  freqResidue: number[]
+  max: number[]
+  bestF1: number[]
+}
+
+export interface FeatureLabelUpdate {
+  runId?: number
+  feature: number
+  /** Omitted = unchanged. */
+  label?: string
+  notes?: string
+}
+
+export type FeatureExportFormat = 'csv' | 'json'
+
+export interface FeatureExportQuery extends Omit<FeatureListQuery, 'offset' | 'limit'> {
+  format: FeatureExportFormat
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// One protein's features
+
+export interface ResidueRange {
+  /** 1-based, inclusive. */
+  start: number
+  end: number
+}
+
+export interface ProteinFeaturesQuery {
+  runId?: number
+  /** The store's protein id or its accession. */
+  protein: number | string
+  /** Default: the whole protein. */
+  range?: ResidueRange
+  /** Default 'max'. */
+  sortBy?: 'max' | 'mean'
+  offset?: number
+  /** Default 100. */
+  limit?: number
+  /** Include the full per-residue `activations` for the first N hits (for the heat map); default 0. */
+  withTracks?: number
+}
+
+export interface ProteinFeatureHit {
+  feature: number
+  label: string
+  bestConcept: BestConcept | null
+  /** Max over the range. */
+  max: number
+  /** Mean over the range (zeros included). */
+  mean: number
+  /** Residue (1-based) of the max within the range. */
+  argmax: number
+  /** Residues in the range where it fires. */
+  firingResidues: number
+  /** The feature's global max (to normalise colours). */
+  globalMax: number
+  /** Per residue over the whole protein, when requested with `withTracks`. */
+  activations?: number[]
+}
+
+export interface ProteinFeaturesResult {
+  runId: number
+  /** null for a live sequence that is not in the store. */
+  protein: ProteinSummary | null
+  sequence: string
+  annotations: ResidueAnnotation[]
+  range: ResidueRange
+  sortBy: 'max' | 'mean'
+  /** Number of features firing in the range. */
+  total: number
+  offset: number
+  items: ProteinFeatureHit[]
+}
+
+/** Features of a sequence typed by the user, computed live (not stored). */
+export interface LiveFeaturesQuery {
+  runId?: number
+  sequence: string
+  range?: ResidueRange
+  sortBy?: 'max' | 'mean'
+  offset?: number
+  limit?: number
+  withTracks?: number
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Indexing jobs
+
+export type BadRecordPolicy = 'skip' | 'stop'
+
+export interface BadRecordReport {
+  file: string
+  line: number
+  /** Record id when known ('' otherwise). */
+  id: string
+  message: string
+}
+
+export interface IndexJobRequest {
+  modelDir: string
+  saeDir: string
+  input: string
+  db: string
+  layer?: number
+  topK?: number
+  onBadRecord?: BadRecordPolicy
+}
+
+export type IndexPhase = 'reading' | 'latents' | 'statistics' | 'done' | 'cancelled' | 'failed'
+
+export interface IndexProgress {
+  phase: IndexPhase
+  runId: number
+  /** Proteins with latents stored (including earlier, resumed sessions). */
+  proteinsDone: number
+  /** Proteins known so far in the input (grows while reading; final when reading ends). */
+  proteinsTotal: number
+  residuesDone: number
+  residuesTotal: number
+  /** Throughput of this session. */
+  residuesPerSecond: number
+  /** null while unknown. */
+  etaSeconds: number | null
+  /** Proteins already stored by an earlier session (not recomputed). */
+  skippedExisting: number
+  badRecords: number
+  /** 0..1 within the statistics phase. */
+  statsFraction?: number
+}
+
+export interface IndexResult {
+  runId: number
+  proteinsAdded: number
+  proteinsIndexed: number
+  residuesIndexed: number
+  skippedExisting: number
+  badRecords: BadRecordReport[]
+  seconds: number
+  residuesPerSecond: number
+  cancelled: boolean
+}

@@ -1,0 +1,143 @@
+/**
+ * End to end, browser mode: `plm-sae serve` (in-process) on a fresh data folder, driven by Debian's Chromium.
+ * First start: the demo project is created and indexed automatically (demo models, real store); the Models &
+ * projects view shows the execution provider, the index job's progress, the project's disk use; then every
+ * view opens. Screenshots go to test-results/screenshots/.
+ */
+import type { Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startE2e, type E2e } from './harness'
+
+let e2e: E2e
+let page: Page
+
+beforeAll(async () => {
+  e2e = await startE2e()
+  page = await e2e.newPage()
+})
+
+afterAll(async () => {
+  await e2e?.close()
+})
+
+describe('browser mode, first start', () => {
+  it('opens on the Models & projects view with the execution provider and the demo project', async () => {
+    await page.goto(e2e.baseUrl)
+    await page.getByTestId('provider-badge').waitFor()
+    // No GPU on this machine: the indicator says CPU, and the provider panel says why / which threads.
+    expect(await page.getByTestId('provider-badge').textContent()).toBe('CPU')
+    expect(await page.getByTestId('provider-summary').textContent()).toMatch(/^CPU — CPU \(/)
+    await page.getByTestId('project-row').first().waitFor()
+    expect(await page.getByTestId('project-row').count()).toBe(1)
+    expect(await page.getByTestId('project-row').first().textContent()).toMatch(/Demo: 100 Swiss-Prot proteins.*demo/)
+    expect(await page.getByTestId('current-project').textContent()).toBe('Demo: 100 Swiss-Prot proteins (demo)')
+    // The demo models are in the library, clearly labelled as random weights.
+    const demoRows = page.locator('[data-testid="model-row"][data-model-id^="demo:"]')
+    expect(await demoRows.count()).toBe(2)
+    for (const text of await demoRows.allTextContents()) expect(text).toMatch(/random weights/)
+  })
+
+  it('shows the demo index job with a moving progress bar, then done', async () => {
+    const job = page.locator('[data-testid="job"][data-job-kind="index"]')
+    await job.waitFor()
+    expect(await job.locator('.job-title').textContent()).toMatch(/Index "Demo: 100 Swiss-Prot proteins" with Demo ESM2 \(random weights\) \+ Demo SAE \(random weights\)/)
+    // Progress arrives over server-sent events while the job runs in its worker thread.
+    await page.waitForFunction(
+      () => {
+        const bar = document.querySelector('[data-testid="job"][data-job-kind="index"] [data-testid="job-progress"]')
+        const now = Number(bar?.getAttribute('aria-valuenow') ?? 0)
+        return /computing latents/.test(bar?.textContent ?? '') && now > 0 && now < 100
+      },
+      undefined,
+      { timeout: 180_000, polling: 200 }
+    )
+    await e2e.screenshot(page, 'models-indexing')
+    const label = await job.getByTestId('job-progress').textContent()
+    expect(label).toMatch(/computing latents: [\d,]+ \/ [\d,]+ residues/)
+    // The service stays responsive while the worker indexes.
+    const t0 = Date.now()
+    const projects = await page.evaluate(async () => (await fetch('api/listProjects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json())
+    expect(Date.now() - t0).toBeLessThan(5000)
+    expect(projects).toHaveLength(1)
+
+    await e2e.waitForIndexed()
+    // The first indexing done, the app opens the feature browser on the demo project.
+    await page.locator('[data-testid="view-features"]').waitFor({ timeout: 20_000 })
+    expect(page.url()).toContain('#/features')
+    await page.getByTestId('nav-models').click()
+    await page.locator('[data-testid="job"][data-job-kind="index"][data-job-state="done"]').waitFor({ timeout: 10_000 })
+    await page.waitForFunction(() => document.querySelector('[data-testid="project-status"]')?.textContent === 'indexed', undefined, { timeout: 10_000 })
+    const row = await page.getByTestId('project-row').first().textContent()
+    expect(row).toMatch(/100.*Demo ESM2 \(random weights\) \+ Demo SAE \(random weights\) \(4\)/)
+    expect(row).toMatch(/2,048/)
+    expect(row).toMatch(/\d+(\.\d+)? MB/)
+    await e2e.screenshot(page, 'models-indexed')
+  }, 240_000)
+
+  it('navigates to every view without errors', async () => {
+    const views: { nav: string; ready: string }[] = [
+      { nav: 'features', ready: '[data-testid="view-features"]' },
+      { nav: 'feature-detail', ready: '[data-testid="view-feature-detail"]' },
+      { nav: 'protein', ready: '[data-testid="view-protein"]' },
+      { nav: 'structure', ready: '[data-testid="view-structure"]' },
+      { nav: 'steering', ready: '[data-testid="view-steering"]' },
+      { nav: 'models', ready: '[data-testid="view-models"]' }
+    ]
+    for (const v of views) {
+      await page.getByTestId(`nav-${v.nav}`).click()
+      await page.locator(v.ready).waitFor()
+      expect(page.url()).toContain(`#/${v.nav}`)
+      await page.waitForTimeout(500)
+      expect(await page.getByText('This view failed').count(), `${v.nav} failed to render`).toBe(0)
+      await e2e.screenshot(page, `view-${v.nav}`)
+    }
+    // The hash is the route: a reload stays on the view.
+    await page.goto(`${e2e.baseUrl}#/protein`)
+    await page.locator('[data-testid="view-protein"]').waitFor()
+    expect(await page.getByTestId('nav-protein').getAttribute('aria-current')).toBe('page')
+  })
+
+  it('creates a project from a FASTA file, cancels its index job, then indexes it', async () => {
+    await page.getByTestId('nav-models').click()
+    await page.getByText('New project…').click()
+    await page.getByPlaceholder('my proteins').fill('Three globins')
+    const fasta = [
+      '>sp|P69905|HBA_HUMAN Hemoglobin subunit alpha',
+      'MVLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKLRVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR',
+      '>sp|P68871|HBB_HUMAN Hemoglobin subunit beta',
+      'MVHLTPEEKSAVTALWGKVNVDEVGGEALGRLLVVYPWTQRFFESFGDLSTPDAVMGNPKVKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFGKEFTPPVQAAYQKVVAGVANALAHKYH',
+      '>sp|P62988|UBIQ_HUMAN Ubiquitin',
+      'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG',
+      ''
+    ].join('\n')
+    await page.locator('input[type="file"]').setInputFiles({ name: 'globins.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
+    await page.getByRole('button', { name: 'Create and index' }).click()
+    const row = page.locator('[data-testid="project-row"]', { hasText: 'Three globins' })
+    await row.waitFor()
+    expect(await row.textContent()).toMatch(/Three globins.*3/)
+    // Its index job appears; cancel it from the jobs list.
+    const job = page.locator('[data-testid="job"]', { hasText: 'Index "Three globins"' })
+    await job.waitFor()
+    await job.getByTestId('job-cancel').click()
+    await page.locator('[data-testid="job"][data-job-state="cancelled"]', { hasText: 'Index "Three globins"' }).waitFor({ timeout: 30_000 })
+    expect(await row.getByTestId('project-status').textContent()).toBe('not indexed')
+    // Index again: it runs to the end, and (its first indexing) the feature browser opens on it.
+    await row.getByRole('button', { name: 'Index' }).click()
+    await page.locator('[data-testid="view-features"]').waitFor({ timeout: 60_000 })
+    expect(await page.getByTestId('current-project').textContent()).toBe('Three globins')
+    expect((await e2e.service.appInfo({})).currentProjectId).toBe('three-globins')
+    await e2e.screenshot(page, 'project-created')
+    await page.getByTestId('nav-models').click()
+    await page.locator('[data-testid="job"][data-job-state="done"]', { hasText: 'Index "Three globins"' }).waitFor({ timeout: 10_000 })
+    expect(await row.getByTestId('project-status').textContent()).toBe('indexed')
+    // Opening the demo project makes it the current one again (remembered by the server).
+    await page.locator('[data-testid="project-row"]', { hasText: 'Demo: 100 Swiss-Prot proteins' }).getByTestId('project-open').click()
+    await page.waitForFunction(() => document.querySelector('[data-testid="current-project"]')?.textContent === 'Demo: 100 Swiss-Prot proteins (demo)', undefined, { timeout: 10_000 })
+    expect(page.url()).toContain('#/features')
+    expect((await e2e.service.appInfo({})).currentProjectId).toBe('demo')
+  }, 120_000)
+
+  it('logged no page errors', () => {
+    expect(e2e.pageErrors).toEqual([])
+  })
+})
