@@ -10,7 +10,7 @@ import { referenceForward } from './reference/esm2-reference'
 import { relativeError, randomProtein } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
-import { Esm2Model, type SequenceOutput } from '../src/main/engine/esm/esm2-model'
+import { Esm2Model, nextBatchSize, type SequenceOutput } from '../src/main/engine/esm/esm2-model'
 import { tokenize } from '../src/main/engine/esm/alphabet'
 
 const CPU = { device: 'cpu' as const, deviceId: 0, threads: 2 }
@@ -158,5 +158,28 @@ describe('ESM2 small shape: batching, windowing, formats, cache', () => {
       expect(relativeError(o.logits!, ref.logits), dtype).toBeLessThan(TOL)
       await m.close()
     }
+  })
+})
+
+describe('batch planning', () => {
+  const plan = (lengths: number[], batching: Parameters<typeof nextBatchSize>[2]): number[][] => {
+    const pieces = lengths.map((n) => ({ tokens: new Int32Array(n) }))
+    const out: number[][] = []
+    for (let i = 0; i < pieces.length; ) {
+      const n = nextBatchSize(pieces, i, batching)
+      out.push(lengths.slice(i, i + n))
+      i += n
+    }
+    return out
+  }
+
+  it('packs length-sorted pieces up to the token and size limits', () => {
+    expect(plan([100, 90, 80, 50, 50, 10], { maxBatchTokens: 300, maxBatchSize: 8 })).toEqual([[100, 90, 80], [50, 50, 10]])
+    expect(plan([100, 90, 80], { maxBatchTokens: 1000, maxBatchSize: 2 })).toEqual([[100, 90], [80]])
+    expect(plan([500], { maxBatchTokens: 100, maxBatchSize: 8 })).toEqual([[500]])
+  })
+
+  it('runs pieces of soloTokens or more alone, or only with pieces of exactly their length (no padding)', () => {
+    expect(plan([300, 300, 300, 200, 63, 40, 40], { maxBatchTokens: 700, maxBatchSize: 8, soloTokens: 64 })).toEqual([[300, 300], [300], [200], [63, 40, 40]])
   })
 })

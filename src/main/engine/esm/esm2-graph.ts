@@ -7,6 +7,11 @@
  *   the final LayerNorm; the LM head (dense, GELU, LayerNorm, tied decoder + bias).
  * Layer numbering: layer L is HF `hidden_states[L]` (0 = embeddings, the last = after the final LayerNorm).
  *
+ * Attention uses ONNX Runtime's contrib ops (domain com.microsoft, CPU and CUDA kernels): RotaryEmbedding
+ * (non-interleaved, i.e. HF's rotate_half) and MultiHeadAttention (scale 1: q is pre-scaled in the weights).
+ * An If node leaves the padding mask out when a batch has no `<pad>`, so that ONNX Runtime takes its
+ * flash-attention kernel (it does not with a mask); both branches compute the same values.
+ *
  * A graph is described by a spec: where it starts (token ids, or the hidden state at a layer, so that a
  * modified hidden state can be fed back in for steering), which hidden states it outputs, and whether it
  * computes logits. It stops at the last layer it needs: a graph for layer 4 does not compute blocks 5-6.

@@ -285,7 +285,7 @@ export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
     kind: 'bad',
     report: { file: path, line: p.line, id: entry.accessions[0] ?? entry.entryName ?? '', message: p.message }
   })
-  let deDepth = 0 // inside "Contains:" / "Includes:" blocks of DE
+  let deDepth = 0 // 1 inside the "Contains:" / "Includes:" blocks of DE
   for await (const [n, raw] of readLines(path)) {
     lastLine = n
     if (raw.length === 0) continue
@@ -334,14 +334,11 @@ export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
           const t = body.trimEnd()
           const indent = t.length - t.trimStart().length
           const s = t.trim()
+          // names inside "Contains:" / "Includes:" blocks belong to chains or domains, not to the entry
           if (indent === 0) deDepth = s === 'Contains:' || s === 'Includes:' ? 1 : 0
-          if (deDepth === 0 || indent === 0) {
-            const m = /^(RecName|SubName):\s*Full=(.*?);?$/.exec(s)
-            if (m && deDepth === 0) {
-              if (m[1] === 'RecName' && !b.fullName) b.fullName = stripEvidence(m[2])
-              if (m[1] === 'SubName' && !b.subName) b.subName = stripEvidence(m[2])
-            }
-          }
+          const m = deDepth === 0 ? /^(RecName|SubName):\s*Full=(.*?);?$/.exec(s) : null
+          if (m && m[1] === 'RecName' && !b.fullName) b.fullName = stripEvidence(m[2])
+          if (m && m[1] === 'SubName' && !b.subName) b.subName = stripEvidence(m[2])
           break
         }
         case 'OS':

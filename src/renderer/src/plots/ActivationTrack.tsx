@@ -148,7 +148,7 @@ export function ActivationTrack(props: ActivationTrackProps) {
         onMouseMove={onHover ? (e) => onHover(residueAt(e.clientX)) : undefined}
         onMouseLeave={onHover ? () => onHover(null) : undefined}
       >
-        <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>activation</text>
+        {barHeight >= 30 && <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>activation</text>}
         <text x={LEFT - 8} y={barHeight - 2} textAnchor="end" fontSize={9} fill="#9aa5b1">0</text>
         <text x={LEFT - 8} y={8} textAnchor="end" fontSize={9} fill="#9aa5b1">{Number(scale.max.toPrecision(3))}</text>
         <g transform={`translate(${LEFT},0)`}>

@@ -1,33 +1,12 @@
 import { useEffect, useState } from 'react'
 import { api } from '../../api'
 import type { ProteinSummary } from '../../../../shared/store-types'
+import { parsePastedSequence } from '../../lib/sequence-input'
 
 export interface ProteinPickerProps {
   projectId: string
   onPick: (protein: ProteinSummary) => void
   onSequence: (name: string, sequence: string) => void
-}
-
-/** Parse pasted text as FASTA (first record) or a bare sequence; returns null with a reason when invalid. */
-export function parsePastedSequence(text: string): { name: string; sequence: string } | { error: string } {
-  const lines = text.split(/\r?\n/).map((l) => l.trim())
-  let name = 'pasted sequence'
-  const seqLines: string[] = []
-  let seenHeader = false
-  for (const line of lines) {
-    if (line.startsWith('>')) {
-      if (seenHeader) break
-      seenHeader = true
-      name = line.slice(1).trim().split(/\s+/)[0] || name
-      continue
-    }
-    seqLines.push(line)
-  }
-  const sequence = seqLines.join('').replace(/\s+/g, '').toUpperCase()
-  if (!sequence) return { error: 'Paste a protein sequence or a FASTA record.' }
-  const bad = sequence.search(/[^ACDEFGHIKLMNPQRSTVWYBZXUO*]/)
-  if (bad >= 0) return { error: `Not a protein sequence: “${sequence[bad]}” at position ${bad + 1}. Use one-letter amino-acid codes.` }
-  return { name, sequence: sequence.replace(/\*$/, '') }
 }
 
 export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerProps) {

@@ -4,7 +4,8 @@ import type { ViewProps } from '../../navigation'
 import { ProteinView, type ProteinSource } from './ProteinView'
 
 export { ProteinView, type ProteinViewProps, type ProteinSource } from './ProteinView'
-export { ProteinPicker, parsePastedSequence } from './ProteinPicker'
+export { ProteinPicker } from './ProteinPicker'
+export { parsePastedSequence } from '../../lib/sequence-input'
 
 /** The "Protein" view (default export for the app shell). A pasted sequence lives in state, not in the URL. */
 export default function ProteinRoute({ projectId, route, navigate }: ViewProps) {
