@@ -207,6 +207,7 @@ export class IndexJob {
         if (o.signal?.aborted) break
       }
       commit()
+      report(true) // the last latents figure (rate, ETA) is always reported, however fast the run was
       if (o.signal?.aborted) throw new Error('cancelled')
     } catch (e) {
       // Whatever finished is kept (complete proteins only), so the next run resumes after it.
