@@ -22,25 +22,18 @@ import { loadSae } from '../src/main/engine/sae/sae-load'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
 import { calibratedEncoderBias, randomPreprintTensors, writePreprintSae } from '../test/fixtures/sae-checkpoints'
+import { numberArg, UNIPROT_20K } from './bench-args'
 
-const FASTA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'sequences', 'uniprot-20k.fasta.gz')
+const FASTA = UNIPROT_20K
 const LAYER = 4
 const D_SAE = 10_240
 const SWISSPROT_RESIDUES = 200e6
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i < 0) return fallback
-  const v = Number(process.argv[i + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number, got ${process.argv[i + 1]}`)
-  return v
-}
-
-const N = arg('sequences', 2000)
-const THREADS = arg('threads', 2)
-const PER_RESIDUE = arg('per-residue', 64)
-const REPS = arg('reps', 200)
-const CALIBRATION_ROWS = arg('calibration-rows', 1024)
+const N = numberArg('sequences', 2000)
+const THREADS = numberArg('threads', 2)
+const PER_RESIDUE = numberArg('per-residue', 64)
+const REPS = numberArg('reps', 200)
+const CALIBRATION_ROWS = numberArg('calibration-rows', 1024)
 
 let peakRss = 0
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)

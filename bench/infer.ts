@@ -22,23 +22,16 @@ import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model, type SequenceInput } from 
 import { planWindows } from '../src/main/engine/esm/windows'
 import { readFasta } from '../src/main/engine/io/fasta'
 import { ElemType, GraphBuilder, encodeModel } from '../src/main/engine/onnx/onnx-model'
+import { numberArg, UNIPROT_20K } from './bench-args'
 
-const FASTA = join(import.meta.dirname, '..', '..', 'shared', 'data', 'sequences', 'uniprot-20k.fasta.gz')
+const FASTA = UNIPROT_20K
 const LAYER = 4
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i < 0) return fallback
-  const v = Number(process.argv[i + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number, got ${process.argv[i + 1]}`)
-  return v
-}
-
-const N = arg('sequences', 1000)
-const THREADS = arg('threads', 2)
-const BATCH_TOKENS = arg('batch-tokens', DEFAULT_BATCHING.maxBatchTokens)
-const SINGLE = arg('single', N)
-const SOLO = arg('solo-tokens', DEFAULT_BATCHING.soloTokens ?? 0)
+const N = numberArg('sequences', 1000)
+const THREADS = numberArg('threads', 2)
+const BATCH_TOKENS = numberArg('batch-tokens', DEFAULT_BATCHING.maxBatchTokens)
+const SINGLE = numberArg('single', N)
+const SOLO = numberArg('solo-tokens', DEFAULT_BATCHING.soloTokens ?? 0)
 /** Also time length-sorted padded batches packed to maxBatchTokens (soloTokens off), the pre-flash-attention policy. */
 const PADDED = process.argv.includes('--padded')
 

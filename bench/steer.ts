@@ -24,18 +24,11 @@ import { pseudoLogLikelihood } from '../src/main/engine/steer/scores'
 import { resolveSteeringPlan } from '../src/main/engine/steer/steering-plan'
 import { SteeredModel } from '../src/main/engine/steer/steered-model'
 import { DEFAULT_GENERATION, type GenerationMode } from '../src/shared/steering-types'
+import { numberArg } from './bench-args'
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`)
-  if (i < 0) return fallback
-  const v = Number(process.argv[i + 1])
-  if (!Number.isFinite(v) || v < 0) throw new Error(`--${name} needs a number, got ${process.argv[i + 1]}`)
-  return v
-}
-
-const N = arg('n', 100)
-const ROUNDS = arg('rounds', 10)
-const THREADS = arg('threads', 2)
+const N = numberArg('n', 100)
+const ROUNDS = numberArg('rounds', 10)
+const THREADS = numberArg('threads', 2)
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'plm-sae-bench-steer-'))

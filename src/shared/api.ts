@@ -66,6 +66,9 @@ export interface AppInfo {
   diskBytes: { models: number; projects: number }
   /** The project opened at start (the last one, or the demo project on a first start). */
   currentProjectId?: string
+  /** Library ids of the model and SAE used last (the defaults of a new project), when remembered. */
+  lastModelId?: string
+  lastSaeId?: string
   /** Whether adding a local model folder is possible (desktop: through a folder dialog). */
   canPickLocalFolders: boolean
 }

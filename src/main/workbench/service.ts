@@ -5,10 +5,11 @@
  * Store queries are answered here from the project's `LatentStore` (indexed SQLite reads, milliseconds); long
  * work — model import, demo model generation, indexing — runs in worker threads through `JobManager`, and
  * downloads run as async jobs, so the service never blocks. On the first start (no project yet) it creates the
- * demo project from resources/demo with the demo models and starts indexing it.
+ * demo project from resources/demo and starts indexing it: with the real models when they are ready (the user's
+ * last model + SAE, or ESM2-8M + the preprint SAE), otherwise with the demo models (random weights).
  */
 import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import type {
   ApiRequest,
   ApiResult,
@@ -88,7 +89,11 @@ export class WorkbenchService implements WorkbenchApi {
 
   // ------------------------------------------------------------------------------------------------ lifecycle
 
-  /** First start: no project yet → the demo project, indexed with the demo models. */
+  /**
+   * First start: no project yet → the demo project, indexed with the models chosen by the library's start-up
+   * selection (the remembered model and SAE, else the real ESM2-8M + the preprint SAE) when both are ready,
+   * otherwise with the demo models (random weights, labelled as such).
+   */
   async start(): Promise<void> {
     if (this.opts.firstRunDemo === false || this.projects.list().length > 0) return
     const demoDir = join(this.opts.resourcesDir, 'demo')
@@ -96,10 +101,20 @@ export class WorkbenchService implements WorkbenchApi {
       this.log(`No demo project: ${demoDir}/manifest.json is missing.`)
       return
     }
-    const project = this.projects.createDemo(demoDir, { modelId: DEMO_ESM2_ID, saeId: DEMO_SAE_ID, layer: DEMO_SAE_LAYER })
-    this.settings.update({ lastProject: this.projects.dir(project.id), lastModelId: DEMO_ESM2_ID, lastSaeId: DEMO_SAE_ID })
-    this.log(`First start: created the demo project "${project.name}" and started indexing it.`)
+    const models = this.firstStartModels()
+    const project = this.projects.createDemo(demoDir, models)
+    this.settings.update({ lastProject: this.projects.dir(project.id), lastModelId: models.modelId, lastSaeId: models.saeId })
+    this.log(`First start: created the demo project "${project.name}" and started indexing it with ${models.names}.`)
     this.startIndex(project)
+  }
+
+  /** The model and SAE of the first-start demo project: real ones when ready, else the demo pair. */
+  private firstStartModels(): { modelId: string; saeId: string; layer: number; names: string } {
+    const { model, sae } = this.models.library.startupSelection(this.settings.load())
+    const usable =
+      model !== undefined && sae !== undefined && !model.demo && !sae.demo && model.kind === 'esm2' && sae.kind === 'sae' && sae.layer !== undefined && (model.numLayers === undefined || sae.layer <= model.numLayers)
+    if (usable) return { modelId: model.id, saeId: sae.id, layer: sae.layer!, names: `${model.name} + ${sae.name} (layer ${sae.layer})` }
+    return { modelId: DEMO_ESM2_ID, saeId: DEMO_SAE_ID, layer: DEMO_SAE_LAYER, names: 'the demo models (random weights; no real ESM2 + SAE is ready yet)' }
   }
 
   async close(): Promise<void> {
@@ -141,7 +156,8 @@ export class WorkbenchService implements WorkbenchApi {
   private currentProjectId(): string | undefined {
     const list = this.projects.list()
     const last = this.settings.load().lastProject
-    const byLast = last ? list.find((p) => this.projects.dir(p.id) === last) : undefined
+    // The remembered folder; when the data folder moved (copied, PLM_SAE_HOME changed), the project of that name.
+    const byLast = last ? (list.find((p) => this.projects.dir(p.id) === last) ?? list.find((p) => basename(last) === p.id)) : undefined
     return (byLast ?? list[0])?.id
   }
 
@@ -208,6 +224,7 @@ export class WorkbenchService implements WorkbenchApi {
   async appInfo(_req: ApiRequest<'appInfo'>): Promise<AppInfo> {
     this.provider ??= probeProvider(this.runtime)
     const provider = await this.provider
+    const { lastModelId, lastSaeId } = this.settings.load()
     return {
       version: this.opts.version ?? process.env.PLM_SAE_VERSION ?? '0.1.0',
       mode: this.opts.mode,
@@ -215,6 +232,8 @@ export class WorkbenchService implements WorkbenchApi {
       dataDir: this.dataDir,
       diskBytes: { models: diskBytes(this.modelCache) + diskBytes(join(this.dataDir, 'hub')) + diskBytes(join(this.dataDir, 'demo')), projects: diskBytes(this.projects.root) },
       currentProjectId: this.currentProjectId(),
+      ...(lastModelId ? { lastModelId } : {}),
+      ...(lastSaeId ? { lastSaeId } : {}),
       canPickLocalFolders: this.opts.chooseFolder !== undefined
     }
   }

@@ -97,6 +97,14 @@ export function App(): ReactNode {
       if (j.state === 'done' && watched.current.delete(j.id) && route.view === 'models') navigate({ view: 'features' })
     }
   }, [jobs, projectId, project, route.view, navigate])
+  // A launch without a view in the URL: the remembered project (appInfo.currentProjectId) opens in the feature
+  // browser when it is indexed; a first start stays on Models & projects, where the demo's indexing shows.
+  const launching = useRef(route.view === 'models' && !/^#\/./.test(window.location.hash))
+  useEffect(() => {
+    if (!launching.current || !appInfo) return
+    launching.current = false
+    if (project?.indexed && route.view === 'models') navigate({ view: 'features' })
+  }, [appInfo, project, route.view, navigate])
   const context: WorkbenchContextValue = useMemo(() => ({ appInfo, project, projectId, route, navigate, refresh }), [appInfo, project, projectId, route, navigate, refresh])
   const views = useMemo(() => new Map(VIEWS.map((v) => [v.name, v.name === 'models' ? undefined : lazyView(v.name)])), [])
   const running = jobs.filter((j) => j.state === 'running' || j.state === 'queued')

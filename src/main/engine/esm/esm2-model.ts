@@ -13,7 +13,7 @@ import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
 import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
 import type { ImportedEsm2 } from './esm2-import'
-import { planWindows, type ResidueWindow } from './windows'
+import { planWindows, stitchWindowRows, type ResidueWindow } from './windows'
 
 /** The longest sequence (residues) run in one piece; longer ones are windowed. ESM2 was trained on 1,022 + 2 tokens. */
 export const DEFAULT_WINDOW = 1022
@@ -74,13 +74,6 @@ interface Piece {
   seq: number
   window: number
   tokens: Int32Array
-}
-
-interface Pending {
-  input: SequenceInput
-  windows: ReturnType<typeof planWindows>
-  results: (SequenceOutput | undefined)[]
-  remaining: number
 }
 
 export class Esm2Model {
@@ -185,27 +178,19 @@ export class Esm2Model {
     req: ForwardRequest,
     opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal; onProgress?: (p: ForwardProgress) => void } = {}
   ): AsyncGenerator<SequenceOutput> {
-    const batching = opts.batching ?? DEFAULT_BATCHING
-    const chunkTokens = opts.chunkTokens ?? 64 * 1024
     const progress: ForwardProgress = { sequences: 0, tokens: 0 }
-    let chunk: SequenceInput[] = []
-    let chunkSize = 0
-    const flush = async function* (this: Esm2Model): AsyncGenerator<SequenceOutput> {
-      for await (const out of this.runChunk(chunk, req, batching, opts.signal)) {
-        progress.sequences++
-        progress.tokens += out.length
-        opts.onProgress?.({ ...progress })
-        yield out
-      }
-      chunk = []
-      chunkSize = 0
-    }.bind(this)
-    for await (const input of inputs) {
-      chunk.push(input)
-      chunkSize += input.tokens.length
-      if (chunkSize >= chunkTokens) yield* flush()
+    const run = async (tokens: Int32Array[]) => this.runBatch(tokens, req)
+    for await (const done of this.forwardPieces(inputs, run, opts)) {
+      const H = this.config.hiddenSize
+      const hidden = new Map<number, Float32Array>()
+      for (const l of req.hidden) hidden.set(l, stitchWindowRows(done.windows, done.results.map((r) => r.hidden.get(l)!), H))
+      const logits = req.logits ? stitchWindowRows(done.windows, done.results.map((r) => r.logits!), this.config.vocabSize) : undefined
+      const out: SequenceOutput = { id: done.input.id, length: done.input.tokens.length, hidden, logits }
+      progress.sequences++
+      progress.tokens += out.length
+      opts.onProgress?.({ ...progress })
+      yield out
     }
-    if (chunk.length > 0) yield* flush()
   }
 
   /**
@@ -262,67 +247,6 @@ export class Esm2Model {
       if (chunkSize >= chunkTokens) yield* flush()
     }
     if (chunk.length > 0) yield* flush()
-  }
-
-  private async *runChunk(inputs: SequenceInput[], req: ForwardRequest, batching: BatchingOptions, signal?: AbortSignal): AsyncGenerator<SequenceOutput> {
-    const pending: Pending[] = inputs.map((input) => {
-      const windows = planWindows(input.tokens.length - 2, this.window)
-      return { input, windows, results: new Array(windows.length), remaining: windows.length }
-    })
-    const pieces: Piece[] = []
-    pending.forEach((p, seq) =>
-      p.windows.forEach((w, window) => {
-        if (p.windows.length === 1) pieces.push({ seq, window, tokens: p.input.tokens })
-        else {
-          const t = new Int32Array(w.end - w.start + 2)
-          t[0] = CLS_ID
-          t.set(p.input.tokens.subarray(1 + w.start, 1 + w.end), 1)
-          t[t.length - 1] = EOS_ID
-          pieces.push({ seq, window, tokens: t })
-        }
-      })
-    )
-    pieces.sort((a, b) => b.tokens.length - a.tokens.length)
-    let i = 0
-    while (i < pieces.length) {
-      if (signal?.aborted) throw new Error('cancelled')
-      const n = nextBatchSize(pieces, i, batching)
-      const batch = pieces.slice(i, i + n)
-      i += n
-      const outs = await this.runBatch(batch.map((p) => p.tokens), req)
-      for (let k = 0; k < batch.length; k++) {
-        const p = pending[batch[k].seq]
-        p.results[batch[k].window] = { id: p.input.id, ...outs[k] }
-        if (--p.remaining === 0) yield p.windows.length === 1 ? p.results[0]! : this.stitch(p, req)
-      }
-    }
-  }
-
-  private stitch(p: Pending, req: ForwardRequest): SequenceOutput {
-    const T = p.input.tokens.length
-    const L = T - 2
-    const stitchRows = (get: (r: SequenceOutput) => Float32Array, width: number): Float32Array => {
-      const out = new Float32Array(T * width)
-      const first = get(p.results[0]!)
-      out.set(first.subarray(0, width), 0) // <cls>
-      p.windows.forEach((w, k) => {
-        const src = get(p.results[k]!)
-        // residue r sits at row r + 1 of the sequence and row r - w.start + 1 of the window
-        out.set(src.subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width), (w.takeFrom + 1) * width)
-      })
-      const last = get(p.results[p.windows.length - 1]!)
-      out.set(last.subarray(last.length - width), (L + 1) * width) // <eos>
-      return out
-    }
-    const H = this.config.hiddenSize
-    const hidden = new Map<number, Float32Array>()
-    for (const l of req.hidden) hidden.set(l, stitchRows((r) => r.hidden.get(l)!, H))
-    return {
-      id: p.input.id,
-      length: T,
-      hidden,
-      logits: req.logits ? stitchRows((r) => r.logits!, this.config.vocabSize) : undefined
-    }
   }
 
   async close(): Promise<void> {

@@ -32,3 +32,22 @@ export function planWindows(length: number, window: number): ResidueWindow[] {
     return { start, end: start + window, takeFrom, takeTo }
   })
 }
+
+/**
+ * Joins per-window rows ([window tokens, width] each, `<cls>` + residues + `<eos>`) into the rows of the whole
+ * sequence ([L + 2, width]) by the rule above: residues from their nearest-centre window, `<cls>` from the
+ * first window, `<eos>` from the last. A single window is returned as it is.
+ */
+export function stitchWindowRows(windows: readonly ResidueWindow[], pieces: readonly Float32Array[], width: number): Float32Array {
+  if (pieces.length === 1) return pieces[0]
+  const L = windows[windows.length - 1].end
+  const out = new Float32Array((L + 2) * width)
+  out.set(pieces[0].subarray(0, width), 0)
+  windows.forEach((w, k) => {
+    // residue r sits at row r + 1 of the sequence and row r − w.start + 1 of its window
+    out.set(pieces[k].subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width), (w.takeFrom + 1) * width)
+  })
+  const last = pieces[pieces.length - 1]
+  out.set(last.subarray(last.length - width), (L + 1) * width)
+  return out
+}

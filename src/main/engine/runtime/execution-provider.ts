@@ -3,10 +3,12 @@
  * loads, otherwise the CPU, and always saying which one is active and why.
  */
 import { execFileSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { ElemType, GraphBuilder, encodeModel } from '../onnx/onnx-model'
 import { cudaFallbackReason, unpackedPath } from './cuda-setup'
 
 export type DeviceChoice = 'auto' | 'cpu' | 'cuda'
@@ -106,4 +108,24 @@ export async function createSession(modelPath: string, opts: RuntimeOptions): Pr
 export function describeProvider(r: ProviderReport): string {
   const where = r.provider === 'cuda' ? `CUDA device ${r.deviceId}${r.deviceName ? ` (${r.deviceName})` : ''}` : `CPU (${r.threads || 'auto'} threads)`
   return r.fallbackReason ? `${where}: ${r.fallbackReason}` : where
+}
+
+/**
+ * Finds out where inference would run by creating a one-node session the way the models do (used by
+ * `plm-sae device` and the app's execution-provider indicator).
+ */
+export async function probeProvider(opts: RuntimeOptions): Promise<ProviderReport> {
+  const b = new GraphBuilder('probe')
+  const x = b.input('x', ElemType.FLOAT, [1])
+  b.output(b.relu(x), 'y', ElemType.FLOAT, [1])
+  const dir = mkdtempSync(join(tmpdir(), 'plm-sae-probe-'))
+  try {
+    const path = join(dir, 'probe.onnx')
+    writeFileSync(path, encodeModel(b.build(), 'probe'))
+    const { session, report } = await createSession(path, opts)
+    await session.release()
+    return report
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

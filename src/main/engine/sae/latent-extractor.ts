@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { PAD_ID } from '../esm/alphabet'
 import { DEFAULT_BATCHING, type BatchingOptions, type Esm2Model, type SequenceInput } from '../esm/esm2-model'
-import type { ResidueWindow } from '../esm/windows'
+import { stitchWindowRows, type ResidueWindow } from '../esm/windows'
 import { encodeModel } from '../onnx/onnx-model'
 import { createSession } from '../runtime/execution-provider'
 import type { LatentSource, LatentSourceProgress } from './latent-source'
@@ -89,16 +89,8 @@ function stitchSparse(id: string, windows: ResidueWindow[], pieces: SparsePiece[
 
 /** Dense [T, width] rows of the final sequence: `<cls>` from the first window, `<eos>` from the last. */
 function stitchDense(id: string, windows: ResidueWindow[], pieces: Float32Array[], width: number): DenseLatents {
-  if (pieces.length === 1) return { id, rows: pieces[0].length / width, width, values: pieces[0] }
-  const L = windows[windows.length - 1].end
-  const out = new Float32Array((L + 2) * width)
-  out.set(pieces[0].subarray(0, width), 0)
-  windows.forEach((w, k) => {
-    out.set(pieces[k].subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width), (w.takeFrom + 1) * width)
-  })
-  const last = pieces[pieces.length - 1]
-  out.set(last.subarray(last.length - width), (L + 1) * width)
-  return { id, rows: L + 2, width, values: out }
+  const values = stitchWindowRows(windows, pieces, width)
+  return { id, rows: values.length / width, width, values }
 }
 
 export class LatentExtractor implements LatentSource {

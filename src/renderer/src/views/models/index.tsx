@@ -69,6 +69,7 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
         onIndex={(id) => run(() => api.startIndexJob({ projectId: id }))}
         run={run}
         jobs={jobs}
+        remembered={{ modelId: appInfo?.lastModelId, saeId: appInfo?.lastSaeId }}
       />
       <LibraryPanel models={models} jobs={jobs} appInfo={appInfo} run={run} />
     </div>
@@ -151,8 +152,10 @@ function ProjectsPanel(props: {
   onIndex(id: string): void
   run(f: () => Promise<unknown>): void
   jobs: JobInfo[]
+  /** The model and SAE used last: the new project's defaults when still ready. */
+  remembered: { modelId?: string; saeId?: string }
 }): ReactNode {
-  const { projects, currentProjectId, models, onOpen, onIndex, run, jobs } = props
+  const { projects, currentProjectId, models, onOpen, onIndex, run, jobs, remembered } = props
   const indexing = new Set(jobs.filter((j) => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')).map((j) => j.projectId))
   return (
     <section className="panel" aria-labelledby="projects-h" data-testid="projects-panel">
@@ -194,7 +197,7 @@ function ProjectsPanel(props: {
           ))}
         </tbody>
       </table>
-      <NewProjectForm models={models} run={run} />
+      <NewProjectForm models={models} run={run} remembered={remembered} />
     </section>
   )
 }
@@ -203,15 +206,17 @@ function modelName(models: LibraryEntry[], id: string): string {
   return models.find((m) => m.id === id)?.name ?? id
 }
 
-function NewProjectForm({ models, run }: { models: LibraryEntry[]; run(f: () => Promise<unknown>): void }): ReactNode {
+function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; run(f: () => Promise<unknown>): void; remembered: { modelId?: string; saeId?: string } }): ReactNode {
   const esm = models.filter((m) => m.kind === 'esm2' && m.status === 'ready')
   const saes = models.filter((m) => m.kind === 'sae' && m.status === 'ready')
   const [name, setName] = useState('')
   const [modelId, setModelId] = useState('')
   const [saeId, setSaeId] = useState('')
   const [file, setFile] = useState<File>()
-  const model = modelId || esm[0]?.id || ''
-  const sae = saeId || saes.find((s) => !s.baseModelId || s.baseModelId === model)?.id || ''
+  const lastModel = esm.find((m) => m.id === remembered.modelId)?.id
+  const model = modelId || lastModel || esm[0]?.id || ''
+  const lastSae = model === lastModel ? saes.find((s) => s.id === remembered.saeId)?.id : undefined
+  const sae = saeId || lastSae || saes.find((s) => !s.baseModelId || s.baseModelId === model)?.id || ''
   const submit = (): void =>
     run(async () => {
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')

@@ -14,7 +14,7 @@ export function ShiftHeatmap({ shift, sequence, width }: { shift: ShiftMatrix; s
   const height = A * ROW + 34
   const changed = new Set(shift.changedArgmax)
   return (
-    <div className="plot" data-testid="steering-preview">
+    <div className="plot" data-testid="steering-preview" data-residues={shift.residues} data-changed={shift.changedArgmax.length} data-max-abs={shift.maxAbs.toFixed(6)}>
       <div className="wb-panel-head">
         <span>
           Probability shift (steered − unsteered), ±{shift.maxAbs.toFixed(3)}; most likely residue changes at {shift.changedArgmax.length} of {shift.residues} positions

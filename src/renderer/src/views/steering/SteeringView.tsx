@@ -81,7 +81,8 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
     } catch {
       // not indexed: slider on a default scale
     }
-    setClamps((cs) => [...cs, { feature, label, max, mode: 'absolute', value: max > 0 ? max : 5, range: null }])
+    // (checked again here: a second click while the first lookup ran must not add the feature twice)
+    setClamps((cs) => (cs.some((c) => c.feature === feature) ? cs : [...cs, { feature, label, max, mode: 'absolute', value: max > 0 ? max : 5, range: null }]))
   }
 
   useEffect(() => {
@@ -436,7 +437,7 @@ function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (
   const features = run.clamps.map((c) => c.feature)
   const rows = [...(run.parent && run.parentScores ? [{ id: `parent ${run.parent.id}`, sequence: run.parent.sequence, scores: run.parentScores, parent: true }] : []), ...run.sequences.map((s) => ({ ...s, parent: false }))]
   return (
-    <div className="steer-results" data-testid="steer-results">
+    <div className="steer-results" data-testid="steer-results" data-run-id={run.id}>
       <p className="muted">
         {run.provenance.model} + {run.provenance.sae} at layer {run.provenance.layer} · {run.settings.mode} · seed {run.settings.seed} · T {run.settings.temperature}
         {run.motif ? ` · motif ${run.motif}` : ''}
@@ -457,7 +458,7 @@ function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.id} data-testid="steer-result-row" className={r.parent ? 'muted' : undefined}>
+            <tr key={r.id} data-testid="steer-result-row" data-parent={r.parent ? 'true' : 'false'} className={r.parent ? 'muted' : undefined}>
               <td>{r.id}</td>
               <td>{r.scores.identity === undefined ? '–' : `${(100 * r.scores.identity).toFixed(1)}%`}</td>
               <td>{r.scores.pllPerResidue === undefined ? '–' : r.scores.pllPerResidue.toFixed(3)}</td>
