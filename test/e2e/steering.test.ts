@@ -161,11 +161,17 @@ describe('steering view', () => {
     }
     expect(await results.locator('[data-testid="steer-result-row"][data-parent="true"] td').first().textContent()).toBe(`parent ${PARENT}`)
     expect(await results.textContent()).toContain(`seed ${SEED}`)
+    // The demo models are recorded under the library's names (random weights), never as the real ESM2-8M.
+    expect(run.provenance).toMatchObject({ model: 'Demo ESM2 (random weights)', sae: 'Demo SAE (random weights)', layer: 4 })
+    expect(await results.textContent()).toContain('Demo ESM2 (random weights) + Demo SAE (random weights) at layer 4 · edit')
     // The same request with the same seed gives the same sequences.
     const again = await e2e.service.startSteering({ projectId, start: { id: PARENT, sequence: parentSequence }, clamps: run.clamps, settings: run.settings, pll: false })
     expect((await e2e.service.jobs.waitFor(again.job.id)).state).toBe('done')
     expect((await e2e.service.steeringRun({ projectId, runId: again.runId })).sequences.map((s) => s.sequence)).toEqual(run.sequences.map((s) => s.sequence))
-    await page.screenshot({ path: join(SCREENSHOTS, 'steering.png'), fullPage: true })
+    // The view scrolls inside the app's main area: a tall viewport shows the panels, the heat map and the results.
+    await page.setViewportSize({ width: 1400, height: 1500 })
+    await page.screenshot({ path: join(SCREENSHOTS, 'steering.png') })
+    await page.setViewportSize({ width: 1400, height: 900 })
   }, 300_000)
 
   it('exports FASTA whose headers record the clamp, the mode and the seed', async () => {
@@ -178,6 +184,9 @@ describe('steering view', () => {
       const s = run.sequences[i]
       expect(header.split(' ')[0]).toBe(s.id)
       expect(header).toContain(` clamps=${feature}:absolute:${value} `)
+      expect(header).toContain(' model=Demo_ESM2_(random_weights) ')
+      expect(header).toContain(' sae=Demo_SAE_(random_weights) ')
+      expect(header).toContain(' layer=4 ')
       expect(header).toContain(' mode=edit ')
       expect(header).toContain(` seed=${SEED} `)
       expect(header).toContain(' n=2 ')

@@ -45,6 +45,9 @@ export interface SteerTask {
   modelCacheRoot: string
   modelDir: string
   saeDir: string
+  /** The library's names of the model and SAE (e.g. "Demo ESM2 (random weights)"), recorded in the run. */
+  modelName: string
+  saeName: string
   layer: number
   device: 'auto' | 'cpu' | 'cuda'
   threads: number
@@ -93,6 +96,8 @@ export async function runSteerTask(task: SteerTask, ctx: { signal: AbortSignal; 
         onProgress: (p) => ctx.progress({ phase: p.phase === 'generating' ? 'generating sequences' : 'scoring', done: p.done, total: p.total, unit: p.phase === 'generating' ? 'sequence passes' : 'forwards' })
       }
     )
+    // The library's names, not the shape's: a demo model in the ESM2-8M shape must not be recorded as esm2_t6_8M_UR50D.
+    run.provenance = { ...run.provenance, model: task.modelName, sae: task.saeName }
     const tmp = `${task.outFile}.${process.pid}.tmp`
     writeFileSync(tmp, toJson(run))
     renameSync(tmp, task.outFile)
@@ -171,6 +176,8 @@ export class SteeringWorkbench {
         modelCacheRoot: this.deps.modelCacheRoot,
         modelDir: model.dir,
         saeDir: sae.dir,
+        modelName: model.name,
+        saeName: sae.name,
         layer: project.layer,
         device: this.deps.runtime.device,
         threads: this.deps.runtime.threads,

@@ -38,7 +38,7 @@ function scoreLabel(run: SteeringRunRecord, sc: SequenceScores): string {
 
 export function toFasta(run: SteeringRunRecord, lineWidth = 60): string {
   const p = run.provenance
-  const common = `model=${p.model} model_sha256=${p.modelHash.slice(0, 12)} sae=${p.sae.replace(/\s+/g, '_')} sae_sha256=${p.saeHash.slice(0, 12)} layer=${p.layer} clamps=${clampLabel(run)} ${settingsLabel(run)}${run.parent ? ` parent=${run.parent.id}` : ''}`
+  const common = `model=${p.model.replace(/\s+/g, '_')} model_sha256=${p.modelHash.slice(0, 12)} sae=${p.sae.replace(/\s+/g, '_')} sae_sha256=${p.saeHash.slice(0, 12)} layer=${p.layer} clamps=${clampLabel(run)} ${settingsLabel(run)}${run.parent ? ` parent=${run.parent.id}` : ''}`
   let out = ''
   for (const s of run.sequences) {
     out += `>${s.id} ${common} ${scoreLabel(run, s.scores)}`.trimEnd() + '\n'
