@@ -23,6 +23,7 @@ import { LatentStore } from '../src/main/engine/store/latent-store'
 import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
 import { calibratedEncoderBias, randomPreprintTensors, writePreprintSae } from '../test/fixtures/sae-checkpoints'
 import { numberArg, UNIPROT_20K } from './bench-args'
+import { mulberry32 } from '../src/main/engine/random'
 
 const FASTA = UNIPROT_20K
 const LAYER = 4
@@ -37,17 +38,6 @@ const CALIBRATION_ROWS = numberArg('calibration-rows', 1024)
 
 let peakRss = 0
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
@@ -158,7 +148,7 @@ async function main(): Promise<void> {
     console.log(`projected for Swiss-Prot (200 M residues): ${(((scaling / size.residues) * SWISSPROT_RESIDUES + fixed) / 1e9).toFixed(1)} GB`)
 
     // --- UI queries ----------------------------------------------------------------------------------------
-    const r = rng(5)
+    const r = mulberry32(5)
     const proteins = store.listProteins({ limit: 1000 }).items.concat(store.listProteins({ offset: 1000, limit: 1000 }).items)
     for (let i = 0; i < 500; i++) store.setFeatureLabel({ feature: Math.floor(r() * D_SAE), label: `label ${i} ${['helix', 'kinase', 'zinc', 'signal'][i % 4]}` })
     const results = [

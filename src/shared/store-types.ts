@@ -104,36 +104,8 @@ export const ANNOTATION_LABELS: Record<AnnotationType, string> = {
  * The annotation types used as "concepts" for feature ↔ annotation association (per-residue properties of the
  * protein itself; chains, variants, conflicts and the like are not concepts).
  */
-export const CONCEPT_TYPES: readonly AnnotationType[] = [
-  'helix',
-  'strand',
-  'turn',
-  'transmembrane',
-  'intramembrane',
-  'topological_domain',
-  'signal_peptide',
-  'transit_peptide',
-  'propeptide',
-  'domain',
-  'repeat',
-  'region',
-  'coiled_coil',
-  'compositional_bias',
-  'motif',
-  'zinc_finger',
-  'dna_binding',
-  'nucleotide_binding',
-  'calcium_binding',
-  'binding_site',
-  'active_site',
-  'metal',
-  'site',
-  'modified_residue',
-  'lipidation',
-  'glycosylation',
-  'disulfide_bond',
-  'cross_link'
-]
+const NOT_CONCEPTS: readonly AnnotationType[] = ['chain', 'peptide', 'non_standard_residue', 'initiator_methionine', 'mutagenesis', 'variant', 'splice_variant', 'conflict', 'other']
+export const CONCEPT_TYPES: readonly AnnotationType[] = ANNOTATION_TYPES.filter((t) => !NOT_CONCEPTS.includes(t))
 
 export interface ResidueAnnotation {
   type: AnnotationType

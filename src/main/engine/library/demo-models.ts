@@ -17,6 +17,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { SafetensorsWriter, type TensorDeclaration } from '../formats/safetensors'
+import { mulberry32 } from '../random'
 
 export const DEMO_ESM2_NAME = 'Demo ESM2 (random weights)'
 export const DEMO_SAE_NAME = 'Demo SAE (random weights)'
@@ -56,15 +57,8 @@ export interface DemoMarker {
 
 /** Seeded PRNG (mulberry32) with Box-Muller normals. */
 export function seededRng(seed: number): { uniform(): number; normal(): number } {
-  let state = seed >>> 0
+  const uniform = mulberry32(seed)
   let spare: number | undefined
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
   const normal = (): number => {
     if (spare !== undefined) {
       const v = spare

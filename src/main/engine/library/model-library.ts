@@ -38,21 +38,8 @@ import { DEMO_ESM2_NAME, DEMO_ESM2_SHAPE, DEMO_SAE_LAYER, DEMO_SAE_NAME, demoMod
 export const DEMO_ESM2_ID = 'demo:esm2'
 export const DEMO_SAE_ID = 'demo:sae'
 
-interface EntryDef {
-  id: string
-  kind: LibraryEntryKind
-  name: string
-  description: string
-  source: LibraryEntrySource
-  builtIn: boolean
-  demo: boolean
-  saeFormat?: SaeFileFormat
-  layer?: number
-  baseModelId?: string
-  numLayers?: number
-  hiddenSize?: number
-  expectedBytes?: number
-}
+/** What defines an entry (catalogue, demo or user-added); the rest of `LibraryEntry` is found on disk. */
+type EntryDef = Omit<LibraryEntry, 'status' | 'diskBytes' | 'localPath' | 'revisionSha' | 'mismatches' | 'message'>
 
 interface LibraryState {
   lastErrors: Record<string, { code: string; message: string; at: string }>

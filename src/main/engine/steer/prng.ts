@@ -3,6 +3,7 @@
  * seed and the sequence's index, so a sequence does not depend on how many others were generated with it or
  * on the batch it ran in.
  */
+import { mulberry32 } from '../random'
 
 /** splitmix32-style hash of (seed, stream) to a 32-bit state. */
 function mixSeed(seed: number, stream: number): number {
@@ -12,21 +13,17 @@ function mixSeed(seed: number, stream: number): number {
   return (h ^ (h >>> 16)) >>> 0
 }
 
-/** mulberry32: small, fast, and good enough for sampling. */
+/** mulberry32 (../random.ts) on a per-stream seed. */
 export class Prng {
-  private state: number
+  private readonly uniform: () => number
 
   constructor(seed: number, stream = 0) {
-    this.state = mixSeed(seed >>> 0, stream >>> 0)
+    this.uniform = mulberry32(mixSeed(seed >>> 0, stream >>> 0))
   }
 
   /** A uniform number in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0
-    let t = this.state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.uniform()
   }
 
   /** A whole number in [0, n). */
