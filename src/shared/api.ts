@@ -20,6 +20,8 @@
  */
 import type { AddHubEntryRequest, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
 import type {
+  BadRecordPolicy,
+  BadRecordReport,
   FeatureDetail,
   FeatureExportQuery,
   FeatureLabelUpdate,
@@ -106,6 +108,8 @@ export interface ProjectInfo {
   featureCount?: number
   /** Bytes of the project's folder (store, sequences, structures). */
   diskBytes: number
+  /** What its index jobs do with a bad record (the last choice; 'skip' when never chosen). */
+  onBadRecord: BadRecordPolicy
   /** Structures bundled with the project. */
   structureCount: number
 }
@@ -113,10 +117,10 @@ export interface ProjectInfo {
 export type ProjectSource =
   /** The bundled demo set (resources/demo): 100 annotated Swiss-Prot entries and their structures. */
   | { kind: 'demo' }
-  /** Sequences as FASTA text (the renderer reads the file the user picked). */
-  | { kind: 'fasta'; text: string }
+  /** Sequences as FASTA text (the renderer reads the file the user picked; `fileName` names it in bad-record reports). */
+  | { kind: 'fasta'; text: string; fileName?: string }
   /** UniProt flat-file text (Swiss-Prot .dat) with residue annotations. */
-  | { kind: 'uniprot'; text: string }
+  | { kind: 'uniprot'; text: string; fileName?: string }
 
 export interface CreateProjectRequest {
   name: string
@@ -125,6 +129,12 @@ export interface CreateProjectRequest {
   saeId: string
   /** Start indexing at once (default true). */
   index?: boolean
+  /**
+   * What the index job does with a bad record (a sequence with letters that are not amino acids, an entry
+   * that does not parse, an id already stored with another sequence): 'skip' it and go on (default; every
+   * one is reported in the job's `badRecords`) or 'stop' (the job fails, naming the file, line and id).
+   */
+  onBadRecord?: BadRecordPolicy
 }
 
 export interface ProjectIdRequest {
@@ -174,7 +184,16 @@ export interface JobInfo {
   finishedAt?: string
   /** A sentence for the user when the job failed. */
   error?: string
+  /**
+   * Index jobs: the bad records met so far (file, line, record id, why), skipped or (policy 'stop') the one
+   * that stopped the job; the first `MAX_JOB_BAD_RECORDS` are kept, `badRecordCount` counts them all.
+   */
+  badRecords?: BadRecordReport[]
+  badRecordCount?: number
 }
+
+/** Bad records kept in a `JobInfo` (the rest are counted). */
+export const MAX_JOB_BAD_RECORDS = 1000
 
 /** Pushed to every client whenever a job changes (progress at most a few times a second). */
 export interface JobEvent {
@@ -183,6 +202,8 @@ export interface JobEvent {
 
 export interface StartIndexJobRequest {
   projectId: string
+  /** Bad-record policy of this run (default: the project's last choice); remembered for the next. */
+  onBadRecord?: BadRecordPolicy
 }
 
 export interface JobIdRequest {

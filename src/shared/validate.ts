@@ -254,6 +254,7 @@ const revision = str({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$
 
 const empty = obj({})
 const projectScoped = obj({ projectId: id })
+const badRecordPolicy = opt(oneOf(['skip', 'stop'] as const))
 
 // ------------------------------------------------------------------------------------------------- steering
 
@@ -321,15 +322,16 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     name: text(120, 1),
     source: tagged('kind', {
       demo: obj({ kind: literal('demo') }),
-      fasta: obj({ kind: literal('fasta'), text: longText(MAX_FASTA_TEXT, 1) }),
-      uniprot: obj({ kind: literal('uniprot'), text: longText(MAX_FASTA_TEXT, 1) })
+      fasta: obj({ kind: literal('fasta'), text: longText(MAX_FASTA_TEXT, 1), fileName: opt(text(255, 1)) }),
+      uniprot: obj({ kind: literal('uniprot'), text: longText(MAX_FASTA_TEXT, 1), fileName: opt(text(255, 1)) })
     }),
     modelId: id,
     saeId: id,
-    index: opt(bool)
+    index: opt(bool),
+    onBadRecord: badRecordPolicy
   }),
   openProject: projectScoped,
-  startIndexJob: projectScoped,
+  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),
   storeInfo: projectScoped,

@@ -137,6 +137,23 @@ describe('browser mode, first start', () => {
     expect((await e2e.service.appInfo({})).currentProjectId).toBe('demo')
   }, 120_000)
 
+  it('a bad record with "stop at the first": the job fails and lists it with file, line and id', async () => {
+    await page.getByTestId('nav-models').click()
+    await page.getByText('New project…').click()
+    await page.getByPlaceholder('my proteins').fill('One bad record')
+    const fasta = ['>sp|P62988|UBIQ_HUMAN Ubiquitin', 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG', '>broken_1 digits in the sequence', 'MQIF12VKTLTG', ''].join('\n')
+    await page.locator('input[type="file"]').setInputFiles({ name: 'with-bad.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
+    await page.getByTestId('new-project-bad-records').selectOption('stop')
+    await page.getByRole('button', { name: 'Create and index' }).click()
+    const job = page.locator('[data-testid="job"][data-job-state="failed"]', { hasText: 'Index "One bad record"' })
+    await job.waitFor({ timeout: 60_000 })
+    expect(await job.locator('.error-text').textContent()).toMatch(/^with-bad\.fasta:3: bad record "broken_1"/)
+    const bad = job.getByTestId('bad-record')
+    expect(await bad.count()).toBe(1)
+    expect(await bad.locator('td').allTextContents()).toEqual(['with-bad.fasta', '3', 'broken_1', expect.stringMatching(/\S/)])
+    await e2e.screenshot(page, 'job-bad-record')
+  }, 120_000)
+
   it('logged no page errors', () => {
     expect(e2e.pageErrors).toEqual([])
   })

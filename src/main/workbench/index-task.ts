@@ -4,10 +4,11 @@
  * encoder), and run the store's `IndexJob` (proteins, latents, feature statistics) with progress and cancel.
  */
 import type { JobProgress } from '../../shared/api'
-import type { IndexProgress, IndexResult } from '../../shared/store-types'
+import type { BadRecordReport, IndexProgress, IndexResult } from '../../shared/store-types'
 import { importEsm2 } from '../engine/esm/esm2-import'
 import { Esm2Model } from '../engine/esm/esm2-model'
 import { IndexJob } from '../engine/jobs/index-job'
+import { BadRecordError } from '../engine/io/protein-input'
 import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
 import { LatentExtractor } from '../engine/sae/latent-extractor'
 import { loadSae } from '../engine/sae/sae-load'
@@ -17,6 +18,14 @@ import type { IndexTask } from './worker-protocol'
 export interface TaskContext {
   signal: AbortSignal
   progress(p: JobProgress): void
+  /** Each bad record met (skipped ones, and the one that stops a 'stop' job). */
+  badRecord?(r: BadRecordReport): void
+}
+
+/** The BadRecordError behind a failure, if any (the latent source may wrap errors of the input it reads). */
+function badRecordErrorOf(e: unknown): BadRecordError | undefined {
+  for (let c = e, depth = 0; c && depth < 8; c = (c as { cause?: unknown }).cause, depth++) if (c instanceof BadRecordError) return c
+  return undefined
 }
 
 const PHASES: Record<IndexProgress['phase'], string> = {
@@ -62,6 +71,7 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   throwIfCancelled(ctx.signal)
   ctx.progress({ phase: 'loading the SAE', done: 2, total: 3, unit: 'steps' })
   const runtime = { device: task.device, deviceId: 0, threads: task.threads }
+  const named = (r: BadRecordReport): BadRecordReport => (task.inputName && r.file === task.input ? { ...r, file: task.inputName } : r)
   const model = await Esm2Model.open(imported, runtime)
   const store = LatentStore.open(task.db)
   let extractor: LatentExtractor | undefined
@@ -74,13 +84,28 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       source: extractor,
       model: { name: task.modelName, hash: imported.hash },
       sae: { name: task.saeName, hash: sae.hash },
-      onBadRecord: 'skip',
+      onBadRecord: task.onBadRecord,
+      onBadRecordReport: (r) => ctx.badRecord?.(named(r)),
       signal: ctx.signal,
       onProgress: (p) => ctx.progress(jobProgressOf(p))
     })
-    const result = await job.run()
+    let result: IndexResult
+    try {
+      result = await job.run()
+    } catch (e) {
+      const bad = badRecordErrorOf(e)
+      if (!bad) throw e
+      // Policy 'stop': the job fails naming the record (in the user's file name); the proteins before it stay stored.
+      const r = named(bad.report)
+      ctx.badRecord?.(r)
+      throw new Error(
+        `${r.file}:${r.line}: bad record${r.id ? ` "${r.id}"` : ''}: ${r.message}. The job stopped there (bad records: stop); ` +
+          'fix the record, or index again choosing to skip bad records.',
+        { cause: e }
+      )
+    }
     if (result.cancelled) throw new Error('cancelled')
-    return result
+    return { ...result, badRecords: result.badRecords.map(named) }
   } finally {
     await extractor?.close()
     await model.close()

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import type { JobEvent, JobInfo, JobKind, JobProgress } from '../../shared/api'
+import { MAX_JOB_BAD_RECORDS, type JobEvent, type JobInfo, type JobKind, type JobProgress } from '../../shared/api'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 
 /** Progress events are forwarded at most this often per job (the final state always is). */
@@ -108,6 +108,14 @@ export class JobManager {
         case 'progress':
           this.update(running, { progress: msg.progress })
           break
+        case 'badRecord': {
+          const kept = running.info.badRecords ?? []
+          this.update(running, {
+            badRecords: kept.length < MAX_JOB_BAD_RECORDS ? [...kept, msg.report] : kept,
+            badRecordCount: (running.info.badRecordCount ?? 0) + 1
+          })
+          break
+        }
         case 'done':
           settled = true
           void this.complete(running, spec, msg.result)

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
+import type { BadRecordPolicy } from '../../shared/store-types'
 import { NotFoundError } from './errors'
 
 export interface ProjectRecord {
@@ -22,6 +23,10 @@ export interface ProjectRecord {
   proteinsFile: string
   proteinsFormat: 'fasta' | 'uniprot'
   proteinCount: number
+  /** Bad-record policy of its index jobs (the user's last choice; absent = 'skip'). */
+  onBadRecord?: BadRecordPolicy
+  /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
+  sourceName?: string
 }
 
 /** `structures.json`: what the renderer sees of each structure, plus its file name in `structures/`. */
@@ -138,7 +143,18 @@ export class ProjectRegistry {
   }
 
   /** Creates a project from protein text (FASTA or UniProt flat file). */
-  create(input: { name: string; format: 'fasta' | 'uniprot'; text: string; modelId: string; saeId: string; layer: number; demo?: boolean; id?: string }): ProjectRecord {
+  create(input: {
+    name: string
+    format: 'fasta' | 'uniprot'
+    text: string
+    modelId: string
+    saeId: string
+    layer: number
+    demo?: boolean
+    id?: string
+    onBadRecord?: BadRecordPolicy
+    sourceName?: string
+  }): ProjectRecord {
     const count = countRecords(input.text, input.format)
     if (count === 0) {
       throw new Error(
@@ -164,7 +180,10 @@ export class ProjectRegistry {
       layer: input.layer,
       proteinsFile,
       proteinsFormat: input.format,
-      proteinCount: count
+      proteinCount: count,
+      ...(input.onBadRecord ? { onBadRecord: input.onBadRecord } : {}),
+      // A display name only (never opened): whatever path the client sent, just its last part.
+      ...(input.sourceName ? { sourceName: basename(input.sourceName.replace(/\\/g, '/')) } : {})
     }
     this.save(record)
     this.writeStructures(id, [])

@@ -21,6 +21,7 @@ import type {
   WorkbenchApi
 } from '../../shared/api'
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
+import type { BadRecordPolicy } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/app-paths'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
@@ -188,13 +189,20 @@ export class WorkbenchService implements WorkbenchApi {
       indexed,
       featureCount,
       diskBytes: diskBytes(this.projects.dir(p.id)),
+      onBadRecord: p.onBadRecord ?? 'skip',
       structureCount: this.projects.structures(p.id).length
     }
   }
 
-  private startIndex(project: ProjectRecord): JobInfo {
-    const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === project.id)
+  /** Starts (or returns the running) index job of a project; `onBadRecord` given = the project's new choice. */
+  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy): JobInfo {
+    const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
+    let project = record
+    if (onBadRecord && onBadRecord !== (project.onBadRecord ?? 'skip')) {
+      project = { ...project, onBadRecord }
+      this.projects.save(project)
+    }
     const demo = project.modelId === DEMO_ESM2_ID || project.saeId === DEMO_SAE_ID
     const model = this.models.resolve(project.modelId)
     const sae = this.models.resolve(project.saeId)
@@ -209,6 +217,8 @@ export class WorkbenchService implements WorkbenchApi {
         saeDir: sae.dir,
         saeName: sae.name,
         input: this.projects.proteinsPath(project),
+        inputName: project.sourceName ?? project.proteinsFile,
+        onBadRecord: project.onBadRecord ?? 'skip',
         db: this.projects.storePath(project.id),
         layer: project.layer,
         device: this.runtime.device,
@@ -277,9 +287,19 @@ export class WorkbenchService implements WorkbenchApi {
     if (req.source.kind === 'demo') {
       record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
       if (req.name) record = { ...record, name: req.name }
+      if (req.onBadRecord) record = { ...record, onBadRecord: req.onBadRecord }
       this.projects.save(record)
     } else {
-      record = this.projects.create({ name: req.name, format: req.source.kind, text: req.source.text, modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
+      record = this.projects.create({
+        name: req.name,
+        format: req.source.kind,
+        text: req.source.text,
+        modelId: req.modelId,
+        saeId: req.saeId,
+        layer: sae.layer,
+        onBadRecord: req.onBadRecord,
+        sourceName: req.source.fileName
+      })
     }
     this.settings.update({ lastProject: this.projects.dir(record.id), lastModelId: req.modelId, lastSaeId: req.saeId })
     const job = req.index === false ? undefined : this.startIndex(record)
@@ -296,7 +316,7 @@ export class WorkbenchService implements WorkbenchApi {
   // ----------------------------------------------------------------------------------------------------- jobs
 
   async startIndexJob(req: ApiRequest<'startIndexJob'>): Promise<JobInfo> {
-    return this.startIndex(this.projects.get(req.projectId))
+    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord)
   }
 
   async listJobs(_req: ApiRequest<'listJobs'>): Promise<JobInfo[]> {

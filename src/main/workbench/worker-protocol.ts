@@ -3,6 +3,7 @@
  * `workerData` says which; the worker posts progress and then exactly one of done / failed / cancelled.
  */
 import type { JobProgress } from '../../shared/api'
+import type { BadRecordPolicy, BadRecordReport } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 
 export interface IndexTask {
@@ -17,6 +18,10 @@ export interface IndexTask {
   saeName: string
   /** FASTA or UniProt flat file of the project's proteins. */
   input: string
+  /** The name bad-record reports give that file (the user's file name; default: the path). */
+  inputName?: string
+  /** Skip bad records (each one reported) or stop at the first. */
+  onBadRecord: BadRecordPolicy
   /** The project's store file. */
   db: string
   layer?: number
@@ -30,6 +35,8 @@ export type WorkerTask = IndexTask | SteerTask
 
 export type WorkerToMain =
   | { type: 'progress'; progress: JobProgress }
+  /** Index jobs: one bad record (skipped, or the one that stops the job). */
+  | { type: 'badRecord'; report: BadRecordReport }
   | { type: 'done'; result: unknown }
   | { type: 'failed'; error: string }
   | { type: 'cancelled' }

@@ -24,7 +24,7 @@ async function run(task: WorkerTask): Promise<unknown> {
   const progress = (p: JobProgress): void => post({ type: 'progress', progress: p })
   switch (task.kind) {
     case 'index':
-      return runIndexTask(task, { signal: abort.signal, progress })
+      return runIndexTask(task, { signal: abort.signal, progress, badRecord: (report) => post({ type: 'badRecord', report }) })
     case 'steer':
       return runSteerTask(task, { signal: abort.signal, progress })
   }

@@ -5,6 +5,7 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '../../../../shared/api'
+import type { BadRecordPolicy } from '../../../../shared/store-types'
 import { formatBytes, type LibraryEntry } from '../../../../shared/library-types'
 import { api } from '../../api'
 import { useWorkbench } from '../../navigation'
@@ -124,10 +125,46 @@ function JobsPanel({ jobs, onCancel }: { jobs: JobInfo[]; onCancel(id: string): 
               testId="job-progress"
             />
             {j.error && <p className="error-text">{j.error}</p>}
+            {j.badRecords && j.badRecords.length > 0 && <BadRecords job={j} />}
           </li>
         ))}
       </ul>
     </section>
+  )
+}
+
+/** The bad records of an index job: file, line, record id and why (skipped, or the one that stopped it). */
+function BadRecords({ job }: { job: JobInfo }): ReactNode {
+  const list = job.badRecords ?? []
+  const count = job.badRecordCount ?? list.length
+  const stopped = job.state === 'failed'
+  return (
+    <details className="bad-records" data-testid="job-bad-records" data-count={count} open={stopped || count <= 5}>
+      <summary>
+        {stopped ? 'Stopped at a bad record' : `${count.toLocaleString()} bad record${count === 1 ? '' : 's'} skipped`}
+        {count > list.length ? ` (first ${list.length.toLocaleString()} listed)` : ''}
+      </summary>
+      <table className="table small">
+        <thead>
+          <tr>
+            <th>File</th>
+            <th>Line</th>
+            <th>Id</th>
+            <th>Why</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((r, i) => (
+            <tr key={`${r.line}-${i}`} data-testid="bad-record">
+              <td className="mono">{r.file}</td>
+              <td>{r.line}</td>
+              <td className="mono">{r.id || '—'}</td>
+              <td>{r.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
   )
 }
 
@@ -213,6 +250,7 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
   const [modelId, setModelId] = useState('')
   const [saeId, setSaeId] = useState('')
   const [file, setFile] = useState<File>()
+  const [onBadRecord, setOnBadRecord] = useState<BadRecordPolicy>('skip')
   const lastModel = esm.find((m) => m.id === remembered.modelId)?.id
   const model = modelId || lastModel || esm[0]?.id || ''
   const lastSae = model === lastModel ? saes.find((s) => s.id === remembered.saeId)?.id : undefined
@@ -222,7 +260,7 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
       const text = await file.text()
       const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
-      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text }, modelId: model, saeId: sae })
+      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text, fileName: file.name }, modelId: model, saeId: sae, onBadRecord })
     })
   return (
     <details className="subpanel">
@@ -252,6 +290,13 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
                 {m.name} (layer {m.layer ?? '?'})
               </option>
             ))}
+          </select>
+        </label>
+        <label title="A bad record is a sequence with letters that are not amino acids, an entry that does not parse, or an id already stored with another sequence. Every one is listed with its file, line and id.">
+          Bad records
+          <select value={onBadRecord} onChange={(e) => setOnBadRecord(e.target.value as BadRecordPolicy)} data-testid="new-project-bad-records">
+            <option value="skip">skip them (listed after the job)</option>
+            <option value="stop">stop at the first</option>
           </select>
         </label>
         <button onClick={submit} disabled={!model || !sae}>

@@ -9,6 +9,9 @@ export interface ProteinPickerProps {
   onSequence: (name: string, sequence: string) => void
 }
 
+/** Proteins per page of the list (the project may hold tens of thousands: they are searched and paged in the store). */
+const PAGE = 100
+
 export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerProps) {
   const [text, setText] = useState('')
   const [items, setItems] = useState<ProteinSummary[]>([])
@@ -17,11 +20,12 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   const [pasted, setPasted] = useState('')
   const [pasteError, setPasteError] = useState<string | null>(null)
   const [active, setActive] = useState(0)
+  const [offset, setOffset] = useState(0)
 
   useEffect(() => {
     let live = true
     const t = setTimeout(() => {
-      api.listProteins({ projectId, text: text.trim() || undefined, limit: 200 }).then(
+      api.listProteins({ projectId, text: text.trim() || undefined, offset, limit: PAGE }).then(
         (r) => {
           if (!live) return
           setItems(r.items)
@@ -36,7 +40,7 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
       live = false
       clearTimeout(t)
     }
-  }, [projectId, text])
+  }, [projectId, text, offset])
 
   return (
     <div className="wb-grid-2" data-testid="protein-picker">
@@ -51,13 +55,18 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
           type="search"
           placeholder="Search accession, name, organism…"
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value)
+            setOffset(0)
+          }}
           style={{ width: '100%', marginBottom: 8 }}
           aria-label="Search proteins"
           data-testid="protein-search"
           onKeyDown={(e) => {
             if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(items.length - 1, a + 1)) }
             else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(0, a - 1)) }
+            else if (e.key === 'PageDown' && offset + PAGE < total) { e.preventDefault(); setOffset(offset + PAGE) }
+            else if (e.key === 'PageUp' && offset > 0) { e.preventDefault(); setOffset(Math.max(0, offset - PAGE)) }
             else if (e.key === 'Enter' && items[active]) onPick(items[active])
           }}
         />
@@ -84,6 +93,19 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
             </tbody>
           </table>
         </div>
+        {total > PAGE && (
+          <div style={{ display: 'flex', gap: 8, marginTop: 8, alignItems: 'center' }}>
+            <button type="button" className="btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))} data-testid="protein-page-prev">
+              ‹ Previous
+            </button>
+            <span className="muted" style={{ fontSize: 11 }} data-testid="protein-page">
+              {(offset + 1).toLocaleString()}–{Math.min(total, offset + PAGE).toLocaleString()} of {total.toLocaleString()}
+            </span>
+            <button type="button" className="btn-small" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)} data-testid="protein-page-next">
+              Next ›
+            </button>
+          </div>
+        )}
       </div>
       <div className="wb-panel">
         <div className="wb-panel-head">
