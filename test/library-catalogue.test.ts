@@ -91,7 +91,7 @@ describe('catalogue', () => {
     expect(list.filter((e) => !e.demo).every((e) => !/random/i.test(e.name))).toBe(true)
     expect(list.every((e) => e.status === 'not-downloaded' && e.diskBytes === 0)).toBe(true)
     expect(byId.get(ESM2_8M_ID)!.message).toMatch(/plm-sae fetch facebook\/esm2_t6_8M_UR50D/)
-    expect(CATALOGUE.length).toBe(11)
+    expect(CATALOGUE.length).toBe(12)
   })
 
   it('validates repository ids and add requests', () => {

@@ -1,13 +1,15 @@
 /**
  * Opens an ESM2 checkpoint in any of the supported layouts and presents its weights under one set of
  * names (`Esm2ParamName`), with the architecture read from its config:
- * - a Hugging Face folder: `config.json` + `model.safetensors` (or `pytorch_model.bin`, a PyTorch zip pickle);
+ * - a Hugging Face folder: `config.json` + `model.safetensors` (or `pytorch_model.bin`, a PyTorch zip pickle),
+ *   or a sharded checkpoint (`model.safetensors.index.json` / `pytorch_model.bin.index.json` + the shards it lists);
  * - an original fair-esm `.pt` checkpoint (`esm2_t6_8M_UR50D.pt`, ...), whose parameters have other names.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StoredTensor, TensorArchive } from '../formats/tensor-archive'
 import { openSafetensors } from '../formats/safetensors'
+import { openShardedArchive, SHARD_INDEX_FILES } from '../formats/sharded-archive'
 import { attributesOf, PickleObject } from '../formats/pickle'
 import { openTorchCheckpoint, TorchTensor } from '../formats/torch-checkpoint'
 import { checkVocabulary } from './alphabet'
@@ -26,7 +28,8 @@ export type TopParam = (typeof TOP_PARAMS)[number]
 /** `embed`, `layer.3.fc1.w`, ... Linear weights keep PyTorch's [out, in] layout. */
 export type Esm2ParamName = TopParam | `layer.${number}.${BlockParam}`
 
-export type CheckpointFormat = 'hf-safetensors' | 'hf-pytorch' | 'fair-esm'
+/** `-sharded`: an index (`*.index.json`) and the shard files it lists. */
+export type CheckpointFormat = 'hf-safetensors' | 'hf-safetensors-sharded' | 'hf-pytorch' | 'hf-pytorch-sharded' | 'fair-esm'
 
 export interface Esm2Checkpoint {
   readonly source: string
@@ -169,6 +172,28 @@ function checkParams(params: Map<string, StoredTensor>, c: Esm2Config, source: s
   return hasLmHead
 }
 
+/**
+ * The weights of a Hugging Face folder, in the order `from_pretrained` looks for them: model.safetensors,
+ * the sharded model.safetensors.index.json, pytorch_model.bin, the sharded pytorch_model.bin.index.json.
+ * `files` are the files whose bytes define the weights (for a sharded checkpoint: the index and every shard).
+ */
+function openHfWeights(dir: string): { archive: TensorArchive; format: CheckpointFormat; files: string[] } {
+  const st = join(dir, 'model.safetensors')
+  if (existsSync(st)) return { archive: openSafetensors(st), format: 'hf-safetensors', files: [st] }
+  const stIndex = join(dir, SHARD_INDEX_FILES[0])
+  if (existsSync(stIndex)) return sharded(stIndex, 'hf-safetensors-sharded')
+  const bin = join(dir, 'pytorch_model.bin')
+  if (existsSync(bin)) return { archive: openTorchCheckpoint(bin), format: 'hf-pytorch', files: [bin] }
+  const binIndex = join(dir, SHARD_INDEX_FILES[1])
+  if (existsSync(binIndex)) return sharded(binIndex, 'hf-pytorch-sharded')
+  throw new Error(`${dir}: no model.safetensors or pytorch_model.bin (nor a sharded model.safetensors.index.json or pytorch_model.bin.index.json) next to config.json`)
+}
+
+function sharded(indexPath: string, format: CheckpointFormat): { archive: TensorArchive; format: CheckpointFormat; files: string[] } {
+  const archive = openShardedArchive(indexPath)
+  return { archive, format, files: [indexPath, ...archive.shardPaths] }
+}
+
 function openHfFolder(dir: string): Esm2Checkpoint {
   const configPath = join(dir, 'config.json')
   if (!existsSync(configPath)) throw new Error(`${dir}: no config.json; a Hugging Face ESM2 folder holds config.json and model.safetensors (or pytorch_model.bin)`)
@@ -181,28 +206,11 @@ function openHfFolder(dir: string): Esm2Checkpoint {
   const config = parseHfEsmConfig(json, configPath)
   const vocab = join(dir, 'vocab.txt')
   if (existsSync(vocab)) checkVocabulary(readFileSync(vocab, 'utf8'), vocab)
-  const st = join(dir, 'model.safetensors')
-  const bin = join(dir, 'pytorch_model.bin')
-  let archive: TensorArchive
-  let format: CheckpointFormat
-  let weightsFile: string
-  if (existsSync(st)) {
-    archive = openSafetensors(st)
-    format = 'hf-safetensors'
-    weightsFile = st
-  } else if (existsSync(bin)) {
-    archive = openTorchCheckpoint(bin)
-    format = 'hf-pytorch'
-    weightsFile = bin
-  } else if (existsSync(join(dir, 'model.safetensors.index.json')) || existsSync(join(dir, 'pytorch_model.bin.index.json'))) {
-    throw new Error(`${dir}: sharded checkpoints (*.index.json) are not supported yet; save the model as a single file`)
-  } else {
-    throw new Error(`${dir}: no model.safetensors or pytorch_model.bin next to config.json`)
-  }
+  const { archive, format, files } = openHfWeights(dir)
   try {
     const params = renameParams(archive, hfName)
-    const hasLmHead = checkParams(params, config, weightsFile)
-    return { source: dir, format, config, files: [configPath, weightsFile], params, hasLmHead, close: () => archive.close() }
+    const hasLmHead = checkParams(params, config, archive.source)
+    return { source: dir, format, config, files: [configPath, ...files], params, hasLmHead, close: () => archive.close() }
   } catch (e) {
     archive.close()
     throw e
@@ -311,7 +319,7 @@ export function openEsm2Checkpoint(path: string): Esm2Checkpoint {
   if (statSync(path).isDirectory()) return openHfFolder(path)
   const name = basename(path)
   if (name.endsWith('.pt') || name.endsWith('.pth')) return openFairEsm(path)
-  if (name === 'model.safetensors' || name === 'pytorch_model.bin' || name === 'config.json') {
+  if (name === 'model.safetensors' || name === 'pytorch_model.bin' || name === 'config.json' || name.endsWith('.index.json') || /-\d+-of-\d+\.(safetensors|bin)$/.test(name)) {
     throw new Error(`${path}: give the folder that holds this file, not the file itself`)
   }
   throw new Error(`${path}: not a model folder or a .pt checkpoint`)

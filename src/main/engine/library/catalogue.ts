@@ -61,6 +61,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   esm2('facebook/esm2_t12_35M_UR50D', 12, 480, '35M', 136_000_000),
   esm2('facebook/esm2_t30_150M_UR50D', 30, 640, '150M', 595_000_000),
   esm2('facebook/esm2_t33_650M_UR50D', 33, 1280, '650M', 2_610_000_000),
+  // Sharded on the hub (an index + model-0000k-of-0000n shards); fetched and imported as one checkpoint.
+  esm2('facebook/esm2_t36_3B_UR50D', 36, 2560, '3B', 11_400_000_000),
   {
     id: PREPRINT_SAE_ID,
     kind: 'sae',

@@ -19,6 +19,7 @@ import { hubSettings, type HubSettings, type RepoFile } from '../hub/hub-api'
 import { folderBytes, RepoCache, writeAtomic } from '../hub/hub-cache'
 import { fetchRepo, fromCache, type FetchRepoResult, type HubProgress } from '../hub/hub-download'
 import { HubError } from '../hub/hub-errors'
+import { missingShards, readShardIndex } from '../formats/sharded-archive'
 import {
   checkAddEntryRequest,
   formatBytes,
@@ -62,6 +63,43 @@ export interface DownloadOptions {
 }
 
 const WEIGHTS = ['model.safetensors', 'pytorch_model.bin']
+/**
+ * A model's weights, in the order Hugging Face's from_pretrained looks for them: for each format, one file,
+ * else an index and its shards (model-00001-of-00002.safetensors, ...: large models such as ESM2 3B).
+ */
+const WEIGHT_LAYOUTS = [
+  { file: 'model.safetensors', index: 'model.safetensors.index.json', shard: /^model-\d+-of-\d+\.safetensors$/ },
+  { file: 'pytorch_model.bin', index: 'pytorch_model.bin.index.json', shard: /^pytorch_model-\d+-of-\d+\.bin$/ }
+]
+
+/** The weight files to fetch from a listing: one file, or an index with its shards (never two formats). */
+function weightFiles(files: RepoFile[], prefix: string): RepoFile[] {
+  const byPath = new Map(files.map((f) => [f.path, f]))
+  for (const layout of WEIGHT_LAYOUTS) {
+    const single = byPath.get(prefix + layout.file)
+    if (single) return [single]
+    const index = byPath.get(prefix + layout.index)
+    if (index) return [index, ...files.filter((f) => f.path.startsWith(prefix) && layout.shard.test(f.path.slice(prefix.length)))]
+  }
+  return []
+}
+
+/** What a folder lacks of its weights: nothing when one weights file, or an index and all its shards, is there. */
+function missingWeights(dir: string): string[] {
+  for (const layout of WEIGHT_LAYOUTS) {
+    if (existsSync(join(dir, layout.file))) return []
+    const indexPath = join(dir, layout.index)
+    if (!existsSync(indexPath)) continue
+    try {
+      const absent = missingShards(readShardIndex(indexPath))
+      return absent.length > 0 ? [`${absent.join(', ')} (shards listed in ${layout.index})`] : []
+    } catch (e) {
+      return [`a readable ${layout.index} (${(e as Error).message})`]
+    }
+  }
+  return ['model.safetensors (or pytorch_model.bin)']
+}
+
 const ESM2_SMALL_FILES = ['config.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']
 
 function catalogueDefs(): EntryDef[] {
@@ -119,8 +157,7 @@ export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFile
       include,
       select: (files) => {
         const byPath = new Map(files.map((f) => [f.path, f]))
-        const weights = WEIGHTS.map((w) => byPath.get(prefix + w)).find((f) => f !== undefined)
-        return [...small.map((s) => byPath.get(prefix + s)).filter((f): f is RepoFile => f !== undefined), ...(weights ? [weights] : [])]
+        return [...small.map((s) => byPath.get(prefix + s)).filter((f): f is RepoFile => f !== undefined), ...weightFiles(files, prefix)]
       }
     }
   }
@@ -130,7 +167,7 @@ export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFile
 /** What is missing from a folder for the entry's format (empty when complete). */
 export function missingFiles(dir: string, kind: LibraryEntryKind, format?: SaeFileFormat): string[] {
   const has = (f: string): boolean => existsSync(join(dir, f))
-  const weights = WEIGHTS.some(has) ? [] : ['model.safetensors (or pytorch_model.bin)']
+  const weights = missingWeights(dir)
   if (kind === 'esm2' || format === 'preprint') return [...(has('config.json') ? [] : ['config.json']), ...weights]
   if (format === 'generic') return ['sae.json', 'sae.safetensors'].filter((f) => !has(f))
   if (format === 'interplm') return listPt(dir).length > 0 ? [] : ['ae_normalized.pt (or ae_unnormalized.pt)']
