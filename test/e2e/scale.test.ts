@@ -23,6 +23,7 @@ import { DEMO_ESM2_ID, DEMO_SAE_ID } from '../../src/main/workbench/model-resolv
 import { ProjectRegistry } from '../../src/main/workbench/projects'
 import { openWorkbench, type WorkbenchService } from '../../src/main/workbench/service'
 import { CHROMIUM, CHROMIUM_ARGS, REPO, SCREENSHOTS, buildRenderer } from './harness'
+import { mulberry32 } from '../../src/main/engine/random'
 
 const PROTEINS = Number(process.env.SCALE_PROTEINS ?? 20_000)
 const FEATURES = Number(process.env.SCALE_FEATURES ?? 10_240)
@@ -34,17 +35,6 @@ const HELIX_FEATURE = 1
 /** Features given a label "probe N" (for the text search). */
 const PROBES = Array.from({ length: 40 }, (_, i) => 7 + i * 250)
 const ORGANISMS = ['Homo sapiens', 'Mus musculus', 'Escherichia coli', 'Saccharomyces cerevisiae', 'Arabidopsis thaliana']
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const accessionOf = (i: number): string => `S${String(i).padStart(5, '0')}`
 
@@ -119,7 +109,7 @@ async function timed<T>(what: string, f: () => Promise<T>, note?: string): Promi
 
 /** Builds the scale project in `dataDir` (as the workbench lays projects out) and returns its id. */
 async function buildScaleProject(dataDir: string): Promise<{ projectId: string; residues: number; entries: number }> {
-  const rand = rng(20_240)
+  const rand = mulberry32(20_240)
   const proteins = syntheticProteins(PROTEINS, rand)
   const registry = new ProjectRegistry(dataDir)
   const fasta = proteins.map((p) => `>${p.accession} ${p.name} ${p.description} OS=${p.organism}\n${p.sequence}\n`).join('')

@@ -4,6 +4,7 @@
  */
 import { CONCEPT_TYPES, type ResidueAnnotation } from '../../src/shared/store-types'
 import { sparsify, type SparseLatents } from '../../src/main/engine/sae/sparse-latents'
+import { mulberry32 } from '../../src/main/engine/random'
 
 export interface DenseProtein {
   proteinId: number
@@ -13,24 +14,13 @@ export interface DenseProtein {
   annotations: ResidueAnnotation[]
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /**
  * Synthetic proteins + dense latents: `width` features; feature 0 fires on helix residues, feature 1 on
  * transmembrane residues, feature 2 on disulfide cysteines, the rest fire at random (a few per residue),
  * the last feature never fires (dead).
  */
 export function syntheticProteins(n: number, width: number, seed: number, opts: { annotated?: boolean; minLen?: number; maxLen?: number } = {}) {
-  const rand = rng(seed)
+  const rand = mulberry32(seed)
   const minLen = opts.minLen ?? 20
   const maxLen = opts.maxLen ?? 120
   const out: { sequence: string; annotations: ResidueAnnotation[]; dense: Float32Array }[] = []
