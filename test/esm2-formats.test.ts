@@ -19,16 +19,12 @@ import {
 } from './fixtures/esm2-checkpoint'
 import { roundToDType } from './fixtures/safetensors-writer'
 import { namespace, orderedDict, view, writeTorchCheckpoint, type PyValue, type TensorInput } from './fixtures/torch-writer'
-import { referenceForward } from './reference/esm2-reference'
-import { randomProtein, relativeError } from './helpers/compare'
+import { randomProtein } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { openEsm2Checkpoint } from '../src/main/engine/esm/esm2-checkpoint'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { tokenize } from '../src/main/engine/esm/alphabet'
+import { expectMatchesReference } from './helpers/esm2-check'
 
-const CPU = { device: 'cpu' as const, deviceId: 0, threads: 2 }
-const TOL = 1e-4
 const tmp = tempDir('esmfmt')
 afterAll(() => tmp.cleanup())
 
@@ -138,20 +134,8 @@ function writeFairEsm(path: string, shape: Esm2Shape | '8M' | 'tiny', seed: numb
 
 async function checkAgainstReference(checkpoint: string, weights: Esm2Weights, refConfig: ReturnType<typeof referenceConfigFor>, sequences: string[]) {
   const imported = await importEsm2(checkpoint, join(tmp.dir, 'cache'))
-  const model = await Esm2Model.open(imported, CPU)
-  try {
-    const tokens = sequences.map((s, i) => tokenize(s, `s${i}`))
-    const layers = Array.from({ length: refConfig.layers + 1 }, (_, l) => l)
-    const outs = await model.runBatch(tokens, { hidden: layers, logits: true })
-    tokens.forEach((t, i) => {
-      const ref = referenceForward(weights, refConfig, Array.from(t))
-      for (const l of layers) expect(relativeError(outs[i].hidden.get(l)!, ref.hidden[l]), `sequence ${i} layer ${l}`).toBeLessThan(TOL)
-      expect(relativeError(outs[i].logits!, ref.logits), `sequence ${i} logits`).toBeLessThan(TOL)
-    })
-    return imported
-  } finally {
-    await model.close()
-  }
+  await expectMatchesReference(imported, weights, refConfig, sequences)
+  return imported
 }
 
 const SEQS = [randomProtein(41, 3), randomProtein(12, 4).slice(0, 6) + '<mask>' + randomProtein(20, 5), randomProtein(7, 6)]

@@ -14,20 +14,16 @@ import { ESM2_TEMPLATE_DIR, ESM2_TOKENIZER_FILES, esm2Config, randomEsm2Weights,
 import { writeSafetensors, type SafetensorsTensor } from './fixtures/safetensors-writer'
 import { orderedDict, writeTorchCheckpoint, type PyValue } from './fixtures/torch-writer'
 import { filesFromFolder, startFakeHub, type FakeHub } from './fixtures/fake-hub'
-import { referenceForward } from './reference/esm2-reference'
-import { randomProtein, relativeError } from './helpers/compare'
+import { randomProtein } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
 import { openEsm2Checkpoint } from '../src/main/engine/esm/esm2-checkpoint'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { tokenize } from '../src/main/engine/esm/alphabet'
 import { openShardedArchive } from '../src/main/engine/formats/sharded-archive'
 import { ModelLibrary } from '../src/main/engine/library/model-library'
 import { CATALOGUE } from '../src/main/engine/library/catalogue'
 import { hubSettings } from '../src/main/engine/hub/hub-api'
+import { expectMatchesReference } from './helpers/esm2-check'
 
-const CPU = { device: 'cpu' as const, deviceId: 0, threads: 2 }
-const TOL = 1e-4
 const tmp = tempDir('esmshard')
 afterAll(() => tmp.cleanup())
 const cache = join(tmp.dir, 'cache')
@@ -95,21 +91,8 @@ function writeSharded(dir: string, format: ShardFormat, n: number, seed: number)
 
 const SEQS = [randomProtein(37, 11), randomProtein(9, 12) + '<mask>' + randomProtein(14, 13), randomProtein(5, 14)]
 
-async function checkAgainstReference(imported: ImportedEsm2, weights: Esm2Weights): Promise<void> {
-  const refConfig = referenceConfigFor('tiny')
-  const model = await Esm2Model.open(imported, CPU)
-  try {
-    const tokens = SEQS.map((s, i) => tokenize(s, `s${i}`))
-    const layers = Array.from({ length: refConfig.layers + 1 }, (_, l) => l)
-    const outs = await model.runBatch(tokens, { hidden: layers, logits: true })
-    tokens.forEach((t, i) => {
-      const ref = referenceForward(weights, refConfig, Array.from(t))
-      for (const l of layers) expect(relativeError(outs[i].hidden.get(l)!, ref.hidden[l]), `sequence ${i} layer ${l}`).toBeLessThan(TOL)
-      expect(relativeError(outs[i].logits!, ref.logits), `sequence ${i} logits`).toBeLessThan(TOL)
-    })
-  } finally {
-    await model.close()
-  }
+function checkAgainstReference(imported: ImportedEsm2, weights: Esm2Weights): Promise<void> {
+  return expectMatchesReference(imported, weights, referenceConfigFor('tiny'), SEQS)
 }
 
 describe('sharded checkpoints import and match the reference', () => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { main } from '../src/main/cli/plm-sae'
+import { runCli } from './helpers/cli'
 import { filesFromFolder, startFakeHub, type FakeHub } from './fixtures/fake-hub'
 import { writeHfCheckpoint } from './fixtures/esm2-checkpoint'
 import { tempDir } from './helpers/tmp'
@@ -9,20 +9,6 @@ import { tempDir } from './helpers/tmp'
 let hub: FakeHub
 let work: { dir: string; cleanup: () => void }
 const saved = { ...process.env }
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((out += String(c)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((err += String(c)), true))
-  try {
-    const code = await main(args)
-    return { code, out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
 
 beforeAll(async () => {
   work = tempDir('fetch-cli')
@@ -42,7 +28,7 @@ afterAll(async () => {
 
 describe('plm-sae fetch', () => {
   it('downloads into $PLM_SAE_HOME/hub and prints JSON', async () => {
-    const r = await run(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--include', 'model.safetensors', '--json'])
+    const r = await runCli(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--include', 'model.safetensors', '--json'])
     expect(r.code).toBe(0)
     const res = JSON.parse(r.out) as { dir: string; files: { path: string; localPath: string; sha256?: string }[]; fromCache: boolean }
     expect(res.dir.startsWith(join(work.dir, 'home', 'hub', 'facebook--esm2_tiny'))).toBe(true)
@@ -50,16 +36,16 @@ describe('plm-sae fetch', () => {
     const st = res.files.find((f) => f.path === 'model.safetensors')!
     expect(readFileSync(st.localPath).equals(readFileSync(join(work.dir, 'ckpt', 'model.safetensors')))).toBe(true)
     expect(st.sha256).toMatch(/^[0-9a-f]{64}$/)
-    const again = await run(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--offline'])
+    const again = await runCli(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--offline'])
     expect(again.code).toBe(0)
     expect(again.out).toMatch(/3 files, .* found in the cache/)
   })
 
   it('fails with a clear message for an unknown repository or a bad id', async () => {
-    const r = await run(['fetch', 'nobody/nothing'])
+    const r = await runCli(['fetch', 'nobody/nothing'])
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/plm-sae: error: repository "nobody\/nothing" was not found on http:\/\/127\.0\.0\.1:\d+/)
-    const bad = await run(['fetch', 'not a repo'])
+    const bad = await runCli(['fetch', 'not a repo'])
     expect(bad.code).toBe(1)
     expect(bad.err).toMatch(/not a Hugging Face repository id/)
   })

@@ -4,8 +4,8 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../src/main/cli/plm-sae'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from './helpers/cli'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import type { IndexResult } from '../src/shared/store-types'
 import { writeHfCheckpoint } from './fixtures/esm2-checkpoint'
@@ -29,39 +29,25 @@ beforeAll(() => {
 })
 afterAll(() => tmp.cleanup())
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = ''
-  let err = ''
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true))
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true))
-  try {
-    const code = await main(args)
-    return { code, out, err }
-  } finally {
-    o.mockRestore()
-    e.mockRestore()
-  }
-}
-
 const base = () => ['index', '--model', modelDir, '--sae', saeDir, '--input', fasta, '--db', db, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--top-k', '4']
 
 describe('plm-sae index', () => {
   it('stops at a bad record by default, naming file, line and id', async () => {
-    const r = await run(base())
+    const r = await runCli(base())
     expect(r.code).toBe(1)
     expect(r.err).toContain(`${fasta}:7: bad record "bad1"`)
     expect(r.err).toContain('--on-bad-record skip')
   })
 
   it('indexes with --on-bad-record skip, then a second run does no work', async () => {
-    const first = await run([...base(), '--on-bad-record', 'skip', '--json'])
+    const first = await runCli([...base(), '--on-bad-record', 'skip', '--json'])
     expect(first.code).toBe(0)
     const res = JSON.parse(first.out) as IndexResult
     expect(res.proteinsIndexed + res.skippedExisting).toBe(12)
     expect(res.badRecords.map((b) => [b.line, b.id])).toEqual([[7, 'bad1']])
     expect(first.err).toMatch(/skipped bad record: .*in\.fasta:7 \(bad1\)/)
     expect(first.err).toMatch(/bytes of latents per residue/)
-    const second = await run([...base(), '--on-bad-record', 'skip', '--json'])
+    const second = await runCli([...base(), '--on-bad-record', 'skip', '--json'])
     expect(second.code).toBe(0)
     expect(JSON.parse(second.out)).toMatchObject({ proteinsAdded: 0, proteinsIndexed: 0, residuesIndexed: 0, skippedExisting: 12 })
     const store = LatentStore.open(db)
@@ -71,7 +57,7 @@ describe('plm-sae index', () => {
   })
 
   it('explains every option in --help', async () => {
-    const r = await run(['index', '--help'])
+    const r = await runCli(['index', '--help'])
     for (const opt of ['--model', '--sae', '--input', '--db', '--top-k', '--on-bad-record', '--batch-proteins']) expect(r.out).toContain(opt)
   })
 })

@@ -2,7 +2,7 @@
  * `plm-sae steer` through the real command parser (in process): FASTA with provenance and scores in the
  * headers, CSV and JSON beside it, the same seed giving the same file, and readable errors.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { referenceConfigFor, writeHfCheckpoint, type Esm2Weights } from './fixtures/esm2-checkpoint'
@@ -13,7 +13,7 @@ import { openSafetensors } from '../src/main/engine/formats/safetensors'
 import { randomProtein } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { writePreprintSaeDir, type SaeFixture } from './steer-helpers'
-import { main } from '../src/main/cli/plm-sae'
+import { runCli } from './helpers/cli'
 import { parseClamp } from '../src/main/cli/commands/steer'
 import type { SteeringRunRecord } from '../src/shared/steering-types'
 import { tokenize } from '../src/main/engine/esm/alphabet'
@@ -27,21 +27,7 @@ const start = randomProtein(45, 3)
 let weights: Esm2Weights
 let saeFixture: SaeFixture
 
-async function run(argv: string[]): Promise<{ code: number; stderr: string }> {
-  let stderr = ''
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => {
-    stderr += String(s)
-    return true
-  })
-  try {
-    const code = await main(argv)
-    return { code, stderr }
-  } finally {
-    spy.mockRestore()
-  }
-}
-
-const steer = (args: string[]) => run(['steer', '--model', model, '--sae', sae, '--cache-dir', cache, '--device', 'cpu', '--threads', '2', ...args])
+const steer = (args: string[]) => runCli(['steer', '--model', model, '--sae', sae, '--cache-dir', cache, '--device', 'cpu', '--threads', '2', ...args])
 
 describe('plm-sae steer', () => {
   beforeAll(() => {
@@ -62,7 +48,7 @@ describe('plm-sae steer', () => {
     const out = join(tmp.dir, 'run.fasta')
     const args = ['--sequence', start, '--id', 'P1', '--clamp', '3=4', '--clamp', '10+=1@5-20', '--clamp', '20=2x', '--max', '20=3', '--mode', 'resample', '--n', '3', '--seed', '9', '--rounds', '2', '--temperature', '0.8', '--motif', 'C-x(2)-C', '--out']
     const r = await steer([...args, out, '-q'])
-    expect(r.stderr).toBe('')
+    expect(r.err).toBe('')
     expect(r.code).toBe(0)
     const fasta = readFileSync(out, 'utf8')
     const headers = fasta.split('\n').filter((l) => l.startsWith('>'))
@@ -95,17 +81,17 @@ describe('plm-sae steer', () => {
     const out = join(tmp.dir, 'bad.fasta')
     let r = await steer(['--sequence', start, '--clamp', '64=1', '--out', out])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/clamp 1 \(feature 64\): feature 64 does not exist: the SAE "sae" has features 0 to 63/)
+    expect(r.err).toMatch(/clamp 1 \(feature 64\): feature 64 does not exist: the SAE "sae" has features 0 to 63/)
     r = await steer(['--sequence', start, '--clamp', '4=1@40-50', '--out', out])
-    expect(r.stderr).toMatch(/residue range 40-50 is outside the sequence, which has residues 1-45/)
+    expect(r.err).toMatch(/residue range 40-50 is outside the sequence, which has residues 1-45/)
     r = await steer(['--sequence', start, '--clamp', '4=1x', '--out', out])
-    expect(r.stderr).toMatch(/needs the feature's max activation in the project/)
+    expect(r.err).toMatch(/needs the feature's max activation in the project/)
     r = await steer(['--mode', 'resample', '--clamp', '4=1', '--out', out])
-    expect(r.stderr).toMatch(/--mode resample needs a starting sequence/)
+    expect(r.err).toMatch(/--mode resample needs a starting sequence/)
     r = await steer(['--sequence', start, '--clamp', '4=abc', '--out', out])
-    expect(r.stderr).toMatch(/write FEATURE=VALUE/)
+    expect(r.err).toMatch(/write FEATURE=VALUE/)
     r = await steer(['--sequence', start, '--clamp', '4=1x', '--db', join(tmp.dir, 'none.sqlite'), '--out', out])
-    expect(r.stderr).toMatch(/--db .*none.sqlite: no such file/)
+    expect(r.err).toMatch(/--db .*none.sqlite: no such file/)
   })
 
   it('infer --clamp writes the steered logits (float64 reference), hidden states unsteered', async () => {
@@ -113,8 +99,8 @@ describe('plm-sae steer', () => {
     const seqs = [randomProtein(30, 8), randomProtein(18, 9)]
     writeFileSync(fasta, `>a\n${seqs[0]}\n>b\n${seqs[1]}\n`)
     const out = join(tmp.dir, 'steered.safetensors')
-    const r = await run(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', out, '--layers', '2', '--clamp', '3=4', '--clamp', '40=2.5', '--cache-dir', cache, '--device', 'cpu', '-q'])
-    expect(r.stderr).toBe('')
+    const r = await runCli(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', out, '--layers', '2', '--clamp', '3=4', '--clamp', '40=2.5', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    expect(r.err).toBe('')
     expect(r.code).toBe(0)
     const st = openSafetensors(out)
     try {
@@ -131,10 +117,10 @@ describe('plm-sae steer', () => {
     } finally {
       st.close()
     }
-    const bad = await run(['infer', '--model', model, '--fasta', fasta, '--out', join(tmp.dir, 'x.safetensors'), '--clamp', '3=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    const bad = await runCli(['infer', '--model', model, '--fasta', fasta, '--out', join(tmp.dir, 'x.safetensors'), '--clamp', '3=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
     expect(bad.code).toBe(1)
-    expect(bad.stderr).toMatch(/--clamp needs --sae/)
-    const bad2 = await run(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', join(tmp.dir, 'y.safetensors'), '--clamp', '3+=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
-    expect(bad2.stderr).toMatch(/infer takes FEATURE=VALUE only/)
+    expect(bad.err).toMatch(/--clamp needs --sae/)
+    const bad2 = await runCli(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', join(tmp.dir, 'y.safetensors'), '--clamp', '3+=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    expect(bad2.err).toMatch(/infer takes FEATURE=VALUE only/)
   })
 })

@@ -4,11 +4,10 @@
  * sequence's results do not depend on its batch), and sequences longer than the window are run in
  * overlapping windows and stitched (see windows.ts).
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { encodeModel } from '../onnx/onnx-model'
-import { createSession, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
+import { writeGraphFileOnce } from '../onnx/onnx-model'
+import { SessionCache, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
 import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
 import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
@@ -77,14 +76,16 @@ interface Piece {
 }
 
 export class Esm2Model {
-  private readonly sessions = new Map<string, Promise<ort.InferenceSession>>()
   private providerReport: ProviderReport | undefined
+  private readonly sessions: SessionCache<string>
 
   private constructor(
     readonly imported: ImportedEsm2,
     readonly runtime: RuntimeOptions,
     readonly window: number
-  ) {}
+  ) {
+    this.sessions = new SessionCache(runtime, (report) => (this.providerReport = report))
+  }
 
   static async open(imported: ImportedEsm2, runtime: RuntimeOptions, window = DEFAULT_WINDOW): Promise<Esm2Model> {
     if (!Number.isInteger(window) || window < 8) throw new Error(`window must be an integer of at least 8 residues, got ${window}`)
@@ -102,28 +103,11 @@ export class Esm2Model {
 
   /** The ONNX file for a graph spec, written once into the model's cache folder. */
   graphPath(spec: Esm2GraphSpec): string {
-    const path = join(this.imported.dir, `graph-${specKey(spec)}.onnx`)
-    if (!existsSync(path)) {
-      const bytes = encodeModel(buildEsm2Graph(this.imported, spec).build(), 'esm2')
-      const tmp = `${path}.${process.pid}.tmp`
-      writeFileSync(tmp, bytes)
-      renameSync(tmp, path)
-    }
-    return path
+    return writeGraphFileOnce(join(this.imported.dir, `graph-${specKey(spec)}.onnx`), () => buildEsm2Graph(this.imported, spec).build(), 'esm2')
   }
 
   async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
-    const key = specKey(spec)
-    let s = this.sessions.get(key)
-    if (!s) {
-      s = createSession(this.graphPath(spec), this.runtime).then(({ session, report }) => {
-        this.providerReport = report
-        return session
-      })
-      this.sessions.set(key, s)
-      s.catch(() => this.sessions.delete(key))
-    }
-    return s
+    return this.sessions.get(specKey(spec), () => this.graphPath(spec))
   }
 
   spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens'): Esm2GraphSpec {
@@ -250,13 +234,6 @@ export class Esm2Model {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sessions.values()) {
-      try {
-        await (await s).release()
-      } catch {
-        // a session that failed to open has nothing to release
-      }
-    }
-    this.sessions.clear()
+    await this.sessions.releaseAll()
   }
 }

@@ -2,6 +2,7 @@
  * ONNX models built in TypeScript: a small graph builder over the ONNX protobuf schema (onnx.proto3).
  * Field numbers are those of onnx.proto; only what our graphs use is encoded.
  */
+import { existsSync, renameSync, writeFileSync } from 'node:fs'
 import { ProtoWriter } from './protobuf'
 
 export const ONNX_IR_VERSION = 8
@@ -320,4 +321,17 @@ export class GraphBuilder {
   build(): GraphDef {
     return { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }
   }
+}
+
+/**
+ * Writes a graph's ONNX file once: when `path` does not exist, `build()` is encoded and written atomically (to a
+ * temporary file renamed into place), so a crash never leaves a half-written graph. Returns `path`.
+ */
+export function writeGraphFileOnce(path: string, build: () => GraphDef, producer: string): string {
+  if (!existsSync(path)) {
+    const tmp = `${path}.${process.pid}.tmp`
+    writeFileSync(tmp, encodeModel(build(), producer))
+    renameSync(tmp, path)
+  }
+  return path
 }

@@ -129,3 +129,42 @@ export async function probeProvider(opts: RuntimeOptions): Promise<ProviderRepor
     rmSync(dir, { recursive: true, force: true })
   }
 }
+
+/**
+ * The ONNX Runtime sessions of one owner (a model, an SAE extractor), one per key, each created on first use.
+ * A session that fails to open is forgotten, so the next request tries again. `onReport` hears which execution
+ * provider each session got.
+ */
+export class SessionCache<K> {
+  private readonly sessions = new Map<K, Promise<ort.InferenceSession>>()
+
+  constructor(
+    private readonly runtime: RuntimeOptions,
+    private readonly onReport?: (report: ProviderReport) => void
+  ) {}
+
+  /** The session of `key`; `graphPath` gives (and writes, if needed) its ONNX file the first time. */
+  get(key: K, graphPath: () => string): Promise<ort.InferenceSession> {
+    let s = this.sessions.get(key)
+    if (!s) {
+      s = createSession(graphPath(), this.runtime).then(({ session, report }) => {
+        this.onReport?.(report)
+        return session
+      })
+      this.sessions.set(key, s)
+      s.catch(() => this.sessions.delete(key))
+    }
+    return s
+  }
+
+  async releaseAll(): Promise<void> {
+    for (const s of this.sessions.values()) {
+      try {
+        await (await s).release()
+      } catch {
+        // a session that failed to open has nothing to release
+      }
+    }
+    this.sessions.clear()
+  }
+}

@@ -8,14 +8,13 @@
  * Sequences longer than the window are stitched as the model does it (windows.ts). The extractor does not
  * own the model: `close()` releases the extractor's sessions only.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { PAD_ID } from '../esm/alphabet'
 import { DEFAULT_BATCHING, type BatchingOptions, type Esm2Model, type SequenceInput } from '../esm/esm2-model'
 import { stitchWindowRows, type ResidueWindow } from '../esm/windows'
-import { encodeModel } from '../onnx/onnx-model'
-import { createSession } from '../runtime/execution-provider'
+import { writeGraphFileOnce } from '../onnx/onnx-model'
+import { SessionCache } from '../runtime/execution-provider'
 import type { LatentSource, LatentSourceProgress } from './latent-source'
 import { buildLatentGraph, latentGraphKey, MAX_FLAT_LATENTS, type LatentGraphSpec, type LatentOutput } from './sae-graph'
 import { saeLayerFor } from './sae-load'
@@ -94,7 +93,7 @@ function stitchDense(id: string, windows: ResidueWindow[], pieces: Float32Array[
 }
 
 export class LatentExtractor implements LatentSource {
-  private readonly sessions = new Map<LatentOutput, Promise<ort.InferenceSession>>()
+  private readonly sessions: SessionCache<LatentOutput>
 
   private constructor(
     readonly model: Esm2Model,
@@ -102,7 +101,9 @@ export class LatentExtractor implements LatentSource {
     readonly layer: number,
     private readonly batching: BatchingOptions,
     private readonly chunkTokens: number | undefined
-  ) {}
+  ) {
+    this.sessions = new SessionCache(model.runtime)
+  }
 
   /** Checks that the SAE fits the model (width, layer) and prepares the chained graphs (built on first use). */
   static async open(model: Esm2Model, sae: SaeWeights, opts: LatentExtractorOptions = {}): Promise<LatentExtractor> {
@@ -129,23 +130,11 @@ export class LatentExtractor implements LatentSource {
   graphPath(output: LatentOutput): string {
     const spec = this.spec(output)
     const path = join(this.model.imported.dir, `sae-graph-${latentGraphKey(this.sae, spec)}.onnx`)
-    if (!existsSync(path)) {
-      const bytes = encodeModel(buildLatentGraph(this.model.imported, this.sae, spec).build(), 'esm2+sae')
-      const tmp = `${path}.${process.pid}.tmp`
-      writeFileSync(tmp, bytes)
-      renameSync(tmp, path)
-    }
-    return path
+    return writeGraphFileOnce(path, () => buildLatentGraph(this.model.imported, this.sae, spec).build(), 'esm2+sae')
   }
 
   private session(output: LatentOutput): Promise<ort.InferenceSession> {
-    let s = this.sessions.get(output)
-    if (!s) {
-      s = createSession(this.graphPath(output), this.model.runtime).then(({ session }) => session)
-      this.sessions.set(output, s)
-      s.catch(() => this.sessions.delete(output))
-    }
-    return s
+    return this.sessions.get(output, () => this.graphPath(output))
   }
 
   /** Sparse residue rows of one padded batch of pieces. */
@@ -233,13 +222,6 @@ export class LatentExtractor implements LatentSource {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sessions.values()) {
-      try {
-        await (await s).release()
-      } catch {
-        // a session that failed to open has nothing to release
-      }
-    }
-    this.sessions.clear()
+    await this.sessions.releaseAll()
   }
 }
