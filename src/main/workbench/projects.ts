@@ -4,11 +4,12 @@
  * (`structures/` + `structures.json`). The renderer only ever names a project by its id.
  */
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy } from '../../shared/store-types'
 import { NotFoundError } from './errors'
+import { writeFileAtomic } from '../engine/io/files'
 
 export interface ProjectRecord {
   id: string
@@ -46,9 +47,7 @@ const STORE_FILE = 'store.sqlite'
 const STRUCTURES_FILE = 'structures.json'
 
 function writeJsonAtomic(path: string, value: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`)
-  renameSync(tmp, path)
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`)
 }
 
 function slug(name: string): string {

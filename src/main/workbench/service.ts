@@ -28,7 +28,7 @@ import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { liveSequenceFeatures } from '../engine/jobs/live-features'
 import { LatentStore } from '../engine/store/latent-store'
-import { diskBytes } from './disk'
+import { folderBytes } from '../engine/io/files'
 import { NotFoundError } from './errors'
 import { JobManager, defaultWorkerEntry } from './job-manager'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
@@ -188,7 +188,7 @@ export class WorkbenchService implements WorkbenchApi {
       proteinCount: p.proteinCount,
       indexed,
       featureCount,
-      diskBytes: diskBytes(this.projects.dir(p.id)),
+      diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
       structureCount: this.projects.structures(p.id).length
     }
@@ -240,7 +240,7 @@ export class WorkbenchService implements WorkbenchApi {
       mode: this.opts.mode,
       provider,
       dataDir: this.dataDir,
-      diskBytes: { models: diskBytes(this.modelCache) + diskBytes(join(this.dataDir, 'hub')) + diskBytes(join(this.dataDir, 'demo')), projects: diskBytes(this.projects.root) },
+      diskBytes: { models: folderBytes(this.modelCache) + folderBytes(join(this.dataDir, 'hub')) + folderBytes(join(this.dataDir, 'demo')), projects: folderBytes(this.projects.root) },
       currentProjectId: this.currentProjectId(),
       ...(lastModelId ? { lastModelId } : {}),
       ...(lastSaeId ? { lastSaeId } : {}),

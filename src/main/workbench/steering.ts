@@ -8,7 +8,7 @@
  * multiple-of-max clamps are resolved with the max activations of the project's latest complete run.
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExportResult, JobInfo } from '../../shared/api'
 import {
@@ -38,6 +38,7 @@ import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
+import { writeFileAtomic } from '../engine/io/files'
 
 /** What the worker needs to run a steering job (worker-protocol.ts). */
 export interface SteerTask {
@@ -98,9 +99,7 @@ export async function runSteerTask(task: SteerTask, ctx: { signal: AbortSignal; 
     )
     // The library's names, not the shape's: a demo model in the ESM2-8M shape must not be recorded as esm2_t6_8M_UR50D.
     run.provenance = { ...run.provenance, model: task.modelName, sae: task.saeName }
-    const tmp = `${task.outFile}.${process.pid}.tmp`
-    writeFileSync(tmp, toJson(run))
-    renameSync(tmp, task.outFile)
+    writeFileAtomic(task.outFile, toJson(run))
     return { runId: task.runId }
   } finally {
     await steered.model.close()

@@ -10,10 +10,11 @@
  * ever exists as `.partial` in downloads/. Files placed by hand go in `hub/{owner}--{name}/{revision}/`
  * (e.g. `.../facebook--esm2_t6_8M_UR50D/main/`), which is used when no download of that revision exists.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { appDataDir } from '../app-paths'
 import type { RepoFile, RepoListing } from './hub-api'
+import { folderBytes, writeFileAtomic } from '../io/files'
 
 export function hubCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(appDataDir(env), 'hub')
@@ -65,7 +66,7 @@ export class RepoCache {
 
   writeRef(revision: string, sha: string): void {
     if (revision === sha) return
-    writeAtomic(this.refPath(revision), `${sha}\n`)
+    writeFileAtomic(this.refPath(revision), `${sha}\n`)
   }
 
   readManifest(sha: string): RepoListing | undefined {
@@ -77,7 +78,7 @@ export class RepoCache {
   }
 
   writeManifest(listing: RepoListing): void {
-    writeAtomic(join(this.dir, 'manifests', `${listing.sha}.json`), JSON.stringify(listing, null, 2))
+    writeFileAtomic(join(this.dir, 'manifests', `${listing.sha}.json`), JSON.stringify(listing, null, 2))
   }
 
   /** Whether a verified copy of the file is present (final name, expected size). */
@@ -110,29 +111,4 @@ export function walk(root: string, prefix = ''): string[] {
     else if (d.isFile() && !d.name.endsWith('.partial')) out.push(rel)
   }
   return out
-}
-
-/** Total size of the files under a folder (0 when it does not exist). */
-export function folderBytes(dir: string): number {
-  let total = 0
-  let entries
-  try {
-    entries = readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return 0
-  }
-  for (const d of entries) {
-    const p = join(dir, d.name)
-    if (d.isDirectory()) total += folderBytes(p)
-    else if (d.isFile()) total += statSync(p).size
-  }
-  return total
-}
-
-/** Writes a small file by writing a temporary sibling and renaming it into place. */
-export function writeAtomic(path: string, text: string): void {
-  mkdirSync(join(path, '..'), { recursive: true })
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, text)
-  renameSync(tmp, path)
 }

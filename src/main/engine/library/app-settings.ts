@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { appDataDir } from '../app-paths'
-import { writeAtomic } from '../hub/hub-cache'
+import { writeFileAtomic } from '../io/files'
 import type { AppSettings } from '../../../shared/library-types'
 
 const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = { lastProject: 'string', lastModelId: 'string', lastSaeId: 'string', demoIndexed: 'boolean' }
@@ -44,7 +44,7 @@ export class SettingsStore {
       else next[k] = v
     }
     const clean = sanitizeSettings(next)
-    writeAtomic(this.path, `${JSON.stringify(clean, null, 2)}\n`)
+    writeFileAtomic(this.path, `${JSON.stringify(clean, null, 2)}\n`)
     return clean
   }
 }

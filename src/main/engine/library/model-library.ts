@@ -16,7 +16,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { appDataDir } from '../app-paths'
 import { hubSettings, type HubSettings, type RepoFile } from '../hub/hub-api'
-import { folderBytes, RepoCache, writeAtomic } from '../hub/hub-cache'
+import { RepoCache } from '../hub/hub-cache'
+import { folderBytes, writeFileAtomic } from '../io/files'
 import { fetchRepo, fromCache, type FetchRepoResult, type HubProgress } from '../hub/hub-download'
 import { HubError } from '../hub/hub-errors'
 import { missingShards, readShardIndex } from '../formats/sharded-archive'
@@ -240,7 +241,7 @@ export class ModelLibrary {
   }
 
   private saveUserDefs(defs: EntryDef[]): void {
-    writeAtomic(this.userPath, `${JSON.stringify({ version: 1, entries: defs }, null, 2)}\n`)
+    writeFileAtomic(this.userPath, `${JSON.stringify({ version: 1, entries: defs }, null, 2)}\n`)
   }
 
   private state(): LibraryState {
@@ -249,7 +250,7 @@ export class ModelLibrary {
   }
 
   private saveState(s: LibraryState): void {
-    writeAtomic(this.statePath, `${JSON.stringify(s, null, 2)}\n`)
+    writeFileAtomic(this.statePath, `${JSON.stringify(s, null, 2)}\n`)
   }
 
   private defs(): EntryDef[] {

@@ -2,7 +2,8 @@
  * ONNX models built in TypeScript: a small graph builder over the ONNX protobuf schema (onnx.proto3).
  * Field numbers are those of onnx.proto; only what our graphs use is encoded.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
+import { writeFileAtomic } from '../io/files'
 import { ProtoWriter } from './protobuf'
 
 export const ONNX_IR_VERSION = 8
@@ -324,14 +325,12 @@ export class GraphBuilder {
 }
 
 /**
- * Writes a graph's ONNX file once: when `path` does not exist, `build()` is encoded and written atomically (to a
- * temporary file renamed into place), so a crash never leaves a half-written graph. Returns `path`.
+ * Writes a graph's ONNX file once: when `path` does not exist, `build()` is encoded and written atomically, so a
+ * crash never leaves a half-written graph. Returns `path`.
  */
 export function writeGraphFileOnce(path: string, build: () => GraphDef, producer: string): string {
   if (!existsSync(path)) {
-    const tmp = `${path}.${process.pid}.tmp`
-    writeFileSync(tmp, encodeModel(build(), producer))
-    renameSync(tmp, path)
+    writeFileAtomic(path, encodeModel(build(), producer))
   }
   return path
 }
