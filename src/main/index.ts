@@ -22,11 +22,19 @@ const RENDERER_FILE = join(__dirname, '../renderer/index.html')
 let service: WorkbenchService | undefined
 let mainWindow: BrowserWindow | undefined
 
+/**
+ * Whether `url` is the app's own page, on any route (the hash and query are the renderer's): the built
+ * index.html itself (not a file next to it, nor one whose name merely starts the same), or in development
+ * the dev server's origin.
+ */
+function isOwnPage(url: string): boolean {
+  if (RENDERER_DEV_URL && !app.isPackaged) return URL.canParse(url) && new URL(url).origin === new URL(RENDERER_DEV_URL).origin
+  return url.split(/[?#]/, 1)[0] === pathToFileURL(RENDERER_FILE).href
+}
+
 /** Only the app's own page may call the API. */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? ''
-  if (RENDERER_DEV_URL && !app.isPackaged) return url.startsWith(RENDERER_DEV_URL)
-  return url.startsWith(pathToFileURL(RENDERER_FILE).href)
+  return isOwnPage(event.senderFrame?.url ?? '')
 }
 
 function registerIpc(svc: WorkbenchService): void {
@@ -48,8 +56,7 @@ function harden(): void {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-navigate', (event, url) => {
-      const own = RENDERER_DEV_URL ? url.startsWith(RENDERER_DEV_URL) : url.startsWith(pathToFileURL(RENDERER_FILE).href)
-      if (!own) event.preventDefault()
+      if (!isOwnPage(url)) event.preventDefault()
     })
     contents.on('will-attach-webview', (event) => event.preventDefault())
     contents.setWindowOpenHandler(({ url }) => {
