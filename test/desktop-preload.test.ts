@@ -4,66 +4,17 @@
  * stand-ins that record what the script does. It must expose exactly `window.workbench` = the WorkbenchApi
  * methods + the job-event subscription, each method one `invoke` on the API channel, and nothing else.
  */
-import { EventEmitter } from 'node:events'
-import { readFileSync } from 'node:fs'
-import { createContext, runInContext } from 'node:vm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { API_METHODS, IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL, type JobEvent, type WorkbenchApi } from '../src/shared/api'
 import { cleanIpcMessage } from '../src/renderer/src/api/client'
 import { buildDesktop } from './helpers/desktop-build'
-
-interface PreloadRun {
-  exposed: { key: string; api: unknown }[]
-  invokes: { channel: string; args: unknown[] }[]
-  ipc: EventEmitter
-  required: string[]
-  globalsAdded: string[]
-  answer: (channel: string, args: unknown[]) => Promise<unknown>
-}
-
-/** Runs the preload bundle in a fresh context, as Electron's sandboxed preload wrapper does. */
-function runPreload(file: string): PreloadRun {
-  const run: PreloadRun = { exposed: [], invokes: [], ipc: new EventEmitter(), required: [], globalsAdded: [], answer: (_c, args) => Promise.resolve({ echoed: args }) }
-  const ipcRenderer = Object.assign(run.ipc, {
-    invoke(channel: string, ...args: unknown[]) {
-      run.invokes.push({ channel, args })
-      return run.answer(channel, args)
-    },
-    send() {
-      throw new Error('the preload must not use ipcRenderer.send')
-    },
-    sendSync() {
-      throw new Error('the preload must not use ipcRenderer.sendSync')
-    }
-  })
-  const electron = {
-    contextBridge: {
-      exposeInMainWorld(key: string, api: unknown) {
-        run.exposed.push({ key, api })
-      }
-    },
-    ipcRenderer
-  }
-  const require = (name: string): unknown => {
-    run.required.push(name)
-    // A sandboxed preload can require only a few modules; this app needs electron alone.
-    if (name === 'electron') return electron
-    throw new Error(`module not found: ${name}`)
-  }
-  const module = { exports: {} }
-  const context = createContext({})
-  const before = new Set(Object.getOwnPropertyNames(runInContext('globalThis', context) as object))
-  const wrapper = runInContext(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, context, { filename: file }) as (...a: unknown[]) => void
-  wrapper(module.exports, require, module, file, '.')
-  run.globalsAdded = Object.getOwnPropertyNames(runInContext('globalThis', context) as object).filter((k) => !before.has(k))
-  return run
-}
+import { runPreload, type PreloadRun } from './helpers/preload-runner'
 
 let run: PreloadRun
 let api: WorkbenchApi
 
 beforeAll(() => {
-  run = runPreload(buildDesktop().preload)
+  run = runPreload(buildDesktop().preload, { invoke: (_channel, args) => Promise.resolve({ echoed: args }) })
   api = run.exposed[0]?.api as WorkbenchApi
 })
 
