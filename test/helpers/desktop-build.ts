@@ -1,17 +1,18 @@
 /**
  * The desktop app's build (`electron-vite build` → out/main, out/preload, out/renderer), shared by the tests of
  * the desktop shell: built once per change of the sources (a hash of src/, the electron-vite config and
- * package.json is kept in out/.desktop-source-hash), so several test files cost one build.
+ * package.json is kept in test-results/desktop-build.hash), so several test files cost one build.
  */
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const REPO = dirname(dirname(dirname(fileURLToPath(import.meta.url))))
 const OUT = join(REPO, 'out')
-const MARKER = join(OUT, '.desktop-source-hash')
+// Kept outside out/ so that it never travels into a package (electron-builder packs out/**).
+const MARKER = join(REPO, 'test-results', 'desktop-build.hash')
 
 export interface DesktopBuild {
   out: string
@@ -63,11 +64,13 @@ export function buildDesktop(): DesktopBuild {
   const built = [p.main, p.worker, p.preload, p.renderer].every((f) => existsSync(f))
   if (built && existsSync(MARKER) && readFileSync(MARKER, 'utf8') === key) return p
   execFileSync(process.execPath, [join(REPO, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
+  mkdirSync(dirname(MARKER), { recursive: true })
   writeFileSync(MARKER, key)
   return p
 }
 
 /** Records that out/ now holds a build of the current sources (after `npm run dist:dir` built it). */
 export function markDesktopBuilt(): void {
+  mkdirSync(dirname(MARKER), { recursive: true })
   writeFileSync(MARKER, sourceHash())
 }
