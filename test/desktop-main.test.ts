@@ -8,7 +8,7 @@
  * away, new windows and webviews are refused; permissions are denied; every response gets the app's
  * Content-Security-Policy; the menu opens the renderer's views; closing the last window quits, except on macOS.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -243,3 +243,64 @@ describe('the built main process under a stand-in Electron', () => {
     expect(electron.app.quitCalls).toBe(1)
   })
 })
+
+describe('the same build in development and packaged, with ELECTRON_RENDERER_URL set', () => {
+  const devUrl = 'http://localhost:5173/'
+  const packagedResources = tempDir('desktop-main-resources')
+
+  async function startAgain(isPackaged: boolean): Promise<{ electron: ElectronStandIn; win: RecordedWindow }> {
+    main.restore()
+    // The project of the first start exists: no first-start job this time.
+    process.env.ELECTRON_RENDERER_URL = devUrl
+    const again = createElectronStandIn({ version: VERSION, isPackaged })
+    try {
+      main = loadMainProcess(build.main, again, { resourcesPath: packagedResources.dir })
+    } finally {
+      delete process.env.ELECTRON_RENDERER_URL
+    }
+    const created = again.nextWindow()
+    again.ready()
+    const w = await created
+    expect(again.errorBoxes).toEqual([])
+    return { electron: again, win: w }
+  }
+
+  beforeAll(async () => {
+    // The first app quit in the test above ('will-quit' closed its service).
+    await new Promise((r) => setTimeout(r, 300))
+    symlinkSync(join(REPO, 'resources'), join(packagedResources.dir, 'resources'), 'dir')
+  })
+
+  afterAll(() => packagedResources.cleanup())
+
+  it('in development: loads the dev server, whose origin alone may call the API and be navigated to', async () => {
+    const dev = await startAgain(false)
+    expect(dev.win.loadedUrl).toBe(devUrl)
+    expect(dev.win.loadedFile).toBeUndefined()
+    expect(((await dev.electron.invoke(`${devUrl}#/features`, IPC_INVOKE_CHANNEL, 'appInfo', {})) as AppInfo).mode).toBe('desktop')
+    for (const from of ['http://localhost:5173.evil.example/', 'http://localhost:5174/', 'https://localhost:5173/', pathToFileURL(build.renderer).href]) {
+      await expect(dev.electron.invoke(from, IPC_INVOKE_CHANNEL, 'appInfo', {}), from).rejects.toThrow(/Refused/)
+    }
+    expect(dev.win.webContents.willNavigate(`${devUrl}#/protein`).defaultPrevented).toBe(false)
+    expect(dev.win.webContents.willNavigate('http://localhost:5173.evil.example/').defaultPrevented).toBe(true)
+    await withPlatform('linux', () => dev.electron.closeAllWindows())
+    expect(dev.electron.app.quitCalls).toBe(1)
+    await new Promise((r) => setTimeout(r, 300))
+  })
+
+  it('packaged: ignores the dev server, for loading, IPC and navigation alike', async () => {
+    const packaged = await startAgain(true)
+    expect(packaged.win.loadedFile).toBe(build.renderer)
+    expect(packaged.win.loadedUrl).toBeUndefined()
+    const own = `${pathToFileURL(build.renderer).href}#/models`
+    expect(((await packaged.electron.invoke(own, IPC_INVOKE_CHANNEL, 'appInfo', {})) as AppInfo).mode).toBe('desktop')
+    await expect(packaged.electron.invoke(devUrl, IPC_INVOKE_CHANNEL, 'appInfo', {})).rejects.toThrow(/Refused/)
+    expect(packaged.win.webContents.willNavigate(`${devUrl}#/features`).defaultPrevented).toBe(true)
+    // The development-only menu item is gone.
+    const roles = JSON.stringify(packaged.electron.menuTemplate, (k, v: unknown) => (k === 'click' ? undefined : v))
+    expect(roles).not.toContain('toggleDevTools')
+    await withPlatform('linux', () => packaged.electron.closeAllWindows())
+    await new Promise((r) => setTimeout(r, 300))
+  })
+})
+

@@ -17,6 +17,7 @@
  */
 import { EventEmitter } from 'node:events'
 import Module, { createRequire } from 'node:module'
+import { dirname, sep } from 'node:path'
 import * as workerThreads from 'node:worker_threads'
 
 export interface PreventableEvent {
@@ -294,8 +295,8 @@ export interface LoadedMain {
 }
 
 /**
- * Loads the built main process with `electron` resolved to the stand-in. `platform` stands in for
- * `process.platform` while the module loads (the menu is built from it); tests switch it later the same way.
+ * Loads the built main process with `electron` resolved to the stand-in (afresh when it was loaded before),
+ * recording the worker threads it starts. `resourcesPath` stands in for Electron's `process.resourcesPath`.
  */
 export function loadMainProcess(mainFile: string, electron: ElectronStandIn, opts: { resourcesPath?: string } = {}): LoadedMain {
   hookElectron()
@@ -311,6 +312,10 @@ export function loadMainProcess(mainFile: string, electron: ElectronStandIn, opt
     }
   }
   wt.Worker = RecordingWorker
+  // A second load in the same process runs the bundle afresh (its module-level state, e.g. the dev URL).
+  const folder = dirname(mainFile) + sep
+  const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache
+  for (const key of Object.keys(cache)) if (key.startsWith(folder)) delete cache[key]
   createRequire(mainFile)(mainFile)
   return {
     workers,
