@@ -91,7 +91,7 @@ describe('the built main process under a stand-in Electron', () => {
     expect(electron.app.exitCodes).toEqual([])
     expect(electron.windows).toHaveLength(1)
     expect(win.loadedFile).toBe(build.renderer)
-    expect(win.loadedUrl).toBeUndefined()
+    expect(win.loadedUrl).toBe(pathToFileURL(build.renderer).href)
     expect(existsSync(win.loadedFile!)).toBe(true)
     const preload = win.options.webPreferences?.preload as string
     expect(preload).toBe(build.preload)
@@ -291,7 +291,7 @@ describe('the same build in development and packaged, with ELECTRON_RENDERER_URL
   it('packaged: ignores the dev server, for loading, IPC and navigation alike', async () => {
     const packaged = await startAgain(true)
     expect(packaged.win.loadedFile).toBe(build.renderer)
-    expect(packaged.win.loadedUrl).toBeUndefined()
+    expect(packaged.win.loadedUrl).toBe(pathToFileURL(build.renderer).href)
     const own = `${pathToFileURL(build.renderer).href}#/models`
     expect(((await packaged.electron.invoke(own, IPC_INVOKE_CHANNEL, 'appInfo', {})) as AppInfo).mode).toBe('desktop')
     await expect(packaged.electron.invoke(devUrl, IPC_INVOKE_CHANNEL, 'appInfo', {})).rejects.toThrow(/Refused/)

@@ -11,13 +11,13 @@
  * Chromium alone refuses module scripts from file:// (origin null) unless started with
  * --allow-file-access-from-files; Electron lets the app's file:// page load its own scripts.
  */
-import { readFileSync } from 'node:fs'
-import { extname } from 'node:path'
+import { cpSync, readFileSync, rmSync } from 'node:fs'
+import { extname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_METHODS, IPC_INVOKE_CHANNEL, type JobInfo, type WorkbenchApi } from '../../src/shared/api'
-import { buildDesktop, type DesktopBuild } from '../helpers/desktop-build'
+import { buildDesktop, REPO, type DesktopBuild } from '../helpers/desktop-build'
 import { createElectronStandIn, loadMainProcess, type ElectronStandIn, type LoadedMain, type RecordedWindow } from '../helpers/electron-stand-in'
 import { runPreload, type PreloadRun } from '../helpers/preload-runner'
 import { tempDir } from '../helpers/tmp'
@@ -36,13 +36,19 @@ const home = tempDir('desktop-renderer')
 const problems: string[] = []
 const fileRequests: string[] = []
 const savedHome = process.env.PLM_SAE_HOME
+/** Inside the repository, so that the copy finds node_modules and resources/ as out/ does. */
+const installed = join(REPO, 'test-results', 'PLM-SAE Workbench')
 
 beforeAll(async () => {
   build = buildDesktop()
+  // Run a copy in a folder named like the .deb's install folder (/opt/PLM-SAE Workbench): a space in the path
+  // is in every URL, so the page's own URL (as Chromium writes it) must still be recognised as the app's page.
+  rmSync(installed, { recursive: true, force: true })
+  cpSync(build.out, join(installed, 'out'), { recursive: true })
   process.env.PLM_SAE_HOME = home.dir
   delete process.env.ELECTRON_RENDERER_URL
   electron = createElectronStandIn({ version: '0.1.0' })
-  main = loadMainProcess(build.main, electron)
+  main = loadMainProcess(join(installed, 'out', 'main', 'index.js'), electron)
   const created = electron.nextWindow()
   electron.ready()
   win = await created
@@ -105,13 +111,17 @@ afterAll(async () => {
   main?.restore()
   await new Promise((r) => setTimeout(r, 200))
   home.cleanup()
+  rmSync(installed, { recursive: true, force: true })
   if (savedHome === undefined) delete process.env.PLM_SAE_HOME
   else process.env.PLM_SAE_HOME = savedHome
 })
 
 describe('the built renderer from file://, on the main process and preload through IPC', () => {
   it('starts on the Models & projects view, in desktop mode, talking over IPC only', async () => {
-    await page.goto(pathToFileURL(win.loadedFile!).href)
+    // Where Electron's loadFile goes: a file:// URL with the folder's space as Chromium writes it.
+    expect(win.loadedFile).toBe(join(installed, 'out', 'renderer', 'index.html'))
+    await page.goto(win.loadedUrl!)
+    expect(page.url()).toContain('/PLM-SAE%20Workbench/out/renderer/index.html')
     await page.getByTestId('provider-badge').waitFor({ timeout: 60_000 })
     await page.getByTestId('project-row').first().waitFor()
     expect(await page.getByTestId('current-project').textContent()).toBe('Demo: 100 Swiss-Prot proteins (demo)')

@@ -17,7 +17,8 @@
  */
 import { EventEmitter } from 'node:events'
 import Module, { createRequire } from 'node:module'
-import { dirname, sep } from 'node:path'
+import { dirname, resolve as resolvePath, sep } from 'node:path'
+import { format as formatUrl } from 'node:url'
 import * as workerThreads from 'node:worker_threads'
 
 export interface PreventableEvent {
@@ -80,7 +81,9 @@ export interface ElectronStandInOptions {
 
 export interface RecordedWindow {
   options: Record<string, unknown> & { webPreferences?: Record<string, unknown> }
+  /** What `loadFile` was given. */
   loadedFile?: string
+  /** What `loadURL` was given, or the URL `loadFile` made of its file, as Electron makes it. */
   loadedUrl?: string
   shown: boolean
   webContents: StandInWebContents
@@ -178,6 +181,8 @@ export function createElectronStandIn(opts: ElectronStandInOptions = {}): Electr
     }
     loadFile(file: string): Promise<void> {
       this.loadedFile = file
+      // Electron's loadFile: loadURL(url.format({ protocol: 'file', slashes: true, pathname: path.resolve(file) })).
+      this.loadedUrl = formatUrl({ protocol: 'file', slashes: true, pathname: resolvePath(file) })
       return Promise.resolve()
     }
     loadURL(url: string): Promise<void> {
