@@ -8,6 +8,7 @@ import { steerCommand } from './commands/steer'
 import { serveCommand } from './commands/serve'
 import { indexCommand } from './commands/index'
 import { mergeCommand } from './commands/merge'
+import { clusterCommand } from './commands/cluster'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   program.addCommand(serveCommand())
   program.addCommand(indexCommand())
   program.addCommand(mergeCommand())
+  program.addCommand(clusterCommand())
   return program
 }
 
