@@ -423,9 +423,11 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
 
     progress.phase = 'proteins'
     progress.shard = undefined
+    opts.onProgress?.({ ...progress })
     mergeProteins(shards, target, opts, progress, result)
 
     progress.phase = 'latents'
+    opts.onProgress?.({ ...progress })
     const targetRuns = new Map<string, number>()
     for (const r of shards[0].runs) {
       const run = target.ensureRun({
