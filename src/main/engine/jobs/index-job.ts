@@ -15,6 +15,7 @@
  *   run records the shard ("I/N") and the partition, and a store holds one shard only (checked), so that
  *   `plm-sae merge` (store/store-merge.ts) can combine the shards' stores into the whole input's store.
  */
+import { statSync } from 'node:fs'
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
@@ -121,7 +122,12 @@ export class IndexJob {
       saeHash: o.sae.hash,
       layer: o.source.layer,
       dSae: o.source.dSae,
-      settings: { input: o.input, topK: statistics.topK, ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH } : {}) }
+      settings: {
+        input: o.input,
+        topK: statistics.topK,
+        // a shard also records the partition and the input's size, so that merge can check that all shards cut the same file
+        ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH, inputBytes: statSync(o.input).size } : {})
+      }
     })
     const runId = run.id
     const badRecords: BadRecordReport[] = []

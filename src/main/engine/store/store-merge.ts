@@ -87,6 +87,8 @@ interface ShardInfo {
 }
 
 const BATCH_BYTES = 32 << 20
+/** Run settings only a shard records (besides `shard` itself): compared across shards, left out of the merged run. */
+const SHARD_ONLY_SETTINGS = new Set(['shardHash', 'inputBytes'])
 
 function runKey(r: { modelHash: string; saeHash: string; layer: number }): string {
   return `${r.modelHash}|${r.saeHash}|${r.layer}`
@@ -437,7 +439,8 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
         saeHash: r.saeHash,
         layer: r.layer,
         dSae: r.dSae,
-        settings: r.settings.shardHash === undefined ? r.settings : Object.fromEntries(Object.entries(r.settings).filter(([k]) => k !== 'shardHash'))
+        // what one run over the whole input records (without the partition's own keys)
+        settings: Object.fromEntries(Object.entries(r.settings).filter(([k]) => !SHARD_ONLY_SETTINGS.has(k)))
       })
       targetRuns.set(runKey(r), run.id)
     }
