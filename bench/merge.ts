@@ -8,7 +8,7 @@
  * the merge time as a fraction of the indexing time (target: under a tenth).
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IndexJob } from '../src/main/engine/jobs/index-job'
 import { LatentStore } from '../src/main/engine/store/latent-store'
@@ -26,6 +26,7 @@ async function main(): Promise<void> {
   try {
     const { imported, model, sae, extractor } = await benchIndexFixtures(dir, { threads: THREADS, inputSequences: N, perResidue: PER_RESIDUE, calibrationRows: 1024 })
     const { input, residues } = await writeBenchInput(dir, N)
+    console.log(`load average at start: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (figures are slower under other load)`)
     console.log(`input: ${N} sequences, ${residues} residues in ${SHARDS} shards; model ${imported.name} (8M shape, random), SAE ${BENCH_D_SAE} latents at layer ${BENCH_LAYER}, CPU ${THREADS} threads`)
 
     // --- index the shards ----------------------------------------------------------------------------------
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     console.log(`indexing (all shards): ${indexSeconds.toFixed(1)} s, ${Math.round(residues / indexSeconds)} residues/s`)
 
     // --- merge -----------------------------------------------------------------------------------------------
+    console.log(`load average before the merge: ${loadavg()[0].toFixed(1)}`)
     const target = LatentStore.open(join(dir, 'merged.sqlite'))
     const phases = new Map<MergeProgress['phase'], number>()
     const started = performance.now()
