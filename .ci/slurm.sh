@@ -19,14 +19,14 @@ install() {
 
 write_conf() {
   if [[ -f $CONF ]] && ! grep -qF "$MARK" "$CONF"; then return; fi
-  local host node
+  local host node   # addresses are 127.0.0.1: a container's host name need not resolve
   host=$(hostname -s)
   node=$(slurmd -C | head -1 | sed -e 's/ UpTime=.*//')
   mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
   cat >"$CONF" <<CONF
 $MARK
 ClusterName=plmsae
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
@@ -47,7 +47,7 @@ SlurmdLogFile=/var/log/slurm/slurmd.log
 SlurmctldTimeout=30
 SlurmdTimeout=30
 MinJobAge=600
-$node State=UNKNOWN
+$node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES
 CONF
 }
