@@ -35,6 +35,7 @@ export async function runMerge(shards: string[], opts: MergeCommandOptions): Pro
   }
   process.on('SIGINT', onSigint)
   const store = LatentStore.open(opts.db)
+  let latentsStart: number | undefined
   try {
     log.line(`merging ${shards.length} shard store${shards.length === 1 ? '' : 's'} into ${opts.db}`)
     const r = await mergeStores({
@@ -44,7 +45,13 @@ export async function runMerge(shards: string[], opts: MergeCommandOptions): Pro
       onProgress: (p) => {
         if (p.phase === 'checking') log.progress(`checking ${p.shard ?? ''}`, p.proteinsDone, p.proteinsTotal)
         else if (p.phase === 'proteins') log.progress('proteins', p.proteinsDone, p.proteinsTotal)
-        else if (p.phase === 'latents') log.progress(`latents (${p.shard})`, p.latentsDone, p.latentsTotal)
+        else if (p.phase === 'latents') {
+          latentsStart ??= performance.now()
+          const seconds = (performance.now() - latentsStart) / 1000
+          const rate = seconds > 0 ? p.bytesRead / 1e6 / seconds : 0
+          const eta = p.latentsDone > 0 && seconds > 0 ? ((p.latentsTotal - p.latentsDone) * seconds) / p.latentsDone : undefined
+          log.progress(`latents (${p.shard}), ${rate.toFixed(1)} MB/s, ETA ${eta === undefined ? '?' : `${Math.round(eta)} s`}; proteins`, p.latentsDone, p.latentsTotal)
+        }
         else if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
       }
     })
