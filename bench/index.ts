@@ -11,23 +11,15 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2 } from '../src/main/engine/esm/esm2-import'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { readFasta } from '../src/main/engine/io/fasta'
 import { IndexJob } from '../src/main/engine/jobs/index-job'
 import { liveSequenceFeatures } from '../src/main/engine/jobs/live-features'
-import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
-import { loadSae } from '../src/main/engine/sae/sae-load'
 import { LatentStore } from '../src/main/engine/store/latent-store'
-import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
-import { calibratedEncoderBias, randomPreprintTensors, writePreprintSae } from '../test/fixtures/sae-checkpoints'
-import { numberArg, UNIPROT_20K } from './bench-args'
+import { numberArg } from './bench-args'
+import { BENCH_D_SAE, BENCH_LAYER, benchIndexFixtures, writeBenchInput } from './bench-fixtures'
 import { mulberry32 } from '../src/main/engine/random'
 
-const FASTA = UNIPROT_20K
-const LAYER = 4
-const D_SAE = 10_240
+const LAYER = BENCH_LAYER
+const D_SAE = BENCH_D_SAE
 const SWISSPROT_RESIDUES = 200e6
 
 const N = numberArg('sequences', 2000)
@@ -58,51 +50,14 @@ function time(label: string, reps: number, fn: (i: number) => unknown): { label:
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'plm-sae-bench-index-'))
   try {
-    // --- model and SAE fixtures -------------------------------------------------------------------------
-    const modelDir = join(dir, 'esm2_8M_random')
-    writeHfCheckpoint(modelDir, '8M', 1, { omitTiedDecoder: true })
-    const imported = await importEsm2(modelDir, join(dir, 'cache'))
-    const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
-    const H = imported.config.hiddenSize
-    const shape = { dIn: H, dSae: D_SAE }
-    const seed = 11
-    // calibrate the encoder biases on layer-4 hidden states of sequences outside the benchmark set
-    const calib: { id: string; tokens: Int32Array }[] = []
-    let n = 0
-    for await (const r of readFasta(FASTA)) {
-      if (n++ < N) continue
-      if (calib.length >= 12) break
-      calib.push({ id: r.id, tokens: tokenize(r.sequence.slice(0, 200), r.id) })
-    }
-    const rows: Float32Array[] = []
-    let rowCount = 0
-    for await (const out of model.forward(calib, { hidden: [LAYER], logits: false })) {
-      const h = out.hidden.get(LAYER)!
-      const T = h.length / H
-      for (let t = 1; t < T - 1 && rowCount < CALIBRATION_ROWS; t++, rowCount++) rows.push(h.slice(t * H, (t + 1) * H))
-    }
-    const x = new Float32Array(rowCount * H)
-    rows.forEach((r, i) => x.set(r, i * H))
-    const t0 = randomPreprintTensors(shape, seed)
-    const encBias = calibratedEncoderBias(t0.W_enc.data, t0.b_dec.data, x, rowCount, shape, PER_RESIDUE)
-    const saeDir = join(dir, 'sae_10240')
-    writePreprintSae(saeDir, shape, seed, { block: LAYER - 1, encBias })
-    const sae = await loadSae(saeDir)
-    const extractor = await LatentExtractor.open(model, sae)
-    if (extractor.layer !== LAYER) throw new Error(`SAE layer ${extractor.layer}, expected ${LAYER}`)
-
-    // --- input: the first N sequences ---------------------------------------------------------------------
-    const { writeFileSync } = await import('node:fs')
-    const input = join(dir, 'input.fasta')
-    const lines: string[] = []
-    let residues = 0
-    n = 0
-    for await (const r of readFasta(FASTA)) {
-      if (n++ >= N) break
-      lines.push(`>${r.id} ${r.description}`, r.sequence)
-      residues += r.sequence.length
-    }
-    writeFileSync(input, `${lines.join('\n')}\n`)
+    // --- model and SAE fixtures, input: the first N sequences ------------------------------------------
+    const { imported, model, sae, extractor } = await benchIndexFixtures(dir, {
+      threads: THREADS,
+      inputSequences: N,
+      perResidue: PER_RESIDUE,
+      calibrationRows: CALIBRATION_ROWS
+    })
+    const { input, residues } = await writeBenchInput(dir, N)
     console.log(`input: ${N} sequences, ${residues} residues; model ${imported.name} (8M shape, random), SAE ${D_SAE} latents at layer ${LAYER}, CPU ${THREADS} threads`)
 
     // --- index ---------------------------------------------------------------------------------------------

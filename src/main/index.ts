@@ -148,6 +148,14 @@ async function start(): Promise<void> {
     chooseFolder: async (title) => {
       const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, { title, properties: ['openDirectory'] })
       return r.canceled ? undefined : r.filePaths[0]
+    },
+    chooseStoreFile: async (title) => {
+      const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, {
+        title,
+        properties: ['openFile'],
+        filters: [{ name: 'PLM-SAE store', extensions: ['sqlite', 'sqlite3', 'db'] }, { name: 'All files', extensions: ['*'] }]
+      })
+      return r.canceled ? undefined : r.filePaths[0]
     }
   })
   registerIpc(service)

@@ -112,6 +112,11 @@ export interface ProjectInfo {
   onBadRecord: BadRecordPolicy
   /** Structures bundled with the project. */
   structureCount: number
+  /**
+   * A project opened from a store file indexed elsewhere (e.g. a merged cluster index): the file's name and the
+   * model and SAE it was indexed with. It is browsed as it is (no re-index, live features or steering).
+   */
+  fromStore?: { fileName: string; modelName: string; saeName: string }
 }
 
 export type ProjectSource =
@@ -135,6 +140,11 @@ export interface CreateProjectRequest {
    * one is reported in the job's `badRecords`) or 'stop' (the job fails, naming the file, line and id).
    */
   onBadRecord?: BadRecordPolicy
+}
+
+export interface OpenStoreRequest {
+  /** The project's name (default: the store file's name). */
+  name?: string
 }
 
 export interface ProjectIdRequest {
@@ -286,6 +296,8 @@ export interface ApiMethods {
   createProject: { request: CreateProjectRequest; result: CreateProjectResult }
   /** Makes the project the current one (remembered for the next start). */
   openProject: { request: ProjectIdRequest; result: ProjectInfo }
+  /** Desktop: picks a store file (a merged cluster index, another machine's project) in a dialog, copies it into a new project and opens it. */
+  openStore: { request: OpenStoreRequest; result: ProjectInfo }
   // jobs
   startIndexJob: { request: StartIndexJobRequest; result: JobInfo }
   listJobs: { request: EmptyRequest; result: JobInfo[] }
@@ -345,6 +357,7 @@ export const API_METHODS = [
   'listProjects',
   'createProject',
   'openProject',
+  'openStore',
   'startIndexJob',
   'listJobs',
   'cancelJob',

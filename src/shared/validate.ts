@@ -331,6 +331,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     onBadRecord: badRecordPolicy
   }),
   openProject: projectScoped,
+  openStore: obj({ name: opt(text(120, 1)) }),
   startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),

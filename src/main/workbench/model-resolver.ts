@@ -47,6 +47,10 @@ export class ModelResolver {
   }
 
   resolve(id: string): ResolvedModel {
+    if (id === '') {
+      // a project opened from a store file indexed elsewhere names no library model
+      throw new Error('This project was opened from a store indexed elsewhere: its model and SAE are not in this app\'s library, so it can be browsed but not run (live features, steering, re-indexing).')
+    }
     const e = this.entry(id)
     if (e.demo) {
       const paths = demoModelPaths(this.dataDir)

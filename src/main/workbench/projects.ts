@@ -28,6 +28,12 @@ export interface ProjectRecord {
   onBadRecord?: BadRecordPolicy
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
+  /**
+   * Set for a project opened from a store file indexed elsewhere (Projects → Open a store, e.g. a merged
+   * cluster index): the model and SAE it was indexed with, by name. Such a project has no proteins file and no
+   * library model / SAE (modelId and saeId are ''): it is browsed, not re-indexed.
+   */
+  fromStore?: { fileName: string; modelName: string; saeName: string }
 }
 
 /** `structures.json`: what the renderer sees of each structure, plus its file name in `structures/`. */
@@ -183,6 +189,33 @@ export class ProjectRegistry {
       ...(input.onBadRecord ? { onBadRecord: input.onBadRecord } : {}),
       // A display name only (never opened): whatever path the client sent, just its last part.
       ...(input.sourceName ? { sourceName: basename(input.sourceName.replace(/\\/g, '/')) } : {})
+    }
+    this.save(record)
+    this.writeStructures(id, [])
+    return record
+  }
+
+  /**
+   * A project around a store file indexed elsewhere: the folder and project.json; the caller copies the store
+   * to `storePath(id)` (and removes the project when that fails).
+   */
+  createFromStore(input: { name: string; fileName: string; proteinCount: number; layer: number; modelName: string; saeName: string }): ProjectRecord {
+    const id = this.newId(input.name)
+    mkdirSync(this.dir(id), { recursive: true })
+    const now = new Date().toISOString()
+    const record: ProjectRecord = {
+      id,
+      name: input.name,
+      demo: false,
+      createdAt: now,
+      openedAt: now,
+      modelId: '',
+      saeId: '',
+      layer: input.layer,
+      proteinsFile: '',
+      proteinsFormat: 'fasta',
+      proteinCount: input.proteinCount,
+      fromStore: { fileName: basename(input.fileName.replace(/\\/g, '/')), modelName: input.modelName, saeName: input.saeName }
     }
     this.save(record)
     this.writeStructures(id, [])

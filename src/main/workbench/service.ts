@@ -28,6 +28,7 @@ import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { liveSequenceFeatures } from '../engine/jobs/live-features'
 import { LatentStore } from '../engine/store/latent-store'
+import { copyStoreFile, describeStoreFile } from '../engine/store/store-file'
 import { folderBytes } from '../engine/io/files'
 import { NotFoundError } from './errors'
 import { JobManager, defaultWorkerEntry } from './job-manager'
@@ -51,6 +52,8 @@ export interface WorkbenchOptions {
   workerEntry?: () => { file: string; execArgv: string[] }
   /** Desktop only: a folder chooser for "add a local model folder". */
   chooseFolder?: (title: string) => Promise<string | undefined>
+  /** Desktop only: a file chooser for "Open a store" (a store file indexed elsewhere). */
+  chooseStoreFile?: (title: string) => Promise<string | undefined>
   /** Create and index the demo project when there is no project (default true). */
   firstRunDemo?: boolean
   log?: (line: string) => void
@@ -190,7 +193,8 @@ export class WorkbenchService implements WorkbenchApi {
       featureCount,
       diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
-      structureCount: this.projects.structures(p.id).length
+      structureCount: this.projects.structures(p.id).length,
+      ...(p.fromStore ? { fromStore: p.fromStore } : {})
     }
   }
 
@@ -198,6 +202,12 @@ export class WorkbenchService implements WorkbenchApi {
   private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy): JobInfo {
     const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
+    if (record.fromStore) {
+      throw new Error(
+        `"${record.name}" was opened from the store ${record.fromStore.fileName}, indexed elsewhere with ${record.fromStore.modelName} + ${record.fromStore.saeName}; ` +
+          'it is browsed as it is. To index more proteins, index them where it was made (plm-sae index / merge) and open the new store.'
+      )
+    }
     let project = record
     if (onBadRecord && onBadRecord !== (project.onBadRecord ?? 'skip')) {
       project = { ...project, onBadRecord }
@@ -308,9 +318,35 @@ export class WorkbenchService implements WorkbenchApi {
 
   async openProject(req: ApiRequest<'openProject'>): Promise<ProjectInfo> {
     const p = this.projects.touch(req.projectId)
-    const patch: Partial<AppSettings> = { lastProject: this.projects.dir(p.id), lastModelId: p.modelId, lastSaeId: p.saeId }
+    const patch: Partial<AppSettings> = p.fromStore ? { lastProject: this.projects.dir(p.id) } : { lastProject: this.projects.dir(p.id), lastModelId: p.modelId, lastSaeId: p.saeId }
     this.settings.update(patch)
     return this.projectInfo(p)
+  }
+
+  async openStore(req: ApiRequest<'openStore'>): Promise<ProjectInfo> {
+    if (!this.opts.chooseStoreFile) {
+      throw new Error('Opening a store file is only possible in the desktop app (it opens a file dialog). Copy the store to this machine and open it in the app.')
+    }
+    const path = await this.opts.chooseStoreFile('Open a PLM-SAE store (.sqlite), e.g. a merged cluster index')
+    if (!path) throw new Error('No store was chosen.')
+    const summary = describeStoreFile(path)
+    const run = summary.runs[summary.runs.length - 1]
+    const record = this.projects.createFromStore({
+      name: req.name ?? basename(path).replace(/\.(sqlite3?|db)$/i, ''),
+      fileName: path,
+      proteinCount: summary.proteins,
+      layer: run.layer,
+      modelName: run.modelName,
+      saeName: run.saeName
+    })
+    try {
+      await copyStoreFile(path, this.projects.storePath(record.id))
+    } catch (e) {
+      this.projects.remove(record.id)
+      throw new Error(`Could not copy ${path} into the project: ${(e as Error).message}`, { cause: e })
+    }
+    this.settings.update({ lastProject: this.projects.dir(record.id) })
+    return this.projectInfo(record)
   }
 
   // ----------------------------------------------------------------------------------------------------- jobs

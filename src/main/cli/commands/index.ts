@@ -3,13 +3,14 @@
  * statistics in a project store (SQLite). Resumable (run it again after an interruption), and a second run
  * on the same input does no work. Ctrl-C cancels cleanly (what finished is kept).
  */
-import { Command, Option } from 'commander'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import type { BadRecordPolicy, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { importEsm2 } from '../../engine/esm/esm2-import'
 import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
 import { IndexJob } from '../../engine/jobs/index-job'
+import { formatShard, parseShard, type ShardSpec } from '../../engine/io/shard'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
@@ -34,6 +35,7 @@ export interface IndexOptions {
   cacheDir?: string
   json?: boolean
   quiet?: boolean
+  shard?: ShardSpec
 }
 
 export function indexCommand(): Command {
@@ -49,6 +51,17 @@ export function indexCommand(): Command {
     .option('--batch-proteins <n>', 'proteins per committed batch (an interruption loses at most one batch)', positiveInt('--batch-proteins'), 64)
     .option('--window <n>', 'longest sequence run in one piece; longer ones are windowed and stitched', positiveInt('--window'), DEFAULT_WINDOW)
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run (default: the SAE extractor\'s memory-safe choice)', positiveInt('--batch-tokens'))
+    .option(
+      '--shard <I/N>',
+      'index only shard I of N of the input (by a stable hash of the accession), into its own store; combine the shard stores with plm-sae merge',
+      (v: string) => {
+        try {
+          return parseShard(v)
+        } catch (e) {
+          throw new InvalidArgumentError((e as Error).message)
+        }
+      }
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
@@ -88,7 +101,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
     })
     store = LatentStore.open(opts.db)
-    log.line(`indexing ${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`)
+    log.line(`indexing ${opts.shard ? `shard ${formatShard(opts.shard)} of ` : ''}${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`)
     const job = new IndexJob({
       store,
       input: opts.input,
@@ -99,6 +112,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       onBadRecord: opts.onBadRecord,
       onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
       batchProteins: opts.batchProteins,
+      shard: opts.shard,
       signal: abort.signal,
       onProgress: (p: IndexProgress) => {
         if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)

@@ -11,11 +11,16 @@
  *   latents at the end and replaced atomically, so they never count anything twice.
  * - A second run on the same input finds every protein stored and the statistics up to date: no work.
  * - Re-indexing with another SAE (or model / layer) makes a new run over the same stored proteins.
+ * - Sharded (`shard`): only the records of that shard of the input (io/shard.ts) are stored and indexed; the
+ *   run records the shard ("I/N") and the partition, and a store holds one shard only (checked), so that
+ *   `plm-sae merge` (store/store-merge.ts) can combine the shards' stores into the whole input's store.
  */
+import { statSync } from 'node:fs'
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
-import { BadRecordError, readProteins, type ProteinRecord } from '../io/protein-input'
+import { BadRecordError, readProteinInput, readProteins, type ProteinRecord } from '../io/protein-input'
+import { formatShard, inShard, SHARD_HASH, type ShardSpec } from '../io/shard'
 import { readLines } from '../io/text-lines'
 import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
@@ -40,6 +45,36 @@ export interface IndexJobOptions {
   onProgress?: (p: IndexProgress) => void
   /** Count the input's proteins and residues first, for the ETA (default true). */
   countFirst?: boolean
+  /** Index only this shard of the input (by a stable hash of the accession; see io/shard.ts). */
+  shard?: ShardSpec
+}
+
+/** The proteins and residues of one shard of the input (parses the records, for their accessions). */
+export async function countShard(path: string, shard: ShardSpec): Promise<{ proteins: number; residues: number }> {
+  let proteins = 0
+  let residues = 0
+  for await (const item of readProteinInput(path)) {
+    if (item.kind !== 'protein' || !inShard(item.record.accession, shard)) continue
+    proteins++
+    residues += item.record.sequence.length
+  }
+  return { proteins, residues }
+}
+
+/** A store holds one shard of one input (or no shard): refuses to mix them, naming what the store holds. */
+function checkShardOfStore(store: LatentStore, shard: ShardSpec | undefined): void {
+  const wanted = shard ? formatShard(shard) : undefined
+  for (const r of store.runs()) {
+    const held = typeof r.settings.shard === 'string' ? r.settings.shard : undefined
+    if (held === wanted) continue
+    if (held === undefined) {
+      throw new Error(`${store.path}: this store holds an unsharded index (run ${r.id}); index shard ${wanted} into its own store (one store per shard)`)
+    }
+    throw new Error(
+      `${store.path}: this store holds shard ${held} (run ${r.id}), not ${wanted ?? 'the whole input'}; ` +
+        (wanted ? 'index every shard into its own store' : 'combine shard stores with plm-sae merge, or index into a new store')
+    )
+  }
 }
 
 /** Fast count of records and residues (for progress); no parsing beyond line starts. */
@@ -79,6 +114,7 @@ export class IndexJob {
     const policy = o.onBadRecord ?? 'stop'
     const batchProteins = Math.max(1, o.batchProteins ?? 64)
     const statistics: Partial<StatisticsSettings> = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
+    checkShardOfStore(store, o.shard)
     const run = store.ensureRun({
       modelName: o.model.name,
       modelHash: o.model.hash,
@@ -86,7 +122,12 @@ export class IndexJob {
       saeHash: o.sae.hash,
       layer: o.source.layer,
       dSae: o.source.dSae,
-      settings: { input: o.input, topK: statistics.topK }
+      settings: {
+        input: o.input,
+        topK: statistics.topK,
+        // a shard also records the partition and the input's size, so that merge can check that all shards cut the same file
+        ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH, inputBytes: statSync(o.input).size } : {})
+      }
     })
     const runId = run.id
     const badRecords: BadRecordReport[] = []
@@ -104,7 +145,7 @@ export class IndexJob {
     }
     let totalsKnown = false
     if (o.countFirst ?? true) {
-      const c = await countInput(o.input)
+      const c = o.shard && o.shard.count > 1 ? await countShard(o.input, o.shard) : await countInput(o.input)
       progress.proteinsTotal = c.proteins
       progress.residuesTotal = c.residues
       totalsKnown = true
@@ -171,7 +212,9 @@ export class IndexJob {
         progress.phase = 'latents'
         report()
       }
+      const shard = o.shard
       for await (const rec of readProteins(o.input, { policy, onBadRecord: bad })) {
+        if (shard && !inShard(rec.accession, shard)) continue
         buffer.push(rec)
         if (buffer.length >= batchProteins) yield* flush()
       }

@@ -68,6 +68,15 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
           navigate({ view: 'features' })
         })}
         onIndex={(id) => run(() => api.startIndexJob({ projectId: id }))}
+        onOpenStore={
+          appInfo?.canPickLocalFolders
+            ? () =>
+                run(async () => {
+                  await api.openStore({})
+                  navigate({ view: 'features' })
+                })
+            : undefined
+        }
         run={run}
         jobs={jobs}
         remembered={{ modelId: appInfo?.lastModelId, saeId: appInfo?.lastSaeId }}
@@ -187,12 +196,14 @@ function ProjectsPanel(props: {
   models: LibraryEntry[]
   onOpen(id: string): void
   onIndex(id: string): void
+  /** Desktop only (a file dialog): open a store indexed elsewhere, e.g. a merged cluster index. */
+  onOpenStore?: () => void
   run(f: () => Promise<unknown>): void
   jobs: JobInfo[]
   /** The model and SAE used last: the new project's defaults when still ready. */
   remembered: { modelId?: string; saeId?: string }
 }): ReactNode {
-  const { projects, currentProjectId, models, onOpen, onIndex, run, jobs, remembered } = props
+  const { projects, currentProjectId, models, onOpen, onIndex, onOpenStore, run, jobs, remembered } = props
   const indexing = new Set(jobs.filter((j) => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')).map((j) => j.projectId))
   return (
     <section className="panel" aria-labelledby="projects-h" data-testid="projects-panel">
@@ -216,10 +227,15 @@ function ProjectsPanel(props: {
                 {p.name}
                 {p.demo && <span className="badge">demo</span>}
                 {p.id === currentProjectId && <span className="badge">open</span>}
+                {p.fromStore && (
+                  <span className="badge" title={`opened from the store ${p.fromStore.fileName}, indexed elsewhere`}>
+                    store
+                  </span>
+                )}
               </td>
               <td>{formatCount(p.proteinCount)}</td>
               <td>
-                {modelName(models, p.modelId)} + {modelName(models, p.saeId)} ({p.layer})
+                {p.fromStore ? p.fromStore.modelName : modelName(models, p.modelId)} + {p.fromStore ? p.fromStore.saeName : modelName(models, p.saeId)} ({p.layer})
               </td>
               <td>{p.featureCount !== undefined ? formatCount(p.featureCount) : '—'}</td>
               <td data-testid="project-status">{indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}</td>
@@ -228,12 +244,19 @@ function ProjectsPanel(props: {
                 <button onClick={() => onOpen(p.id)} data-testid="project-open">
                   Open
                 </button>
-                <button onClick={() => onIndex(p.id)}>{p.indexed ? 'Re-index' : 'Index'}</button>
+                {!p.fromStore && <button onClick={() => onIndex(p.id)}>{p.indexed ? 'Re-index' : 'Index'}</button>}
               </td>
             </tr>
           ))}
         </tbody>
       </table>
+      {onOpenStore && (
+        <p>
+          <button onClick={onOpenStore} data-testid="open-store" title="A store indexed elsewhere, e.g. merged from a cluster index (plm-sae merge); it is copied into a new project">
+            Open a store…
+          </button>
+        </p>
+      )}
       <NewProjectForm models={models} run={run} remembered={remembered} />
     </section>
   )
