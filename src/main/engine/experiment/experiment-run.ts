@@ -77,6 +77,8 @@ export interface ExperimentRunOptions {
   onProgress?: (p: ExperimentProgress) => void
   /** Stop (as if killed) after this many chunks were stored in this session: for tests of resume. */
   stopAfterChunks?: number
+  /** Sequence indices per chunk (default CHUNK); part of what makes a resumed chunk identical, so keep it fixed. */
+  chunk?: number
 }
 
 /** Screening candidates become clamp sets; returns the design as run (stored with the experiment). */
@@ -202,8 +204,9 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   const stride = design.pllStride ?? DEFAULT_PLL_STRIDE
 
   for (const cond of conditions) {
-    for (let c0 = 0; c0 < design.n; c0 += CHUNK) {
-      const chunk = Array.from({ length: Math.min(CHUNK, design.n - c0) }, (_, k) => c0 + k)
+    const size = opts.chunk ?? CHUNK
+    for (let c0 = 0; c0 < design.n; c0 += size) {
+      const chunk = Array.from({ length: Math.min(size, design.n - c0) }, (_, k) => c0 + k)
       if (chunk.every((i) => finished.has(`${cond.index}:${i}`))) continue
       if (opts.signal?.aborted) throw new Error('cancelled')
       const items: StoredSequence[] = []
