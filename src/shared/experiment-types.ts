@@ -285,7 +285,7 @@ export function checkExperimentDesign(d: unknown): asserts d is ExperimentDesign
     try {
       checkClampSpecs([{ feature: 0, ...(sc.clamp as object) }])
     } catch (e) {
-      throw new Error(`design.screen.clamp: ${(e as Error).message}`)
+      throw new Error(`design.screen.clamp: ${(e as Error).message}`, { cause: e })
     }
   }
   o.clampSets.forEach((c: unknown, i) => {
@@ -295,7 +295,7 @@ export function checkExperimentDesign(d: unknown): asserts d is ExperimentDesign
     try {
       checkClampSpecs(r.clamps)
     } catch (e) {
-      throw new Error(`design.clampSets[${i}]: ${(e as Error).message}`)
+      throw new Error(`design.clampSets[${i}]: ${(e as Error).message}`, { cause: e })
     }
   })
   if (!Array.isArray(o.doses) || o.doses.length === 0 || !o.doses.every((x) => isFiniteNumber(x) && x >= 0)) {

@@ -26,7 +26,6 @@ import {
   checkExperimentDesign,
   DEFAULT_PLL_STRIDE,
   MAX_EXPERIMENT_CONDITIONS,
-  type ExperimentCondition,
   type ExperimentDesign,
   type ExperimentProvenance,
   type ExperimentSummary,
@@ -148,6 +147,11 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   }
   const id = experimentId(design, base)
   const motif: PrositePattern | undefined = design.motif && design.motif.trim() !== '' ? parseProsite(design.motif) : undefined
+  design.clampSets.forEach((set, k) =>
+    set.clamps.forEach((c) => {
+      if (c.feature >= steered.sae.dSae) throw new Error(`clamp set ${k + 1}: feature ${c.feature} does not exist: the SAE "${steered.sae.name}" has features 0 to ${steered.sae.dSae - 1}`)
+    })
+  )
   const fresh = expandConditions(design, ctx.stats)
   if (fresh.length > MAX_EXPERIMENT_CONDITIONS) throw new Error(`the design has ${fresh.length} conditions; at most ${MAX_EXPERIMENT_CONDITIONS} (fewer clamp sets, doses or random draws)`)
   const created = ctx.store.create(id, design, provenance, fresh)
@@ -174,7 +178,7 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
     try {
       return resolveSteeringPlan({ clamps }, { dSae: steered.sae.dSae, saeName: steered.sae.name, residues: start.residues, maxActivation })
     } catch (e) {
-      throw new Error(`${where}, start "${start.id}": ${(e as Error).message}`)
+      throw new Error(`${where}, start "${start.id}": ${(e as Error).message}`, { cause: e })
     }
   }
   const plans = conditions.map((c) => starts.map((s) => resolve(c.clamps, s, `condition ${c.label}`)))
