@@ -154,7 +154,7 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
       <fieldset>
         <legend>Generation</legend>
         {startKind !== 'denovo' && (
-          <select value={mode} onChange={(e) => setMode(e.target.value as GenerationMode)}>
+          <select value={mode} onChange={(e) => setMode(e.target.value as GenerationMode)} data-testid="exp-mode">
             {GENERATION_MODES.filter((m) => m !== 'denovo').map((m) => (
               <option key={m}>{m}</option>
             ))}
@@ -164,10 +164,10 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
           temperature <input type="number" step={0.1} min={0} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} />
         </label>
         <label>
-          rounds <input type="number" min={1} value={rounds} onChange={(e) => setRounds(Number(e.target.value))} />
+          rounds <input type="number" min={1} value={rounds} onChange={(e) => setRounds(Number(e.target.value))} data-testid="exp-rounds" />
         </label>
         <label>
-          mask fraction <input type="number" step={0.05} min={0.01} max={1} value={maskFraction} onChange={(e) => setMaskFraction(Number(e.target.value))} />
+          mask fraction <input type="number" step={0.05} min={0.01} max={1} value={maskFraction} data-testid="exp-mask-fraction" onChange={(e) => setMaskFraction(Number(e.target.value))} />
         </label>
         <label>
           n per condition <input type="number" min={2} value={n} onChange={(e) => setN(Number(e.target.value))} data-testid="exp-n" />
@@ -206,10 +206,10 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
           <input type="checkbox" checked={noClamp} onChange={(e) => setNoClamp(e.target.checked)} /> no clamp
         </label>
         <label>
-          <input type="checkbox" checked={ablation} onChange={(e) => setAblation(e.target.checked)} /> same features clamped to 0
+          <input type="checkbox" checked={ablation} onChange={(e) => setAblation(e.target.checked)} data-testid="exp-ablation" /> same features clamped to 0
         </label>
         <label>
-          random features matched by firing frequency: <input type="number" min={0} value={randomDraws} onChange={(e) => setRandomDraws(Number(e.target.value))} /> draws
+          random features matched by firing frequency: <input type="number" min={0} value={randomDraws} onChange={(e) => setRandomDraws(Number(e.target.value))} data-testid="exp-random-draws" /> draws
         </label>
       </fieldset>
       <fieldset>
@@ -219,7 +219,7 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
         </label>
         <label>
           PLL{' '}
-          <select value={pll} onChange={(e) => setPll(e.target.value as PllMethod)}>
+          <select value={pll} onChange={(e) => setPll(e.target.value as PllMethod)} data-testid="exp-pll">
             {PLL_METHODS.map((m) => (
               <option key={m}>{m}</option>
             ))}
