@@ -136,6 +136,14 @@ describe('steering experiments', () => {
     other.store.close()
   }, 300_000)
 
+  it('a design that fails its checks leaves nothing in the store', async () => {
+    const { store, ctx } = open('bad.sqlite')
+    const bad = { ...design, clampSets: [{ clamps: [{ feature: 3, mode: 'absolute' as const, value: 1, range: { start: 5, end: 29 } }] }] }
+    await expect(runExperiment(ctx, bad)).rejects.toThrow(/start "P2": .*outside the sequence, which has residues 1-24/)
+    expect(new ExperimentStore(store.db).list()).toEqual([])
+    store.close()
+  }, 120_000)
+
   it('the strided PLL is the exact PLL when every residue has its own group, and lower with fewer groups', async () => {
     const seqs = [tokenize(randomProtein(20, 1), 'a'), tokenize(randomProtein(13, 2), 'b')]
     const exact = await pseudoLogLikelihood(steered, seqs)

@@ -53,7 +53,7 @@ interface Deps {
 /** The worker side of an 'experiment' job. */
 export async function runExperimentTask(
   task: ExperimentTask,
-  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string; rate?: number }) => void }
+  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string; rate?: number; etaSeconds?: number; detail?: string }) => void }
 ): Promise<{ experimentId: string }> {
   const { id } = await runExperimentFiles(
     {
@@ -66,7 +66,7 @@ export async function runExperimentTask(
       names: { model: task.modelName, sae: task.saeName }
     },
     task.design,
-    { signal: ctx.signal, onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, unit: 'sequences', rate: p.rate }) }
+    { signal: ctx.signal, onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, unit: 'sequences', rate: p.rate, etaSeconds: p.etaSeconds, detail: p.detail }) }
   )
   return { experimentId: id }
 }

@@ -67,8 +67,11 @@ export interface ExperimentProgress {
   phase: string
   done: number
   total: number
-  /** Sequences per second in this session. */
+  /** Sequences per second in this session (from the first stored chunk on), and the seconds left at that rate. */
   rate?: number
+  etaSeconds?: number
+  /** Where inside the current chunk, e.g. "set1/dose2: generation 3/10". */
+  detail?: string
 }
 
 export interface ExperimentRunOptions {
@@ -154,8 +157,8 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   )
   const fresh = expandConditions(design, ctx.stats)
   if (fresh.length > MAX_EXPERIMENT_CONDITIONS) throw new Error(`the design has ${fresh.length} conditions; at most ${MAX_EXPERIMENT_CONDITIONS} (fewer clamp sets, doses or random draws)`)
-  const created = ctx.store.create(id, design, provenance, fresh)
-  const conditions = created ? fresh : ctx.store.conditions(id)
+  const existing = ctx.store.exists(id)
+  const conditions = existing ? ctx.store.conditions(id) : fresh
 
   // starts: tokens, composition and feature means (for composition shift and changed features)
   const rawStarts = startsOf(design, ctx)
@@ -184,6 +187,8 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   const plans = conditions.map((c) => starts.map((s) => resolve(c.clamps, s, `condition ${c.label}`)))
   const setPlans = design.clampSets.map((set, k) => starts.map((s) => resolve(set.clamps, s, `clamp set ${k + 1}`)))
   const randomConditions = conditions.filter((c) => c.kind === 'random')
+  // everything is checked: only now is the experiment created (a bad design leaves nothing behind)
+  const created = existing ? false : ctx.store.create(id, design, provenance, fresh)
 
   const finished = ctx.store.finished(id)
   const total = conditions.length * design.n
@@ -191,9 +196,10 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   const t0 = performance.now()
   let doneHere = 0
   let chunksHere = 0
-  const report = (phase: string): void => {
+  const report = (phase: string, detail?: string): void => {
     const secs = (performance.now() - t0) / 1000
-    opts.onProgress?.({ phase, done, total, rate: doneHere > 0 && secs > 0 ? doneHere / secs : undefined })
+    const rate = doneHere > 0 && secs > 0 ? doneHere / secs : undefined
+    opts.onProgress?.({ phase, done, total, rate, etaSeconds: rate ? (total - done) / rate : undefined, detail })
   }
   report(finished.size > 0 ? 'resuming' : 'generating')
   const settingsBase: GenerationSettings = {
@@ -219,7 +225,11 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
         if (indices.length === 0) continue
         const start = starts[si]
         const plan = plans[cond.index][si]
-        const tokens = await generateTokens(steered, new FeatureIntervention(steered.sae, plan), start.tokens, settingsBase, { indices, signal: opts.signal })
+        const tokens = await generateTokens(steered, new FeatureIntervention(steered.sae, plan), start.tokens, settingsBase, {
+          indices,
+          signal: opts.signal,
+          onProgress: (p) => report(`generating and scoring (${cond.label})`, `${cond.key}, sequences ${chunk[0]}–${chunk[chunk.length - 1]}: generation ${p.done}/${p.total} sequence passes`)
+        })
         const residues = tokens.map((t) => detokenize(t))
         const pll =
           design.pll === 'off'

@@ -59,6 +59,10 @@ export class ExperimentStore {
     if (!ok) throw new Error('this store has no experiment tables (it was opened read-only before migration 4): open it once for writing')
   }
 
+  exists(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(id) !== undefined
+  }
+
   /** Creates the experiment with its conditions, or returns false when it exists already (resume). */
   create(id: string, design: ExperimentDesign, provenance: ExperimentProvenance, conditions: ExperimentCondition[]): boolean {
     if (this.db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(id)) return false

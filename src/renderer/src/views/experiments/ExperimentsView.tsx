@@ -60,6 +60,7 @@ export function ExperimentsView({
             {job.title}: {job.state} · {job.progress.phase} {job.progress.done}/{job.progress.total} {job.progress.unit}
             {job.progress.rate ? ` · ${job.progress.rate.toFixed(2)}/s` : ''}
             {job.progress.etaSeconds !== undefined ? ` · about ${Math.ceil(job.progress.etaSeconds)} s left` : ''}
+            {job.progress.detail && <div className="muted">{job.progress.detail}</div>}
             {running && (
               <button className="btn-small" onClick={() => void api.cancelJob({ jobId: job.id })} data-testid="exp-cancel">
                 cancel
