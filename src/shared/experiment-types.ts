@@ -237,6 +237,8 @@ export interface ExperimentInfo {
   sequences: number
   done: number
   createdAt: string
+  /** Last stored chunk or summary: the experiment a job just ran is the most recently updated. */
+  updatedAt: string
 }
 
 function isFiniteNumber(v: unknown): v is number {

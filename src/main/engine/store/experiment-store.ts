@@ -51,6 +51,7 @@ interface ExperimentRow {
   status: ExperimentStatus
   summary: string | null
   created_at: string
+  updated_at: string
 }
 
 export class ExperimentStore {
@@ -146,13 +147,13 @@ export class ExperimentStore {
   }
 
   list(): ExperimentInfo[] {
-    const rows = this.db.prepare('SELECT id, name, design, status, created_at FROM experiments ORDER BY created_at DESC').all() as ExperimentRow[]
+    const rows = this.db.prepare('SELECT id, name, design, status, created_at, updated_at FROM experiments ORDER BY updated_at DESC, id').all() as ExperimentRow[]
     const count = this.db.prepare('SELECT COUNT(*) AS n FROM experiment_sequences WHERE experiment_id = ?')
     const conds = this.db.prepare('SELECT COUNT(*) AS n FROM experiment_conditions WHERE experiment_id = ?')
     return rows.map((r) => {
       const c = (conds.get(r.id) as { n: number }).n
       const design = JSON.parse(r.design) as ExperimentDesign
-      return { id: r.id, name: r.name, status: r.status, conditions: c, sequences: c * design.n, done: (count.get(r.id) as { n: number }).n, createdAt: r.created_at }
+      return { id: r.id, name: r.name, status: r.status, conditions: c, sequences: c * design.n, done: (count.get(r.id) as { n: number }).n, createdAt: r.created_at, updatedAt: r.updated_at }
     })
   }
 

@@ -33,9 +33,12 @@ export function ExperimentsView({
   useEffect(reload, [projectId, job?.state, job && Math.floor(job.progress.done / 32)])
   useEffect(() => {
     if (job?.state === 'failed') setError(job.error ?? 'The experiment failed.')
-    if (job?.state === 'done') {
-      const newest = list.find((e) => e.status === 'complete')
-      if (newest && !experiment) onOpenExperiment(newest.id)
+    if (job?.state === 'done' && jobId === job.id) {
+      // the experiment this job ran (or resumed) is the most recently updated one
+      api.listExperiments({ projectId }).then((l) => {
+        setList(l)
+        if (l[0]?.status === 'complete') onOpenExperiment(l[0].id)
+      }, (e: Error) => setError(e.message))
     }
   }, [job?.state])
 
