@@ -136,6 +136,31 @@ describe('steering experiments', () => {
     other.store.close()
   }, 300_000)
 
+  it('screens candidate features: one clamp set each, ranked by their measured effect', async () => {
+    const { store, ctx } = open('screen.sqlite')
+    const screenDesign: ExperimentDesign = {
+      ...design,
+      clampSets: [],
+      screen: { features: [3, 9, 20], clamp: { mode: 'absolute', value: 6 } },
+      doses: [1],
+      controls: { noClamp: true, ablation: false, randomDraws: 0 },
+      pll: 'off',
+      motif: undefined
+    }
+    const { summary } = await runExperiment(ctx, screenDesign)
+    expect(summary.design.clampSets.map((s) => s.clamps)).toEqual([3, 9, 20].map((f) => [{ feature: f, mode: 'absolute', value: 6 }]))
+    expect(summary.design.screen).toBeUndefined()
+    expect(summary.screening.map((s) => s.features[0]).sort((a, b) => a - b)).toEqual([3, 9, 20])
+    const effects = summary.screening.map((s) => s.effect!)
+    expect([...effects].sort((a, b) => b - a)).toEqual(effects)
+    for (const s of summary.screening) {
+      const cond = summary.conditions.find((c) => c.condition.setIndex === s.setIndex && c.condition.kind === 'dose')!
+      expect(s.effect).toBe(cond.outcomes.targetActivation!.diff)
+      expect(s.effects.targetActivation?.p).toBe(cond.outcomes.targetActivation!.p)
+    }
+    store.close()
+  }, 120_000)
+
   it('a design that fails its checks leaves nothing in the store', async () => {
     const { store, ctx } = open('bad.sqlite')
     const bad = { ...design, clampSets: [{ clamps: [{ feature: 3, mode: 'absolute' as const, value: 1, range: { start: 5, end: 29 } }] }] }

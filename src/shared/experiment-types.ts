@@ -222,8 +222,11 @@ export interface ExperimentSummary {
   provenance: ExperimentProvenance
   conditions: ConditionSummary[]
   clampSets: ClampSetSummary[]
-  /** Screening: per clamp set, its concept F1 (when known) and its effect. */
-  screening: { setIndex: number; name: string; features: number[]; f1?: number; effect?: number; p?: number }[]
+  /**
+   * Screening: per clamp set, its concept F1 (when known), its effect on the target activation at the strongest
+   * dose (difference from the no-clamp control, p-value) and on every other outcome; ranked by that effect.
+   */
+  screening: { setIndex: number; name: string; features: number[]; f1?: number; effect?: number; p?: number; effects: Partial<Record<NumericOutcome, { diff: number; p: number }>> }[]
   computedAt: string
 }
 

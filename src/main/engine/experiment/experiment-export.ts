@@ -149,6 +149,9 @@ Intervals: 95% percentile bootstrap of the mean (${d.bootstrap ?? 2000} resample
 <h2>Clamp sets</h2>
 <table><tr><th>set</th><th>strongest dose within the likelihood margin (${d.likelihoodMargin ?? 0.1} nats/residue)</th><th>success rate there</th><th>success threshold</th><th>effect at the strongest dose</th><th>random controls' effect</th></tr>
 ${setRows}</table>
+<h2>Screening: clamp sets ranked by their effect on the target activation</h2>
+<table><tr><th>rank</th><th>set</th><th>features</th><th>best concept F1</th><th>effect (strongest dose − no clamp)</th><th>p</th></tr>
+${summary.screening.map((s, k) => `<tr><td>${k + 1}</td><td>${esc(s.name)}</td><td>${s.features.join(', ')}</td><td>${fmt(s.f1, 3)}</td><td>${fmt(s.effect, 4)}</td><td>${s.p === undefined ? '–' : s.p.toPrecision(2)}</td></tr>`).join('\n')}</table>
 <h2>Plots</h2>
 ${Object.entries(plots).map(([k, svg]) => `<figure id="${k}">${svg}</figure>`).join('\n')}
 <h2>Conditions</h2>

@@ -180,15 +180,22 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
     const features = set.clamps.map((c) => c.feature)
     const f1s = stats?.f1 ? features.map((f) => stats.f1![f]).filter((v) => Number.isFinite(v)) : []
     const strongest = conditionSummaries.filter((cs) => cs.condition.kind === 'dose' && cs.condition.setIndex === s).sort((a, b) => a.condition.dose! - b.condition.dose!).at(-1)
+    const effects: ExperimentSummary['screening'][number]['effects'] = {}
+    for (const k of NUMERIC_OUTCOMES) {
+      const o = strongest?.outcomes[k]
+      if (o?.diff !== undefined && o.p !== undefined) effects[k] = { diff: o.diff, p: o.p }
+    }
     return {
       setIndex: s,
       name: setName(design, s),
       features,
       f1: f1s.length ? Math.max(...f1s) : undefined,
       effect: strongest?.outcomes.targetActivation?.diff,
-      p: strongest?.outcomes.targetActivation?.p
+      p: strongest?.outcomes.targetActivation?.p,
+      effects
     }
   })
+  screening.sort((a, b) => (b.effect ?? -Infinity) - (a.effect ?? -Infinity) || a.setIndex - b.setIndex)
 
   return { id, design, provenance: store.provenance(id), conditions: conditionSummaries, clampSets, screening, computedAt: new Date().toISOString() }
 }

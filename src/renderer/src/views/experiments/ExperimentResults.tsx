@@ -123,6 +123,32 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
         <Plot name={`distribution-${outcome}`} svg={distributionSvg(summary, values, outcome)} />
         <Plot name="screening-f1-vs-effect" svg={screeningSvg(summary)} />
       </div>
+      {summary.screening.length > 1 && (
+        <table className="exp-table" data-testid="exp-screening">
+          <thead>
+            <tr>
+              <th>rank by {OUTCOME_LABELS[outcome]}</th>
+              <th>clamp set</th>
+              <th>best concept F1</th>
+              <th>effect (strongest dose − no clamp)</th>
+              <th>p</th>
+            </tr>
+          </thead>
+          <tbody>
+            {[...summary.screening]
+              .sort((a, b) => (b.effects[outcome]?.diff ?? -Infinity) - (a.effects[outcome]?.diff ?? -Infinity))
+              .map((s, k) => (
+                <tr key={s.setIndex}>
+                  <td>{k + 1}</td>
+                  <td>{s.name}</td>
+                  <td>{fmt(s.f1)}</td>
+                  <td>{fmt(s.effects[outcome]?.diff)}</td>
+                  <td>{s.effects[outcome]?.p.toPrecision(2) ?? '–'}</td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
       <div className="exp-table-wrap">
         <table className="exp-table">
           <thead>
