@@ -78,19 +78,20 @@ export function doseResponseSvg(summary: ExperimentSummary, outcome: NumericOutc
       .map((c) => ({ dose: c.condition.dose!, ...c.outcomes[outcome]! }))
       .sort((a, b) => a.dose - b.dose)
   }))
-  // the control's value of the target activation differs per set; the first set's is drawn
-  const ctrl = control ? (outcome === 'targetActivation' ? control.targetBySet[0] : control.outcomes[outcome]) : undefined
+  // the no-clamp control: one value per outcome, but per clamp set for the target activation (each set's features)
+  const ctrls = control ? (outcome === 'targetActivation' ? control.targetBySet.map((c, s) => ({ c, s })) : control.outcomes[outcome] ? [{ c: control.outcomes[outcome]!, s: -1 }] : []) : []
   const all = series.flatMap((s) => s.points.flatMap((p) => [p.ci.lo, p.ci.hi]))
-  if (ctrl) all.push(ctrl.ci.lo, ctrl.ci.hi)
+  for (const { c } of ctrls) all.push(c.ci.lo, c.ci.hi)
   const x = scaleLinear().domain(extent(doses)).range([M.left, W - M.right])
   const y = scaleLinear().domain(extent(all)).nice().range([H - M.bottom, M.top])
   const colour = scaleOrdinal<number, string>(schemeTableau10)
   let body = axes(x, y, doses.map((d) => ({ v: d, label: `${d}×` })))
-  if (ctrl) {
-    body += `<rect x="${M.left}" width="${W - M.right - M.left}" y="${num(y(ctrl.ci.hi))}" height="${num(Math.max(0, y(ctrl.ci.lo) - y(ctrl.ci.hi)))}" fill="#999" opacity="0.2"/>`
-    body += `<line x1="${M.left}" x2="${W - M.right}" y1="${num(y(ctrl.mean))}" y2="${num(y(ctrl.mean))}" stroke="#666" stroke-dasharray="5,4"/>`
-    body += `<text x="${W - M.right + 6}" y="${num(y(ctrl.mean) + 4)}" fill="#666">no clamp</text>`
+  for (const { c: ctrl, s } of ctrls) {
+    const c = s < 0 ? '#666' : colour(s)
+    body += `<rect x="${M.left}" width="${W - M.right - M.left}" y="${num(y(ctrl.ci.hi))}" height="${num(Math.max(0, y(ctrl.ci.lo) - y(ctrl.ci.hi)))}" fill="${s < 0 ? '#999' : c}" opacity="0.12"/>`
+    body += `<line x1="${M.left}" x2="${W - M.right}" y1="${num(y(ctrl.mean))}" y2="${num(y(ctrl.mean))}" stroke="${c}" stroke-dasharray="5,4"><title>${esc(`no clamp${s < 0 ? '' : ` (${series[s]?.name ?? `set ${s + 1}`}'s features)`}: ${ctrl.mean.toFixed(3)} [${ctrl.ci.lo.toFixed(3)}, ${ctrl.ci.hi.toFixed(3)}]`)}</title></line>`
   }
+  if (ctrls.length) body += `<text x="${W - M.right + 6}" y="${H - M.bottom - 4}" fill="#666">dashed: no clamp</text>`
   type P = (typeof series)[number]['points'][number]
   const band = area<P>().x((p) => x(p.dose)).y0((p) => y(p.ci.lo)).y1((p) => y(p.ci.hi))
   const mid = line<P>().x((p) => x(p.dose)).y((p) => y(p.mean))
