@@ -106,6 +106,7 @@ function buildMenu(): void {
         { label: 'Protein', accelerator: 'CmdOrCtrl+4', click: goto('#/protein') },
         { label: 'Structure', accelerator: 'CmdOrCtrl+5', click: goto('#/structure') },
         { label: 'Steering', accelerator: 'CmdOrCtrl+6', click: goto('#/steering') },
+        { label: 'Experiments', accelerator: 'CmdOrCtrl+7', click: goto('#/experiments') },
         { type: 'separator' },
         { role: 'reload' },
         ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),

@@ -36,6 +36,7 @@ import type {
   ProteinListResult,
   StoreInfo
 } from './store-types'
+import type { ExperimentExportRequest, ExperimentInfo, ExperimentRequest, ExperimentSequence, ExperimentSequencesRequest, ExperimentSummary, StartExperimentRequest } from './experiment-types'
 import type { SteeringExportRequest, SteeringPreview, SteeringPreviewRequest, SteeringRunRecord, SteeringRunRequest, SteeringRunSummary, StartSteeringRequest } from './steering-types'
 
 /** A request with nothing in it. */
@@ -159,7 +160,7 @@ export interface CreateProjectResult {
 
 // --------------------------------------------------------------------------------------------------------- jobs
 
-export type JobKind = 'index' | 'download' | 'import' | 'steer'
+export type JobKind = 'index' | 'download' | 'import' | 'steer' | 'experiment'
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
 
 export interface JobProgress {
@@ -330,6 +331,18 @@ export interface ApiMethods {
   steeringRun: { request: SteeringRunRequest; result: SteeringRunRecord }
   /** A run as FASTA (headers: model, SAE, layer, clamps, mode, seed, scores), CSV or JSON. */
   exportSteeringRun: { request: SteeringExportRequest; result: ExportResult }
+  // steering experiments (experiment-types.ts)
+  /**
+   * Starts (or resumes: same design, same project) an 'experiment' job; the experiment is stored in the project
+   * (its id, a hash of design, model, SAE and layer, is listed by listExperiments once the job has begun).
+   */
+  startExperiment: { request: StartExperimentRequest; result: { job: JobInfo } }
+  listExperiments: { request: ProjectScoped; result: ExperimentInfo[] }
+  /** The summary (statistics per condition and clamp set) of a finished experiment. */
+  experimentSummary: { request: ExperimentRequest; result: ExperimentSummary }
+  experimentSequences: { request: ExperimentSequencesRequest; result: ExperimentSequence[] }
+  /** Per-sequence CSV, design + summary JSON, FASTA (one condition or all) or the self-contained HTML report. */
+  exportExperiment: { request: ExperimentExportRequest; result: ExportResult }
 }
 
 export type ApiMethod = keyof ApiMethods
@@ -377,7 +390,12 @@ export const API_METHODS = [
   'startSteering',
   'listSteeringRuns',
   'steeringRun',
-  'exportSteeringRun'
+  'exportSteeringRun',
+  'startExperiment',
+  'listExperiments',
+  'experimentSummary',
+  'experimentSequences',
+  'exportExperiment'
 ] as const satisfies readonly ApiMethod[]
 
 type MissingMethods = Exclude<ApiMethod, (typeof API_METHODS)[number]>

@@ -9,6 +9,7 @@
 import { API_METHODS, isApiMethod, type ApiMethod, type ApiRequest } from './api'
 import { ANNOTATION_TYPES, type AnnotationType } from './store-types'
 import { CLAMP_MODES, GENERATION_MODES, MAX_STEERING_CLAMPS, MAX_STEERING_N } from './steering-types'
+import { checkExperimentDesign, MAX_EXPERIMENT_N, PLL_METHODS, type ExperimentDesign } from './experiment-types'
 
 export class ValidationError extends Error {
   constructor(
@@ -289,6 +290,56 @@ const steeringValidators = {
   exportSteeringRun: obj({ ...steeringRunRef, format: oneOf(['fasta', 'csv', 'json'] as const) })
 }
 
+// ---------------------------------------------------------------------------------------- steering experiments
+
+const experimentDesignShape = obj({
+  name: text(200, 1),
+  start: tagged('kind', {
+    proteins: obj({ kind: literal('proteins'), accessions: arrayOf(text(200, 1), 1000) }),
+    sequences: obj({ kind: literal('sequences'), sequences: arrayOf(obj({ id: text(200, 1), sequence: longText(MAX_LIVE_SEQUENCE + 10_000, 1) }), 1000) }),
+    denovo: obj({ kind: literal('denovo'), length: int(1, MAX_RESIDUE) })
+  }),
+  generation: obj({ mode: oneOf(GENERATION_MODES), temperature: num(0, 100), rounds: int(1, 10_000), maskFraction: num(1e-6, 1) }),
+  n: int(2, MAX_EXPERIMENT_N),
+  seed: int(0, 2 ** 31),
+  clampSets: arrayOf(obj({ name: opt(text(200)), clamps }), 1000),
+  screen: opt(obj({
+    features: opt(arrayOf(featureId, 1000)),
+    concept: opt(obj({ type: annotationType, top: int(1, 1000) })),
+    clamp: obj({ mode: oneOf(CLAMP_MODES), value: num(-1e6, 1e6), range })
+  })),
+  doses: arrayOf(num(0, 1e6), 100),
+  controls: obj({ noClamp: bool, ablation: bool, randomDraws: int(0, 100) }),
+  motif: opt(text(500)),
+  pll: oneOf(PLL_METHODS),
+  pllStride: opt(int(1, 10_000)),
+  success: tagged('kind', {
+    motif: obj({ kind: literal('motif') }),
+    activation: obj({ kind: literal('activation'), threshold: opt(num(-1e9, 1e9)) })
+  }),
+  likelihoodMargin: opt(num(0, 1e6)),
+  bootstrap: opt(int(100, 100_000)),
+  permutations: opt(int(100, 1_000_000))
+})
+/** Every field checked by shape, then the design's own rules (checkExperimentDesign: cross-field ones). */
+const experimentDesign: Validator<ExperimentDesign> = (value, at) => {
+  const d = experimentDesignShape(value, at) as ExperimentDesign
+  try {
+    checkExperimentDesign(d)
+  } catch (e) {
+    throw new ValidationError(at, (e as Error).message)
+  }
+  return d
+}
+const experimentRef = { projectId: id, experimentId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not an experiment id' }) }
+const experimentValidators = {
+  startExperiment: obj({ projectId: id, design: experimentDesign }),
+  listExperiments: projectScoped,
+  experimentSummary: obj(experimentRef),
+  experimentSequences: obj({ ...experimentRef, conditionIndex: opt(int(0, 100_000)), offset: opt(int(0, 100_000_000)), limit: opt(int(1, 100_000)) }),
+  exportExperiment: obj({ ...experimentRef, format: oneOf(['csv', 'json', 'fasta', 'html'] as const), conditionIndex: opt(int(0, 100_000)) })
+}
+
 // ------------------------------------------------------------------------------------------- the request table
 
 export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
@@ -365,7 +416,8 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   exportFeatures: obj({ projectId: id, ...featureFilters, format: oneOf(['csv', 'json'] as const) }),
   listStructures: projectScoped,
   loadStructure: obj({ projectId: id, structureId: id }),
-  ...steeringValidators
+  ...steeringValidators,
+  ...experimentValidators
 }
 
 /** Validates `request` for `method`; throws a ValidationError that names the bad field. */

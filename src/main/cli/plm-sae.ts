@@ -9,6 +9,7 @@ import { serveCommand } from './commands/serve'
 import { indexCommand } from './commands/index'
 import { mergeCommand } from './commands/merge'
 import { clusterCommand } from './commands/cluster'
+import { experimentCommand } from './commands/experiment'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   program.addCommand(indexCommand())
   program.addCommand(mergeCommand())
   program.addCommand(clusterCommand())
+  program.addCommand(experimentCommand())
   return program
 }
 

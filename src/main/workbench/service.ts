@@ -37,6 +37,7 @@ import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
 import { LiveSources, sequenceFromText } from './live-latents'
 import { SteeringWorkbench } from './steering'
+import { ExperimentWorkbench } from './experiments'
 
 export interface WorkbenchOptions {
   mode: 'desktop' | 'browser'
@@ -68,6 +69,7 @@ export class WorkbenchService implements WorkbenchApi {
   readonly settings: SettingsStore
   readonly models: ModelResolver
   readonly steering: SteeringWorkbench
+  readonly experiments: ExperimentWorkbench
   private readonly runtime: RuntimeOptions
   private provider: Promise<ExecutionProviderInfo> | undefined
   private readonly stores = new Map<string, LatentStore>()
@@ -85,6 +87,7 @@ export class WorkbenchService implements WorkbenchApi {
     this.jobs.onEvent((e) => this.afterJobEvent(e))
     const storeIfIndexed = (projectId: string): LatentStore | undefined => (existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined)
     this.steering = new SteeringWorkbench({ projects: this.projects, models: this.models, jobs: this.jobs, runtime: this.runtime, modelCacheRoot: this.modelCache, store: storeIfIndexed })
+    this.experiments = new ExperimentWorkbench({ projects: this.projects, models: this.models, jobs: this.jobs, runtime: this.runtime, modelCacheRoot: this.modelCache, store: storeIfIndexed })
   }
 
   private log(line: string): void {
@@ -457,6 +460,28 @@ export class WorkbenchService implements WorkbenchApi {
 
   async exportSteeringRun(req: ApiRequest<'exportSteeringRun'>): Promise<ApiResult<'exportSteeringRun'>> {
     return this.steering.export(req)
+  }
+
+  // ------------------------------------------------------------------------------------- steering experiments
+
+  async startExperiment(req: ApiRequest<'startExperiment'>): Promise<ApiResult<'startExperiment'>> {
+    return this.experiments.start(req)
+  }
+
+  async listExperiments(req: ApiRequest<'listExperiments'>): Promise<ApiResult<'listExperiments'>> {
+    return this.experiments.list(req.projectId)
+  }
+
+  async experimentSummary(req: ApiRequest<'experimentSummary'>): Promise<ApiResult<'experimentSummary'>> {
+    return this.experiments.summary(req)
+  }
+
+  async experimentSequences(req: ApiRequest<'experimentSequences'>): Promise<ApiResult<'experimentSequences'>> {
+    return this.experiments.sequences(req)
+  }
+
+  async exportExperiment(req: ApiRequest<'exportExperiment'>): Promise<ApiResult<'exportExperiment'>> {
+    return this.experiments.export(req)
   }
 }
 

@@ -2,13 +2,14 @@
  * Steering in the workbench: the live preview (in the service's thread: two forwards of one sequence), runs
  * as 'steer' jobs in the job worker (generation and scoring are long), and the saved runs.
  *
- * Runs are saved as JSON files next to the project, `<project folder>/steering/<run id>.json` (the
- * `SteeringRunRecord`, the same document as the CLI's --out .json), not in the SQLite store: the store's
- * schema is a fixed migration list owned by the latent store, and a run is one self-contained document.
+ * A run's job writes its JSON (`SteeringRunRecord`, the CLI's --out .json) to `<project folder>/steering/<run id>.json`;
+ * in an indexed project the run then moves into the store's `steering_runs` table (migration 4; the file is
+ * removed once the row is written), and so do the JSON runs of earlier versions, the first time runs are
+ * listed or opened. A project without a store keeps its runs as files.
  * multiple-of-max clamps are resolved with the max activations of the project's latest complete run.
  */
 import { randomUUID } from 'node:crypto'
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExportResult, JobInfo } from '../../shared/api'
 import {
@@ -39,6 +40,7 @@ import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
 import { writeFileAtomic } from '../engine/io/files'
+import { ExperimentStore } from '../engine/store/experiment-store'
 
 /** What the worker needs to run a steering job (worker-protocol.ts). */
 export interface SteerTask {
@@ -190,7 +192,32 @@ export class SteeringWorkbench {
     return { job, runId }
   }
 
+  /** The project's store's run table (after moving the run files into it), or undefined without a store. */
+  private runStore(projectId: string): ExperimentStore | undefined {
+    const store = this.deps.store(projectId)
+    if (!store) return undefined
+    const runs = new ExperimentStore(store.db)
+    const dir = this.runsDir(projectId)
+    if (existsSync(dir)) {
+      for (const f of readdirSync(dir)) {
+        if (!f.endsWith('.json')) continue
+        let record: SteeringRunRecord
+        try {
+          record = JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord
+        } catch {
+          continue // a run being written or damaged stays a file
+        }
+        if (typeof record.id !== 'string' || !Array.isArray(record.sequences)) continue
+        runs.putSteeringRun(record)
+        unlinkSync(join(dir, f))
+      }
+    }
+    return runs
+  }
+
   listRuns(projectId: string): SteeringRunSummary[] {
+    const stored = this.runStore(projectId)
+    if (stored) return stored.steeringRuns()
     const dir = this.runsDir(projectId)
     if (!existsSync(dir)) return []
     const out: SteeringRunSummary[] = []
@@ -208,6 +235,8 @@ export class SteeringWorkbench {
 
   run(req: SteeringRunRequest): SteeringRunRecord {
     if (!RUN_ID.test(req.runId)) throw new NotFoundError(`There is no steering run "${req.runId}".`)
+    const stored = this.runStore(req.projectId)?.steeringRun(req.runId)
+    if (stored) return stored
     const file = join(this.runsDir(req.projectId), `${req.runId}.json`)
     if (!existsSync(file)) throw new NotFoundError(`There is no steering run "${req.runId}" in this project (it may still be running).`)
     return JSON.parse(readFileSync(file, 'utf8')) as SteeringRunRecord

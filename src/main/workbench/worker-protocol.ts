@@ -5,6 +5,7 @@
 import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport } from '../../shared/store-types'
 import type { SteerTask } from './steering'
+import type { ExperimentTask } from './experiments'
 
 export interface IndexTask {
   kind: 'index'
@@ -31,7 +32,7 @@ export interface IndexTask {
   demo?: { dataDir: string; esmResourcesDir: string }
 }
 
-export type WorkerTask = IndexTask | SteerTask
+export type WorkerTask = IndexTask | SteerTask | ExperimentTask
 
 export type WorkerToMain =
   | { type: 'progress'; progress: JobProgress }

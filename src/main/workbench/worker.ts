@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/api'
 import { runIndexTask } from './index-task'
 import { runSteerTask } from './steering'
+import { runExperimentTask } from './experiments'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 
 const port = parentPort
@@ -27,6 +28,8 @@ async function run(task: WorkerTask): Promise<unknown> {
       return runIndexTask(task, { signal: abort.signal, progress, badRecord: (report) => post({ type: 'badRecord', report }) })
     case 'steer':
       return runSteerTask(task, { signal: abort.signal, progress })
+    case 'experiment':
+      return runExperimentTask(task, { signal: abort.signal, progress })
   }
 }
 

@@ -29,6 +29,11 @@ export interface GenerationProgress {
 export interface GenerationOptions {
   signal?: AbortSignal
   onProgress?: (p: GenerationProgress) => void
+  /**
+   * Generate only these sequences of the run (their stream indices, e.g. the ones a resumed experiment still
+   * lacks); the result has one entry per index, in this order. Default: 0 .. settings.n − 1.
+   */
+  indices?: number[]
 }
 
 /** Probabilities of the 20 standard amino acids at one token row of logits ([T, V]), at a temperature > 0. */
@@ -87,8 +92,9 @@ export async function generateTokens(
   opts: GenerationOptions = {}
 ): Promise<Int32Array[]> {
   const V = steered.model.config.vocabSize
-  const n = settings.n
-  const rngs = Array.from({ length: n }, (_, i) => new Prng(settings.seed, i))
+  const streams = opts.indices ?? Array.from({ length: settings.n }, (_, i) => i)
+  const n = streams.length
+  const rngs = streams.map((i) => new Prng(settings.seed, i))
   const T = settings.temperature
   if (settings.mode === 'edit') {
     if (!start) throw new Error('edit mode needs a starting sequence')

@@ -121,6 +121,44 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY (run_id, feature, type)
       ) WITHOUT ROWID;
     `
+  },
+  {
+    version: 4,
+    description: 'steering experiments (design, conditions, every sequence with its outcomes) and steering runs',
+    up: `
+      CREATE TABLE experiments (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        design TEXT NOT NULL,
+        provenance TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'running',
+        summary TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE TABLE experiment_conditions (
+        experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        PRIMARY KEY (experiment_id, idx)
+      ) WITHOUT ROWID;
+      CREATE TABLE experiment_sequences (
+        experiment_id TEXT NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+        condition_idx INTEGER NOT NULL,
+        seq_index INTEGER NOT NULL,
+        start_id TEXT NOT NULL,
+        sequence TEXT NOT NULL,
+        outcomes TEXT NOT NULL,
+        feature_means BLOB NOT NULL,
+        PRIMARY KEY (experiment_id, condition_idx, seq_index)
+      ) WITHOUT ROWID;
+      CREATE TABLE steering_runs (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
+    `
   }
 ]
 

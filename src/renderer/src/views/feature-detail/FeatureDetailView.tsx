@@ -65,6 +65,9 @@ export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenF
           <button type="button" className="btn" onClick={() => onOpenFeature(featureId + 1)} title="Next feature">
             ›
           </button>
+          <a className="btn" href={`#/experiments?features=${featureId}`} title="Measure how clamping this feature steers generation: doses, controls and statistics" data-testid="experiment-this-feature">
+            Experiment…
+          </a>
         </form>
       </div>
       {detail.error && <div className="error">{detail.error}</div>}

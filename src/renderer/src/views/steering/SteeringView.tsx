@@ -224,6 +224,11 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
             <button data-testid="steer-generate" disabled={pending !== null || (settings.mode !== 'denovo' && !start)} onClick={() => void generate()}>
               Generate
             </button>
+            {clamps.length > 0 && (
+              <a className="btn-small" href={`#/experiments?features=${clamps.map((c) => c.feature).join(',')}`} title="An experiment over doses of these features, with controls and statistics" data-testid="steer-experiment">
+                Experiment with these features…
+              </a>
+            )}
             {pending && job && (
               <>
                 <progress max={Math.max(1, job.progress.total)} value={job.progress.done} data-testid="steer-progress" />

@@ -1,0 +1,160 @@
+/**
+ * Steering experiments in the workbench: 'experiment' jobs in the job worker (engine/experiment/experiment-job.ts
+ * does the work, writing into the project's store), and the stored experiments: list, summary, sequences and
+ * exports. Starting the same design again in the same project resumes it (finished sequences are kept).
+ */
+import type { ExportResult, JobInfo } from '../../shared/api'
+import type {
+  ExperimentExportRequest,
+  ExperimentInfo,
+  ExperimentRequest,
+  ExperimentSequence,
+  ExperimentSequencesRequest,
+  ExperimentSummary,
+  StartExperimentRequest
+} from '../../shared/experiment-types'
+import { checkExperimentDesign, type ExperimentDesign } from '../../shared/experiment-types'
+import { conditionFasta, experimentCsv, experimentHtml, experimentJson } from '../engine/experiment/experiment-export'
+import { runExperimentFiles } from '../engine/experiment/experiment-job'
+import { ExperimentStore } from '../engine/store/experiment-store'
+import type { LatentStore } from '../engine/store/latent-store'
+import type { RuntimeOptions } from '../engine/runtime/execution-provider'
+import { NotFoundError } from './errors'
+import type { JobManager } from './job-manager'
+import type { ModelResolver } from './model-resolver'
+import type { ProjectRegistry } from './projects'
+
+/** What the worker needs to run an experiment job (worker-protocol.ts). */
+export interface ExperimentTask {
+  kind: 'experiment'
+  modelCacheRoot: string
+  modelDir: string
+  saeDir: string
+  modelName: string
+  saeName: string
+  layer: number
+  device: 'auto' | 'cpu' | 'cuda'
+  threads: number
+  /** The project's store: the experiment is written into it. */
+  db: string
+  design: ExperimentDesign
+}
+
+interface Deps {
+  projects: ProjectRegistry
+  models: ModelResolver
+  jobs: JobManager
+  runtime: RuntimeOptions
+  modelCacheRoot: string
+  /** The project's store, or undefined when it is not indexed. */
+  store: (projectId: string) => LatentStore | undefined
+}
+
+/** The worker side of an 'experiment' job. */
+export async function runExperimentTask(
+  task: ExperimentTask,
+  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string; rate?: number; etaSeconds?: number; detail?: string }) => void }
+): Promise<{ experimentId: string }> {
+  const { id } = await runExperimentFiles(
+    {
+      modelDir: task.modelDir,
+      saeDir: task.saeDir,
+      layer: task.layer,
+      cacheRoot: task.modelCacheRoot,
+      runtime: { device: task.device, deviceId: 0, threads: task.threads },
+      db: task.db,
+      names: { model: task.modelName, sae: task.saeName }
+    },
+    task.design,
+    { signal: ctx.signal, onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, unit: 'sequences', rate: p.rate, etaSeconds: p.etaSeconds, detail: p.detail }) }
+  )
+  return { experimentId: id }
+}
+
+const EXPERIMENT_ID = /^exp-[0-9a-f]{12}$/
+
+export class ExperimentWorkbench {
+  constructor(private readonly deps: Deps) {}
+
+  private experiments(projectId: string): ExperimentStore {
+    const store = this.deps.store(projectId)
+    if (!store) throw new NotFoundError('This project is not indexed yet: experiments need its store (index it first).')
+    return new ExperimentStore(store.db)
+  }
+
+  start(req: StartExperimentRequest): { job: JobInfo } {
+    checkExperimentDesign(req.design)
+    const project = this.deps.projects.get(req.projectId)
+    if (!this.deps.store(req.projectId)) throw new Error('Experiments run in an indexed project (firing frequencies, max activations and concepts come from its store): index the project first.')
+    const model = this.deps.models.resolve(project.modelId)
+    const sae = this.deps.models.resolve(project.saeId)
+    const conditions = req.design.clampSets.length
+    const job = this.deps.jobs.startWorker(
+      { kind: 'experiment', title: `Experiment "${req.design.name}" (${conditions} clamp set${conditions === 1 ? '' : 's'} × ${req.design.doses.length} doses, n ${req.design.n}) in "${project.name}"`, projectId: req.projectId },
+      {
+        kind: 'experiment',
+        modelCacheRoot: this.deps.modelCacheRoot,
+        modelDir: model.dir,
+        saeDir: sae.dir,
+        modelName: model.name,
+        saeName: sae.name,
+        layer: project.layer,
+        device: this.deps.runtime.device,
+        threads: this.deps.runtime.threads,
+        db: this.deps.projects.storePath(project.id),
+        design: req.design
+      },
+      { phase: 'starting', done: 0, total: 0, unit: 'sequences' }
+    )
+    return { job }
+  }
+
+  list(projectId: string): ExperimentInfo[] {
+    const store = this.deps.store(projectId)
+    return store ? new ExperimentStore(store.db).list() : []
+  }
+
+  private checkId(id: string): void {
+    if (!EXPERIMENT_ID.test(id)) throw new NotFoundError(`There is no experiment "${id}".`)
+  }
+
+  summary(req: ExperimentRequest): ExperimentSummary {
+    this.checkId(req.experimentId)
+    const es = this.experiments(req.projectId)
+    let s: ExperimentSummary | undefined
+    try {
+      s = es.summary(req.experimentId)
+    } catch {
+      throw new NotFoundError(`There is no experiment "${req.experimentId}" in this project.`)
+    }
+    if (!s) throw new NotFoundError(`Experiment "${req.experimentId}" has not finished yet (resume it by starting the same design again).`)
+    return s
+  }
+
+  sequences(req: ExperimentSequencesRequest): ExperimentSequence[] {
+    this.checkId(req.experimentId)
+    return this.experiments(req.projectId)
+      .sequences(req.experimentId, { conditionIndex: req.conditionIndex, offset: req.offset, limit: req.limit ?? 1000 })
+      .map(({ featureMeans: _m, ...s }) => s)
+  }
+
+  export(req: ExperimentExportRequest): ExportResult {
+    const summary = this.summary(req)
+    const seqs = this.experiments(req.projectId).sequences(req.experimentId)
+    const base = `experiment-${summary.design.name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}-${summary.id}`
+    switch (req.format) {
+      case 'csv':
+        return { fileName: `${base}.csv`, mimeType: 'text/csv', text: experimentCsv(summary, seqs) }
+      case 'json':
+        return { fileName: `${base}.json`, mimeType: 'application/json', text: experimentJson(summary) }
+      case 'html':
+        return { fileName: `${base}.html`, mimeType: 'text/html', text: experimentHtml(summary, seqs) }
+      case 'fasta': {
+        const conds = summary.conditions.filter((c) => req.conditionIndex === undefined || c.condition.index === req.conditionIndex)
+        if (conds.length === 0) throw new NotFoundError(`Experiment "${summary.id}" has no condition ${req.conditionIndex}.`)
+        const key = conds.length === 1 ? `-${conds[0].condition.key.replace(/[^A-Za-z0-9_-]+/g, '-')}` : ''
+        return { fileName: `${base}${key}.fasta`, mimeType: 'text/x-fasta', text: conds.map((c) => conditionFasta(summary, c.condition, seqs)).join('') }
+      }
+    }
+  }
+}

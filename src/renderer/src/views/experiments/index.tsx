@@ -1,0 +1,20 @@
+import '../../components/views.css'
+import '../steering/steering.css'
+import './experiments.css'
+import type { ViewProps } from '../../navigation'
+import { ExperimentsView } from './ExperimentsView'
+
+/** The "Experiments" view: `#/experiments?features=1,2` starts a design with those features; `?experiment=ID` opens one. */
+export default function ExperimentsRoute({ projectId, route, navigate }: ViewProps) {
+  if (!projectId) return <div className="wb-view muted">Open or create a project first (Models &amp; projects).</div>
+  const r = route.view === 'experiments' ? route : { features: undefined, experiment: undefined }
+  return (
+    <ExperimentsView
+      projectId={projectId}
+      initialFeatures={r.features ? r.features.split(',').map(Number) : undefined}
+      experiment={r.experiment}
+      onOpenExperiment={(id) => navigate({ view: 'experiments', experiment: id })}
+      onOpenFeature={(f) => navigate({ view: 'feature-detail', feature: f })}
+    />
+  )
+}
