@@ -190,6 +190,8 @@ export interface JobInfo {
    */
   badRecords?: BadRecordReport[]
   badRecordCount?: number
+  /** Index jobs that ended 'done' but whose results look wrong (see `RunInfo.warnings`): sentences for the user. */
+  warnings?: string[]
 }
 
 /** Bad records kept in a `JobInfo` (the rest are counted). */

@@ -182,7 +182,8 @@ export class JobManager {
   private async complete(running: Running, spec: JobSpec, result: unknown): Promise<void> {
     try {
       await spec.onDone?.(result)
-      this.finish(running, { state: 'done' })
+      const warnings = (result as { warnings?: unknown } | null | undefined)?.warnings
+      this.finish(running, { state: 'done', ...(Array.isArray(warnings) && warnings.length > 0 ? { warnings: warnings.map(String) } : {}) })
     } catch (e) {
       this.finish(running, { state: 'failed', error: (e as Error).message })
     }

@@ -36,6 +36,9 @@ export interface IndexOptions {
   quiet?: boolean
 }
 
+/** Exit status of `plm-sae index` when the run completed but its results look wrong (warnings printed). */
+export const INDEX_WARNINGS_EXIT_CODE = 3
+
 export function indexCommand(): Command {
   const cmd = new Command('index')
     .description('Index proteins: run the model + SAE over a FASTA or UniProt file and store latents and feature statistics in a project store')
@@ -55,6 +58,7 @@ export function indexCommand(): Command {
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)
     if (r.cancelled) process.exitCode = 130
+    else if (r.warnings) process.exitCode = INDEX_WARNINGS_EXIT_CODE
   })
 }
 
@@ -112,10 +116,12 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     if (model.provider) log.line(`ran on ${describeProvider(model.provider)}`)
     const size = store.latentBytes(result.runId)
     log.line(
-      `${result.cancelled ? 'cancelled' : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +
+      `${result.cancelled ? 'cancelled' : result.warnings ? `done with ${result.warnings.length} warning(s)` : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +
         `${Math.round(result.residuesPerSecond)} residues/s), ${result.skippedExisting} already stored, ${result.badRecords.length} bad records skipped; ` +
         `store holds ${size.proteins} proteins, ${size.residues} residues, ${(size.residues > 0 ? size.bytes / size.residues : 0).toFixed(1)} bytes of latents per residue`
     )
+    // Warnings are printed even with --quiet: the run is complete, but its results look wrong.
+    for (const w of result.warnings ?? []) process.stderr.write(`plm-sae: warning: ${w}\n`)
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`)
     return result
   } finally {

@@ -11,6 +11,12 @@
  *   latents at the end and replaced atomically, so they never count anything twice.
  * - A second run on the same input finds every protein stored and the statistics up to date: no work.
  * - Re-indexing with another SAE (or model / layer) makes a new run over the same stored proteins.
+ * - One writer per store: the job holds the store's writer lock (store-lock.ts) while it runs; a second
+ *   indexer on the same store stops at once with a message naming the holder.
+ * - Nothing wrong is marked complete: an empty input is an error; an attempt that fails (or is cancelled)
+ *   before it stored anything new leaves a complete run as it was (status and recorded input); a run whose
+ *   latents look broken (run-sanity.ts) is complete with warnings; a store file deleted or replaced while
+ *   the job runs stops the job.
  */
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
@@ -21,6 +27,8 @@ import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from '../store/feature-statistics'
 import type { LatentStore } from '../store/latent-store'
+import { acquireWriterLock } from '../store/store-lock'
+import { runWarnings } from './run-sanity'
 
 export interface IndexJobOptions {
   store: LatentStore
@@ -40,6 +48,13 @@ export interface IndexJobOptions {
   onProgress?: (p: IndexProgress) => void
   /** Count the input's proteins and residues first, for the ETA (default true). */
   countFirst?: boolean
+  /** What the store's writer lock names as its holder (default: this process's command line). */
+  lockCommand?: string
+}
+
+/** The message of an input without a single protein record. */
+export function emptyInputMessage(path: string): string {
+  return `${path}: no protein records found (the file is empty, or holds only blank lines or comments); nothing was indexed and the store was not changed`
 }
 
 /** Fast count of records and residues (for progress); no parsing beyond line starts. */
@@ -73,12 +88,26 @@ export class IndexJob {
   }
 
   async run(): Promise<IndexResult> {
+    const lock = acquireWriterLock(this.opts.store, this.opts.lockCommand)
+    try {
+      return await this.runLocked()
+    } finally {
+      lock.release()
+    }
+  }
+
+  private async runLocked(): Promise<IndexResult> {
     const o = this.opts
     const store = o.store
     const started = performance.now()
     const policy = o.onBadRecord ?? 'stop'
     const batchProteins = Math.max(1, o.batchProteins ?? 64)
     const statistics: Partial<StatisticsSettings> = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
+    // The input is read once before the store is touched: an unreadable or empty file changes nothing.
+    const counted = (o.countFirst ?? true) ? await countInput(o.input) : undefined
+    if (counted && counted.proteins === 0) throw new Error(emptyInputMessage(o.input))
+    const before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
+    store.assertFilePresent()
     const run = store.ensureRun({
       modelName: o.model.name,
       modelHash: o.model.hash,
@@ -103,11 +132,15 @@ export class IndexJob {
       badRecords: 0
     }
     let totalsKnown = false
-    if (o.countFirst ?? true) {
-      const c = await countInput(o.input)
-      progress.proteinsTotal = c.proteins
-      progress.residuesTotal = c.residues
+    if (counted) {
+      progress.proteinsTotal = counted.proteins
+      progress.residuesTotal = counted.residues
       totalsKnown = true
+    }
+    // A failed or cancelled attempt that stored nothing new leaves a complete run exactly as it was.
+    const endUnchanged = (status: 'failed' | 'cancelled'): void => {
+      if (before?.status === 'complete' && proteinsIndexed === 0 && store.statsUpToDate(runId)) store.restoreRun(before)
+      else store.setRunStatus(runId, status)
     }
     let computedResidues = 0
     let lastReport = 0
@@ -133,6 +166,7 @@ export class IndexJob {
     const existing = store.proteinsWithLatents(runId)
     let proteinsAdded = 0
     let proteinsIndexed = 0
+    let recordsRead = 0
     const lengths = new Map<number, number>()
     const seen = new Set<number>()
 
@@ -171,17 +205,20 @@ export class IndexJob {
         progress.phase = 'latents'
         report()
       }
-      for await (const rec of readProteins(o.input, { policy, onBadRecord: bad })) {
+      for await (const rec of readProteins(o.input, { policy, onBadRecord: (r) => (recordsRead++, bad(r)) })) {
+        recordsRead++
         buffer.push(rec)
         if (buffer.length >= batchProteins) yield* flush()
       }
       yield* flush()
+      if (recordsRead === 0) throw new Error(emptyInputMessage(o.input))
     }
 
     let pending: { proteinId: number; latents: SparseLatents }[] = []
     let pendingEntries = 0
     const commit = (): void => {
       if (pending.length === 0) return
+      store.assertFilePresent()
       store.putLatents(runId, pending)
       for (const p of pending) {
         existing.add(p.proteinId)
@@ -211,11 +248,15 @@ export class IndexJob {
       if (o.signal?.aborted) throw new Error('cancelled')
     } catch (e) {
       // Whatever finished is kept (complete proteins only), so the next run resumes after it.
-      commit()
+      try {
+        commit()
+      } catch {
+        /* the first error is the one to report (e.g. the store file is gone) */
+      }
       if (o.signal?.aborted || (e as Error).message === 'cancelled') {
         cancelled = true
       } else {
-        store.setRunStatus(runId, 'failed')
+        endUnchanged('failed')
         progress.phase = 'failed'
         report(true)
         throw e
@@ -245,7 +286,14 @@ export class IndexJob {
         }
       }
     }
-    store.setRunStatus(runId, cancelled ? 'cancelled' : 'complete')
+    let warnings: string[] | undefined
+    if (cancelled) endUnchanged('cancelled')
+    else {
+      store.assertFilePresent()
+      warnings = runWarnings(store.runSparsity(runId), o.source.dSae, o.source.maxActivePerResidue)
+      store.setRunWarnings(runId, warnings)
+      store.setRunStatus(runId, 'complete')
+    }
     progress.phase = cancelled ? 'cancelled' : 'done'
     report(true)
     const seconds = (performance.now() - started) / 1000
@@ -258,7 +306,8 @@ export class IndexJob {
       badRecords,
       seconds,
       residuesPerSecond: seconds > 0 ? computedResidues / seconds : 0,
-      cancelled
+      cancelled,
+      ...(warnings && warnings.length > 0 ? { warnings } : {})
     }
   }
 }

@@ -125,6 +125,11 @@ function JobsPanel({ jobs, onCancel }: { jobs: JobInfo[]; onCancel(id: string): 
               testId="job-progress"
             />
             {j.error && <p className="error-text">{j.error}</p>}
+            {j.warnings?.map((w, i) => (
+              <p key={i} className="error-text" role="alert" data-testid="job-warning">
+                Warning: {w}
+              </p>
+            ))}
             {j.badRecords && j.badRecords.length > 0 && <BadRecords job={j} />}
           </li>
         ))}
