@@ -180,7 +180,7 @@ export class LatentStore {
     } catch (e) {
       throw new Error(`${path}: cannot open the store (${(e as Error).message})`, { cause: e })
     }
-    let ino = 0
+    let ino: number
     try {
       checkOurs(db, path)
       if (!opts.readonly) {
