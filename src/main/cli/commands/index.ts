@@ -10,6 +10,7 @@ import { modelCacheRoot } from '../../engine/app-paths'
 import { importEsm2 } from '../../engine/esm/esm2-import'
 import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
 import { IndexJob } from '../../engine/jobs/index-job'
+import { DEFAULT_MAX_RESIDUES } from '../../engine/io/protein-input'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
@@ -34,6 +35,7 @@ export interface IndexOptions {
   cacheDir?: string
   json?: boolean
   quiet?: boolean
+  maxResidues?: number
 }
 
 /** Exit status of `plm-sae index` when the run completed but its results look wrong (warnings printed). */
@@ -52,6 +54,7 @@ export function indexCommand(): Command {
     .option('--batch-proteins <n>', 'proteins per committed batch (an interruption loses at most one batch)', positiveInt('--batch-proteins'), 64)
     .option('--window <n>', 'longest sequence run in one piece; longer ones are windowed and stitched', positiveInt('--window'), DEFAULT_WINDOW)
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run (default: the SAE extractor\'s memory-safe choice)', positiveInt('--batch-tokens'))
+    .option('--max-residues <n>', `longest sequence accepted; longer ones are bad records (default ${DEFAULT_MAX_RESIDUES}, or $PLM_SAE_MAX_RESIDUES)`, positiveInt('--max-residues'))
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
@@ -103,6 +106,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       onBadRecord: opts.onBadRecord,
       onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
       batchProteins: opts.batchProteins,
+      maxResidues: opts.maxResidues,
       signal: abort.signal,
       onProgress: (p: IndexProgress) => {
         if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)

@@ -21,7 +21,7 @@
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
-import { BadRecordError, readProteins, type ProteinRecord } from '../io/protein-input'
+import { BadRecordError, lineOptions, readProteins, type ProteinRecord } from '../io/protein-input'
 import { readLines } from '../io/text-lines'
 import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
@@ -50,6 +50,8 @@ export interface IndexJobOptions {
   countFirst?: boolean
   /** What the store's writer lock names as its holder (default: this process's command line). */
   lockCommand?: string
+  /** Longest sequence accepted (residues; default `PLM_SAE_MAX_RESIDUES` or 100,000): longer ones are bad records. */
+  maxResidues?: number
 }
 
 /** The message of an input without a single protein record. */
@@ -58,12 +60,12 @@ export function emptyInputMessage(path: string): string {
 }
 
 /** Fast count of records and residues (for progress); no parsing beyond line starts. */
-export async function countInput(path: string): Promise<{ proteins: number; residues: number }> {
+export async function countInput(path: string, limits: { maxResidues?: number } = {}): Promise<{ proteins: number; residues: number }> {
   let proteins = 0
   let residues = 0
   let inSq = false
   let fasta: boolean | undefined
-  for await (const [, line] of readLines(path)) {
+  for await (const [, line] of readLines(path, lineOptions(limits))) {
     if (fasta === undefined) {
       if (!line.trim()) continue
       fasta = line.startsWith('>')
@@ -104,7 +106,7 @@ export class IndexJob {
     const batchProteins = Math.max(1, o.batchProteins ?? 64)
     const statistics: Partial<StatisticsSettings> = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
     // The input is read once before the store is touched: an unreadable or empty file changes nothing.
-    const counted = (o.countFirst ?? true) ? await countInput(o.input) : undefined
+    const counted = (o.countFirst ?? true) ? await countInput(o.input, { maxResidues: o.maxResidues }) : undefined
     if (counted && counted.proteins === 0) throw new Error(emptyInputMessage(o.input))
     const before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
     store.assertFilePresent()
@@ -205,7 +207,7 @@ export class IndexJob {
         progress.phase = 'latents'
         report()
       }
-      for await (const rec of readProteins(o.input, { policy, onBadRecord: (r) => (recordsRead++, bad(r)) })) {
+      for await (const rec of readProteins(o.input, { policy, maxResidues: o.maxResidues, onBadRecord: (r) => (recordsRead++, bad(r)) })) {
         recordsRead++
         buffer.push(rec)
         if (buffer.length >= batchProteins) yield* flush()
