@@ -379,7 +379,7 @@ export const IPC_JOB_EVENT_CHANNEL = 'workbench:job-event'
 
 /** The error shape both transports return: a sentence for the user, plus the kind. */
 export interface ApiErrorBody {
-  error: { kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized'; message: string }
+  error: { kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict'; message: string }
 }
 
 export function isApiMethod(name: string): name is ApiMethod {

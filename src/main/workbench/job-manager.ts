@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { MAX_JOB_BAD_RECORDS, type JobEvent, type JobInfo, type JobKind, type JobProgress } from '../../shared/api'
+import { NotFoundError } from './errors'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 
 /** Progress events are forwarded at most this often per job (the final state always is). */
@@ -78,7 +79,7 @@ export class JobManager {
 
   cancel(id: string): JobInfo {
     const job = this.jobs.get(id)
-    if (!job) throw new Error(`There is no job "${id}" (it may belong to an earlier session of the app).`)
+    if (!job) throw new NotFoundError(`There is no job "${id}" (it may belong to an earlier session of the app).`)
     if (job.info.state === 'running' || job.info.state === 'queued') job.cancel()
     return job.info
   }

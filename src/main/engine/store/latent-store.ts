@@ -129,6 +129,14 @@ export const STORE_BUSY_TIMEOUT_MS = 60_000
 /** `PRAGMA application_id` of a PLM-SAE store ("PLMS"): marks the file as ours. */
 export const STORE_APPLICATION_ID = 0x504c4d53
 
+/** What a query asked for is not in the store (no such run, protein, feature, or not computed yet). */
+export class NotInStoreError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'NotInStoreError'
+  }
+}
+
 /**
  * Refuses a database that belongs to another application: one with another `application_id`, or with tables
  * (or a `user_version`) but no `schema_version` table of ours. An empty file is fine (a new store).
@@ -400,14 +408,14 @@ export class LatentStore {
   defaultRunId(): number {
     const r = (this.stmt("SELECT id FROM runs WHERE status = 'complete' ORDER BY updated_at DESC, id DESC LIMIT 1").get() ??
       this.stmt('SELECT id FROM runs ORDER BY id DESC LIMIT 1').get()) as { id: number } | undefined
-    if (!r) throw new Error(`${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`)
+    if (!r) throw new NotInStoreError(`${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`)
     return r.id
   }
 
   private resolveRun(runId: number | undefined): RunRow {
     const id = runId ?? this.defaultRunId()
     const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
-    if (!r) throw new Error(`${this.path}: no run ${id} in this store`)
+    if (!r) throw new NotInStoreError(`${this.path}: no run ${id} in this store`)
     return r
   }
 
@@ -494,9 +502,9 @@ export class LatentStore {
   /** One feature's per-residue track on one protein, redrawn from the stored latents. */
   featureTrack(runId: number, protein: number | string, feature: number): number[] {
     const p = this.proteinRow(protein)
-    if (!p) throw new Error(`no protein ${protein} in the store`)
+    if (!p) throw new NotInStoreError(`no protein ${protein} in the store`)
     const m = this.latents(runId, p.id)
-    if (!m) throw new Error(`protein ${p.accession} has no latents in run ${runId}`)
+    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${runId}`)
     return Array.from(trackOf(m, feature))
   }
 
@@ -629,7 +637,7 @@ export class LatentStore {
 
   setFeatureLabel(u: FeatureLabelUpdate): { label: string; notes: string } {
     const run = this.resolveRun(u.runId)
-    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new Error(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new NotInStoreError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
     return this.db.transaction(() => this.writeFeatureLabel(run, u)).immediate()
   }
 
@@ -725,7 +733,7 @@ export class LatentStore {
 
   private requireStats(run: RunRow): void {
     const s = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(run.id)
-    if (!s) throw new Error(`run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`)
+    if (!s) throw new NotInStoreError(`run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`)
   }
 
   listFeatures(q: FeatureListQuery = {}): FeatureListResult {
@@ -776,13 +784,13 @@ export class LatentStore {
       `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
        WHERE s.run_id = ? AND s.feature = ?`
     ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row) throw new Error(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
+    if (!row) throw new NotInStoreError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
     const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
     const st = JSON.parse(rs.settings) as StatisticsSettings
     const detail = this.stmt('SELECT histogram, quantiles, examples FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as
       | { histogram: string; quantiles: string; examples: Buffer }
       | undefined
-    if (!detail) throw new Error(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
+    if (!detail) throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
     const ids = [...new Set(exampleProteinIds(detail.examples))]
     const proteins = new Map<number, ProteinRow>()
     if (ids.length > 0) {
@@ -870,9 +878,9 @@ export class LatentStore {
   proteinFeatures(q: ProteinFeaturesQuery): ProteinFeaturesResult {
     const run = this.resolveRun(q.runId)
     const p = this.proteinRow(q.protein)
-    if (!p) throw new Error(`no protein ${JSON.stringify(q.protein)} in the store`)
+    if (!p) throw new NotInStoreError(`no protein ${JSON.stringify(q.protein)} in the store`)
     const m = this.latents(run.id, p.id)
-    if (!m) throw new Error(`protein ${p.accession} has no latents in run ${run.id}; index it first`)
+    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${run.id}; index it first`)
     const detail = toProteinDetail(p)
     const { sequence, annotations, ...summary } = detail
     return this.rangeResult(run, m, summary, sequence, annotations, q)
