@@ -287,7 +287,7 @@ describe('hostile clients (issue 17)', () => {
       [new StoreBusyError('being indexed', { pid: 1, host: 'h', command: 'c', since: 't', owner: 'o' }), 409],
       [new Error('disk broke'), 500]
     ]
-    for (const [e, status] of cases) expect((await dispatch(throwing(e), 'listProjects', {})).status, e.name).toBe(status)
+    for (const [e, status] of cases) expect(await dispatch(throwing(e), 'listProjects', {}), e.name).toMatchObject({ ok: false, status })
     // through the server: a project without records, models that are not ready, an unknown job
     const noRecords = await api('createProject', JSON.stringify({ name: 'x', source: { kind: 'fasta', text: 'no records here' }, modelId: 'demo:esm2', saeId: 'demo:sae', index: false }))
     expect(noRecords.status).toBeGreaterThanOrEqual(400)

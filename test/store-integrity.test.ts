@@ -145,6 +145,40 @@ describe('one writer at a time', () => {
   })
 })
 
+describe('a full disk', () => {
+  it('stops the job with a message naming the file, the space needed and what to do; what finished is kept', async () => {
+    const store = LatentStore.open(join(tmp.dir, 'full.sqlite'))
+    const input = fastaOf('full.fasta', 200)
+    const source = (): ReturnType<typeof syntheticSource> => syntheticSource({ perResidue: 40, dSae: 256 })
+    await job(store, fastaOf('full-first.fasta', 4, 1000), { source: source() }).run()
+    // SQLite's own "database or disk is full" (SQLITE_FULL), as on a full disk: the file may not grow past this.
+    const pages = store.db.pragma('page_count', { simple: true }) as number
+    store.db.pragma(`max_page_count = ${pages + 8}`)
+    const err = await job(store, input, { batchProteins: 2, source: source() })
+      .run()
+      .then(() => undefined, (e: Error) => e)
+    expect(err?.name).toBe('DiskFullError')
+    expect(err?.message).toMatch(
+      /^The disk is full: writing .*full\.sqlite needs about [\d.]+ [kMG]B more \([\d.]+ [kMG]?B free there\)\. Free space on that disk, or use a disk with room \(set PLM_SAE_HOME to a folder there; on the command line also --db \/ --cache-dir\), then run again; what finished is kept; run the same command again to resume\.$/
+    )
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok')
+    store.db.pragma('max_page_count = 1073741823')
+    const done = await job(store, input, { batchProteins: 2, source: source() }).run()
+    expect(done.skippedExisting).toBeGreaterThan(0) // resumed after what the full disk had let through
+    expect(store.run(done.runId)).toMatchObject({ status: 'complete', proteins: 204 })
+    store.close()
+  })
+
+  it('says the same for ENOSPC from the OS, and nothing for other errors', async () => {
+    const { diskFullError } = await import('../src/main/engine/io/files')
+    const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
+    expect(diskFullError(enospc, join(tmp.dir, 'models', 'weights.bin'), 31_400_000, 'nothing was added to the model cache')?.message).toMatch(
+      /^The disk is full: writing .*weights\.bin needs about 31\.4 MB more \(.* free there\)\..*then run again; nothing was added to the model cache\.$/
+    )
+    expect(diskFullError(new Error('other'), 'x', 1, '')).toBeUndefined()
+  })
+})
+
 describe('nothing wrong is marked complete', () => {
   it('an empty input is an error and changes nothing', async () => {
     const store = LatentStore.open(join(tmp.dir, 'empty.sqlite'))

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
 import { join } from 'node:path'
 import { assertFiniteWeights } from '../formats/tensor-check'
+import { diskFullError } from '../io/files'
 import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-checkpoint'
 import { headDim, knownModelName, type Esm2Config } from './esm2-config'
 
@@ -229,6 +230,10 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
       }
       fsyncSync(fd)
       ok = true
+    } catch (e) {
+      const total = jobs.reduce((n, [, dims]) => n + 4 * dims.reduce((a, b) => a * b, 1), 0)
+      const written = Object.values(weights).reduce((n, w) => n + w.length, 0)
+      throw diskFullError(e, join(dir, 'weights.bin'), total - written, 'nothing was added to the model cache') ?? e
     } finally {
       closeSync(fd)
       if (!ok) rmSync(tmp, { recursive: true, force: true })

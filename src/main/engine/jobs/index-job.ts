@@ -23,6 +23,7 @@ import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
 import { BadRecordError, lineOptions, readProteins, type ProteinRecord } from '../io/protein-input'
 import { readLines } from '../io/text-lines'
+import { diskFullError } from '../io/files'
 import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from '../store/feature-statistics'
@@ -235,6 +236,19 @@ export class IndexJob {
       report()
     }
 
+    // For a disk-full message: the latent bytes the rest of the input will take, at this store's bytes per residue.
+    const latentBytesStillNeeded = (): number => {
+      let perResidue = 64
+      try {
+        const size = store.latentBytes(runId)
+        if (size.residues > 0) perResidue = size.bytes / size.residues
+      } catch {
+        /* keep the guess */
+      }
+      const remaining = Math.max(0, progress.residuesTotal - progress.residuesDone)
+      return Math.round(remaining * perResidue * 1.2) + (16 << 20)
+    }
+
     let cancelled = false
     try {
       for await (const latents of o.source.extract(inputs(), { signal: o.signal })) {
@@ -258,10 +272,14 @@ export class IndexJob {
       if (o.signal?.aborted || (e as Error).message === 'cancelled') {
         cancelled = true
       } else {
-        endUnchanged('failed')
+        try {
+          endUnchanged('failed')
+        } catch {
+          /* e.g. the disk is full: the status stays as it was */
+        }
         progress.phase = 'failed'
         report(true)
-        throw e
+        throw diskFullError(e, store.path, latentBytesStillNeeded(), 'what finished is kept; run the same command again to resume') ?? e
       }
     }
 
@@ -282,8 +300,13 @@ export class IndexJob {
         } catch (e) {
           if (o.signal?.aborted || (e as Error).message === 'cancelled') cancelled = true
           else {
-            store.setRunStatus(runId, 'failed')
-            throw e
+            try {
+              store.setRunStatus(runId, 'failed')
+            } catch {
+              /* e.g. the disk is full */
+            }
+            // The statistics tables take roughly a few kB per feature (histograms, examples, concept tables).
+            throw diskFullError(e, store.path, o.source.dSae * 8192 + (16 << 20), 'the latents are kept; run the same command again to compute the statistics') ?? e
           }
         }
       }
