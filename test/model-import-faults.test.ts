@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { modelCacheRoot } from '../src/main/engine/app-paths'
 import { cleanModelCache, importEsm2 } from '../src/main/engine/esm/esm2-import'
+import { openWorkbench } from '../src/main/workbench/service'
 import { assertFiniteWeights, nonFiniteCounts } from '../src/main/engine/formats/tensor-check'
 import { writeHfCheckpoint } from './fixtures/esm2-checkpoint'
 import { tempDir } from './helpers/tmp'
@@ -76,5 +78,15 @@ describe('model import', () => {
     for (const p of leftovers) expect(existsSync(p)).toBe(false)
     expect(existsSync(running)).toBe(true)
     expect(cleanModelCache(cache)).toEqual([])
+  })
+
+  it('the app removes them when it starts', async () => {
+    const dataDir = join(tmp.dir, 'app-data')
+    const cache = modelCacheRoot({ PLM_SAE_HOME: dataDir })
+    const leftover = join(cache, `esm2-00112233445566778-v2.partial-${deadPid()}`)
+    mkdirSync(leftover, { recursive: true })
+    const service = await openWorkbench({ mode: 'browser', dataDir, resourcesDir: join(__dirname, '..', 'resources'), firstRunDemo: false, log: () => undefined })
+    expect(existsSync(leftover)).toBe(false)
+    await service.close()
   })
 })

@@ -23,6 +23,7 @@ import type {
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
 import type { BadRecordPolicy } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/app-paths'
+import { cleanModelCache } from '../engine/esm/esm2-import'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
@@ -96,6 +97,8 @@ export class WorkbenchService implements WorkbenchApi {
    * otherwise with the demo models (random weights, labelled as such).
    */
   async start(): Promise<void> {
+    // What a killed model import left in the model cache goes at the next start (an import does the same).
+    for (const p of cleanModelCache(this.modelCache)) this.log(`Removed a leftover of an interrupted model import: ${p}`)
     if (this.opts.firstRunDemo === false || this.projects.list().length > 0) return
     const demoDir = join(this.opts.resourcesDir, 'demo')
     if (!existsSync(join(demoDir, 'manifest.json'))) {
