@@ -322,6 +322,29 @@ describe('hostile clients (issue 17)', () => {
   })
 })
 
+describe('large answers', () => {
+  it('are gzip-compressed off the request thread and arrive whole', async () => {
+    const big = Array.from({ length: 40_000 }, (_, i) => ({ id: `p${i}`, name: `protein ${i}`, value: i / 7 }))
+    const fake = { listProjects: async () => big, onJobEvent: () => () => undefined } as unknown as WorkbenchApi
+    const s2 = await startHttpServer({ api: fake, staticDir, port: 0 })
+    try {
+      const r = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: s2.port, method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', 'accept-encoding': 'gzip' } }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
+        })
+        req.on('error', reject)
+        req.end('{}')
+      })
+      expect(r.encoding).toBe('gzip')
+      expect(JSON.parse(gunzipSync(r.body).toString('utf8'))).toEqual(big)
+    } finally {
+      await s2.close()
+    }
+  })
+})
+
 describe('plm-sae serve defaults to an access token', () => {
   it('generates one, prints it with the address, and refuses requests without it', async () => {
     let out = ''

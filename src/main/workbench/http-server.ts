@@ -13,7 +13,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { gzip, gzipSync } from 'node:zlib'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { JobEvent, WorkbenchApi } from '../../shared/api'
 import { MAX_FASTA_TEXT } from '../../shared/validate'
@@ -158,6 +158,8 @@ function securityHeaders(res: ServerResponse): void {
 
 /** Responses larger than this are gzip-compressed when the client accepts it (feature tables, bundles). */
 const GZIP_MIN_BYTES = 16 * 1024
+/** Answers larger than this are compressed off the request thread. */
+const GZIP_ASYNC_BYTES = 256 * 1024
 const COMPRESSIBLE = /^(?:text\/|application\/(?:json|javascript|wasm)|image\/svg)/
 
 function acceptsGzip(req: IncomingMessage | undefined): boolean {
@@ -167,11 +169,16 @@ function acceptsGzip(req: IncomingMessage | undefined): boolean {
 function sendJson(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
   const text = Buffer.from(JSON.stringify(body))
   const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding' }
-  const data = text.length >= GZIP_MIN_BYTES && acceptsGzip(req) ? gzipSync(text, { level: 4 }) : text
-  if (data !== text) headers['content-encoding'] = 'gzip'
-  headers['content-length'] = data.length
-  res.writeHead(status, headers)
-  res.end(data)
+  const send = (data: Buffer): void => {
+    if (data !== text) headers['content-encoding'] = 'gzip'
+    headers['content-length'] = data.length
+    res.writeHead(status, headers)
+    res.end(data)
+  }
+  if (text.length < GZIP_MIN_BYTES || !acceptsGzip(req)) return send(text)
+  if (text.length < GZIP_ASYNC_BYTES) return send(gzipSync(text, { level: 4 }))
+  // Large answers are compressed on libuv's thread pool, so one big answer does not hold up the other requests.
+  gzip(text, { level: 4 }, (err, zipped) => (err ? send(text) : send(zipped)))
 }
 
 function sendError(res: ServerResponse, status: number, kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict', message: string): void {
