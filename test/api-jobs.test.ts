@@ -175,9 +175,12 @@ describe('workbench jobs', () => {
       const ready = (await s.listModels({})).find((m) => m.id === entry.id)
       expect(ready).toMatchObject({ status: 'ready' })
       expect(ready!.diskBytes).toBeGreaterThan(320 * 256 * 4 * 2)
+      // An idle project indexed with it: removing says what that project loses.
+      await s.createProject({ name: 'Uses the tiny SAE', source: { kind: 'fasta', text: '>a\nMKV\n' }, modelId: 'demo:esm2', saeId: entry.id, index: false })
       // Removing frees the bytes; a user entry leaves the list.
       const removed = await s.removeModel({ id: entry.id })
       expect(removed).toMatchObject({ id: entry.id, entryRemoved: true })
+      expect(removed.warnings).toEqual([expect.stringMatching(/^Project "Uses the tiny SAE" was indexed with it: their stored features stay readable, but .*need it again/)])
       expect(removed.freedBytes).toBeGreaterThan(320 * 256 * 4 * 2)
       expect((await s.listModels({})).some((m) => m.id === entry.id)).toBe(false)
     } finally {

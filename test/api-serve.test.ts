@@ -9,7 +9,14 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../src/main/cli/plm-sae'
-import { startHttpServer, type RunningHttpServer } from '../src/main/workbench/http-server'
+import { bodyLimit, MAX_BODY_BYTES, redactPaths, startHttpServer, type RunningHttpServer } from '../src/main/workbench/http-server'
+import { dispatch } from '../src/main/workbench/dispatch'
+import { ClientError, ConflictError } from '../src/main/workbench/errors'
+import { MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from '../src/main/workbench/live-latents'
+import { SequenceError } from '../src/main/engine/esm/alphabet'
+import { NotInStoreError } from '../src/main/engine/store/latent-store'
+import { StoreBusyError } from '../src/main/engine/store/store-lock'
+import type { WorkbenchApi } from '../src/shared/api'
 import { WorkbenchService } from '../src/main/workbench/service'
 import { tempDir } from './helpers/tmp'
 
@@ -184,12 +191,12 @@ describe('plm-sae serve on another address', () => {
       return true
     }) as typeof process.stderr.write
     try {
-      const code = await main(['serve', '--host', '0.0.0.0', '--port', '0', '--static-dir', staticDir, '--data-dir', join(tmp.dir, 'cli-data')])
+      const code = await main(['serve', '--host', '0.0.0.0', '--no-token', '--port', '0', '--static-dir', staticDir, '--data-dir', join(tmp.dir, 'cli-data')])
       expect(code).toBe(1)
     } finally {
       process.stderr.write = write
     }
-    expect(errors.join('')).toMatch(/access token is required.*--token generate/)
+    expect(errors.join('')).toMatch(/access token is required: drop --no-token/)
   })
 
   it('with a token: refuses requests without it, accepts Bearer, and ?token= once then a cookie', async () => {
@@ -223,6 +230,149 @@ describe('plm-sae serve on another address', () => {
       expect(page.body).toContain('<title>workbench</title>')
     } finally {
       await server.close()
+    }
+  })
+})
+
+describe('hostile clients (issue 17)', () => {
+  let server: RunningHttpServer
+  beforeAll(async () => {
+    server = await startHttpServer({ api: service, staticDir, port: 0 })
+  })
+  afterAll(() => server.close())
+  const api = (method: string, body: string, headers: Record<string, string> = {}): Promise<Reply> =>
+    send(server.port, { method: 'POST', path: `/api/${method}`, headers: { ...json, host: 'localhost', ...headers }, body })
+
+  it('refuses an opaque Origin "null" and a malformed Origin with 403, not 500', async () => {
+    const nul = await api('listProjects', '{}', { origin: 'null' })
+    expect(nul.status).toBe(403)
+    expect(JSON.parse(nul.body).error.message).toMatch(/Cross-origin API calls are not allowed/)
+    expect((await api('listProjects', '{}', { origin: 'not a url' })).status).toBe(403)
+    expect((await api('listProjects', '{}', { origin: 'http://localhost:1' })).status).toBe(403) // another port is another origin
+    expect((await api('listProjects', '{}', { origin: 'http://localhost' })).status).toBe(200) // the page's own origin
+  })
+
+  it('answers a body over the method\'s limit with 413 and a message, declared or streamed', async () => {
+    expect(bodyLimit('listProjects')).toBe(MAX_BODY_BYTES)
+    expect(bodyLimit('createProject')).toBeGreaterThan(64 << 20)
+    const big = `{"x":"${'a'.repeat(MAX_BODY_BYTES)}"}`
+    const declared = await api('listProjects', big)
+    expect(declared.status).toBe(413)
+    expect(JSON.parse(declared.body)).toEqual({ error: { kind: 'invalid-request', message: 'The request body is larger than 1 MiB, the most listProjects accepts.' } })
+    // chunked (no Content-Length): the server stops keeping it once past the limit and still answers 413
+    const streamed = await new Promise<Reply>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', 'transfer-encoding': 'chunked' } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+      })
+      req.on('error', reject)
+      const piece = 'a'.repeat(256 << 10)
+      for (let i = 0; i < 8; i++) req.write(piece)
+      req.end()
+    })
+    expect(streamed.status).toBe(413)
+    expect(JSON.parse(streamed.body).error.message).toMatch(/larger than 1 MiB/)
+    // the server still answers afterwards
+    expect((await api('listProjects', '{}')).status).toBe(200)
+  })
+
+  it('maps client errors to 4xx: bad input 400, missing things 404, conflicts 409; only server faults are 500', async () => {
+    const throwing = (e: Error): WorkbenchApi => ({ listProjects: async () => Promise.reject(e) }) as unknown as WorkbenchApi
+    const cases: [Error, number][] = [
+      [new ClientError('bad'), 400],
+      [new SequenceError('bad residue', 'x'), 400],
+      [new NotInStoreError('no run 9'), 404],
+      [new ConflictError('in use'), 409],
+      [new StoreBusyError('being indexed', { pid: 1, host: 'h', command: 'c', since: 't', owner: 'o' }), 409],
+      [new Error('disk broke'), 500]
+    ]
+    for (const [e, status] of cases) expect(await dispatch(throwing(e), 'listProjects', {}), e.name).toMatchObject({ ok: false, status })
+    // through the server: a project without records, models that are not ready, an unknown job
+    const noRecords = await api('createProject', JSON.stringify({ name: 'x', source: { kind: 'fasta', text: 'no records here' }, modelId: 'demo:esm2', saeId: 'demo:sae', index: false }))
+    expect(noRecords.status).toBeGreaterThanOrEqual(400)
+    expect(noRecords.status).toBeLessThan(500)
+    const job = await api('cancelJob', '{"jobId":"nope"}')
+    expect([400, 404]).toContain(job.status)
+  })
+
+  it('caps live queries: a longer sequence is a 400 that says to index it as a job', () => {
+    expect(sequenceFromText('MKV'.repeat(3000), MAX_LIVE_QUERY_RESIDUES)).toHaveLength(9000)
+    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(ClientError)
+    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(/at most 10000 can be analysed live\. Index a longer one as a job/)
+  })
+
+  it('names no absolute server path in messages to the browser', async () => {
+    expect(redactPaths('/home/ana/.local/share/plm-sae/projects/p1/project.sqlite: not a PLM-SAE store')).toBe('…/project.sqlite: not a PLM-SAE store')
+    expect(redactPaths('cannot read "/srv/data/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)')).toBe('cannot read "…/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)')
+    expect(redactPaths('C:\\Users\\ana\\AppData\\store.sqlite is locked')).toBe('…\\store.sqlite is locked')
+    // a real error that carries the data folder's path
+    const dataDir = join(tmp.dir, 'data')
+    const e = new Error(`${join(dataDir, 'projects', 'p', 'project.sqlite')}: the store has no indexing runs yet`)
+    const failing = { listProjects: async () => Promise.reject(e), onJobEvent: () => () => undefined } as unknown as WorkbenchApi
+    const s2 = await startHttpServer({ api: failing, staticDir, port: 0 })
+    try {
+      const r = await send(s2.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{}' })
+      expect(r.status).toBe(500)
+      expect(r.body).not.toContain(tmp.dir)
+      expect(JSON.parse(r.body).error.message).toBe('…/project.sqlite: the store has no indexing runs yet')
+    } finally {
+      await s2.close()
+    }
+  })
+})
+
+describe('large answers', () => {
+  it('are gzip-compressed off the request thread and arrive whole', async () => {
+    const big = Array.from({ length: 40_000 }, (_, i) => ({ id: `p${i}`, name: `protein ${i}`, value: i / 7 }))
+    const fake = { listProjects: async () => big, onJobEvent: () => () => undefined } as unknown as WorkbenchApi
+    const s2 = await startHttpServer({ api: fake, staticDir, port: 0 })
+    try {
+      const r = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: s2.port, method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', 'accept-encoding': 'gzip' } }, (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
+        })
+        req.on('error', reject)
+        req.end('{}')
+      })
+      expect(r.encoding).toBe('gzip')
+      expect(JSON.parse(gunzipSync(r.body).toString('utf8'))).toEqual(big)
+    } finally {
+      await s2.close()
+    }
+  })
+})
+
+describe('plm-sae serve defaults to an access token', () => {
+  it('generates one, prints it with the address, and refuses requests without it', async () => {
+    let out = ''
+    const write = process.stdout.write.bind(process.stdout)
+    const errWrite = process.stderr.write.bind(process.stderr)
+    process.stdout.write = ((s: string) => ((out += String(s)), true)) as typeof process.stdout.write
+    process.stderr.write = (() => true) as typeof process.stderr.write
+    const saved = process.env.PLM_SAE_TOKEN
+    delete process.env.PLM_SAE_TOKEN
+    try {
+      const running = main(['serve', '--port', '0', '--no-demo', '--static-dir', staticDir, '--data-dir', join(tmp.dir, 'token-data')])
+      const end = Date.now() + 60_000
+      while (!/serving on (\S+)/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+      const url = new URL(/serving on (\S+)/.exec(out)![1])
+      const token = url.searchParams.get('token')
+      expect(token).toMatch(/^[\w-]{32}$/)
+      const port = Number(url.port)
+      expect((await send(port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{}' })).status).toBe(401)
+      expect((await send(port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', authorization: `Bearer ${token}` }, body: '{}' })).status).toBe(200)
+      const login = await send(port, { path: `/?token=${token}`, headers: { host: 'localhost' } })
+      expect(login.status).toBe(303)
+      expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly/)
+      process.emit('SIGINT')
+      expect(await running).toBe(0)
+    } finally {
+      process.stdout.write = write
+      process.stderr.write = errWrite
+      if (saved !== undefined) process.env.PLM_SAE_TOKEN = saved
     }
   })
 })

@@ -126,7 +126,8 @@ describe('plm-sae infer', () => {
     { name: 'duplicate ids', content: '>a\nMKV\n>b\nMKV\n>a second\nMK\n', message: /bad\.fasta:5: sequence id "a" appears twice \(first at line 1\)/ },
     { name: 'an empty FASTA', content: '', message: /bad\.fasta: no FASTA records found/ },
     { name: 'a record with no residues', content: '>empty\n>b\nMK\n', message: /sequence "empty" is empty/ },
-    { name: 'a file that is not FASTA', content: 'MKVLA\n>x\nMK\n', message: /bad\.fasta:1: sequence data before the first ">" header/ }
+    { name: 'a file that is not FASTA', content: 'MKVLA\n>x\nMK\n', message: /bad\.fasta:1: sequence data before the first ">" header/ },
+    { name: 'binary data (a NUL byte)', content: '>x\nMK\0VL\n', message: /bad\.fasta:2: binary data \(a NUL byte\)/ }
   ]
   for (const c of bad) {
     it(`exits non-zero with a readable message on ${c.name}`, () => {

@@ -2,7 +2,8 @@
  * `plm-sae index` in-process (the same `main` the bin runs): a tiny random ESM2 + a preprint-format SAE over
  * a FASTA file; the second run does no work; bad records stop the run (exit 1, file:line:id) or are skipped.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
+import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './helpers/cli'
@@ -54,6 +55,43 @@ describe('plm-sae index', () => {
     expect(store.runs()).toMatchObject([{ status: 'complete', proteins: 12, dSae: 24, layer: 2, statsUpToDate: true, settings: { topK: 4 } }])
     expect(store.feature(store.listFeatures({ status: 'alive', limit: 1 }).items[0].id).topProteins.length).toBeLessThanOrEqual(4)
     store.close()
+  })
+
+  it('exits non-zero on an empty FASTA and on another application\'s SQLite file, changing nothing', async () => {
+    const empty = join(tmp.dir, 'empty.fasta')
+    writeFileSync(empty, '')
+    const emptyDb = join(tmp.dir, 'empty.sqlite')
+    const r = await runCli([...base().slice(0, -2), '--input', empty, '--db', emptyDb])
+    expect(r.code).toBe(1)
+    expect(r.err).toContain(`${empty}: no protein records found`)
+    const foreign = join(tmp.dir, 'foreign.sqlite')
+    const f = new Database(foreign)
+    f.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)')
+    f.close()
+    const before = readFileSync(foreign)
+    const r2 = await runCli(base().map((a) => (a === db ? foreign : a)))
+    expect(r2.code).toBe(1)
+    expect(r2.err).toMatch(/foreign\.sqlite: not a PLM-SAE store \(an SQLite database of another application, with tables notes\)/)
+    expect(readFileSync(foreign).equals(before)).toBe(true)
+  })
+
+  it('exits 130 after Ctrl-C, keeping what finished', async () => {
+    const big = join(tmp.dir, 'big.fasta')
+    const lines: string[] = []
+    for (let i = 0; i < 400; i++) lines.push(`>big${i}`, randomProtein(30, 900 + i))
+    writeFileSync(big, `${lines.join('\n')}\n`)
+    const before = process.listenerCount('SIGINT')
+    // Ctrl-C as soon as the command listens for it (before or during the indexing).
+    const timer = setInterval(() => {
+      if (process.listenerCount('SIGINT') > before) {
+        clearInterval(timer)
+        process.emit('SIGINT')
+      }
+    }, 1)
+    const r = await runCli([...base().slice(0, -2), '--input', big, '--db', join(tmp.dir, 'cancelled.sqlite'), '--batch-proteins', '1'])
+    clearInterval(timer)
+    expect(r.err).toContain('cancelling')
+    expect(r.code).toBe(130)
   })
 
   it('explains every option in --help', async () => {

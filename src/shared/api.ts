@@ -201,6 +201,8 @@ export interface JobInfo {
    */
   badRecords?: BadRecordReport[]
   badRecordCount?: number
+  /** Index jobs that ended 'done' but whose results look wrong (see `RunInfo.warnings`): sentences for the user. */
+  warnings?: string[]
 }
 
 /** Bad records kept in a `JobInfo` (the rest are counted). */
@@ -408,7 +410,7 @@ export const IPC_JOB_EVENT_CHANNEL = 'workbench:job-event'
 
 /** The error shape both transports return: a sentence for the user, plus the kind. */
 export interface ApiErrorBody {
-  error: { kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized'; message: string }
+  error: { kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict'; message: string }
 }
 
 export function isApiMethod(name: string): name is ApiMethod {

@@ -116,6 +116,8 @@ export interface RemoveEntryResult {
   freedBytes: number
   /** Whether the entry itself left the list (user entries) or only its files (catalogue entries). */
   entryRemoved: boolean
+  /** Sentences for the user: e.g. projects indexed with the removed model, which now need it again for live work. */
+  warnings?: string[]
 }
 
 /** Remembered between runs, in the app data folder. */

@@ -189,6 +189,11 @@ export interface RunInfo {
   residues: number
   /** True when the per-feature statistics cover every stored protein of the run. */
   statsUpToDate: boolean
+  /**
+   * Present when the run is complete but its results look wrong (e.g. no feature ever fired, or far more
+   * features fire per residue than the SAE allows): sentences for the user.
+   */
+  warnings?: string[]
 }
 
 export interface StoreInfo {
@@ -503,4 +508,6 @@ export interface IndexResult {
   seconds: number
   residuesPerSecond: number
   cancelled: boolean
+  /** The run's warnings after this job (see `RunInfo.warnings`). */
+  warnings?: string[]
 }

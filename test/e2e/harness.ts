@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { JobInfo } from '../../src/shared/api'
-import { startHttpServer, type RunningHttpServer } from '../../src/main/workbench/http-server'
+import { generateToken, startHttpServer, type RunningHttpServer } from '../../src/main/workbench/http-server'
 import { openWorkbench, type WorkbenchService } from '../../src/main/workbench/service'
 
 export const REPO = join(__dirname, '..', '..')
@@ -112,7 +112,9 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
   if (fromCache) cpSync(join(INDEXED_CACHE, 'data'), dataDir, { recursive: true })
   mkdirSync(dataDir, { recursive: true })
   const service = await openWorkbench({ mode: 'browser', dataDir, resourcesDir: join(REPO, 'resources'), runtime: { device: 'cpu', deviceId: 0, threads: 0 } })
-  const server = await startHttpServer({ api: service, staticDir, port: 0 })
+  // With an access token, as `plm-sae serve` starts by default: `server.url` carries it (…/?token=…), the first
+  // page load trades it for the HttpOnly cookie, and every later request of that page sends the cookie.
+  const server = await startHttpServer({ api: service, staticDir, port: 0, token: generateToken() })
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   const pageErrors: string[] = []
   const e2e: E2e = {

@@ -30,12 +30,14 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  process.exitCode = undefined
   const program = buildProgram()
   program.exitOverride()
   program.commands.forEach((c) => c.exitOverride())
   try {
     await program.parseAsync(argv, { from: 'user' })
-    return 0
+    // A command's own status (130 after Ctrl-C, 3 for warnings) is kept: the entry point sets process.exitCode from this.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode
     process.stderr.write(`plm-sae: error: ${(e as Error).message}\n`)

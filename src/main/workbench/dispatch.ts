@@ -4,7 +4,11 @@
  */
 import type { ApiErrorBody, ApiMethod, WorkbenchApi } from '../../shared/api'
 import { validateMethod, validateRequest, ValidationError } from '../../shared/validate'
-import { NotFoundError } from './errors'
+import { SequenceError } from '../engine/esm/alphabet'
+import { InputLimitError } from '../engine/io/text-lines'
+import { NotInStoreError } from '../engine/store/latent-store'
+import { StoreBusyError } from '../engine/store/store-lock'
+import { ClientError, ConflictError, NotFoundError } from './errors'
 
 export type DispatchResult = { ok: true; result: unknown } | { ok: false; status: number; body: ApiErrorBody }
 
@@ -24,8 +28,11 @@ export async function dispatch(api: WorkbenchApi, methodName: unknown, rawReques
     return { ok: true, result }
   } catch (e) {
     const message = (e as Error).message || String(e)
-    if (e instanceof NotFoundError) return { ok: false, status: 404, body: { error: { kind: 'not-found', message } } }
-    if (e instanceof ValidationError) return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message } } }
+    if (e instanceof NotFoundError || e instanceof NotInStoreError) return { ok: false, status: 404, body: { error: { kind: 'not-found', message } } }
+    if (e instanceof ValidationError || e instanceof ClientError || e instanceof SequenceError || e instanceof InputLimitError) {
+      return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message } } }
+    }
+    if (e instanceof ConflictError || e instanceof StoreBusyError) return { ok: false, status: 409, body: { error: { kind: 'conflict', message } } }
     return { ok: false, status: 500, body: { error: { kind: 'failed', message } } }
   }
 }

@@ -13,13 +13,47 @@ import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { gzipSync } from 'node:zlib'
+import { gzip, gzipSync } from 'node:zlib'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { JobEvent, WorkbenchApi } from '../../shared/api'
+import { MAX_FASTA_TEXT } from '../../shared/validate'
 import { dispatch } from './dispatch'
 
 export const DEFAULT_PORT = 8765
-const MAX_BODY_BYTES = 100 << 20
+/** The largest request body of most API methods (labels, queries, live sequences, id lists). */
+export const MAX_BODY_BYTES = 1 << 20
+/** Methods that carry a file's text (FASTA / UniProt up to MAX_FASTA_TEXT characters, JSON-escaped). */
+const LARGE_BODY_METHODS: Record<string, number> = { createProject: MAX_FASTA_TEXT + (8 << 20) }
+
+/** The body limit of an API method (bytes): larger requests get 413. */
+export function bodyLimit(method: string): number {
+  return LARGE_BODY_METHODS[method] ?? MAX_BODY_BYTES
+}
+
+/**
+ * Messages to the browser name no absolute path of the server (user names, folder layout): each absolute
+ * path is shortened to its last part ("…/project.sqlite").
+ */
+export function redactPaths(message: string): string {
+  return message
+    .replace(/(?<![\w.:/\\-])\/(?:[^\s/'"`<>|:;,()[\]{}]+\/)+([^\s/'"`<>|:;,()[\]{}]*)/g, (_m, last: string) => `…/${last}`)
+    .replace(/(?<![\w])[A-Za-z]:\\(?:[^\s\\'"`<>|:;,()]+\\)+([^\s\\'"`<>|:;,()]*)/g, (_m, last: string) => `…\\${last}`)
+}
+
+class BodyTooLarge extends Error {}
+
+type JobLike = { state: string; progress: unknown; error?: string; warnings?: string[] }
+
+function isJob(x: unknown): x is JobLike {
+  return typeof x === 'object' && x !== null && 'state' in x && 'progress' in x
+}
+
+/** A job (or list of jobs) with the paths in its messages shortened (`redactPaths`); anything else as it is. */
+function redactJobs(x: unknown): unknown {
+  const one = (j: JobLike): JobLike => (j.error || j.warnings ? { ...j, error: j.error && redactPaths(j.error), warnings: j.warnings?.map(redactPaths) } : j)
+  if (Array.isArray(x)) return x.map((j) => (isJob(j) ? one(j) : j))
+  return isJob(x) ? one(x) : x
+}
 const TOKEN_COOKIE = 'plm_sae_token'
 const HEARTBEAT_MS = 15_000
 
@@ -94,6 +128,17 @@ function sameSecret(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
+/** True when `origin` is this server (scheme + host as the request addressed it); "null" (opaque) never is. */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (origin === 'null' || !host) return false
+  try {
+    const u = new URL(origin)
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host === host
+  } catch {
+    return false
+  }
+}
+
 function cookieValue(req: IncomingMessage, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=')
@@ -113,6 +158,8 @@ function securityHeaders(res: ServerResponse): void {
 
 /** Responses larger than this are gzip-compressed when the client accepts it (feature tables, bundles). */
 const GZIP_MIN_BYTES = 16 * 1024
+/** Answers larger than this are compressed off the request thread. */
+const GZIP_ASYNC_BYTES = 256 * 1024
 const COMPRESSIBLE = /^(?:text\/|application\/(?:json|javascript|wasm)|image\/svg)/
 
 function acceptsGzip(req: IncomingMessage | undefined): boolean {
@@ -122,26 +169,40 @@ function acceptsGzip(req: IncomingMessage | undefined): boolean {
 function sendJson(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
   const text = Buffer.from(JSON.stringify(body))
   const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding' }
-  const data = text.length >= GZIP_MIN_BYTES && acceptsGzip(req) ? gzipSync(text, { level: 4 }) : text
-  if (data !== text) headers['content-encoding'] = 'gzip'
-  headers['content-length'] = data.length
-  res.writeHead(status, headers)
-  res.end(data)
+  const send = (data: Buffer): void => {
+    if (data !== text) headers['content-encoding'] = 'gzip'
+    headers['content-length'] = data.length
+    res.writeHead(status, headers)
+    res.end(data)
+  }
+  if (text.length < GZIP_MIN_BYTES || !acceptsGzip(req)) return send(text)
+  if (text.length < GZIP_ASYNC_BYTES) return send(gzipSync(text, { level: 4 }))
+  // Large answers are compressed on libuv's thread pool, so one big answer does not hold up the other requests.
+  gzip(text, { level: 4 }, (err, zipped) => (err ? send(text) : send(zipped)))
 }
 
-function sendError(res: ServerResponse, status: number, kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized', message: string): void {
-  sendJson(res, status, { error: { kind, message } })
+function sendError(res: ServerResponse, status: number, kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict', message: string): void {
+  if (res.headersSent) return
+  sendJson(res, status, { error: { kind, message: redactPaths(message) } })
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function sizeText(bytes: number): string {
+  return bytes >= 1 << 20 ? `${Math.round(bytes / (1 << 20))} MiB` : `${Math.round(bytes / 1024)} KiB`
+}
+
+/** The body, or a `BodyTooLarge` as soon as it passes `limit` (what was read is dropped; the rest is not kept). */
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolveBody, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    let over = false
     req.on('data', (c: Buffer) => {
+      if (over) return
       size += c.length
-      if (size > MAX_BODY_BYTES) {
-        reject(new Error(`the request body is larger than ${MAX_BODY_BYTES >> 20} MB`))
-        req.destroy()
+      if (size > limit) {
+        over = true
+        chunks.length = 0
+        reject(new BodyTooLarge())
         return
       }
       chunks.push(c)
@@ -169,7 +230,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const sseClients = new Set<ServerResponse>()
   const gzipCache = new Map<string, { mtime: number; data: Buffer }>()
   const offJobs = opts.api.onJobEvent((e: JobEvent) => {
-    const frame = `event: job\ndata: ${JSON.stringify(e)}\n\n`
+    const frame = `event: job\ndata: ${JSON.stringify({ ...e, job: redactJobs(e.job) })}\n\n`
     for (const res of sseClients) res.write(frame)
   })
   const heartbeat = setInterval(() => {
@@ -199,17 +260,27 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
     if (type !== 'application/json') return sendError(res, 415, 'invalid-request', 'API requests must be sent as application/json.')
     const origin = req.headers.origin
-    if (origin && origin !== 'null' && new URL(origin).host !== req.headers.host) return sendError(res, 403, 'unauthorized', 'Cross-origin API calls are not allowed.')
+    if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
+      return sendError(res, 403, 'unauthorized', 'Cross-origin API calls are not allowed (nor an opaque "null" origin).')
+    }
+    const limit = bodyLimit(method)
+    const tooLarge = (): void => {
+      res.setHeader('connection', 'close')
+      sendError(res, 413, 'invalid-request', `The request body is larger than ${sizeText(limit)}, the most ${method} accepts.`)
+    }
+    const declared = Number(req.headers['content-length'])
+    if (Number.isFinite(declared) && declared > limit) return tooLarge()
     let body: unknown
     try {
-      const text = await readBody(req)
+      const text = await readBody(req, limit)
       body = text.trim() === '' ? {} : (JSON.parse(text) as unknown)
     } catch (e) {
+      if (e instanceof BodyTooLarge) return tooLarge()
       return sendError(res, 400, 'invalid-request', `Invalid request: the body is not valid JSON (${(e as Error).message}).`)
     }
     const out = await dispatch(opts.api, method, body)
-    if (out.ok) sendJson(res, 200, out.result ?? null, req)
-    else sendJson(res, out.status, out.body, req)
+    if (out.ok) sendJson(res, 200, redactJobs(out.result ?? null), req)
+    else sendJson(res, out.status, { error: { ...out.body.error, message: redactPaths(out.body.error.message) } }, req)
   }
 
   function handleEvents(req: IncomingMessage, res: ServerResponse): void {
@@ -273,7 +344,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     const path = url.pathname
     if (path === '/api/events') return handleEvents(req, res)
     if (path.startsWith('/api/')) {
-      handleApi(req, res, path.slice(5)).catch((e: Error) => sendError(res, 500, 'failed', e.message))
+      handleApi(req, res, path.slice(5)).catch((e: Error) => sendError(res, 500, 'failed', `The server failed: ${e.message}`))
       return
     }
     handleStatic(req, res, path)

@@ -87,7 +87,8 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       onBadRecord: task.onBadRecord,
       onBadRecordReport: (r) => ctx.badRecord?.(named(r)),
       signal: ctx.signal,
-      onProgress: (p) => ctx.progress(jobProgressOf(p))
+      onProgress: (p) => ctx.progress(jobProgressOf(p)),
+      lockCommand: `PLM-SAE Workbench, index job (${task.modelName} + ${task.saeName})`
     })
     let result: IndexResult
     try {

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { MAX_JOB_BAD_RECORDS, type JobEvent, type JobInfo, type JobKind, type JobProgress } from '../../shared/api'
+import { NotFoundError } from './errors'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 
 /** Progress events are forwarded at most this often per job (the final state always is). */
@@ -78,7 +79,7 @@ export class JobManager {
 
   cancel(id: string): JobInfo {
     const job = this.jobs.get(id)
-    if (!job) throw new Error(`There is no job "${id}" (it may belong to an earlier session of the app).`)
+    if (!job) throw new NotFoundError(`There is no job "${id}" (it may belong to an earlier session of the app).`)
     if (job.info.state === 'running' || job.info.state === 'queued') job.cancel()
     return job.info
   }
@@ -182,7 +183,8 @@ export class JobManager {
   private async complete(running: Running, spec: JobSpec, result: unknown): Promise<void> {
     try {
       await spec.onDone?.(result)
-      this.finish(running, { state: 'done' })
+      const warnings = (result as { warnings?: unknown } | null | undefined)?.warnings
+      this.finish(running, { state: 'done', ...(Array.isArray(warnings) && warnings.length > 0 ? { warnings: warnings.map(String) } : {}) })
     } catch (e) {
       this.finish(running, { state: 'failed', error: (e as Error).message })
     }

@@ -9,6 +9,7 @@ import { LatentExtractor } from '../engine/sae/latent-extractor'
 import { loadSae } from '../engine/sae/sae-load'
 import type { LatentSource } from '../engine/sae/latent-source'
 import { MAX_LIVE_SEQUENCE } from '../../shared/validate'
+import { ClientError } from './errors'
 import type { ResolvedModel } from './model-resolver'
 
 interface OpenExtractor {
@@ -17,18 +18,29 @@ interface OpenExtractor {
 }
 
 
+/**
+ * The longest sequence whose features are computed live, in the request (a few model windows): longer ones
+ * are indexed as a job (add them to a project's input), so that one request cannot hold the server for long.
+ */
+export const MAX_LIVE_QUERY_RESIDUES = 10_000
+
 /** The residues of pasted text: a bare sequence, or FASTA with one record (header dropped). */
-export function sequenceFromText(text: string): string {
+export function sequenceFromText(text: string, maxResidues = MAX_LIVE_SEQUENCE): string {
   const lines = text.split(/\r?\n/)
   const headers = lines.filter((l) => l.startsWith('>')).length
-  if (headers > 1) throw new Error(`The pasted text has ${headers} FASTA records: paste one sequence at a time.`)
+  if (headers > 1) throw new ClientError(`The pasted text has ${headers} FASTA records: paste one sequence at a time.`)
   const seq = lines
     .filter((l) => !l.startsWith('>') && !l.startsWith(';'))
     .join('')
     .replace(/\s+/g, '')
     .toUpperCase()
-  if (seq.length === 0) throw new Error('The pasted text has no sequence: paste residues in one-letter code (e.g. MQIFVKTLTG…), optionally with a FASTA header.')
-  if (seq.length > MAX_LIVE_SEQUENCE) throw new Error(`The sequence has ${seq.length} residues; at most ${MAX_LIVE_SEQUENCE} can be analysed live.`)
+  if (seq.length === 0) throw new ClientError('The pasted text has no sequence: paste residues in one-letter code (e.g. MQIFVKTLTG…), optionally with a FASTA header.')
+  if (seq.length > maxResidues) {
+    throw new ClientError(
+      `The sequence has ${seq.length} residues; at most ${maxResidues} can be analysed live. ` +
+        'Index a longer one as a job instead: create a project (or add to one) with it as a FASTA input.'
+    )
+  }
   return seq
 }
 

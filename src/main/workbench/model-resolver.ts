@@ -7,7 +7,7 @@ import type { AddModelRequest, JobInfo } from '../../shared/api'
 import type { LibraryEntry, RemoveEntryResult } from '../../shared/library-types'
 import { demoModelPaths } from '../engine/library/demo-models'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelLibrary } from '../engine/library/model-library'
-import { NotFoundError } from './errors'
+import { ClientError, ConflictError, NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 
 export { DEMO_ESM2_ID, DEMO_SAE_ID }
@@ -57,7 +57,7 @@ export class ModelResolver {
       return { id, name: e.name, kind: e.kind, dir: e.kind === 'esm2' ? paths.esm2Dir : paths.saeDir, layer: e.layer, demo: true }
     }
     if (e.status !== 'ready' || !e.localPath) {
-      throw new Error(`${e.name} is not ready (${e.status}${e.message ? `: ${e.message}` : ''}). Download it in Models & projects first.`)
+      throw new ConflictError(`${e.name} is not ready (${e.status}${e.message ? `: ${e.message}` : ''}). Download it in Models & projects first.`)
     }
     return { id, name: e.name, kind: e.kind, dir: e.localPath, layer: e.layer, demo: false }
   }
@@ -65,10 +65,10 @@ export class ModelResolver {
   async add(req: AddModelRequest): Promise<LibraryEntry> {
     if (req.source === 'hub') return this.library.add(req)
     if (!this.chooseFolder) {
-      throw new Error('Adding a local folder is only possible in the desktop app (it opens a folder dialog). On a server, place the files with `plm-sae fetch` or add the hub repository instead.')
+      throw new ClientError('Adding a local folder is only possible in the desktop app (it opens a folder dialog). On a server, place the files with `plm-sae fetch` or add the hub repository instead.')
     }
     const path = await this.chooseFolder(req.kind === 'esm2' ? 'Choose the folder of an ESM2 model' : 'Choose the folder of an SAE')
-    if (!path) throw new Error('No folder was chosen.')
+    if (!path) throw new ClientError('No folder was chosen.')
     const { source: _source, ...rest } = req
     return this.library.add({ ...rest, source: 'local', path })
   }
@@ -82,7 +82,7 @@ export class ModelResolver {
   download(id: string): JobInfo {
     const e = this.entry(id)
     if (e.source.kind !== 'hub') {
-      throw new Error(e.demo ? `${e.name} is generated on this computer by the first index job that uses it; there is nothing to download.` : `${e.name} is a folder on this computer; there is nothing to download.`)
+      throw new ClientError(e.demo ? `${e.name} is generated on this computer by the first index job that uses it; there is nothing to download.` : `${e.name} is a folder on this computer; there is nothing to download.`)
     }
     const running = this.jobs.active((j) => j.kind === 'download' && j.entryId === id)
     if (running) return running

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy } from '../../shared/store-types'
-import { NotFoundError } from './errors'
+import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/io/files'
 
 export interface ProjectRecord {
@@ -162,7 +162,7 @@ export class ProjectRegistry {
   }): ProjectRecord {
     const count = countRecords(input.text, input.format)
     if (count === 0) {
-      throw new Error(
+      throw new ClientError(
         input.format === 'fasta'
           ? 'The file has no FASTA records (lines starting with ">"): choose a FASTA file of protein sequences.'
           : 'The file has no UniProt entries (lines starting with "ID   "): choose a UniProt flat file (.dat / .txt).'

@@ -23,6 +23,7 @@ import type {
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
 import type { BadRecordPolicy } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/app-paths'
+import { cleanModelCache } from '../engine/esm/esm2-import'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
@@ -30,12 +31,12 @@ import { liveSequenceFeatures } from '../engine/jobs/live-features'
 import { LatentStore } from '../engine/store/latent-store'
 import { copyStoreFile, describeStoreFile } from '../engine/store/store-file'
 import { folderBytes } from '../engine/io/files'
-import { NotFoundError } from './errors'
+import { ClientError, ConflictError, NotFoundError } from './errors'
 import { JobManager, defaultWorkerEntry } from './job-manager'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
 import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
-import { LiveSources, sequenceFromText } from './live-latents'
+import { LiveSources, MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from './live-latents'
 import { SteeringWorkbench } from './steering'
 import { ExperimentWorkbench } from './experiments'
 
@@ -102,6 +103,8 @@ export class WorkbenchService implements WorkbenchApi {
    * otherwise with the demo models (random weights, labelled as such).
    */
   async start(): Promise<void> {
+    // What a killed model import left in the model cache goes at the next start (an import does the same).
+    for (const p of cleanModelCache(this.modelCache)) this.log(`Removed a leftover of an interrupted model import: ${p}`)
     if (this.opts.firstRunDemo === false || this.projects.list().length > 0) return
     const demoDir = join(this.opts.resourcesDir, 'demo')
     if (!existsSync(join(demoDir, 'manifest.json'))) {
@@ -274,10 +277,12 @@ export class WorkbenchService implements WorkbenchApi {
   async removeModel(req: ApiRequest<'removeModel'>): Promise<ApiResult<'removeModel'>> {
     const users = this.projects.list().filter((p) => p.modelId === req.id || p.saeId === req.id)
     const indexing = users.find((p) => this.jobs.active((j) => j.projectId === p.id))
-    if (indexing) throw new Error(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
+    if (indexing) throw new ConflictError(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
     const local = this.models.list().find((m) => m.id === req.id)?.localPath
     if (local) await this.live.drop(local)
-    return this.models.remove(req.id)
+    const removed = this.models.remove(req.id)
+    if (users.length === 0 || !removed.freedBytes) return removed
+    return { ...removed, warnings: [removedModelWarning(users.map((p) => p.name))] }
   }
 
   async downloadModel(req: ApiRequest<'downloadModel'>): Promise<JobInfo> {
@@ -293,9 +298,9 @@ export class WorkbenchService implements WorkbenchApi {
   async createProject(req: ApiRequest<'createProject'>): Promise<ApiResult<'createProject'>> {
     const model = this.models.resolve(req.modelId)
     const sae = this.models.resolve(req.saeId)
-    if (model.kind !== 'esm2') throw new Error(`"${model.name}" is not an ESM2 model: choose an ESM2 model as the project's model.`)
-    if (sae.kind !== 'sae') throw new Error(`"${sae.name}" is not an SAE: choose an SAE for the project.`)
-    if (sae.layer === undefined) throw new Error(`The layer of "${sae.name}" is not known: add the SAE again with its layer.`)
+    if (model.kind !== 'esm2') throw new ClientError(`"${model.name}" is not an ESM2 model: choose an ESM2 model as the project's model.`)
+    if (sae.kind !== 'sae') throw new ClientError(`"${sae.name}" is not an SAE: choose an SAE for the project.`)
+    if (sae.layer === undefined) throw new ClientError(`The layer of "${sae.name}" is not known: add the SAE again with its layer.`)
     let record: ProjectRecord
     if (req.source.kind === 'demo') {
       record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
@@ -419,7 +424,7 @@ export class WorkbenchService implements WorkbenchApi {
       runtime: this.runtime,
       modelCacheRoot: this.modelCache
     })
-    return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence) })
+    return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence, MAX_LIVE_QUERY_RESIDUES) })
   }
 
   async exportFeatures(req: ApiRequest<'exportFeatures'>): Promise<ApiResult<'exportFeatures'>> {
@@ -483,6 +488,15 @@ export class WorkbenchService implements WorkbenchApi {
   async exportExperiment(req: ApiRequest<'exportExperiment'>): Promise<ApiResult<'exportExperiment'>> {
     return this.experiments.export(req)
   }
+}
+
+/** What `removeModel` tells the user when projects were indexed with the files it deleted. */
+export function removedModelWarning(projects: string[]): string {
+  const names = projects.map((n) => `"${n}"`).join(', ')
+  return (
+    `${projects.length === 1 ? 'Project' : 'Projects'} ${names} ${projects.length === 1 ? 'was' : 'were'} indexed with it: ` +
+    'their stored features stay readable, but typing a sequence, steering and indexing more proteins need it again (download or add it again).'
+  )
 }
 
 /** Creates the service and runs its first-start logic (demo project). */

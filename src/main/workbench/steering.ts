@@ -34,7 +34,7 @@ import { parseProsite } from '../engine/steer/prosite'
 import { resolveSteeringPlan } from '../engine/steer/steering-plan'
 import { tokenize } from '../engine/esm/alphabet'
 import type { LatentStore } from '../engine/store/latent-store'
-import { NotFoundError } from './errors'
+import { ClientError, NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
@@ -270,9 +270,9 @@ export class SteeringWorkbench {
 function checkRequestShape(request: Omit<StartSteeringRequest, 'projectId'>, max: Record<string, number>): void {
   checkGenerationSettings(request.settings)
   checkClampSpecs(request.clamps)
-  if (request.settings.mode !== 'denovo' && !request.start) throw new Error(`${request.settings.mode} mode needs a starting sequence: pick a protein or paste one.`)
+  if (request.settings.mode !== 'denovo' && !request.start) throw new ClientError(`${request.settings.mode} mode needs a starting sequence: pick a protein or paste one.`)
   const residues = request.settings.mode === 'denovo' ? request.settings.length! : tokenize(request.start!.sequence, request.start!.id).length - 2
-  if (residues > DEFAULT_WINDOW) throw new Error(`Steering runs whole sequences of at most ${DEFAULT_WINDOW} residues; this one has ${residues}. Pick a shorter protein or a fragment.`)
+  if (residues > DEFAULT_WINDOW) throw new ClientError(`Steering runs whole sequences of at most ${DEFAULT_WINDOW} residues; this one has ${residues}. Pick a shorter protein or a fragment.`)
   resolveSteeringPlan({ clamps: request.clamps }, { dSae: Number.MAX_SAFE_INTEGER, saeName: 'the project SAE', residues, maxActivation: (f) => max[String(f)] })
   if (request.motif !== undefined && request.motif.trim() !== '') parseProsite(request.motif)
 }

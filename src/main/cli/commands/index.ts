@@ -11,6 +11,7 @@ import { importEsm2 } from '../../engine/esm/esm2-import'
 import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
 import { IndexJob } from '../../engine/jobs/index-job'
 import { formatShard, parseShard, type ShardSpec } from '../../engine/io/shard'
+import { DEFAULT_MAX_RESIDUES } from '../../engine/io/protein-input'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
@@ -36,7 +37,11 @@ export interface IndexOptions {
   json?: boolean
   quiet?: boolean
   shard?: ShardSpec
+  maxResidues?: number
 }
+
+/** Exit status of `plm-sae index` when the run completed but its results look wrong (warnings printed). */
+export const INDEX_WARNINGS_EXIT_CODE = 3
 
 export function indexCommand(): Command {
   const cmd = new Command('index')
@@ -62,12 +67,14 @@ export function indexCommand(): Command {
         }
       }
     )
+    .option('--max-residues <n>', `longest sequence accepted; longer ones are bad records (default ${DEFAULT_MAX_RESIDUES}, or $PLM_SAE_MAX_RESIDUES)`, positiveInt('--max-residues'))
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)
     if (r.cancelled) process.exitCode = 130
+    else if (r.warnings) process.exitCode = INDEX_WARNINGS_EXIT_CODE
   })
 }
 
@@ -113,6 +120,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
       batchProteins: opts.batchProteins,
       shard: opts.shard,
+      maxResidues: opts.maxResidues,
       signal: abort.signal,
       onProgress: (p: IndexProgress) => {
         if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
@@ -126,10 +134,12 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     if (model.provider) log.line(`ran on ${describeProvider(model.provider)}`)
     const size = store.latentBytes(result.runId)
     log.line(
-      `${result.cancelled ? 'cancelled' : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +
+      `${result.cancelled ? 'cancelled' : result.warnings ? `done with ${result.warnings.length} warning(s)` : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +
         `${Math.round(result.residuesPerSecond)} residues/s), ${result.skippedExisting} already stored, ${result.badRecords.length} bad records skipped; ` +
         `store holds ${size.proteins} proteins, ${size.residues} residues, ${(size.residues > 0 ? size.bytes / size.residues : 0).toFixed(1)} bytes of latents per residue`
     )
+    // Warnings are printed even with --quiet: the run is complete, but its results look wrong.
+    for (const w of result.warnings ?? []) process.stderr.write(`plm-sae: warning: ${w}\n`)
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`)
     return result
   } finally {

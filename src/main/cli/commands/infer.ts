@@ -10,6 +10,7 @@ import { tokenize } from '../../engine/esm/alphabet'
 import { importEsm2 } from '../../engine/esm/esm2-import'
 import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model, type SequenceInput } from '../../engine/esm/esm2-model'
 import { readFasta } from '../../engine/io/fasta'
+import { lineOptions, maxResiduesFromEnv } from '../../engine/io/protein-input'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
@@ -58,7 +59,11 @@ async function readRecords(path: string): Promise<{ inputs: SequenceInput[]; res
   const inputs: SequenceInput[] = []
   const seen = new Map<string, number>()
   let residues = 0
-  for await (const rec of readFasta(path)) {
+  const maxResidues = maxResiduesFromEnv()
+  for await (const rec of readFasta(path, { ...lineOptions({ maxResidues }), maxResidues })) {
+    if (rec.tooLong !== undefined) {
+      throw new Error(`${path}:${rec.line}: sequence "${rec.id}" has more than ${maxResidues} residues; to accept longer sequences, set PLM_SAE_MAX_RESIDUES=N`)
+    }
     const prev = seen.get(rec.id)
     if (prev !== undefined) throw new Error(`${path}:${rec.line}: sequence id "${rec.id}" appears twice (first at line ${prev}); ids name the output tensors and must be unique`)
     seen.set(rec.id, rec.line)

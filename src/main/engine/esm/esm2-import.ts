@@ -6,8 +6,10 @@
  * entry and does no work.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
 import { join } from 'node:path'
+import { assertFiniteWeights } from '../formats/tensor-check'
+import { diskFullError } from '../io/files'
 import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-checkpoint'
 import { headDim, knownModelName, type Esm2Config } from './esm2-config'
 
@@ -111,6 +113,42 @@ export function modelCacheDir(cacheRoot: string, hash: string): string {
   return join(cacheRoot, `esm2-${hash.slice(0, 16)}-v${MODEL_CACHE_VERSION}`)
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes what an import (or an atomic file write) killed part-way left in the model cache: `*.partial-<pid>`
+ * folders and `*.<pid>.tmp` files whose process no longer runs (a running import of another process is left
+ * alone). Called at the start of every import, so leftovers never outlive the next start. Returns what it removed.
+ */
+export function cleanModelCache(cacheRoot: string): string[] {
+  const removed: string[] = []
+  const visit = (dir: string, depth: number): void => {
+    let entries
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+    } catch {
+      return
+    }
+    for (const d of entries) {
+      const p = join(dir, d.name)
+      const m = /\.partial-(\d+)$/.exec(d.name) ?? /\.(\d+)\.tmp$/.exec(d.name)
+      if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) {
+        rmSync(p, { recursive: true, force: true })
+        removed.push(p)
+      } else if (d.isDirectory() && depth > 0) visit(p, depth - 1)
+    }
+  }
+  visit(cacheRoot, 1)
+  return removed
+}
+
 export function readImportedEsm2(dir: string): ImportedEsm2 | undefined {
   const manifest = join(dir, 'manifest.json')
   if (!existsSync(manifest)) return undefined
@@ -125,6 +163,7 @@ export function readImportedEsm2(dir: string): ImportedEsm2 | undefined {
  */
 export async function importEsm2(checkpointPath: string, cacheRoot: string, opts: ImportOptions = {}): Promise<ImportedEsm2> {
   mkdirSync(cacheRoot, { recursive: true })
+  cleanModelCache(cacheRoot)
   const ckpt = openEsm2Checkpoint(checkpointPath)
   try {
     const hash = await contentHash(ckpt.files, cacheRoot, opts)
@@ -174,12 +213,14 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
     }
     const weights: Record<string, WeightEntry> = {}
     const fd = openSync(join(tmp, 'weights.bin'), 'w')
+    let ok = false
     try {
       let offset = 0
       for (let i = 0; i < jobs.length; i++) {
         throwIfAborted(opts.signal)
         const [name, dims, make] = jobs[i]
         const data = make()
+        assertFiniteWeights(data, name, ckpt.source)
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
         let done = 0
         while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, offset + done)
@@ -188,8 +229,14 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
         opts.onProgress?.({ phase: 'converting', done: i + 1, total: jobs.length })
       }
       fsyncSync(fd)
+      ok = true
+    } catch (e) {
+      const total = jobs.reduce((n, [, dims]) => n + 4 * dims.reduce((a, b) => a * b, 1), 0)
+      const written = Object.values(weights).reduce((n, w) => n + w.length, 0)
+      throw diskFullError(e, join(dir, 'weights.bin'), total - written, 'nothing was added to the model cache') ?? e
     } finally {
       closeSync(fd)
+      if (!ok) rmSync(tmp, { recursive: true, force: true })
     }
     const manifest = {
       hash,

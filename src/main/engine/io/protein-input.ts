@@ -7,8 +7,34 @@
 import type { BadRecordPolicy, BadRecordReport, ResidueAnnotation } from '../../../shared/store-types'
 import { SequenceError, residueTokens } from '../esm/alphabet'
 import { readFasta } from './fasta'
-import { readLines } from './text-lines'
+import { DEFAULT_MAX_LINE_BYTES, readLines, type ReadLinesOptions } from './text-lines'
 import { readUniProt } from './uniprot'
+
+/**
+ * The longest protein accepted by default (residues). The longest known protein (titin) has about 35,000;
+ * the bound keeps a damaged or hostile file (one "sequence" of gigabytes) from taking all memory. Raise it
+ * with `--max-residues` (plm-sae index) or `PLM_SAE_MAX_RESIDUES` (the app and the CLI).
+ */
+export const DEFAULT_MAX_RESIDUES = 100_000
+
+export interface InputLimits {
+  /** Longest sequence accepted (residues); default `maxResiduesFromEnv()`. */
+  maxResidues?: number
+}
+
+/** `PLM_SAE_MAX_RESIDUES` when set to a positive integer, else `DEFAULT_MAX_RESIDUES`. */
+export function maxResiduesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.PLM_SAE_MAX_RESIDUES)
+  return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_RESIDUES
+}
+
+const RAISE_HINT = 'to accept longer sequences, raise the bound with --max-residues N (or the PLM_SAE_MAX_RESIDUES environment variable)'
+
+/** The line bound that goes with a residue bound: a whole sequence on one line, plus room for a header. */
+export function lineOptions(limits: InputLimits = {}): ReadLinesOptions {
+  const maxResidues = limits.maxResidues ?? maxResiduesFromEnv()
+  return { maxLineBytes: Math.max(DEFAULT_MAX_LINE_BYTES, maxResidues + (64 << 10)), raiseHint: `If it is a sequence on one line, ${RAISE_HINT}.` }
+}
 
 export type ProteinInputFormat = 'fasta' | 'uniprot'
 
@@ -44,8 +70,8 @@ export class BadRecordError extends Error {
 }
 
 /** Detects the format from the first non-empty line, falling back to the file name. */
-export async function detectProteinFormat(path: string): Promise<ProteinInputFormat> {
-  const gen = readLines(path)
+export async function detectProteinFormat(path: string, limits: InputLimits = {}): Promise<ProteinInputFormat> {
+  const gen = readLines(path, lineOptions(limits))
   try {
     for await (const [, line] of gen) {
       const t = line.trim()
@@ -95,10 +121,15 @@ function checkSequence(sequence: string, id: string, file: string, line: number)
 }
 
 /** All records of a FASTA or UniProt file, bad ones as reports (reading goes on after them). */
-export async function* readProteinInput(path: string, format?: ProteinInputFormat): AsyncGenerator<ProteinInputItem> {
-  const fmt = format ?? (await detectProteinFormat(path))
+export async function* readProteinInput(path: string, format?: ProteinInputFormat, limits: InputLimits = {}): AsyncGenerator<ProteinInputItem> {
+  const fmt = format ?? (await detectProteinFormat(path, limits))
+  const maxResidues = limits.maxResidues ?? maxResiduesFromEnv()
   if (fmt === 'fasta') {
-    for await (const r of readFasta(path)) {
+    for await (const r of readFasta(path, { ...lineOptions(limits), maxResidues })) {
+      if (r.tooLong !== undefined) {
+        yield { kind: 'bad', report: { file: path, line: r.line, id: r.id, message: `the sequence has more than ${maxResidues} residues; ${RAISE_HINT}` } }
+        continue
+      }
       const h = parseFastaHeader(r.id, r.description)
       const sequence = r.sequence.toUpperCase()
       const bad = checkSequence(sequence, r.id, path, r.line)
@@ -107,7 +138,7 @@ export async function* readProteinInput(path: string, format?: ProteinInputForma
     }
     return
   }
-  for await (const item of readUniProt(path)) {
+  for await (const item of readUniProt(path, { ...lineOptions(limits), maxResidues, maxResiduesHint: RAISE_HINT })) {
     if (item.kind === 'bad') {
       yield item
       continue
@@ -141,9 +172,9 @@ export async function* readProteinInput(path: string, format?: ProteinInputForma
  */
 export async function* readProteins(
   path: string,
-  opts: { policy?: BadRecordPolicy; onBadRecord?: (r: BadRecordReport) => void; format?: ProteinInputFormat } = {}
+  opts: { policy?: BadRecordPolicy; onBadRecord?: (r: BadRecordReport) => void; format?: ProteinInputFormat } & InputLimits = {}
 ): AsyncGenerator<ProteinRecord> {
-  for await (const item of readProteinInput(path, opts.format)) {
+  for await (const item of readProteinInput(path, opts.format, opts)) {
     if (item.kind === 'protein') {
       yield item.record
       continue

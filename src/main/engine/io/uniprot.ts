@@ -12,7 +12,7 @@
  * whether to skip it or stop.
  */
 import type { AnnotationType, BadRecordReport, ResidueAnnotation } from '../../../shared/store-types'
-import { readLines } from './text-lines'
+import { readLines, type ReadLinesOptions } from './text-lines'
 
 export interface UniProtEntry {
   /** Entry name from the ID line, e.g. "CRU4_ARATH". */
@@ -124,8 +124,17 @@ interface EntryBuilder {
   organism: string[]
   features: OpenFeature[]
   sequence: string[]
+  /** Residues read so far (the sequence is dropped once it passes `maxResidues`). */
+  residues: number
   inSequence: boolean
   problem?: EntryProblem
+}
+
+export interface ReadUniProtOptions extends ReadLinesOptions {
+  /** An entry with a longer sequence is a bad entry (its sequence is not kept in memory). */
+  maxResidues?: number
+  /** Appended to the message of a too-long entry: how to raise the bound. */
+  maxResiduesHint?: string
 }
 
 function stripEvidence(text: string): string {
@@ -266,7 +275,8 @@ function finishEntry(b: EntryBuilder): UniProtEntry {
  * Reads a UniProt flat file entry by entry. Bad entries are yielded as `{ kind: 'bad' }` reports and reading
  * continues with the next entry.
  */
-export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
+export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}): AsyncGenerator<UniProtItem> {
+  const maxResidues = opts.maxResidues ?? Infinity
   let b: EntryBuilder | undefined
   let lastLine = 0
   const fresh = (n: number): EntryBuilder => ({
@@ -279,6 +289,7 @@ export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
     organism: [],
     features: [],
     sequence: [],
+    residues: 0,
     inSequence: false
   })
   const report = (entry: EntryBuilder, p: EntryProblem): UniProtItem => ({
@@ -286,7 +297,7 @@ export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
     report: { file: path, line: p.line, id: entry.accessions[0] ?? entry.entryName ?? '', message: p.message }
   })
   let deDepth = 0 // 1 inside the "Contains:" / "Includes:" blocks of DE
-  for await (const [n, raw] of readLines(path)) {
+  for await (const [n, raw] of readLines(path, opts)) {
     lastLine = n
     if (raw.length === 0) continue
     const code = raw.slice(0, 2)
@@ -314,8 +325,15 @@ export async function* readUniProt(path: string): AsyncGenerator<UniProtItem> {
     if (b.problem) continue
     try {
       if (b.inSequence) {
-        if (code === '  ' || code === '') b.sequence.push(raw.replace(/\s+/g, ''))
-        else throw new EntryProblem(`unexpected "${code}" line inside the sequence block (missing "//"?)`, n)
+        if (code === '  ' || code === '') {
+          const piece = raw.replace(/\s+/g, '')
+          b.residues += piece.length
+          if (b.residues > maxResidues) {
+            b.sequence = []
+            throw new EntryProblem(`entry ${b.entryName}: the sequence has more than ${maxResidues} residues${opts.maxResiduesHint ? `; ${opts.maxResiduesHint}` : ''}`, b.line)
+          }
+          b.sequence.push(piece)
+        } else throw new EntryProblem(`unexpected "${code}" line inside the sequence block (missing "//"?)`, n)
         continue
       }
       const body = raw.length > 5 ? raw.slice(5) : ''

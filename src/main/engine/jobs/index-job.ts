@@ -14,18 +14,27 @@
  * - Sharded (`shard`): only the records of that shard of the input (io/shard.ts) are stored and indexed; the
  *   run records the shard ("I/N") and the partition, and a store holds one shard only (checked), so that
  *   `plm-sae merge` (store/store-merge.ts) can combine the shards' stores into the whole input's store.
+ * - One writer per store: the job holds the store's writer lock (store-lock.ts) while it runs; a second
+ *   indexer on the same store stops at once with a message naming the holder.
+ * - Nothing wrong is marked complete: an empty input is an error; an attempt that fails (or is cancelled)
+ *   before it stored anything new leaves a complete run as it was (status and recorded input); a run whose
+ *   latents look broken (run-sanity.ts) is complete with warnings; a store file deleted or replaced while
+ *   the job runs stops the job.
  */
 import { statSync } from 'node:fs'
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
-import { BadRecordError, readProteinInput, readProteins, type ProteinRecord } from '../io/protein-input'
+import { BadRecordError, lineOptions, readProteinInput, readProteins, type ProteinRecord } from '../io/protein-input'
 import { formatShard, inShard, SHARD_HASH, type ShardSpec } from '../io/shard'
 import { readLines } from '../io/text-lines'
+import { diskFullError } from '../io/files'
 import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from '../store/feature-statistics'
 import type { LatentStore } from '../store/latent-store'
+import { acquireWriterLock } from '../store/store-lock'
+import { runWarnings } from './run-sanity'
 
 export interface IndexJobOptions {
   store: LatentStore
@@ -47,18 +56,34 @@ export interface IndexJobOptions {
   countFirst?: boolean
   /** Index only this shard of the input (by a stable hash of the accession; see io/shard.ts). */
   shard?: ShardSpec
+  /** What the store's writer lock names as its holder (default: this process's command line). */
+  lockCommand?: string
+  /** Longest sequence accepted (residues; default `PLM_SAE_MAX_RESIDUES` or 100,000): longer ones are bad records. */
+  maxResidues?: number
 }
 
-/** The proteins and residues of one shard of the input (parses the records, for their accessions). */
-export async function countShard(path: string, shard: ShardSpec): Promise<{ proteins: number; residues: number }> {
+/** The message of an input without a single protein record. */
+export function emptyInputMessage(path: string): string {
+  return `${path}: no protein records found (the file is empty, or holds only blank lines or comments); nothing was indexed and the store was not changed`
+}
+
+/** The proteins and residues of one shard of the input, and the input's proteins (parses the records, for their accessions). */
+export async function countShard(
+  path: string,
+  shard: ShardSpec,
+  limits: { maxResidues?: number } = {}
+): Promise<{ proteins: number; residues: number; inputProteins: number }> {
   let proteins = 0
   let residues = 0
-  for await (const item of readProteinInput(path)) {
-    if (item.kind !== 'protein' || !inShard(item.record.accession, shard)) continue
+  let inputProteins = 0
+  for await (const item of readProteinInput(path, undefined, limits)) {
+    if (item.kind !== 'protein') continue
+    inputProteins++
+    if (!inShard(item.record.accession, shard)) continue
     proteins++
     residues += item.record.sequence.length
   }
-  return { proteins, residues }
+  return { proteins, residues, inputProteins }
 }
 
 /** A store holds one shard of one input (or no shard): refuses to mix them, naming what the store holds. */
@@ -78,12 +103,12 @@ function checkShardOfStore(store: LatentStore, shard: ShardSpec | undefined): vo
 }
 
 /** Fast count of records and residues (for progress); no parsing beyond line starts. */
-export async function countInput(path: string): Promise<{ proteins: number; residues: number }> {
+export async function countInput(path: string, limits: { maxResidues?: number } = {}): Promise<{ proteins: number; residues: number }> {
   let proteins = 0
   let residues = 0
   let inSq = false
   let fasta: boolean | undefined
-  for await (const [, line] of readLines(path)) {
+  for await (const [, line] of readLines(path, lineOptions(limits))) {
     if (fasta === undefined) {
       if (!line.trim()) continue
       fasta = line.startsWith('>')
@@ -108,6 +133,15 @@ export class IndexJob {
   }
 
   async run(): Promise<IndexResult> {
+    const lock = acquireWriterLock(this.opts.store, this.opts.lockCommand)
+    try {
+      return await this.runLocked()
+    } finally {
+      lock.release()
+    }
+  }
+
+  private async runLocked(): Promise<IndexResult> {
     const o = this.opts
     const store = o.store
     const started = performance.now()
@@ -115,6 +149,14 @@ export class IndexJob {
     const batchProteins = Math.max(1, o.batchProteins ?? 64)
     const statistics: Partial<StatisticsSettings> = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
     checkShardOfStore(store, o.shard)
+    // The input is read once before the store is touched: an unreadable or empty file changes nothing. A shard
+    // of a non-empty input may itself be empty: its run is still complete, so that merge finds every shard.
+    const limits = { maxResidues: o.maxResidues }
+    const sharded = o.shard && o.shard.count > 1 ? o.shard : undefined
+    const counted = (o.countFirst ?? true) ? (sharded ? await countShard(o.input, sharded, limits) : await countInput(o.input, limits)) : undefined
+    if (counted && ('inputProteins' in counted ? counted.inputProteins : counted.proteins) === 0) throw new Error(emptyInputMessage(o.input))
+    const before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
+    store.assertFilePresent()
     const run = store.ensureRun({
       modelName: o.model.name,
       modelHash: o.model.hash,
@@ -144,11 +186,15 @@ export class IndexJob {
       badRecords: 0
     }
     let totalsKnown = false
-    if (o.countFirst ?? true) {
-      const c = o.shard && o.shard.count > 1 ? await countShard(o.input, o.shard) : await countInput(o.input)
-      progress.proteinsTotal = c.proteins
-      progress.residuesTotal = c.residues
+    if (counted) {
+      progress.proteinsTotal = counted.proteins
+      progress.residuesTotal = counted.residues
       totalsKnown = true
+    }
+    // A failed or cancelled attempt that stored nothing new leaves a complete run exactly as it was.
+    const endUnchanged = (status: 'failed' | 'cancelled'): void => {
+      if (before?.status === 'complete' && proteinsIndexed === 0 && store.statsUpToDate(runId)) store.restoreRun(before)
+      else store.setRunStatus(runId, status)
     }
     let computedResidues = 0
     let lastReport = 0
@@ -174,6 +220,7 @@ export class IndexJob {
     const existing = store.proteinsWithLatents(runId)
     let proteinsAdded = 0
     let proteinsIndexed = 0
+    let recordsRead = 0
     const lengths = new Map<number, number>()
     const seen = new Set<number>()
 
@@ -213,18 +260,21 @@ export class IndexJob {
         report()
       }
       const shard = o.shard
-      for await (const rec of readProteins(o.input, { policy, onBadRecord: bad })) {
+      for await (const rec of readProteins(o.input, { policy, maxResidues: o.maxResidues, onBadRecord: (r) => (recordsRead++, bad(r)) })) {
+        recordsRead++
         if (shard && !inShard(rec.accession, shard)) continue
         buffer.push(rec)
         if (buffer.length >= batchProteins) yield* flush()
       }
       yield* flush()
+      if (recordsRead === 0) throw new Error(emptyInputMessage(o.input))
     }
 
     let pending: { proteinId: number; latents: SparseLatents }[] = []
     let pendingEntries = 0
     const commit = (): void => {
       if (pending.length === 0) return
+      store.assertFilePresent()
       store.putLatents(runId, pending)
       for (const p of pending) {
         existing.add(p.proteinId)
@@ -237,6 +287,19 @@ export class IndexJob {
       pending = []
       pendingEntries = 0
       report()
+    }
+
+    // For a disk-full message: the latent bytes the rest of the input will take, at this store's bytes per residue.
+    const latentBytesStillNeeded = (): number => {
+      let perResidue = 64
+      try {
+        const size = store.latentBytes(runId)
+        if (size.residues > 0) perResidue = size.bytes / size.residues
+      } catch {
+        /* keep the guess */
+      }
+      const remaining = Math.max(0, progress.residuesTotal - progress.residuesDone)
+      return Math.round(remaining * perResidue * 1.2) + (16 << 20)
     }
 
     let cancelled = false
@@ -254,14 +317,22 @@ export class IndexJob {
       if (o.signal?.aborted) throw new Error('cancelled')
     } catch (e) {
       // Whatever finished is kept (complete proteins only), so the next run resumes after it.
-      commit()
+      try {
+        commit()
+      } catch {
+        /* the first error is the one to report (e.g. the store file is gone) */
+      }
       if (o.signal?.aborted || (e as Error).message === 'cancelled') {
         cancelled = true
       } else {
-        store.setRunStatus(runId, 'failed')
+        try {
+          endUnchanged('failed')
+        } catch {
+          /* e.g. the disk is full: the status stays as it was */
+        }
         progress.phase = 'failed'
         report(true)
-        throw e
+        throw diskFullError(e, store.path, latentBytesStillNeeded(), 'what finished is kept; run the same command again to resume') ?? e
       }
     }
 
@@ -282,13 +353,25 @@ export class IndexJob {
         } catch (e) {
           if (o.signal?.aborted || (e as Error).message === 'cancelled') cancelled = true
           else {
-            store.setRunStatus(runId, 'failed')
-            throw e
+            try {
+              store.setRunStatus(runId, 'failed')
+            } catch {
+              /* e.g. the disk is full */
+            }
+            // The statistics tables take roughly a few kB per feature (histograms, examples, concept tables).
+            throw diskFullError(e, store.path, o.source.dSae * 8192 + (16 << 20), 'the latents are kept; run the same command again to compute the statistics') ?? e
           }
         }
       }
     }
-    store.setRunStatus(runId, cancelled ? 'cancelled' : 'complete')
+    let warnings: string[] | undefined
+    if (cancelled) endUnchanged('cancelled')
+    else {
+      store.assertFilePresent()
+      warnings = runWarnings(store.runSparsity(runId), o.source.dSae, o.source.maxActivePerResidue)
+      store.setRunWarnings(runId, warnings)
+      store.setRunStatus(runId, 'complete')
+    }
     progress.phase = cancelled ? 'cancelled' : 'done'
     report(true)
     const seconds = (performance.now() - started) / 1000
@@ -301,7 +384,8 @@ export class IndexJob {
       badRecords,
       seconds,
       residuesPerSecond: seconds > 0 ? computedResidues / seconds : 0,
-      cancelled
+      cancelled,
+      ...(warnings && warnings.length > 0 ? { warnings } : {})
     }
   }
 }

@@ -122,6 +122,10 @@ export class LatentExtractor implements LatentSource {
     return this.sae.dSae
   }
 
+  get maxActivePerResidue(): number | undefined {
+    return this.sae.activation.kind === 'topk' ? this.sae.activation.k : undefined
+  }
+
   private spec(output: LatentOutput): LatentGraphSpec {
     return { layer: this.layer, output, maxTokens: this.model.window + 2 }
   }

@@ -15,6 +15,8 @@ export interface LatentSource {
   readonly dSae: number
   /** The model layer the SAE reads (HF numbering). */
   readonly layer: number
+  /** The most features that can fire on one residue (TopK SAEs: k), when the SAE has such a bound. */
+  readonly maxActivePerResidue?: number
   /**
    * Latents for every input (yielded as sequences complete, not necessarily in input order). Memory stays
    * bounded for a long stream. Throws 'cancelled' when the signal aborts.

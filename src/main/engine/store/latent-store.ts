@@ -8,6 +8,7 @@
  */
 import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
+import { basename } from 'node:path'
 import type {
   BadRecordReport,
   BestConcept,
@@ -120,6 +121,42 @@ interface StatsRow {
 }
 
 const MAX_FEATURE_PAGE = 20_000
+/**
+ * How long a write waits for another connection's write to finish (SQLite busy timeout). Every write
+ * transaction starts IMMEDIATE, so a conflicting write waits here instead of failing with "database is locked".
+ */
+export const STORE_BUSY_TIMEOUT_MS = 60_000
+/** `PRAGMA application_id` of a PLM-SAE store ("PLMS"): marks the file as ours. */
+export const STORE_APPLICATION_ID = 0x504c4d53
+
+/** What a query asked for is not in the store (no such run, protein, feature, or not computed yet). */
+export class NotInStoreError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'NotInStoreError'
+  }
+}
+
+/**
+ * Refuses a database that belongs to another application: one with another `application_id`, or with tables
+ * (or a `user_version`) but no `schema_version` table of ours. An empty file is fine (a new store).
+ */
+function checkOurs(db: Database.Database, path: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number
+  const what = `${path}: not a PLM-SAE store`
+  const todo = 'pass the path of a project store (or a new file name) to --db; the file was not changed'
+  if (appId !== 0 && appId !== STORE_APPLICATION_ID) {
+    throw new Error(`${what} (it belongs to another application: SQLite application_id 0x${appId.toString(16)}); ${todo}`)
+  }
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+  if (tables.includes('schema_version')) return
+  if (tables.length > 0) {
+    const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '')
+    throw new Error(`${what} (an SQLite database of another application, with tables ${shown}); ${todo}`)
+  }
+  const userVersion = db.pragma('user_version', { simple: true }) as number
+  if (userVersion !== 0) throw new Error(`${what} (an SQLite database of another application, user_version ${userVersion}); ${todo}`)
+}
 const PAGE_PROTEINS = 128
 
 function now(): string {
@@ -137,7 +174,8 @@ export class LatentStore {
 
   private constructor(
     readonly path: string,
-    db: Database.Database
+    db: Database.Database,
+    private readonly ino: number
   ) {
     this.db = db
   }
@@ -146,25 +184,50 @@ export class LatentStore {
   static open(path: string, opts: OpenOptions = {}): LatentStore {
     let db: Database.Database
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false })
+      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: STORE_BUSY_TIMEOUT_MS })
     } catch (e) {
       throw new Error(`${path}: cannot open the store (${(e as Error).message})`, { cause: e })
     }
+    let ino: number
     try {
+      checkOurs(db, path)
       if (!opts.readonly) {
         db.pragma('journal_mode = WAL')
         db.pragma('synchronous = NORMAL')
       }
       db.pragma('foreign_keys = ON')
       db.pragma('cache_size = -65536')
-      if (!opts.readonly) migrate(db, path, opts.schemaVersion ?? SCHEMA_VERSION)
+      if (!opts.readonly) {
+        migrate(db, path, opts.schemaVersion ?? SCHEMA_VERSION)
+        if ((db.pragma('application_id', { simple: true }) as number) === 0) db.pragma(`application_id = ${STORE_APPLICATION_ID}`)
+      }
+      ino = statSync(path).ino
     } catch (e) {
       db.close()
       const msg = (e as Error).message
       if (/file is not a database/i.test(msg)) throw new Error(`${path}: not a PLM-SAE store (not an SQLite file)`, { cause: e })
       throw e
     }
-    return new LatentStore(path, db)
+    return new LatentStore(path, db, ino)
+  }
+
+  /**
+   * Throws when the store's file was deleted or replaced since it was opened (e.g. the project folder was
+   * removed while a job wrote to it): writing on would only fill a file nobody can open again.
+   */
+  assertFilePresent(): void {
+    let ino: number | undefined
+    try {
+      ino = statSync(this.path).ino
+    } catch {
+      ino = undefined
+    }
+    if (ino !== this.ino) {
+      throw new Error(
+        `${basename(this.path)} was ${ino === undefined ? 'deleted' : 'replaced'} while this job was writing to it (was the project or its folder removed?); ` +
+          'the job stopped. Index again into a project that exists.'
+      )
+    }
   }
 
   close(): void {
@@ -233,7 +296,7 @@ export class LatentStore {
         ids.push(Number(r.lastInsertRowid))
         added++
       }
-    })()
+    }).immediate()
     return { ids, added, conflicts }
   }
 
@@ -264,28 +327,68 @@ export class LatentStore {
 
   // ---- runs ------------------------------------------------------------------------------------------------
 
+  /** The run of this model + SAE + layer, if there is one. */
+  findRun(key: Pick<RunKey, 'modelHash' | 'saeHash' | 'layer'>): RunInfo | undefined {
+    const found = this.stmt('SELECT id FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').pluck().get(key.modelHash, key.saeHash, key.layer) as number | undefined
+    return found === undefined ? undefined : this.run(found)
+  }
+
   /** The run of this model + SAE + layer, created when new. */
   ensureRun(key: RunKey): RunInfo {
-    const found = this.stmt('SELECT id, d_sae FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').get(key.modelHash, key.saeHash, key.layer) as
-      | { id: number; d_sae: number }
-      | undefined
-    if (found) {
-      if (found.d_sae !== key.dSae) throw new Error(`run ${found.id} has dSae ${found.d_sae} but the SAE now has ${key.dSae}`)
-      this.stmt('UPDATE runs SET settings = ?, model_name = ?, sae_name = ?, updated_at = ? WHERE id = ?').run(
-        JSON.stringify(key.settings ?? {}),
-        key.modelName,
-        key.saeName,
-        now(),
-        found.id
-      )
-      return this.run(found.id)!
-    }
-    const t = now()
-    const r = this.stmt(
-      `INSERT INTO runs (model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status, created_at, updated_at)
+    return this.db
+      .transaction((): RunInfo => {
+        const found = this.stmt('SELECT id, d_sae FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').get(key.modelHash, key.saeHash, key.layer) as
+          | { id: number; d_sae: number }
+          | undefined
+        if (found) {
+          if (found.d_sae !== key.dSae) throw new Error(`run ${found.id} has dSae ${found.d_sae} but the SAE now has ${key.dSae}`)
+          this.stmt('UPDATE runs SET settings = ?, model_name = ?, sae_name = ?, updated_at = ? WHERE id = ?').run(
+            JSON.stringify(key.settings ?? {}),
+            key.modelName,
+            key.saeName,
+            now(),
+            found.id
+          )
+          return this.run(found.id)!
+        }
+        const t = now()
+        const r = this.stmt(
+          `INSERT INTO runs (model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'indexing', ?, ?)`
-    ).run(key.modelName, key.modelHash, key.saeName, key.saeHash, key.layer, key.dSae, JSON.stringify(key.settings ?? {}), t, t)
-    return this.run(Number(r.lastInsertRowid))!
+        ).run(key.modelName, key.modelHash, key.saeName, key.saeHash, key.layer, key.dSae, JSON.stringify(key.settings ?? {}), t, t)
+        return this.run(Number(r.lastInsertRowid))!
+      })
+      .immediate()
+  }
+
+  /**
+   * Puts a run back to a state it had (status, settings, updated_at): after an attempt that failed or was
+   * cancelled without changing its work, so a complete run stays complete.
+   */
+  restoreRun(run: Pick<RunInfo, 'id' | 'status' | 'settings' | 'updatedAt'>): void {
+    this.stmt('UPDATE runs SET status = ?, settings = ?, updated_at = ? WHERE id = ?').run(run.status, JSON.stringify(run.settings), run.updatedAt, run.id)
+  }
+
+  /** Sets (or clears, with []) the run's warnings: kept in its settings, shown with the run. */
+  setRunWarnings(id: number, warnings: string[]): void {
+    this.db
+      .transaction(() => {
+        const r = this.stmt('SELECT settings FROM runs WHERE id = ?').pluck().get(id) as string | undefined
+        if (r === undefined) return
+        const settings = JSON.parse(r) as Record<string, unknown>
+        if (warnings.length > 0) settings.warnings = warnings
+        else delete settings.warnings
+        this.stmt('UPDATE runs SET settings = ? WHERE id = ?').run(JSON.stringify(settings), id)
+      })
+      .immediate()
+  }
+
+  /** Residues, stored nonzero latents and dead features of a run (for the sanity check after indexing). */
+  runSparsity(runId: number): { residues: number; nonzeros: number; deadFeatures: number | undefined } {
+    const l = this.stmt('SELECT COALESCE(SUM(rows), 0) AS r, COALESCE(SUM(nnz), 0) AS n FROM latents WHERE run_id = ?').get(runId) as { r: number; n: number }
+    const hasStats = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(runId) !== undefined
+    const dead = hasStats ? (this.stmt('SELECT COUNT(*) FROM feature_stats WHERE run_id = ? AND dead = 1').pluck().get(runId) as number) : undefined
+    return { residues: l.r, nonzeros: l.n, deadFeatures: dead }
   }
 
   run(id: number): RunInfo | undefined {
@@ -305,20 +408,21 @@ export class LatentStore {
   defaultRunId(): number {
     const r = (this.stmt("SELECT id FROM runs WHERE status = 'complete' ORDER BY updated_at DESC, id DESC LIMIT 1").get() ??
       this.stmt('SELECT id FROM runs ORDER BY id DESC LIMIT 1').get()) as { id: number } | undefined
-    if (!r) throw new Error(`${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`)
+    if (!r) throw new NotInStoreError(`${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`)
     return r.id
   }
 
   private resolveRun(runId: number | undefined): RunRow {
     const id = runId ?? this.defaultRunId()
     const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
-    if (!r) throw new Error(`${this.path}: no run ${id} in this store`)
+    if (!r) throw new NotInStoreError(`${this.path}: no run ${id} in this store`)
     return r
   }
 
   private toRunInfo(r: RunRow): RunInfo {
     const counts = this.latentCounts(r.id)
     const stats = this.stmt('SELECT proteins FROM run_stats WHERE run_id = ?').get(r.id) as { proteins: number } | undefined
+    const settings = JSON.parse(r.settings) as Record<string, unknown>
     return {
       id: r.id,
       modelName: r.model_name,
@@ -327,13 +431,14 @@ export class LatentStore {
       saeHash: r.sae_hash,
       layer: r.layer,
       dSae: r.d_sae,
-      settings: JSON.parse(r.settings) as Record<string, unknown>,
+      settings,
       status: r.status as RunStatus,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       proteins: counts.proteins,
       residues: counts.residues,
-      statsUpToDate: stats !== undefined && stats.proteins === counts.proteins
+      statsUpToDate: stats !== undefined && stats.proteins === counts.proteins,
+      ...(Array.isArray(settings.warnings) && settings.warnings.length > 0 ? { warnings: settings.warnings.map(String) } : {})
     }
   }
 
@@ -384,7 +489,7 @@ export class LatentStore {
         if (r.changes > 0) bytes += blob.length
       }
       this.stmt('UPDATE runs SET updated_at = ? WHERE id = ?').run(now(), runId)
-    })()
+    }).immediate()
     return bytes
   }
 
@@ -397,9 +502,9 @@ export class LatentStore {
   /** One feature's per-residue track on one protein, redrawn from the stored latents. */
   featureTrack(runId: number, protein: number | string, feature: number): number[] {
     const p = this.proteinRow(protein)
-    if (!p) throw new Error(`no protein ${protein} in the store`)
+    if (!p) throw new NotInStoreError(`no protein ${protein} in the store`)
     const m = this.latents(runId, p.id)
-    if (!m) throw new Error(`protein ${p.accession} has no latents in run ${runId}`)
+    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${runId}`)
     return Array.from(trackOf(m, feature))
   }
 
@@ -525,14 +630,18 @@ export class LatentStore {
       this.stmt(
         `INSERT INTO run_stats (run_id, proteins, residues, annotated_proteins, annotated_residues, settings, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
       ).run(runId, res.proteins, res.residues, res.annotatedProteins, res.annotatedResidues, JSON.stringify(st), now())
-    })()
+    }).immediate()
   }
 
   // ---- labels ----------------------------------------------------------------------------------------------
 
   setFeatureLabel(u: FeatureLabelUpdate): { label: string; notes: string } {
     const run = this.resolveRun(u.runId)
-    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new Error(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new NotInStoreError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    return this.db.transaction(() => this.writeFeatureLabel(run, u)).immediate()
+  }
+
+  private writeFeatureLabel(run: RunRow, u: FeatureLabelUpdate): { label: string; notes: string } {
     const cur = this.stmt('SELECT label, notes FROM feature_labels WHERE sae_hash = ? AND feature = ?').get(run.sae_hash, u.feature) as
       | { label: string; notes: string }
       | undefined
@@ -624,7 +733,7 @@ export class LatentStore {
 
   private requireStats(run: RunRow): void {
     const s = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(run.id)
-    if (!s) throw new Error(`run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`)
+    if (!s) throw new NotInStoreError(`run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`)
   }
 
   listFeatures(q: FeatureListQuery = {}): FeatureListResult {
@@ -675,13 +784,13 @@ export class LatentStore {
       `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
        WHERE s.run_id = ? AND s.feature = ?`
     ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row) throw new Error(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
+    if (!row) throw new NotInStoreError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
     const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
     const st = JSON.parse(rs.settings) as StatisticsSettings
     const detail = this.stmt('SELECT histogram, quantiles, examples FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as
       | { histogram: string; quantiles: string; examples: Buffer }
       | undefined
-    if (!detail) throw new Error(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
+    if (!detail) throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
     const ids = [...new Set(exampleProteinIds(detail.examples))]
     const proteins = new Map<number, ProteinRow>()
     if (ids.length > 0) {
@@ -769,9 +878,9 @@ export class LatentStore {
   proteinFeatures(q: ProteinFeaturesQuery): ProteinFeaturesResult {
     const run = this.resolveRun(q.runId)
     const p = this.proteinRow(q.protein)
-    if (!p) throw new Error(`no protein ${JSON.stringify(q.protein)} in the store`)
+    if (!p) throw new NotInStoreError(`no protein ${JSON.stringify(q.protein)} in the store`)
     const m = this.latents(run.id, p.id)
-    if (!m) throw new Error(`protein ${p.accession} has no latents in run ${run.id}; index it first`)
+    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${run.id}; index it first`)
     const detail = toProteinDetail(p)
     const { sequence, annotations, ...summary } = detail
     return this.rangeResult(run, m, summary, sequence, annotations, q)

@@ -81,7 +81,7 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
         jobs={jobs}
         remembered={{ modelId: appInfo?.lastModelId, saeId: appInfo?.lastSaeId }}
       />
-      <LibraryPanel models={models} jobs={jobs} appInfo={appInfo} run={run} />
+      <LibraryPanel models={models} jobs={jobs} appInfo={appInfo} run={run} projects={projects} />
     </div>
   )
 }
@@ -134,6 +134,11 @@ function JobsPanel({ jobs, onCancel }: { jobs: JobInfo[]; onCancel(id: string): 
               testId="job-progress"
             />
             {j.error && <p className="error-text">{j.error}</p>}
+            {j.warnings?.map((w, i) => (
+              <p key={i} className="error-text" role="alert" data-testid="job-warning">
+                Warning: {w}
+              </p>
+            ))}
             {j.badRecords && j.badRecords.length > 0 && <BadRecords job={j} />}
           </li>
         ))}
@@ -330,7 +335,23 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
   )
 }
 
-function LibraryPanel({ models, jobs, appInfo, run }: { models: LibraryEntry[]; jobs: JobInfo[]; appInfo: AppInfo | undefined; run(f: () => Promise<unknown>): void }): ReactNode {
+function LibraryPanel({
+  models,
+  jobs,
+  appInfo,
+  run,
+  projects
+}: {
+  models: LibraryEntry[]
+  jobs: JobInfo[]
+  appInfo: AppInfo | undefined
+  run(f: () => Promise<unknown>): void
+  projects: ProjectInfo[]
+}): ReactNode {
+  const usersOf = (id: string): string => {
+    const names = projects.filter((p) => p.modelId === id || p.saeId === id).map((p) => `"${p.name}"`)
+    return names.length > 0 ? `\n\n${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} indexed with it: stored features stay readable, but typing a sequence, steering and indexing more need it again.` : ''
+  }
   return (
     <section className="panel" aria-labelledby="library-h" data-testid="library-panel">
       <h2 id="library-h">Model library</h2>
@@ -374,7 +395,7 @@ function LibraryPanel({ models, jobs, appInfo, run }: { models: LibraryEntry[]; 
                 <td className="actions">
                   {m.source.kind === 'hub' && m.status !== 'ready' && !job && <button onClick={() => run(() => api.downloadModel({ id: m.id }))}>Download</button>}
                   {(m.diskBytes > 0 || !m.builtIn) && !m.demo && (
-                    <button onClick={() => window.confirm(`Remove ${m.name}${m.diskBytes ? ` and free ${formatBytes(m.diskBytes)}` : ''}?`) && run(() => api.removeModel({ id: m.id }))}>
+                    <button onClick={() => window.confirm(`Remove ${m.name}${m.diskBytes ? ` and free ${formatBytes(m.diskBytes)}` : ''}?${usersOf(m.id)}`) && run(() => api.removeModel({ id: m.id }))}>
                       Remove
                     </button>
                   )}
