@@ -218,7 +218,7 @@ const featureFilters = {
   runId,
   sort: opt(
     obj({
-      key: oneOf(['id', 'label', 'freqResidue', 'freqProtein', 'max', 'meanNonzero', 'bestF1', 'concept'] as const),
+      key: oneOf(['id', 'label', 'freqResidue', 'freqProtein', 'max', 'meanNonzero', 'bestF1', 'concept', 'bestF1Domain'] as const),
       dir: oneOf(['asc', 'desc'] as const)
     })
   ),
@@ -229,6 +229,7 @@ const featureFilters = {
   status: opt(oneOf(['all', 'alive', 'dead'] as const)),
   conceptType: opt(oneOf([...ANNOTATION_TYPES, 'any', 'none'] as const)),
   minF1: opt(fraction),
+  minF1Domain: opt(fraction),
   text: opt(text(200)),
   ids: opt(arrayOf(featureId, 100_000))
 }

@@ -22,7 +22,7 @@ type StatusFilter = 'all' | 'alive' | 'dead'
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
 
 const PAGE = 20_000
-const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc' }
+const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc', bestF1Domain: 'desc' }
 
 export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps) {
   const panelRef = useRef<HTMLDivElement>(null)
