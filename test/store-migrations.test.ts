@@ -3,7 +3,7 @@ import Database from 'better-sqlite3'
 import { writeFileSync } from 'node:fs'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { encodeLatents } from '../src/main/engine/store/latent-codec'
-import { SCHEMA_VERSION } from '../src/main/engine/store/schema'
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/main/engine/store/schema'
 import { sparsify } from '../src/main/engine/sae/sparse-latents'
 import { tempDir } from './helpers/tmp'
 import { syntheticProteins } from './reference/store-reference'
@@ -38,7 +38,7 @@ describe('schema migrations', () => {
     expect(store.schemaVersion).toBe(SCHEMA_VERSION)
     expect(SCHEMA_VERSION).toBeGreaterThan(1)
     const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
-    expect(versions).toEqual([1, 2])
+    expect(versions).toEqual(MIGRATIONS.map((m) => m.version))
     expect(store.listProteins({ limit: 100 }).total).toBe(12)
     expect(store.runs()[0]).toMatchObject({ id: 1, proteins: 12, statsUpToDate: false })
     await store.computeStatistics(1)

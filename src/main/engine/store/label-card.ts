@@ -5,7 +5,7 @@
  * "fires" when its value is above CARD_FIRING_FRACTION of the feature's max:
  * - the activation pattern of each top protein, then the most common one:
  *     whole protein  (fires on ≥ 50 % of the residues),
- *     periodic       (≥ 4 firing residues whose gaps are ≥ 2 and, for ≥ 60 % of them, one value g or g + 1:
+ *     periodic       (≥ 4 firing residues, ≥ 60 % of whose gaps are g or g + 1 for one g in 2..6:
  *                     every 2nd residue for strands, every 3rd–4th for helix faces),
  *     single residues / short motifs / whole domains (mean run of consecutive firing residues ≤ 2, ≤ 15, > 15);
  * - amino-acid enrichment: a residue type's share of the firing residues over its share of all residues of
@@ -43,7 +43,7 @@ export function classifyPattern(firing: number[], length: number): ActivationPat
       gaps.set(g, (gaps.get(g) ?? 0) + 1)
     }
     let best = 0
-    for (const [g] of gaps) if (g >= 2) best = Math.max(best, (gaps.get(g) ?? 0) + (gaps.get(g + 1) ?? 0))
+    for (const [g] of gaps) if (g >= 2 && g <= 6) best = Math.max(best, (gaps.get(g) ?? 0) + (gaps.get(g + 1) ?? 0))
     if (best >= 0.6 * (n - 1)) return 'periodic'
   }
   let runs = 1
