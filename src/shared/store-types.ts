@@ -593,3 +593,89 @@ export interface IndexResult {
   residuesPerSecond: number
   cancelled: boolean
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Concept reports for the user's own sequences
+
+/** A feature used to predict a concept: its best concept (F1 ≥ the floor) and the activation it must exceed. */
+export interface ConceptPredictor {
+  feature: number
+  type: AnnotationType
+  note: string
+  f1: number
+  /** Threshold as a fraction of the feature's max (the concept's best threshold). */
+  threshold: number
+  /** threshold × the feature's max: a residue is predicted when the activation is above it. */
+  cut: number
+}
+
+/** One predicted annotation track of a sequence. */
+export interface PredictedConceptTrack {
+  type: AnnotationType
+  note: string
+  /** Predicted residues as 1-based inclusive segments. */
+  segments: ResidueRange[]
+  /** Per residue (0-based), how many predicting features fire above their threshold (0 = not predicted). */
+  support: number[]
+  /** The features that predict it here, with the residues each predicts. */
+  features: { feature: number; f1: number; residues: number }[]
+}
+
+/** Predicted against known for one concept of one sequence (UniProt input with annotations). */
+export interface ConceptAgreement {
+  type: AnnotationType
+  note: string
+  /** Residues both predicted and annotated. */
+  both: number
+  predicted: number
+  known: number
+  precision: number
+  recall: number
+  f1: number
+}
+
+export interface SequenceConceptReport {
+  id: string
+  description: string
+  sequence: string
+  predicted: PredictedConceptTrack[]
+  /** The input's own annotations (UniProt flat file); [] for FASTA. */
+  known: ResidueAnnotation[]
+  /** Per concept predicted or annotated; absent when the input carries no annotations. */
+  agreement?: ConceptAgreement[]
+}
+
+/** A feature that fires in most members of a family, placed on the reference (the first sequence). */
+export interface FamilyFeature {
+  feature: number
+  label: string
+  bestConcept: BestConcept | null
+  /** Members in which it fires. */
+  members: number
+  fraction: number
+  /** Per reference residue (0-based): members in which it fires on the residue aligned there. */
+  columns: number[]
+  /** Reference residues (1-based segments) where it fires in at least half the members. */
+  segments: ResidueRange[]
+}
+
+export interface ConceptReport {
+  runId: number
+  /** The concept F1 floor used. */
+  floor: number
+  /** Features with a concept at or above the floor. */
+  predictors: number
+  sequences: SequenceConceptReport[]
+  /** For two or more sequences: features firing in at least `minFraction` of them, aligned to the first. */
+  family?: { reference: string; minFraction: number; features: FamilyFeature[] }
+}
+
+/** The concept report of pasted sequences (FASTA, or UniProt flat-file text with annotations). */
+export interface ConceptReportQuery {
+  runId?: number
+  text: string
+  /** Default DEFAULT_CONCEPT_F1_FLOOR. */
+  floor?: number
+  /** Family features must fire in at least this fraction of the sequences (default 0.5 = "most"). */
+  minFraction?: number
+}

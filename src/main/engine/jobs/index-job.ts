@@ -26,8 +26,9 @@ export interface IndexJobOptions {
   store: LatentStore
   input: string
   source: LatentSource
-  model: { name: string; hash: string }
-  sae: { name: string; hash: string }
+  /** `dir`: where the files are, recorded with the run (so `plm-sae annotate` finds them again). */
+  model: { name: string; hash: string; dir?: string }
+  sae: { name: string; hash: string; dir?: string }
   /** Proteins kept per feature by max activation (default 20). */
   topK?: number
   statistics?: Partial<Omit<StatisticsSettings, 'topK'>>
@@ -86,7 +87,13 @@ export class IndexJob {
       saeHash: o.sae.hash,
       layer: o.source.layer,
       dSae: o.source.dSae,
-      settings: { input: o.input, topK: statistics.topK }
+      settings: {
+        input: o.input,
+        topK: statistics.topK,
+        concepts: statistics.concepts ?? DEFAULT_STATISTICS.concepts,
+        ...(o.model.dir ? { modelDir: o.model.dir } : {}),
+        ...(o.sae.dir ? { saeDir: o.sae.dir } : {})
+      }
     })
     const runId = run.id
     const badRecords: BadRecordReport[] = []

@@ -33,6 +33,7 @@ import type {
   RunStatus,
   StoreInfo,
   AnnotationType,
+  ConceptPredictor,
   FeatureLabelCard
 } from '../../../shared/store-types'
 import { ANNOTATION_LABELS } from '../../../shared/store-types'
@@ -928,6 +929,26 @@ export class LatentStore {
       })
     }
     return out
+  }
+
+  // ---- concept predictors ----------------------------------------------------------------------------------
+
+  /**
+   * Every (feature, concept) whose residue F1 is at or above `floor`, with the activation the feature must
+   * exceed to predict the concept on a residue (its best threshold × its max): the predictors of concept reports.
+   */
+  conceptPredictors(runId: number | undefined, floor: number): { runId: number; predictors: ConceptPredictor[] } {
+    const run = this.resolveRun(runId)
+    this.requireStats(run)
+    const rows = this.stmt(
+      `SELECT c.feature, c.type, c.note, c.f1, c.threshold, s.max FROM feature_concepts c
+       JOIN feature_stats s ON s.run_id = c.run_id AND s.feature = c.feature
+       WHERE c.run_id = ? AND c.f1 >= ? ORDER BY c.feature, c.f1 DESC, c.type, c.note`
+    ).all(run.id, floor) as { feature: number; type: string; note: string; f1: number; threshold: number; max: number }[]
+    return {
+      runId: run.id,
+      predictors: rows.map((r) => ({ feature: r.feature, type: r.type as AnnotationType, note: r.note, f1: r.f1, threshold: r.threshold, cut: r.threshold * r.max }))
+    }
   }
 
   // ---- export ----------------------------------------------------------------------------------------------
