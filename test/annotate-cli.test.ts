@@ -24,7 +24,7 @@ const cache = join(tmp.dir, 'cache')
 beforeAll(async () => {
   // the fixture's well-formed entries (it also holds bad ones, for the reader's tests)
   const entries = readFileSync(join(__dirname, 'fixtures', 'uniprot-current.dat'), 'utf8').split(/^\/\/\n/m)
-  writeFileSync(input, entries.filter((e) => /^ID   (INS_HUMAN|ZN_TEST|GOOD_AFTER) /m.test(e)).map((e) => `${e.replace(/^\n+/, '')}//\n`).join(''))
+  writeFileSync(input, entries.filter((e) => /^ID {3}(INS_HUMAN|ZN_TEST|GOOD_AFTER) /m.test(e)).map((e) => `${e.replace(/^\n+/, '')}//\n`).join(''))
   writeHfCheckpoint(modelDir, 'tiny', 21, { omitTiedDecoder: true })
   writePreprintSae(saeDir, { dIn: 32, dSae: 24 }, 22, { block: 1 })
   const r = await runCli(['index', '--model', modelDir, '--sae', saeDir, '--input', input, '--db', db, '--device', 'cpu', '--cache-dir', cache, '--false-positives', 'all', '--split-concepts', 'zinc_finger,binding_site', '-q'])
