@@ -29,6 +29,8 @@ import type {
   FeatureListResult,
   FeatureOverview,
   LiveFeaturesQuery,
+  ConceptReport,
+  ConceptReportQuery,
   ProteinDetail,
   ProteinFeaturesQuery,
   ProteinFeaturesResult,
@@ -304,6 +306,8 @@ export interface ApiMethods {
   proteinFeatures: { request: ProjectScoped & ProteinFeaturesQuery; result: ProteinFeaturesResult }
   /** Features of a pasted sequence, computed live with the project's model + SAE (protein is null). */
   liveFeatures: { request: ProjectScoped & LiveFeaturesQuery; result: ProteinFeaturesResult }
+  /** Concept report of pasted sequences (FASTA, one or a family, or UniProt text with annotations), computed live. */
+  conceptReport: { request: ProjectScoped & ConceptReportQuery; result: ConceptReport }
   /** The feature table (same filters and sort as listFeatures) as CSV or JSON text. */
   exportFeatures: { request: ProjectScoped & FeatureExportQuery; result: ExportResult }
   // structures
@@ -357,6 +361,7 @@ export const API_METHODS = [
   'proteinDetail',
   'proteinFeatures',
   'liveFeatures',
+  'conceptReport',
   'exportFeatures',
   'listStructures',
   'loadStructure',

@@ -199,6 +199,8 @@ export function longText(max: number, min = 0): Validator<string> {
 export const MAX_FEATURE_ID = 1 << 24
 export const MAX_RESIDUE = 100_000
 export const MAX_FASTA_TEXT = 64 << 20
+/** Pasted or uploaded text of a concept report (sequences are computed live). */
+export const MAX_REPORT_TEXT = 4 << 20
 export const MAX_LIVE_SEQUENCE = 100_000
 
 const runId = opt(int(1, 2 ** 31))
@@ -363,6 +365,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     withTracks: opt(int(0, 200))
   }),
   exportFeatures: obj({ projectId: id, ...featureFilters, format: oneOf(['csv', 'json'] as const) }),
+  conceptReport: obj({ projectId: id, runId, text: longText(MAX_REPORT_TEXT, 1), floor: opt(fraction), minFraction: opt(fraction) }),
   listStructures: projectScoped,
   loadStructure: obj({ projectId: id, structureId: id }),
   ...steeringValidators

@@ -8,7 +8,8 @@
  * demo project from resources/demo and starts indexing it: with the real models when they are ready (the user's
  * last model + SAE, or ESM2-8M + the preprint SAE), otherwise with the demo models (random weights).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type {
   ApiRequest,
@@ -27,6 +28,7 @@ import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { liveSequenceFeatures } from '../engine/jobs/live-features'
+import { conceptReport, readReportSequences } from '../engine/jobs/concept-report'
 import { LatentStore } from '../engine/store/latent-store'
 import { folderBytes } from '../engine/io/files'
 import { NotFoundError } from './errors'
@@ -36,6 +38,9 @@ import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
 import { LiveSources, sequenceFromText } from './live-latents'
 import { SteeringWorkbench } from './steering'
+
+/** Sequences one concept report covers (each is run through the model live). */
+const MAX_REPORT_SEQUENCES = 500
 
 export interface WorkbenchOptions {
   mode: 'desktop' | 'browser'
@@ -381,6 +386,33 @@ export class WorkbenchService implements WorkbenchApi {
       modelCacheRoot: this.modelCache
     })
     return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence) })
+  }
+
+  async conceptReport(req: ApiRequest<'conceptReport'>): Promise<ApiResult<'conceptReport'>> {
+    const { projectId, text, ...opts } = req
+    const project = this.projects.get(projectId)
+    const store = this.store(projectId)
+    // the pasted text goes through the same readers as files (FASTA or UniProt, detected from the content)
+    const dir = mkdtempSync(join(tmpdir(), 'plm-sae-report-'))
+    let sequences
+    try {
+      const file = join(dir, 'input.txt')
+      writeFileSync(file, text.trimStart())
+      sequences = await readReportSequences(file)
+    } catch (e) {
+      throw new Error(`The pasted sequences cannot be read: ${(e as Error).message.replace(/^[^:]*input\.txt:?/, 'line ')}`, { cause: e })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    if (sequences.length > MAX_REPORT_SEQUENCES) throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
+    const source = await this.live.source({
+      model: this.models.resolve(project.modelId),
+      sae: this.models.resolve(project.saeId),
+      layer: project.layer,
+      runtime: this.runtime,
+      modelCacheRoot: this.modelCache
+    })
+    return conceptReport(store, source, sequences, opts)
   }
 
   async exportFeatures(req: ApiRequest<'exportFeatures'>): Promise<ApiResult<'exportFeatures'>> {

@@ -477,22 +477,7 @@ export class FeatureStatisticsBuilder {
           const perResidue = cat.perResidue[c]
           const instances = this.instanceCounters[c]
           const foundAt = suffixSums(this.tpInstances, (f * C + c) * L, L)
-          const byThreshold = st.thresholds.map((threshold, j) => {
-            const precision = predAt[j] > 0 ? tpAt[j] / predAt[j] : 0
-            const recall = tpAt[j] / pos
-            const recallDomain = perResidue ? recall : instances > 0 ? foundAt[j] / instances : 0
-            return {
-              threshold,
-              precision,
-              recall,
-              f1: harmonic(precision, recall),
-              recallDomain,
-              f1Domain: harmonic(precision, recallDomain),
-              tp: tpAt[j],
-              predicted: predAt[j],
-              foundInstances: perResidue ? 0 : foundAt[j]
-            }
-          })
+          const byThreshold = conceptScores(st.thresholds, { tp: tpAt, predicted: predAt, found: perResidue ? tpAt.map(() => 0) : foundAt }, pos, instances, perResidue)
           let j = 0
           let k = 0
           for (let q = 1; q < byThreshold.length; q++) {
@@ -573,6 +558,36 @@ export class FeatureStatisticsBuilder {
       examples
     }
   }
+}
+
+/**
+ * The counts of one (feature, concept) per threshold, as stored (`feature_concepts.by_threshold`): plain integers
+ * that add up over disjoint sets of proteins (`found` is 0 for per-residue concepts).
+ */
+export interface ConceptCounts {
+  tp: number[]
+  predicted: number[]
+  found: number[]
+}
+
+/** Precision, recall, F1 and InterPLM's per-domain recall and F1 at every threshold, from the counts. */
+export function conceptScores(thresholds: number[], c: ConceptCounts, positives: number, instances: number, perResidue: boolean): ConceptRow['byThreshold'] {
+  return thresholds.map((threshold, j) => {
+    const precision = c.predicted[j] > 0 ? c.tp[j] / c.predicted[j] : 0
+    const recall = positives > 0 ? c.tp[j] / positives : 0
+    const recallDomain = perResidue ? recall : instances > 0 ? c.found[j] / instances : 0
+    return {
+      threshold,
+      precision,
+      recall,
+      f1: harmonic(precision, recall),
+      recallDomain,
+      f1Domain: harmonic(precision, recallDomain),
+      tp: c.tp[j],
+      predicted: c.predicted[j],
+      foundInstances: c.found[j]
+    }
+  })
 }
 
 function harmonic(p: number, r: number): number {

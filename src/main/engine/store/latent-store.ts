@@ -40,7 +40,7 @@ import { ANNOTATION_LABELS } from '../../../shared/store-types'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { decodeFeatureMajor, encodeLatents, trackOf, type FeatureMajorLatents } from './latent-codec'
 import { conceptScoringOf } from './concepts'
-import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, exampleProteinIds, readExamples, type Example, type StatisticsResult, type StatisticsSettings } from './feature-statistics'
+import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, conceptScores, exampleProteinIds, type ConceptCounts, readExamples, type Example, type StatisticsResult, type StatisticsSettings } from './feature-statistics'
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import { SCHEMA_VERSION, migrate } from './schema'
 
@@ -560,7 +560,7 @@ export class LatentStore {
           c.tp,
           c.predicted,
           c.positives,
-          JSON.stringify(c.byThreshold),
+          JSON.stringify({ tp: c.byThreshold.map((b) => b.tp), predicted: c.byThreshold.map((b) => b.predicted), found: c.byThreshold.map((b) => b.foundInstances) }),
           d.threshold,
           d.precision,
           d.recall,
@@ -800,7 +800,7 @@ export class LatentStore {
         truePositives: c.tp,
         predicted: c.predicted,
         positives: c.positives,
-        byThreshold: JSON.parse(c.by_threshold) as ConceptAssociation['byThreshold'],
+        byThreshold: byThresholdOf(c.by_threshold, st.thresholds, c.positives, c.instances ?? 0, c.per_residue === 1),
         note: c.note,
         perResidue: c.per_residue === 1,
         ...(c.domain_f1 === null
@@ -992,6 +992,16 @@ export class LatentStore {
     for (const r of rows) lines.push(header.map((h) => cell((r as Record<string, unknown>)[h])).join(','))
     return `${lines.join('\n')}\n`
   }
+}
+
+/**
+ * A concept's figures per threshold from its stored counts (schema 6: {tp, predicted, found}); statistics
+ * from before schema 6 stored the figures themselves (an array), returned as they are.
+ */
+function byThresholdOf(json: string, thresholds: number[], positives: number, instances: number, perResidue: boolean): ConceptAssociation['byThreshold'] {
+  const v = JSON.parse(json) as ConceptCounts | ConceptAssociation['byThreshold']
+  if (Array.isArray(v)) return v
+  return conceptScores(thresholds, v, positives, instances, perResidue).map(({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({ threshold, precision, recall, f1, recallDomain, f1Domain }))
 }
 
 function canonicalJson(v: unknown): string {
