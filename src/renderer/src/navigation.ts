@@ -8,7 +8,7 @@
 import { createContext, useContext } from 'react'
 import type { AppInfo, ProjectInfo } from '../../shared/api'
 
-export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering'
+export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'concept-report'
 
 export type Route =
   | { view: 'models' }
@@ -19,6 +19,7 @@ export type Route =
   /** `structure`: a bundled structure's id; `protein`/`feature` say what to colour. */
   | { view: 'structure'; structure?: string; protein?: string; feature?: number }
   | { view: 'steering'; feature?: number }
+  | { view: 'concept-report' }
 
 export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'models', title: 'Models & projects' },
@@ -26,7 +27,8 @@ export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'feature-detail', title: 'Feature detail' },
   { name: 'protein', title: 'Protein' },
   { name: 'structure', title: 'Structure' },
-  { name: 'steering', title: 'Steering' }
+  { name: 'steering', title: 'Steering' },
+  { name: 'concept-report', title: 'Concept report' }
 ]
 
 /** `#/feature-detail?feature=12` ⇄ { view: 'feature-detail', feature: 12 }. */
@@ -57,6 +59,8 @@ export function parseHash(hash: string): Route {
       return { view: 'structure', structure: p.get('structure') ?? undefined, protein: p.get('protein') ?? undefined, feature: intParam(p, 'feature') }
     case 'steering':
       return { view: 'steering', feature: intParam(p, 'feature') }
+    case 'concept-report':
+      return { view: 'concept-report' }
     default:
       return { view: 'models' }
   }
