@@ -138,6 +138,21 @@ describe('workbench jobs', () => {
       expect(h.firingResidues).toBe(ref!.firingResidues)
     }
     await expect(s.liveFeatures({ projectId: project.id, sequence: '>a\nMKV\n>b\nMKV\n' })).rejects.toThrow(/2 FASTA records: paste one sequence/)
+    // A concept report of a pasted family (two copies of ubiquitin): no annotations in this project, so no
+    // concept predictors; every feature firing on ubiquitin fires in both members, on the same residues.
+    const report = await s.conceptReport({ projectId: project.id, text: `>u1\n${ubiquitin}\n>u2\n${ubiquitin.toLowerCase()}\n` })
+    expect(report.predictors).toBe(0)
+    expect(report.sequences.map((q) => [q.id, q.predicted.length])).toEqual([
+      ['u1', 0],
+      ['u2', 0]
+    ])
+    expect(report.family!.features.length).toBe(Math.min(100, stored.total))
+    for (const f of report.family!.features) {
+      expect(f.members).toBe(2)
+      expect(f.columns.every((c) => c === 0 || c === 2)).toBe(true)
+      expect(f.columns.filter((c) => c === 2).length).toBe(storedByFeature.get(f.feature)!.firingResidues)
+    }
+    await expect(s.conceptReport({ projectId: project.id, text: '>x\nMKV1LL\n' })).rejects.toThrow(/cannot be read/)
     await expect(s.proteinDetail({ projectId: project.id, protein: 'Q99999' })).rejects.toThrow(/no protein "Q99999"/)
   }, 120_000)
 
