@@ -97,9 +97,11 @@ describe('workbench jobs', () => {
       name: 'Two proteins',
       source: { kind: 'fasta', text: `>sp|P62988|UBIQ_HUMAN Ubiquitin\n${ubiquitin}\n>zf Sp1 finger 3\n${zincFinger}\n` },
       modelId: 'demo:esm2',
-      saeId: 'demo:sae'
+      saeId: 'demo:sae',
+      falsePositives: 'all'
     })
     expect(job).toBeDefined()
+    expect(project.falsePositives).toBe('all')
     const ended = await s.jobs.waitFor(job!.id)
     expect(ended.state, ended.error).toBe('done')
     expect((await s.listProjects({})).find((p) => p.id === project.id)).toMatchObject({ indexed: true, featureCount: 2048 })
@@ -107,6 +109,8 @@ describe('workbench jobs', () => {
     const info = await s.storeInfo({ projectId: project.id })
     expect(info).toMatchObject({ proteins: 2, residues: ubiquitin.length + zincFinger.length })
     expect(info.runs[0]).toMatchObject({ status: 'complete', layer: 4, dSae: 2048, modelName: 'Demo ESM2 (random weights)', saeName: 'Demo SAE (random weights)' })
+    // the concept false-positive scope chosen for the project is recorded with the run
+    expect(info.runs[0].settings).toMatchObject({ concepts: { falsePositives: 'all', splitTypes: [], minInstances: 1 } })
     const proteins = await s.listProteins({ projectId: project.id })
     expect(proteins.items.map((p) => p.accession).sort()).toEqual(['P62988', 'zf'])
     const features = await s.listFeatures({ projectId: project.id, sort: { key: 'max', dir: 'desc' }, limit: 5 })

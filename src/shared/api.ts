@@ -21,6 +21,7 @@
 import type { AddHubEntryRequest, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
 import type {
   BadRecordPolicy,
+  FalsePositiveScope,
   BadRecordReport,
   FeatureDetail,
   FeatureExportQuery,
@@ -112,6 +113,8 @@ export interface ProjectInfo {
   diskBytes: number
   /** What its index jobs do with a bad record (the last choice; 'skip' when never chosen). */
   onBadRecord: BadRecordPolicy
+  /** Where its index jobs count concept false positives (the last choice; 'annotated' when never chosen). */
+  falsePositives?: FalsePositiveScope
   /** Structures bundled with the project. */
   structureCount: number
 }
@@ -137,6 +140,11 @@ export interface CreateProjectRequest {
    * one is reported in the job's `badRecords`) or 'stop' (the job fails, naming the file, line and id).
    */
   onBadRecord?: BadRecordPolicy
+  /**
+   * Concept association counts false positives on 'annotated' proteins only (default) or on 'all' indexed
+   * proteins (InterPLM's way); recorded with the run.
+   */
+  falsePositives?: FalsePositiveScope
 }
 
 export interface ProjectIdRequest {
@@ -206,6 +214,8 @@ export interface StartIndexJobRequest {
   projectId: string
   /** Bad-record policy of this run (default: the project's last choice); remembered for the next. */
   onBadRecord?: BadRecordPolicy
+  /** Concept false-positive scope of this run (default: the project's last choice); remembered for the next. */
+  falsePositives?: FalsePositiveScope
 }
 
 export interface JobIdRequest {

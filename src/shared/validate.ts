@@ -331,10 +331,11 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     modelId: id,
     saeId: id,
     index: opt(bool),
-    onBadRecord: badRecordPolicy
+    onBadRecord: badRecordPolicy,
+    falsePositives: opt(oneOf(['annotated', 'all'] as const))
   }),
   openProject: projectScoped,
-  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy }),
+  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy, falsePositives: opt(oneOf(['annotated', 'all'] as const)) }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),
   storeInfo: projectScoped,

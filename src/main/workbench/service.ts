@@ -22,7 +22,7 @@ import type {
   WorkbenchApi
 } from '../../shared/api'
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
-import type { BadRecordPolicy } from '../../shared/store-types'
+import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/app-paths'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
@@ -195,17 +195,22 @@ export class WorkbenchService implements WorkbenchApi {
       featureCount,
       diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
+      falsePositives: p.falsePositives ?? 'annotated',
       structureCount: this.projects.structures(p.id).length
     }
   }
 
   /** Starts (or returns the running) index job of a project; `onBadRecord` given = the project's new choice. */
-  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy): JobInfo {
+  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy, falsePositives?: FalsePositiveScope): JobInfo {
     const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
     let project = record
     if (onBadRecord && onBadRecord !== (project.onBadRecord ?? 'skip')) {
       project = { ...project, onBadRecord }
+      this.projects.save(project)
+    }
+    if (falsePositives && falsePositives !== (project.falsePositives ?? 'annotated')) {
+      project = { ...project, falsePositives }
       this.projects.save(project)
     }
     const demo = project.modelId === DEMO_ESM2_ID || project.saeId === DEMO_SAE_ID
@@ -224,6 +229,7 @@ export class WorkbenchService implements WorkbenchApi {
         input: this.projects.proteinsPath(project),
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
+        falsePositives: project.falsePositives ?? 'annotated',
         db: this.projects.storePath(project.id),
         layer: project.layer,
         device: this.runtime.device,
@@ -293,6 +299,7 @@ export class WorkbenchService implements WorkbenchApi {
       record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
       if (req.name) record = { ...record, name: req.name }
       if (req.onBadRecord) record = { ...record, onBadRecord: req.onBadRecord }
+      if (req.falsePositives) record = { ...record, falsePositives: req.falsePositives }
       this.projects.save(record)
     } else {
       record = this.projects.create({
@@ -303,6 +310,7 @@ export class WorkbenchService implements WorkbenchApi {
         saeId: req.saeId,
         layer: sae.layer,
         onBadRecord: req.onBadRecord,
+        falsePositives: req.falsePositives,
         sourceName: req.source.fileName
       })
     }
@@ -321,7 +329,7 @@ export class WorkbenchService implements WorkbenchApi {
   // ----------------------------------------------------------------------------------------------------- jobs
 
   async startIndexJob(req: ApiRequest<'startIndexJob'>): Promise<JobInfo> {
-    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord)
+    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord, req.falsePositives)
   }
 
   async listJobs(_req: ApiRequest<'listJobs'>): Promise<JobInfo[]> {
