@@ -156,7 +156,7 @@ describe('workbench jobs', () => {
       expect(f.columns.every((c) => c === 0 || c === 2)).toBe(true)
       expect(f.columns.filter((c) => c === 2).length).toBe(storedByFeature.get(f.feature)!.firingResidues)
     }
-    await expect(s.conceptReport({ projectId: project.id, text: '>x\nMKV1LL\n' })).rejects.toThrow(/cannot be read/)
+    await expect(s.conceptReport({ projectId: project.id, text: '>x\nMKV1LL\n' })).rejects.toThrow(/^The pasted sequences cannot be read: line 1: bad record "x"/)
     await expect(s.proteinDetail({ projectId: project.id, protein: 'Q99999' })).rejects.toThrow(/no protein "Q99999"/)
   }, 120_000)
 

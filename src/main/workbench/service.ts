@@ -408,7 +408,8 @@ export class WorkbenchService implements WorkbenchApi {
       writeFileSync(file, text.trimStart())
       sequences = await readReportSequences(file)
     } catch (e) {
-      throw new Error(`The pasted sequences cannot be read: ${(e as Error).message.replace(/^[^:]*input\.txt:?/, 'line ')}`, { cause: e })
+      const why = (e as Error).message.replace(/^\S*input\.txt:(\d+):\s*/, 'line $1: ').replace(/^\S*input\.txt:\s*/, '')
+      throw new Error(`The pasted sequences cannot be read: ${why}`, { cause: e })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
