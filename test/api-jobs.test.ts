@@ -97,9 +97,11 @@ describe('workbench jobs', () => {
       name: 'Two proteins',
       source: { kind: 'fasta', text: `>sp|P62988|UBIQ_HUMAN Ubiquitin\n${ubiquitin}\n>zf Sp1 finger 3\n${zincFinger}\n` },
       modelId: 'demo:esm2',
-      saeId: 'demo:sae'
+      saeId: 'demo:sae',
+      falsePositives: 'all'
     })
     expect(job).toBeDefined()
+    expect(project.falsePositives).toBe('all')
     const ended = await s.jobs.waitFor(job!.id)
     expect(ended.state, ended.error).toBe('done')
     expect((await s.listProjects({})).find((p) => p.id === project.id)).toMatchObject({ indexed: true, featureCount: 2048 })
@@ -107,6 +109,8 @@ describe('workbench jobs', () => {
     const info = await s.storeInfo({ projectId: project.id })
     expect(info).toMatchObject({ proteins: 2, residues: ubiquitin.length + zincFinger.length })
     expect(info.runs[0]).toMatchObject({ status: 'complete', layer: 4, dSae: 2048, modelName: 'Demo ESM2 (random weights)', saeName: 'Demo SAE (random weights)' })
+    // the concept false-positive scope chosen for the project is recorded with the run
+    expect(info.runs[0].settings).toMatchObject({ concepts: { falsePositives: 'all', splitTypes: [], minInstances: 1 } })
     const proteins = await s.listProteins({ projectId: project.id })
     expect(proteins.items.map((p) => p.accession).sort()).toEqual(['P62988', 'zf'])
     const features = await s.listFeatures({ projectId: project.id, sort: { key: 'max', dir: 'desc' }, limit: 5 })
@@ -138,6 +142,21 @@ describe('workbench jobs', () => {
       expect(h.firingResidues).toBe(ref!.firingResidues)
     }
     await expect(s.liveFeatures({ projectId: project.id, sequence: '>a\nMKV\n>b\nMKV\n' })).rejects.toThrow(/2 FASTA records: paste one sequence/)
+    // A concept report of a pasted family (two copies of ubiquitin): no annotations in this project, so no
+    // concept predictors; every feature firing on ubiquitin fires in both members, on the same residues.
+    const report = await s.conceptReport({ projectId: project.id, text: `>u1\n${ubiquitin}\n>u2\n${ubiquitin.toLowerCase()}\n` })
+    expect(report.predictors).toBe(0)
+    expect(report.sequences.map((q) => [q.id, q.predicted.length])).toEqual([
+      ['u1', 0],
+      ['u2', 0]
+    ])
+    expect(report.family!.features.length).toBe(Math.min(100, stored.total))
+    for (const f of report.family!.features) {
+      expect(f.members).toBe(2)
+      expect(f.columns.every((c) => c === 0 || c === 2)).toBe(true)
+      expect(f.columns.filter((c) => c === 2).length).toBe(storedByFeature.get(f.feature)!.firingResidues)
+    }
+    await expect(s.conceptReport({ projectId: project.id, text: '>x\nMKV1LL\n' })).rejects.toThrow(/^The pasted sequences cannot be read: line 1: bad record "x"/)
     await expect(s.proteinDetail({ projectId: project.id, protein: 'Q99999' })).rejects.toThrow(/no protein "Q99999"/)
   }, 120_000)
 

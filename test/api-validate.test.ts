@@ -103,5 +103,8 @@ describe('request validation', () => {
     rejects('updateFeatureLabel', { projectId: 'demo', feature: 1, notes: 'bell\u0007' }, /request\.notes: must not contain control characters/)
     rejects('updateFeatureLabel', { projectId: 'demo', feature: 1, notes: 'n'.repeat(20_001) }, /request\.notes: is too long/)
     rejects('liveFeatures', { projectId: 'demo', sequence: '' }, /request\.sequence: must not be empty/)
+    rejects('conceptReport', { projectId: 'demo', text: '' }, /request\.text: must not be empty/)
+    rejects('conceptReport', { projectId: 'demo', text: '>a\nMKV', floor: 2 }, /request\.floor/)
+    rejects('listFeatures', { projectId: 'demo', minF1Domain: -0.1 }, /request\.minF1Domain/)
   })
 })

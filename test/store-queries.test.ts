@@ -78,7 +78,7 @@ describe('feature list', () => {
     expect(o.max[0]).toBeCloseTo(ref.max[0], 6)
     const csv = store.exportFeatures({ format: 'csv', sort: { key: 'max', dir: 'desc' } })
     const lines = csv.trim().split('\n')
-    expect(lines[0]).toBe('feature,label,best_concept,best_f1,best_precision,best_recall,best_threshold,freq_residue,freq_protein,max,mean_nonzero,dead')
+    expect(lines[0]).toBe('feature,label,best_concept,best_f1,best_precision,best_recall,best_threshold,freq_residue,freq_protein,max,mean_nonzero,dead,best_concept_note,best_domain_concept,best_domain_concept_note,best_domain_f1,best_domain_recall,best_domain_threshold,generated_label')
     expect(lines.length).toBe(width + 1)
     const row7 = lines.find((l) => l.startsWith('7,'))!
     expect(row7.startsWith('7,Kinase hinge?,')).toBe(true)

@@ -21,6 +21,7 @@
 import type { AddHubEntryRequest, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
 import type {
   BadRecordPolicy,
+  FalsePositiveScope,
   BadRecordReport,
   FeatureDetail,
   FeatureExportQuery,
@@ -29,6 +30,8 @@ import type {
   FeatureListResult,
   FeatureOverview,
   LiveFeaturesQuery,
+  ConceptReport,
+  ConceptReportQuery,
   ProteinDetail,
   ProteinFeaturesQuery,
   ProteinFeaturesResult,
@@ -111,6 +114,8 @@ export interface ProjectInfo {
   diskBytes: number
   /** What its index jobs do with a bad record (the last choice; 'skip' when never chosen). */
   onBadRecord: BadRecordPolicy
+  /** Where its index jobs count concept false positives (the last choice; 'annotated' when never chosen). */
+  falsePositives?: FalsePositiveScope
   /** Structures bundled with the project. */
   structureCount: number
   /**
@@ -141,6 +146,11 @@ export interface CreateProjectRequest {
    * one is reported in the job's `badRecords`) or 'stop' (the job fails, naming the file, line and id).
    */
   onBadRecord?: BadRecordPolicy
+  /**
+   * Concept association counts false positives on 'annotated' proteins only (default) or on 'all' indexed
+   * proteins (InterPLM's way); recorded with the run.
+   */
+  falsePositives?: FalsePositiveScope
 }
 
 export interface OpenStoreRequest {
@@ -217,6 +227,8 @@ export interface StartIndexJobRequest {
   projectId: string
   /** Bad-record policy of this run (default: the project's last choice); remembered for the next. */
   onBadRecord?: BadRecordPolicy
+  /** Concept false-positive scope of this run (default: the project's last choice); remembered for the next. */
+  falsePositives?: FalsePositiveScope
 }
 
 export interface JobIdRequest {
@@ -319,6 +331,8 @@ export interface ApiMethods {
   proteinFeatures: { request: ProjectScoped & ProteinFeaturesQuery; result: ProteinFeaturesResult }
   /** Features of a pasted sequence, computed live with the project's model + SAE (protein is null). */
   liveFeatures: { request: ProjectScoped & LiveFeaturesQuery; result: ProteinFeaturesResult }
+  /** Concept report of pasted sequences (FASTA, one or a family, or UniProt text with annotations), computed live. */
+  conceptReport: { request: ProjectScoped & ConceptReportQuery; result: ConceptReport }
   /** The feature table (same filters and sort as listFeatures) as CSV or JSON text. */
   exportFeatures: { request: ProjectScoped & FeatureExportQuery; result: ExportResult }
   // structures
@@ -385,6 +399,7 @@ export const API_METHODS = [
   'proteinDetail',
   'proteinFeatures',
   'liveFeatures',
+  'conceptReport',
   'exportFeatures',
   'listStructures',
   'loadStructure',

@@ -107,6 +107,42 @@ export const ANNOTATION_LABELS: Record<AnnotationType, string> = {
 const NOT_CONCEPTS: readonly AnnotationType[] = ['chain', 'peptide', 'non_standard_residue', 'initiator_methionine', 'mutagenesis', 'variant', 'splice_variant', 'conflict', 'other']
 export const CONCEPT_TYPES: readonly AnnotationType[] = ANNOTATION_TYPES.filter((t) => !NOT_CONCEPTS.includes(t))
 
+/**
+ * Concepts that are properties of single residues: their per-domain recall is their residue recall (as in
+ * InterPLM, whose per-residue concepts are active sites, cofactors, glycosylation, modified residues and
+ * disulfide bonds; binding and metal sites, other sites, lipidation and cross-links are added here).
+ */
+export const PER_RESIDUE_CONCEPT_TYPES: readonly AnnotationType[] = [
+  'active_site',
+  'binding_site',
+  'metal',
+  'site',
+  'modified_residue',
+  'lipidation',
+  'glycosylation',
+  'disulfide_bond',
+  'cross_link'
+]
+
+/** Where concept association counts false positives. */
+export type FalsePositiveScope = 'annotated' | 'all'
+
+/** How concepts are scored (chosen at indexing, recorded with the run's statistics). */
+export interface ConceptScoring {
+  /**
+   * 'annotated' (default): residues above threshold count as predicted only on proteins with at least one
+   * concept annotation; 'all': on every indexed protein (InterPLM's way).
+   */
+  falsePositives: FalsePositiveScope
+  /** Types also scored per note / ligand ("metal" → "metal: Zn(2+)", "metal: Mg(2+)"), besides the whole type. */
+  splitTypes: AnnotationType[]
+  /** Concepts (whole types and notes) with fewer annotation instances in the run are not scored. */
+  minInstances: number
+}
+
+/** Which concept metric ranks features: residue F1, or InterPLM's F1 with per-domain recall. */
+export type ConceptMetric = 'residue' | 'domain'
+
 export interface ResidueAnnotation {
   type: AnnotationType
   /** First residue (1-based, inclusive). */
@@ -211,6 +247,8 @@ export interface StoreInfo {
 
 export interface BestConcept {
   type: AnnotationType
+  /** The note / ligand of a split concept ("Zn(2+)"); absent or '' for the whole type. */
+  note?: string
   f1: number
   precision: number
   recall: number
@@ -238,6 +276,13 @@ export interface FeatureSummary {
   histogram: number[]
   /** True when the user wrote notes. */
   hasNotes: boolean
+  /**
+   * Best concept by InterPLM's F1 (residue precision, per-domain recall); null when none, or when the
+   * statistics were computed before this metric existed.
+   */
+  bestConceptDomain?: BestConcept | null
+  /** The label card generated from the statistics (no LLM); '' when none. Shown when `label` is ''. */
+  generatedLabel?: string
 }
 
 export const SMALL_HISTOGRAM_BINS = 16
@@ -308,8 +353,46 @@ export interface ConceptAssociation {
   predicted: number
   /** Residues carrying the annotation (in the proteins that have annotations). */
   positives: number
-  /** F1 at every threshold evaluated. */
-  byThreshold: { threshold: number; precision: number; recall: number; f1: number }[]
+  /** F1 at every threshold evaluated (with InterPLM's per-domain recall and F1 when computed). */
+  byThreshold: { threshold: number; precision: number; recall: number; f1: number; recallDomain?: number; f1Domain?: number }[]
+  /** The note / ligand of a split concept; '' for the whole type. */
+  note?: string
+  /** A per-residue concept: per-domain recall is the residue recall. */
+  perResidue?: boolean
+  /**
+   * InterPLM's metric at its own best threshold (best F1 with per-domain recall, ties by residue F1):
+   * an annotation instance is found when at least one of its residues is above threshold.
+   * Absent for statistics computed before this metric existed.
+   */
+  domain?: {
+    threshold: number
+    precision: number
+    /** Instances found / instances. */
+    recall: number
+    f1: number
+    /** Annotation instances with at least one residue above threshold. */
+    foundInstances: number
+    /** Annotation instances of the concept (on the proteins indexed). */
+    instances: number
+  }
+}
+
+/** A generated description of a feature from its statistics (no LLM). */
+export interface FeatureLabelCard {
+  /** Concepts with F1 (residue or per-domain) at or above the floor, best first (at most 3). */
+  concepts: { type: AnnotationType; note: string; f1: number; f1Domain: number | null }[]
+  /** How the feature fires on its top proteins; null when it never fires. */
+  pattern: 'residue' | 'motif' | 'domain' | 'periodic' | 'protein' | null
+  /** Share of the top proteins that show `pattern`. */
+  patternShare: number
+  /** Amino acids over-represented at firing residues (ratio to their share in the same proteins), at most 3. */
+  enriched: { aa: string; ratio: number; share: number }[]
+  /** 'N' or 'C' when most firing residues lie in the first or last 10 % of the protein, else null. */
+  terminal: 'N' | 'C' | null
+  /** Mean relative position (0 = N-terminus, 1 = C-terminus) of the firing residues. */
+  meanPosition: number
+  /** The one-line text shown in the label column. */
+  text: string
 }
 
 export interface FeatureDetail {
@@ -325,9 +408,13 @@ export interface FeatureDetail {
   concepts: ConceptAssociation[]
   label: string
   notes: string
+  /** How the concepts were scored (absent for statistics from before the choice existed). */
+  conceptScoring?: ConceptScoring
+  /** The generated label card (absent for statistics from before cards existed). */
+  labelCard?: FeatureLabelCard
 }
 
-export type FeatureSortKey = 'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept'
+export type FeatureSortKey = 'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept' | 'bestF1Domain'
 export type SortDirection = 'asc' | 'desc'
 
 export interface FeatureListQuery {
@@ -346,6 +433,8 @@ export interface FeatureListQuery {
   conceptType?: AnnotationType | 'any' | 'none'
   /** Minimum F1 of the best concept. */
   minF1?: number
+  /** Minimum InterPLM F1 (per-domain recall) of the best concept by that metric. */
+  minF1Domain?: number
   /** Case-insensitive text search over id, label, notes and best-concept names. */
   text?: string
   /** Only these feature ids (e.g. a brushed selection in the overview plot). */
@@ -510,4 +599,90 @@ export interface IndexResult {
   cancelled: boolean
   /** The run's warnings after this job (see `RunInfo.warnings`). */
   warnings?: string[]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Concept reports for the user's own sequences
+
+/** A feature used to predict a concept: its best concept (F1 ≥ the floor) and the activation it must exceed. */
+export interface ConceptPredictor {
+  feature: number
+  type: AnnotationType
+  note: string
+  f1: number
+  /** Threshold as a fraction of the feature's max (the concept's best threshold). */
+  threshold: number
+  /** threshold × the feature's max: a residue is predicted when the activation is above it. */
+  cut: number
+}
+
+/** One predicted annotation track of a sequence. */
+export interface PredictedConceptTrack {
+  type: AnnotationType
+  note: string
+  /** Predicted residues as 1-based inclusive segments. */
+  segments: ResidueRange[]
+  /** Per residue (0-based), how many predicting features fire above their threshold (0 = not predicted). */
+  support: number[]
+  /** The features that predict it here, with the residues each predicts. */
+  features: { feature: number; f1: number; residues: number }[]
+}
+
+/** Predicted against known for one concept of one sequence (UniProt input with annotations). */
+export interface ConceptAgreement {
+  type: AnnotationType
+  note: string
+  /** Residues both predicted and annotated. */
+  both: number
+  predicted: number
+  known: number
+  precision: number
+  recall: number
+  f1: number
+}
+
+export interface SequenceConceptReport {
+  id: string
+  description: string
+  sequence: string
+  predicted: PredictedConceptTrack[]
+  /** The input's own annotations (UniProt flat file); [] for FASTA. */
+  known: ResidueAnnotation[]
+  /** Per concept predicted or annotated; absent when the input carries no annotations. */
+  agreement?: ConceptAgreement[]
+}
+
+/** A feature that fires in most members of a family, placed on the reference (the first sequence). */
+export interface FamilyFeature {
+  feature: number
+  label: string
+  bestConcept: BestConcept | null
+  /** Members in which it fires. */
+  members: number
+  fraction: number
+  /** Per reference residue (0-based): members in which it fires on the residue aligned there. */
+  columns: number[]
+  /** Reference residues (1-based segments) where it fires in at least half the members. */
+  segments: ResidueRange[]
+}
+
+export interface ConceptReport {
+  runId: number
+  /** The concept F1 floor used. */
+  floor: number
+  /** Features with a concept at or above the floor. */
+  predictors: number
+  sequences: SequenceConceptReport[]
+  /** For two or more sequences: features firing in at least `minFraction` of them, aligned to the first. */
+  family?: { reference: string; minFraction: number; features: FamilyFeature[] }
+}
+
+/** The concept report of pasted sequences (FASTA, or UniProt flat-file text with annotations). */
+export interface ConceptReportQuery {
+  runId?: number
+  text: string
+  /** Default DEFAULT_CONCEPT_F1_FLOOR. */
+  floor?: number
+  /** Family features must fire in at least this fraction of the sequences (default 0.5 = "most"). */
+  minFraction?: number
 }

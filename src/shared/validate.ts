@@ -200,6 +200,8 @@ export function longText(max: number, min = 0): Validator<string> {
 export const MAX_FEATURE_ID = 1 << 24
 export const MAX_RESIDUE = 100_000
 export const MAX_FASTA_TEXT = 64 << 20
+/** Pasted or uploaded text of a concept report (sequences are computed live). */
+export const MAX_REPORT_TEXT = 4 << 20
 export const MAX_LIVE_SEQUENCE = 100_000
 
 const runId = opt(int(1, 2 ** 31))
@@ -219,7 +221,7 @@ const featureFilters = {
   runId,
   sort: opt(
     obj({
-      key: oneOf(['id', 'label', 'freqResidue', 'freqProtein', 'max', 'meanNonzero', 'bestF1', 'concept'] as const),
+      key: oneOf(['id', 'label', 'freqResidue', 'freqProtein', 'max', 'meanNonzero', 'bestF1', 'concept', 'bestF1Domain'] as const),
       dir: oneOf(['asc', 'desc'] as const)
     })
   ),
@@ -230,6 +232,7 @@ const featureFilters = {
   status: opt(oneOf(['all', 'alive', 'dead'] as const)),
   conceptType: opt(oneOf([...ANNOTATION_TYPES, 'any', 'none'] as const)),
   minF1: opt(fraction),
+  minF1Domain: opt(fraction),
   text: opt(text(200)),
   ids: opt(arrayOf(featureId, 100_000))
 }
@@ -379,11 +382,12 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     modelId: id,
     saeId: id,
     index: opt(bool),
-    onBadRecord: badRecordPolicy
+    onBadRecord: badRecordPolicy,
+    falsePositives: opt(oneOf(['annotated', 'all'] as const))
   }),
   openProject: projectScoped,
   openStore: obj({ name: opt(text(120, 1)) }),
-  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy }),
+  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy, falsePositives: opt(oneOf(['annotated', 'all'] as const)) }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),
   storeInfo: projectScoped,
@@ -414,6 +418,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     withTracks: opt(int(0, 200))
   }),
   exportFeatures: obj({ projectId: id, ...featureFilters, format: oneOf(['csv', 'json'] as const) }),
+  conceptReport: obj({ projectId: id, runId, text: longText(MAX_REPORT_TEXT, 1), floor: opt(fraction), minFraction: opt(fraction) }),
   listStructures: projectScoped,
   loadStructure: obj({ projectId: id, structureId: id }),
   ...steeringValidators,

@@ -10,6 +10,7 @@ import { indexCommand } from './commands/index'
 import { mergeCommand } from './commands/merge'
 import { clusterCommand } from './commands/cluster'
 import { experimentCommand } from './commands/experiment'
+import { annotateCommand } from './commands/annotate'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(mergeCommand())
   program.addCommand(clusterCommand())
   program.addCommand(experimentCommand())
+  program.addCommand(annotateCommand())
   return program
 }
 

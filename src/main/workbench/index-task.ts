@@ -5,6 +5,7 @@
  */
 import type { JobProgress } from '../../shared/api'
 import type { BadRecordReport, IndexProgress, IndexResult } from '../../shared/store-types'
+import { conceptScoringOf } from '../engine/store/concepts'
 import { importEsm2 } from '../engine/esm/esm2-import'
 import { Esm2Model } from '../engine/esm/esm2-model'
 import { IndexJob } from '../engine/jobs/index-job'
@@ -82,9 +83,10 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       store,
       input: task.input,
       source: extractor,
-      model: { name: task.modelName, hash: imported.hash },
-      sae: { name: task.saeName, hash: sae.hash },
+      model: { name: task.modelName, hash: imported.hash, dir: task.modelDir },
+      sae: { name: task.saeName, hash: sae.hash, dir: task.saeDir },
       onBadRecord: task.onBadRecord,
+      statistics: { concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated' }) },
       onBadRecordReport: (r) => ctx.badRecord?.(named(r)),
       signal: ctx.signal,
       onProgress: (p) => ctx.progress(jobProgressOf(p)),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
-import type { BadRecordPolicy } from '../../shared/store-types'
+import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/io/files'
 
@@ -26,6 +26,8 @@ export interface ProjectRecord {
   proteinCount: number
   /** Bad-record policy of its index jobs (the user's last choice; absent = 'skip'). */
   onBadRecord?: BadRecordPolicy
+  /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
+  falsePositives?: FalsePositiveScope
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
   /**
@@ -158,6 +160,7 @@ export class ProjectRegistry {
     demo?: boolean
     id?: string
     onBadRecord?: BadRecordPolicy
+    falsePositives?: FalsePositiveScope
     sourceName?: string
   }): ProjectRecord {
     const count = countRecords(input.text, input.format)
@@ -187,6 +190,7 @@ export class ProjectRegistry {
       proteinsFormat: input.format,
       proteinCount: count,
       ...(input.onBadRecord ? { onBadRecord: input.onBadRecord } : {}),
+      ...(input.falsePositives ? { falsePositives: input.falsePositives } : {}),
       // A display name only (never opened): whatever path the client sent, just its last part.
       ...(input.sourceName ? { sourceName: basename(input.sourceName.replace(/\\/g, '/')) } : {})
     }

@@ -8,7 +8,8 @@
  * demo project from resources/demo and starts indexing it: with the real models when they are ready (the user's
  * last model + SAE, or ESM2-8M + the preprint SAE), otherwise with the demo models (random weights).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type {
   ApiRequest,
@@ -21,13 +22,14 @@ import type {
   WorkbenchApi
 } from '../../shared/api'
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
-import type { BadRecordPolicy } from '../../shared/store-types'
+import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/app-paths'
 import { cleanModelCache } from '../engine/esm/esm2-import'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { liveSequenceFeatures } from '../engine/jobs/live-features'
+import { conceptReport, readReportSequences } from '../engine/jobs/concept-report'
 import { LatentStore } from '../engine/store/latent-store'
 import { copyStoreFile, describeStoreFile } from '../engine/store/store-file'
 import { folderBytes } from '../engine/io/files'
@@ -39,6 +41,9 @@ import { probeProvider } from './provider'
 import { LiveSources, MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from './live-latents'
 import { SteeringWorkbench } from './steering'
 import { ExperimentWorkbench } from './experiments'
+
+/** Sequences one concept report covers (each is run through the model live). */
+const MAX_REPORT_SEQUENCES = 500
 
 export interface WorkbenchOptions {
   mode: 'desktop' | 'browser'
@@ -199,13 +204,14 @@ export class WorkbenchService implements WorkbenchApi {
       featureCount,
       diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
+      falsePositives: p.falsePositives ?? 'annotated',
       structureCount: this.projects.structures(p.id).length,
       ...(p.fromStore ? { fromStore: p.fromStore } : {})
     }
   }
 
   /** Starts (or returns the running) index job of a project; `onBadRecord` given = the project's new choice. */
-  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy): JobInfo {
+  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy, falsePositives?: FalsePositiveScope): JobInfo {
     const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
     if (record.fromStore) {
@@ -217,6 +223,10 @@ export class WorkbenchService implements WorkbenchApi {
     let project = record
     if (onBadRecord && onBadRecord !== (project.onBadRecord ?? 'skip')) {
       project = { ...project, onBadRecord }
+      this.projects.save(project)
+    }
+    if (falsePositives && falsePositives !== (project.falsePositives ?? 'annotated')) {
+      project = { ...project, falsePositives }
       this.projects.save(project)
     }
     const demo = project.modelId === DEMO_ESM2_ID || project.saeId === DEMO_SAE_ID
@@ -235,6 +245,7 @@ export class WorkbenchService implements WorkbenchApi {
         input: this.projects.proteinsPath(project),
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
+        falsePositives: project.falsePositives ?? 'annotated',
         db: this.projects.storePath(project.id),
         layer: project.layer,
         device: this.runtime.device,
@@ -306,6 +317,7 @@ export class WorkbenchService implements WorkbenchApi {
       record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
       if (req.name) record = { ...record, name: req.name }
       if (req.onBadRecord) record = { ...record, onBadRecord: req.onBadRecord }
+      if (req.falsePositives) record = { ...record, falsePositives: req.falsePositives }
       this.projects.save(record)
     } else {
       record = this.projects.create({
@@ -316,6 +328,7 @@ export class WorkbenchService implements WorkbenchApi {
         saeId: req.saeId,
         layer: sae.layer,
         onBadRecord: req.onBadRecord,
+        falsePositives: req.falsePositives,
         sourceName: req.source.fileName
       })
     }
@@ -360,7 +373,7 @@ export class WorkbenchService implements WorkbenchApi {
   // ----------------------------------------------------------------------------------------------------- jobs
 
   async startIndexJob(req: ApiRequest<'startIndexJob'>): Promise<JobInfo> {
-    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord)
+    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord, req.falsePositives)
   }
 
   async listJobs(_req: ApiRequest<'listJobs'>): Promise<JobInfo[]> {
@@ -425,6 +438,34 @@ export class WorkbenchService implements WorkbenchApi {
       modelCacheRoot: this.modelCache
     })
     return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence, MAX_LIVE_QUERY_RESIDUES) })
+  }
+
+  async conceptReport(req: ApiRequest<'conceptReport'>): Promise<ApiResult<'conceptReport'>> {
+    const { projectId, text, ...opts } = req
+    const project = this.projects.get(projectId)
+    const store = this.store(projectId)
+    // the pasted text goes through the same readers as files (FASTA or UniProt, detected from the content)
+    const dir = mkdtempSync(join(tmpdir(), 'plm-sae-report-'))
+    let sequences
+    try {
+      const file = join(dir, 'input.txt')
+      writeFileSync(file, text.trimStart())
+      sequences = await readReportSequences(file)
+    } catch (e) {
+      const why = (e as Error).message.replace(/^\S*input\.txt:(\d+):\s*/, 'line $1: ').replace(/^\S*input\.txt:\s*/, '')
+      throw new Error(`The pasted sequences cannot be read: ${why}`, { cause: e })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+    if (sequences.length > MAX_REPORT_SEQUENCES) throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
+    const source = await this.live.source({
+      model: this.models.resolve(project.modelId),
+      sae: this.models.resolve(project.saeId),
+      layer: project.layer,
+      runtime: this.runtime,
+      modelCacheRoot: this.modelCache
+    })
+    return conceptReport(store, source, sequences, opts)
   }
 
   async exportFeatures(req: ApiRequest<'exportFeatures'>): Promise<ApiResult<'exportFeatures'>> {

@@ -3,7 +3,7 @@
  * `workerData` says which; the worker posts progress and then exactly one of done / failed / cancelled.
  */
 import type { JobProgress } from '../../shared/api'
-import type { BadRecordPolicy, BadRecordReport } from '../../shared/store-types'
+import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 import type { ExperimentTask } from './experiments'
 
@@ -23,6 +23,8 @@ export interface IndexTask {
   inputName?: string
   /** Skip bad records (each one reported) or stop at the first. */
   onBadRecord: BadRecordPolicy
+  /** Where concept association counts false positives (default 'annotated'). */
+  falsePositives?: FalsePositiveScope
   /** The project's store file. */
   db: string
   layer?: number

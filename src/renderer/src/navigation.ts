@@ -8,7 +8,7 @@
 import { createContext, useContext } from 'react'
 import type { AppInfo, ProjectInfo } from '../../shared/api'
 
-export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'experiments'
+export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'experiments' | 'concept-report'
 
 export type Route =
   | { view: 'models' }
@@ -21,6 +21,7 @@ export type Route =
   | { view: 'steering'; feature?: number }
   /** `features`: comma-separated feature ids to start a design with; `experiment`: one to open. */
   | { view: 'experiments'; features?: string; experiment?: string }
+  | { view: 'concept-report' }
 
 export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'models', title: 'Models & projects' },
@@ -29,7 +30,8 @@ export const VIEWS: { name: ViewName; title: string }[] = [
   { name: 'protein', title: 'Protein' },
   { name: 'structure', title: 'Structure' },
   { name: 'steering', title: 'Steering' },
-  { name: 'experiments', title: 'Experiments' }
+  { name: 'experiments', title: 'Experiments' },
+  { name: 'concept-report', title: 'Concept report' }
 ]
 
 /** `#/feature-detail?feature=12` ⇄ { view: 'feature-detail', feature: 12 }. */
@@ -62,6 +64,8 @@ export function parseHash(hash: string): Route {
       return { view: 'steering', feature: intParam(p, 'feature') }
     case 'experiments':
       return { view: 'experiments', features: /^\d+(,\d+)*$/.test(p.get('features') ?? '') ? p.get('features')! : undefined, experiment: p.get('experiment') ?? undefined }
+    case 'concept-report':
+      return { view: 'concept-report' }
     default:
       return { view: 'models' }
   }

@@ -5,7 +5,9 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, statSync } from 'node:fs'
-import type { BadRecordPolicy, IndexProgress, IndexResult } from '../../../shared/store-types'
+import { resolve } from 'node:path'
+import { CONCEPT_TYPES, type AnnotationType, type BadRecordPolicy, type FalsePositiveScope, type IndexProgress, type IndexResult } from '../../../shared/store-types'
+import { conceptScoringOf } from '../../engine/store/concepts'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { importEsm2 } from '../../engine/esm/esm2-import'
 import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
@@ -26,6 +28,9 @@ export interface IndexOptions {
   input: string
   db: string
   topK: number
+  falsePositives: FalsePositiveScope
+  splitConcepts?: AnnotationType[]
+  minConceptInstances: number
   onBadRecord: BadRecordPolicy
   batchProteins: number
   window: number
@@ -52,6 +57,13 @@ export function indexCommand(): Command {
     .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content')
     .requiredOption('--db <file.sqlite>', 'the project store (created when missing; reused to resume or to add another SAE)')
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
+    .addOption(
+      new Option('--false-positives <scope>', "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)")
+        .choices(['annotated', 'all'])
+        .default('annotated')
+    )
+    .option('--split-concepts <types>', 'concept types also scored per note / ligand, comma-separated (e.g. metal,binding_site,domain: "Zn(2+)" apart from "Mg(2+)")', conceptTypeList)
+    .option('--min-concept-instances <n>', 'concepts (types and notes) with fewer annotation instances are not scored', positiveInt('--min-concept-instances'), 1)
     .addOption(new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop').choices(['skip', 'stop']).default('stop'))
     .option('--batch-proteins <n>', 'proteins per committed batch (an interruption loses at most one batch)', positiveInt('--batch-proteins'), 64)
     .option('--window <n>', 'longest sequence run in one piece; longer ones are windowed and stitched', positiveInt('--window'), DEFAULT_WINDOW)
@@ -76,6 +88,14 @@ export function indexCommand(): Command {
     if (r.cancelled) process.exitCode = 130
     else if (r.warnings) process.exitCode = INDEX_WARNINGS_EXIT_CODE
   })
+}
+
+function conceptTypeList(value: string): AnnotationType[] {
+  const types = value.split(',').map((t) => t.trim()).filter((t) => t.length > 0)
+  for (const t of types) {
+    if (!CONCEPT_TYPES.includes(t as AnnotationType)) throw new InvalidArgumentError(`"${t}" is not a concept type; use some of ${CONCEPT_TYPES.join(', ')}`)
+  }
+  return types as AnnotationType[]
 }
 
 function formatSeconds(s: number | null): string {
@@ -113,9 +133,10 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       store,
       input: opts.input,
       source: extractor,
-      model: { name: imported.name, hash: imported.hash },
-      sae: { name: sae.name, hash: sae.hash },
+      model: { name: imported.name, hash: imported.hash, dir: resolve(opts.model) },
+      sae: { name: sae.name, hash: sae.hash, dir: resolve(opts.sae) },
       topK: opts.topK,
+      statistics: { concepts: conceptScoringOf({ falsePositives: opts.falsePositives, splitTypes: opts.splitConcepts ?? [], minInstances: opts.minConceptInstances }) },
       onBadRecord: opts.onBadRecord,
       onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
       batchProteins: opts.batchProteins,

@@ -40,8 +40,9 @@ export interface IndexJobOptions {
   store: LatentStore
   input: string
   source: LatentSource
-  model: { name: string; hash: string }
-  sae: { name: string; hash: string }
+  /** `dir`: where the files are, recorded with the run (so `plm-sae annotate` finds them again). */
+  model: { name: string; hash: string; dir?: string }
+  sae: { name: string; hash: string; dir?: string }
   /** Proteins kept per feature by max activation (default 20). */
   topK?: number
   statistics?: Partial<Omit<StatisticsSettings, 'topK'>>
@@ -167,6 +168,9 @@ export class IndexJob {
       settings: {
         input: o.input,
         topK: statistics.topK,
+        concepts: statistics.concepts ?? DEFAULT_STATISTICS.concepts,
+        ...(o.model.dir ? { modelDir: o.model.dir } : {}),
+        ...(o.sae.dir ? { saeDir: o.sae.dir } : {}),
         // a shard also records the partition and the input's size, so that merge can check that all shards cut the same file
         ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH, inputBytes: statSync(o.input).size } : {})
       }

@@ -12,13 +12,22 @@
  *  pass 3: (only the proteins chosen as top-k or samples) their per-residue tracks, written per feature into
  *          one compact examples blob (see `writeExample` / `readExamples`).
  *
- * Concept association (on proteins that carry at least one concept annotation): for threshold t (fraction
- * of the feature's max), a residue is "predicted" when its value > t·max; precision = TP / predicted,
- * recall = TP / residues carrying the annotation, F1 = 2PR / (P + R). The best threshold per annotation type
- * is kept, and the best type per feature.
+ * Concept association (concepts and instances: concepts.ts). For threshold t (fraction of the feature's max),
+ * a residue is "predicted" when its value > t·max. Predicted residues are counted on the proteins that carry
+ * at least one concept annotation, or on every protein (`concepts.falsePositives = 'all'`, InterPLM's way).
+ *   precision = TP / predicted, recall = TP / residues carrying the concept, F1 = 2PR / (P + R);
+ *   InterPLM's per-domain recall = instances with at least one predicted residue / instances (the residue
+ *   recall for per-residue concepts), and its F1 = harmonic mean of precision and per-domain recall.
+ * Per (feature, concept) the best threshold by F1 is kept, and separately the best by per-domain F1 (ties by
+ * F1, as InterPLM sorts); per feature the best concept by each metric. All counts (tp, predicted, positives,
+ * found instances, instances, per threshold) are plain integers that add up over disjoint sets of proteins.
+ *
+ * Pass 3 also feeds the label cards (label-card.ts) from the top-k proteins' tracks and sequences.
  */
-import { CONCEPT_TYPES, SMALL_HISTOGRAM_BINS, type AnnotationType, type ResidueAnnotation } from '../../../shared/store-types'
+import { CONCEPT_TYPES, SMALL_HISTOGRAM_BINS, type AnnotationType, type ConceptScoring, type FeatureLabelCard, type ResidueAnnotation } from '../../../shared/store-types'
+import { ConceptCounter, DEFAULT_CONCEPT_SCORING, conceptLayout, type ConceptCatalogue } from './concepts'
 import { ByteReader, ByteWriter, readTrack, writeTrack, type FeatureMajorLatents } from './latent-codec'
+import { CARD_FIRING_FRACTION, LabelCardAccumulator } from './label-card'
 
 export interface StatisticsSettings {
   /** Proteins kept per feature by max activation. */
@@ -32,6 +41,8 @@ export interface StatisticsSettings {
   quantiles: number[]
   /** Bins of the detail histogram. */
   histogramBins: number
+  /** How concepts are scored (false-positive scope, split by note, minimum instances). */
+  concepts: ConceptScoring
 }
 
 export const DEFAULT_STATISTICS: StatisticsSettings = {
@@ -40,7 +51,8 @@ export const DEFAULT_STATISTICS: StatisticsSettings = {
   samplesPerBucket: 3,
   thresholds: [0, 0.15, 0.3, 0.5, 0.6, 0.8],
   quantiles: [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99],
-  histogramBins: 64
+  histogramBins: 64,
+  concepts: DEFAULT_CONCEPT_SCORING
 }
 
 /** Bins of the internal histogram the quantiles come from. */
@@ -49,8 +61,10 @@ export const FINE_BINS = 512
 export interface ScanItem {
   proteinId: number
   latents: FeatureMajorLatents
-  /** Per residue, bit i set when the residue carries CONCEPT_TYPES[i]; undefined for unannotated proteins. */
-  conceptMask: Uint32Array | undefined
+  /** The protein's annotations (passes 1 and 2); undefined or [] when it has none. */
+  annotations?: ResidueAnnotation[]
+  /** The protein's sequence (pass 3, for the label cards). */
+  sequence?: string
 }
 
 /** One example protein of a feature, as read back from the examples blob. */
@@ -72,6 +86,9 @@ export interface Example {
 export interface ConceptRow {
   feature: number
   type: AnnotationType
+  /** '' for the whole type. */
+  note: string
+  perResidue: boolean
   threshold: number
   precision: number
   recall: number
@@ -79,7 +96,9 @@ export interface ConceptRow {
   tp: number
   predicted: number
   positives: number
-  byThreshold: { threshold: number; precision: number; recall: number; f1: number }[]
+  byThreshold: { threshold: number; precision: number; recall: number; f1: number; recallDomain: number; f1Domain: number; tp: number; predicted: number; foundInstances: number }[]
+  /** InterPLM's metric at its best threshold. */
+  domain: { threshold: number; precision: number; recall: number; f1: number; foundInstances: number; instances: number }
 }
 
 export interface FeatureRow {
@@ -93,6 +112,9 @@ export interface FeatureRow {
   stdNonzero: number
   dead: boolean
   best: ConceptRow | undefined
+  /** Best concept by InterPLM's F1 (per-domain recall). */
+  bestDomain: ConceptRow | undefined
+  card: FeatureLabelCard
   histSmall: number[]
   histogram: { edges: number[]; counts: number[] }
   quantiles: { p: number; value: number }[]
@@ -105,28 +127,10 @@ export interface StatisticsResult {
   annotatedResidues: number
   features: FeatureRow[]
   concepts: ConceptRow[]
+  /** The scored concepts and their instance counts. */
+  catalogue: { type: AnnotationType; note: string; instances: number; positives: number }[]
   /** Per feature, its examples blob (empty for dead features). */
   examples: Uint8Array[]
-}
-
-/** Per-residue concept bitmask of a protein, or undefined when none of its annotations is a concept. */
-export function conceptMaskOf(length: number, annotations: ResidueAnnotation[]): Uint32Array | undefined {
-  let mask: Uint32Array | undefined
-  for (const a of annotations) {
-    const bit = CONCEPT_TYPES.indexOf(a.type)
-    if (bit < 0) continue
-    mask ??= new Uint32Array(length)
-    const b = 1 << bit
-    const lo = Math.max(1, a.start)
-    const hi = Math.min(length, a.end)
-    if (a.pairwise) {
-      if (a.start >= 1 && a.start <= length) mask[a.start - 1] |= b
-      if (a.end >= 1 && a.end <= length) mask[a.end - 1] |= b
-    } else {
-      for (let r = lo; r <= hi; r++) mask[r - 1] |= b
-    }
-  }
-  return mask
 }
 
 /** A deterministic 32-bit mix of (feature, protein) for order-independent sampling. */
@@ -165,8 +169,14 @@ export class FeatureStatisticsBuilder {
   private readonly fine: Uint32Array
   private readonly levels: number
   private readonly predicted: Float64Array
-  private readonly tp: Float64Array
-  private readonly positives: Float64Array
+  // concepts: counted in pass 1, fixed at endPass1; per (feature, concept, highest level exceeded)
+  private readonly conceptCounter: ConceptCounter
+  private catalogue: ConceptCatalogue | undefined
+  private tp = new Float64Array(0)
+  private tpInstances = new Float64Array(0)
+  private positives = new Float64Array(0)
+  private instanceCounters = new Int32Array(0)
+  private readonly cards: LabelCardAccumulator
   // samples per (feature, bucket): the S smallest (hash, protein id), kept sorted
   private readonly sHash: Uint32Array
   private readonly sPid: Int32Array
@@ -194,8 +204,8 @@ export class FeatureStatisticsBuilder {
     this.fine = new Uint32Array(d * FINE_BINS)
     this.levels = settings.thresholds.length
     this.predicted = new Float64Array(d * this.levels)
-    this.tp = new Float64Array(d * CONCEPT_TYPES.length * this.levels)
-    this.positives = new Float64Array(CONCEPT_TYPES.length)
+    this.conceptCounter = new ConceptCounter(settings.concepts ?? DEFAULT_CONCEPT_SCORING)
+    this.cards = new LabelCardAccumulator(d)
     const slots = d * settings.buckets * settings.samplesPerBucket
     this.sHash = new Uint32Array(slots)
     this.sPid = new Int32Array(slots)
@@ -211,18 +221,10 @@ export class FeatureStatisticsBuilder {
     const m = item.latents
     this.proteins++
     this.residues += m.rows
-    if (item.conceptMask) {
+    if (item.annotations?.some((a) => CONCEPT_TYPES.includes(a.type))) {
       this.annotatedProteins++
       this.annotatedResidues += m.rows
-      const mask = item.conceptMask
-      for (let r = 0; r < mask.length; r++) {
-        let bits = mask[r]
-        while (bits) {
-          const t = 31 - Math.clz32(bits & -bits)
-          this.positives[t]++
-          bits &= bits - 1
-        }
-      }
+      this.conceptCounter.add(m.rows, item.annotations)
     }
     const pid = item.proteinId
     for (let i = 0; i < m.featureIds.length; i++) {
@@ -285,6 +287,12 @@ export class FeatureStatisticsBuilder {
 
   endPass1(): void {
     this.phase = 2
+    const cat = (this.catalogue = this.conceptCounter.catalogue())
+    const C = cat.size
+    this.tp = new Float64Array(this.d * C * this.levels)
+    this.tpInstances = new Float64Array(this.d * C * this.levels)
+    this.positives = new Float64Array(C)
+    this.instanceCounters = new Int32Array(C)
   }
 
   // ---- pass 2 ------------------------------------------------------------------------------------------
@@ -295,10 +303,16 @@ export class FeatureStatisticsBuilder {
     const pid = item.proteinId
     const thresholds = this.settings.thresholds
     const L = this.levels
-    const T = CONCEPT_TYPES.length
+    const C = this.catalogue!.size
     const B = this.settings.buckets
     const S = this.settings.samplesPerBucket
-    const mask = item.conceptMask
+    const annotated = item.annotations?.some((a) => CONCEPT_TYPES.includes(a.type)) ?? false
+    const layout = annotated ? conceptLayout(m.rows, item.annotations!, this.catalogue!, this.instanceCounters) : undefined
+    const countPredicted = annotated || this.settings.concepts?.falsePositives === 'all'
+    if (layout) for (let k = 0; k < layout.concepts.length; k++) this.positives[layout.concepts[k]]++
+    const perResidue = this.catalogue!.perResidue
+    const instLevel = layout ? new Uint8Array(layout.instanceConcept.length) : undefined
+    const touched: number[] = []
     for (let i = 0; i < m.featureIds.length; i++) {
       const f = m.featureIds[i]
       const M = this.max[f]
@@ -312,18 +326,30 @@ export class FeatureStatisticsBuilder {
         let bin = M > 0 ? Math.floor((v / M) * FINE_BINS) : 0
         if (bin >= FINE_BINS) bin = FINE_BINS - 1
         this.fine[fineBase + bin]++
-        if (mask) {
+        if (countPredicted) {
           let level = 0
           while (level < L && v > thresholds[level] * M) level++
           if (level === 0) continue
           this.predicted[f * L + level - 1]++
-          let bits = mask[m.residues[e]]
-          while (bits) {
-            const t = 31 - Math.clz32(bits & -bits)
-            this.tp[(f * T + t) * L + level - 1]++
-            bits &= bits - 1
+          if (!layout) continue
+          const r = m.residues[e]
+          for (let k = layout.conceptStart[r]; k < layout.conceptStart[r + 1]; k++) this.tp[(f * C + layout.concepts[k]) * L + level - 1]++
+          for (let k = layout.instanceStart[r]; k < layout.instanceStart[r + 1]; k++) {
+            const inst = layout.instances[k]
+            if (instLevel![inst] < level) {
+              if (instLevel![inst] === 0) touched.push(inst)
+              instLevel![inst] = level
+            }
           }
         }
+      }
+      if (touched.length > 0) {
+        for (const inst of touched) {
+          const c = layout!.instanceConcept[inst]
+          if (!perResidue[c]) this.tpInstances[(f * C + c) * L + instLevel![inst] - 1]++
+          instLevel![inst] = 0
+        }
+        touched.length = 0
       }
       if (B > 0 && S > 0 && M > 0) {
         let bucket = Math.ceil((pmax / M) * B) - 1
@@ -418,6 +444,7 @@ export class FeatureStatisticsBuilder {
       w.varint(b - a)
       writeTrack(w, m.residues, m.values, a, b)
       this.exampleCounts[f]++
+      if (list[q + 1] === 0 && item.sequence !== undefined) this.cards.add(f, item.sequence, m.residues, m.values, a, b, CARD_FIRING_FRACTION * this.max[f])
     }
   }
 
@@ -426,9 +453,11 @@ export class FeatureStatisticsBuilder {
   finish(): StatisticsResult {
     const st = this.settings
     const L = this.levels
-    const T = CONCEPT_TYPES.length
+    const cat = this.catalogue!
+    const C = cat.size
     const features: FeatureRow[] = []
     const concepts: ConceptRow[] = []
+    const featureConcepts: { type: AnnotationType; note: string; f1: number; f1Domain: number }[] = []
     for (let f = 0; f < this.d; f++) {
       const n = this.firingResidues[f]
       const M = this.max[f]
@@ -437,24 +466,32 @@ export class FeatureStatisticsBuilder {
       const fine = this.fine.subarray(f * FINE_BINS, (f + 1) * FINE_BINS)
       // concepts
       let best: ConceptRow | undefined
+      let bestDomain: ConceptRow | undefined
       if (this.annotatedProteins > 0 && n > 0) {
         const predAt = suffixSums(this.predicted, f * L, L)
-        for (let t = 0; t < T; t++) {
-          const pos = this.positives[t]
+        for (let c = 0; c < C; c++) {
+          const pos = this.positives[c]
           if (pos === 0) continue
-          const tpAt = suffixSums(this.tp, (f * T + t) * L, L)
+          const tpAt = suffixSums(this.tp, (f * C + c) * L, L)
           if (tpAt[0] === 0) continue
-          const byThreshold = st.thresholds.map((threshold, j) => {
-            const precision = predAt[j] > 0 ? tpAt[j] / predAt[j] : 0
-            const recall = tpAt[j] / pos
-            const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0
-            return { threshold, precision, recall, f1 }
-          })
+          const perResidue = cat.perResidue[c]
+          const instances = this.instanceCounters[c]
+          const foundAt = suffixSums(this.tpInstances, (f * C + c) * L, L)
+          const byThreshold = conceptScores(st.thresholds, { tp: tpAt, predicted: predAt, found: perResidue ? tpAt.map(() => 0) : foundAt }, pos, instances, perResidue)
           let j = 0
-          for (let q = 1; q < byThreshold.length; q++) if (byThreshold[q].f1 > byThreshold[j].f1) j = q
+          let k = 0
+          for (let q = 1; q < byThreshold.length; q++) {
+            if (byThreshold[q].f1 > byThreshold[j].f1) j = q
+            const bq = byThreshold[q]
+            const bk = byThreshold[k]
+            if (bq.f1Domain > bk.f1Domain || (bq.f1Domain === bk.f1Domain && bq.f1 > bk.f1)) k = q
+          }
+          const key = cat.keys[c]
           const row: ConceptRow = {
             feature: f,
-            type: CONCEPT_TYPES[t],
+            type: key.type,
+            note: key.note,
+            perResidue,
             threshold: st.thresholds[j],
             precision: byThreshold[j].precision,
             recall: byThreshold[j].recall,
@@ -462,12 +499,24 @@ export class FeatureStatisticsBuilder {
             tp: tpAt[j],
             predicted: predAt[j],
             positives: pos,
-            byThreshold
+            byThreshold,
+            domain: {
+              threshold: st.thresholds[k],
+              precision: byThreshold[k].precision,
+              recall: byThreshold[k].recallDomain,
+              f1: byThreshold[k].f1Domain,
+              foundInstances: perResidue ? byThreshold[k].tp : foundAt[k],
+              instances: perResidue ? pos : instances
+            }
           }
           concepts.push(row)
           if (!best || row.f1 > best.f1) best = row
+          if (!bestDomain || row.domain.f1 > bestDomain.domain.f1 || (row.domain.f1 === bestDomain.domain.f1 && row.f1 > bestDomain.f1)) bestDomain = row
+          featureConcepts.push({ type: row.type, note: row.note, f1: row.f1, f1Domain: row.domain.f1 })
         }
       }
+      const card = this.cards.card(f, featureConcepts)
+      featureConcepts.length = 0
       features.push({
         feature: f,
         firingResidues: n,
@@ -479,6 +528,8 @@ export class FeatureStatisticsBuilder {
         stdNonzero: Math.sqrt(variance),
         dead: n === 0,
         best,
+        bestDomain,
+        card,
         histSmall: coarsen(fine, SMALL_HISTOGRAM_BINS),
         histogram: { edges: edges(M, st.histogramBins), counts: coarsen(fine, st.histogramBins) },
         quantiles: st.quantiles.map((p) => ({ p, value: quantileOf(fine, n, M, p) }))
@@ -503,9 +554,44 @@ export class FeatureStatisticsBuilder {
       annotatedResidues: this.annotatedResidues,
       features,
       concepts,
+      catalogue: cat.keys.map((k, c) => ({ type: k.type, note: k.note, instances: this.instanceCounters[c], positives: this.positives[c] })),
       examples
     }
   }
+}
+
+/**
+ * The counts of one (feature, concept) per threshold, as stored (`feature_concepts.by_threshold`): plain integers
+ * that add up over disjoint sets of proteins (`found` is 0 for per-residue concepts).
+ */
+export interface ConceptCounts {
+  tp: number[]
+  predicted: number[]
+  found: number[]
+}
+
+/** Precision, recall, F1 and InterPLM's per-domain recall and F1 at every threshold, from the counts. */
+export function conceptScores(thresholds: number[], c: ConceptCounts, positives: number, instances: number, perResidue: boolean): ConceptRow['byThreshold'] {
+  return thresholds.map((threshold, j) => {
+    const precision = c.predicted[j] > 0 ? c.tp[j] / c.predicted[j] : 0
+    const recall = positives > 0 ? c.tp[j] / positives : 0
+    const recallDomain = perResidue ? recall : instances > 0 ? c.found[j] / instances : 0
+    return {
+      threshold,
+      precision,
+      recall,
+      f1: harmonic(precision, recall),
+      recallDomain,
+      f1Domain: harmonic(precision, recallDomain),
+      tp: c.tp[j],
+      predicted: c.predicted[j],
+      foundInstances: c.found[j]
+    }
+  })
+}
+
+function harmonic(p: number, r: number): number {
+  return p + r > 0 ? (2 * p * r) / (p + r) : 0
 }
 
 function binarySearch(a: Uint32Array, x: number): number {

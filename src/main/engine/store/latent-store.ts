@@ -33,12 +33,15 @@ import type {
   RunInfo,
   RunStatus,
   StoreInfo,
-  AnnotationType
+  AnnotationType,
+  ConceptPredictor,
+  FeatureLabelCard
 } from '../../../shared/store-types'
 import { ANNOTATION_LABELS } from '../../../shared/store-types'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { decodeFeatureMajor, encodeLatents, trackOf, type FeatureMajorLatents } from './latent-codec'
-import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, conceptMaskOf, exampleProteinIds, readExamples, type Example, type StatisticsResult, type StatisticsSettings } from './feature-statistics'
+import { conceptScoringOf } from './concepts'
+import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, conceptScores, exampleProteinIds, type ConceptCounts, readExamples, type Example, type StatisticsResult, type StatisticsSettings } from './feature-statistics'
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import { SCHEMA_VERSION, migrate } from './schema'
 
@@ -118,6 +121,14 @@ interface StatsRow {
   hist_small: string
   label: string | null
   notes: string | null
+  best_note: string
+  best_domain_type: string | null
+  best_domain_note: string
+  best_domain_f1: number
+  best_domain_precision: number
+  best_domain_recall: number
+  best_domain_threshold: number
+  generated_label: string
 }
 
 const MAX_FEATURE_PAGE = 20_000
@@ -556,12 +567,11 @@ export class LatentStore {
   ): Promise<StatisticsResult> {
     const run = this.resolveRun(runId)
     const st: StatisticsSettings = { ...DEFAULT_STATISTICS, ...settings }
+    st.concepts = conceptScoringOf(st.concepts)
     const total = this.latentCounts(runId).proteins
     const builder = new FeatureStatisticsBuilder(run.d_sae, st)
-    const maskOf = (length: number, annotations: string): Uint32Array | undefined => {
-      if (annotations === '[]') return undefined
-      return conceptMaskOf(length, JSON.parse(annotations) as ResidueAnnotation[])
-    }
+    const annotationsOf = (annotations: string): ResidueAnnotation[] | undefined => (annotations === '[]' ? undefined : (JSON.parse(annotations) as ResidueAnnotation[]))
+    const sequenceOf = this.stmt('SELECT sequence FROM proteins WHERE id = ?').pluck()
     let chosen: Set<number> | undefined
     for (const pass of [1, 2, 3] as const) {
       let n = 0
@@ -574,7 +584,10 @@ export class LatentStore {
         }
         if (pass === 3 && !chosen!.has(item.proteinId)) continue
         const latents = decodeFeatureMajor(item.data)
-        const scan = { proteinId: item.proteinId, latents, conceptMask: pass === 3 ? undefined : maskOf(item.length, item.annotations) }
+        const scan =
+          pass === 3
+            ? { proteinId: item.proteinId, latents, sequence: sequenceOf.get(item.proteinId) as string }
+            : { proteinId: item.proteinId, latents, annotations: annotationsOf(item.annotations) }
         if (pass === 1) builder.addPass1(scan)
         else if (pass === 2) builder.addPass2(scan)
         else builder.addPass3(scan)
@@ -591,18 +604,23 @@ export class LatentStore {
   private writeStatistics(runId: number, st: StatisticsSettings, res: StatisticsResult): void {
     const insStats = this.stmt(
       `INSERT INTO feature_stats (run_id, feature, firing_residues, firing_proteins, freq_residue, freq_protein, max, mean_nz, std_nz, dead,
-         best_type, best_f1, best_precision, best_recall, best_threshold, concept_text, hist_small)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+         best_type, best_f1, best_precision, best_recall, best_threshold, concept_text, hist_small,
+         best_note, best_domain_type, best_domain_note, best_domain_f1, best_domain_precision, best_domain_recall, best_domain_threshold, generated_label)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
     const insConcept = this.stmt(
-      `INSERT INTO feature_concepts (run_id, feature, type, threshold, precision, recall, f1, tp, predicted, positives, by_threshold)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT INTO feature_concepts (run_id, feature, type, note, per_residue, threshold, precision, recall, f1, tp, predicted, positives, by_threshold,
+         domain_threshold, domain_precision, domain_recall, domain_f1, found_instances, instances)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
-    const insDetail = this.stmt('INSERT INTO feature_details (run_id, feature, histogram, quantiles, examples) VALUES (?, ?, ?, ?, ?)')
+    const insDetail = this.stmt('INSERT INTO feature_details (run_id, feature, histogram, quantiles, examples, label_card) VALUES (?, ?, ?, ?, ?, ?)')
+    const conceptText = (type: AnnotationType, note: string): string => `${type} ${ANNOTATION_LABELS[type]}${note ? ` ${note}` : ''}`
     this.db.transaction(() => {
       for (const t of ['feature_stats', 'feature_concepts', 'feature_details', 'run_stats']) this.stmt(`DELETE FROM ${t} WHERE run_id = ?`).run(runId)
       for (const f of res.features) {
         const b = f.best
+        const bd = f.bestDomain
+        const text = [b ? conceptText(b.type, b.note) : '', bd && bd !== b ? conceptText(bd.type, bd.note) : ''].filter(Boolean).join(' ')
         insStats.run(
           runId,
           f.feature,
@@ -619,17 +637,46 @@ export class LatentStore {
           b ? b.precision : 0,
           b ? b.recall : 0,
           b ? b.threshold : 0,
-          b ? `${b.type} ${ANNOTATION_LABELS[b.type]}` : '',
-          JSON.stringify(f.histSmall)
+          text,
+          JSON.stringify(f.histSmall),
+          b ? b.note : '',
+          bd ? bd.type : null,
+          bd ? bd.note : '',
+          bd ? bd.domain.f1 : 0,
+          bd ? bd.domain.precision : 0,
+          bd ? bd.domain.recall : 0,
+          bd ? bd.domain.threshold : 0,
+          f.card.text
         )
-        insDetail.run(runId, f.feature, JSON.stringify(f.histogram.counts), JSON.stringify(f.quantiles), res.examples[f.feature])
+        insDetail.run(runId, f.feature, JSON.stringify(f.histogram.counts), JSON.stringify(f.quantiles), res.examples[f.feature], JSON.stringify(f.card))
       }
       for (const c of res.concepts) {
-        insConcept.run(runId, c.feature, c.type, c.threshold, c.precision, c.recall, c.f1, c.tp, c.predicted, c.positives, JSON.stringify(c.byThreshold))
+        const d = c.domain
+        insConcept.run(
+          runId,
+          c.feature,
+          c.type,
+          c.note,
+          c.perResidue ? 1 : 0,
+          c.threshold,
+          c.precision,
+          c.recall,
+          c.f1,
+          c.tp,
+          c.predicted,
+          c.positives,
+          JSON.stringify({ tp: c.byThreshold.map((b) => b.tp), predicted: c.byThreshold.map((b) => b.predicted), found: c.byThreshold.map((b) => b.foundInstances) }),
+          d.threshold,
+          d.precision,
+          d.recall,
+          d.f1,
+          d.foundInstances,
+          d.instances
+        )
       }
       this.stmt(
-        `INSERT INTO run_stats (run_id, proteins, residues, annotated_proteins, annotated_residues, settings, computed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
-      ).run(runId, res.proteins, res.residues, res.annotatedProteins, res.annotatedResidues, JSON.stringify(st), now())
+        `INSERT INTO run_stats (run_id, proteins, residues, annotated_proteins, annotated_residues, settings, computed_at, concepts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+      ).run(runId, res.proteins, res.residues, res.annotatedProteins, res.annotatedResidues, JSON.stringify(st), now(), JSON.stringify(res.catalogue))
     }).immediate()
   }
 
@@ -687,6 +734,10 @@ export class LatentStore {
       parts.push('s.best_f1 >= @minF1')
       params.minF1 = q.minF1
     }
+    if (q.minF1Domain !== undefined) {
+      parts.push('s.best_domain_f1 >= @minF1Domain')
+      params.minF1Domain = q.minF1Domain
+    }
     if (q.ids) {
       parts.push('s.feature IN (SELECT value FROM json_each(@ids))')
       params.ids = JSON.stringify(q.ids.filter((i) => Number.isInteger(i)))
@@ -695,7 +746,8 @@ export class LatentStore {
     if (text) {
       const t = text.replace(/^#/, '')
       parts.push(
-        `(s.feature = @textId OR s.concept_text LIKE @like ESCAPE '\\' OR s.feature IN ` +
+        // generated labels carry figures ("F1 0.12"): they are searched for words, not for a bare feature number
+        `(s.feature = @textId OR s.concept_text LIKE @like ESCAPE '\\' ${/\p{L}/u.test(t) ? `OR s.generated_label LIKE @like ESCAPE '\\' ` : ''}OR s.feature IN ` +
           `(SELECT feature FROM feature_labels WHERE sae_hash = @sae AND (label LIKE @like ESCAPE '\\' OR notes LIKE @like ESCAPE '\\')))`
       )
       params.textId = /^\d+$/.test(t) ? Number(t) : -1
@@ -721,6 +773,8 @@ export class LatentStore {
         return `s.mean_nz ${dir}, ${tie}`
       case 'bestF1':
         return `s.best_f1 ${dir}, ${tie}`
+      case 'bestF1Domain':
+        return `s.best_domain_f1 ${dir}, ${tie}`
       case 'concept':
         return `(s.best_type IS NULL) ASC, s.best_type ${dir}, s.best_f1 DESC, s.feature ASC`
       default:
@@ -729,7 +783,8 @@ export class LatentStore {
   }
 
   private static readonly SUMMARY_COLUMNS = `s.feature, s.firing_residues, s.firing_proteins, s.freq_residue, s.freq_protein, s.max, s.mean_nz, s.std_nz, s.dead,
-    s.best_type, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, s.hist_small, l.label, l.notes`
+    s.best_type, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, s.hist_small, l.label, l.notes,
+    s.best_note, s.best_domain_type, s.best_domain_note, s.best_domain_f1, s.best_domain_precision, s.best_domain_recall, s.best_domain_threshold, s.generated_label`
 
   private requireStats(run: RunRow): void {
     const s = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(run.id)
@@ -787,8 +842,8 @@ export class LatentStore {
     if (!row) throw new NotInStoreError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
     const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
     const st = JSON.parse(rs.settings) as StatisticsSettings
-    const detail = this.stmt('SELECT histogram, quantiles, examples FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as
-      | { histogram: string; quantiles: string; examples: Buffer }
+    const detail = this.stmt('SELECT histogram, quantiles, examples, label_card FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as
+      | { histogram: string; quantiles: string; examples: Buffer; label_card: string | null }
       | undefined
     if (!detail) throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
     const ids = [...new Set(exampleProteinIds(detail.examples))]
@@ -825,8 +880,16 @@ export class LatentStore {
     }
     for (const e of examples) if (e.kind === 1 && e.rank < perBucket && buckets[e.bucket]) buckets[e.bucket].proteins.push(toActivation(e))
     const concepts = (
-      this.stmt('SELECT * FROM feature_concepts WHERE run_id = ? AND feature = ? ORDER BY f1 DESC, type').all(run.id, feature) as {
+      this.stmt('SELECT * FROM feature_concepts WHERE run_id = ? AND feature = ? ORDER BY f1 DESC, type, note').all(run.id, feature) as {
         type: string
+        note: string
+        per_residue: number
+        domain_threshold: number | null
+        domain_precision: number | null
+        domain_recall: number | null
+        domain_f1: number | null
+        found_instances: number | null
+        instances: number | null
         threshold: number
         precision: number
         recall: number
@@ -846,7 +909,21 @@ export class LatentStore {
         truePositives: c.tp,
         predicted: c.predicted,
         positives: c.positives,
-        byThreshold: JSON.parse(c.by_threshold) as ConceptAssociation['byThreshold']
+        byThreshold: byThresholdOf(c.by_threshold, st.thresholds, c.positives, c.instances ?? 0, c.per_residue === 1),
+        note: c.note,
+        perResidue: c.per_residue === 1,
+        ...(c.domain_f1 === null
+          ? {}
+          : {
+              domain: {
+                threshold: c.domain_threshold!,
+                precision: c.domain_precision!,
+                recall: c.domain_recall!,
+                f1: c.domain_f1,
+                foundInstances: c.found_instances!,
+                instances: c.instances!
+              }
+            })
       })
     )
     const summary = toSummary(row)
@@ -870,7 +947,9 @@ export class LatentStore {
       quantileSamples: buckets,
       concepts,
       label: row.label ?? '',
-      notes: row.notes ?? ''
+      notes: row.notes ?? '',
+      ...(st.concepts ? { conceptScoring: st.concepts } : {}),
+      ...(detail.label_card ? { labelCard: JSON.parse(detail.label_card) as FeatureLabelCard } : {})
     }
   }
 
@@ -934,7 +1013,7 @@ export class LatentStore {
     const out = new Map<number, { label: string; best: BestConcept | null; max: number }>()
     if (hits.length === 0) return out
     const rows = this.stmt(
-      `SELECT j.value AS feature, s.max, s.best_type, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, l.label
+      `SELECT j.value AS feature, s.max, s.best_type, s.best_note, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, l.label
        FROM json_each(?) j
        LEFT JOIN feature_stats s ON s.run_id = ? AND s.feature = j.value
        LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = j.value`
@@ -942,6 +1021,7 @@ export class LatentStore {
       feature: number
       max: number | null
       best_type: string | null
+      best_note: string | null
       best_f1: number
       best_precision: number
       best_recall: number
@@ -953,11 +1033,31 @@ export class LatentStore {
         label: r.label ?? '',
         max: r.max ?? 0,
         best: r.best_type
-          ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold }
+          ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold, ...(r.best_note ? { note: r.best_note } : {}) }
           : null
       })
     }
     return out
+  }
+
+  // ---- concept predictors ----------------------------------------------------------------------------------
+
+  /**
+   * Every (feature, concept) whose residue F1 is at or above `floor`, with the activation the feature must
+   * exceed to predict the concept on a residue (its best threshold × its max): the predictors of concept reports.
+   */
+  conceptPredictors(runId: number | undefined, floor: number): { runId: number; predictors: ConceptPredictor[] } {
+    const run = this.resolveRun(runId)
+    this.requireStats(run)
+    const rows = this.stmt(
+      `SELECT c.feature, c.type, c.note, c.f1, c.threshold, s.max FROM feature_concepts c
+       JOIN feature_stats s ON s.run_id = c.run_id AND s.feature = c.feature
+       WHERE c.run_id = ? AND c.f1 >= ? ORDER BY c.feature, c.f1 DESC, c.type, c.note`
+    ).all(run.id, floor) as { feature: number; type: string; note: string; f1: number; threshold: number; max: number }[]
+    return {
+      runId: run.id,
+      predictors: rows.map((r) => ({ feature: r.feature, type: r.type as AnnotationType, note: r.note, f1: r.f1, threshold: r.threshold, cut: r.threshold * r.max }))
+    }
   }
 
   // ---- export ----------------------------------------------------------------------------------------------
@@ -982,7 +1082,14 @@ export class LatentStore {
       freq_protein: f.freqProtein,
       max: f.max,
       mean_nonzero: f.meanNonzero,
-      dead: f.dead
+      dead: f.dead,
+      best_concept_note: f.bestConcept?.note ?? '',
+      best_domain_concept: f.bestConceptDomain?.type ?? '',
+      best_domain_concept_note: f.bestConceptDomain?.note ?? '',
+      best_domain_f1: f.bestConceptDomain?.f1 ?? 0,
+      best_domain_recall: f.bestConceptDomain?.recall ?? 0,
+      best_domain_threshold: f.bestConceptDomain?.threshold ?? 0,
+      generated_label: f.generatedLabel ?? ''
     }))
     if (format === 'json') return `${JSON.stringify({ runId: res.runId, features: rows }, null, 1)}\n`
     const header = Object.keys(rows[0] ?? { feature: 0 })
@@ -994,6 +1101,16 @@ export class LatentStore {
     for (const r of rows) lines.push(header.map((h) => cell((r as Record<string, unknown>)[h])).join(','))
     return `${lines.join('\n')}\n`
   }
+}
+
+/**
+ * A concept's figures per threshold from its stored counts (schema 6: {tp, predicted, found}); statistics
+ * from before schema 6 stored the figures themselves (an array), returned as they are.
+ */
+function byThresholdOf(json: string, thresholds: number[], positives: number, instances: number, perResidue: boolean): ConceptAssociation['byThreshold'] {
+  const v = JSON.parse(json) as ConceptCounts | ConceptAssociation['byThreshold']
+  if (Array.isArray(v)) return v
+  return conceptScores(thresholds, v, positives, instances, perResidue).map(({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({ threshold, precision, recall, f1, recallDomain, f1Domain }))
 }
 
 function canonicalJson(v: unknown): string {
@@ -1026,8 +1143,19 @@ function toSummary(r: StatsRow): FeatureSummary {
     id: r.feature,
     label: r.label ?? '',
     bestConcept: r.best_type
-      ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold }
+      ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold, ...(r.best_note ? { note: r.best_note } : {}) }
       : null,
+    bestConceptDomain: r.best_domain_type
+      ? {
+          type: r.best_domain_type as AnnotationType,
+          f1: r.best_domain_f1,
+          precision: r.best_domain_precision,
+          recall: r.best_domain_recall,
+          threshold: r.best_domain_threshold,
+          ...(r.best_domain_note ? { note: r.best_domain_note } : {})
+        }
+      : null,
+    generatedLabel: r.generated_label ?? '',
     freqResidue: r.freq_residue,
     freqProtein: r.freq_protein,
     max: r.max,

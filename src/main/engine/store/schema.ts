@@ -159,6 +159,49 @@ export const MIGRATIONS: Migration[] = [
         record TEXT NOT NULL
       );
     `
+  },
+  {
+    version: 6,
+    description: "concepts split by note, InterPLM's per-domain recall and F1, generated label cards",
+    up: `
+      CREATE TABLE feature_concepts_v6 (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        feature INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        per_residue INTEGER NOT NULL DEFAULT 0,
+        threshold REAL NOT NULL,
+        precision REAL NOT NULL,
+        recall REAL NOT NULL,
+        f1 REAL NOT NULL,
+        tp INTEGER NOT NULL,
+        predicted INTEGER NOT NULL,
+        positives INTEGER NOT NULL,
+        by_threshold TEXT NOT NULL,
+        domain_threshold REAL,
+        domain_precision REAL,
+        domain_recall REAL,
+        domain_f1 REAL,
+        found_instances INTEGER,
+        instances INTEGER,
+        PRIMARY KEY (run_id, feature, type, note)
+      ) WITHOUT ROWID;
+      INSERT INTO feature_concepts_v6 (run_id, feature, type, threshold, precision, recall, f1, tp, predicted, positives, by_threshold)
+        SELECT run_id, feature, type, threshold, precision, recall, f1, tp, predicted, positives, by_threshold FROM feature_concepts;
+      DROP TABLE feature_concepts;
+      ALTER TABLE feature_concepts_v6 RENAME TO feature_concepts;
+      ALTER TABLE feature_stats ADD COLUMN best_note TEXT NOT NULL DEFAULT '';
+      ALTER TABLE feature_stats ADD COLUMN best_domain_type TEXT;
+      ALTER TABLE feature_stats ADD COLUMN best_domain_note TEXT NOT NULL DEFAULT '';
+      ALTER TABLE feature_stats ADD COLUMN best_domain_f1 REAL NOT NULL DEFAULT 0;
+      ALTER TABLE feature_stats ADD COLUMN best_domain_precision REAL NOT NULL DEFAULT 0;
+      ALTER TABLE feature_stats ADD COLUMN best_domain_recall REAL NOT NULL DEFAULT 0;
+      ALTER TABLE feature_stats ADD COLUMN best_domain_threshold REAL NOT NULL DEFAULT 0;
+      ALTER TABLE feature_stats ADD COLUMN generated_label TEXT NOT NULL DEFAULT '';
+      CREATE INDEX feature_stats_f1_domain ON feature_stats (run_id, best_domain_f1);
+      ALTER TABLE feature_details ADD COLUMN label_card TEXT;
+      ALTER TABLE run_stats ADD COLUMN concepts TEXT;
+    `
   }
 ]
 

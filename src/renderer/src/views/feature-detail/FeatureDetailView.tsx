@@ -171,8 +171,24 @@ function ProteinTrack({ p, width, max, featureId, onOpenProtein, compact, hovere
 function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; featureId: number }) {
   const exportCsv = (): void => {
     const text = toCsv(
-      ['concept', 'threshold', 'precision', 'recall', 'f1', 'true_positives', 'predicted', 'positives'],
-      d.concepts.map((c) => [c.type, c.threshold, c.precision, c.recall, c.f1, c.truePositives, c.predicted, c.positives])
+      ['concept', 'note', 'threshold', 'precision', 'recall', 'f1', 'true_positives', 'predicted', 'positives', 'domain_threshold', 'domain_precision', 'domain_recall', 'domain_f1', 'found_instances', 'instances'],
+      d.concepts.map((c) => [
+        c.type,
+        c.note ?? '',
+        c.threshold,
+        c.precision,
+        c.recall,
+        c.f1,
+        c.truePositives,
+        c.predicted,
+        c.positives,
+        c.domain?.threshold ?? '',
+        c.domain?.precision ?? '',
+        c.domain?.recall ?? '',
+        c.domain?.f1 ?? '',
+        c.domain?.foundInstances ?? '',
+        c.domain?.instances ?? ''
+      ])
     )
     downloadText(`feature-${featureId}-concepts.csv`, text, 'text/csv')
   }
@@ -185,6 +201,18 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
           CSV
         </button>
       </div>
+      {d.labelCard?.text && (
+        <div className="muted" data-testid="label-card" title="Generated from the statistics (no LLM): concepts with F1 above the floor, activation pattern, position and amino-acid enrichment on the top proteins">
+          <span className="wb-chip">generated</span> <em>{d.labelCard.text}</em>
+        </div>
+      )}
+      {d.conceptScoring && (
+        <div className="muted small" data-testid="concept-scoring">
+          False positives counted on {d.conceptScoring.falsePositives === 'all' ? 'every indexed protein' : 'annotated proteins only'}
+          {d.conceptScoring.splitTypes.length > 0 ? ` · split by note: ${d.conceptScoring.splitTypes.map((t) => ANNOTATION_LABELS[t]).join(', ')}` : ''}
+          {d.conceptScoring.minInstances > 1 ? ` · concepts with at least ${d.conceptScoring.minInstances} instances` : ''}
+        </div>
+      )}
       {d.concepts.length === 0 ? (
         <div className="muted">No annotation concept associates with this feature (or the proteins have no annotations).</div>
       ) : (
@@ -198,12 +226,19 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
                 <th className="num">Recall</th>
                 <th className="num">Threshold</th>
                 <th className="num">TP / predicted</th>
+                <th className="num" title="InterPLM: residue precision with per-domain recall (an annotation instance is found when at least one of its residues fires), at its own best threshold">
+                  InterPLM F1
+                </th>
+                <th className="num" title="Annotation instances found / instances (residues for per-residue concepts)">Found</th>
               </tr>
             </thead>
             <tbody>
               {d.concepts.map((c) => (
-                <tr key={c.type}>
-                  <td>{ANNOTATION_LABELS[c.type]}</td>
+                <tr key={`${c.type}:${c.note ?? ''}`}>
+                  <td>
+                    {ANNOTATION_LABELS[c.type]}
+                    {c.note ? `: ${c.note}` : ''}
+                  </td>
                   <td className="num">
                     <F1Bar f1={c.f1} />
                   </td>
@@ -213,6 +248,8 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
                   <td className="num">
                     {c.truePositives.toLocaleString()} / {c.predicted.toLocaleString()}
                   </td>
+                  <td className="num">{c.domain ? <F1Bar f1={c.domain.f1} /> : <span className="muted">—</span>}</td>
+                  <td className="num">{c.domain ? `${c.domain.foundInstances.toLocaleString()} / ${c.domain.instances.toLocaleString()}` : ''}</td>
                 </tr>
               ))}
             </tbody>

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '../../api'
-import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '../../../../shared/store-types'
+import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type BestConcept, type ConceptMetric, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '../../../../shared/store-types'
 import { downloadText } from '../../components/export-file'
 import { formatNumber, formatPercent } from '../../components/navigation'
 import { useElementWidth } from '../../components/use-async'
@@ -22,7 +22,7 @@ type StatusFilter = 'all' | 'alive' | 'dead'
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
 
 const PAGE = 20_000
-const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc' }
+const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc', bestF1Domain: 'desc' }
 
 export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps) {
   const panelRef = useRef<HTMLDivElement>(null)
@@ -33,6 +33,8 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
   const [status, setStatus] = useState<StatusFilter>('all')
   const [concept, setConcept] = useState<ConceptFilter>('')
   const [minF1, setMinF1] = useState(0)
+  // which concept metric ranks and filters features: residue F1, or InterPLM's F1 with per-domain recall
+  const [metric, setMetric] = useState<ConceptMetric>('residue')
   const [brushed, setBrushed] = useState<number[] | null>(null)
   const [rows, setRows] = useState<FeatureSummary[]>([])
   const [total, setTotal] = useState(0)
@@ -51,10 +53,19 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
     if (debouncedText) q.text = debouncedText
     if (status !== 'all') q.status = status
     if (concept) q.conceptType = concept
-    if (minF1 > 0) q.minF1 = minF1
+    if (minF1 > 0) {
+      if (metric === 'domain') q.minF1Domain = minF1
+      else q.minF1 = minF1
+    }
     if (brushed) q.ids = brushed
     return q
-  }, [sort, debouncedText, status, concept, minF1, brushed])
+  }, [sort, debouncedText, status, concept, minF1, brushed, metric])
+
+  const bestOf = (f: FeatureSummary): BestConcept | null | undefined => (metric === 'domain' ? f.bestConceptDomain : f.bestConcept)
+  const onMetric = (m: ConceptMetric): void => {
+    setMetric(m)
+    setSort((s) => (s.key === 'bestF1' || s.key === 'bestF1Domain' ? { key: m === 'domain' ? 'bestF1Domain' : 'bestF1', dir: s.dir } : s))
+  }
 
   useEffect(() => {
     let live = true
@@ -110,15 +121,40 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
 
   const columns: Column<FeatureSummary>[] = [
     { key: 'id', title: 'Feature', width: '76px', numeric: true, sortKey: 'id', render: (f) => <span className="mono">#{f.id}</span> },
-    { key: 'label', title: 'Label', width: 'minmax(120px, 2fr)', sortKey: 'label', render: (f) => (f.label ? f.label : <span className="muted">{f.dead ? 'dead' : '—'}</span>) },
+    {
+      key: 'label',
+      title: 'Label',
+      width: 'minmax(120px, 2fr)',
+      sortKey: 'label',
+      render: (f) =>
+        f.label ? (
+          f.label
+        ) : f.generatedLabel ? (
+          <span className="muted generated-label" title={`Generated from the statistics (no LLM): ${f.generatedLabel}`} data-testid="generated-label">
+            <span className="wb-chip">gen</span> <em>{f.generatedLabel}</em>
+          </span>
+        ) : (
+          <span className="muted">{f.dead ? 'dead' : '—'}</span>
+        )
+    },
     {
       key: 'concept',
       title: 'Best concept',
       width: 'minmax(120px, 1.4fr)',
       sortKey: 'concept',
-      render: (f) => (f.bestConcept ? <span className="wb-chip concept">{ANNOTATION_LABELS[f.bestConcept.type]}</span> : <span className="muted">—</span>)
+      render: (f) => {
+        const b = bestOf(f)
+        return b ? <span className="wb-chip concept">{ANNOTATION_LABELS[b.type]}{b.note ? `: ${b.note}` : ''}</span> : <span className="muted">—</span>
+      }
     },
-    { key: 'f1', title: 'F1', width: '56px', numeric: true, sortKey: 'bestF1', render: (f) => (f.bestConcept ? f.bestConcept.f1.toFixed(2) : '') },
+    {
+      key: 'f1',
+      title: metric === 'domain' ? 'F1 dom.' : 'F1',
+      width: '56px',
+      numeric: true,
+      sortKey: metric === 'domain' ? 'bestF1Domain' : 'bestF1',
+      render: (f) => (bestOf(f) ? bestOf(f)!.f1.toFixed(2) : '')
+    },
     { key: 'freqResidue', title: 'Residues', width: '76px', numeric: true, sortKey: 'freqResidue', render: (f) => formatPercent(f.freqResidue) },
     { key: 'freqProtein', title: 'Proteins', width: '76px', numeric: true, sortKey: 'freqProtein', render: (f) => formatPercent(f.freqProtein) },
     { key: 'max', title: 'Max', width: '64px', numeric: true, sortKey: 'max', render: (f) => formatNumber(f.max) },
@@ -169,6 +205,13 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
                 {ANNOTATION_LABELS[t]}
               </option>
             ))}
+          </select>
+        </label>
+        <label title="Residue F1: precision and recall over residues. InterPLM F1: residue precision with per-domain recall (an annotation counts as found when one of its residues fires).">
+          Rank by
+          <select value={metric} onChange={(e) => onMetric(e.target.value as ConceptMetric)} data-testid="feature-metric">
+            <option value="residue">residue F1</option>
+            <option value="domain">InterPLM F1 (per domain)</option>
           </select>
         </label>
         <label>

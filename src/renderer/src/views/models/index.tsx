@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '../../../../shared/api'
-import type { BadRecordPolicy } from '../../../../shared/store-types'
+import type { BadRecordPolicy, FalsePositiveScope } from '../../../../shared/store-types'
 import { formatBytes, type LibraryEntry } from '../../../../shared/library-types'
 import { api } from '../../api'
 import { useWorkbench } from '../../navigation'
@@ -279,6 +279,7 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
   const [saeId, setSaeId] = useState('')
   const [file, setFile] = useState<File>()
   const [onBadRecord, setOnBadRecord] = useState<BadRecordPolicy>('skip')
+  const [falsePositives, setFalsePositives] = useState<FalsePositiveScope>('annotated')
   const lastModel = esm.find((m) => m.id === remembered.modelId)?.id
   const model = modelId || lastModel || esm[0]?.id || ''
   const lastSae = model === lastModel ? saes.find((s) => s.id === remembered.saeId)?.id : undefined
@@ -288,7 +289,7 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
       const text = await file.text()
       const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
-      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text, fileName: file.name }, modelId: model, saeId: sae, onBadRecord })
+      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text, fileName: file.name }, modelId: model, saeId: sae, onBadRecord, falsePositives })
     })
   return (
     <details className="subpanel">
@@ -325,6 +326,13 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
           <select value={onBadRecord} onChange={(e) => setOnBadRecord(e.target.value as BadRecordPolicy)} data-testid="new-project-bad-records">
             <option value="skip">skip them (listed after the job)</option>
             <option value="stop">stop at the first</option>
+          </select>
+        </label>
+        <label title="Concept association: a residue above a feature's threshold that does not carry the annotation is a false positive. Count them on proteins that have annotations only, or on every indexed protein as InterPLM does. Recorded with the run.">
+          Concept false positives
+          <select value={falsePositives} onChange={(e) => setFalsePositives(e.target.value as FalsePositiveScope)} data-testid="new-project-false-positives">
+            <option value="annotated">on annotated proteins</option>
+            <option value="all">on all proteins (InterPLM)</option>
           </select>
         </label>
         <button onClick={submit} disabled={!model || !sae}>
