@@ -14,13 +14,15 @@ import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, addSaeOptions, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
   model: string
   sae: string
   saeLayer?: number
+  saeFile?: string
+  saeK?: number
   input: string
   db: string
   topK: number
@@ -40,8 +42,6 @@ export function indexCommand(): Command {
   const cmd = new Command('index')
     .description('Index proteins: run the model + SAE over a FASTA or UniProt file and store latents and feature statistics in a project store')
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (Hugging Face) or a fair-esm .pt file')
-    .requiredOption('--sae <dir>', 'an SAE folder (generic sae.json, the preprint\'s config.json + weights, or InterPLM layer_N/ae_*.pt)')
-    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say', nonNegativeInt('--sae-layer'))
     .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content')
     .requiredOption('--db <file.sqlite>', 'the project store (created when missing; reused to resume or to add another SAE)')
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
@@ -51,6 +51,7 @@ export function indexCommand(): Command {
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run (default: the SAE extractor\'s memory-safe choice)', positiveInt('--batch-tokens'))
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
+  addSaeOptions(cmd, true)
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)
@@ -72,7 +73,8 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
   log.done()
-  const sae = await loadSae(opts.sae, { layer: opts.saeLayer })
+  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
+  for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
   const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
   let extractor: LatentExtractor | undefined
   let store: LatentStore | undefined
