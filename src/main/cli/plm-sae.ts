@@ -7,6 +7,8 @@ import { fetchCommand } from './commands/fetch'
 import { steerCommand } from './commands/steer'
 import { serveCommand } from './commands/serve'
 import { indexCommand } from './commands/index'
+import { checkSaeCommand } from './commands/check-sae'
+import { convertSaeCommand } from './commands/convert-sae'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -20,6 +22,8 @@ export function buildProgram(): Command {
   program.addCommand(steerCommand())
   program.addCommand(serveCommand())
   program.addCommand(indexCommand())
+  program.addCommand(checkSaeCommand())
+  program.addCommand(convertSaeCommand())
   return program
 }
 
