@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
-import { ModelLibrary, DEMO_ESM2_ID, DEMO_SAE_ID } from '../src/main/engine/library/model-library'
+import { ModelLibrary, DEMO_ESM2_ID, DEMO_SAE_ID, fileSelection } from '../src/main/engine/library/model-library'
 import { CATALOGUE, ESM2_8M_ID, PREPRINT_SAE_ID } from '../src/main/engine/library/catalogue'
 import { SettingsStore } from '../src/main/engine/library/app-settings'
 import { hubSettings } from '../src/main/engine/hub/hub-api'
@@ -91,7 +91,18 @@ describe('catalogue', () => {
     expect(list.filter((e) => !e.demo).every((e) => !/random/i.test(e.name))).toBe(true)
     expect(list.every((e) => e.status === 'not-downloaded' && e.diskBytes === 0)).toBe(true)
     expect(byId.get(ESM2_8M_ID)!.message).toMatch(/plm-sae fetch facebook\/esm2_t6_8M_UR50D/)
-    expect(CATALOGUE.length).toBe(12)
+    for (const l of [1, 9, 18, 24, 30, 33]) {
+      expect(byId.get(`hub:Elana/InterPLM-esm2-650m/layer_${l}`)).toMatchObject({ kind: 'sae', saeFormat: 'interplm', layer: l, baseModelId: 'hub:facebook/esm2_t33_650M_UR50D' })
+    }
+    const interprot = list.filter((e) => e.saeFormat === 'interprot')
+    expect(interprot.map((e) => e.layer)).toEqual([4, 8, 12, 16, 20, 24, 28, 32, 33])
+    for (const e of interprot) {
+      expect(e).toMatchObject({ kind: 'sae', baseModelId: 'hub:facebook/esm2_t33_650M_UR50D', source: { kind: 'hub', repo: 'liambai/InterProt-ESM2-SAEs' } })
+      expect(e.source.kind === 'hub' && e.source.file).toMatch(new RegExp(`^esm2_plm1280_l${e.layer}_sae4096(_100k)?\\.safetensors$`))
+      expect(e.saeK).toBe(e.layer === 24 ? undefined : 64)
+      expect(fileSelection(e)).toEqual({ include: [e.source.kind === 'hub' ? e.source.file : ''] })
+    }
+    expect(CATALOGUE.length).toBe(27)
   })
 
   it('validates repository ids and add requests', () => {

@@ -7,6 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { SAE_FILE_FORMATS } from '../src/shared/library-types'
 import { formatsMarkdownTable, SAE_FORMATS } from '../src/main/engine/sae/sae-formats'
 import { saveGenericSae } from '../src/main/engine/sae/sae-generic'
 import { inspectSae, loadSae, type LoadSaeOptions } from '../src/main/engine/sae/sae-load'
@@ -223,6 +224,10 @@ describe('the registry', () => {
     fx.stateDict.set('encoder.bias', { dtype: 'F32', shape: [SHAPE.dSae], data: new Float32Array(SHAPE.dSae).fill(Number.NaN) })
     const file = writeInterplmClass(dir, 1, 'ae_unnormalized.pt', fx)
     await expect(loadSae(file)).rejects.toThrow(/non-finite value \(encBias\[0\] = NaN\)/)
+  })
+
+  it('the app\'s list of format ids is the registry\'s', () => {
+    expect([...SAE_FILE_FORMATS]).toEqual(SAE_FORMATS.map((p) => p.id))
   })
 
   it('the README table of formats is the registry\'s', () => {

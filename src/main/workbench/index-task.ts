@@ -76,7 +76,7 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   const store = LatentStore.open(task.db)
   let extractor: LatentExtractor | undefined
   try {
-    const sae = await loadSae(task.saeDir, { layer: task.layer })
+    const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
     extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
     const job = new IndexJob({
       store,

@@ -216,6 +216,7 @@ export class WorkbenchService implements WorkbenchApi {
         modelName: model.name,
         saeDir: sae.dir,
         saeName: sae.name,
+        ...(sae.saeK !== undefined ? { saeK: sae.saeK } : {}),
         input: this.projects.proteinsPath(project),
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
