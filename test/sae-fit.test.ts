@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { checkSaeFit, maskProteins } from '../src/main/engine/sae/sae-fit'
+import { checkSaeFit, maskProteins, runFitOf, type RunFit } from '../src/main/engine/sae/sae-fit'
+import { LatentStore } from '../src/main/engine/store/latent-store'
 import { loadSae } from '../src/main/engine/sae/sae-load'
 import { referenceConfigFor, writeHfCheckpoint, type Esm2Shape, type Esm2Weights } from './fixtures/esm2-checkpoint'
 import { writeGenericSae } from './fixtures/sae-checkpoints'
@@ -170,6 +171,23 @@ describe('the SAE fit check', () => {
     expect(report.declaredLayer).toBeUndefined()
     expect(report.proposedLayer).toBe(report.bestLayer)
     expect(report.warnings).toEqual([])
+  })
+
+  it('plm-sae index checks the fit on the first proteins and stores it with the run', async () => {
+    const dir = join(tmp.dir, 'index-sae')
+    writeGenericSae(dir, SAE, 8, { activation: 'relu', layer: 2 })
+    const seqs = [randomProtein(25, 31), randomProtein(33, 32), randomProtein(18, 33), randomProtein(40, 34)]
+    const fasta = join(tmp.dir, 'index.fasta')
+    writeFileSync(fasta, seqs.map((q, i) => `>sp|Q${i}|T${i}_HUMAN test\n${q}\n`).join(''))
+    const db = join(tmp.dir, 'index.sqlite')
+    const res = await runCli(['index', '--model', modelDir, '--sae', dir, '--input', fasta, '--db', db, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--fit-sample', '3'])
+    expect(res.code).toBe(0)
+    expect(res.err).toMatch(/SAE fit at layer 2 on 3 proteins: FVU \d\.\d{3}/)
+    const store = LatentStore.open(db)
+    const fit = (store.runs()[0].settings as { fit: RunFit }).fit
+    store.close()
+    const want = runFitOf(await checkSaeFit(model, await loadSae(dir), seqs.slice(0, 3).map((q, i) => tokenize(q, `Q${i}`)), { layers: [2] }), 2)
+    expect(fit).toEqual(want)
   })
 
   it('plm-sae check-sae prints the table, warns when every layer fits poorly, and refuses a width mismatch', async () => {

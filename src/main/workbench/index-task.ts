@@ -11,6 +11,7 @@ import { IndexJob } from '../engine/jobs/index-job'
 import { BadRecordError } from '../engine/io/protein-input'
 import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
 import { LatentExtractor } from '../engine/sae/latent-extractor'
+import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
 import { loadSae } from '../engine/sae/sae-load'
 import { LatentStore } from '../engine/store/latent-store'
 import type { IndexTask } from './worker-protocol'
@@ -78,12 +79,16 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   try {
     const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
     extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
+    // the SAE's fit at its layer on the first proteins, stored with the run (a failure here never blocks indexing)
+    const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(() => undefined)
+    throwIfCancelled(ctx.signal)
     const job = new IndexJob({
       store,
       input: task.input,
       source: extractor,
       model: { name: task.modelName, hash: imported.hash },
       sae: { name: task.saeName, hash: sae.hash },
+      fit,
       onBadRecord: task.onBadRecord,
       onBadRecordReport: (r) => ctx.badRecord?.(named(r)),
       signal: ctx.signal,

@@ -12,9 +12,10 @@ import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/es
 import { IndexJob } from '../../engine/jobs/index-job'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
+import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, addSaeOptions, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
+import { addRuntimeOptions, addSaeOptions, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
@@ -23,6 +24,7 @@ export interface IndexOptions {
   saeLayer?: number
   saeFile?: string
   saeK?: number
+  fitSample: number
   input: string
   db: string
   topK: number
@@ -44,6 +46,7 @@ export function indexCommand(): Command {
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (Hugging Face) or a fair-esm .pt file')
     .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content')
     .requiredOption('--db <file.sqlite>', 'the project store (created when missing; reused to resume or to add another SAE)')
+    .option('--fit-sample <n>', 'check the SAE\'s fit at its layer on the first n proteins before indexing, stored with the run (0: skip)', nonNegativeInt('--fit-sample'), FIT_SAMPLE_PROTEINS)
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop').choices(['skip', 'stop']).default('stop'))
     .option('--batch-proteins <n>', 'proteins per committed batch (an interruption loses at most one batch)', positiveInt('--batch-proteins'), 64)
@@ -89,6 +92,14 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       layer: opts.saeLayer,
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
     })
+    const fit = opts.fitSample > 0 ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal) : undefined
+    if (fit) {
+      log.line(
+        `SAE fit at layer ${fit.layer} on ${fit.proteins} proteins: FVU ${fit.fvu.toFixed(3)}, cosine ${fit.cosine.toFixed(3)}, L0 ${fit.l0.toFixed(1)}, ` +
+          `${fit.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered (plm-sae check-sae --layers all compares layers)`
+      )
+      for (const w of fit.warnings) log.line(`warning: ${w}`)
+    }
     store = LatentStore.open(opts.db)
     log.line(`indexing ${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`)
     const job = new IndexJob({
@@ -97,6 +108,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       source: extractor,
       model: { name: imported.name, hash: imported.hash },
       sae: { name: sae.name, hash: sae.hash },
+      fit,
       topK: opts.topK,
       onBadRecord: opts.onBadRecord,
       onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),

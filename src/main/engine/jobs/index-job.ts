@@ -28,6 +28,8 @@ export interface IndexJobOptions {
   source: LatentSource
   model: { name: string; hash: string }
   sae: { name: string; hash: string }
+  /** The SAE's fit on a sample of the input (engine/sae/sae-fit.ts), stored in the run's settings as `fit`. */
+  fit?: unknown
   /** Proteins kept per feature by max activation (default 20). */
   topK?: number
   statistics?: Partial<Omit<StatisticsSettings, 'topK'>>
@@ -86,7 +88,7 @@ export class IndexJob {
       saeHash: o.sae.hash,
       layer: o.source.layer,
       dSae: o.source.dSae,
-      settings: { input: o.input, topK: statistics.topK }
+      settings: { input: o.input, topK: statistics.topK, ...(o.fit !== undefined ? { fit: o.fit } : {}) }
     })
     const runId = run.id
     const badRecords: BadRecordReport[] = []

@@ -17,7 +17,8 @@
  * The report warns when another layer fits clearly better than the declared one, or when every layer fits poorly,
  * and proposes the best layer when the SAE's files name none.
  */
-import { MASK_ID } from '../esm/alphabet'
+import { MASK_ID, tokenize } from '../esm/alphabet'
+import { readProteins } from '../io/protein-input'
 import type { Esm2Model } from '../esm/esm2-model'
 import { batchesOf, STEER_BATCHING } from '../steer/steered-model'
 import { mulberry32 } from '../random'
@@ -62,6 +63,9 @@ export interface FitOptions {
   denseThreshold?: number
   onProgress?: (done: number, total: number) => void
 }
+
+/** Proteins of the input the fit check runs on before indexing. */
+export const FIT_SAMPLE_PROTEINS = 16
 
 /** FVU above this on the best layer: the SAE does not fit this model anywhere. */
 export const POOR_FVU = 0.5
@@ -265,4 +269,55 @@ export function formatFitReport(r: SaeFitReport): string {
   lines.push(r.declaredLayer !== undefined ? `* the layer the SAE's files name (${r.declaredLayer}); + the best fit (${r.bestLayer})` : `the files name no layer: proposed layer ${r.proposedLayer} (the best fit)`)
   for (const w of r.warnings) lines.push(`warning: ${w}`)
   return lines.join('\n')
+}
+
+/** The fit of the layer a run reads, as stored with the run (its settings JSON, key `fit`). */
+export interface RunFit {
+  layer: number
+  proteins: number
+  fvu: number
+  cosine: number
+  l0: number
+  deadFraction: number
+  denseFraction: number
+  recoveredVsZero: number
+  recoveredVsMean: number
+  warnings: string[]
+}
+
+export function runFitOf(report: SaeFitReport, layer: number): RunFit {
+  const f = report.layers.find((l) => l.layer === layer)
+  if (f === undefined) throw new Error(`internal: the fit report has no layer ${layer}`)
+  return {
+    layer,
+    proteins: report.proteins,
+    fvu: f.fvu,
+    cosine: f.cosine,
+    l0: f.l0,
+    deadFraction: f.deadFraction,
+    denseFraction: f.denseFraction,
+    recoveredVsZero: f.recoveredVsZero,
+    recoveredVsMean: f.recoveredVsMean,
+    warnings: report.warnings
+  }
+}
+
+/**
+ * The fit of `layer` on the first `limit` proteins of a FASTA / UniProt file that fit the model's window (bad
+ * records skipped): the check run before indexing. Undefined when the file has no usable protein.
+ */
+export async function checkFitOnFile(model: Esm2Model, sae: SaeWeights, layer: number, path: string, limit: number, signal?: AbortSignal): Promise<RunFit | undefined> {
+  const proteins: Int32Array[] = []
+  for await (const p of readProteins(path, { policy: 'skip' })) {
+    if (signal?.aborted) return undefined
+    if (p.sequence.length > model.window) continue
+    try {
+      proteins.push(tokenize(p.sequence, p.accession))
+    } catch {
+      continue
+    }
+    if (proteins.length >= limit) break
+  }
+  if (proteins.length === 0) return undefined
+  return runFitOf(await checkSaeFit(model, sae, proteins, { layers: [layer] }), layer)
 }
