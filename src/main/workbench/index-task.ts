@@ -79,6 +79,7 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   try {
     const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
     extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
+    ctx.progress({ phase: 'checking the SAE\'s fit on the first proteins', done: 2, total: 3, unit: 'steps' })
     // the SAE's fit at its layer on the first proteins, stored with the run (a failure here never blocks indexing)
     const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(() => undefined)
     throwIfCancelled(ctx.signal)

@@ -64,8 +64,9 @@ export interface FitOptions {
   onProgress?: (done: number, total: number) => void
 }
 
-/** Proteins of the input the fit check runs on before indexing. */
+/** Proteins of the input the fit check runs on before indexing, and at most this many residues in all (the check runs the SAE in JavaScript). */
 export const FIT_SAMPLE_PROTEINS = 16
+export const FIT_SAMPLE_RESIDUES = 600
 
 /** FVU above this on the best layer: the SAE does not fit this model anywhere. */
 export const POOR_FVU = 0.5
@@ -304,13 +305,17 @@ export function runFitOf(report: SaeFitReport, layer: number): RunFit {
 
 /**
  * The fit of `layer` on the first `limit` proteins of a FASTA / UniProt file that fit the model's window (bad
- * records skipped): the check run before indexing. Undefined when the file has no usable protein.
+ * records skipped), stopping before `maxResidues` residues in all (at least one protein): the check run before
+ * indexing. Undefined when the file has no usable protein.
  */
-export async function checkFitOnFile(model: Esm2Model, sae: SaeWeights, layer: number, path: string, limit: number, signal?: AbortSignal): Promise<RunFit | undefined> {
+export async function checkFitOnFile(model: Esm2Model, sae: SaeWeights, layer: number, path: string, limit: number, signal?: AbortSignal, maxResidues = FIT_SAMPLE_RESIDUES): Promise<RunFit | undefined> {
   const proteins: Int32Array[] = []
+  let residues = 0
   for await (const p of readProteins(path, { policy: 'skip' })) {
     if (signal?.aborted) return undefined
     if (p.sequence.length > model.window) continue
+    if (proteins.length > 0 && residues + p.sequence.length > maxResidues) break
+    residues += p.sequence.length
     try {
       proteins.push(tokenize(p.sequence, p.accession))
     } catch {

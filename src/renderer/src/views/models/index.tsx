@@ -204,6 +204,7 @@ function ProjectsPanel(props: {
             <th>Proteins</th>
             <th>Model + SAE (layer)</th>
             <th>Features</th>
+            <th title="The SAE's fit at the project's layer on the first proteins, checked when indexing">SAE fit</th>
             <th>Status</th>
             <th>Disk</th>
             <th />
@@ -222,6 +223,20 @@ function ProjectsPanel(props: {
                 {modelName(models, p.modelId)} + {modelName(models, p.saeId)} ({p.layer})
               </td>
               <td>{p.featureCount !== undefined ? formatCount(p.featureCount) : '—'}</td>
+              <td data-testid="project-fit" className="small">
+                {p.saeFit ? (
+                  <span title={`on ${p.saeFit.proteins} proteins: fraction of variance unexplained, cosine ${p.saeFit.cosine.toFixed(3)}, L0 ${p.saeFit.l0.toFixed(1)}, masked-LM loss recovered vs zero-ablation`}>
+                    FVU {p.saeFit.fvu.toFixed(3)} · {p.saeFit.recoveredVsZero.toFixed(0)}% loss recovered
+                  </span>
+                ) : (
+                  '—'
+                )}
+                {p.saeFit?.warnings.map((w) => (
+                  <div key={w} className="error-text small">
+                    {w}
+                  </div>
+                ))}
+              </td>
               <td data-testid="project-status">{indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}</td>
               <td>{formatBytes(p.diskBytes)}</td>
               <td className="actions">
