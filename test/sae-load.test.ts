@@ -177,7 +177,7 @@ describe('the generic format', () => {
     rmSync(join(dir, 'sae.safetensors'))
     await expect(loadSae(dir)).rejects.toThrow(/sae\.json is there but sae\.safetensors is missing/)
     await expect(loadSae(join(tmp.dir, 'nowhere'))).rejects.toThrow(/no such file or folder/)
-    await expect(loadSae(tmp.dir)).rejects.toThrow(/not a recognised SAE\. What each format looked for, and what it found:\n  - Generic \(this app\): looks for sae\.json \+ sae\.safetensors; found nothing of its layout\n(.|\n)*SAELens: looks for cfg\.json/)
+    await expect(loadSae(tmp.dir)).rejects.toThrow(/not a recognised SAE\. What each format looked for, and what it found:\n {2}- Generic \(this app\): looks for sae\.json \+ sae\.safetensors; found nothing of its layout\n(.|\n)*SAELens: looks for cfg\.json/)
   })
 })
 
