@@ -352,9 +352,9 @@ function LibraryPanel({ models, jobs, appInfo, run }: { models: LibraryEntry[]; 
                   )}
                   {m.message && (m.status === 'failed-verification' || m.status === 'missing-files') && <div className="error-text small">{m.message}</div>}
                 </td>
-                <td>{m.kind === 'esm2' ? 'ESM2' : 'SAE'}</td>
+                <td>{m.kind === 'esm2' ? 'ESM2' : `SAE${m.saeFormat ? ` · ${m.saeFormat}` : ''}${m.saeK !== undefined ? `, k ${m.saeK}` : ''}`}</td>
                 <td>{m.layer ?? (m.numLayers !== undefined ? `${m.numLayers} layers` : '')}</td>
-                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}` : m.source.kind}</td>
+                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}${m.source.file ? `/${m.source.file}` : ''}` : m.source.kind}</td>
                 <td data-testid="model-status" title={m.message}>
                   {job ? (
                     <ProgressBar done={job.progress.done} total={job.progress.total} label={jobLabel(job)} testId="download-progress" />
