@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { checkSaeFit, maskProteins, runFitOf, type RunFit } from '../src/main/engine/sae/sae-fit'
+import { checkSaeFit, fitWarnings, maskProteins, runFitOf, type LayerFit, type RunFit } from '../src/main/engine/sae/sae-fit'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { loadSae } from '../src/main/engine/sae/sae-load'
 import { referenceConfigFor, writeHfCheckpoint, type Esm2Shape, type Esm2Weights } from './fixtures/esm2-checkpoint'
@@ -171,6 +171,24 @@ describe('the SAE fit check', () => {
     expect(report.declaredLayer).toBeUndefined()
     expect(report.proposedLayer).toBe(report.bestLayer)
     expect(report.warnings).toEqual([])
+  })
+
+  it('warns when another layer fits clearly better than the declared one, and when every layer fits poorly', () => {
+    const fit = (layer: number, fvu: number): LayerFit => ({
+      layer,
+      fvu,
+      cosine: 1 - fvu,
+      l0: 10,
+      deadFraction: 0,
+      denseFraction: 0,
+      loss: { clean: 1, spliced: 1 + fvu, zeroAblation: 3, meanAblation: 2 },
+      recoveredVsZero: 100 * (1 - fvu / 2),
+      recoveredVsMean: 100 * (1 - fvu)
+    })
+    expect(fitWarnings([fit(3, 0.3), fit(4, 0.1)], 3)).toEqual([expect.stringMatching(/files say layer 3, but layer 4 fits clearly better \(layer 4: FVU 0\.100, 95\.0% .*; layer 3: FVU 0\.300/)])
+    expect(fitWarnings([fit(3, 0.15), fit(4, 0.1)], 3)).toEqual([]) // better, but not clearly
+    expect(fitWarnings([fit(3, 0.3), fit(4, 0.1)], undefined)).toEqual([])
+    expect(fitWarnings([fit(3, 0.7), fit(4, 0.6)], 4)).toEqual([expect.stringMatching(/fits poorly on every layer checked \(best layer 4: FVU 0\.600/)])
   })
 
   it('plm-sae index checks the fit on the first proteins and stores it with the run', async () => {

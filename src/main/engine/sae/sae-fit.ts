@@ -230,15 +230,7 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
     })
   }
   const best = fits.reduce((a, b) => (b.fvu < a.fvu ? b : a))
-  const warnings: string[] = []
-  const declared = sae.layer !== undefined ? fits.find((f) => f.layer === sae.layer) : undefined
-  const fmt = (f: LayerFit): string => `layer ${f.layer}: FVU ${f.fvu.toFixed(3)}, ${f.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered`
-  if (declared && best.layer !== declared.layer && best.fvu < declared.fvu - BETTER_BY && best.fvu < 0.8 * declared.fvu) {
-    warnings.push(`the SAE's files say layer ${declared.layer}, but layer ${best.layer} fits clearly better (${fmt(best)}; ${fmt(declared)}): check the layer numbering or the model`)
-  }
-  if (best.fvu > POOR_FVU) {
-    warnings.push(`the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${layers.length === 1 ? ' or another layer (check with --layers all)' : ''}`)
-  }
+  const warnings = fitWarnings(fits, sae.layer)
   const totalResidues = proteins.reduce((a, t) => a + t.length - 2, 0)
   return {
     sae: { name: sae.name, hash: sae.hash, format: sae.format, dIn: sae.dIn, dSae: sae.dSae, layer: sae.layer },
@@ -251,6 +243,24 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
     ...(sae.layer !== undefined ? { declaredLayer: sae.layer } : { proposedLayer: best.layer }),
     warnings
   }
+}
+
+/**
+ * The warnings of a fit report: another layer fits clearly better than the declared one (FVU lower by
+ * `BETTER_BY` and by 20%), or the best layer still has FVU above `POOR_FVU`.
+ */
+export function fitWarnings(fits: LayerFit[], declaredLayer: number | undefined): string[] {
+  const best = fits.reduce((a, b) => (b.fvu < a.fvu ? b : a))
+  const warnings: string[] = []
+  const declared = declaredLayer !== undefined ? fits.find((f) => f.layer === declaredLayer) : undefined
+  const fmt = (f: LayerFit): string => `layer ${f.layer}: FVU ${f.fvu.toFixed(3)}, ${f.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered`
+  if (declared && best.layer !== declared.layer && best.fvu < declared.fvu - BETTER_BY && best.fvu < 0.8 * declared.fvu) {
+    warnings.push(`the SAE's files say layer ${declared.layer}, but layer ${best.layer} fits clearly better (${fmt(best)}; ${fmt(declared)}): check the layer numbering or the model`)
+  }
+  if (best.fvu > POOR_FVU) {
+    warnings.push(`the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${fits.length === 1 ? ' or another layer (check with --layers all)' : ''}`)
+  }
+  return warnings
 }
 
 /** The report as a table and its warnings, for the CLI. */
