@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { probeSae, SAE_FORMATS } from './sae-formats'
+import { probeSae } from './sae-formats'
 import { firstNonFinite } from './sae-math'
 import type { SaeChoice, SaeLoadOptions } from './sae-provider'
 import type { SaeWeights } from './sae-weights'
@@ -64,11 +64,6 @@ export async function loadSae(path: string, opts: LoadSaeOptions = {}): Promise<
   const bad = firstNonFinite(sae)
   if (bad !== undefined) throw new Error(`${target}: the SAE's weights hold a non-finite value (${bad}); the file is damaged or was saved mid-divergence. Use another checkpoint`)
   return sae
-}
-
-/** The formats the loader knows, for messages. */
-export function knownSaeFormats(): string[] {
-  return SAE_FORMATS.map((f) => f.id)
 }
 
 /** What `saeLayerFor` needs to know of the model. */
