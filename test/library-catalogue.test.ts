@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { createHash, randomBytes } from 'node:crypto'
-import { ModelLibrary, DEMO_ESM2_ID, DEMO_SAE_ID } from '../src/main/engine/library/model-library'
+import { ModelLibrary, DEMO_ESM2_ID, DEMO_SAE_ID, fileSelection } from '../src/main/engine/library/model-library'
 import { CATALOGUE, ESM2_8M_ID, PREPRINT_SAE_ID } from '../src/main/engine/library/catalogue'
 import { SettingsStore } from '../src/main/engine/library/app-settings'
 import { hubSettings } from '../src/main/engine/hub/hub-api'
 import { loadSae } from '../src/main/engine/sae/sae-load'
 import { checkAddEntryRequest, checkRepoId, formatBytes, type DownloadProgress } from '../src/shared/library-types'
 import { filesFromFolder, startFakeHub, type FakeHub } from './fixtures/fake-hub'
+import { writeInterprotSae } from './fixtures/sae-checkpoints'
 import { writeHfCheckpoint } from './fixtures/esm2-checkpoint'
 import { writeSafetensors } from './fixtures/safetensors-writer'
 import { tempDir } from './helpers/tmp'
@@ -57,6 +58,12 @@ beforeAll(async () => {
     files: [1, 2, 3, 4, 5, 6].flatMap((l) => [{ path: `layer_${l}/ae_normalized.pt`, content: randomBytes(1500 + l) }, { path: `layer_${l}/config.yaml`, content: Buffer.from(`layer: ${l}\n`) }])
   })
   hub.addRepo({ id: 'someone/custom-esm', files: filesFromFolder(ckpt) })
+  // InterProt's repository: one safetensors file per SAE (here two, plus a README); an entry downloads one file.
+  const interprotDir = join(work.dir, 'interprot')
+  const l8 = writeInterprotSae(interprotDir, 8, { dIn: 32, dSae: 40 }, 3)
+  renameSync(l8.file, join(interprotDir, 'esm2_plm1280_l8_sae4096.safetensors'))
+  writeInterprotSae(interprotDir, 12, { dIn: 32, dSae: 40 }, 4)
+  hub.addRepo({ id: 'liambai/InterProt-ESM2-SAEs', files: [...filesFromFolder(interprotDir), { path: 'README.md', content: Buffer.from('InterProt') }] })
 })
 
 afterAll(async () => {
@@ -91,7 +98,18 @@ describe('catalogue', () => {
     expect(list.filter((e) => !e.demo).every((e) => !/random/i.test(e.name))).toBe(true)
     expect(list.every((e) => e.status === 'not-downloaded' && e.diskBytes === 0)).toBe(true)
     expect(byId.get(ESM2_8M_ID)!.message).toMatch(/plm-sae fetch facebook\/esm2_t6_8M_UR50D/)
-    expect(CATALOGUE.length).toBe(12)
+    for (const l of [1, 9, 18, 24, 30, 33]) {
+      expect(byId.get(`hub:Elana/InterPLM-esm2-650m/layer_${l}`)).toMatchObject({ kind: 'sae', saeFormat: 'interplm', layer: l, baseModelId: 'hub:facebook/esm2_t33_650M_UR50D' })
+    }
+    const interprot = list.filter((e) => e.saeFormat === 'interprot')
+    expect(interprot.map((e) => e.layer)).toEqual([4, 8, 12, 16, 20, 24, 28, 32, 33])
+    for (const e of interprot) {
+      expect(e).toMatchObject({ kind: 'sae', baseModelId: 'hub:facebook/esm2_t33_650M_UR50D', source: { kind: 'hub', repo: 'liambai/InterProt-ESM2-SAEs' } })
+      expect(e.source.kind === 'hub' && e.source.file).toMatch(new RegExp(`^esm2_plm1280_l${e.layer}_sae4096(_100k)?\\.safetensors$`))
+      expect(e.saeK).toBe(e.layer === 24 ? undefined : 64)
+      expect(fileSelection(e)).toEqual({ include: [e.source.kind === 'hub' ? e.source.file : ''] })
+    }
+    expect(CATALOGUE.length).toBe(27)
   })
 
   it('validates repository ids and add requests', () => {
@@ -140,6 +158,24 @@ describe('downloads into the library', () => {
     expect(() => offline.localPath('hub:Elana/InterPLM-esm2-8m/layer_4')).toThrow(/not available: .*plm-sae fetch Elana\/InterPLM-esm2-8m/)
     await expect(offline.download('hub:Elana/InterPLM-esm2-8m/layer_4')).rejects.toThrow(/not in the cache/)
     expect(offline.get('hub:Elana/InterPLM-esm2-8m/layer_4').message).toMatch(/last attempt failed/)
+  })
+
+  it('downloads one InterProt file of the repository (the catalogue entry), and a whole folder asks which', async () => {
+    const { lib } = freshLibrary()
+    const id = 'hub:liambai/InterProt-ESM2-SAEs/esm2_plm1280_l8_sae4096.safetensors'
+    const e = await lib.download(id)
+    expect(e.status).toBe('ready')
+    expect(e.localPath).toMatch(/liambai--InterProt-ESM2-SAEs\/[0-9a-f]{40}\/esm2_plm1280_l8_sae4096\.safetensors$/)
+    expect(existsSync(join(e.localPath!, '..', 'README.md'))).toBe(false)
+    expect(existsSync(join(e.localPath!, '..', 'esm2_plm32_l12_sae40.safetensors'))).toBe(false)
+    // the fake file is 32 wide under the 1280-wide name: the loader checks the name against the shapes
+    await expect(loadSae(e.localPath!, { libraryK: e.saeK })).rejects.toThrow(/tensor "w_enc" has shape \[32, 40\], expected \[d_in=1280, d_sae=4096\]/)
+    const user = lib.add({ kind: 'sae', source: 'hub', repo: 'liambai/InterProt-ESM2-SAEs', name: 'InterProt test', saeFormat: 'interprot' })
+    const whole = await lib.download(user.id)
+    expect(whole.status).toBe('ready')
+    await expect(loadSae(whole.localPath!)).rejects.toThrow(/InterProt folder holds 2 SAEs for layers 8, 12; choose one/)
+    const sae = await loadSae(whole.localPath!, { layer: 12, libraryK: 5 })
+    expect(sae).toMatchObject({ format: 'interprot', layer: 12, activation: { kind: 'topk', k: 5, relu: true } })
   })
 
   it('downloads one InterPLM layer, shows its disk use, and removes it', async () => {

@@ -3,7 +3,7 @@
  * the output's `<id>.latents` [T, d_sae] (with the <cls>/<eos> rows) against the ESM2 reference followed by
  * the SAE reference of the source format; layer selection and its errors.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inferCommand } from '../src/main/cli/commands/infer'
@@ -11,11 +11,20 @@ import { tokenize } from '../src/main/engine/esm/alphabet'
 import { loadSae } from '../src/main/engine/sae/sae-load'
 import { encodeRows } from '../src/main/engine/sae/sae-math'
 import { referenceConfigFor, writeHfCheckpoint, type Esm2Shape, type Esm2Weights } from './fixtures/esm2-checkpoint'
-import { writeGenericSae, writeInterplmSae, writePreprintSae } from './fixtures/sae-checkpoints'
+import {
+  randomDictionary,
+  writeGenericSae,
+  writeInterplmClass,
+  writeInterplmSae,
+  writeInterprotSae,
+  writeLightningCheckpoint,
+  writePreprintSae,
+  writeSaelensSae
+} from './fixtures/sae-checkpoints'
 import { randomProtein, relativeError } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { referenceForward } from './reference/esm2-reference'
-import { genericEncode, interplmEncode, preprintEncode } from './reference/sae-reference'
+import { dictionaryForward, genericEncode, interplmEncode, interprotForward, preprintEncode, saelensForward } from './reference/sae-reference'
 
 const SHAPE: Esm2Shape = { layers: 4, hidden: 32, heads: 4, ffn: 64, vocab: 33, maxPositions: 1026 }
 const SAE = { dIn: 32, dSae: 80 }
@@ -74,7 +83,7 @@ function checkLatents(out: string, layer: number, encodeRef: (x: Float64Array) =
     const ref = new Float64Array(T * SAE.dSae)
     for (let t = 0; t < T; t++) ref.set(encodeRef(hidden.subarray(t * SAE.dIn, (t + 1) * SAE.dIn)), t * SAE.dSae)
     const got = st.get(`${rec.id}.latents`)
-    expect(relativeError(got, ref), `${rec.id} latents`).toBeLessThan(TOL)
+    expect(relativeError(got, ref), `${out} ${rec.id} latents`).toBeLessThan(TOL)
     fired += got.filter((v) => v > 0).length
   }
   expect(fired).toBeGreaterThan(0)
@@ -111,8 +120,39 @@ describe('plm-sae infer --sae', () => {
     const root = join(tmp.dir, 'interplm')
     writeInterplmSae(root, 1, SAE, 4, { normalized: true })
     const l2 = writeInterplmSae(root, 2, SAE, 5, { normalized: true, normalizeToSqrtD: true })
-    await expect(infer(['--sae', root])).rejects.toThrow(/holds SAEs for layers 1, 2; choose one \(--sae-layer N\)/)
+    await expect(infer(['--sae', root])).rejects.toThrow(/holds 2 SAEs for layers 1, 2; choose one \(--sae-file NAME or --sae-layer N/)
     checkLatents(await infer(['--sae', root, '--sae-layer', '2']), 2, (x) => interplmEncode(l2.tensors, x, true))
+  })
+
+  it('reads every published format from a file and from a folder (InterProt, InterPLM TopK, SAELens, Lightning Matryoshka)', async () => {
+    const hub = join(tmp.dir, 'interprot-hub')
+    const l2 = writeInterprotSae(hub, 2, SAE, 11, '_k9_auxk640')
+    const l3 = writeInterprotSae(hub, 3, SAE, 12)
+    checkLatents(await infer(['--sae', l2.file]), 2, (x) => interprotForward(l2.tensors, x, 9).f)
+    checkLatents(await infer(['--sae', hub, '--sae-layer', '3', '--sae-k', '7']), 3, (x) => interprotForward(l3.tensors, x, 7).f)
+    checkLatents(await infer(['--sae', hub, '--sae-file', 'esm2_plm32_l3_sae80.safetensors']), 3, (x) => interprotForward(l3.tensors, x, 80).f)
+    await expect(infer(['--sae', hub])).rejects.toThrow(/InterProt folder holds 2 SAEs for layers 2, 3; choose one/)
+
+    const interplm = join(tmp.dir, 'interplm-topk')
+    const topk = randomDictionary('TopKSAE', SAE, 13, { k: 8, rescale: true, normalizeToSqrtD: true })
+    const file = writeInterplmClass(interplm, 1, 'ae_normalized.pt', topk)
+    for (const path of [file, join(interplm, 'layer_1'), interplm]) {
+      checkLatents(await infer(['--sae', path]), 1, (x) => dictionaryForward('TopKSAE', topk.tensors, x, { normalizedForm: true, normalizeToSqrtD: true, k: 8 }).f)
+    }
+
+    const saelens = join(tmp.dir, 'saelens')
+    const cfg = { architecture: 'jumprelu' as const, hookName: 'blocks.1.hook_resid_post' }
+    const st = writeSaelensSae(saelens, SAE, 14, cfg)
+    checkLatents(await infer(['--sae', saelens]), 2, (x) => saelensForward(st, x, cfg).f)
+    checkLatents(await infer(['--sae', join(saelens, 'sae_weights.safetensors')]), 2, (x) => saelensForward(st, x, cfg).f)
+
+    const ckptDir = join(tmp.dir, 'matryoshka')
+    const mat = randomDictionary('MatryoshkaBatchTopKSAE', SAE, 15, { k: 8, threshold: 0.2 })
+    mkdirSync(ckptDir, { recursive: true })
+    writeLightningCheckpoint(join(ckptDir, 'last.ckpt'), mat, { layer: 2, k: 8 })
+    for (const path of [join(ckptDir, 'last.ckpt'), ckptDir]) {
+      checkLatents(await infer(['--sae', path]), 3, (x) => dictionaryForward('MatryoshkaBatchTopKSAE', mat.tensors, x, { normalizedForm: false, threshold: 0.2 }).f)
+    }
   })
 
   it('stitches long sequences like the hidden states (--window)', async () => {

@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadSae, saeLayerFor } from '../src/main/engine/sae/sae-load'
-import { decodeRows, encodeRows, inputScales } from '../src/main/engine/sae/sae-math'
+import { decodeRows, encodeRows, rowNorms } from '../src/main/engine/sae/sae-math'
 import type { SaeWeights } from '../src/main/engine/sae/sae-weights'
 import { createRng } from './fixtures/esm2-checkpoint'
 import { writeGenericSae, writeInterplmSae, writePreprintSae, type GenericFixtureConfig } from './fixtures/sae-checkpoints'
@@ -38,7 +38,7 @@ function inputs(seed: number, rows = ROWS, dIn = SHAPE.dIn): Float32Array {
 function checkAgainst(sae: SaeWeights, encodeRef: (x: Float32Array) => Float64Array, decodeRef: (f: Float64Array, x: Float32Array) => Float64Array, tol = 1e-5): void {
   const x = inputs(11, ROWS, sae.dIn)
   const f = encodeRows(sae, x, ROWS)
-  const xHat = decodeRows(sae, f, ROWS, inputScales(sae, x, ROWS))
+  const xHat = decodeRows(sae, f, ROWS, rowNorms(sae, x, ROWS))
   let fired = 0
   for (let r = 0; r < ROWS; r++) {
     const xr = x.subarray(r * sae.dIn, (r + 1) * sae.dIn)
@@ -105,7 +105,7 @@ describe('the InterPLM format', () => {
       expect(sae.format).toBe('interplm')
       expect(sae.source).toBe(file)
       expect(sae.layer).toBe(3)
-      expect(sae.normalizeToSqrtD).toBe(opts.normalizeToSqrtD === true)
+      expect(sae.inputNorm).toBe(opts.normalizeToSqrtD === true ? 'sqrt-d' : 'none')
       checkAgainst(
         sae,
         (x) => interplmEncode(tensors, x, opts.normalized),
@@ -125,7 +125,7 @@ describe('the InterPLM format', () => {
     writeInterplmSae(root, 1, SHAPE, 8, { normalized: true })
     const l4 = writeInterplmSae(root, 4, SHAPE, 9, { normalized: true })
     const l4u = writeInterplmSae(root, 4, SHAPE, 10, { normalized: false })
-    await expect(loadSae(root)).rejects.toThrow(/holds SAEs for layers 1, 4; choose one/)
+    await expect(loadSae(root)).rejects.toThrow(/holds 2 SAEs for layers 1, 4; choose one \(--sae-file NAME or --sae-layer N/)
     await expect(loadSae(root, { layer: 2 })).rejects.toThrow(/no SAE for layer 2 here; there are layers 1, 4/)
     expect((await loadSae(root, { layer: 4 })).source).toBe(l4.file)
     expect((await loadSae(root, { layer: 4, interplmVariant: 'unnormalized' })).source).toBe(l4u.file)
@@ -163,10 +163,10 @@ describe('the generic format', () => {
     writeFileSync(join(dir, 'sae.json'), JSON.stringify({ activation: 'relu' }))
     writeSafetensors(join(dir, 'sae.safetensors'), {
       W_enc: { dtype: 'F32', shape: [16, 48], data: new Float32Array(16 * 48) },
-      b_enc: { dtype: 'F32', shape: [48], data: new Float32Array(48) },
+      W_dec: { dtype: 'F32', shape: [48, 16], data: new Float32Array(16 * 48) },
       b_dec: { dtype: 'F32', shape: [16], data: new Float32Array(16) }
     })
-    await expect(loadSae(dir)).rejects.toThrow(/sae\.safetensors: tensor "W_dec" is missing; a generic .* SAE needs it \(found: .*W_enc/)
+    await expect(loadSae(dir)).rejects.toThrow(/sae\.safetensors: tensor "b_enc" is missing; a generic .* SAE needs it \(found: .*W_enc/)
     writeSafetensors(join(dir, 'sae.safetensors'), {
       W_enc: { dtype: 'F32', shape: [16, 48], data: new Float32Array(16 * 48) },
       b_enc: { dtype: 'F32', shape: [48], data: new Float32Array(48) },
@@ -177,7 +177,7 @@ describe('the generic format', () => {
     rmSync(join(dir, 'sae.safetensors'))
     await expect(loadSae(dir)).rejects.toThrow(/sae\.json is there but sae\.safetensors is missing/)
     await expect(loadSae(join(tmp.dir, 'nowhere'))).rejects.toThrow(/no such file or folder/)
-    await expect(loadSae(tmp.dir)).rejects.toThrow(/not a recognised SAE folder/)
+    await expect(loadSae(tmp.dir)).rejects.toThrow(/not a recognised SAE\. What each format looked for, and what it found:\n {2}- Generic \(this app\): looks for sae\.json \+ sae\.safetensors; found nothing of its layout\n(.|\n)*SAELens: looks for cfg\.json/)
   })
 })
 

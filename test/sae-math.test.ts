@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeRows, encodeRows, inputScales } from '../src/main/engine/sae/sae-math'
+import { decodeRows, encodeRows, rowNorms } from '../src/main/engine/sae/sae-math'
 import type { SaeActivation, SaeWeights } from '../src/main/engine/sae/sae-weights'
 import { createRng } from './fixtures/esm2-checkpoint'
 import { relativeError } from './helpers/compare'
@@ -34,8 +34,8 @@ function canonical(cfg: GenericConfig, t: GenericTensors): SaeWeights {
     cfg.activation === 'relu'
       ? { kind: 'relu' }
       : cfg.activation === 'topk'
-        ? { kind: 'topk', k: cfg.k ?? 0 }
-        : { kind: 'jumprelu', threshold: Float32Array.from(t.threshold?.data ?? []) }
+        ? { kind: 'topk', k: cfg.k ?? 0, relu: true }
+        : { kind: 'jumprelu', threshold: Float32Array.from(t.threshold?.data ?? []), relu: false }
   return {
     source: 'memory',
     format: 'generic',
@@ -45,7 +45,7 @@ function canonical(cfg: GenericConfig, t: GenericTensors): SaeWeights {
     dSae: D_SAE,
     layer: 2,
     activation,
-    normalizeToSqrtD: cfg.normalize_to_sqrt_d === true,
+    inputNorm: cfg.normalize_to_sqrt_d === true ? 'sqrt-d' : 'none',
     preBias: Float32Array.from((t.b_pre ?? t.b_dec).data),
     encWeight: Float32Array.from(t.W_enc.data),
     encBias: Float32Array.from(t.b_enc.data),
@@ -70,7 +70,7 @@ describe('sae-math encodeRows/decodeRows', () => {
       const sae = canonical(c.cfg, t)
       const x = randomArray(ROWS * D_IN, 7 + n, 2, 0.3)
       const f = encodeRows(sae, x, ROWS)
-      const s = inputScales(sae, x, ROWS)
+      const s = rowNorms(sae, x, ROWS)
       const xHat = decodeRows(sae, f, ROWS, s)
       let fired = 0
       for (let r = 0; r < ROWS; r++) {
@@ -91,7 +91,7 @@ describe('sae-math encodeRows/decodeRows', () => {
     })
   }
 
-  it('featureScale multiplies the activations; inputScales is 1 without normalization', () => {
+  it('featureScale multiplies the activations; rowNorms is 1 without normalization', () => {
     const t = tensors(5, false)
     const sae = canonical({ activation: 'relu' }, t)
     const x = randomArray(ROWS * D_IN, 3, 2)
@@ -99,7 +99,7 @@ describe('sae-math encodeRows/decodeRows', () => {
     sae.featureScale = randomArray(D_SAE, 9, 0.1, 2)
     const scaled = encodeRows(sae, x, ROWS)
     for (let i = 0; i < plain.length; i++) expect(scaled[i]).toBeCloseTo(plain[i] * sae.featureScale[i % D_SAE], 5)
-    expect([...inputScales(sae, x, ROWS)]).toEqual(new Array(ROWS).fill(1))
+    expect([...rowNorms(sae, x, ROWS).scale]).toEqual(new Array(ROWS).fill(1))
   })
 
   it('rejects inputs that are too short', () => {

@@ -10,7 +10,7 @@ import { writeSafetensors } from './fixtures/safetensors-writer'
 import type { PreprintTensors } from './reference/sae-reference'
 import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { loadPreprintSae } from '../src/main/engine/sae/sae-preprint'
+import { preprintProvider } from '../src/main/engine/sae/sae-preprint'
 import type { SaeWeights } from '../src/main/engine/sae/sae-weights'
 
 export const CPU = { device: 'cpu' as const, deviceId: 0, threads: 2 }
@@ -64,6 +64,6 @@ export async function steerSetup(root: string, shape: Esm2ShapeName = 'tiny', dS
   const imported = await importEsm2(modelDir, join(root, 'cache'))
   const model = await Esm2Model.open(imported, CPU)
   const saeFixture = writePreprintSaeDir(join(root, 'sae'), imported.config.hiddenSize, dSae, layer - 1, 17)
-  const sae = loadPreprintSae(saeFixture.dir)
+  const sae = preprintProvider.load(saeFixture.dir, {})
   return { weights, refConfig: referenceConfigFor(shape), imported, model, sae, saeFixture, modelDir }
 }

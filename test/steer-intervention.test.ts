@@ -99,7 +99,7 @@ describe('steering intervention', () => {
     const T = tokens.length
     const feats = [0, 9, 33, 63]
     const threshold = new Float32Array(64).fill(0.2)
-    const variants: SaeWeights[] = [s.sae, { ...s.sae, activation: { kind: 'jumprelu', threshold } }, { ...s.sae, activation: { kind: 'topk', k: 5 } }, { ...s.sae, normalizeToSqrtD: true }]
+    const variants: SaeWeights[] = [s.sae, { ...s.sae, activation: { kind: 'jumprelu', threshold, relu: false } }, { ...s.sae, activation: { kind: 'topk', k: 5, relu: true } }, { ...s.sae, inputNorm: 'sqrt-d' }, { ...s.sae, inputNorm: 'standardize' }]
     for (const sae of variants) {
       const full = encodeRows(sae, h, T)
       const { values } = new FeatureIntervention(sae, []).naturalValues(h, T, feats)

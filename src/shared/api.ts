@@ -110,6 +110,8 @@ export interface ProjectInfo {
   indexed: boolean
   /** SAE width (number of features), once indexed. */
   featureCount?: number
+  /** The SAE's fit at the project's layer, checked on the first proteins when it was last indexed (engine/sae/sae-fit.ts). */
+  saeFit?: { fvu: number; cosine: number; l0: number; recoveredVsZero: number; proteins: number; warnings: string[] }
   /** Bytes of the project's folder (store, sequences, structures). */
   diskBytes: number
   /** What its index jobs do with a bad record (the last choice; 'skip' when never chosen). */

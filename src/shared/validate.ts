@@ -10,6 +10,7 @@ import { API_METHODS, isApiMethod, type ApiMethod, type ApiRequest } from './api
 import { ANNOTATION_TYPES, type AnnotationType } from './store-types'
 import { CLAMP_MODES, GENERATION_MODES, MAX_STEERING_CLAMPS, MAX_STEERING_N } from './steering-types'
 import { checkExperimentDesign, MAX_EXPERIMENT_N, PLL_METHODS, type ExperimentDesign } from './experiment-types'
+import { SAE_FILE_FORMATS } from './library-types'
 
 export class ValidationError extends Error {
   constructor(
@@ -238,7 +239,7 @@ const featureFilters = {
 }
 
 const esmOrSae = oneOf(['esm2', 'sae'] as const)
-const saeFormat = opt(oneOf(['preprint', 'interplm', 'generic'] as const))
+const saeFormat = opt(oneOf(SAE_FILE_FORMATS))
 const hubRepo = str({
   min: 1,
   max: 200,

@@ -197,3 +197,156 @@ export function genericDecode(cfg: GenericConfig, t: GenericTensors, f: ArrayLik
   }
   return out
 }
+
+// ------------------------------------------------------------------ InterPLM / dictionary_learning classes
+// From interplm/sae/dictionary.py (and dictionary_learning's dictionary.py / matryoshka_batch_top_k.py),
+// forward(x, unnormalize=True) with encode(x, normalize_features=True) for the reported features:
+//   x' = normalize_to_sqrt_d ? x / max(||x||, 1e-8) · √d : x
+//   ReLUSAE:        f = relu(enc(x' − bias));                     x̂' = dec(f) + bias
+//   ReLUSAE_Tied:   f = relu(enc(x'));                            x̂' = dec(f) + dec.bias
+//   TopKSAE:        r = relu(enc(x' − b_dec)); f = top_k(r);      x̂' = dec(f) + b_dec
+//   BatchTopKSAE:   r = relu(enc(x' − b_dec)); f = r·(r > thr);   x̂' = dec(f) + b_dec
+//   JumpReLUSAE:    z = enc(x'); f = relu(z·(z > θ));             x̂' = dec(f) + dec.bias
+//   JumpReLU (old): z = x'·W_enc + b_enc; f = relu(z·(z > θ));    x̂' = f·W_dec + b_dec
+//   Matryoshka:     r = relu((x' − b_dec)·W_enc + b_enc); f = r·(r > thr);  x̂' = f·W_dec + b_dec
+//   reported f /= activation_rescale_factor (a factor of 0, a feature that never fired, reports 0: InterPLM
+//   would divide by 0, and the reconstruction from its reported features, f · factor decoded, would be NaN;
+//   we decode such a feature as 0, so it contributes nothing);
+//   x̂ = normalize_to_sqrt_d ? x̂' · ||x|| / √d : x̂'
+
+export type NamedRefTensors = Record<string, RefTensor>
+
+export interface DictionaryRefOptions {
+  normalizedForm: boolean
+  normalizeToSqrtD?: boolean
+  k?: number
+  threshold?: number
+}
+
+/** nn.Linear(x) = x · Wᵀ + b with W [out, in]. */
+function linear(W: RefTensor, b: RefTensor | undefined, x: ArrayLike<number>): Float64Array {
+  const [out, inp] = W.shape
+  const y = new Float64Array(out)
+  for (let o = 0; o < out; o++) {
+    let v = b ? b.data[o] : 0
+    for (let i = 0; i < inp; i++) v += W.data[o * inp + i] * x[i]
+    y[o] = v
+  }
+  return y
+}
+
+/** x · W + b with W [in, out]. */
+function matmul(W: RefTensor, b: RefTensor | undefined, x: ArrayLike<number>): Float64Array {
+  const [inp, out] = W.shape
+  const y = new Float64Array(out)
+  for (let o = 0; o < out; o++) {
+    let v = b ? b.data[o] : 0
+    for (let i = 0; i < inp; i++) v += x[i] * W.data[i * out + o]
+    y[o] = v
+  }
+  return y
+}
+
+function minus(x: ArrayLike<number>, b: RefTensor): Float64Array {
+  return Float64Array.from({ length: x.length }, (_, i) => x[i] - b.data[i])
+}
+
+function topK(r: Float64Array, k: number): Float64Array {
+  const idx = Array.from({ length: r.length }, (_, j) => j).sort((a, b) => r[b] - r[a] || a - b)
+  const out = new Float64Array(r.length)
+  for (const j of idx.slice(0, k)) out[j] = r[j]
+  return out
+}
+
+const relu = (v: number): number => (v > 0 ? v : 0)
+
+export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<number>, o: DictionaryRefOptions): { f: Float64Array; xHat: Float64Array } {
+  const d = x.length
+  let norm = 1
+  let xn: ArrayLike<number> = x
+  if (o.normalizeToSqrtD) {
+    let sq = 0
+    for (let i = 0; i < d; i++) sq += x[i] * x[i]
+    norm = Math.max(Math.sqrt(sq), 1e-8)
+    xn = Float64Array.from({ length: d }, (_, i) => (x[i] / norm) * Math.sqrt(d))
+  }
+  const factor = o.normalizedForm ? t.activation_rescale_factor : undefined
+  const dropNeverFired = (raw: Float64Array): Float64Array => (factor ? raw.map((v, j) => (factor.data[j] === 0 ? 0 : v)) : raw)
+  let raw: Float64Array
+  let xHat: Float64Array
+  switch (cls) {
+    case 'ReLUSAE':
+      raw = linear(t['encoder.weight'], t['encoder.bias'], minus(xn, t.bias)).map(relu)
+      xHat = linear(t['decoder.weight'], t.bias, dropNeverFired(raw))
+      break
+    case 'ReLUSAE_Tied':
+      raw = linear(t['encoder.weight'], t['encoder.bias'], xn).map(relu)
+      xHat = linear(t['decoder.weight'], t['decoder.bias'], dropNeverFired(raw))
+      break
+    case 'TopKSAE':
+    case 'BatchTopKSAE': {
+      const r = linear(t['encoder.weight'], t['encoder.bias'], minus(xn, t.b_dec)).map(relu)
+      raw = cls === 'TopKSAE' ? topK(r, o.k ?? 0) : r.map((v) => (v > (o.threshold ?? 0) ? v : 0))
+      xHat = linear(t['decoder.weight'], t.b_dec, dropNeverFired(raw))
+      break
+    }
+    case 'JumpReLUSAE': {
+      const z = linear(t['encoder.weight'], t['encoder.bias'], xn)
+      raw = z.map((v, j) => relu(v > t.threshold.data[j] ? v : 0))
+      xHat = linear(t['decoder.weight'], t['decoder.bias'], dropNeverFired(raw))
+      break
+    }
+    case 'JumpReLUSAE_old': {
+      const z = matmul(t.W_enc, t.b_enc, xn)
+      raw = z.map((v, j) => relu(v > t.threshold.data[j] ? v : 0))
+      xHat = matmul(t.W_dec, t.b_dec, dropNeverFired(raw))
+      break
+    }
+    case 'MatryoshkaBatchTopKSAE': {
+      const r = matmul(t.W_enc, t.b_enc, minus(xn, t.b_dec)).map(relu)
+      raw = r.map((v) => (v > (o.threshold ?? 0) ? v : 0))
+      xHat = matmul(t.W_dec, t.b_dec, dropNeverFired(raw))
+      break
+    }
+    default:
+      throw new Error(`reference: unknown class ${cls}`)
+  }
+  const f = factor ? raw.map((v, j) => (factor.data[j] === 0 ? 0 : v / factor.data[j])) : raw
+  if (o.normalizeToSqrtD) xHat = xHat.map((v) => (v * norm) / Math.sqrt(d))
+  return { f, xHat }
+}
+
+// ------------------------------------------------------------------ InterProt
+// interprot/sae_model.py SparseAutoencoder: LN(x) = (x − mean) / (x.std() + 1e-5) (unbiased std),
+// pre = (LN(x) − b_pre) @ w_enc + b_enc, f = scatter(relu(topk(pre, k))), x̂ = (f @ w_dec + b_pre) · std + mean
+
+export function interprotForward(t: NamedRefTensors, x: ArrayLike<number>, k: number): { f: Float64Array; xHat: Float64Array } {
+  const d = x.length
+  let mu = 0
+  for (let i = 0; i < d; i++) mu += x[i]
+  mu /= d
+  let ss = 0
+  for (let i = 0; i < d; i++) ss += (x[i] - mu) ** 2
+  const std = Math.sqrt(ss / (d - 1))
+  const xs = Float64Array.from({ length: d }, (_, i) => (x[i] - mu) / (std + 1e-5))
+  const pre = matmul(t.w_enc, t.b_enc, minus(xs, t.b_pre))
+  const f = topK(pre, k).map(relu)
+  // topK keeps the k largest pre-activations; ReLU afterwards (negative ones among them become 0)
+  const xHat = matmul(t.w_dec, t.b_pre, f).map((v) => v * std + mu)
+  return { f, xHat }
+}
+
+// ------------------------------------------------------------------ SAELens
+// sae_lens: sae_in = x − b_dec·apply_b_dec_to_input; hidden_pre = sae_in @ W_enc + b_enc;
+// standard: relu; topk: relu(topk values) scattered; jumprelu: relu(hidden_pre) · (hidden_pre > threshold);
+// x̂ = f @ W_dec + b_dec
+
+export function saelensForward(t: NamedRefTensors, x: ArrayLike<number>, cfg: { architecture: string; k?: number; applyBDecToInput?: boolean }): { f: Float64Array; xHat: Float64Array } {
+  const sae_in = cfg.applyBDecToInput === false ? Float64Array.from(x) : minus(x, t.b_dec)
+  const pre = matmul(t.W_enc, t.b_enc, sae_in)
+  let f: Float64Array
+  if (cfg.architecture === 'topk') f = topK(pre, cfg.k ?? 0).map(relu)
+  else if (cfg.architecture === 'jumprelu') f = pre.map((v, j) => (v > t.threshold.data[j] ? relu(v) : 0))
+  else f = pre.map(relu)
+  return { f, xHat: matmul(t.W_dec, t.b_dec, f) }
+}

@@ -1,6 +1,8 @@
 /** Option parsing shared by the CLI commands: numbers, layer lists, and the runtime (device) options. */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
+import { formatsSummary } from '../engine/sae/sae-formats'
+import type { LoadSaeOptions } from '../engine/sae/sae-load'
 
 export function positiveInt(name: string) {
   return (value: string): number => {
@@ -37,4 +39,26 @@ export function addRuntimeOptions(cmd: Command): Command {
 
 export function runtimeFrom(opts: { device: string; deviceId: number; threads: number }): RuntimeOptions {
   return { device: opts.device as DeviceChoice, deviceId: opts.deviceId, threads: opts.threads }
+}
+
+/** The SAE options of every command that reads an SAE; the formats named in --help come from the registry. */
+export interface SaeCliOptions {
+  sae?: string
+  saeLayer?: number
+  saeFile?: string
+  saeK?: number
+}
+
+export function addSaeOptions(cmd: Command, required: boolean, what = 'the SAE'): Command {
+  const saeHelp = `${what}: a file or folder in any of these formats: ${formatsSummary()}`
+  if (required) cmd.requiredOption('--sae <path>', saeHelp)
+  else cmd.option('--sae <path>', saeHelp)
+  return cmd
+    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say (checked against them when they do; picks the SAE of that layer in a folder of several)', nonNegativeInt('--sae-layer'))
+    .option('--sae-file <name>', 'in a folder holding several SAEs: which one (its path inside the folder)')
+    .option('--sae-k <n>', 'InterProt: latents kept per row (its files do not store k; default: the file name\'s _k<k>, else 128)', positiveInt('--sae-k'))
+}
+
+export function saeLoadOptions(opts: SaeCliOptions): LoadSaeOptions {
+  return { layer: opts.saeLayer, file: opts.saeFile, k: opts.saeK }
 }

@@ -11,6 +11,8 @@ import { mergeCommand } from './commands/merge'
 import { clusterCommand } from './commands/cluster'
 import { experimentCommand } from './commands/experiment'
 import { annotateCommand } from './commands/annotate'
+import { checkSaeCommand } from './commands/check-sae'
+import { convertSaeCommand } from './commands/convert-sae'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -28,6 +30,8 @@ export function buildProgram(): Command {
   program.addCommand(clusterCommand())
   program.addCommand(experimentCommand())
   program.addCommand(annotateCommand())
+  program.addCommand(checkSaeCommand())
+  program.addCommand(convertSaeCommand())
   return program
 }
 

@@ -12,6 +12,7 @@ import { IndexJob } from '../engine/jobs/index-job'
 import { BadRecordError } from '../engine/io/protein-input'
 import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
 import { LatentExtractor } from '../engine/sae/latent-extractor'
+import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
 import { loadSae } from '../engine/sae/sae-load'
 import { LatentStore } from '../engine/store/latent-store'
 import type { IndexTask } from './worker-protocol'
@@ -77,14 +78,19 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   const store = LatentStore.open(task.db)
   let extractor: LatentExtractor | undefined
   try {
-    const sae = await loadSae(task.saeDir, { layer: task.layer })
+    const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
     extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
+    ctx.progress({ phase: 'checking the SAE\'s fit on the first proteins', done: 2, total: 3, unit: 'steps' })
+    // the SAE's fit at its layer on the first proteins, stored with the run (a failure here never blocks indexing)
+    const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(() => undefined)
+    throwIfCancelled(ctx.signal)
     const job = new IndexJob({
       store,
       input: task.input,
       source: extractor,
       model: { name: task.modelName, hash: imported.hash, dir: task.modelDir },
       sae: { name: task.saeName, hash: sae.hash, dir: task.saeDir },
+      fit,
       onBadRecord: task.onBadRecord,
       statistics: { concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated' }) },
       onBadRecordReport: (r) => ctx.badRecord?.(named(r)),

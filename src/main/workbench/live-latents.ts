@@ -58,7 +58,7 @@ export class LiveSources {
       entry = (async () => {
         const imported = await importEsm2(input.model.dir, input.modelCacheRoot)
         const model = await Esm2Model.open(imported, input.runtime)
-        const sae = await loadSae(input.sae.dir, { layer: input.layer })
+        const sae = await loadSae(input.sae.dir, { layer: input.layer, libraryK: input.sae.saeK })
         const extractor = await LatentExtractor.open(model, sae, { layer: input.layer })
         return { model, extractor }
       })()

@@ -179,6 +179,7 @@ export class WorkbenchService implements WorkbenchApi {
   private projectInfo(p: ProjectRecord): ProjectInfo {
     let indexed = false
     let featureCount: number | undefined
+    let saeFit: ProjectInfo['saeFit']
     const storePath = this.projects.storePath(p.id)
     if (existsSync(storePath)) {
       try {
@@ -186,6 +187,7 @@ export class WorkbenchService implements WorkbenchApi {
         const complete = runs.filter((r) => r.status === 'complete')
         indexed = complete.length > 0
         featureCount = complete.at(-1)?.dSae
+        saeFit = fitOfRun(runs.at(-1)?.settings)
       } catch {
         indexed = false
       }
@@ -202,6 +204,7 @@ export class WorkbenchService implements WorkbenchApi {
       proteinCount: p.proteinCount,
       indexed,
       featureCount,
+      ...(saeFit ? { saeFit } : {}),
       diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
       falsePositives: p.falsePositives ?? 'annotated',
@@ -242,6 +245,7 @@ export class WorkbenchService implements WorkbenchApi {
         modelName: model.name,
         saeDir: sae.dir,
         saeName: sae.name,
+        ...(sae.saeK !== undefined ? { saeK: sae.saeK } : {}),
         input: this.projects.proteinsPath(project),
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
@@ -545,4 +549,15 @@ export async function openWorkbench(opts: WorkbenchOptions): Promise<WorkbenchSe
   const service = new WorkbenchService(opts)
   await service.start()
   return service
+}
+
+/** The fit stored with a run (settings.fit, written by the index job), when it has the expected shape. */
+function fitOfRun(settings: Record<string, unknown> | undefined): ProjectInfo['saeFit'] {
+  const f = settings?.fit as Record<string, unknown> | undefined
+  if (typeof f !== 'object' || f === null) return undefined
+  const num = (k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined)
+  const [fvu, cosine, l0, recoveredVsZero, proteins] = ['fvu', 'cosine', 'l0', 'recoveredVsZero', 'proteins'].map(num)
+  if (fvu === undefined || cosine === undefined || l0 === undefined || recoveredVsZero === undefined || proteins === undefined) return undefined
+  const warnings = Array.isArray(f.warnings) ? f.warnings.filter((w): w is string => typeof w === 'string') : []
+  return { fvu, cosine, l0, recoveredVsZero, proteins, warnings }
 }

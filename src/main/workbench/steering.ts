@@ -48,6 +48,8 @@ export interface SteerTask {
   modelCacheRoot: string
   modelDir: string
   saeDir: string
+  /** The library entry's k for an SAE whose files do not store it (InterProt). */
+  saeK?: number
   /** The library's names of the model and SAE (e.g. "Demo ESM2 (random weights)"), recorded in the run. */
   modelName: string
   saeName: string
@@ -74,11 +76,11 @@ interface Deps {
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-async function openSteered(modelDir: string, saeDir: string, layer: number, runtime: RuntimeOptions, cacheRoot: string): Promise<SteeredModel> {
+async function openSteered(modelDir: string, saeDir: string, layer: number, runtime: RuntimeOptions, cacheRoot: string, saeK?: number): Promise<SteeredModel> {
   const imported = await importEsm2(modelDir, cacheRoot)
   const model = await Esm2Model.open(imported, runtime)
   try {
-    const sae = await loadSae(saeDir, { layer })
+    const sae = await loadSae(saeDir, { layer, libraryK: saeK })
     return new SteeredModel(model, sae, layer)
   } catch (e) {
     await model.close()
@@ -88,7 +90,7 @@ async function openSteered(modelDir: string, saeDir: string, layer: number, runt
 
 /** The worker side of a 'steer' job. */
 export async function runSteerTask(task: SteerTask, ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }): Promise<{ runId: string }> {
-  const steered = await openSteered(task.modelDir, task.saeDir, task.layer, { device: task.device, deviceId: 0, threads: task.threads }, task.modelCacheRoot)
+  const steered = await openSteered(task.modelDir, task.saeDir, task.layer, { device: task.device, deviceId: 0, threads: task.threads }, task.modelCacheRoot, task.saeK)
   try {
     const run = await runSteering(
       { steered, maxActivation: (f) => task.maxActivations[String(f)] },
@@ -142,7 +144,7 @@ export class SteeringWorkbench {
     const key = `${model.dir}|${sae.dir}|${project.layer}`
     let s = this.previewModels.get(key)
     if (!s) {
-      s = openSteered(model.dir, sae.dir, project.layer, this.deps.runtime, this.deps.modelCacheRoot)
+      s = openSteered(model.dir, sae.dir, project.layer, this.deps.runtime, this.deps.modelCacheRoot, sae.saeK)
       this.previewModels.set(key, s)
       s.catch(() => this.previewModels.delete(key))
     }
@@ -177,6 +179,7 @@ export class SteeringWorkbench {
         modelCacheRoot: this.deps.modelCacheRoot,
         modelDir: model.dir,
         saeDir: sae.dir,
+        ...(sae.saeK !== undefined ? { saeK: sae.saeK } : {}),
         modelName: model.name,
         saeName: sae.name,
         layer: project.layer,

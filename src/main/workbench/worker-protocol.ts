@@ -17,6 +17,8 @@ export interface IndexTask {
   /** Folder of the SAE, and its library name. */
   saeDir: string
   saeName: string
+  /** The library entry's k for an SAE whose files do not store it (InterProt). */
+  saeK?: number
   /** FASTA or UniProt flat file of the project's proteins. */
   input: string
   /** The name bad-record reports give that file (the user's file name; default: the path). */

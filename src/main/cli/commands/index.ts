@@ -16,15 +16,19 @@ import { formatShard, parseShard, type ShardSpec } from '../../engine/io/shard'
 import { DEFAULT_MAX_RESIDUES } from '../../engine/io/protein-input'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
+import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, addSaeOptions, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
   model: string
   sae: string
   saeLayer?: number
+  saeFile?: string
+  saeK?: number
+  fitSample: number
   input: string
   db: string
   topK: number
@@ -52,10 +56,9 @@ export function indexCommand(): Command {
   const cmd = new Command('index')
     .description('Index proteins: run the model + SAE over a FASTA or UniProt file and store latents and feature statistics in a project store')
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (Hugging Face) or a fair-esm .pt file')
-    .requiredOption('--sae <dir>', 'an SAE folder (generic sae.json, the preprint\'s config.json + weights, or InterPLM layer_N/ae_*.pt)')
-    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say', nonNegativeInt('--sae-layer'))
     .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content')
     .requiredOption('--db <file.sqlite>', 'the project store (created when missing; reused to resume or to add another SAE)')
+    .option('--fit-sample <n>', 'check the SAE\'s fit at its layer on the first n proteins before indexing, stored with the run (0: skip)', nonNegativeInt('--fit-sample'), FIT_SAMPLE_PROTEINS)
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(
       new Option('--false-positives <scope>', "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)")
@@ -82,6 +85,7 @@ export function indexCommand(): Command {
     .option('--max-residues <n>', `longest sequence accepted; longer ones are bad records (default ${DEFAULT_MAX_RESIDUES}, or $PLM_SAE_MAX_RESIDUES)`, positiveInt('--max-residues'))
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
+  addSaeOptions(cmd, true)
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)
@@ -112,7 +116,8 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
   log.done()
-  const sae = await loadSae(opts.sae, { layer: opts.saeLayer })
+  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
+  for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
   const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
   let extractor: LatentExtractor | undefined
   let store: LatentStore | undefined
@@ -127,6 +132,14 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       layer: opts.saeLayer,
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
     })
+    const fit = opts.fitSample > 0 ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal) : undefined
+    if (fit) {
+      log.line(
+        `SAE fit at layer ${fit.layer} on ${fit.proteins} proteins: FVU ${fit.fvu.toFixed(3)}, cosine ${fit.cosine.toFixed(3)}, L0 ${fit.l0.toFixed(1)}, ` +
+          `${fit.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered (plm-sae check-sae --layers all compares layers)`
+      )
+      for (const w of fit.warnings) log.line(`warning: ${w}`)
+    }
     store = LatentStore.open(opts.db)
     log.line(`indexing ${opts.shard ? `shard ${formatShard(opts.shard)} of ` : ''}${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`)
     const job = new IndexJob({
@@ -135,6 +148,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       source: extractor,
       model: { name: imported.name, hash: imported.hash, dir: resolve(opts.model) },
       sae: { name: sae.name, hash: sae.hash, dir: resolve(opts.sae) },
+      fit,
       topK: opts.topK,
       statistics: { concepts: conceptScoringOf({ falsePositives: opts.falsePositives, splitTypes: opts.splitConcepts ?? [], minInstances: opts.minConceptInstances }) },
       onBadRecord: opts.onBadRecord,

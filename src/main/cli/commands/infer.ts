@@ -14,19 +14,17 @@ import { lineOptions, maxResiduesFromEnv } from '../../engine/io/protein-input'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
-import { addRuntimeOptions, layerList, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, addSaeOptions, layerList, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions } from '../options'
 import { Reporter } from '../reporter'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { inferSteering, type InferSteering } from './steer'
 
-interface InferOptions {
+interface InferOptions extends SaeCliOptions {
   model: string
   fasta: string
   out: string
   layers?: number[]
-  sae?: string
-  saeLayer?: number
   clamp: string[]
   window: number
   batchTokens: number
@@ -44,12 +42,11 @@ export function inferCommand(): Command {
     .requiredOption('--fasta <file>', 'a FASTA file, plain or gzipped; the id of a record is the first word after ">"')
     .requiredOption('--out <file>', 'the safetensors file to write: <id>.logits [T, 33] and <id>.hidden.<L> [T, hidden], T = residues + 2')
     .option('--layers <list>', 'hidden states to write, comma-separated (0 = embeddings, L = output of block L, the last one after the final LayerNorm)', layerList)
-    .option('--sae <dir>', 'also write <id>.latents [T, d_sae]: the SAE encoding of the hidden state at the SAE\'s layer (an SAE folder: generic sae.json, the preprint\'s config.json + weights, or InterPLM layer_N/ae_*.pt)')
-    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say (checked against them when they do; picks layer_N in an InterPLM folder)', nonNegativeInt('--sae-layer'))
     .option('--clamp <F=V>', 'steer: set SAE feature F to V at every residue (repeatable; needs --sae); <id>.logits are then the steered model\'s (hidden states and latents stay unsteered)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--window <n>', 'longest sequence run in one piece; longer ones are run in overlapping windows and stitched', positiveInt('--window'), DEFAULT_WINDOW)
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
     .option('-q, --quiet', 'print nothing but errors')
+  addSaeOptions(cmd, false, 'also write <id>.latents [T, d_sae], the SAE encoding of the hidden state at the SAE\'s layer')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: InferOptions) => runInfer(opts))
 }
@@ -94,7 +91,8 @@ export async function runInfer(opts: InferOptions): Promise<void> {
     if (l > c.numLayers) throw new Error(`--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
   }
   const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
-  const sae = opts.sae === undefined ? undefined : await loadSae(opts.sae, { layer: opts.saeLayer })
+  const sae = opts.sae === undefined ? undefined : await loadSae(opts.sae, saeLoadOptions(opts))
+  for (const note of sae?.notes ?? []) log.line(`SAE ${sae?.name}: ${note}`)
   const latents = sae === undefined ? undefined : await LatentExtractor.open(model, sae, { layer: opts.saeLayer }).catch(async (e: unknown) => {
     await model.close()
     throw e

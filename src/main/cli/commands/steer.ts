@@ -22,13 +22,15 @@ import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
 import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type ClampSpec, type GenerationMode, type ResidueRange } from '../../../shared/steering-types'
-import { addRuntimeOptions, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, addSaeOptions, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 interface SteerOptions {
   model: string
   sae: string
   saeLayer?: number
+  saeFile?: string
+  saeK?: number
   sequence?: string
   id: string
   length?: number
@@ -100,8 +102,6 @@ export function steerCommand(): Command {
   const cmd = new Command('steer')
     .description('Generate protein sequences with ESM2 steered by clamping SAE features; score them; write FASTA + CSV + JSON')
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (or fair-esm .pt file)')
-    .requiredOption('--sae <dir>', 'the SAE folder (preprint, InterPLM or generic layout)')
-    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say', nonNegativeInt('--sae-layer'))
     .option('--sequence <residues>', 'the starting sequence (modes edit and resample)')
     .option('--id <name>', 'a name for the starting sequence', 'start')
     .option('--length <n>', 'length of de novo sequences (mode denovo)', positiveInt('--length'))
@@ -120,6 +120,7 @@ export function steerCommand(): Command {
     .option('--no-pll', 'skip the pseudo-log-likelihood (one forward per residue: the slowest score)')
     .requiredOption('--out <file.fasta>', 'the FASTA to write; <name>.csv and <name>.json are written next to it')
     .option('-q, --quiet', 'print nothing but errors')
+  addSaeOptions(cmd, true)
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: SteerOptions) => runSteer(opts))
 }
@@ -133,7 +134,7 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
   const clamps = opts.clamp.map((c) => parseClamp(c, { mode: opts.clampMode, range: opts.range }))
   const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), { onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total) })
   log.done()
-  const sae = await loadSae(opts.sae, { layer: opts.saeLayer })
+  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
   const max = new Map(opts.db ? storeMaxActivations(opts.db, sae) : [])
   for (const [f, m] of opts.max) max.set(f, m)
   const model = await Esm2Model.open(imported, runtimeFrom(opts))

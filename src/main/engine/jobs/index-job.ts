@@ -43,6 +43,8 @@ export interface IndexJobOptions {
   /** `dir`: where the files are, recorded with the run (so `plm-sae annotate` finds them again). */
   model: { name: string; hash: string; dir?: string }
   sae: { name: string; hash: string; dir?: string }
+  /** The SAE's fit on a sample of the input (engine/sae/sae-fit.ts), stored in the run's settings as `fit`. */
+  fit?: unknown
   /** Proteins kept per feature by max activation (default 20). */
   topK?: number
   statistics?: Partial<Omit<StatisticsSettings, 'topK'>>
@@ -171,6 +173,7 @@ export class IndexJob {
         concepts: statistics.concepts ?? DEFAULT_STATISTICS.concepts,
         ...(o.model.dir ? { modelDir: o.model.dir } : {}),
         ...(o.sae.dir ? { saeDir: o.sae.dir } : {}),
+        ...(o.fit !== undefined ? { fit: o.fit } : {}),
         // a shard also records the partition and the input's size, so that merge can check that all shards cut the same file
         ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH, inputBytes: statSync(o.input).size } : {})
       }

@@ -12,7 +12,11 @@ export interface CatalogueEntry {
   repo: string
   revision: string
   subfolder?: string
+  /** One file of the repository, downloaded alone (an InterProt SAE). */
+  file?: string
   saeFormat?: SaeFileFormat
+  /** For an SAE whose files do not store k (InterProt): the latents kept per row. */
+  saeK?: number
   layer?: number
   baseModelId?: string
   numLayers?: number
@@ -23,6 +27,7 @@ export interface CatalogueEntry {
 
 export const ESM2_8M_ID = 'hub:facebook/esm2_t6_8M_UR50D'
 export const PREPRINT_SAE_ID = 'hub:evillegasgarcia/sae_esm2_6_l3'
+export const ESM2_650M_ID = 'hub:facebook/esm2_t33_650M_UR50D'
 
 /** Library id of a hub entry: `hub:owner/name[/subfolder][@revision]` (revision only when not main). */
 export function hubEntryId(repo: string, subfolder?: string, revision = 'main'): string {
@@ -56,6 +61,41 @@ const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map((layer) => ({
   baseModelId: ESM2_8M_ID
 }))
 
+const interplm650m: CatalogueEntry[] = [1, 9, 18, 24, 30, 33].map((layer) => ({
+  id: hubEntryId('Elana/InterPLM-esm2-650m', `layer_${layer}`),
+  kind: 'sae',
+  name: `InterPLM SAE, ESM2-650M layer ${layer}`,
+  description: `InterPLM's sparse autoencoder on layer ${layer} of ESM2-650M (Simon & Zou 2024; Elana/InterPLM-esm2-650m, folder layer_${layer}).`,
+  repo: 'Elana/InterPLM-esm2-650m',
+  revision: 'main',
+  subfolder: `layer_${layer}`,
+  saeFormat: 'interplm',
+  layer,
+  baseModelId: ESM2_650M_ID
+}))
+
+/**
+ * InterProt's ESM2-650M SAEs (liambai/InterProt-ESM2-SAEs, one safetensors file each, 4,096 latents): the layer
+ * sweep was trained with k = 64 (`_k64_auxk640` in the authors' run names); the layer-24 SAE of the InterProt
+ * viewer does not say its k, so the loader's default (128, the authors' own) is used and reported.
+ */
+const interprot: CatalogueEntry[] = [4, 8, 12, 16, 20, 24, 28, 32, 33].map((layer) => {
+  const file = layer === 24 ? 'esm2_plm1280_l24_sae4096_100k.safetensors' : `esm2_plm1280_l${layer}_sae4096.safetensors`
+  return {
+    id: `${hubEntryId('liambai/InterProt-ESM2-SAEs')}/${file}`,
+    kind: 'sae',
+    name: `InterProt SAE, ESM2-650M layer ${layer}`,
+    description: `InterProt's top-k sparse autoencoder (4,096 latents${layer === 24 ? '' : ', k = 64'}) on layer ${layer} of ESM2-650M (liambai/InterProt-ESM2-SAEs, ${file}).`,
+    repo: 'liambai/InterProt-ESM2-SAEs',
+    revision: 'main',
+    file,
+    saeFormat: 'interprot',
+    ...(layer === 24 ? {} : { saeK: 64 }),
+    layer,
+    baseModelId: ESM2_650M_ID
+  }
+})
+
 export const CATALOGUE: readonly CatalogueEntry[] = [
   esm2('facebook/esm2_t6_8M_UR50D', 6, 320, '8M', 31_400_000),
   esm2('facebook/esm2_t12_35M_UR50D', 12, 480, '35M', 136_000_000),
@@ -74,7 +114,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     layer: 4,
     baseModelId: ESM2_8M_ID
   },
-  ...interplm
+  ...interplm,
+  ...interplm650m,
+  ...interprot
 ]
 
 /**

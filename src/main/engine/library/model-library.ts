@@ -36,6 +36,7 @@ import {
 } from '../../../shared/library-types'
 import { CATALOGUE, ESM2_8M_ID, hubEntryId, KNOWN_FILES, PREPRINT_SAE_ID } from './catalogue'
 import { DEMO_ESM2_NAME, DEMO_ESM2_SHAPE, DEMO_SAE_LAYER, DEMO_SAE_NAME, demoModelPaths, demoReady, ensureDemoModels, type HiddenStatesRunner } from './demo-models'
+import { detectSaeFormat as detectRegisteredFormat, formatsSummary, saeFormatProvider } from '../sae/sae-formats'
 
 export const DEMO_ESM2_ID = 'demo:esm2'
 export const DEMO_SAE_ID = 'demo:sae'
@@ -63,7 +64,6 @@ export interface DownloadOptions {
   onProgress?: (p: DownloadProgress) => void
 }
 
-const WEIGHTS = ['model.safetensors', 'pytorch_model.bin']
 /**
  * A model's weights, in the order Hugging Face's from_pretrained looks for them: for each format, one file,
  * else an index and its shards (model-00001-of-00002.safetensors, ...: large models such as ESM2 3B).
@@ -109,10 +109,11 @@ function catalogueDefs(): EntryDef[] {
     kind: c.kind,
     name: c.name,
     description: c.description,
-    source: { kind: 'hub', repo: c.repo, revision: c.revision, ...(c.subfolder ? { subfolder: c.subfolder } : {}) },
+    source: { kind: 'hub', repo: c.repo, revision: c.revision, ...(c.subfolder ? { subfolder: c.subfolder } : {}), ...(c.file ? { file: c.file } : {}) },
     builtIn: true,
     demo: false,
     saeFormat: c.saeFormat,
+    ...(c.saeK !== undefined ? { saeK: c.saeK } : {}),
     layer: c.layer,
     baseModelId: c.baseModelId,
     numLayers: c.numLayers,
@@ -151,6 +152,7 @@ const DEMO_DEFS: EntryDef[] = [
 export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFileFormat; source: LibraryEntrySource }): { include?: string[]; select?: (files: RepoFile[]) => RepoFile[] } {
   const sub = def.source.kind === 'hub' ? def.source.subfolder : undefined
   const prefix = sub ? `${sub}/` : ''
+  if (def.source.kind === 'hub' && def.source.file) return { include: [prefix + def.source.file] }
   const include = sub ? [`${sub}/*`] : undefined
   if (def.kind === 'esm2' || def.saeFormat === 'preprint') {
     const small = def.kind === 'esm2' ? ESM2_SMALL_FILES : ['config.json']
@@ -172,7 +174,8 @@ export function missingFiles(dir: string, kind: LibraryEntryKind, format?: SaeFi
   if (kind === 'esm2' || format === 'preprint') return [...(has('config.json') ? [] : ['config.json']), ...weights]
   if (format === 'generic') return ['sae.json', 'sae.safetensors'].filter((f) => !has(f))
   if (format === 'interplm') return listPt(dir).length > 0 ? [] : ['ae_normalized.pt (or ae_unnormalized.pt)']
-  return detectSaeFormat(dir) ? [] : ['an SAE: sae.json + sae.safetensors, config.json + model.safetensors, or ae_normalized.pt']
+  if (format !== undefined) return detectSaeFormat(dir) === format ? [] : [`the files of a ${saeFormatProvider(format).name} SAE: ${saeFormatProvider(format).files.replace(/`/g, '')}`]
+  return detectSaeFormat(dir) ? [] : [`an SAE in one of these formats: ${formatsSummary()}`]
 }
 
 function listPt(dir: string): string[] {
@@ -183,12 +186,9 @@ function listPt(dir: string): string[] {
   }
 }
 
-/** Recognises an SAE folder's format from its files. */
-export function detectSaeFormat(dir: string): SaeFileFormat | undefined {
-  if (existsSync(join(dir, 'sae.json')) && existsSync(join(dir, 'sae.safetensors'))) return 'generic'
-  if (existsSync(join(dir, 'config.json')) && WEIGHTS.some((w) => existsSync(join(dir, w)))) return 'preprint'
-  if (listPt(dir).length > 0) return 'interplm'
-  return undefined
+/** Recognises an SAE file or folder's format (the SAE format registry). */
+export function detectSaeFormat(path: string): SaeFileFormat | undefined {
+  return detectRegisteredFormat(path)
 }
 
 function readJson(path: string): Record<string, unknown> | undefined {
@@ -343,6 +343,7 @@ export class ModelLibrary {
       builtIn: d.builtIn,
       demo: d.demo,
       ...(d.saeFormat ? { saeFormat: d.saeFormat } : {}),
+      ...(d.saeK !== undefined ? { saeK: d.saeK } : {}),
       ...(d.layer !== undefined ? { layer: d.layer } : {}),
       ...(d.baseModelId ? { baseModelId: d.baseModelId } : {}),
       ...(d.numLayers ? { numLayers: d.numLayers } : {}),
@@ -378,7 +379,8 @@ export class ModelLibrary {
     }
     if (running) return { ...base, status: 'downloading', message: running.progress ? `${formatBytes(running.progress.bytesDone)} of ${formatBytes(running.progress.bytesTotal)}` : 'starting' }
     if (res) {
-      const dir = subfolder ? join(res.dir, ...subfolder.split('/')) : res.dir
+      const folder = subfolder ? join(res.dir, ...subfolder.split('/')) : res.dir
+      const dir = d.source.file ? join(folder, d.source.file) : folder
       const withSha = { ...base, localPath: dir, ...(res.handPlaced ? {} : { revisionSha: res.sha }) }
       const missing = missingFiles(dir, d.kind, d.saeFormat)
       if (missing.length > 0) return { ...withSha, status: 'missing-files', message: `${repo}${subfolder ? `/${subfolder}` : ''} lacks ${missing.join(', ')} for a ${d.kind === 'esm2' ? 'ESM2 model' : `${d.saeFormat ?? ''} SAE`}` }

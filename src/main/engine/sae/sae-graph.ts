@@ -2,9 +2,9 @@
  * The SAE encoder as ONNX, chained after the ESM2 graph in ONE graph (token ids → latents), so hidden states
  * never travel through JavaScript. The encoder computes exactly the canonical formula of sae-weights.ts:
  *
- *   s = normalizeToSqrtD ? √dIn / max(||x||, 1e-8) : 1
- *   z = (x·s − preBias) · encWeight + encBias
- *   f = act(z) ⊙ featureScale       act: Relu | TopK(k) then Relu, scattered back | z · (z > threshold)
+ *   x' = x | x·√dIn / max(||x||, 1e-8) | (x − mean) / (unbiased std + 1e-5)      (inputNorm)
+ *   z = (x' − preBias) · encWeight + encBias
+ *   f = act(z) ⊙ featureScale       act: Relu | TopK(k) (then Relu), scattered back | z · (z > threshold) (then Relu)
  *
  * Two graph outputs:
  *   'dense'  `latents` [B, T, dSae] for every token row (the `<cls>`/`<eos>` rows included; padding rows are garbage);
@@ -22,7 +22,7 @@ import { addEsm2, specKey, type Esm2GraphSpec } from '../esm/esm2-graph'
 import type { ImportedEsm2 } from '../esm/esm2-import'
 import { ElemType, GraphBuilder } from '../onnx/onnx-model'
 import { MIN_INPUT_NORM } from './sae-math'
-import type { SaeWeights } from './sae-weights'
+import { STANDARDIZE_EPS, type SaeWeights } from './sae-weights'
 
 export type LatentOutput = 'dense' | 'sparse'
 
@@ -54,10 +54,15 @@ function allEqual(values: Float32Array, v: number): boolean {
 export function addSaeEncoder(b: GraphBuilder, sae: SaeWeights, x: string): string {
   const { dIn, dSae } = sae
   let input = x
-  if (sae.normalizeToSqrtD) {
+  if (sae.inputNorm === 'sqrt-d') {
     const norm = b.node('Sqrt', [b.reduceSum(b.mul(x, x), [-1], true)])
     const s = b.div(b.constFloat([Math.sqrt(dIn)], []), b.node('Max', [norm, b.constFloat([MIN_INPUT_NORM], [])]))
     input = b.mul(x, s)
+  } else if (sae.inputNorm === 'standardize') {
+    const mean = b.mul(b.reduceSum(x, [-1], true), b.constFloat([1 / dIn], []))
+    const centred = b.sub(x, mean)
+    const variance = b.mul(b.reduceSum(b.mul(centred, centred), [-1], true), b.constFloat([1 / Math.max(1, dIn - 1)], []))
+    input = b.div(centred, b.add(b.node('Sqrt', [variance]), b.constFloat([STANDARDIZE_EPS], [])))
   }
   if (!allEqual(sae.preBias, 0)) input = b.sub(input, floatInit(b, 'sae.pre_bias', sae.preBias, [dIn]))
   const z = b.add(b.matMul(input, floatInit(b, 'sae.enc_weight', sae.encWeight, [dIn, dSae])), floatInit(b, 'sae.enc_bias', sae.encBias, [dSae]))
@@ -73,10 +78,10 @@ export function addSaeEncoder(b: GraphBuilder, sae: SaeWeights, x: string): stri
       sorted: { type: 'int', value: 0 }
     })
     const zeros = b.node('ConstantOfShape', [b.node('Shape', [z])])
-    f = b.node('ScatterElements', [zeros, indices, b.relu(values)], { attributes: { axis: { type: 'int', value: -1 } } })
+    f = b.node('ScatterElements', [zeros, indices, act.relu ? b.relu(values) : values], { attributes: { axis: { type: 'int', value: -1 } } })
   } else {
     const keep = b.cast(b.node('Greater', [z, floatInit(b, 'sae.threshold', act.threshold, [dSae])]), ElemType.FLOAT)
-    f = b.mul(z, keep)
+    f = b.mul(act.relu ? b.relu(z) : z, keep)
   }
   if (!allEqual(sae.featureScale, 1)) f = b.mul(f, floatInit(b, 'sae.feature_scale', sae.featureScale, [dSae]))
   return f
@@ -122,7 +127,7 @@ export function buildLatentGraph(model: ImportedEsm2, sae: SaeWeights, spec: Lat
 export function latentGraphKey(sae: SaeWeights, spec: LatentGraphSpec): string {
   const h = createHash('sha256')
   const act = sae.activation
-  h.update(JSON.stringify({ v: 1, dIn: sae.dIn, dSae: sae.dSae, act: act.kind, k: act.kind === 'topk' ? act.k : null, norm: sae.normalizeToSqrtD, spec }))
+  h.update(JSON.stringify({ v: 2, dIn: sae.dIn, dSae: sae.dSae, act: act.kind, k: act.kind === 'topk' ? act.k : null, relu: act.kind === 'relu' || act.relu, norm: sae.inputNorm, spec }))
   const arrays = [sae.preBias, sae.encWeight, sae.encBias, sae.featureScale]
   if (act.kind === 'jumprelu') arrays.push(act.threshold)
   for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))

@@ -73,6 +73,8 @@ interface ShardRun {
   dSae: number
   /** The run's settings without the shard number (the same in every shard). */
   settings: Record<string, unknown>
+  /** The SAE's fit measured by the shard's task, if it measured one (not compared across shards). */
+  fit?: unknown
   stats: StatisticsSettings
   latents: number
 }
@@ -161,7 +163,9 @@ function openShard(path: string): ShardInfo {
       if (!stats || stats.proteins !== latents) {
         throw new Error(`${path} (shard ${settings.shard}): run ${r.id} has no up-to-date statistics; run its shard's index task again to complete it`)
       }
-      const { shard: _shard, ...rest } = settings
+      // The SAE's fit (sae-fit.ts) is measured by each shard's task on the same sample, but nodes of other CPUs may
+      // round it differently: it is not compared, and the merged run keeps shard 1's.
+      const { shard: _shard, fit, ...rest } = settings
       void _shard
       runs.push({
         id: r.id,
@@ -172,6 +176,7 @@ function openShard(path: string): ShardInfo {
         layer: r.layer,
         dSae: r.d_sae,
         settings: rest,
+        fit,
         stats: { ...DEFAULT_STATISTICS, ...(JSON.parse(stats.settings) as Partial<StatisticsSettings>) },
         latents
       })
@@ -440,7 +445,10 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
         layer: r.layer,
         dSae: r.dSae,
         // what one run over the whole input records (without the partition's own keys)
-        settings: Object.fromEntries(Object.entries(r.settings).filter(([k]) => !SHARD_ONLY_SETTINGS.has(k)))
+        settings: {
+          ...Object.fromEntries(Object.entries(r.settings).filter(([k]) => !SHARD_ONLY_SETTINGS.has(k))),
+          ...(r.fit !== undefined ? { fit: r.fit } : {})
+        }
       })
       targetRuns.set(runKey(r), run.id)
     }

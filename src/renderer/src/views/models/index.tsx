@@ -220,6 +220,7 @@ function ProjectsPanel(props: {
             <th>Proteins</th>
             <th>Model + SAE (layer)</th>
             <th>Features</th>
+            <th title="The SAE's fit at the project's layer on the first proteins, checked when indexing">SAE fit</th>
             <th>Status</th>
             <th>Disk</th>
             <th />
@@ -243,6 +244,20 @@ function ProjectsPanel(props: {
                 {p.fromStore ? p.fromStore.modelName : modelName(models, p.modelId)} + {p.fromStore ? p.fromStore.saeName : modelName(models, p.saeId)} ({p.layer})
               </td>
               <td>{p.featureCount !== undefined ? formatCount(p.featureCount) : '—'}</td>
+              <td data-testid="project-fit" className="small">
+                {p.saeFit ? (
+                  <span title={`on ${p.saeFit.proteins} proteins: fraction of variance unexplained, cosine ${p.saeFit.cosine.toFixed(3)}, L0 ${p.saeFit.l0.toFixed(1)}, masked-LM loss recovered vs zero-ablation`}>
+                    FVU {p.saeFit.fvu.toFixed(3)} · {p.saeFit.recoveredVsZero.toFixed(0)}% loss recovered
+                  </span>
+                ) : (
+                  '—'
+                )}
+                {p.saeFit?.warnings.map((w) => (
+                  <div key={w} className="error-text small">
+                    {w}
+                  </div>
+                ))}
+              </td>
               <td data-testid="project-status">{indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}</td>
               <td>{formatBytes(p.diskBytes)}</td>
               <td className="actions">
@@ -389,9 +404,9 @@ function LibraryPanel({
                   )}
                   {m.message && (m.status === 'failed-verification' || m.status === 'missing-files') && <div className="error-text small">{m.message}</div>}
                 </td>
-                <td>{m.kind === 'esm2' ? 'ESM2' : 'SAE'}</td>
+                <td>{m.kind === 'esm2' ? 'ESM2' : `SAE${m.saeFormat ? ` · ${m.saeFormat}` : ''}${m.saeK !== undefined ? `, k ${m.saeK}` : ''}`}</td>
                 <td>{m.layer ?? (m.numLayers !== undefined ? `${m.numLayers} layers` : '')}</td>
-                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}` : m.source.kind}</td>
+                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}${m.source.file ? `/${m.source.file}` : ''}` : m.source.kind}</td>
                 <td data-testid="model-status" title={m.message}>
                   {job ? (
                     <ProgressBar done={job.progress.done} total={job.progress.total} label={jobLabel(job)} testId="download-progress" />
