@@ -14,7 +14,9 @@ const NATIVE = ['onnxruntime-node', 'better-sqlite3', 'electron']
 export default defineConfig({
   main: {
     build: {
-      externalizeDeps: true,
+      // Dependencies load from node_modules at run time, except d3 (ESM-only, used by the experiment report's plots in
+      // src/shared/experiment-plots.ts): it is bundled, since the package ships no node_modules but the native ones.
+      externalizeDeps: { exclude: ['d3'] },
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),

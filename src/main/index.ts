@@ -107,6 +107,7 @@ function buildMenu(): void {
         { label: 'Structure', accelerator: 'CmdOrCtrl+5', click: goto('#/structure') },
         { label: 'Steering', accelerator: 'CmdOrCtrl+6', click: goto('#/steering') },
         { label: 'Experiments', accelerator: 'CmdOrCtrl+7', click: goto('#/experiments') },
+        { label: 'Concept report', accelerator: 'CmdOrCtrl+8', click: goto('#/concept-report') },
         { type: 'separator' },
         { role: 'reload' },
         ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
