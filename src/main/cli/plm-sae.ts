@@ -7,6 +7,7 @@ import { fetchCommand } from './commands/fetch'
 import { steerCommand } from './commands/steer'
 import { serveCommand } from './commands/serve'
 import { indexCommand } from './commands/index'
+import { markRequiredOptions } from './options'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   program.addCommand(steerCommand())
   program.addCommand(serveCommand())
   program.addCommand(indexCommand())
+  markRequiredOptions(program)
   return program
 }
 

@@ -14,7 +14,7 @@ import { describeProvider } from '../../engine/runtime/execution-provider'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, helpExample, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
@@ -51,6 +51,7 @@ export function indexCommand(): Command {
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run (default: the SAE extractor\'s memory-safe choice)', positiveInt('--batch-tokens'))
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
+  helpExample(cmd, 'plm-sae index --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --input uniprot_sprot.dat.gz --db sprot.sqlite')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)

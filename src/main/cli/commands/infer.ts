@@ -13,7 +13,7 @@ import { readFasta } from '../../engine/io/fasta'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
-import { addRuntimeOptions, layerList, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, helpExample, layerList, nonNegativeInt, positiveInt, runtimeFrom } from '../options'
 import { Reporter } from '../reporter'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
@@ -49,6 +49,7 @@ export function inferCommand(): Command {
     .option('--window <n>', 'longest sequence run in one piece; longer ones are run in overlapping windows and stitched', positiveInt('--window'), DEFAULT_WINDOW)
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
     .option('-q, --quiet', 'print nothing but errors')
+  helpExample(cmd, 'plm-sae infer --model models/esm2_t6_8M_UR50D --fasta proteins.fasta --layers 4,6 --out hidden.safetensors')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: InferOptions) => runInfer(opts))
 }

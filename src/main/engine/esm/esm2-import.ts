@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
 import { join } from 'node:path'
 import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-checkpoint'
-import { headDim, knownModelName, type Esm2Config } from './esm2-config'
+import { headDim, type Esm2Config } from './esm2-config'
 
 /** Bump when the weights layout or the graphs change: older cache entries are then rebuilt. */
 export const MODEL_CACHE_VERSION = 2
@@ -27,7 +27,10 @@ export interface ImportedEsm2 {
   dir: string
   /** sha256 of the checkpoint's files. */
   hash: string
-  /** A published name when the shape matches one (e.g. esm2_t6_8M_UR50D), else "esm2-custom". */
+  /**
+   * What this checkpoint is (see `Esm2Checkpoint.name`): the demo marker, `_name_or_path`, the hub repository
+   * or the folder; never a published model's name only because the shape matches.
+   */
   name: string
   source: string
   format: CheckpointFormat
@@ -132,7 +135,8 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
     const existing = readImportedEsm2(dir)
     if (existing) {
       opts.onProgress?.({ phase: 'done', done: 1, total: 1 })
-      return existing
+      // The cache is keyed by content: the same bytes may come from another folder under another name.
+      return { ...existing, name: ckpt.name, source: ckpt.source }
     }
     const tmp = `${dir}.partial-${process.pid}`
     rmSync(tmp, { recursive: true, force: true })
@@ -193,7 +197,7 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
     }
     const manifest = {
       hash,
-      name: knownModelName(c) ?? 'esm2-custom',
+      name: ckpt.name,
       source: ckpt.source,
       format: ckpt.format,
       config: c,

@@ -14,7 +14,7 @@ export function isGzipped(path: string): boolean {
   }
 }
 
-/** Yields [lineNumber (1-based), text] for each line. */
+/** Yields [lineNumber (1-based), text] for each line; a UTF-8 byte-order mark before the first line is dropped. */
 export async function* readLines(path: string): AsyncGenerator<[number, string]> {
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 })
   if (isGzipped(path)) {
@@ -25,7 +25,7 @@ export async function* readLines(path: string): AsyncGenerator<[number, string]>
   const rl = createInterface({ input: stream, crlfDelay: Infinity })
   let n = 0
   try {
-    for await (const line of rl) yield [++n, line]
+    for await (const line of rl) yield [++n, n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line]
   } catch (e) {
     throw new Error(`${path}: could not read line ${n + 1} (${(e as Error).message}); is the file complete?`, { cause: e })
   } finally {

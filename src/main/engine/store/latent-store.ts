@@ -41,6 +41,14 @@ import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, conceptMaskOf, examplePro
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import { SCHEMA_VERSION, migrate } from './schema'
 
+/** A feature id that the run's SAE does not have (the transports answer 404 / 400, not a failure). */
+export class FeatureOutOfRangeError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FeatureOutOfRangeError'
+  }
+}
+
 export interface NewProtein {
   accession: string
   name: string
@@ -532,7 +540,7 @@ export class LatentStore {
 
   setFeatureLabel(u: FeatureLabelUpdate): { label: string; notes: string } {
     const run = this.resolveRun(u.runId)
-    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new Error(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new FeatureOutOfRangeError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
     const cur = this.stmt('SELECT label, notes FROM feature_labels WHERE sae_hash = ? AND feature = ?').get(run.sae_hash, u.feature) as
       | { label: string; notes: string }
       | undefined
@@ -675,7 +683,7 @@ export class LatentStore {
       `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
        WHERE s.run_id = ? AND s.feature = ?`
     ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row) throw new Error(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
+    if (!row) throw new FeatureOutOfRangeError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
     const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
     const st = JSON.parse(rs.settings) as StatisticsSettings
     const detail = this.stmt('SELECT histogram, quantiles, examples FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as

@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef, useState } from 'react'
 import { api } from '../../api'
-import { ANNOTATION_LABELS, type FeatureDetail, type FeatureProteinActivation } from '../../../../shared/store-types'
+import { conceptName, useConceptFloor } from '../../components/concept-chip'
+import { type FeatureDetail, type FeatureProteinActivation } from '../../../../shared/store-types'
 import { downloadText, toCsv } from '../../components/export-file'
 import { formatNumber, formatPercent } from '../../components/navigation'
 import { useAsync, useElementWidth } from '../../components/use-async'
@@ -18,13 +19,16 @@ export interface FeatureDetailProps {
   onOpenProtein: (protein: string, feature: number) => void
   onOpenFeature: (feature: number) => void
   onBack?: () => void
+  /** Opens Steering with a clamp on this feature. */
+  onSteer?: (feature: number) => void
 }
 
-export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenFeature, onBack }: FeatureDetailProps) {
+export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenFeature, onBack, onSteer }: FeatureDetailProps) {
   const rootRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(rootRef, 1000)
   const detail = useAsync(() => api.featureDetail({ projectId, feature: featureId }), [projectId, featureId])
   const d = detail.data
+  const [conceptFloor] = useConceptFloor()
   const [jump, setJump] = useState(String(featureId))
   useEffect(() => setJump(String(featureId)), [featureId])
 
@@ -41,12 +45,22 @@ export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenF
           {d?.label ? ` · ${d.label}` : ''}
         </h2>
         {d?.summary.bestConcept && (
-          <span className="wb-chip concept">
-            {ANNOTATION_LABELS[d.summary.bestConcept.type]} · F1 {d.summary.bestConcept.f1.toFixed(2)}
+          <span
+            className={d.summary.bestConcept.f1 < conceptFloor ? 'wb-chip concept below-floor' : 'wb-chip concept'}
+            data-testid="concept-chip"
+            data-below-floor={d.summary.bestConcept.f1 < conceptFloor ? 'true' : 'false'}
+            title={d.summary.bestConcept.f1 < conceptFloor ? `below the concept floor F1 ${conceptFloor.toFixed(2)}: not a finding` : undefined}
+          >
+            {conceptName(d.summary.bestConcept.type)} · F1 {d.summary.bestConcept.f1.toFixed(2)}
           </span>
         )}
         {d?.summary.dead && <span className="wb-chip">dead</span>}
         <span className="spacer" />
+        {onSteer && d && !d.summary.dead && (
+          <button type="button" className="btn" onClick={() => onSteer(featureId)} data-testid="steer-this-feature" title="Open Steering with a clamp on this feature">
+            Steer this feature
+          </button>
+        )}
         <form
           className="wb-toolbar"
           onSubmit={(e) => {
@@ -166,6 +180,7 @@ function ProteinTrack({ p, width, max, featureId, onOpenProtein, compact, hovere
 }
 
 function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; featureId: number }) {
+  const [conceptFloor] = useConceptFloor()
   const exportCsv = (): void => {
     const text = toCsv(
       ['concept', 'threshold', 'precision', 'recall', 'f1', 'true_positives', 'predicted', 'positives'],
@@ -200,7 +215,7 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
             <tbody>
               {d.concepts.map((c) => (
                 <tr key={c.type}>
-                  <td>{ANNOTATION_LABELS[c.type]}</td>
+                  <td className={c.f1 < conceptFloor ? 'muted' : undefined}>{conceptName(c.type)}</td>
                   <td className="num">
                     <F1Bar f1={c.f1} />
                   </td>
