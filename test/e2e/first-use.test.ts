@@ -6,6 +6,7 @@
  */
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { activationScale } from '../../src/renderer/src/lib/colour-scale'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '../../src/shared/concept-floor'
 import type { ProjectInfo } from '../../src/shared/api'
 import { startHttpServer } from '../../src/main/workbench/http-server'
@@ -230,6 +231,30 @@ describe('reading a feature', () => {
     await page.locator('[data-testid="feature-table"] .vt-row[data-row-index="3"] [role="cell"]').first().click()
     await page.waitForFunction(() => window.location.hash === '#/feature-detail?feature=3', undefined, { timeout: 30_000 })
     await page.getByTestId('feature-detail').waitFor()
+  })
+
+  it('shows the top examples as sequences with letters coloured by activation around the peak', async () => {
+    const top = (await e2e.service.listFeatures({ projectId: project.id, status: 'alive', sort: { key: 'freqProtein', dir: 'desc' }, limit: 1 })).items[0]
+    const detail = await e2e.service.featureDetail({ projectId: project.id, feature: top.id })
+    await page.goto(`${e2e.baseUrl}#/feature-detail?feature=${top.id}`)
+    const rows = page.locator('[data-testid="top-sequences"] [data-testid="highlighted-sequence"]')
+    await rows.first().waitFor()
+    expect(await rows.count()).toBe(detail.topProteins.length)
+    const scale = activationScale(detail.stats.max)
+    const p = detail.topProteins[0]
+    const letters = await rows.first().locator('span[data-residue]').evaluateAll((els) =>
+      els.map((e) => ({ residue: Number(e.getAttribute('data-residue')), letter: e.textContent, background: (e as HTMLElement).style.backgroundColor }))
+    )
+    // The window: 40 residues each side of the peak, the peak included.
+    expect(letters[0].residue).toBe(Math.max(1, p.argmax - 40))
+    expect(letters.at(-1)!.residue).toBe(Math.min(p.sequence.length, p.argmax + 40))
+    const rgb = (hex: string) => `rgb(${parseInt(hex.slice(1, 3), 16)}, ${parseInt(hex.slice(3, 5), 16)}, ${parseInt(hex.slice(5, 7), 16)})`
+    for (const l of letters) {
+      expect(l.letter).toBe(p.sequence[l.residue - 1])
+      const v = p.activations[l.residue - 1]
+      expect(l.background, `residue ${l.residue}`).toBe(v > 0 ? rgb(scale.hex(v)) : '')
+    }
+    expect(letters.some((l) => l.background !== '')).toBe(true)
   })
 
   it('"Steer this feature" opens Steering with a clamp on it', async () => {

@@ -12,6 +12,7 @@ import { formatNumber, formatPercent } from '../../components/navigation'
 import { useAsync, useElementWidth } from '../../components/use-async'
 import { ActivationTrack } from '../../plots/ActivationTrack'
 import { ActivationHistogram } from '../../plots/Histogram'
+import { HighlightedSequence, HIGHLIGHT_FLANK } from '../../plots/HighlightedSequence'
 
 export interface FeatureDetailProps {
   projectId: string
@@ -124,6 +125,27 @@ function FeatureDetailBody({ detail: d, width, projectId, featureId, onOpenProte
           <ProteinTrack key={`${p.protein.id}-${k}`} p={p} width={full} max={d.stats.max} featureId={featureId} onOpenProtein={onOpenProtein} hovered={hovered?.protein === k ? hovered.residue : null} onHover={(r) => setHovered(r === null ? null : { protein: k, residue: r })} />
         ))}
       </div>
+      {d.topProteins.length > 0 && (
+        <div className="wb-panel" data-testid="top-sequences">
+          <div className="wb-panel-head">
+            <h3>Top examples as sequences</h3>
+            <span className="muted" style={{ fontSize: 11 }}>
+              {HIGHLIGHT_FLANK} residues each side of the peak, letters on the activation colour (scale max {formatNumber(d.stats.max)})
+            </span>
+          </div>
+          {d.topProteins.map((p, k) => (
+            <HighlightedSequence
+              key={`${p.protein.id}-${k}`}
+              name={p.protein.accession}
+              sequence={p.sequence}
+              activations={p.activations}
+              argmax={p.argmax}
+              max={d.stats.max}
+              onOpen={() => onOpenProtein(p.protein.accession, featureId)}
+            />
+          ))}
+        </div>
+      )}
       {d.quantileSamples.length > 0 && (
         <div className="wb-panel" data-testid="quantile-samples">
           <div className="wb-panel-head">
