@@ -284,6 +284,19 @@ describe('3D view', () => {
   }, 200_000)
 })
 
+describe('3D view: the chosen structure in the URL', () => {
+  it('keeps a structure picked in the protein view through a reload', async () => {
+    await page.goto(`${e2e.baseUrl}#/protein?protein=P69905`)
+    await page.locator('[data-testid="structure-viewer"][data-loaded="project:2hhb"]').waitFor({ timeout: 120_000 })
+    await page.getByTestId('structure-select').selectOption('1ubq')
+    await page.waitForFunction(() => window.location.hash.includes('structure=1ubq'))
+    expect(page.url()).toContain('protein=P69905')
+    await page.reload()
+    await page.locator('[data-testid="structure-viewer"][data-loaded="project:1ubq"]').waitFor({ timeout: 120_000 })
+    expect(await page.getByTestId('structure-select').inputValue()).toBe('1ubq')
+  }, 300_000)
+})
+
 describe('projects in browser mode', () => {
   it('switches projects from the header and resets the New-project form after creating one', async () => {
     await page.goto(`${e2e.baseUrl}#/models`)

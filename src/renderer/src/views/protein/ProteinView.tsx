@@ -25,12 +25,15 @@ export interface ProteinViewProps {
   onPickSource: (source: ProteinSource | null) => void
   onOpenFeature: (feature: number) => void
   onSelectFeature?: (feature: number) => void
+  /** The project structure to show (from the URL), and where a structure the user picks is reported. */
+  structureId?: string
+  onStructureChange?: (structureId: string) => void
 }
 
 const HIT_LIMIT = 200
 const HEATMAP_ROWS = 16
 
-export function ProteinView({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature }: ProteinViewProps) {
+export function ProteinView({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps) {
   if (!source) {
     return (
       <div className="wb-view" data-testid="protein-view">
@@ -42,10 +45,10 @@ export function ProteinView({ projectId, source, featureId, onPickSource, onOpen
       </div>
     )
   }
-  return <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} projectId={projectId} source={source} featureId={featureId} onPickSource={onPickSource} onOpenFeature={onOpenFeature} onSelectFeature={onSelectFeature} />
+  return <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} projectId={projectId} source={source} featureId={featureId} onPickSource={onPickSource} onOpenFeature={onOpenFeature} onSelectFeature={onSelectFeature} structureId={structureId} onStructureChange={onStructureChange} />
 }
 
-function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature }: ProteinViewProps & { source: ProteinSource }) {
+function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps & { source: ProteinSource }) {
   const leftRef = useRef<HTMLDivElement>(null)
   const leftWidth = useElementWidth(leftRef, 700)
   const [range, setRange] = useState<ResidueRange | null>(null)
@@ -266,6 +269,8 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
               projectId={projectId}
               sequence={sequence}
               accession={protein?.accession}
+              structureId={structureId}
+              onStructureChosen={onStructureChange}
               activations={selTrack?.activations ?? null}
               max={selTrack?.globalMax ?? 1}
               featureLabel={selected !== null ? `#${selected}${selTrack?.label ? ` ${selTrack.label}` : ''}` : undefined}

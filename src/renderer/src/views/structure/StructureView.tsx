@@ -22,6 +22,8 @@ export interface StructureViewProps {
   accession?: string
   /** A bundled structure to load first (its `StructureInfo.id`). */
   structureId?: string
+  /** Called with the project structure the user picks (e.g. to keep it in the URL). */
+  onStructureChosen?: (structureId: string) => void
   /** Height of the 3D view in pixels. */
   viewerHeight?: number
   /** Per sequence residue (0-based), or null to show the structure without activation colours. */
@@ -37,7 +39,7 @@ export interface StructureViewProps {
 const OTHER_CHAIN_RGB = [241, 243, 246] as const
 let colouringCounter = 0
 
-export function StructureView({ projectId, sequence, accession, structureId, viewerHeight, activations, max, featureLabel, hovered = null, onHover }: StructureViewProps) {
+export function StructureView({ projectId, sequence, accession, structureId, onStructureChosen, viewerHeight, activations, max, featureLabel, hovered = null, onHover }: StructureViewProps) {
   const viewerRef = useRef<MolstarViewerHandle>(null)
   const [structures, setStructures] = useState<StructureInfo[]>([])
   const [structuresLoaded, setStructuresLoaded] = useState(false)
@@ -243,7 +245,9 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
           value={selectedBundled}
           onChange={(e) => {
             const info = structures.find((s) => s.id === e.target.value)
-            if (info) void loadBundled(info)
+            if (!info) return
+            void loadBundled(info)
+            onStructureChosen?.(info.id)
           }}
         >
           <option value="">{structures.length ? 'Project structures…' : 'No project structures'}</option>
