@@ -257,6 +257,26 @@ describe('reading a feature', () => {
     expect(letters.some((l) => l.background !== '')).toBe(true)
   })
 
+  it('writes the residue letters on a track whenever they fit, each within its residue', async () => {
+    await page.goto(`${e2e.baseUrl}#/protein?protein=P69905`)
+    const track = page.getByTestId('sequence-track')
+    await track.waitFor({ timeout: 60_000 })
+    const sequence = (await e2e.service.proteinDetail({ projectId: project.id, protein: 'P69905' })).sequence
+    const m = await track.evaluate((el) => {
+      const bars = el.querySelector('svg')!.getBoundingClientRect()
+      const letters = [...el.querySelectorAll('[data-testid="sequence-track-letters"] text')].map((t) => ({ c: t.textContent, w: (t as SVGTextElement).getBBox().width }))
+      return { svgWidth: bars.width, letters }
+    })
+    // The slot of one residue in this layout (track width less its axis margins, over the residues).
+    const step = (m.svgWidth - 102) / sequence.length
+    if (step / 0.62 >= 6) {
+      expect(m.letters.map((l) => l.c).join('')).toBe(sequence)
+      for (const l of m.letters) expect(l.w).toBeLessThanOrEqual(step + 0.5)
+    } else {
+      expect(m.letters).toEqual([])
+    }
+  })
+
   it('"Steer this feature" opens Steering with a clamp on it', async () => {
     const alive = (await e2e.service.listFeatures({ projectId: project.id, status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 1 })).items[0]
     await page.goto(`${e2e.baseUrl}#/feature-detail?feature=${alive.id}`)
