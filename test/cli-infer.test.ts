@@ -169,7 +169,11 @@ describe('plm-sae --help', () => {
         const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(opt.flags))
         expect(line, `plm-sae ${cmd.name()} --help lists ${opt.flags}`).toBeDefined()
         expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help explains ${flag}`).toContain(opt.description.replace(/\s+/g, ' ').slice(0, 40))
+        // Options a command cannot run without say so.
+        if (opt.mandatory) expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help marks ${flag} required`).toContain(`${opt.flags} (required) ${opt.description.replace(/\s+/g, ' ').slice(0, 20)}`)
       }
+      // And each command's help ends with an example of it.
+      expect(r.stdout, `plm-sae ${cmd.name()} --help has an example`).toMatch(new RegExp(`\\nExamples?:\\n {2}\\$ plm-sae ${cmd.name()}\\b`))
     }
   })
 })

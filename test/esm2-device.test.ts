@@ -65,6 +65,15 @@ describe('plm-sae device', () => {
     expect(r.stdout).toMatch(/^CPU \(2 threads\)/)
   })
 
+  it('says why it is on the CPU, also when it was asked for or there is no NVIDIA GPU', () => {
+    const cpu = run(['--device', 'cpu'])
+    expect(cpu.stdout).toBe('CPU (auto threads): --device cpu was asked for\n')
+    const auto = run([])
+    expect(auto.status).toBe(0)
+    // Either the CUDA advice (an NVIDIA GPU that cannot be used) or "no NVIDIA GPU found": never a bare "CPU".
+    if (auto.stdout.startsWith('CPU')) expect(auto.stdout).toMatch(/^CPU \(auto threads\): \S.*(NVIDIA|CUDA)/s)
+  })
+
   it.skipIf(cudaProviderInstalled())('with --device cuda prints the CPU and the reason for the fallback', () => {
     const r = run(['--device', 'cuda'])
     expect(r.status).toBe(0)

@@ -146,7 +146,8 @@ describe('Hugging Face pytorch_model.bin', () => {
     const weights = writeHfPytorchFolder(dir, '8M', 21)
     const imported = await checkAgainstReference(dir, weights, referenceConfigFor('8M'), [randomProtein(57, 1), randomProtein(30, 2) + '<mask>AC'])
     expect(imported.format).toBe('hf-pytorch')
-    expect(imported.name).toBe('esm2_t6_8M_UR50D')
+    // Named by its folder: the 8M shape alone does not make it esm2_t6_8M_UR50D.
+    expect(imported.name).toBe('hf-bin-8m')
   })
 
   it('imports a float16 pytorch_model.bin of a small shape', async () => {
@@ -163,6 +164,44 @@ describe('Hugging Face pytorch_model.bin', () => {
     ckpt.close()
     expect(ckpt.format).toBe('hf-safetensors')
     expect(ckpt.files.map((f) => f.split('/').pop())).toEqual(['config.json', 'model.safetensors'])
+  })
+})
+
+describe('checkpoint names', () => {
+  it('names a checkpoint by its demo marker, its _name_or_path, its hub repository or its folder, never by its shape', async () => {
+    const withConfig = (dir: string, extra: Record<string, unknown>) => {
+      writeHfCheckpoint(dir, '8M', 41)
+      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, ...extra }))
+    }
+    const nameOf = (dir: string) => {
+      const ckpt = openEsm2Checkpoint(dir)
+      ckpt.close()
+      return ckpt.name
+    }
+    const plain = join(tmp.dir, 'names', 'my-finetune')
+    withConfig(plain, {})
+    expect(nameOf(plain)).toBe('my-finetune')
+    const named = join(tmp.dir, 'names', 'named')
+    withConfig(named, { _name_or_path: 'lab/esm2-8m-finetuned' })
+    expect(nameOf(named)).toBe('lab/esm2-8m-finetuned')
+    const savedElsewhere = join(tmp.dir, 'names', 'saved-elsewhere')
+    withConfig(savedElsewhere, { _name_or_path: '/tmp/facebook/esm2_t6_8M_UR50D' })
+    expect(nameOf(savedElsewhere)).toBe('saved-elsewhere')
+    const demo = join(tmp.dir, 'names', 'demo')
+    withConfig(demo, { _name_or_path: 'plm-sae-workbench/demo-esm2-random-weights' })
+    writeFileSync(join(demo, 'demo.json'), JSON.stringify({ demo: true, kind: 'esm2', name: 'Demo ESM2 (random weights)' }))
+    expect(nameOf(demo)).toBe('Demo ESM2 (random weights)')
+    const hub = join(tmp.dir, 'names', 'hub', 'models--facebook--esm2_t6_8M_UR50D', 'snapshots', 'abc123')
+    withConfig(hub, {})
+    expect(nameOf(hub)).toBe('facebook/esm2_t6_8M_UR50D')
+    // The model cache is keyed by content: the same bytes imported from another folder take that folder's name.
+    const copy = join(tmp.dir, 'names', 'copy-of-demo')
+    mkdirSync(copy, { recursive: true })
+    for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(demo, f), join(copy, f))
+    const cache = join(tmp.dir, 'names-cache')
+    expect((await importEsm2(demo, cache)).name).toBe('Demo ESM2 (random weights)')
+    expect((await importEsm2(copy, cache)).name).toBe('plm-sae-workbench/demo-esm2-random-weights')
   })
 })
 

@@ -92,6 +92,34 @@ function storedDense(store: LatentStore, runId: number): DenseProtein[] {
 }
 
 describe('IndexJob', () => {
+  it('reports progress from the first proteins: rate and ETA as latents arrive, and an early first commit', async () => {
+    const store = LatentStore.open(join(tmp.dir, 'first-batch.sqlite'))
+    // A source that takes 60 ms a protein, and a batch size larger than the file: progress must not wait for it.
+    const slow: LatentSource = {
+      dSae: extractor.dSae,
+      layer: extractor.layer,
+      async *extract(inputs, opts) {
+        for await (const l of extractor.extract(inputs, opts)) {
+          await new Promise((r) => setTimeout(r, 60))
+          yield l
+        }
+      },
+      close: async () => undefined // the shared extractor is closed by afterAll
+    }
+    const progress: IndexProgress[] = []
+    const res = await job(store, fasta, { source: slow, batchProteins: 10_000, onProgress: (p) => progress.push({ ...p }) }).run()
+    expect(res.proteinsIndexed).toBe(N)
+    // Rate and ETA before anything is committed …
+    const first = progress.find((p) => p.phase === 'latents' && p.residuesPerSecond > 0)!
+    expect(first.proteinsDone).toBe(0)
+    expect(first.etaSeconds).not.toBeNull()
+    // … and proteins done (committed, so a crash keeps them) long before the file ends: the first commit is at 4.
+    const early = progress.filter((p) => p.phase === 'latents' && p.proteinsDone > 0 && p.proteinsDone < N)
+    expect(early.length).toBeGreaterThan(0)
+    expect(Math.min(...early.map((p) => p.proteinsDone))).toBeLessThanOrEqual(8)
+    expect(progress.at(-1)).toMatchObject({ phase: 'done', proteinsDone: N })
+  })
+
   it('indexes a FASTA file: latents of the right proteins, statistics equal to a brute-force computation', async () => {
     const store = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
     const progress: IndexProgress[] = []

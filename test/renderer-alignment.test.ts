@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { alignGlobal, scoreAlignment } from '../src/renderer/src/lib/alignment'
 import { blosum62 } from '../src/renderer/src/lib/blosum62'
-import { chooseChain, valuesOnChain } from '../src/renderer/src/lib/chain-mapping'
+import { chooseChain, paintCheck, valuesOnChain } from '../src/renderer/src/lib/chain-mapping'
 import { parseStructureChains } from '../src/renderer/src/lib/structure-sequence'
 
 // Hand-worked BLOSUM62 diagonal: W 11, C 9, H 8, M 5. "WCHW" = 39, "CWHM" = 33, "WCHWCWHM" = 72.
@@ -240,5 +240,31 @@ describe('chooseChain and valuesOnChain', () => {
     ]
     expect(chooseChain('MKWCMW', dimer).best?.chainId).toBe('A')
     expect(chooseChain('PPPP', [chains[1]]).best).toBeNull()
+  })
+})
+
+describe('paintCheck: whether a sequence may be painted onto a chain', () => {
+  const HBB = 'MVHLTPEEKSAVTALWGKVNVDEVGGEALGRLLVVYPWTQRFFESFGDLSTPDAVMGNPKVKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFGKEFTPPVQAAYQKVVAGVANALAHKYH'
+  const UBQ = 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG'
+
+  it('refuses haemoglobin β on ubiquitin, with the numbers computed from the alignment', () => {
+    const a = alignGlobal(HBB, UBQ)
+    const c = paintCheck(a, HBB.length, UBQ.length)
+    expect(c.ok).toBe(false)
+    expect(c.identity).toBe(a.matches / a.alignedPairs)
+    expect(c.overlap).toBeCloseTo(a.alignedPairs / UBQ.length, 12)
+    expect(c.reason).toMatch(/identity \d+% is below 30%|cover \d+% of the shorter sequence/)
+  })
+
+  it('accepts a protein on its own structure, also a domain structure of a longer protein', () => {
+    expect(paintCheck(alignGlobal(HBB, HBB.slice(1)), HBB.length, HBB.length - 1)).toMatchObject({ ok: true, reason: '' })
+    const domain = UBQ.slice(10, 50)
+    const c = paintCheck(alignGlobal(UBQ, domain), UBQ.length, domain.length)
+    expect(c).toMatchObject({ ok: true, identity: 1, overlap: 1 })
+  })
+
+  it('names both shortfalls at once', () => {
+    const fake = { alignedPairs: 5, identity: 0.2 } as ReturnType<typeof alignGlobal>
+    expect(paintCheck(fake, 100, 80).reason).toBe('identity 20% is below 30%; 5 aligned residues cover 6% of the shorter sequence, below 50%')
   })
 })

@@ -53,7 +53,7 @@ describe('plm-sae steer', () => {
     const fasta = readFileSync(out, 'utf8')
     const headers = fasta.split('\n').filter((l) => l.startsWith('>'))
     expect(headers).toHaveLength(3)
-    expect(headers[0]).toMatch(/ model=esm2-custom .* sae=sae .* layer=2 clamps=3:absolute:4,10:add-to-natural:1@5-20,20:multiple-of-max:2 mode=resample seed=9 n=3 temperature=0.8 rounds=2 mask_fraction=0.15 parent=P1 identity=/)
+    expect(headers[0]).toMatch(/ model=model .* sae=sae .* layer=2 clamps=3:absolute:4,10:add-to-natural:1@5-20,20:multiple-of-max:2 mode=resample seed=9 n=3 temperature=0.8 rounds=2 mask_fraction=0.15 parent=P1 identity=/)
     expect(headers[0]).toMatch(/ pll=-\d/)
     expect(headers[0]).toMatch(/ f3=[\d.]+ f10=[\d.]+ f20=[\d.]+ motif=C-x\(2\)-C motif_hits=\d/)
     const json = JSON.parse(readFileSync(join(tmp.dir, 'run.json'), 'utf8')) as SteeringRunRecord

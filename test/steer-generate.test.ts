@@ -149,7 +149,7 @@ describe('steered generation and scores', () => {
     }
     expect(run.parentScores?.identity).toBe(1)
     const fasta = toFasta(run)
-    expect(fasta.split('\n')[0]).toMatch(/^>r1_1 model=esm2-custom model_sha256=[0-9a-f]{12} sae=sae sae_sha256=[0-9a-f]{12} layer=2 clamps=11:absolute:6@2-20 mode=resample seed=5 n=3 temperature=1 rounds=2 mask_fraction=0.15 parent=start identity=[0-9.]+ pll=-[0-9.]+ pll_per_residue=-[0-9.]+ f11=[0-9.]+ motif=x\(2\)-\[AC\] motif_hits=\d+/)
+    expect(fasta.split('\n')[0]).toMatch(/^>r1_1 model=model model_sha256=[0-9a-f]{12} sae=sae sae_sha256=[0-9a-f]{12} layer=2 clamps=11:absolute:6@2-20 mode=resample seed=5 n=3 temperature=1 rounds=2 mask_fraction=0.15 parent=start identity=[0-9.]+ pll=-[0-9.]+ pll_per_residue=-[0-9.]+ f11=[0-9.]+ motif=x\(2\)-\[AC\] motif_hits=\d+/)
     const csv = toCsv(run).trim().split('\n')
     expect(csv[0]).toBe('id,sequence,length,identity,pll,pll_per_residue,f11_activation,motif_hits,motif_positions')
     expect(csv).toHaveLength(5)

@@ -143,6 +143,21 @@ describe('UniProt flat file, current "start..end" FT format', () => {
 })
 
 describe('protein input: FASTA and UniProt behind one reader', () => {
+  it('accepts files that start with a UTF-8 byte-order mark (FASTA and UniProt, plain and gzipped)', async () => {
+    const fasta = `${tmp.dir}/bom.fasta`
+    writeFileSync(fasta, '\uFEFF>sp|P69905|HBA_HUMAN Hemoglobin\nMVLSPADKTN\n')
+    expect(await detectProteinFormat(fasta)).toBe('fasta')
+    const got = []
+    for await (const r of readProteins(fasta, { policy: 'stop' })) got.push([r.accession, r.sequence])
+    expect(got).toEqual([['P69905', 'MVLSPADKTN']])
+    const dat = `${tmp.dir}/bom.dat.gz`
+    writeFileSync(dat, gzipSync(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(CURRENT)])))
+    expect(await detectProteinFormat(dat)).toBe('uniprot')
+    const accessions = []
+    for await (const r of readProteins(dat, { policy: 'skip' })) accessions.push(r.accession)
+    expect(accessions).toEqual(['P01308', 'Q00001', 'Q00004'])
+  })
+
   it('detects the format from content and reads both into the same records', async () => {
     const fasta = `${tmp.dir}/in.txt`
     writeFileSync(fasta, '>sp|P69905|HBA_HUMAN Hemoglobin subunit alpha OS=Homo sapiens OX=9606 GN=HBA1 PE=1 SV=2\nMVLSPADKTN\nVKAAWGKVGA\n>plain some words\nmkv\n>bad\nMK*V\n')

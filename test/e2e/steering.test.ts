@@ -94,6 +94,9 @@ describe('steering view', () => {
     expect(await first.textContent()).toMatch(new RegExp(`^f${expected.items[0].id}\\b`))
     await first.click()
     feature = expected.items[0].id
+    // Adding a feature clears the search, ready for the next one.
+    await page.waitForFunction(() => (document.querySelector('[data-testid="steer-feature-search"]') as HTMLInputElement).value === '')
+    expect(await page.getByTestId('steer-feature-result').count()).toBe(0)
     const clamp = page.locator(`[data-testid="steer-clamp"][data-feature="${feature}"]`)
     await clamp.waitFor()
     // The slider's scale is the feature's max activation in the project (absolute mode: 0 .. 3 × max).
@@ -135,7 +138,8 @@ describe('steering view', () => {
     const runId = (await results.getAttribute('data-run-id'))!
     run = await e2e.service.steeringRun({ projectId, runId })
     // What the view asked for.
-    expect(run.settings).toMatchObject({ mode: 'edit', n: 2, seed: SEED, temperature: 1 })
+    // Edit mode defaults to argmax (temperature 0): what the preview shows is what comes out.
+    expect(run.settings).toMatchObject({ mode: 'edit', n: 2, seed: SEED, temperature: 0 })
     expect(run.clamps).toEqual([{ feature, mode: 'absolute', value }])
     expect(run.parent).toEqual({ id: PARENT, sequence: parentSequence })
     expect(run.sequences).toHaveLength(2)
@@ -173,6 +177,24 @@ describe('steering view', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'steering.png') })
     await page.setViewportSize({ width: 1400, height: 900 })
   }, 300_000)
+
+  it('compares a result with its parent as an alignment with the changed residues marked, and copies full sequences', async () => {
+    const s = run.sequences[0]
+    await page.getByTestId('steer-compare-button').first().click()
+    const diff = page.getByTestId('steer-diff')
+    await diff.waitFor()
+    // Changed positions counted here independently (edit mode keeps the length: column i is residue i + 1).
+    const changed: number[] = []
+    for (let i = 0; i < s.sequence.length; i++) if (s.sequence[i] !== parentSequence[i]) changed.push(i + 1)
+    expect(Number(await diff.getAttribute('data-changed'))).toBe(changed.length)
+    const marked = await page.getByTestId('steer-diff-changed').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-position'))))
+    expect(marked).toEqual(changed)
+    // Copy: the whole sequence, not the 60 residues the table shows.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(e2e.baseUrl).origin })
+    await page.locator('[data-testid="steer-result-row"][data-parent="false"]').first().getByTestId('steer-copy').click()
+    await page.locator('[data-testid="steer-result-row"][data-parent="false"]').first().getByText('copied').waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(s.sequence)
+  }, 120_000)
 
   it('exports FASTA whose headers record the clamp, the mode and the seed', async () => {
     const fasta = await downloadOf(() => page.getByTestId('steer-export-fasta').click())

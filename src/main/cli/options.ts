@@ -1,5 +1,5 @@
 /** Option parsing shared by the CLI commands: numbers, layer lists, and the runtime (device) options. */
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, Help, InvalidArgumentError, Option } from 'commander'
 import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
 import { formatsSummary } from '../engine/sae/sae-formats'
 import type { LoadSaeOptions } from '../engine/sae/sae-load'
@@ -61,4 +61,17 @@ export function addSaeOptions(cmd: Command, required: boolean, what = 'the SAE')
 
 export function saeLoadOptions(opts: SaeCliOptions): LoadSaeOptions {
   return { layer: opts.saeLayer, file: opts.saeFile, k: opts.saeK }
+}
+
+/** `--help` of `cmd` and its subcommands marks the options it cannot run without as "(required)". */
+export function markRequiredOptions(cmd: Command): Command {
+  const help = new Help()
+  cmd.configureHelp({ optionDescription: (o: Option) => `${o.mandatory ? '(required) ' : ''}${help.optionDescription(o)}` })
+  for (const sub of cmd.commands) markRequiredOptions(sub)
+  return cmd
+}
+
+/** The "Example:" block at the end of a command's `--help`. */
+export function helpExample(cmd: Command, ...lines: string[]): Command {
+  return cmd.addHelpText('after', `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`)
 }

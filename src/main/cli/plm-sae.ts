@@ -13,6 +13,7 @@ import { experimentCommand } from './commands/experiment'
 import { annotateCommand } from './commands/annotate'
 import { checkSaeCommand } from './commands/check-sae'
 import { convertSaeCommand } from './commands/convert-sae'
+import { markRequiredOptions } from './options'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   program.addCommand(annotateCommand())
   program.addCommand(checkSaeCommand())
   program.addCommand(convertSaeCommand())
+  markRequiredOptions(program)
   return program
 }
 

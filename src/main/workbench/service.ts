@@ -30,10 +30,11 @@ import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { liveSequenceFeatures } from '../engine/jobs/live-features'
 import { conceptReport, readReportSequences } from '../engine/jobs/concept-report'
-import { LatentStore } from '../engine/store/latent-store'
+import { FeatureOutOfRangeError, LatentStore } from '../engine/store/latent-store'
 import { copyStoreFile, describeStoreFile } from '../engine/store/store-file'
 import { folderBytes } from '../engine/io/files'
 import { ClientError, ConflictError, NotFoundError } from './errors'
+import { ValidationError } from '../../shared/validate'
 import { JobManager, defaultWorkerEntry } from './job-manager'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
 import { ProjectRegistry, type ProjectRecord } from './projects'
@@ -405,13 +406,21 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async featureDetail(req: ApiRequest<'featureDetail'>): Promise<ApiResult<'featureDetail'>> {
-    return this.store(req.projectId).feature(req.feature, { runId: req.runId })
+    try {
+      return this.store(req.projectId).feature(req.feature, { runId: req.runId })
+    } catch (e) {
+      throw e instanceof FeatureOutOfRangeError ? new NotFoundError(e.message) : e
+    }
   }
 
   async updateFeatureLabel(req: ApiRequest<'updateFeatureLabel'>): Promise<ApiResult<'updateFeatureLabel'>> {
     const { projectId, ...update } = req
-    const r = this.store(projectId).setFeatureLabel(update)
-    return { feature: req.feature, label: r.label, notes: r.notes }
+    try {
+      const r = this.store(projectId).setFeatureLabel(update)
+      return { feature: req.feature, label: r.label, notes: r.notes }
+    } catch (e) {
+      throw e instanceof FeatureOutOfRangeError ? new ValidationError('request.feature', e.message) : e
+    }
   }
 
   async listProteins(req: ApiRequest<'listProteins'>): Promise<ApiResult<'listProteins'>> {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExportResult, JobInfo } from '../../shared/api'
+import { ValidationError } from '../../shared/validate'
 import {
   checkClampSpecs,
   checkGenerationSettings,
@@ -167,7 +168,12 @@ export class SteeringWorkbench {
     if (request.start) request.start = { id: request.start.id, sequence: sequenceFromText(request.start.sequence) }
     const maxActivations = this.maxActivations(projectId, req.clamps.filter((c) => c.mode === 'multiple-of-max').map((c) => c.feature))
     // check the request now (feature ids need the SAE: the worker checks those), so that bad requests fail at once
-    checkRequestShape(request, maxActivations)
+    // A request the workbench cannot run (a bad motif, a clamp out of range) is the caller's error: HTTP 400.
+    try {
+      checkRequestShape(request, maxActivations)
+    } catch (e) {
+      throw new ValidationError('request', (e as Error).message)
+    }
     const runId = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`
     const dir = this.runsDir(projectId)
     mkdirSync(dir, { recursive: true })

@@ -6,6 +6,9 @@
 import { Component, lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType, type ErrorInfo, type ReactNode } from 'react'
 import type { AppInfo, ProjectInfo } from '../../shared/api'
 import { api, useJobs } from './api'
+import { DemoModelBanner } from './components/project-models'
+import { ProjectSwitcher } from './components/project-switcher'
+import { ServerStatus } from './components/server-status'
 import { parseHash, routeToHash, VIEWS, WorkbenchContext, type Route, type ViewName, type ViewProps, type WorkbenchContextValue } from './navigation'
 import { ModelsView } from './views/models'
 import { ProviderBadge } from './views/models/provider-badge'
@@ -115,9 +118,7 @@ export function App(): ReactNode {
       <div className="app">
         <header className="app-header">
           <span className="app-title">PLM-SAE Workbench</span>
-          <span className="app-project" data-testid="current-project">
-            {project ? `${project.name}${project.demo ? ' (demo)' : ''}` : 'no project'}
-          </span>
+          <ProjectSwitcher projects={projects} project={project} onSwitched={refresh} />
           {running.length > 0 && (
             <button className="link app-jobs" onClick={() => navigate({ view: 'models' })} data-testid="header-jobs">
               {running.length} job{running.length > 1 ? 's' : ''} running: {running[0].title} {percent(running[0].progress.done, running[0].progress.total)}
@@ -146,6 +147,8 @@ export function App(): ReactNode {
               {error}
             </div>
           )}
+          <ServerStatus />
+          {route.view !== 'models' && <DemoModelBanner project={project} />}
           <ViewErrorBoundary view={route.view} key={route.view}>
             {route.view === 'models' ? (
               <ModelsView projects={projects} currentProjectId={projectId} appInfo={appInfo} jobs={jobs} onChanged={refresh} />

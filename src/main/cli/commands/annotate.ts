@@ -15,7 +15,7 @@ import { conceptReport, readReportSequences, reportTsv } from '../../engine/jobs
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, positiveInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, positiveInt, runtimeFrom, helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 interface AnnotateOptions {
@@ -55,6 +55,7 @@ export function annotateCommand(): Command {
     .option('--min-fraction <x>', 'family: features firing in at least this fraction of the sequences', fraction('--min-fraction'), 0.5)
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
+  helpExample(cmd, 'plm-sae annotate --db sprot.sqlite --input family.fasta --out report.tsv')
   return cmd.action(async (opts: AnnotateOptions) => runAnnotate(opts))
 }
 

@@ -15,7 +15,7 @@ import { readProteins } from '../../engine/io/protein-input'
 import { checkSaeFit, formatFitReport } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { resourcesDir } from '../../resources-path'
-import { addRuntimeOptions, addSaeOptions, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions } from '../options'
+import { addRuntimeOptions, addSaeOptions, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions, helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 interface CheckSaeOptions extends SaeCliOptions {
@@ -42,6 +42,7 @@ export function checkSaeCommand(): Command {
     .option('-q, --quiet', 'print nothing but the report and errors')
   addSaeOptions(cmd, true)
   addRuntimeOptions(cmd)
+  helpExample(cmd, 'plm-sae check-sae --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --layers all')
   return cmd.action(async (opts: CheckSaeOptions) => runCheckSae(opts))
 }
 

@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander'
 import { existsSync, mkdirSync } from 'node:fs'
 import { slurmArrayScript } from '../../engine/jobs/slurm-array'
-import { nonNegativeInt, positiveInt } from '../options'
+import { nonNegativeInt, positiveInt, helpExample } from '../options'
 
 interface SlurmCommandOptions {
   input: string
@@ -88,5 +88,8 @@ function slurmCommand(): Command {
 }
 
 export function clusterCommand(): Command {
-  return new Command('cluster').description('Run an index on a cluster scheduler: write the job script of a sharded index').addCommand(slurmCommand())
+  return helpExample(
+    new Command('cluster').description('Run an index on a cluster scheduler: write the job script of a sharded index').addCommand(slurmCommand()),
+    'plm-sae cluster slurm --input uniref50.fasta.gz --shards 64 --model esm2_t33_650M --sae sae_l24 --partition gpu --gpus-per-task 1 > index.sbatch'
+  )
 }

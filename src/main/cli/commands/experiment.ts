@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { runExperimentFiles, writeExperimentExports } from '../../engine/experiment/experiment-job'
 import { checkExperimentDesign } from '../../../shared/experiment-types'
-import { addRuntimeOptions, nonNegativeInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, nonNegativeInt, runtimeFrom, helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 interface ExperimentOptions {
@@ -44,6 +44,7 @@ export function experimentCommand(): Command {
     .option('--reference <proteins.fasta>', 'measure firing frequencies and max activations on these proteins (random controls, multiple-of-max clamps) instead of the store\'s')
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
+  helpExample(cmd, 'plm-sae experiment --design design.json --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --db sprot.sqlite --out results/')
   return cmd.action(async (opts: ExperimentOptions) => runExperimentCommand(opts))
 }
 

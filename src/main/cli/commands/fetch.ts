@@ -3,6 +3,7 @@ import { Command } from 'commander'
 import { fetchRepo } from '../../engine/hub/hub-download'
 import { hubSettings } from '../../engine/hub/hub-api'
 import { checkRepoId, formatBytes } from '../../../shared/library-types'
+import { helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 function collect(value: string, previous: string[]): string[] {
@@ -10,7 +11,7 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 export function fetchCommand(): Command {
-  return new Command('fetch')
+  const cmd = new Command('fetch')
     .description('Download a model or SAE repository from the Hugging Face hub into the local cache (resumes interrupted downloads, verifies sha256s). Honours HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE and HTTPS_PROXY/HTTP_PROXY/NO_PROXY.')
     .argument('<repo-id>', 'hub repository, e.g. facebook/esm2_t6_8M_UR50D or Elana/InterPLM-esm2-8m')
     .option('--revision <rev>', 'branch, tag or commit sha', 'main')
@@ -57,4 +58,5 @@ export function fetchCommand(): Command {
         process.off('SIGINT', onSigint)
       }
     })
+  return helpExample(cmd, 'plm-sae fetch facebook/esm2_t6_8M_UR50D', 'plm-sae fetch Elana/InterPLM-esm2-8m --include "layer_4/*"')
 }

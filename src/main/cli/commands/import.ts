@@ -2,10 +2,11 @@
 import { Command } from 'commander'
 import { importEsm2 } from '../../engine/esm/esm2-import'
 import { modelCacheRoot } from '../../engine/app-paths'
+import { helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 export function importCommand(): Command {
-  return new Command('import')
+  const cmd = new Command('import')
     .description('Import an ESM2 checkpoint into the model cache and print what it is (other commands import on first use; this does it ahead of time)')
     .argument('<checkpoint>', 'a Hugging Face ESM2 folder (config.json + model.safetensors or pytorch_model.bin) or a fair-esm .pt file')
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')
@@ -34,4 +35,5 @@ export function importCommand(): Command {
         )
       }
     })
+  return helpExample(cmd, 'plm-sae import models/esm2_t6_8M_UR50D')
 }

@@ -19,7 +19,7 @@ import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, addSaeOptions, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
+import { addRuntimeOptions, addSaeOptions, helpExample, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
@@ -86,6 +86,7 @@ export function indexCommand(): Command {
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
   addSaeOptions(cmd, true)
+  helpExample(cmd, 'plm-sae index --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --input uniprot_sprot.dat.gz --db sprot.sqlite')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)

@@ -14,7 +14,7 @@ import { lineOptions, maxResiduesFromEnv } from '../../engine/io/protein-input'
 import { modelCacheRoot } from '../../engine/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
-import { addRuntimeOptions, addSaeOptions, layerList, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions } from '../options'
+import { addRuntimeOptions, addSaeOptions, helpExample, layerList, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions } from '../options'
 import { Reporter } from '../reporter'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
@@ -47,6 +47,7 @@ export function inferCommand(): Command {
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
     .option('-q, --quiet', 'print nothing but errors')
   addSaeOptions(cmd, false, 'also write <id>.latents [T, d_sae], the SAE encoding of the hidden state at the SAE\'s layer')
+  helpExample(cmd, 'plm-sae infer --model models/esm2_t6_8M_UR50D --fasta proteins.fasta --layers 4,6 --out hidden.safetensors')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: InferOptions) => runInfer(opts))
 }

@@ -4,6 +4,7 @@
  * after an interruption) and idempotent (merging the same shards again adds nothing). Ctrl-C stops cleanly.
  */
 import { Command } from 'commander'
+import { helpExample } from '../options'
 import { mergeStores, type MergeResult } from '../../engine/store/store-merge'
 import { LatentStore } from '../../engine/store/latent-store'
 import { Reporter } from '../reporter'
@@ -15,7 +16,7 @@ export interface MergeCommandOptions {
 }
 
 export function mergeCommand(): Command {
-  return new Command('merge')
+  const cmd = new Command('merge')
     .description('Merge the shard stores of plm-sae index --shard I/N into one project store, with the statistics of the whole input')
     .argument('<shards...>', 'the shard stores (all N of them), e.g. shard-*.sqlite')
     .requiredOption('--db <file.sqlite>', 'the merged project store (created when missing; run again to resume)')
@@ -24,6 +25,7 @@ export function mergeCommand(): Command {
     .action(async (shards: string[], opts: MergeCommandOptions) => {
       await runMerge(shards, opts)
     })
+  return helpExample(cmd, 'plm-sae merge --db project.sqlite shards/shard-*-of-4.sqlite')
 }
 
 export async function runMerge(shards: string[], opts: MergeCommandOptions): Promise<MergeResult> {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { resourcesDir } from '../../resources-path'
 import { DEFAULT_PORT, generateToken, isLoopbackHost, startHttpServer } from '../../workbench/http-server'
 import { openWorkbench } from '../../workbench/service'
-import { addRuntimeOptions, nonNegativeInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, helpExample, nonNegativeInt, runtimeFrom } from '../options'
 
 /** The built renderer: `out/renderer` of the nearest project folder above the running code. */
 export function findRendererDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -51,6 +51,7 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'app data folder (models, projects, settings); default the platform folder or $PLM_SAE_HOME')
     .option('--static-dir <dir>', 'built renderer to serve (default: out/renderer of this installation)')
     .option('--no-demo', 'do not create and index the demo project on the first start')
+  helpExample(cmd, 'plm-sae serve            # then open the printed http://127.0.0.1:… address', 'plm-sae serve --host 0.0.0.0 --token generate --port 8080')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: ServeOptions) => {
     // A token by default (generated when none is given), so that other users of a shared machine cannot drive the

@@ -22,7 +22,7 @@ import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
 import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type ClampSpec, type GenerationMode, type ResidueRange } from '../../../shared/steering-types'
-import { addRuntimeOptions, addSaeOptions, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
+import { addRuntimeOptions, addSaeOptions, helpExample, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 interface SteerOptions {
@@ -121,6 +121,10 @@ export function steerCommand(): Command {
     .requiredOption('--out <file.fasta>', 'the FASTA to write; <name>.csv and <name>.json are written next to it')
     .option('-q, --quiet', 'print nothing but errors')
   addSaeOptions(cmd, true)
+  helpExample(
+    cmd,
+    'plm-sae steer --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --sequence MKTAYIAKQRQISFVKSHFSRQ --clamp 123=2x --db sprot.sqlite --mode edit --temperature 0 --out steered.fasta'
+  )
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: SteerOptions) => runSteer(opts))
 }

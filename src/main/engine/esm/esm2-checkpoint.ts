@@ -6,7 +6,7 @@
  * - an original fair-esm `.pt` checkpoint (`esm2_t6_8M_UR50D.pt`, ...), whose parameters have other names.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { StoredTensor, TensorArchive } from '../formats/tensor-archive'
 import { openSafetensors } from '../formats/safetensors'
 import { openShardedArchive, SHARD_INDEX_FILES } from '../formats/sharded-archive'
@@ -33,6 +33,12 @@ export type CheckpointFormat = 'hf-safetensors' | 'hf-safetensors-sharded' | 'hf
 
 export interface Esm2Checkpoint {
   readonly source: string
+  /**
+   * What the checkpoint is, never the published model whose shape it shares: the demo marker's name, the
+   * Hugging Face hub repository it was downloaded as, the config's `_name_or_path` (unless it is a local path
+   * of the machine that saved it), or the folder/file name.
+   */
+  readonly name: string
   readonly format: CheckpointFormat
   readonly config: Esm2Config
   /** The files whose bytes define the model (hashed for the cache key). */
@@ -194,6 +200,34 @@ function sharded(indexPath: string, format: CheckpointFormat): { archive: Tensor
   return { archive, format, files: [indexPath, ...archive.shardPaths] }
 }
 
+/** The demo models' marker file (written by engine/library/demo-models.ts) sits beside their config. */
+function demoMarkerName(dir: string): string | undefined {
+  const marker = join(dir, 'demo.json')
+  if (!existsSync(marker)) return undefined
+  try {
+    const m = JSON.parse(readFileSync(marker, 'utf8')) as { demo?: unknown; name?: unknown }
+    return m.demo === true && typeof m.name === 'string' ? m.name : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** `…/models--org--name/snapshots/<revision>` (the Hugging Face hub cache layout) → `org/name`. */
+function hubRepoName(dir: string): string | undefined {
+  if (basename(dirname(dir)) !== 'snapshots') return undefined
+  const m = /^models--(.+)$/.exec(basename(dirname(dirname(dir))))
+  return m ? m[1].split('--').join('/') : undefined
+}
+
+/** The name of a Hugging Face folder checkpoint: see `Esm2Checkpoint.name`. */
+export function hfCheckpointName(dir: string, config: Record<string, unknown>): string {
+  const nameOrPath = typeof config._name_or_path === 'string' ? config._name_or_path.trim() : ''
+  // An absolute path there names a folder on the machine that saved the config (the published ESM2 configs
+  // say "/tmp/facebook/…"), not this checkpoint.
+  const named = nameOrPath !== '' && !/^([/\\~]|[A-Za-z]:)/.test(nameOrPath) ? nameOrPath : undefined
+  return demoMarkerName(dir) ?? hubRepoName(dir) ?? named ?? basename(dir)
+}
+
 function openHfFolder(dir: string): Esm2Checkpoint {
   const configPath = join(dir, 'config.json')
   if (!existsSync(configPath)) throw new Error(`${dir}: no config.json; a Hugging Face ESM2 folder holds config.json and model.safetensors (or pytorch_model.bin)`)
@@ -210,7 +244,7 @@ function openHfFolder(dir: string): Esm2Checkpoint {
   try {
     const params = renameParams(archive, hfName)
     const hasLmHead = checkParams(params, config, archive.source)
-    return { source: dir, format, config, files: [configPath, ...files], params, hasLmHead, close: () => archive.close() }
+    return { source: dir, name: hfCheckpointName(dir, json), format, config, files: [configPath, ...files], params, hasLmHead, close: () => archive.close() }
   } catch (e) {
     archive.close()
     throw e
@@ -306,7 +340,7 @@ function openFairEsm(file: string): Esm2Checkpoint {
     }
     validateConfig(config, file)
     const hasLmHead = checkParams(params, config, file)
-    return { source: file, format: 'fair-esm', config, files: [file], params, hasLmHead, close: () => archive.close() }
+    return { source: file, name: basename(file).replace(/\.pth?$/, ''), format: 'fair-esm', config, files: [file], params, hasLmHead, close: () => archive.close() }
   } catch (e) {
     archive.close()
     throw e

@@ -18,7 +18,7 @@ export function headDim(c: Esm2Config): number {
   return c.hiddenSize / c.numHeads
 }
 
-/** The published ESM2 sizes, used to name a model and to fill in what a fair-esm checkpoint leaves out. */
+/** The published ESM2 sizes, used to fill in what a fair-esm checkpoint leaves out (never to name a checkpoint). */
 export const KNOWN_ESM2 = [
   { name: 'esm2_t6_8M_UR50D', numLayers: 6, hiddenSize: 320, numHeads: 20 },
   { name: 'esm2_t12_35M_UR50D', numLayers: 12, hiddenSize: 480, numHeads: 20 },
@@ -75,8 +75,4 @@ export function validateConfig(c: Esm2Config, source: string): void {
   if (c.maskTokenId !== MASK_ID || c.padTokenId !== PAD_ID) {
     throw new Error(`${source}: mask/pad token ids ${c.maskTokenId}/${c.padTokenId} differ from the ESM alphabet's ${MASK_ID}/${PAD_ID}`)
   }
-}
-
-export function knownModelName(c: Esm2Config): string | undefined {
-  return KNOWN_ESM2.find((k) => k.numLayers === c.numLayers && k.hiddenSize === c.hiddenSize && k.numHeads === c.numHeads)?.name
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { assertFiniteWeights } from '../formats/tensor-check'
 import { diskFullError } from '../io/files'
 import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-checkpoint'
-import { headDim, knownModelName, type Esm2Config } from './esm2-config'
+import { headDim, type Esm2Config } from './esm2-config'
 
 /** Bump when the weights layout or the graphs change: older cache entries are then rebuilt. */
 export const MODEL_CACHE_VERSION = 2
@@ -29,7 +29,10 @@ export interface ImportedEsm2 {
   dir: string
   /** sha256 of the checkpoint's files. */
   hash: string
-  /** A published name when the shape matches one (e.g. esm2_t6_8M_UR50D), else "esm2-custom". */
+  /**
+   * What this checkpoint is (see `Esm2Checkpoint.name`): the demo marker, `_name_or_path`, the hub repository
+   * or the folder; never a published model's name only because the shape matches.
+   */
   name: string
   source: string
   format: CheckpointFormat
@@ -171,7 +174,8 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
     const existing = readImportedEsm2(dir)
     if (existing) {
       opts.onProgress?.({ phase: 'done', done: 1, total: 1 })
-      return existing
+      // The cache is keyed by content: the same bytes may come from another folder under another name.
+      return { ...existing, name: ckpt.name, source: ckpt.source }
     }
     const tmp = `${dir}.partial-${process.pid}`
     rmSync(tmp, { recursive: true, force: true })
@@ -240,7 +244,7 @@ export async function importEsm2(checkpointPath: string, cacheRoot: string, opts
     }
     const manifest = {
       hash,
-      name: knownModelName(c) ?? 'esm2-custom',
+      name: ckpt.name,
       source: ckpt.source,
       format: ckpt.format,
       config: c,

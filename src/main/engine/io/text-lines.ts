@@ -43,7 +43,7 @@ function mib(bytes: number): string {
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(bytes % (1 << 20) === 0 ? 0 : 1)} MiB` : `${bytes} bytes`
 }
 
-/** Yields [lineNumber (1-based), text] for each non-empty line (without its end of line). */
+/** Yields [lineNumber (1-based), text] for each non-empty line (without its end of line); a UTF-8 byte-order mark before the first line is dropped. */
 export async function* readLines(path: string, opts: ReadLinesOptions = {}): AsyncGenerator<[number, string]> {
   const max = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 })
@@ -107,7 +107,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
         }
         const line = text(chunk, start, nl)
         start = nl + 1
-        if (line.length > 0) yield [n, line]
+        if (line.length > 0) yield [n, n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line]
       }
       if (start < chunk.length) {
         carryBytes += chunk.length - start
@@ -118,7 +118,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
     if (carryBytes > 0) {
       n++
       const line = text(Buffer.alloc(0), 0, 0)
-      if (line.length > 0) yield [n, line]
+      if (line.length > 0) yield [n, n === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line]
     }
   } finally {
     stream.destroy()

@@ -204,6 +204,9 @@ export class IndexJob {
       else store.setRunStatus(runId, status)
     }
     let computedResidues = 0
+    // Residues whose latents arrived but are not committed yet, and the number of commits so far.
+    let pendingResidues = 0
+    let commits = 0
     let lastReport = 0
     const report = (force = false): void => {
       const t = performance.now()
@@ -213,7 +216,7 @@ export class IndexJob {
       progress.residuesPerSecond = seconds > 0 ? computedResidues / seconds : 0
       progress.etaSeconds =
         totalsKnown && progress.residuesPerSecond > 0 && progress.phase === 'latents'
-          ? Math.max(0, (progress.residuesTotal - progress.residuesDone) / progress.residuesPerSecond)
+          ? Math.max(0, (progress.residuesTotal - progress.residuesDone - pendingResidues) / progress.residuesPerSecond)
           : null
       o.onProgress?.({ ...progress })
     }
@@ -289,8 +292,9 @@ export class IndexJob {
         proteinsIndexed++
         progress.proteinsDone++
         progress.residuesDone += p.latents.rows
-        computedResidues += p.latents.rows
       }
+      commits++
+      pendingResidues = 0
       pending = []
       pendingEntries = 0
       report()
@@ -316,7 +320,12 @@ export class IndexJob {
         if (!lengths.has(proteinId)) throw new Error(`internal: the latent source returned latents for unknown id "${latents.id}"`)
         pending.push({ proteinId, latents })
         pendingEntries += latents.indptr[latents.rows]
-        if (pending.length >= batchProteins || pendingEntries >= 4_000_000) commit()
+        // Rate and ETA from the first proteins, as their latents arrive; "done" counts committed proteins only.
+        computedResidues += latents.rows
+        pendingResidues += latents.rows
+        report()
+        // The first commits come early (4, 8, 16… proteins up to batchProteins), so a first start shows progress at once.
+        if (pending.length >= Math.min(batchProteins, 4 << commits) || pendingEntries >= 4_000_000) commit()
         if (o.signal?.aborted) break
       }
       commit()

@@ -148,6 +148,14 @@ export class NotInStoreError extends Error {
   }
 }
 
+/** A feature id that the run's SAE does not have (the transports answer 404 / 400, not a failure). */
+export class FeatureOutOfRangeError extends NotInStoreError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FeatureOutOfRangeError'
+  }
+}
+
 /**
  * Refuses a database that belongs to another application: one with another `application_id`, or with tables
  * (or a `user_version`) but no `schema_version` table of ours. An empty file is fine (a new store).
@@ -684,7 +692,7 @@ export class LatentStore {
 
   setFeatureLabel(u: FeatureLabelUpdate): { label: string; notes: string } {
     const run = this.resolveRun(u.runId)
-    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new NotInStoreError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new FeatureOutOfRangeError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
     return this.db.transaction(() => this.writeFeatureLabel(run, u)).immediate()
   }
 
@@ -839,7 +847,7 @@ export class LatentStore {
       `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
        WHERE s.run_id = ? AND s.feature = ?`
     ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row) throw new NotInStoreError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
+    if (!row) throw new FeatureOutOfRangeError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
     const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
     const st = JSON.parse(rs.settings) as StatisticsSettings
     const detail = this.stmt('SELECT histogram, quantiles, examples, label_card FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as

@@ -29,6 +29,9 @@ export function cleanIpcMessage(message: string): string {
   return message.replace(/^Error invoking remote method '[^']*': (?:\w*Error: )?/, '')
 }
 
+/** Dispatched on `window` when an HTTP call or the event stream finds the server gone (browser mode). */
+export const SERVER_UNREACHABLE_EVENT = 'plm-sae-server-unreachable'
+
 /** The HTTP + SSE implementation, relative to `base` (the page's own origin by default). */
 export function createHttpApi(base = ''): WorkbenchApi {
   async function call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResult<M>> {
@@ -41,6 +44,7 @@ export function createHttpApi(base = ''): WorkbenchApi {
         body: JSON.stringify(request ?? {})
       })
     } catch (e) {
+      if (typeof window !== 'undefined') window.dispatchEvent(new Event(SERVER_UNREACHABLE_EVENT))
       throw new ApiError('network', `The workbench server cannot be reached (${(e as Error).message}). Is \`plm-sae serve\` still running?`)
     }
     const body = (await res.json().catch(() => null)) as unknown
@@ -56,6 +60,10 @@ export function createHttpApi(base = ''): WorkbenchApi {
   function ensureSource(): void {
     if (source || typeof EventSource === 'undefined') return
     source = new EventSource(`${base}api/events`, { withCredentials: true })
+    // The event stream drops when the server goes away (the browser then retries it by itself).
+    source.addEventListener('error', () => {
+      if (source?.readyState !== EventSource.OPEN) window.dispatchEvent(new Event(SERVER_UNREACHABLE_EVENT))
+    })
     source.addEventListener('job', (ev) => {
       const event = JSON.parse((ev as MessageEvent<string>).data) as JobEvent
       for (const l of listeners) l(event)

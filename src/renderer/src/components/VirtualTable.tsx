@@ -24,6 +24,8 @@ export interface VirtualTableProps<T> {
   activeIndex: number
   onActiveIndexChange: (index: number) => void
   onOpen?: (row: T, index: number) => void
+  /** A single click opens the row (`onOpen`), not only Enter or a double click. */
+  openOnClick?: boolean
   sort?: { key: string; dir: 'asc' | 'desc' }
   onSort?: (key: string) => void
   footer?: ReactNode
@@ -33,7 +35,7 @@ export interface VirtualTableProps<T> {
 
 const OVERSCAN = 6
 
-export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height, activeIndex, onActiveIndexChange, onOpen, sort, onSort, footer, testId = 'virtual-table', emptyText = 'Nothing to show' }: VirtualTableProps<T>) {
+export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height, activeIndex, onActiveIndexChange, onOpen, openOnClick = false, sort, onSort, footer, testId = 'virtual-table', emptyText = 'Nothing to show' }: VirtualTableProps<T>) {
   const bodyRef = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
   const template = columns.map((c) => c.width).join(' ')
@@ -82,8 +84,11 @@ export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height,
         className={i === activeIndex ? 'vt-row active' : 'vt-row'}
         style={{ top: i * rowHeight, height: rowHeight, gridTemplateColumns: template }}
         data-row-index={i}
-        onClick={() => onActiveIndexChange(i)}
-        onDoubleClick={() => onOpen?.(row, i)}
+        onClick={() => {
+          onActiveIndexChange(i)
+          if (openOnClick) onOpen?.(row, i)
+        }}
+        onDoubleClick={openOnClick ? undefined : () => onOpen?.(row, i)}
       >
         {columns.map((c) => (
           <div key={c.key} role="cell" className={c.numeric ? 'num' : undefined}>

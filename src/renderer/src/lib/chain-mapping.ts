@@ -47,3 +47,29 @@ export function valuesOnChain(values: ArrayLike<number>, alignment: SequenceAlig
 export function residueKey(chainId: string, seqNumber: number, insCode = ''): string {
   return `${chainId}:${seqNumber}${insCode}`
 }
+
+/** Below these a sequence is not painted onto a chain unless the user says so: the chain is another protein. */
+export const PAINT_MIN_IDENTITY = 0.3
+export const PAINT_MIN_OVERLAP = 0.5
+
+export interface PaintCheck {
+  ok: boolean
+  identity: number
+  /** Aligned pairs over the shorter of the sequence and the chain (a domain structure of a long protein is fine). */
+  overlap: number
+  alignedPairs: number
+  /** Why painting is refused, with the numbers; empty when ok. */
+  reason: string
+}
+
+/** Whether the activations of `sequence` may be painted onto a chain through `alignment`. */
+export function paintCheck(alignment: SequenceAlignment, sequenceLength: number, chainLength: number): PaintCheck {
+  const shorter = Math.max(1, Math.min(sequenceLength, chainLength))
+  const overlap = alignment.alignedPairs / shorter
+  const identity = alignment.identity
+  const pct = (v: number): string => `${(v * 100).toFixed(0)}%`
+  const problems: string[] = []
+  if (identity < PAINT_MIN_IDENTITY) problems.push(`identity ${pct(identity)} is below ${pct(PAINT_MIN_IDENTITY)}`)
+  if (overlap < PAINT_MIN_OVERLAP) problems.push(`${alignment.alignedPairs} aligned residues cover ${pct(overlap)} of the shorter sequence, below ${pct(PAINT_MIN_OVERLAP)}`)
+  return { ok: problems.length === 0, identity, overlap, alignedPairs: alignment.alignedPairs, reason: problems.join('; ') }
+}

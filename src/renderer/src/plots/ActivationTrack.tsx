@@ -45,7 +45,9 @@ export function ActivationTrack(props: ActivationTrackProps) {
   const len = sequence.length
   const iw = Math.max(10, width - LEFT - RIGHT)
   const step = iw / Math.max(1, len)
-  const showLetters = step >= 7
+  // Residue letters whenever they fit: a monospace letter is about 0.62 em wide; below 6 px they are not legible.
+  const letterFont = Math.min(11, step / 0.62)
+  const showLetters = letterFont >= 6
   const scale = useMemo(() => activationScale(max), [max])
   const x = (residue1: number): number => (residue1 - 1) * step
 
@@ -160,7 +162,7 @@ export function ActivationTrack(props: ActivationTrackProps) {
           })}
           <line x1={0} x2={iw} y1={barHeight + 0.5} y2={barHeight + 0.5} stroke="#cbd2d9" />
           {showLetters && (
-            <g fontSize={Math.min(11, step * 0.95)} className="mono">
+            <g className="mono" style={{ fontSize: letterFont }} data-testid={`${testId}-letters`}>
               {Array.from(sequence, (c, i) => (
                 <text key={i} x={i * step + step / 2} y={seqTop + 10} textAnchor="middle" fill={activations[i] > 0 ? '#7f1d1d' : '#7b8794'}>
                   {c}

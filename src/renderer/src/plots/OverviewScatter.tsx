@@ -1,5 +1,5 @@
 import * as d3 from 'd3'
-import { useEffect, useMemo, useRef } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { FeatureOverview } from '../../../shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '../components/export-file'
@@ -14,6 +14,8 @@ export interface OverviewScatterProps {
   /** Called with the features inside the brushed rectangle, or null when the brush is cleared. */
   onBrush?: (ids: number[] | null) => void
   onPick?: (id: number) => void
+  /** The hover tooltip's text for a feature (id, label, best concept). */
+  describe?: (id: number) => string
 }
 
 const M = { top: 12, right: 16, bottom: 38, left: 52 }
@@ -23,12 +25,20 @@ const MIN_FREQ = 1e-5
  * Frequency (fraction of residues, log scale) against max activation, one dot per feature, coloured by the
  * F1 of the best concept. Dots are drawn on a canvas (10,000+ points stay fast); axes and the brush are SVG.
  */
-export function OverviewScatter({ overview, width, height = 260, activeId, onBrush, onPick }: OverviewScatterProps) {
+export function OverviewScatter({ overview, width, height = 260, activeId, onBrush, onPick, describe }: OverviewScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const brushRef = useRef<SVGGElement>(null)
   const iw = Math.max(10, width - M.left - M.right)
   const ih = height - M.top - M.bottom
   const n = overview.ids.length
+  const [hover, setHover] = useState<{ i: number; x: number; y: number } | null>(null)
+  // Dead features (never fired) are not dots: on a log axis they would sit at the lowest frequency as if they fired.
+  const alive = useMemo(() => {
+    const out: number[] = []
+    for (let i = 0; i < n; i++) if (overview.freqResidue[i] > 0 && overview.max[i] > 0) out.push(i)
+    return out
+  }, [overview, n])
+  const dead = n - alive.length
 
   const { x, y, colour, px, py } = useMemo(() => {
     let maxFreq = MIN_FREQ * 10
@@ -66,7 +76,7 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
     ctx.save()
     ctx.translate(M.left, M.top)
     const r = n > 5000 ? 1.6 : 2.4
-    for (let i = 0; i < n; i++) {
+    for (const i of alive) {
       const f1 = overview.bestF1[i]
       ctx.fillStyle = f1 > 0 ? colour(f1) : '#7b8794'
       ctx.globalAlpha = f1 > 0 ? 0.9 : 0.45
@@ -84,7 +94,7 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
       }
     }
     ctx.restore()
-  }, [overview, n, px, py, colour, width, height, activeId])
+  }, [overview, alive, px, py, colour, width, height, activeId])
 
   useEffect(() => {
     const g = brushRef.current
@@ -102,37 +112,49 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
           if (event.sourceEvent && onPick) {
             // a click without a drag: pick the nearest dot
             const [mx, my] = d3.pointer(event.sourceEvent, g)
-            let best = -1
-            let bestD = 64
-            for (let i = 0; i < n; i++) {
-              const d = (px[i] - mx) ** 2 + (py[i] - my) ** 2
-              if (d < bestD) {
-                bestD = d
-                best = i
-              }
-            }
+            const best = nearest(mx, my)
             if (best >= 0) onPick(overview.ids[best])
           }
           return
         }
         const [[x0, y0], [x1, y1]] = sel
         const ids: number[] = []
-        for (let i = 0; i < n; i++) if (px[i] >= x0 && px[i] <= x1 && py[i] >= y0 && py[i] <= y1) ids.push(overview.ids[i])
+        for (const i of alive) if (px[i] >= x0 && px[i] <= x1 && py[i] >= y0 && py[i] <= y1) ids.push(overview.ids[i])
         onBrush?.(ids)
       })
+    const nearest = (mx: number, my: number): number => {
+      let best = -1
+      let bestD = 64
+      for (const i of alive) {
+        const d = (px[i] - mx) ** 2 + (py[i] - my) ** 2
+        if (d < bestD) {
+          bestD = d
+          best = i
+        }
+      }
+      return best
+    }
     const sel = d3.select(g)
     sel.call(brush)
+    // Hover: the nearest dot's tooltip (the brush overlay gets the events; they bubble to this group).
+    sel.on('mousemove.tip', (event: MouseEvent) => {
+      const [mx, my] = d3.pointer(event, g)
+      const i = nearest(mx, my)
+      setHover(i >= 0 ? { i, x: px[i] + M.left, y: py[i] + M.top } : null)
+    })
+    sel.on('mouseleave.tip', () => setHover(null))
     return () => {
       sel.on('.brush', null)
+      sel.on('.tip', null)
       sel.selectAll('*').remove()
     }
-  }, [iw, ih, n, px, py, overview, onBrush, onPick])
+  }, [iw, ih, alive, px, py, overview, onBrush, onPick])
 
   const svgText = (): string => {
     const parts: string[] = []
     parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="Helvetica, Arial, sans-serif" font-size="10">`)
     parts.push(`<rect width="100%" height="100%" fill="#fff"/><g transform="translate(${M.left},${M.top})">`)
-    for (let i = 0; i < n; i++) {
+    for (const i of alive) {
       const f1 = overview.bestF1[i]
       parts.push(`<circle cx="${px[i].toFixed(1)}" cy="${py[i].toFixed(1)}" r="1.3" fill="${f1 > 0 ? colour(f1) : '#7b8794'}" fill-opacity="${f1 > 0 ? 0.9 : 0.45}"/>`)
     }
@@ -150,7 +172,7 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
       <div className="wb-panel-head">
         <h3>Overview</h3>
         <span className="muted" style={{ fontSize: 11 }}>
-          {n.toLocaleString()} features · drag to select, click a dot to open
+          {alive.length.toLocaleString()} features · {dead > 0 ? `${dead.toLocaleString()} dead not plotted · ` : ''}drag to select, click a dot to open
         </span>
         <span className="muted" style={{ fontSize: 11, display: 'inline-flex', alignItems: 'center', gap: 4 }}>
           best concept F1 0
@@ -168,7 +190,7 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
         />
       </div>
       <div className="plot-stack" style={{ width, height }}>
-        <canvas ref={canvasRef} data-testid="overview-canvas" data-points={n} />
+        <canvas ref={canvasRef} data-testid="overview-canvas" data-points={alive.length} data-dead={dead} />
         <svg width={width} height={height}>
           <g transform={`translate(${M.left},${M.top})`}>
             <g className="grid">
@@ -196,6 +218,11 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
             <g ref={brushRef} className="brush" data-testid="overview-brush" />
           </g>
         </svg>
+        {hover && (
+          <div className="plot-tooltip" data-testid="overview-tooltip" data-feature={overview.ids[hover.i]} style={{ position: 'absolute', left: Math.min(hover.x + 10, width - 220), top: Math.max(0, hover.y - 34), pointerEvents: 'none' }}>
+            {describe ? describe(overview.ids[hover.i]) : `#${overview.ids[hover.i]}`}
+          </div>
+        )}
       </div>
     </div>
   )

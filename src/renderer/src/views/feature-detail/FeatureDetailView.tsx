@@ -5,12 +5,14 @@
  */
 import { useEffect, useRef, useState } from 'react'
 import { api } from '../../api'
-import { ANNOTATION_LABELS, type FeatureDetail, type FeatureProteinActivation } from '../../../../shared/store-types'
+import { conceptName, useConceptFloor } from '../../components/concept-chip'
+import { type FeatureDetail, type FeatureProteinActivation } from '../../../../shared/store-types'
 import { downloadText, toCsv } from '../../components/export-file'
 import { formatNumber, formatPercent } from '../../components/navigation'
 import { useAsync, useElementWidth } from '../../components/use-async'
 import { ActivationTrack } from '../../plots/ActivationTrack'
 import { ActivationHistogram } from '../../plots/Histogram'
+import { HighlightedSequence, HIGHLIGHT_FLANK } from '../../plots/HighlightedSequence'
 
 export interface FeatureDetailProps {
   projectId: string
@@ -18,13 +20,16 @@ export interface FeatureDetailProps {
   onOpenProtein: (protein: string, feature: number) => void
   onOpenFeature: (feature: number) => void
   onBack?: () => void
+  /** Opens Steering with a clamp on this feature. */
+  onSteer?: (feature: number) => void
 }
 
-export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenFeature, onBack }: FeatureDetailProps) {
+export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenFeature, onBack, onSteer }: FeatureDetailProps) {
   const rootRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(rootRef, 1000)
   const detail = useAsync(() => api.featureDetail({ projectId, feature: featureId }), [projectId, featureId])
   const d = detail.data
+  const [conceptFloor] = useConceptFloor()
   const [jump, setJump] = useState(String(featureId))
   useEffect(() => setJump(String(featureId)), [featureId])
 
@@ -41,12 +46,22 @@ export function FeatureDetailView({ projectId, featureId, onOpenProtein, onOpenF
           {d?.label ? ` · ${d.label}` : ''}
         </h2>
         {d?.summary.bestConcept && (
-          <span className="wb-chip concept">
-            {ANNOTATION_LABELS[d.summary.bestConcept.type]} · F1 {d.summary.bestConcept.f1.toFixed(2)}
+          <span
+            className={d.summary.bestConcept.f1 < conceptFloor ? 'wb-chip concept below-floor' : 'wb-chip concept'}
+            data-testid="concept-chip"
+            data-below-floor={d.summary.bestConcept.f1 < conceptFloor ? 'true' : 'false'}
+            title={d.summary.bestConcept.f1 < conceptFloor ? `below the concept floor F1 ${conceptFloor.toFixed(2)}: not a finding` : undefined}
+          >
+            {conceptName(d.summary.bestConcept.type)} · F1 {d.summary.bestConcept.f1.toFixed(2)}
           </span>
         )}
         {d?.summary.dead && <span className="wb-chip">dead</span>}
         <span className="spacer" />
+        {onSteer && d && !d.summary.dead && (
+          <button type="button" className="btn" onClick={() => onSteer(featureId)} data-testid="steer-this-feature" title="Open Steering with a clamp on this feature">
+            Steer this feature
+          </button>
+        )}
         <form
           className="wb-toolbar"
           onSubmit={(e) => {
@@ -113,6 +128,27 @@ function FeatureDetailBody({ detail: d, width, projectId, featureId, onOpenProte
           <ProteinTrack key={`${p.protein.id}-${k}`} p={p} width={full} max={d.stats.max} featureId={featureId} onOpenProtein={onOpenProtein} hovered={hovered?.protein === k ? hovered.residue : null} onHover={(r) => setHovered(r === null ? null : { protein: k, residue: r })} />
         ))}
       </div>
+      {d.topProteins.length > 0 && (
+        <div className="wb-panel" data-testid="top-sequences">
+          <div className="wb-panel-head">
+            <h3>Top examples as sequences</h3>
+            <span className="muted" style={{ fontSize: 11 }}>
+              {HIGHLIGHT_FLANK} residues each side of the peak, letters on the activation colour (scale max {formatNumber(d.stats.max)})
+            </span>
+          </div>
+          {d.topProteins.map((p, k) => (
+            <HighlightedSequence
+              key={`${p.protein.id}-${k}`}
+              name={p.protein.accession}
+              sequence={p.sequence}
+              activations={p.activations}
+              argmax={p.argmax}
+              max={d.stats.max}
+              onOpen={() => onOpenProtein(p.protein.accession, featureId)}
+            />
+          ))}
+        </div>
+      )}
       {d.quantileSamples.length > 0 && (
         <div className="wb-panel" data-testid="quantile-samples">
           <div className="wb-panel-head">
@@ -169,6 +205,7 @@ function ProteinTrack({ p, width, max, featureId, onOpenProtein, compact, hovere
 }
 
 function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; featureId: number }) {
+  const [conceptFloor] = useConceptFloor()
   const exportCsv = (): void => {
     const text = toCsv(
       ['concept', 'note', 'threshold', 'precision', 'recall', 'f1', 'true_positives', 'predicted', 'positives', 'domain_threshold', 'domain_precision', 'domain_recall', 'domain_f1', 'found_instances', 'instances'],
@@ -209,7 +246,7 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
       {d.conceptScoring && (
         <div className="muted small" data-testid="concept-scoring">
           False positives counted on {d.conceptScoring.falsePositives === 'all' ? 'every indexed protein' : 'annotated proteins only'}
-          {d.conceptScoring.splitTypes.length > 0 ? ` · split by note: ${d.conceptScoring.splitTypes.map((t) => ANNOTATION_LABELS[t]).join(', ')}` : ''}
+          {d.conceptScoring.splitTypes.length > 0 ? ` · split by note: ${d.conceptScoring.splitTypes.map((t) => conceptName(t)).join(', ')}` : ''}
           {d.conceptScoring.minInstances > 1 ? ` · concepts with at least ${d.conceptScoring.minInstances} instances` : ''}
         </div>
       )}
@@ -235,8 +272,8 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
             <tbody>
               {d.concepts.map((c) => (
                 <tr key={`${c.type}:${c.note ?? ''}`}>
-                  <td>
-                    {ANNOTATION_LABELS[c.type]}
+                  <td className={Math.max(c.f1, c.domain?.f1 ?? 0) < conceptFloor ? 'muted' : undefined}>
+                    {conceptName(c.type)}
                     {c.note ? `: ${c.note}` : ''}
                   </td>
                   <td className="num">

@@ -15,6 +15,7 @@ export default function FeatureDetailRoute({ projectId, route, navigate }: ViewP
       onOpenFeature={(f) => navigate({ view: 'feature-detail', feature: f })}
       onOpenProtein={(protein, f) => navigate({ view: 'protein', protein, feature: f })}
       onBack={() => navigate({ view: 'features' })}
+      onSteer={(f) => navigate({ view: 'steering', feature: f })}
     />
   )
 }

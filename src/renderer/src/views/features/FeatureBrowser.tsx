@@ -5,6 +5,9 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '../../api'
+import { ConceptChip, conceptName, useConceptFloor } from '../../components/concept-chip'
+import { ProjectModelsLine } from '../../components/project-models'
+import { useWorkbench } from '../../navigation'
 import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type BestConcept, type ConceptMetric, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '../../../../shared/store-types'
 import { downloadText } from '../../components/export-file'
 import { formatNumber, formatPercent } from '../../components/navigation'
@@ -27,12 +30,14 @@ const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: '
 export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps) {
   const panelRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(panelRef, 1000)
+  const { project } = useWorkbench()
   const [sort, setSort] = useState<{ key: FeatureSortKey; dir: SortDirection }>({ key: 'id', dir: 'asc' })
   const [text, setText] = useState('')
   const [debouncedText, setDebouncedText] = useState('')
   const [status, setStatus] = useState<StatusFilter>('all')
   const [concept, setConcept] = useState<ConceptFilter>('')
-  const [minF1, setMinF1] = useState(0)
+  // Concept filters follow the concept floor: below it a feature's best concept is not a finding.
+  const [minF1, setMinF1] = useConceptFloor()
   // which concept metric ranks and filters features: residue F1, or InterPLM's F1 with per-domain recall
   const [metric, setMetric] = useState<ConceptMetric>('residue')
   const [brushed, setBrushed] = useState<number[] | null>(null)
@@ -53,7 +58,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
     if (debouncedText) q.text = debouncedText
     if (status !== 'all') q.status = status
     if (concept) q.conceptType = concept
-    if (minF1 > 0) {
+    if (concept && concept !== 'none' && minF1 > 0) {
       if (metric === 'domain') q.minF1Domain = minF1
       else q.minF1 = minF1
     }
@@ -142,10 +147,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       title: 'Best concept',
       width: 'minmax(120px, 1.4fr)',
       sortKey: 'concept',
-      render: (f) => {
-        const b = bestOf(f)
-        return b ? <span className="wb-chip concept">{ANNOTATION_LABELS[b.type]}{b.note ? `: ${b.note}` : ''}</span> : <span className="muted">—</span>
-      }
+      render: (f) => <ConceptChip concept={bestOf(f)} floor={minF1} />
     },
     {
       key: 'f1',
@@ -153,7 +155,10 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       width: '56px',
       numeric: true,
       sortKey: metric === 'domain' ? 'bestF1Domain' : 'bestF1',
-      render: (f) => (bestOf(f) ? bestOf(f)!.f1.toFixed(2) : '')
+      render: (f) => {
+        const b = bestOf(f)
+        return b ? <span className={b.f1 < minF1 ? 'muted' : undefined}>{b.f1.toFixed(2)}</span> : ''
+      }
     },
     { key: 'freqResidue', title: 'Residues', width: '76px', numeric: true, sortKey: 'freqResidue', render: (f) => formatPercent(f.freqResidue) },
     { key: 'freqProtein', title: 'Proteins', width: '76px', numeric: true, sortKey: 'freqProtein', render: (f) => formatPercent(f.freqProtein) },
@@ -162,6 +167,20 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
     { key: 'hist', title: 'Distribution', width: '92px', render: (f) => <MiniHistogram counts={f.histogram} /> }
   ]
 
+  // The overview's tooltip: id, label and best concept (from the full list, whatever the table's filters).
+  const [allRows, setAllRows] = useState<Map<number, FeatureSummary>>(new Map())
+  useEffect(() => {
+    if (!query.text && !query.status && !query.conceptType && !query.ids) setAllRows(new Map(rows.map((f) => [f.id, f])))
+  }, [rows, query])
+  const describeFeature = useCallback(
+    (id: number): string => {
+      const f = allRows.get(id)
+      if (!f) return `#${id}`
+      const concept = f.bestConcept ? `${conceptName(f.bestConcept.type)} (F1 ${f.bestConcept.f1.toFixed(2)}${f.bestConcept.f1 < minF1 ? ', below the floor' : ''})` : 'no concept'
+      return `#${id}${f.label ? ` · ${f.label}` : ''} · ${concept}`
+    },
+    [allRows, minF1]
+  )
   const activeRow = rows[active]
   const tableHeight = Math.max(360, Math.min(640, window.innerHeight - 420))
 
@@ -169,8 +188,9 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
     <div className="wb-view" data-testid="feature-browser">
       <div className="wb-header">
         <h2>Features</h2>
+        <ProjectModelsLine project={project} />
         <span className="muted" data-testid="feature-count">
-          {loading ? 'loading…' : `${total.toLocaleString()} ${brushed || debouncedText || status !== 'all' || concept || minF1 > 0 ? 'matching' : 'features'}`}
+          {loading ? 'loading…' : `${total.toLocaleString()} ${brushed || debouncedText || status !== 'all' || concept ? 'matching' : 'features'}`}
         </span>
         <span className="spacer" />
         <button type="button" className="btn" onClick={() => void exportCsv().catch((e: Error) => setError(e.message))} data-testid="features-export-csv">
@@ -179,7 +199,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       </div>
       <div className="wb-panel" ref={panelRef} style={{ minHeight: 282 }}>
         {overview && overview.ids.length > 0 ? (
-          <OverviewScatter overview={overview} width={Math.max(300, width - 30)} height={240} activeId={activeRow?.id ?? null} onBrush={onBrush} onPick={onOpenFeature} />
+          <OverviewScatter overview={overview} width={Math.max(300, width - 30)} height={240} activeId={activeRow?.id ?? null} onBrush={onBrush} onPick={onOpenFeature} describe={describeFeature} />
         ) : (
           <div className="loading">{overview ? 'No features to plot' : 'Loading the overview…'}</div>
         )}
@@ -214,9 +234,9 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
             <option value="domain">InterPLM F1 (per domain)</option>
           </select>
         </label>
-        <label>
-          F1 ≥
-          <input type="number" min={0} max={1} step={0.05} value={minF1} onChange={(e) => setMinF1(Math.max(0, Math.min(1, Number(e.target.value) || 0)))} style={{ width: 70 }} />
+        <label title="Concepts with a lower F1 are muted everywhere and do not count for the concept filter">
+          Concept floor F1
+          <input type="number" min={0} max={1} step={0.05} value={minF1} onChange={(e) => setMinF1(Number(e.target.value) || 0)} style={{ width: 70 }} data-testid="concept-floor" />
         </label>
         {brushed && (
           <span className="wb-chip" data-testid="brush-chip">
@@ -236,13 +256,14 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         activeIndex={active}
         onActiveIndexChange={setActive}
         onOpen={(f) => onOpenFeature(f.id)}
+        openOnClick
         sort={sort}
         onSort={onSort}
         testId="feature-table"
         emptyText={loading ? 'Loading…' : 'No feature matches these filters'}
         footer={
           <span>
-            {rows.length.toLocaleString()} rows · ↑/↓ to move, Enter to open{activeRow ? ` · #${activeRow.id}${activeRow.label ? ` ${activeRow.label}` : ''}` : ''}
+            {rows.length.toLocaleString()} rows · click a row to open it, or ↑/↓ and Enter{activeRow ? ` · #${activeRow.id}${activeRow.label ? ` ${activeRow.label}` : ''}` : ''}
           </span>
         }
       />

@@ -295,6 +295,8 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
   const [file, setFile] = useState<File>()
   const [onBadRecord, setOnBadRecord] = useState<BadRecordPolicy>('skip')
   const [falsePositives, setFalsePositives] = useState<FalsePositiveScope>('annotated')
+  // Bumped after a project is created: the form starts empty again (the file input included).
+  const [formKey, setFormKey] = useState(0)
   const lastModel = esm.find((m) => m.id === remembered.modelId)?.id
   const model = modelId || lastModel || esm[0]?.id || ''
   const lastSae = model === lastModel ? saes.find((s) => s.id === remembered.saeId)?.id : undefined
@@ -305,16 +307,19 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
       const text = await file.text()
       const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
       await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text, fileName: file.name }, modelId: model, saeId: sae, onBadRecord, falsePositives })
+      setName('')
+      setFile(undefined)
+      setFormKey((k) => k + 1)
     })
   return (
     <details className="subpanel">
       <summary>New project…</summary>
       <div className="form-row">
         <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} maxLength={120} placeholder="my proteins" />
+          Name <input value={name} onChange={(e) => setName(e.target.value)} maxLength={120} placeholder="my proteins" data-testid="new-project-name" />
         </label>
         <label>
-          Proteins (FASTA or UniProt .dat) <input type="file" accept=".fasta,.fa,.faa,.dat,.txt" onChange={(e) => setFile(e.target.files?.[0])} />
+          Proteins (FASTA or UniProt .dat) <input key={formKey} type="file" accept=".fasta,.fa,.faa,.dat,.txt" onChange={(e) => setFile(e.target.files?.[0])} data-testid="new-project-file" />
         </label>
         <label>
           Model

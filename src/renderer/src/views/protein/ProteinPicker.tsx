@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { api } from '../../api'
 import type { ProteinSummary } from '../../../../shared/store-types'
-import { parsePastedSequence } from '../../lib/sequence-input'
+import { parsePastedRecords, type PastedRecord } from '../../lib/sequence-input'
 
 export interface ProteinPickerProps {
   projectId: string
@@ -19,6 +19,8 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   const [error, setError] = useState<string | null>(null)
   const [pasted, setPasted] = useState('')
   const [pasteError, setPasteError] = useState<string | null>(null)
+  // A paste of several FASTA records: the user picks which one to show.
+  const [pastedRecords, setPastedRecords] = useState<PastedRecord[]>([])
   const [active, setActive] = useState(0)
   const [offset, setOffset] = useState(0)
 
@@ -119,11 +121,17 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
             className="btn btn-primary"
             data-testid="sequence-submit"
             onClick={() => {
-              const r = parsePastedSequence(pasted)
-              if ('error' in r) setPasteError(r.error)
-              else {
+              const r = parsePastedRecords(pasted)
+              if ('error' in r) {
+                setPasteError(r.error)
+                setPastedRecords([])
+              } else if (r.records.length > 1) {
                 setPasteError(null)
-                onSequence(r.name, r.sequence)
+                setPastedRecords(r.records)
+              } else {
+                setPasteError(null)
+                setPastedRecords([])
+                onSequence(r.records[0].name, r.records[0].sequence)
               }
             }}
           >
@@ -131,6 +139,21 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
           </button>
           {pasteError && <span className="error-inline">{pasteError}</span>}
         </div>
+        {pastedRecords.length > 1 && (
+          <div style={{ marginTop: 8 }} data-testid="pasted-records">
+            <span className="muted">This paste holds {pastedRecords.length} FASTA records; one protein is shown at a time. Choose one:</span>
+            <ul className="pasted-records">
+              {pastedRecords.map((rec, i) => (
+                <li key={i}>
+                  <button type="button" className="link" onClick={() => onSequence(rec.name, rec.sequence)} data-testid="pasted-record">
+                    {rec.name}
+                  </button>{' '}
+                  <span className="muted">{rec.sequence.length} aa</span>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </div>
     </div>
   )

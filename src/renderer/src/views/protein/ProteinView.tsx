@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '../../api'
-import { ANNOTATION_LABELS, type ProteinFeatureHit, type ProteinFeaturesResult, type ResidueRange } from '../../../../shared/store-types'
+import { ConceptChip, useConceptFloor } from '../../components/concept-chip'
+import { type ProteinFeatureHit, type ProteinFeaturesResult, type ResidueRange } from '../../../../shared/store-types'
 import { downloadText, toCsv } from '../../components/export-file'
 import { formatNumber } from '../../components/navigation'
 import { useElementWidth } from '../../components/use-async'
@@ -24,12 +25,15 @@ export interface ProteinViewProps {
   onPickSource: (source: ProteinSource | null) => void
   onOpenFeature: (feature: number) => void
   onSelectFeature?: (feature: number) => void
+  /** The project structure to show (from the URL), and where a structure the user picks is reported. */
+  structureId?: string
+  onStructureChange?: (structureId: string) => void
 }
 
 const HIT_LIMIT = 200
 const HEATMAP_ROWS = 16
 
-export function ProteinView({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature }: ProteinViewProps) {
+export function ProteinView({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps) {
   if (!source) {
     return (
       <div className="wb-view" data-testid="protein-view">
@@ -41,10 +45,10 @@ export function ProteinView({ projectId, source, featureId, onPickSource, onOpen
       </div>
     )
   }
-  return <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} projectId={projectId} source={source} featureId={featureId} onPickSource={onPickSource} onOpenFeature={onOpenFeature} onSelectFeature={onSelectFeature} />
+  return <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} projectId={projectId} source={source} featureId={featureId} onPickSource={onPickSource} onOpenFeature={onOpenFeature} onSelectFeature={onSelectFeature} structureId={structureId} onStructureChange={onStructureChange} />
 }
 
-function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature }: ProteinViewProps & { source: ProteinSource }) {
+function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps & { source: ProteinSource }) {
   const leftRef = useRef<HTMLDivElement>(null)
   const leftWidth = useElementWidth(leftRef, 700)
   const [range, setRange] = useState<ResidueRange | null>(null)
@@ -128,11 +132,26 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
     [result]
   )
 
+  const [conceptFloor] = useConceptFloor()
   const columns: Column<ProteinFeatureHit>[] = [
     { key: 'feature', title: 'Feature', width: '70px', numeric: true, render: (h) => <span className="mono">#{h.feature}</span> },
     { key: 'label', title: 'Label', width: 'minmax(90px, 1.5fr)', render: (h) => h.label || <span className="muted">—</span> },
-    { key: 'concept', title: 'Concept', width: 'minmax(90px, 1.2fr)', render: (h) => (h.bestConcept ? <span className="wb-chip concept">{ANNOTATION_LABELS[h.bestConcept.type]}</span> : <span className="muted">—</span>) },
-    { key: 'max', title: 'Max', width: '60px', numeric: true, sortKey: 'max', render: (h) => formatNumber(h.max) },
+    { key: 'concept', title: 'Concept', width: 'minmax(90px, 1.2fr)', render: (h) => <ConceptChip concept={h.bestConcept} floor={conceptFloor} /> },
+    {
+      key: 'max',
+      title: 'Max',
+      width: '60px',
+      numeric: true,
+      sortKey: 'max',
+      render: (h) =>
+        h.max > h.globalMax ? (
+          <span className="above-range" data-testid="above-range-cell" title={`above the project's max ${formatNumber(h.globalMax)} for this feature: colours clip there`}>
+            {formatNumber(h.max)}↑
+          </span>
+        ) : (
+          formatNumber(h.max)
+        )
+    },
     { key: 'mean', title: 'Mean', width: '60px', numeric: true, sortKey: 'mean', render: (h) => formatNumber(h.mean) },
     { key: 'firing', title: 'Firing', width: '56px', numeric: true, render: (h) => h.firingResidues },
     { key: 'argmax', title: 'Peak', width: '56px', numeric: true, render: (h) => `${sequence[h.argmax - 1] ?? ''}${h.argmax}` }
@@ -250,12 +269,20 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
               projectId={projectId}
               sequence={sequence}
               accession={protein?.accession}
+              structureId={structureId}
+              onStructureChosen={onStructureChange}
               activations={selTrack?.activations ?? null}
               max={selTrack?.globalMax ?? 1}
               featureLabel={selected !== null ? `#${selected}${selTrack?.label ? ` ${selTrack.label}` : ''}` : undefined}
               hovered={hovered}
               onHover={setHovered}
             />
+            {selHit && selHit.max > selHit.globalMax && (
+              <div className="warning" style={{ fontSize: 12, marginTop: 6 }} data-testid="above-range">
+                #{selHit.feature} reaches {formatNumber(selHit.max)} here, above its maximum over the project ({formatNumber(selHit.globalMax)}): the track and the
+                structure colours stop at the project's maximum, so higher values look the same.
+              </div>
+            )}
             {selHit && (
               <div className="muted" style={{ fontSize: 12, marginTop: 6 }}>
                 #{selHit.feature}: max {formatNumber(selHit.max)} at {sequence[selHit.argmax - 1]}

@@ -21,9 +21,11 @@ import {
 } from '../../../../shared/steering-types'
 import { downloadText } from '../../components/export-file'
 import { formatNumber } from '../../components/navigation'
+import { conceptName } from '../../components/concept-chip'
 import { useElementWidth } from '../../components/use-async'
 import { ProteinPicker } from '../protein/ProteinPicker'
 import { ProteinView } from '../protein/ProteinView'
+import { SequenceDiff } from './SequenceDiff'
 import { ShiftHeatmap } from './ShiftHeatmap'
 import { shiftMatrix } from './shift-heatmap'
 
@@ -57,10 +59,18 @@ function toSpecs(clamps: ClampRow[]): ClampSpec[] {
   return clamps.map((c) => ({ feature: c.feature, mode: c.mode, value: c.value, ...(c.range ? { range: c.range } : {}) }))
 }
 
+/** Sampling defaults per mode: edit is deterministic (argmax) like its preview; the sampling modes draw several. */
+const MODE_DEFAULTS: Record<GenerationSettings['mode'], Pick<GenerationSettings, 'temperature' | 'n'>> = {
+  edit: { temperature: 0, n: 1 },
+  resample: { temperature: 1, n: 10 },
+  denovo: { temperature: 1, n: 10 }
+}
+
 export function SteeringView({ projectId, initialFeature, onOpenFeature }: { projectId: string; initialFeature?: number; onOpenFeature: (f: number) => void }) {
   const [clamps, setClamps] = useState<ClampRow[]>([])
   const [start, setStart] = useState<StartSequence | null>(null)
-  const [settings, setSettings] = useState<GenerationSettings>({ ...DEFAULT_GENERATION, n: 10, temperature: 1, length: 100 })
+  // Edit mode starts at argmax (temperature 0, one sequence): exactly the changes the preview shows.
+  const [settings, setSettings] = useState<GenerationSettings>({ ...DEFAULT_GENERATION, ...MODE_DEFAULTS.edit, length: 100 })
   const [motif, setMotif] = useState('')
   const [pll, setPll] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -177,7 +187,14 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
           <div className="steer-form">
             <label>
               Mode{' '}
-              <select value={settings.mode} data-testid="steer-mode" onChange={(e) => setSettings({ ...settings, mode: e.target.value as GenerationSettings['mode'] })}>
+              <select
+                value={settings.mode}
+                data-testid="steer-mode"
+                onChange={(e) => {
+                  const mode = e.target.value as GenerationSettings['mode']
+                  setSettings({ ...settings, mode, ...MODE_DEFAULTS[mode] })
+                }}
+              >
                 {GENERATION_MODES.map((m) => (
                   <option key={m} value={m}>
                     {m === 'edit' ? 'edit (one pass)' : m === 'resample' ? 'iterative masked resampling' : 'de novo'}
@@ -276,6 +293,7 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
               close
             </button>
           </div>
+          {run.parent && <SequenceDiff parentId={run.parent.id} parent={run.parent.sequence} childId={compared.id} child={compared.sequence} />}
           <div className="steer-compare">
             <div>
               <h3>{run.parent ? `Parent ${run.parent.id}` : 'No parent (de novo)'}</h3>
@@ -342,11 +360,16 @@ function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: (featur
     }
   }, [projectId, text])
   const asId = /^\d+$/.test(text.trim()) ? Number(text.trim()) : undefined
+  // Adding a feature clears the search, ready for the next one.
+  const add = (feature: number): void => {
+    onAdd(feature)
+    setText('')
+  }
   return (
     <div className="steer-search">
       <input type="search" placeholder="Add a feature: id, label or concept" value={text} onChange={(e) => setText(e.target.value)} data-testid="steer-feature-search" />
       {asId !== undefined && !items.some((f) => f.id === asId) && (
-        <button className="btn-small" onClick={() => onAdd(asId)}>
+        <button className="btn-small" onClick={() => add(asId)}>
           add feature {asId}
         </button>
       )}
@@ -354,8 +377,8 @@ function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: (featur
         <ul className="steer-search-results">
           {items.map((f) => (
             <li key={f.id}>
-              <button className="link" onClick={() => onAdd(f.id)} data-testid="steer-feature-result">
-                f{f.id} {f.label || f.bestConcept?.type || ''} <span className="muted">max {formatNumber(f.max)}</span>
+              <button className="link" onClick={() => add(f.id)} data-testid="steer-feature-result">
+                f{f.id} {f.label || (f.bestConcept ? conceptName(f.bestConcept.type) : '')} <span className="muted">max {formatNumber(f.max)}</span>
               </button>
             </li>
           ))}
@@ -479,12 +502,32 @@ function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (
                   <button className="btn-small" onClick={() => onCompare(r.id)} data-testid="steer-compare-button">
                     compare
                   </button>
-                )}
+                )}{' '}
+                <CopyButton text={r.sequence} />
               </td>
             </tr>
           ))}
         </tbody>
       </table>
     </div>
+  )
+}
+
+/** Copies a full sequence to the clipboard (the table shows only its first 60 residues). */
+function CopyButton({ text }: { text: string }) {
+  const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle')
+  const copy = async (): Promise<void> => {
+    try {
+      await navigator.clipboard.writeText(text)
+      setState('copied')
+    } catch {
+      setState('failed')
+    }
+    setTimeout(() => setState('idle'), 1500)
+  }
+  return (
+    <button className="btn-small" onClick={() => void copy()} data-testid="steer-copy" title={`Copy all ${text.length} residues`}>
+      {state === 'copied' ? 'copied' : state === 'failed' ? 'copy failed: select the tooltip text' : 'copy'}
+    </button>
   )
 }

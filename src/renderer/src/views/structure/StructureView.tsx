@@ -8,7 +8,7 @@ import { api } from '../../api'
 import type { StructureInfo } from '../../../../shared/api'
 import { ExportButtons } from '../../components/ExportButtons'
 import { downloadDataUrl } from '../../components/export-file'
-import { chooseChain, residueKey } from '../../lib/chain-mapping'
+import { chooseChain, paintCheck, residueKey } from '../../lib/chain-mapping'
 import { activationScale, HIGH_RGB, LOW_RGB, rgbToHex, rgbToInt, UNMAPPED_RGB, ZERO_RGB } from '../../lib/colour-scale'
 import { parseStructureChains, type StructureChain } from '../../lib/structure-sequence'
 import type { ActivationColouring } from './activation-theme'
@@ -22,6 +22,8 @@ export interface StructureViewProps {
   accession?: string
   /** A bundled structure to load first (its `StructureInfo.id`). */
   structureId?: string
+  /** Called with the project structure the user picks (e.g. to keep it in the URL). */
+  onStructureChosen?: (structureId: string) => void
   /** Height of the 3D view in pixels. */
   viewerHeight?: number
   /** Per sequence residue (0-based), or null to show the structure without activation colours. */
@@ -37,20 +39,27 @@ export interface StructureViewProps {
 const OTHER_CHAIN_RGB = [241, 243, 246] as const
 let colouringCounter = 0
 
-export function StructureView({ projectId, sequence, accession, structureId, viewerHeight, activations, max, featureLabel, hovered = null, onHover }: StructureViewProps) {
+export function StructureView({ projectId, sequence, accession, structureId, onStructureChosen, viewerHeight, activations, max, featureLabel, hovered = null, onHover }: StructureViewProps) {
   const viewerRef = useRef<MolstarViewerHandle>(null)
   const [structures, setStructures] = useState<StructureInfo[]>([])
+  const [structuresLoaded, setStructuresLoaded] = useState(false)
   const [structure, setStructure] = useState<StructureText | null>(null)
   const [sourceError, setSourceError] = useState<string | null>(null)
   const [chainOverride, setChainOverride] = useState<string | null>(null)
   const [remoteId, setRemoteId] = useState('')
   const [busy, setBusy] = useState(false)
   const [applied, setApplied] = useState<{ coloured: number; firing: number } | null>(null)
+  // The structure+chain the user chose to paint although the sequence does not match it well.
+  const [paintOverride, setPaintOverride] = useState<string | null>(null)
 
   useEffect(() => {
     let live = true
     api.listStructures({ projectId }).then(
-      (list) => live && setStructures(list),
+      (list) => {
+        if (!live) return
+        setStructures(list)
+        setStructuresLoaded(true)
+      },
       (e: Error) => live && setSourceError(e.message)
     )
     return () => {
@@ -105,6 +114,12 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
     }
   }, [structures, accession, structureId, structure, loadBundled, sequence, projectId])
 
+  // A protein with an accession but no structure in the project: offer its AlphaFold DB model in the fetch box.
+  const alphaFoldOffer = structuresLoaded && !!accession && !structures.some((s) => s.proteinIds.some((p) => p.toUpperCase() === accession.toUpperCase())) && !/^[0-9][A-Za-z0-9]{3}$/.test(accession)
+  useEffect(() => {
+    if (alphaFoldOffer && accession) setRemoteId((r) => r || accession)
+  }, [alphaFoldOffer, accession])
+
   const chains: StructureChain[] = useMemo(() => {
     if (!structure) return []
     try {
@@ -122,6 +137,9 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
     return choice.best
   }, [choice, chainOverride])
   const chain = match ? chains[match.chainIndex] : null
+  const check = useMemo(() => (match && chain ? paintCheck(match.alignment, sequence.length, chain.residues.length) : null), [match, chain, sequence])
+  const paintKey = structure && chain ? `${structure.key}|${chain.chainId}|${sequence.length}` : ''
+  const refused = !!check && !check.ok && paintOverride !== paintKey
 
   const keyToChainIndex = useMemo(() => {
     const map = new Map<string, number>()
@@ -131,7 +149,7 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
 
   const scale = useMemo(() => activationScale(max), [max])
   const colouring = useMemo(() => {
-    if (!chain || !match) return null
+    if (!chain || !match || refused) return null
     const colours = new Map<string, number>()
     const firingKeys = new Set<string>()
     chain.residues.forEach((r, k) => {
@@ -151,7 +169,7 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
       label: featureLabel ?? ''
     }
     return { dataId: `act-${++colouringCounter}`, colouring: data, firing: firingKeys.size }
-  }, [chain, match, activations, scale, featureLabel])
+  }, [chain, match, activations, scale, featureLabel, refused])
 
   const highlight: ChainResidueRef | null = useMemo(() => {
     if (hovered === null || !match || !chain) return null
@@ -227,7 +245,9 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
           value={selectedBundled}
           onChange={(e) => {
             const info = structures.find((s) => s.id === e.target.value)
-            if (info) void loadBundled(info)
+            if (!info) return
+            void loadBundled(info)
+            onStructureChosen?.(info.id)
           }}
         >
           <option value="">{structures.length ? 'Project structures…' : 'No project structures'}</option>
@@ -242,11 +262,16 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
           Open file…
           <input type="file" accept=".pdb,.ent,.cif,.mmcif" data-testid="structure-file" style={{ display: 'none' }} onChange={(e) => e.target.files?.[0] && void openFile(e.target.files[0])} />
         </label>
-        <input type="text" placeholder="PDB id or UniProt AC" value={remoteId} onChange={(e) => setRemoteId(e.target.value)} style={{ width: 150 }} aria-label="PDB id or UniProt accession" onKeyDown={(e) => e.key === 'Enter' && void fetchRemote()} />
+        <input type="text" placeholder="PDB id or UniProt AC" value={remoteId} onChange={(e) => setRemoteId(e.target.value)} style={{ width: 150 }} aria-label="PDB id or UniProt accession" data-testid="structure-remote-id" onKeyDown={(e) => e.key === 'Enter' && void fetchRemote()} />
         <button type="button" className="btn" disabled={busy || !remoteId.trim()} onClick={() => void fetchRemote()} title="Download from RCSB PDB (4-character id) or AlphaFold DB (UniProt accession)">
           Fetch
         </button>
       </div>
+      {alphaFoldOffer && !structure && (
+        <div className="muted" style={{ marginBottom: 8 }} data-testid="structure-alphafold-offer">
+          The project has no structure of {accession}: press Fetch for its AlphaFold DB model (AF-{accession}-F1), or open a file.
+        </div>
+      )}
       {sourceError && <div className="error" style={{ marginBottom: 8 }}>{sourceError}</div>}
       <MolstarViewer ref={viewerRef} height={viewerHeight} focusChainId={chain?.chainId ?? null} structure={structure} colouring={colouring} highlight={highlight} onHoverResidue={onViewerHover} onThemeApplied={(info) => setApplied({ coloured: info.colouredResidues, firing: info.firingResidues })} />
       {chain && a && (
@@ -278,9 +303,27 @@ export function StructureView({ projectId, sequence, accession, structureId, vie
           {a.insertions.length > 0 && ` · ${a.insertions.length} inserted in the structure`}
         </div>
       )}
-      {structure && !match && chains.length > 0 && <div className="error" style={{ marginTop: 6 }}>No chain of {structure.name} aligns to this protein’s sequence.</div>}
+      {structure && !sequence && <div className="muted" style={{ marginTop: 6 }} data-testid="structure-no-protein">No protein chosen: choose a protein (or paste a sequence) to colour {structure.name} by its activations.</div>}
+      {structure && sequence && !match && chains.length > 0 && <div className="error" style={{ marginTop: 6 }}>No chain of {structure.name} aligns to this protein’s sequence.</div>}
+      {check && !check.ok && chain && structure && (
+        <div className={refused ? 'error' : 'warning'} style={{ marginTop: 6 }} data-testid="structure-paint-refused" data-refused={refused ? 'true' : 'false'}>
+          {refused ? 'Not painted: ' : 'Painted on your request although '}chain {chain.chainId} of {structure.name} does not look like this protein ({check.reason}). Its residues would carry
+          another protein’s activations.{' '}
+          {refused ? (
+            <button type="button" className="btn-small" onClick={() => setPaintOverride(paintKey)} data-testid="structure-paint-anyway">
+              Paint anyway
+            </button>
+          ) : (
+            <button type="button" className="btn-small" onClick={() => setPaintOverride(null)}>
+              Undo
+            </button>
+          )}
+        </div>
+      )}
       <div className="structure-legend" data-testid="structure-legend">
-        {activations ? (
+        {activations && refused ? (
+          <span>Not coloured: the sequence does not match this structure.</span>
+        ) : activations ? (
           <>
             <span>{featureLabel ?? 'activation'}</span>
             <span>0</span>
