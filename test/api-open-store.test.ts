@@ -81,7 +81,7 @@ describe('Projects → Open a store', () => {
       featureCount: 48,
       modelId: '',
       saeId: '',
-      fromStore: { fileName: 'merged.sqlite', modelName: 'esm2-custom', saeName: expect.any(String) }
+      fromStore: { fileName: 'merged.sqlite', modelName: 'model', saeName: expect.any(String) }
     })
     expect((await s.appInfo({})).currentProjectId).toBe(info.id)
     expect((await s.listProjects({})).map((p) => p.id)).toContain(info.id)

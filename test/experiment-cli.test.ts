@@ -80,7 +80,7 @@ describe('plm-sae experiment', () => {
     const dose = readFileSync(join(out, 'fasta', 'set1-dose5.fasta'), 'utf8')
     const headers = dose.split('\n').filter((l) => l.startsWith('>'))
     expect(headers).toHaveLength(8)
-    expect(headers[0]).toMatch(new RegExp(`^>${summary.id}\\|set1/dose5\\|0 experiment=${summary.id} model=esm2-custom .* layer=2 condition="first × 8" clamps=5:multiple-of-max:8 mode=resample seed=3 .* start=P1 identity=`))
+    expect(headers[0]).toMatch(new RegExp(`^>${summary.id}\\|set1/dose5\\|0 experiment=${summary.id} model=model .* layer=2 condition="first × 8" clamps=5:multiple-of-max:8 mode=resample seed=3 .* start=P1 identity=`))
     for (const p of ['dose-response-target', 'distribution-target', 'screening-f1-vs-effect', 'dose-response-pll']) {
       expect(readFileSync(join(out, 'plots', `${p}.svg`), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/)
     }

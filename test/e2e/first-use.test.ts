@@ -175,7 +175,10 @@ describe('honesty of what is shown', () => {
 
   it('answers a feature id out of range with 404 and a bad motif or clamp with 400, with the message', async () => {
     const post = async (method: string, body: unknown) => {
-      const r = await fetch(new URL(`/api/${method}`, e2e.baseUrl), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      // the server asks for its access token (plm-sae serve's default); the harness's URL carries it
+      const token = new URL(e2e.baseUrl).searchParams.get('token')
+      const headers = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }
+      const r = await fetch(new URL(`/api/${method}`, e2e.baseUrl), { method: 'POST', headers, body: JSON.stringify(body) })
       return { status: r.status, body: (await r.json()) as { error?: { kind: string; message: string } } }
     }
     const features = project.featureCount!
