@@ -45,9 +45,13 @@ export type EmptyRequest = Record<string, never>
 
 export interface ExecutionProviderInfo {
   /** Where inference runs now. */
-  provider: 'cuda' | 'cpu'
+  provider: 'cuda' | 'webgpu' | 'cpu'
   /** GPU name as the driver reports it (CUDA only), e.g. "NVIDIA RTX A6000". */
   deviceName?: string
+  /** The WebGPU adapter (WebGPU only): vendor, name, the API Dawn runs over, and whether it is software. */
+  adapter?: { vendor: string; name: string; backend: string; software: boolean }
+  /** Why this provider was chosen (what `auto` found). */
+  reason?: string
   deviceId?: number
   /** CPU threads (0 = one per core). */
   threads: number

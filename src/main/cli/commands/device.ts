@@ -4,9 +4,11 @@ import { describeProvider, probeProvider } from '../../engine/runtime/execution-
 import { addRuntimeOptions, runtimeFrom } from '../options'
 
 export function deviceCommand(): Command {
-  const cmd = new Command('device').description('Show the execution provider (CUDA GPU or CPU) that inference runs on, and why')
+  const cmd = new Command('device').description('Show the execution provider (CUDA GPU, WebGPU adapter or CPU) that inference runs on, and why')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: { device: string; deviceId: number; threads: number }) => {
-    process.stdout.write(`${describeProvider(await probeProvider(runtimeFrom(opts)))}\n`)
+    const report = await probeProvider(runtimeFrom(opts))
+    process.stdout.write(`${describeProvider(report)}\n`)
+    if (report.reason) process.stdout.write(`why: ${report.reason}\n`)
   })
 }

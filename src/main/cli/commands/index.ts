@@ -109,7 +109,8 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     })
     const result = await job.run()
     log.done()
-    if (model.provider) log.line(`ran on ${describeProvider(model.provider)}`)
+    const provider = extractor.provider ?? model.provider
+    if (provider) log.line(`ran on ${describeProvider(provider)}`)
     const size = store.latentBytes(result.runId)
     log.line(
       `${result.cancelled ? 'cancelled' : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +

@@ -7,10 +7,10 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { writeGraphFileOnce } from '../onnx/onnx-model'
-import { SessionCache, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
+import { SessionCache, type ExecutionProvider, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
 import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
-import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
+import { attentionFormFor, buildEsm2Graph, specKey, type AttentionForm, type Esm2GraphSpec } from './esm2-graph'
 import type { ImportedEsm2 } from './esm2-import'
 import { planWindows, stitchWindowRows, type ResidueWindow } from './windows'
 
@@ -106,12 +106,22 @@ export class Esm2Model {
     return writeGraphFileOnce(join(this.imported.dir, `graph-${specKey(spec)}.onnx`), () => buildEsm2Graph(this.imported, spec).build(), 'esm2')
   }
 
-  async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
-    return this.sessions.get(specKey(spec), () => this.graphPath(spec))
+  /** The graph file of a spec on a provider: the spec's attention form is the one that provider computes exactly. */
+  private graphFor(spec: Esm2GraphSpec): (provider: ExecutionProvider) => string {
+    return (provider) => this.graphPath({ ...spec, attention: attentionFormFor(provider) })
   }
 
-  spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens'): Esm2GraphSpec {
-    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2 }
+  /** The session of a spec (on whichever provider the runtime options give; the spec's attention form is then the provider's). */
+  async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
+    return this.sessions.get(specKey({ ...spec, attention: 'fused' }), () => this.graphFor(spec))
+  }
+
+  private run(spec: Esm2GraphSpec, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    return this.sessions.run(specKey({ ...spec, attention: 'fused' }), () => this.graphFor(spec), feeds)
+  }
+
+  spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens', attention: AttentionForm = 'fused'): Esm2GraphSpec {
+    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2, attention }
   }
 
   /**
@@ -136,8 +146,7 @@ export class Esm2Model {
       })
       feeds.hidden_in = new ort.Tensor('float32', h, [B, T, H])
     }
-    const session = await this.session(this.spec(req, start ? start.from : 'tokens'))
-    const result = await session.run(feeds)
+    const result = await this.run(this.spec(req, start ? start.from : 'tokens'), feeds)
     const V = this.config.vocabSize
     const rows = (name: string, width: number, i: number): Float32Array => {
       const data = result[name].data as Float32Array
