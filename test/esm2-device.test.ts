@@ -46,7 +46,7 @@ describe('execution provider', () => {
 
   it('--device cpu never looks for CUDA; auto on a machine without a GPU is the CPU without complaint', async () => {
     const cpu = await runOn('cpu')
-    expect(cpu.report).toEqual({ provider: 'cpu', threads: 1, fallbackReason: undefined })
+    expect(cpu.report).toEqual({ provider: 'cpu', threads: 1, reason: 'asked for the CPU', fallbackReason: undefined })
     const auto = await runOn('auto')
     expect(auto.report.provider).toBe('cpu')
     expect(auto.y).toEqual([3, -4])
@@ -74,6 +74,6 @@ describe('plm-sae device', () => {
   it('refuses an unknown device', () => {
     const r = run(['--device', 'tpu'])
     expect(r.status).not.toBe(0)
-    expect(r.stderr).toMatch(/'tpu' is invalid.*auto, cuda, cpu/s)
+    expect(r.stderr).toMatch(/'tpu' is invalid.*auto, cuda, webgpu, cpu/s)
   })
 })

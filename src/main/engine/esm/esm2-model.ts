@@ -54,6 +54,19 @@ export interface BatchingOptions {
 
 export const DEFAULT_BATCHING: BatchingOptions = { maxBatchTokens: 4096, maxBatchSize: 32, soloTokens: 64 }
 
+/**
+ * Batching on a GPU (CUDA, WebGPU): a GPU is kept busy by large batches, so pieces (sorted by length) are
+ * packed to a token budget with no solo runs. The budget bounds the largest intermediate: the attention
+ * scores of the explicit (WebGPU) form are batch × heads × T² floats per layer, 8,192 tokens of 1,024 with
+ * 20 heads = 8 × 20 × 1024² × 4 B = 0.67 GB (twice that with the softmax), which fits 4 GB GPUs.
+ */
+export const GPU_BATCHING: BatchingOptions = { maxBatchTokens: 8192, maxBatchSize: 256 }
+
+/** The batching for a provider: GPU_BATCHING on a GPU, DEFAULT_BATCHING on the CPU. */
+export function batchingFor(provider: 'cpu' | 'cuda' | 'webgpu'): BatchingOptions {
+  return provider === 'cpu' ? DEFAULT_BATCHING : GPU_BATCHING
+}
+
 /** How many pieces (sorted longest first) from index `i` on make the next batch. */
 export function nextBatchSize(pieces: readonly { tokens: Int32Array }[], i: number, batching: BatchingOptions): number {
   const longest = pieces[i].tokens.length
@@ -99,6 +112,15 @@ export class Esm2Model {
   /** Which execution provider the sessions run on (known after the first run). */
   get provider(): ProviderReport | undefined {
     return this.providerReport
+  }
+
+  /**
+   * The batching of `forward` when none is given: the provider's (`batchingFor`), once known; before the
+   * first session, the GPU's when a GPU was asked for, else the CPU's (`auto` switches after the first batch).
+   */
+  get batching(): BatchingOptions {
+    const provider = this.providerReport?.provider ?? (this.runtime.device === 'cuda' || this.runtime.device === 'webgpu' ? this.runtime.device : 'cpu')
+    return batchingFor(provider)
   }
 
   /** The ONNX file for a graph spec, written once into the model's cache folder. */
@@ -198,7 +220,6 @@ export class Esm2Model {
     run: (tokens: Int32Array[]) => Promise<R[]>,
     opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal } = {}
   ): AsyncGenerator<{ input: SequenceInput; windows: ResidueWindow[]; results: R[] }> {
-    const batching = opts.batching ?? DEFAULT_BATCHING
     const chunkTokens = opts.chunkTokens ?? 64 * 1024
     let chunk: SequenceInput[] = []
     let chunkSize = 0
@@ -223,7 +244,7 @@ export class Esm2Model {
       pieces.sort((a, b) => b.tokens.length - a.tokens.length)
       for (let i = 0; i < pieces.length; ) {
         if (opts.signal?.aborted) throw new Error('cancelled')
-        const n = nextBatchSize(pieces, i, batching)
+        const n = nextBatchSize(pieces, i, opts.batching ?? this.batching)
         const batch = pieces.slice(i, i + n)
         i += n
         const outs = await run(batch.map((p) => p.tokens))

@@ -11,7 +11,7 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { PAD_ID } from '../esm/alphabet'
-import { DEFAULT_BATCHING, type BatchingOptions, type Esm2Model, type SequenceInput } from '../esm/esm2-model'
+import type { BatchingOptions, Esm2Model, SequenceInput } from '../esm/esm2-model'
 import { stitchWindowRows, type ResidueWindow } from '../esm/windows'
 import { writeGraphFileOnce } from '../onnx/onnx-model'
 import { SessionCache, type ProviderReport } from '../runtime/execution-provider'
@@ -116,7 +116,7 @@ export class LatentExtractor implements LatentSource {
   static async open(model: Esm2Model, sae: SaeWeights, opts: LatentExtractorOptions = {}): Promise<LatentExtractor> {
     const c = model.config
     const layer = saeLayerFor(sae, { name: model.imported.name, hiddenSize: c.hiddenSize, numLayers: c.numLayers }, opts.layer)
-    const base = opts.batching ?? DEFAULT_BATCHING
+    const base = opts.batching ?? model.batching
     const cap = Math.max(1, Math.floor(Math.min(LATENT_BATCH_BUDGET, MAX_FLAT_LATENTS) / sae.dSae))
     const batching = opts.batching ?? { ...base, maxBatchTokens: Math.min(base.maxBatchTokens, cap) }
     if (batching.maxBatchTokens * sae.dSae > MAX_FLAT_LATENTS) {
