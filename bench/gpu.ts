@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { tokenize } from '../src/main/engine/esm/alphabet'
+import { EOS_ID, tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { batchingFor, Esm2Model, type SequenceInput } from '../src/main/engine/esm/esm2-model'
 import { readFasta } from '../src/main/engine/io/fasta'
@@ -72,7 +72,12 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   const runtime: RuntimeOptions = { device: provider, deviceId: 0, threads: THREADS }
   const model = await Esm2Model.open(imported, runtime)
   const req = { hidden: [LAYER], logits: false }
-  const parity = inputs.slice(0, PARITY_SEQUENCES).map((x) => x.tokens.subarray(0, Math.min(x.tokens.length, 200)))
+  // <cls> + at most 198 residues + <eos>
+  const parity = inputs.slice(0, PARITY_SEQUENCES).map((x) => {
+    const t = x.tokens.slice(0, Math.min(x.tokens.length, 200))
+    t[t.length - 1] = EOS_ID
+    return t
+  })
   const hidden = (await model.runBatch(parity, req)).map((o) => Array.from(o.hidden.get(LAYER)!)) // also creates the session
   if (model.provider?.provider !== provider) throw new Error(`asked for ${provider}, got ${model.provider ? describeProvider(model.provider) : 'nothing'}`)
   const batching = batchingFor(provider)

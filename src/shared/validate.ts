@@ -9,6 +9,7 @@
 import { API_METHODS, isApiMethod, type ApiMethod, type ApiRequest } from './api'
 import { ANNOTATION_TYPES, type AnnotationType } from './store-types'
 import { CLAMP_MODES, GENERATION_MODES, MAX_STEERING_CLAMPS, MAX_STEERING_N } from './steering-types'
+import { DEVICE_SETTINGS } from './library-types'
 
 export class ValidationError extends Error {
   constructor(
@@ -293,6 +294,7 @@ const steeringValidators = {
 
 export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   appInfo: empty,
+  setDevice: obj({ device: oneOf(DEVICE_SETTINGS) }),
   listModels: empty,
   addModel: tagged('source', {
     hub: obj({

@@ -12,6 +12,7 @@ export async function probeProvider(runtime: RuntimeOptions): Promise<ExecutionP
       provider: report.provider,
       deviceName: report.deviceName,
       adapter: report.adapter,
+      choice: runtime.device,
       reason: report.reason,
       deviceId: report.deviceId,
       threads: report.threads,
