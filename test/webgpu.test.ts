@@ -30,6 +30,8 @@ import { genericEncode } from './reference/sae-reference'
 useSoftwareWebGpu()
 
 const CPU = { device: 'cpu' as const, deviceId: 0, threads: 2 }
+/** Tests that run models on SwiftShader (software) get up to 10 minutes on a loaded machine. */
+const SLOW = 600_000
 const TOL = 1e-4
 const tmp = tempDir('webgpu')
 afterAll(() => tmp.cleanup())
@@ -68,6 +70,16 @@ describe('choosing the WebGPU provider', () => {
     expect(r.out).toMatch(/^WebGPU: SwiftShader.*\(google, Vulkan, software\)\nwhy: asked for WebGPU/)
   })
 
+  it('plm-sae infer --device webgpu runs there and says so', async () => {
+    const dir = join(tmp.dir, 'cli')
+    writeHfCheckpoint(join(dir, 'ckpt'), 'tiny', 3, { omitTiedDecoder: true })
+    writeFileSync(join(dir, 'in.fasta'), `>a\n${randomProtein(12, 8)}\n>b\n${randomProtein(7, 9)}\n`)
+    const args = ['infer', '--model', join(dir, 'ckpt'), '--fasta', join(dir, 'in.fasta'), '--layers', '2', '--out', join(dir, 'out.safetensors'), '--cache-dir', join(dir, 'cache')]
+    const r = await runCli([...args, '--device', 'webgpu'])
+    expect(r.code, r.err).toBe(0)
+    expect(`${r.out}${r.err}`).toMatch(/ran on WebGPU: SwiftShader.*\(google, Vulkan, software\)/)
+  }, SLOW)
+
   it('a GPU run that fails falls back to the CPU with a message, and gives the CPU\'s numbers', async () => {
     // MultiHeadAttention with a key padding mask: the session opens on WebGPU, and its run fails there
     // ("not implemented for webgpu"), as a lost device or an exhausted GPU would.
@@ -100,7 +112,6 @@ describe('choosing the WebGPU provider', () => {
 
 /** SwiftShader is slow on the 650M widths: two shorter sequences there (still padded, still with <mask>). */
 const SHORT_TOKENS = [randomProtein(11, 5) + '<mask>' + randomProtein(8, 6), randomProtein(9, 7)].map((s, i) => tokenize(s, `short${i}`))
-const SLOW = 600_000
 
 /** Runs the product's graphs on WebGPU and on the CPU for one model shape, checking both against the reference. */
 function checkShape(name: string, shape: Esm2Shape | '8M', seed: number, TOKENS: Int32Array[]): void {
