@@ -136,28 +136,27 @@ async function main(): Promise<void> {
     else process.stdout.write(`WebGPU: not measured (${found.reason})\n`)
 
     const results: ProviderResult[] = []
+    const rate = (v: number) => Math.round(v).toLocaleString('en-US')
+    const parity = (r: ProviderResult, key: 'hidden' | 'latents'): string => {
+      const cpu = results.find((x) => x.provider === 'cpu')
+      if (!cpu || r === cpu) return 'reference'
+      return Math.max(...r[key].map((v, i) => relativeError(v, cpu[key][i]))).toExponential(1)
+    }
+    process.stdout.write(`\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`)
+    // Each provider's figures are printed as soon as they are measured (the CPU first: the parity reference).
     for (const p of providers) {
-      process.stdout.write(`measuring ${p.provider} (${p.note}) ...\n`)
+      process.stdout.write(`  ${p.provider.padEnd(6)} measuring (${p.note}) ...\n`)
       const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2), '--child', p.provider, dir], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] })
       if (r.status !== 0) {
         process.stdout.write(`  ${p.provider}: failed (exit ${r.status})\n`)
         continue
       }
-      results.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as ProviderResult)
-    }
-    const cpu = results.find((r) => r.provider === 'cpu')
-    const parity = (r: ProviderResult, key: 'hidden' | 'latents'): string => {
-      if (!cpu || r === cpu) return 'reference'
-      return Math.max(...r[key].map((v, i) => relativeError(v, cpu[key][i]))).toExponential(1)
-    }
-    const rate = (v: number) => Math.round(v).toLocaleString('en-US')
-    process.stdout.write(`\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`)
-    for (const r of results) {
-      const note = providers.find((p) => p.provider === r.provider)!.note
-      process.stdout.write(`  ${r.provider.padEnd(6)} ${r.where}${r.provider === 'webgpu' && note.includes('SOFTWARE') ? ' [software: not GPU speed]' : ''}\n`)
-      process.stdout.write(`         tokens → layer ${LAYER}: ${rate(r.inferRate)} residues/s; index (${D_SAE.toLocaleString('en-US')}-latent SAE): ${rate(r.indexRate)} residues/s\n`)
-      process.stdout.write(`         batch budget: ${r.budget}; peak host memory ${Math.round(r.peakRssMb)} MB${r.gpuMemory ? `; GPU memory ${r.gpuMemory}` : ''}\n`)
-      process.stdout.write(`         parity vs CPU (max relative error, ${PARITY_SEQUENCES} sequences, padded batch): layer ${LAYER} ${parity(r, 'hidden')}, latents ${parity(r, 'latents')}\n`)
+      const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as ProviderResult
+      results.push(res)
+      process.stdout.write(`  ${res.provider.padEnd(6)} ${res.where}${p.note.includes('SOFTWARE') ? ' [software: not GPU speed]' : ''}\n`)
+      process.stdout.write(`         tokens → layer ${LAYER}: ${rate(res.inferRate)} residues/s; index (${D_SAE.toLocaleString('en-US')}-latent SAE): ${rate(res.indexRate)} residues/s\n`)
+      process.stdout.write(`         batch budget: ${res.budget}; peak host memory ${Math.round(res.peakRssMb)} MB${res.gpuMemory ? `; GPU memory ${res.gpuMemory}` : ''}\n`)
+      process.stdout.write(`         parity vs CPU (max relative error, ${PARITY_SEQUENCES} sequences, padded batch): layer ${LAYER} ${parity(res, 'hidden')}, latents ${parity(res, 'latents')}\n`)
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
