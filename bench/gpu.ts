@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       process.stdout.write(`  ${res.provider.padEnd(6)} ${res.where}${p.note.includes('SOFTWARE') ? ' [software: not GPU speed]' : ''}\n`)
       process.stdout.write(`         tokens → layer ${LAYER}: ${rate(res.inferRate)} residues/s; index (${D_SAE.toLocaleString('en-US')}-latent SAE): ${rate(res.indexRate)} residues/s\n`)
       process.stdout.write(`         batch budget: ${res.budget}; peak host memory ${Math.round(res.peakRssMb)} MB${res.gpuMemory ? `; GPU memory ${res.gpuMemory}` : ''}\n`)
-      process.stdout.write(`         parity vs CPU (max relative error, ${PARITY_SEQUENCES} sequences, padded batch): layer ${LAYER} ${parity(res, 'hidden')}, latents ${parity(res, 'latents')}\n`)
+      process.stdout.write(`         parity vs CPU (max relative error, ${Math.min(PARITY_SEQUENCES, N)} sequences (≤ 198 residues), padded batch): layer ${LAYER} ${parity(res, 'hidden')}, latents ${parity(res, 'latents')}\n`)
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })
