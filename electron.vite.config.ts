@@ -9,7 +9,7 @@ import { defineConfig } from 'electron-vite'
 import react from '@vitejs/plugin-react'
 
 /** Native modules and Electron are loaded at run time from node_modules (unpacked from the asar in packages). */
-const NATIVE = ['onnxruntime-node', 'better-sqlite3', 'electron']
+const NATIVE = ['onnxruntime-node', 'better-sqlite3', 'electron', 'webgpu']
 
 export default defineConfig({
   main: {

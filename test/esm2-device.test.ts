@@ -46,7 +46,7 @@ describe('execution provider', () => {
 
   it('--device cpu never looks for CUDA; auto on a machine without a GPU is the CPU without complaint', async () => {
     const cpu = await runOn('cpu')
-    expect(cpu.report).toEqual({ provider: 'cpu', threads: 1, fallbackReason: undefined })
+    expect(cpu.report).toEqual({ provider: 'cpu', threads: 1, reason: 'asked for the CPU', fallbackReason: undefined })
     const auto = await runOn('auto')
     expect(auto.report.provider).toBe('cpu')
     expect(auto.y).toEqual([3, -4])
@@ -67,11 +67,11 @@ describe('plm-sae device', () => {
 
   it('says why it is on the CPU, also when it was asked for or there is no NVIDIA GPU', () => {
     const cpu = run(['--device', 'cpu'])
-    expect(cpu.stdout).toBe('CPU (auto threads): --device cpu was asked for\n')
+    expect(cpu.stdout).toBe('CPU (auto threads)\nwhy: asked for the CPU\n')
     const auto = run([])
     expect(auto.status).toBe(0)
-    // Either the CUDA advice (an NVIDIA GPU that cannot be used) or "no NVIDIA GPU found": never a bare "CPU".
-    if (auto.stdout.startsWith('CPU')) expect(auto.stdout).toMatch(/^CPU \(auto threads\): \S.*(NVIDIA|CUDA)/s)
+    // Why neither GPU path is used (CUDA's provider, WebGPU's adapter): never a bare "CPU".
+    if (auto.stdout.startsWith('CPU')) expect(auto.stdout).toMatch(/^CPU \(auto threads\)[^\n]*\nwhy: auto: CUDA: .*WebGPU: /s)
   })
 
   it.skipIf(cudaProviderInstalled())('with --device cuda prints the CPU and the reason for the fallback', () => {
@@ -83,6 +83,6 @@ describe('plm-sae device', () => {
   it('refuses an unknown device', () => {
     const r = run(['--device', 'tpu'])
     expect(r.status).not.toBe(0)
-    expect(r.stderr).toMatch(/'tpu' is invalid.*auto, cuda, cpu/s)
+    expect(r.stderr).toMatch(/'tpu' is invalid.*auto, cuda, webgpu, cpu/s)
   })
 })

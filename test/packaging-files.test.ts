@@ -169,7 +169,7 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
 
   it('ships only production dependencies the main process loads, none of the dev dependencies', () => {
     const shipped = new Set(files.map((f) => packageNameOf(f.path)).filter((n): n is string => n !== undefined))
-    expect([...shipped].sort()).toEqual(['better-sqlite3', 'commander', 'onnxruntime-common', 'onnxruntime-node'])
+    expect([...shipped].sort()).toEqual(['better-sqlite3', 'commander', 'onnxruntime-common', 'onnxruntime-node', 'webgpu'])
     const notProd = [...shipped].filter((n) => !prodPackages.has(n))
     expect(notProd).toEqual([])
     const dev = Object.keys((JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies)
@@ -292,16 +292,17 @@ describe('the Windows and macOS file sets (electron-builder FileMatcher on the s
   }
 
   it.each([
-    ['win', 'x64', 'win32/x64', 'win32-x64.node', ['onnxruntime.dll', 'DirectML.dll']],
-    ['mac', 'arm64', 'darwin/arm64', 'darwin-arm64.node', ['libonnxruntime.1.30.0.dylib']],
-    ['linux', 'arm64', 'linux/arm64', 'linux-arm64.node', ['libonnxruntime.so.1']]
-  ] as const)('%s %s: only that platform’s onnxruntime and better-sqlite3 binaries', (platform, arch, ortDir, sqlite, libs) => {
+    ['win', 'x64', 'win32/x64', 'win32-x64.node', ['onnxruntime.dll', 'DirectML.dll'], 'win32-x64'],
+    ['mac', 'arm64', 'darwin/arm64', 'darwin-arm64.node', ['libonnxruntime.1.30.0.dylib'], 'darwin-universal'],
+    ['linux', 'arm64', 'linux/arm64', 'linux-arm64.node', ['libonnxruntime.so.1'], 'linux-arm64']
+  ] as const)('%s %s: only that platform’s onnxruntime, better-sqlite3 and Dawn (webgpu) binaries', (platform, arch, ortDir, sqlite, libs, dawnDir) => {
     const list = selected(platform, arch)
     const native = list.filter((p) => NATIVE.test(p))
     expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/onnxruntime_binding.node`)
     for (const l of libs) expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/${l}`)
     expect(native).toContain(`node_modules/better-sqlite3/prebuilds/${sqlite}`)
-    const foreign = native.filter((p) => !p.includes(`/${ortDir}/`) && !p.endsWith(`/${sqlite}`))
+    expect(native).toContain(`node_modules/webgpu/dist/${dawnDir}/dawn.node`)
+    const foreign = native.filter((p) => !p.includes(`/${ortDir}/`) && !p.endsWith(`/${sqlite}`) && !p.includes(`/webgpu/dist/${dawnDir}/`))
     expect(foreign).toEqual([])
     expect(list).toContain('node_modules/onnxruntime-node/dist/binding.js')
     expect(list).toContain('node_modules/better-sqlite3/lib/index.js')

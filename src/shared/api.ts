@@ -18,7 +18,7 @@
  *
  * No Node or Electron imports in this file: it is compiled into the renderer too.
  */
-import type { AddHubEntryRequest, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
+import type { AddHubEntryRequest, DeviceSetting, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
 import type {
   BadRecordPolicy,
   FalsePositiveScope,
@@ -49,9 +49,15 @@ export type EmptyRequest = Record<string, never>
 
 export interface ExecutionProviderInfo {
   /** Where inference runs now. */
-  provider: 'cuda' | 'cpu'
+  provider: 'cuda' | 'webgpu' | 'cpu'
+  /** The device choice this run was started with (--device, or the saved setting). */
+  choice?: DeviceSetting
   /** GPU name as the driver reports it (CUDA only), e.g. "NVIDIA RTX A6000". */
   deviceName?: string
+  /** The WebGPU adapter (WebGPU only): vendor, name, the API Dawn runs over, and whether it is software. */
+  adapter?: { vendor: string; name: string; backend: string; software: boolean }
+  /** Why this provider was chosen (what `auto` found). */
+  reason?: string
   deviceId?: number
   /** CPU threads (0 = one per core). */
   threads: number
@@ -77,6 +83,12 @@ export interface AppInfo {
   lastSaeId?: string
   /** Whether adding a local model folder is possible (desktop: through a folder dialog). */
   canPickLocalFolders: boolean
+  /** The saved device choice (settings), applied at the next start; absent = auto. */
+  savedDevice?: DeviceSetting
+}
+
+export interface SetDeviceRequest {
+  device: DeviceSetting
 }
 
 // ------------------------------------------------------------------------------------------------ model library
@@ -302,6 +314,8 @@ export interface StructureRequest {
 export interface ApiMethods {
   // app
   appInfo: { request: EmptyRequest; result: AppInfo }
+  /** Saves where inference runs (applied at the next start); returns the app info with the saved choice. */
+  setDevice: { request: SetDeviceRequest; result: AppInfo }
   // model library
   listModels: { request: EmptyRequest; result: LibraryEntry[] }
   addModel: { request: AddModelRequest; result: LibraryEntry }
@@ -381,6 +395,7 @@ export interface WorkbenchApi extends ApiCalls {
  */
 export const API_METHODS = [
   'appInfo',
+  'setDevice',
   'listModels',
   'addModel',
   'removeModel',

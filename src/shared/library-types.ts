@@ -132,9 +132,14 @@ export interface AppSettings {
   lastSaeId?: string
   /** Set once the first-run demo indexing has been done. */
   demoIndexed?: boolean
+  /** Where inference runs, applied at the next start (auto = CUDA, else a WebGPU GPU, else the CPU). */
+  device?: DeviceSetting
 }
 
-export const SETTINGS_KEYS: readonly (keyof AppSettings)[] = ['lastProject', 'lastModelId', 'lastSaeId', 'demoIndexed']
+export type DeviceSetting = 'auto' | 'cuda' | 'webgpu' | 'cpu'
+export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cuda', 'webgpu', 'cpu']
+
+export const SETTINGS_KEYS: readonly (keyof AppSettings)[] = ['lastProject', 'lastModelId', 'lastSaeId', 'demoIndexed', 'device']
 
 const REPO_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/
 

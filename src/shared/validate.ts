@@ -10,7 +10,7 @@ import { API_METHODS, isApiMethod, type ApiMethod, type ApiRequest } from './api
 import { ANNOTATION_TYPES, type AnnotationType } from './store-types'
 import { CLAMP_MODES, GENERATION_MODES, MAX_STEERING_CLAMPS, MAX_STEERING_N } from './steering-types'
 import { checkExperimentDesign, MAX_EXPERIMENT_N, PLL_METHODS, type ExperimentDesign } from './experiment-types'
-import { SAE_FILE_FORMATS } from './library-types'
+import { DEVICE_SETTINGS, SAE_FILE_FORMATS } from './library-types'
 
 export class ValidationError extends Error {
   constructor(
@@ -348,6 +348,7 @@ const experimentValidators = {
 
 export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } = {
   appInfo: empty,
+  setDevice: obj({ device: oneOf(DEVICE_SETTINGS) }),
   listModels: empty,
   addModel: tagged('source', {
     hub: obj({

@@ -1,6 +1,6 @@
 /** Option parsing shared by the CLI commands: numbers, layer lists, and the runtime (device) options. */
 import { Command, Help, InvalidArgumentError, Option } from 'commander'
-import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
+import { DEVICE_CHOICES, type DeviceChoice, type RuntimeOptions } from '../engine/runtime/execution-provider'
 import { formatsSummary } from '../engine/sae/sae-formats'
 import type { LoadSaeOptions } from '../engine/sae/sae-load'
 
@@ -31,7 +31,7 @@ export function layerList(value: string): number[] {
 
 export function addRuntimeOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA if it loads, else CPU), cuda, or cpu').choices(['auto', 'cuda', 'cpu']).default('auto'))
+    .addOption(new Option('--device <device>', 'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu').choices([...DEVICE_CHOICES]).default('auto'))
     .option('--device-id <n>', 'CUDA device id', nonNegativeInt('--device-id'), 0)
     .option('--threads <n>', 'CPU threads for inference (0 = one per core)', nonNegativeInt('--threads'), 0)
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')

@@ -18,7 +18,7 @@ import { conditionFasta, experimentCsv, experimentHtml, experimentJson } from '.
 import { runExperimentFiles } from '../engine/experiment/experiment-job'
 import { ExperimentStore } from '../engine/store/experiment-store'
 import type { LatentStore } from '../engine/store/latent-store'
-import type { RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
 import { NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
@@ -33,7 +33,7 @@ export interface ExperimentTask {
   modelName: string
   saeName: string
   layer: number
-  device: 'auto' | 'cpu' | 'cuda'
+  device: DeviceChoice
   threads: number
   /** The project's store: the experiment is written into it. */
   db: string

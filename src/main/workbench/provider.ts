@@ -1,5 +1,5 @@
 /**
- * Which execution provider inference runs on (CUDA GPU or CPU, and why), found once with the engine's probe
+ * Which execution provider inference runs on (CUDA GPU, WebGPU adapter or CPU, and why), found once with the engine's probe
  * (the same as `plm-sae device`).
  */
 import type { ExecutionProviderInfo } from '../../shared/api'
@@ -11,6 +11,9 @@ export async function probeProvider(runtime: RuntimeOptions): Promise<ExecutionP
     return {
       provider: report.provider,
       deviceName: report.deviceName,
+      adapter: report.adapter,
+      choice: runtime.device,
+      reason: report.reason,
       deviceId: report.deviceId,
       threads: report.threads,
       fallbackReason: report.fallbackReason,

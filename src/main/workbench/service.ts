@@ -86,10 +86,11 @@ export class WorkbenchService implements WorkbenchApi {
     this.dataDir = opts.dataDir ?? appDataDir()
     this.modelCache = opts.modelCacheDir ?? modelCacheRoot({ PLM_SAE_HOME: this.dataDir })
     mkdirSync(this.dataDir, { recursive: true })
-    this.runtime = opts.runtime ?? DEFAULT_RUNTIME
     this.projects = new ProjectRegistry(this.dataDir)
     this.jobs = new JobManager(opts.workerEntry ?? defaultWorkerEntry)
     this.settings = new SettingsStore(this.dataDir)
+    // --device (plm-sae serve) wins; the desktop app starts with the saved choice (the settings' device).
+    this.runtime = opts.runtime ?? { ...DEFAULT_RUNTIME, device: this.settings.load().device ?? DEFAULT_RUNTIME.device }
     this.models = new ModelResolver(this.dataDir, join(opts.resourcesDir, 'esm'), this.jobs, opts.chooseFolder)
     this.jobs.onEvent((e) => this.afterJobEvent(e))
     const storeIfIndexed = (projectId: string): LatentStore | undefined => (existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined)
@@ -266,7 +267,7 @@ export class WorkbenchService implements WorkbenchApi {
   async appInfo(_req: ApiRequest<'appInfo'>): Promise<AppInfo> {
     this.provider ??= probeProvider(this.runtime)
     const provider = await this.provider
-    const { lastModelId, lastSaeId } = this.settings.load()
+    const { lastModelId, lastSaeId, device: savedDevice } = this.settings.load()
     return {
       version: this.opts.version ?? process.env.PLM_SAE_VERSION ?? '0.1.0',
       mode: this.opts.mode,
@@ -276,8 +277,15 @@ export class WorkbenchService implements WorkbenchApi {
       currentProjectId: this.currentProjectId(),
       ...(lastModelId ? { lastModelId } : {}),
       ...(lastSaeId ? { lastSaeId } : {}),
-      canPickLocalFolders: this.opts.chooseFolder !== undefined
+      canPickLocalFolders: this.opts.chooseFolder !== undefined,
+      ...(savedDevice ? { savedDevice } : {})
     }
+  }
+
+  /** Saves the device choice; the running sessions keep their provider, the next start uses the choice. */
+  async setDevice(req: ApiRequest<'setDevice'>): Promise<AppInfo> {
+    this.settings.update({ device: req.device })
+    return this.appInfo({})
   }
 
   // -------------------------------------------------------------------------------------------- model library

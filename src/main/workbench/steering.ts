@@ -26,7 +26,7 @@ import {
 } from '../../shared/steering-types'
 import { importEsm2 } from '../engine/esm/esm2-import'
 import { DEFAULT_WINDOW, Esm2Model } from '../engine/esm/esm2-model'
-import type { RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
 import { loadSae } from '../engine/sae/sae-load'
 import { toCsv, toFasta, toJson } from '../engine/steer/run-export'
 import { SteeredModel } from '../engine/steer/steered-model'
@@ -55,7 +55,7 @@ export interface SteerTask {
   modelName: string
   saeName: string
   layer: number
-  device: 'auto' | 'cpu' | 'cuda'
+  device: DeviceChoice
   threads: number
   request: Omit<StartSteeringRequest, 'projectId'>
   /** Max activation per clamped feature (for multiple-of-max), from the project's store. */

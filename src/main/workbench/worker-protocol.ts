@@ -6,6 +6,7 @@ import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 import type { ExperimentTask } from './experiments'
+import type { DeviceChoice } from '../engine/runtime/execution-provider'
 
 export interface IndexTask {
   kind: 'index'
@@ -31,7 +32,7 @@ export interface IndexTask {
   db: string
   layer?: number
   threads: number
-  device: 'auto' | 'cpu' | 'cuda'
+  device: DeviceChoice
   /** Generate the demo models first (when missing) into `dataDir`/demo. */
   demo?: { dataDir: string; esmResourcesDir: string }
 }

@@ -167,7 +167,8 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
     })
     const result = await job.run()
     log.done()
-    if (model.provider) log.line(`ran on ${describeProvider(model.provider)}`)
+    const provider = extractor.provider ?? model.provider
+    if (provider) log.line(`ran on ${describeProvider(provider)}`)
     const size = store.latentBytes(result.runId)
     log.line(
       `${result.cancelled ? 'cancelled' : result.warnings ? `done with ${result.warnings.length} warning(s)` : 'done'}: run ${result.runId}; ${result.proteinsIndexed} proteins computed (${result.residuesIndexed} residues, ` +

@@ -12,6 +12,14 @@
  * An If node leaves the padding mask out when a batch has no `<pad>`, so that ONNX Runtime takes its
  * flash-attention kernel (it does not with a mask); both branches compute the same values.
  *
+ * Attention has two forms (`AttentionForm`), chosen by the execution provider (`attentionFormFor`):
+ *   'fused'    the MultiHeadAttention contrib op above (CPU, CUDA);
+ *   'explicit' standard ONNX ops only: per head Q·Kᵀ (MatMul) + an additive key bias (0 for real tokens,
+ *              MASK_FILTER for `<pad>`), Softmax, ·V (MatMul). For WebGPU: its MultiHeadAttention kernel
+ *              rejects a key padding mask ("not implemented for webgpu") and, measured with ONNX Runtime
+ *              1.30, is wrong without one at ESM2-8M's shape (20 heads of 16, 62 tokens: off by 0.17), while
+ *              MatMul, Softmax, Add, Transpose and RotaryEmbedding agree with the CPU to 1e-7.
+ *
  * A graph is described by a spec: where it starts (token ids, or the hidden state at a layer, so that a
  * modified hidden state can be fed back in for steering), which hidden states it outputs, and whether it
  * computes logits. It stops at the last layer it needs: a graph for layer 4 does not compute blocks 5-6.
@@ -29,6 +37,15 @@ export interface Esm2GraphSpec {
   logits: boolean
   /** Longest token sequence (incl. <cls>/<eos>) the rotary tables cover. */
   maxTokens: number
+  /** How attention is computed (see the file comment); the execution provider decides. */
+  attention: AttentionForm
+}
+
+export type AttentionForm = 'fused' | 'explicit'
+
+/** The attention form a provider computes exactly: WebGPU's fused kernel is not (see the file comment). */
+export function attentionFormFor(provider: 'cpu' | 'cuda' | 'webgpu'): AttentionForm {
+  return provider === 'webgpu' ? 'explicit' : 'fused'
 }
 
 export interface Esm2GraphValues {
@@ -41,7 +58,7 @@ const MASK_FILTER = -1e30
 const MS_DOMAIN = 'com.microsoft'
 
 export function specKey(s: Esm2GraphSpec): string {
-  return `from-${s.from}_h-${[...s.hidden].sort((a, b) => a - b).join('-') || 'none'}_${s.logits ? 'logits' : 'nologits'}_t${s.maxTokens}`
+  return `from-${s.from}_h-${[...s.hidden].sort((a, b) => a - b).join('-') || 'none'}_${s.logits ? 'logits' : 'nologits'}_t${s.maxTokens}${s.attention === 'explicit' ? '_attn-explicit' : ''}`
 }
 
 /** The last layer a spec needs to compute. */
@@ -134,6 +151,15 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
       })
     const noPadding = b.equal(b.reduceSum(b.cast(isPad, ElemType.INT64), [0, 1], false), b.constInt64([0], []))
     const keyMask = b.cast(b.sub(b.constInt64([1], []), b.cast(isPad, ElemType.INT64)), ElemType.INT32) // [B, T], 1 = real token
+    // The explicit form: [B, T, H] → heads [B, nh, T, hd]; scores [B, nh, T, T] + the key bias; softmax; · V.
+    let bias: string | undefined
+    const keyBias = (): string => (bias ??= b.unsqueeze(b.mul(b.cast(isPad, ElemType.FLOAT), b.constFloat([MASK_FILTER], [])), [1, 2])) // [B, 1, 1, T]
+    const heads = (t: string, perm: number[]): string => b.transpose(b.reshape(t, [0, 0, c.numHeads, hd]), perm)
+    const explicitAttention = (q: string, k: string, v: string, keyBias: string): string => {
+      const scores = b.add(b.matMul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), keyBias)
+      const context = b.matMul(b.softmax(scores, -1), heads(v, [0, 2, 1, 3])) // [B, nh, T, hd]
+      return b.reshape(b.transpose(context, [0, 2, 1, 3]), [0, 0, H])
+    }
     const blocksEnd = Math.min(last, c.numLayers) // block l (0-based) produces layer l + 1
     for (let l = start; l < blocksEnd; l++) {
       const p = `layer.${l}`
@@ -142,7 +168,7 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
       // q is pre-scaled by head_dim^-0.5 in the weights (before rotary, as HF does), hence scale 1.
       const qr = rotary(q)
       const kr = rotary(k)
-      const attention = (g: GraphBuilder, inputs: string[]): string[] => [
+      const fused = (g: GraphBuilder, inputs: string[]): string[] => [
         g.node('MultiHeadAttention', inputs, {
           domain: MS_DOMAIN,
           attributes: {
@@ -154,12 +180,15 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
       ]
       // Without padding in the batch (one sequence, or sequences of one length) the mask is left out,
       // which lets ONNX Runtime take its flash-attention kernel (no T×T score matrices in memory).
-      const [merged] = b.ifElse(
-        noPadding,
-        [{ elemType: ElemType.FLOAT, shape: ['batch', 'tokens', H] }],
-        (g) => attention(g, [qr, kr, v]),
-        (g) => attention(g, [qr, kr, v, '', keyMask])
-      )
+      const merged =
+        spec.attention === 'explicit'
+          ? explicitAttention(qr, kr, v, keyBias())
+          : b.ifElse(
+              noPadding,
+              [{ elemType: ElemType.FLOAT, shape: ['batch', 'tokens', H] }],
+              (g) => fused(g, [qr, kr, v]),
+              (g) => fused(g, [qr, kr, v, '', keyMask])
+            )[0]
       const attnOut = b.add(b.linear(merged, w(`${p}.out.w`), w(`${p}.out.b`)), x)
       const ln2 = b.layerNorm(attnOut, w(`${p}.ln2.w`), w(`${p}.ln2.b`), c.layerNormEps)
       const inter = b.gelu(b.linear(ln2, w(`${p}.fc1.w`), w(`${p}.fc1.b`)))

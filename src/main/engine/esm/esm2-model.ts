@@ -7,10 +7,10 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { writeGraphFileOnce } from '../onnx/onnx-model'
-import { SessionCache, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
+import { SessionCache, type ExecutionProvider, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
 import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
-import { buildEsm2Graph, specKey, type Esm2GraphSpec } from './esm2-graph'
+import { attentionFormFor, buildEsm2Graph, specKey, type AttentionForm, type Esm2GraphSpec } from './esm2-graph'
 import type { ImportedEsm2 } from './esm2-import'
 import { planWindows, stitchWindowRows, type ResidueWindow } from './windows'
 
@@ -53,6 +53,19 @@ export interface BatchingOptions {
 }
 
 export const DEFAULT_BATCHING: BatchingOptions = { maxBatchTokens: 4096, maxBatchSize: 32, soloTokens: 64 }
+
+/**
+ * Batching on a GPU (CUDA, WebGPU): a GPU is kept busy by large batches, so pieces (sorted by length) are
+ * packed to a token budget with no solo runs. The budget bounds the largest intermediate: the attention
+ * scores of the explicit (WebGPU) form are batch × heads × T² floats per layer, 8,192 tokens of 1,024 with
+ * 20 heads = 8 × 20 × 1024² × 4 B = 0.67 GB (twice that with the softmax), which fits 4 GB GPUs.
+ */
+export const GPU_BATCHING: BatchingOptions = { maxBatchTokens: 8192, maxBatchSize: 256 }
+
+/** The batching for a provider: GPU_BATCHING on a GPU, DEFAULT_BATCHING on the CPU. */
+export function batchingFor(provider: 'cpu' | 'cuda' | 'webgpu'): BatchingOptions {
+  return provider === 'cpu' ? DEFAULT_BATCHING : GPU_BATCHING
+}
 
 /** How many pieces (sorted longest first) from index `i` on make the next batch. */
 export function nextBatchSize(pieces: readonly { tokens: Int32Array }[], i: number, batching: BatchingOptions): number {
@@ -101,17 +114,36 @@ export class Esm2Model {
     return this.providerReport
   }
 
+  /**
+   * The batching of `forward` when none is given: the provider's (`batchingFor`), once known; before the
+   * first session, the GPU's when a GPU was asked for, else the CPU's (`auto` switches after the first batch).
+   */
+  get batching(): BatchingOptions {
+    const provider = this.providerReport?.provider ?? (this.runtime.device === 'cuda' || this.runtime.device === 'webgpu' ? this.runtime.device : 'cpu')
+    return batchingFor(provider)
+  }
+
   /** The ONNX file for a graph spec, written once into the model's cache folder. */
   graphPath(spec: Esm2GraphSpec): string {
     return writeGraphFileOnce(join(this.imported.dir, `graph-${specKey(spec)}.onnx`), () => buildEsm2Graph(this.imported, spec).build(), 'esm2')
   }
 
-  async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
-    return this.sessions.get(specKey(spec), () => this.graphPath(spec))
+  /** The graph file of a spec on a provider: the spec's attention form is the one that provider computes exactly. */
+  private graphFor(spec: Esm2GraphSpec): (provider: ExecutionProvider) => string {
+    return (provider) => this.graphPath({ ...spec, attention: attentionFormFor(provider) })
   }
 
-  spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens'): Esm2GraphSpec {
-    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2 }
+  /** The session of a spec (on whichever provider the runtime options give; the spec's attention form is then the provider's). */
+  async session(spec: Esm2GraphSpec): Promise<ort.InferenceSession> {
+    return this.sessions.get(specKey({ ...spec, attention: 'fused' }), () => this.graphFor(spec))
+  }
+
+  private run(spec: Esm2GraphSpec, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    return this.sessions.run(specKey({ ...spec, attention: 'fused' }), () => this.graphFor(spec), feeds)
+  }
+
+  spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens', attention: AttentionForm = 'fused'): Esm2GraphSpec {
+    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2, attention }
   }
 
   /**
@@ -136,8 +168,7 @@ export class Esm2Model {
       })
       feeds.hidden_in = new ort.Tensor('float32', h, [B, T, H])
     }
-    const session = await this.session(this.spec(req, start ? start.from : 'tokens'))
-    const result = await session.run(feeds)
+    const result = await this.run(this.spec(req, start ? start.from : 'tokens'), feeds)
     const V = this.config.vocabSize
     const rows = (name: string, width: number, i: number): Float32Array => {
       const data = result[name].data as Float32Array
@@ -189,7 +220,6 @@ export class Esm2Model {
     run: (tokens: Int32Array[]) => Promise<R[]>,
     opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal } = {}
   ): AsyncGenerator<{ input: SequenceInput; windows: ResidueWindow[]; results: R[] }> {
-    const batching = opts.batching ?? DEFAULT_BATCHING
     const chunkTokens = opts.chunkTokens ?? 64 * 1024
     let chunk: SequenceInput[] = []
     let chunkSize = 0
@@ -214,7 +244,7 @@ export class Esm2Model {
       pieces.sort((a, b) => b.tokens.length - a.tokens.length)
       for (let i = 0; i < pieces.length; ) {
         if (opts.signal?.aborted) throw new Error('cancelled')
-        const n = nextBatchSize(pieces, i, batching)
+        const n = nextBatchSize(pieces, i, opts.batching ?? this.batching)
         const batch = pieces.slice(i, i + n)
         i += n
         const outs = await run(batch.map((p) => p.tokens))

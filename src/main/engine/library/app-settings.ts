@@ -7,9 +7,9 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { appDataDir } from '../app-paths'
 import { writeFileAtomic } from '../io/files'
-import type { AppSettings } from '../../../shared/library-types'
+import { DEVICE_SETTINGS, type AppSettings } from '../../../shared/library-types'
 
-const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = { lastProject: 'string', lastModelId: 'string', lastSaeId: 'string', demoIndexed: 'boolean' }
+const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = { lastProject: 'string', lastModelId: 'string', lastSaeId: 'string', demoIndexed: 'boolean', device: 'string' }
 
 export function sanitizeSettings(raw: unknown): AppSettings {
   const out: AppSettings = {}
@@ -18,6 +18,7 @@ export function sanitizeSettings(raw: unknown): AppSettings {
     const v = (raw as Record<string, unknown>)[key]
     if (typeof v === type) (out as Record<string, unknown>)[key] = v
   }
+  if (out.device !== undefined && !DEVICE_SETTINGS.includes(out.device)) delete out.device
   return out
 }
 

@@ -326,7 +326,7 @@ let systemAdvice: CudaSetupAdvice | undefined
  * The execution-provider indicator's reason for running on the CPU (`ProviderReport.fallbackReason`):
  * nothing when no NVIDIA GPU is there and the device choice was `auto`, otherwise what to install.
  */
-export function cudaFallbackReason(device: 'auto' | 'cuda' | 'cpu', loadError?: string): string | undefined {
+export function cudaFallbackReason(device: 'auto' | 'cuda', loadError?: string): string | undefined {
   const advice = cudaSetupAdvice(loadError)
   if (advice.status === 'no-nvidia-gpu' && device !== 'cuda') return undefined
   return advice.message

@@ -11,10 +11,11 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { PAD_ID } from '../esm/alphabet'
-import { DEFAULT_BATCHING, type BatchingOptions, type Esm2Model, type SequenceInput } from '../esm/esm2-model'
+import type { BatchingOptions, Esm2Model, SequenceInput } from '../esm/esm2-model'
 import { stitchWindowRows, type ResidueWindow } from '../esm/windows'
 import { writeGraphFileOnce } from '../onnx/onnx-model'
-import { SessionCache } from '../runtime/execution-provider'
+import { SessionCache, type ProviderReport } from '../runtime/execution-provider'
+import { attentionFormFor, type AttentionForm } from '../esm/esm2-graph'
 import type { LatentSource, LatentSourceProgress } from './latent-source'
 import { buildLatentGraph, latentGraphKey, MAX_FLAT_LATENTS, type LatentGraphSpec, type LatentOutput } from './sae-graph'
 import { saeLayerFor } from './sae-load'
@@ -94,6 +95,7 @@ function stitchDense(id: string, windows: ResidueWindow[], pieces: Float32Array[
 
 export class LatentExtractor implements LatentSource {
   private readonly sessions: SessionCache<LatentOutput>
+  private providerReport: ProviderReport | undefined
 
   private constructor(
     readonly model: Esm2Model,
@@ -102,14 +104,19 @@ export class LatentExtractor implements LatentSource {
     private readonly batching: BatchingOptions,
     private readonly chunkTokens: number | undefined
   ) {
-    this.sessions = new SessionCache(model.runtime)
+    this.sessions = new SessionCache(model.runtime, (report) => (this.providerReport = report))
+  }
+
+  /** Which execution provider the chained graphs run on (known after the first run). */
+  get provider(): ProviderReport | undefined {
+    return this.providerReport
   }
 
   /** Checks that the SAE fits the model (width, layer) and prepares the chained graphs (built on first use). */
   static async open(model: Esm2Model, sae: SaeWeights, opts: LatentExtractorOptions = {}): Promise<LatentExtractor> {
     const c = model.config
     const layer = saeLayerFor(sae, { name: model.imported.name, hiddenSize: c.hiddenSize, numLayers: c.numLayers }, opts.layer)
-    const base = opts.batching ?? DEFAULT_BATCHING
+    const base = opts.batching ?? model.batching
     const cap = Math.max(1, Math.floor(Math.min(LATENT_BATCH_BUDGET, MAX_FLAT_LATENTS) / sae.dSae))
     const batching = opts.batching ?? { ...base, maxBatchTokens: Math.min(base.maxBatchTokens, cap) }
     if (batching.maxBatchTokens * sae.dSae > MAX_FLAT_LATENTS) {
@@ -126,26 +133,26 @@ export class LatentExtractor implements LatentSource {
     return this.sae.activation.kind === 'topk' ? this.sae.activation.k : undefined
   }
 
-  private spec(output: LatentOutput): LatentGraphSpec {
-    return { layer: this.layer, output, maxTokens: this.model.window + 2 }
+  private spec(output: LatentOutput, attention: AttentionForm): LatentGraphSpec {
+    return { layer: this.layer, output, maxTokens: this.model.window + 2, attention }
   }
 
   /** The ONNX file of a chained graph, written once into the model's cache folder (next to its weights.bin). */
-  graphPath(output: LatentOutput): string {
-    const spec = this.spec(output)
+  graphPath(output: LatentOutput, attention: AttentionForm = 'fused'): string {
+    const spec = this.spec(output, attention)
     const path = join(this.model.imported.dir, `sae-graph-${latentGraphKey(this.sae, spec)}.onnx`)
     return writeGraphFileOnce(path, () => buildLatentGraph(this.model.imported, this.sae, spec).build(), 'esm2+sae')
   }
 
-  private session(output: LatentOutput): Promise<ort.InferenceSession> {
-    return this.sessions.get(output, () => this.graphPath(output))
+  /** Runs a chained graph on the runtime's provider (its attention form is the provider's; CPU fallback in SessionCache). */
+  private run(output: LatentOutput, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+    return this.sessions.run(output, () => (provider) => this.graphPath(output, attentionFormFor(provider)), feeds)
   }
 
   /** Sparse residue rows of one padded batch of pieces. */
   private async runSparse(tokens: Int32Array[]): Promise<SparsePiece[]> {
     const { ids, T } = padBatch(tokens)
-    const session = await this.session('sparse')
-    const result = await session.run({ input_ids: new ort.Tensor('int64', ids, [tokens.length, T]) })
+    const result = await this.run('sparse', { input_ids: new ort.Tensor('int64', ids, [tokens.length, T]) })
     try {
       const index = result.latent_index.data as Int32Array
       const value = result.latent_value.data as Float32Array
@@ -191,8 +198,7 @@ export class LatentExtractor implements LatentSource {
 
   private async runDense(tokens: Int32Array[]): Promise<Float32Array[]> {
     const { ids, T } = padBatch(tokens)
-    const session = await this.session('dense')
-    const result = await session.run({ input_ids: new ort.Tensor('int64', ids, [tokens.length, T]) })
+    const result = await this.run('dense', { input_ids: new ort.Tensor('int64', ids, [tokens.length, T]) })
     try {
       const data = result.latents.data as Float32Array
       const W = this.sae.dSae

@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto'
 import { CLS_ID, EOS_ID, PAD_ID } from '../esm/alphabet'
-import { addEsm2, specKey, type Esm2GraphSpec } from '../esm/esm2-graph'
+import { addEsm2, specKey, type AttentionForm, type Esm2GraphSpec } from '../esm/esm2-graph'
 import type { ImportedEsm2 } from '../esm/esm2-import'
 import { ElemType, GraphBuilder } from '../onnx/onnx-model'
 import { MIN_INPUT_NORM } from './sae-math'
@@ -32,6 +32,8 @@ export interface LatentGraphSpec {
   output: LatentOutput
   /** Longest token sequence (incl. `<cls>`/`<eos>`) the graph accepts. */
   maxTokens: number
+  /** The ESM2 part's attention form (the execution provider's, see esm/esm2-graph.ts). */
+  attention: AttentionForm
 }
 
 /** The largest batch of rows × dSae whose flat index still fits `latent_index` (int32). */
@@ -89,7 +91,7 @@ export function addSaeEncoder(b: GraphBuilder, sae: SaeWeights, x: string): stri
 
 /** The ESM2 spec the latent graph runs: from the tokens up to the SAE's layer, nothing else. */
 export function esmSpecFor(spec: LatentGraphSpec): Esm2GraphSpec {
-  return { from: 'tokens', hidden: [spec.layer], logits: false, maxTokens: spec.maxTokens }
+  return { from: 'tokens', hidden: [spec.layer], logits: false, maxTokens: spec.maxTokens, attention: spec.attention }
 }
 
 /**

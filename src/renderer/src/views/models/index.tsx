@@ -6,7 +6,8 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '../../../../shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../../../shared/store-types'
-import { formatBytes, type LibraryEntry } from '../../../../shared/library-types'
+import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '../../../../shared/library-types'
+import { providerLabel } from './provider-badge'
 import { api } from '../../api'
 import { useWorkbench } from '../../navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
@@ -57,7 +58,7 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
           {error} <button className="link" onClick={clearError}>dismiss</button>
         </div>
       )}
-      <ProviderPanel appInfo={appInfo} />
+      <ProviderPanel appInfo={appInfo} onDevice={(device) => run(() => api.setDevice({ device }))} />
       <JobsPanel jobs={jobs} onCancel={(id) => run(() => api.cancelJob({ jobId: id }))} />
       <ProjectsPanel
         projects={projects}
@@ -86,14 +87,45 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
   )
 }
 
-function ProviderPanel({ appInfo }: { appInfo: AppInfo | undefined }): ReactNode {
+const DEVICE_LABELS: Record<DeviceSetting, string> = {
+  auto: 'auto (CUDA, else a WebGPU GPU, else the CPU)',
+  cuda: 'CUDA (NVIDIA, needs CUDA 12 + cuDNN 9)',
+  webgpu: 'WebGPU (any GPU, the driver alone)',
+  cpu: 'CPU'
+}
+
+function ProviderPanel({ appInfo, onDevice }: { appInfo: AppInfo | undefined; onDevice(device: DeviceSetting): void }): ReactNode {
   if (!appInfo) return <section className="panel">Reading the execution provider…</section>
   const p = appInfo.provider
+  const saved = appInfo.savedDevice ?? 'auto'
   return (
     <section className="panel" aria-labelledby="provider-h" data-testid="provider-panel">
       <h2 id="provider-h">Execution provider</h2>
       <p data-testid="provider-summary">
-        <strong>{p.provider === 'cuda' ? `GPU: ${p.deviceName ?? `CUDA device ${p.deviceId ?? 0}`}` : 'CPU'}</strong> — {p.summary}
+        <strong>{providerLabel(p)}</strong> — {p.summary}
+      </p>
+      {p.reason && (
+        <p className="muted" data-testid="provider-reason">
+          why: {p.reason}
+        </p>
+      )}
+      <p>
+        <label>
+          Run on{' '}
+          <select value={saved} onChange={(e) => onDevice(e.target.value as DeviceSetting)} data-testid="device-setting">
+            {DEVICE_SETTINGS.map((d) => (
+              <option key={d} value={d}>
+                {DEVICE_LABELS[d]}
+              </option>
+            ))}
+          </select>
+        </label>
+        {p.choice !== undefined && saved !== p.choice && (
+          <span className="muted" data-testid="device-restart">
+            {' '}
+            saved: applies at the next start (now: {p.choice})
+          </span>
+        )}
       </p>
       {p.fallbackReason && (
         <p className="muted" data-testid="provider-fallback">
