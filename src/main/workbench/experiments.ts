@@ -17,12 +17,9 @@ import { checkExperimentDesign, type ExperimentDesign } from '../../shared/exper
 import { conditionFasta, experimentCsv, experimentHtml, experimentJson } from '../engine/experiment/experiment-export'
 import { runExperimentFiles } from '../engine/experiment/experiment-job'
 import { ExperimentStore } from '../engine/store/experiment-store'
-import type { LatentStore } from '../engine/store/latent-store'
-import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { DeviceChoice } from '../engine/runtime/execution-provider'
 import { NotFoundError } from './errors'
-import type { JobManager } from './job-manager'
-import type { ModelResolver } from './model-resolver'
-import type { ProjectRegistry } from './projects'
+import type { ProjectJobDeps } from './steering'
 
 /** What the worker needs to run an experiment job (worker-protocol.ts). */
 export interface ExperimentTask {
@@ -40,15 +37,7 @@ export interface ExperimentTask {
   design: ExperimentDesign
 }
 
-interface Deps {
-  projects: ProjectRegistry
-  models: ModelResolver
-  jobs: JobManager
-  runtime: RuntimeOptions
-  modelCacheRoot: string
-  /** The project's store, or undefined when it is not indexed. */
-  store: (projectId: string) => LatentStore | undefined
-}
+type Deps = ProjectJobDeps
 
 /** The worker side of an 'experiment' job. */
 export async function runExperimentTask(

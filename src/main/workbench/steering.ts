@@ -65,7 +65,8 @@ export interface SteerTask {
   outFile: string
 }
 
-interface Deps {
+/** What the jobs of a project that run its model (steering runs, experiments) need of the service. */
+export interface ProjectJobDeps {
   projects: ProjectRegistry
   models: ModelResolver
   jobs: JobManager
@@ -114,7 +115,7 @@ export async function runSteerTask(task: SteerTask, ctx: { signal: AbortSignal; 
 export class SteeringWorkbench {
   private readonly previewModels = new Map<string, Promise<SteeredModel>>()
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: ProjectJobDeps) {}
 
   private runsDir(projectId: string): string {
     return join(this.deps.projects.dir(this.deps.projects.get(projectId).id), 'steering')

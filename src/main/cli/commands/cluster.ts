@@ -5,27 +5,13 @@
  */
 import { Command, Option } from 'commander'
 import { existsSync, mkdirSync } from 'node:fs'
-import { slurmArrayScript } from '../../engine/jobs/slurm-array'
+import { slurmArrayScript, type SlurmArrayOptions } from '../../engine/jobs/slurm-array'
 import { nonNegativeInt, positiveInt, helpExample } from '../options'
 
-interface SlurmCommandOptions {
-  input: string
-  shards: number
-  model: string
-  sae: string
-  saeLayer?: number
-  shardDir: string
-  logDir: string
-  db: string
+/** The script's options (engine/jobs/slurm-array.ts) as the command line gives them, and the index options it passes on. */
+interface SlurmCommandOptions extends Omit<SlurmArrayOptions, 'plmSae' | 'jobName' | 'indexArgs'> {
   plmSae: string
   jobName: string
-  partition?: string
-  account?: string
-  gpusPerTask?: number
-  cpusPerTask?: number
-  mem?: string
-  time?: string
-  maxParallel?: number
   topK: number
   onBadRecord: string
   batchProteins?: number

@@ -1121,7 +1121,8 @@ function byThresholdOf(json: string, thresholds: number[], positives: number, in
   return conceptScores(thresholds, v, positives, instances, perResidue).map(({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({ threshold, precision, recall, f1, recallDomain, f1Domain }))
 }
 
-function canonicalJson(v: unknown): string {
+/** JSON with object keys sorted: equal settings give equal text, whatever order their keys were written in. */
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>

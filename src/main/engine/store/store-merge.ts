@@ -23,7 +23,7 @@ import Database from 'better-sqlite3'
 import { realpathSync } from 'node:fs'
 import { basename } from 'node:path'
 import { inShard, type ShardSpec, parseShard } from '../io/shard'
-import type { LatentStore } from './latent-store'
+import { canonicalJson, type LatentStore } from './latent-store'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from './feature-statistics'
 
 export interface MergeProgress {
@@ -98,18 +98,6 @@ function runKey(r: { modelHash: string; saeHash: string; layer: number }): strin
 
 function describeRun(r: ShardRun): string {
   return `model "${r.modelName}" (${r.modelHash.slice(0, 12)}), SAE "${r.saeName}" (${r.saeHash.slice(0, 12)}), layer ${r.layer}`
-}
-
-function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`
-  }
-  return JSON.stringify(v)
 }
 
 function cancelled(signal: AbortSignal | undefined): void {
