@@ -191,9 +191,9 @@ describe('steering view', () => {
     expect(marked).toEqual(changed)
     // Copy: the whole sequence, not the 60 residues the table shows.
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(e2e.baseUrl).origin })
+    await page.bringToFront() // the clipboard serves the focused page only
     await page.locator('[data-testid="steer-result-row"][data-parent="false"]').first().getByTestId('steer-copy').click()
-    await page.locator('[data-testid="steer-result-row"][data-parent="false"]').first().getByText('copied').waitFor()
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(s.sequence)
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 30_000 }).toBe(s.sequence)
   }, 120_000)
 
   it('exports FASTA whose headers record the clamp, the mode and the seed', async () => {

@@ -513,16 +513,35 @@ function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (
   )
 }
 
+/**
+ * Writes text to the clipboard: the Clipboard API where the page may use it, else a selected text area and the copy
+ * command (pages served over plain http from another host have no Clipboard API; a page without focus is refused).
+ */
+async function writeClipboard(text: string): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text)
+    return true
+  } catch {
+    const area = document.createElement('textarea')
+    area.value = text
+    area.setAttribute('readonly', '')
+    area.style.position = 'fixed'
+    area.style.opacity = '0'
+    document.body.appendChild(area)
+    area.select()
+    try {
+      return document.execCommand('copy')
+    } finally {
+      area.remove()
+    }
+  }
+}
+
 /** Copies a full sequence to the clipboard (the table shows only its first 60 residues). */
 function CopyButton({ text }: { text: string }) {
   const [state, setState] = useState<'idle' | 'copied' | 'failed'>('idle')
   const copy = async (): Promise<void> => {
-    try {
-      await navigator.clipboard.writeText(text)
-      setState('copied')
-    } catch {
-      setState('failed')
-    }
+    setState((await writeClipboard(text)) ? 'copied' : 'failed')
     setTimeout(() => setState('idle'), 1500)
   }
   return (
