@@ -78,7 +78,8 @@ export interface OpenOptions {
   readonly?: boolean
 }
 
-interface RunRow {
+/** A row of the `runs` table as SQLite returns it. */
+export interface RunRow {
   id: number
   model_name: string
   model_hash: string

@@ -23,7 +23,7 @@ import Database from 'better-sqlite3'
 import { realpathSync } from 'node:fs'
 import { basename } from 'node:path'
 import { inShard, type ShardSpec, parseShard } from '../io/shard'
-import { canonicalJson, type LatentStore } from './latent-store'
+import { canonicalJson, type LatentStore, type RunRow } from './latent-store'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from './feature-statistics'
 
 export interface MergeProgress {
@@ -118,17 +118,7 @@ function openShard(path: string): ShardInfo {
     for (const t of ['schema_version', 'proteins', 'runs', 'latents', 'run_stats']) {
       if (!tables.has(t)) throw new Error(`${path}: not a PLM-SAE store (no table "${t}"); pass the shard stores written by plm-sae index --shard`)
     }
-    const rows = db.prepare('SELECT * FROM runs ORDER BY id').all() as {
-      id: number
-      model_name: string
-      model_hash: string
-      sae_name: string
-      sae_hash: string
-      layer: number
-      d_sae: number
-      settings: string
-      status: string
-    }[]
+    const rows = db.prepare('SELECT * FROM runs ORDER BY id').all() as RunRow[]
     if (rows.length === 0) throw new Error(`${path}: the store has no indexing run; run its shard's index task first`)
     let shard: ShardSpec | undefined
     const runs: ShardRun[] = []
