@@ -8,6 +8,12 @@ import { resolve } from 'node:path'
 import { defineConfig } from 'electron-vite'
 import react from '@vitejs/plugin-react'
 
+/** The renderer's import aliases (also in tsconfig.json, scripts/build-web.mjs and vitest.config.mts). */
+const RENDERER_ALIASES = {
+  '@renderer': resolve(__dirname, 'src/renderer/src'),
+  '@shared': resolve(__dirname, 'src/shared')
+}
+
 /** Native modules and Electron are loaded at run time from node_modules (unpacked from the asar in packages). */
 const NATIVE = ['onnxruntime-node', 'better-sqlite3', 'electron', 'webgpu']
 
@@ -40,6 +46,7 @@ export default defineConfig({
   renderer: {
     root: resolve(__dirname, 'src/renderer'),
     base: './',
+    resolve: { alias: RENDERER_ALIASES },
     plugins: [react()],
     build: {
       outDir: resolve(__dirname, 'out/renderer'),

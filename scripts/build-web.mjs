@@ -11,6 +11,13 @@ await build({
   configFile: false,
   root,
   base: './',
+  // The renderer's import aliases, as in electron.vite.config.ts and tsconfig.json.
+  resolve: {
+    alias: {
+      '@renderer': fileURLToPath(new URL('../src/renderer/src', import.meta.url)),
+      '@shared': fileURLToPath(new URL('../src/shared', import.meta.url))
+    }
+  },
   plugins: [react()],
   logLevel: 'warn',
   build: { outDir, emptyOutDir: true, chunkSizeWarningLimit: 8000 }

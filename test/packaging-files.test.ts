@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { tempDir } from './helpers/tmp'
 import { ElemType, GraphBuilder, encodeModel } from '../src/main/engine/onnx/onnx-model'
-import { resourcesDir } from '../src/main/resources-path'
+import { resourcesDir } from '../src/main/engine/fs/resources-path'
 
 const run = promisify(execFile)
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))

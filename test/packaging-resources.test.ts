@@ -9,8 +9,8 @@ import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { tempDir } from './helpers/tmp'
-import { resourcePath, resourcesDir } from '../src/main/resources-path'
-import { appDataDir, modelCacheRoot } from '../src/main/engine/app-paths'
+import { resourcePath, resourcesDir } from '../src/main/engine/fs/resources-path'
+import { appDataDir, modelCacheRoot } from '../src/main/engine/fs/app-paths'
 
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 

@@ -170,7 +170,7 @@ describe('a full disk', () => {
   })
 
   it('says the same for ENOSPC from the OS, and nothing for other errors', async () => {
-    const { diskFullError } = await import('../src/main/engine/io/files')
+    const { diskFullError } = await import('../src/main/engine/fs/files')
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
     expect(diskFullError(enospc, join(tmp.dir, 'models', 'weights.bin'), 31_400_000, 'nothing was added to the model cache')?.message).toMatch(
       /^The disk is full: writing .*weights\.bin needs about 31\.4 MB more \(.* free there\)\..*then run again; nothing was added to the model cache\.$/

@@ -11,7 +11,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMain
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL } from '../shared/api'
-import { resourcesDir } from './resources-path'
+import { resourcesDir } from './engine/fs/resources-path'
 import { dispatch } from './workbench/dispatch'
 import { CONTENT_SECURITY_POLICY } from './workbench/http-server'
 import { openWorkbench, type WorkbenchService } from './workbench/service'

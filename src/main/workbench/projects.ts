@@ -9,7 +9,7 @@ import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
-import { writeFileAtomic } from '../engine/io/files'
+import { writeFileAtomic } from '../engine/fs/files'
 
 export interface ProjectRecord {
   id: string

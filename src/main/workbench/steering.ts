@@ -40,7 +40,7 @@ import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
-import { writeFileAtomic } from '../engine/io/files'
+import { writeFileAtomic } from '../engine/fs/files'
 import { ExperimentStore } from '../engine/store/experiment-store'
 
 /** What the worker needs to run a steering job (worker-protocol.ts). */

@@ -4,7 +4,7 @@
  * are loaded lazily when they exist, so the shell builds whatever is there.
  */
 import { Component, lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType, type ErrorInfo, type ReactNode } from 'react'
-import type { AppInfo, ProjectInfo } from '../../shared/api'
+import type { AppInfo, ProjectInfo } from '@shared/api'
 import { api, useJobs } from './api'
 import { DemoModelBanner } from './components/project-models'
 import { ProjectSwitcher } from './components/project-switcher'

@@ -6,7 +6,7 @@
  * same things with `useWorkbench()`.
  */
 import { createContext, useContext } from 'react'
-import type { AppInfo, ProjectInfo } from '../../shared/api'
+import type { AppInfo, ProjectInfo } from '@shared/api'
 
 export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'experiments' | 'concept-report'
 

@@ -11,7 +11,7 @@
 import { Command } from 'commander'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { modelCacheRoot } from '../../engine/app-paths'
+import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { runExperimentFiles, writeExperimentExports } from '../../engine/experiment/experiment-job'
 import { checkExperimentDesign } from '../../../shared/experiment-types'
 import { addRuntimeOptions, nonNegativeInt, runtimeFrom, helpExample } from '../options'

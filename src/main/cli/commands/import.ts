@@ -1,7 +1,7 @@
 /** `plm-sae import`: converts a checkpoint into the model cache (done automatically by the other commands). */
 import { Command } from 'commander'
 import { importEsm2 } from '../../engine/esm/esm2-import'
-import { modelCacheRoot } from '../../engine/app-paths'
+import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { helpExample } from '../options'
 import { Reporter } from '../reporter'
 

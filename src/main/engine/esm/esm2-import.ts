@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
 import { join } from 'node:path'
 import { assertFiniteWeights } from '../formats/tensor-check'
-import { diskFullError } from '../io/files'
+import { diskFullError } from '../fs/files'
 import { openEsm2Checkpoint, BLOCK_PARAMS, type CheckpointFormat } from './esm2-checkpoint'
 import { headDim, type Esm2Config } from './esm2-config'
 

@@ -12,9 +12,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { appDataDir } from '../app-paths'
+import { appDataDir } from '../fs/app-paths'
 import type { RepoFile, RepoListing } from './hub-api'
-import { folderBytes, writeFileAtomic } from '../io/files'
+import { folderBytes, writeFileAtomic } from '../fs/files'
 
 export function hubCacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(appDataDir(env), 'hub')

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { appDataDir } from '../app-paths'
-import { writeFileAtomic } from '../io/files'
+import { appDataDir } from '../fs/app-paths'
+import { writeFileAtomic } from '../fs/files'
 import { DEVICE_SETTINGS, type AppSettings } from '../../../shared/library-types'
 
 const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = { lastProject: 'string', lastModelId: 'string', lastSaeId: 'string', demoIndexed: 'boolean', device: 'string' }

@@ -3,7 +3,7 @@
  * Field numbers are those of onnx.proto; only what our graphs use is encoded.
  */
 import { existsSync } from 'node:fs'
-import { writeFileAtomic } from '../io/files'
+import { writeFileAtomic } from '../fs/files'
 import { ProtoWriter } from './protobuf'
 
 export const ONNX_IR_VERSION = 8

@@ -3,7 +3,7 @@
  * browser (`plm-sae serve`) the same `WorkbenchApi` is implemented over HTTP (`POST /api/<method>`) and
  * server-sent events (`GET /api/events`). Views import `api` from here and never care which one it is.
  */
-import { API_METHODS, type ApiCalls, type ApiErrorBody, type ApiMethod, type ApiRequest, type ApiResult, type JobEvent, type WorkbenchApi } from '../../../shared/api'
+import { API_METHODS, type ApiCalls, type ApiErrorBody, type ApiMethod, type ApiRequest, type ApiResult, type JobEvent, type WorkbenchApi } from '@shared/api'
 
 declare global {
   interface Window {

@@ -1,6 +1,6 @@
 /** React hook: the job list, kept current from `onJobEvent` (newest first). */
 import { useEffect, useState } from 'react'
-import type { JobInfo } from '../../../shared/api'
+import type { JobInfo } from '@shared/api'
 import { api } from './client'
 
 export function useJobs(): JobInfo[] {

@@ -4,8 +4,8 @@
  * says so: an association that weak is not a finding.
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
-import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../shared/concept-floor'
-import { ANNOTATION_LABELS, type AnnotationType } from '../../../shared/store-types'
+import { DEFAULT_CONCEPT_F1_FLOOR } from '@shared/concept-floor'
+import { ANNOTATION_LABELS, type AnnotationType } from '@shared/store-types'
 
 const FLOOR_KEY = 'plm-sae.conceptF1Floor'
 const FLOOR_EVENT = 'plm-sae-concept-floor'

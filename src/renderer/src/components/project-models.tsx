@@ -3,8 +3,8 @@
  * model says so, naming the models) and the model · SAE · layer line of the feature browser's header.
  */
 import { useEffect, useState, type ReactNode } from 'react'
-import type { ProjectInfo } from '../../../shared/api'
-import type { LibraryEntry } from '../../../shared/library-types'
+import type { ProjectInfo } from '@shared/api'
+import type { LibraryEntry } from '@shared/library-types'
 import { api } from '../api'
 
 /** The library entries of the project's model and SAE (undefined until read). */

@@ -1,6 +1,6 @@
 /** The project name in the app header: a click lists the projects, and picking one opens it. */
 import { useState, type ReactNode } from 'react'
-import type { ProjectInfo } from '../../../shared/api'
+import type { ProjectInfo } from '@shared/api'
 import { api } from '../api'
 
 function projectTitle(p: ProjectInfo): string {

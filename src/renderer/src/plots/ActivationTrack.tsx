@@ -1,6 +1,6 @@
 import * as d3 from 'd3'
 import { useEffect, useMemo, useRef, type ReactNode } from 'react'
-import { ANNOTATION_LABELS, type AnnotationType, type ResidueAnnotation, type ResidueRange } from '../../../shared/store-types'
+import { ANNOTATION_LABELS, type AnnotationType, type ResidueAnnotation, type ResidueRange } from '@shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { exportSvgElement } from '../components/export-file'
 import { activationScale } from '../lib/colour-scale'

@@ -1,5 +1,5 @@
 import { useRef } from 'react'
-import type { ResidueRange } from '../../../shared/store-types'
+import type { ResidueRange } from '@shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { exportSvgElement } from '../components/export-file'
 import { activationScale } from '../lib/colour-scale'

@@ -1,6 +1,6 @@
 import * as d3 from 'd3'
 import { useMemo, useRef } from 'react'
-import type { Histogram } from '../../../shared/store-types'
+import type { Histogram } from '@shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { exportSvgElement } from '../components/export-file'
 import { tickFormat } from './plot-utils'

@@ -1,6 +1,6 @@
 import * as d3 from 'd3'
 import { useEffect, useMemo, useRef, useState } from 'react'
-import type { FeatureOverview } from '../../../shared/store-types'
+import type { FeatureOverview } from '@shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '../components/export-file'
 import { tickFormat } from './plot-utils'

@@ -1,4 +1,4 @@
-import type { AnnotationType } from '../../../shared/store-types'
+import type { AnnotationType } from '@shared/store-types'
 
 /** Colours of the annotation tracks (secondary structure as in UniProt's viewer: helix red-ish, strand yellow). */
 export const ANNOTATION_COLOURS: Partial<Record<AnnotationType, string>> = {

@@ -5,10 +5,10 @@
  * for UniProt input; for a family, the features firing in most members and where, on the first sequence.
  */
 import { useState, type ReactElement } from 'react'
-import { api } from '../../api'
-import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../../shared/concept-floor'
-import { ANNOTATION_LABELS, type AnnotationType, type ConceptReport, type ResidueAnnotation, type SequenceConceptReport } from '../../../../shared/store-types'
-import { downloadText } from '../../components/export-file'
+import { api } from '@renderer/api'
+import { DEFAULT_CONCEPT_F1_FLOOR } from '@shared/concept-floor'
+import { ANNOTATION_LABELS, type AnnotationType, type ConceptReport, type ResidueAnnotation, type SequenceConceptReport } from '@shared/store-types'
+import { downloadText } from '@renderer/components/export-file'
 
 export interface ConceptReportViewProps {
   projectId: string

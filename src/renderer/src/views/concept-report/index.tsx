@@ -1,5 +1,5 @@
-import '../../components/views.css'
-import type { ViewProps } from '../../navigation'
+import '@renderer/components/views.css'
+import type { ViewProps } from '@renderer/navigation'
 import { ConceptReportView } from './ConceptReportView'
 
 /** The "Concept report" view: paste or upload sequences, see the concepts the project's features predict. */

@@ -6,9 +6,9 @@
  * `checkExperimentDesign` as the CLI's before it is sent.
  */
 import { useState } from 'react'
-import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } from '../../../../shared/steering-types'
-import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '../../../../shared/experiment-types'
-import { ANNOTATION_TYPES } from '../../../../shared/store-types'
+import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } from '@shared/steering-types'
+import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '@shared/experiment-types'
+import { ANNOTATION_TYPES } from '@shared/store-types'
 
 interface SetRow {
   features: string

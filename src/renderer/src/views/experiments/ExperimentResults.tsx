@@ -5,10 +5,10 @@
  * and any sequence opened in the protein view beside its start. Exports: CSV, JSON, FASTA, HTML report.
  */
 import { useEffect, useMemo, useState } from 'react'
-import { api } from '../../api'
-import { NUMERIC_OUTCOMES, type ExperimentSequence, type ExperimentSummary, type NumericOutcome } from '../../../../shared/experiment-types'
-import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '../../../../shared/experiment-plots'
-import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '../../components/export-file'
+import { api } from '@renderer/api'
+import { NUMERIC_OUTCOMES, type ExperimentSequence, type ExperimentSummary, type NumericOutcome } from '@shared/experiment-types'
+import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '@shared/experiment-plots'
+import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '@renderer/components/export-file'
 import { ProteinView } from '../protein/ProteinView'
 
 function Plot({ svg, name }: { svg: string; name: string }) {

@@ -4,8 +4,8 @@
  * the selected one.
  */
 import { useEffect, useState } from 'react'
-import { api, useJobs } from '../../api'
-import type { ExperimentDesign, ExperimentInfo } from '../../../../shared/experiment-types'
+import { api, useJobs } from '@renderer/api'
+import type { ExperimentDesign, ExperimentInfo } from '@shared/experiment-types'
 import { ExperimentBuilder } from './ExperimentBuilder'
 import { ExperimentResults } from './ExperimentResults'
 

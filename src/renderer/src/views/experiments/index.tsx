@@ -1,7 +1,7 @@
-import '../../components/views.css'
+import '@renderer/components/views.css'
 import '../steering/steering.css'
 import './experiments.css'
-import type { ViewProps } from '../../navigation'
+import type { ViewProps } from '@renderer/navigation'
 import { ExperimentsView } from './ExperimentsView'
 
 /** The "Experiments" view: `#/experiments?features=1,2` starts a design with those features; `?experiment=ID` opens one. */

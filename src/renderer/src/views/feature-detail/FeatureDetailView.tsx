@@ -4,15 +4,15 @@
  * from each activation-quantile bucket.
  */
 import { useEffect, useRef, useState } from 'react'
-import { api } from '../../api'
-import { conceptName, useConceptFloor } from '../../components/concept-chip'
-import { type FeatureDetail, type FeatureProteinActivation } from '../../../../shared/store-types'
-import { downloadText, toCsv } from '../../components/export-file'
-import { formatNumber, formatPercent } from '../../components/navigation'
-import { useAsync, useElementWidth } from '../../components/use-async'
-import { ActivationTrack } from '../../plots/ActivationTrack'
-import { ActivationHistogram } from '../../plots/Histogram'
-import { HighlightedSequence, HIGHLIGHT_FLANK } from '../../plots/HighlightedSequence'
+import { api } from '@renderer/api'
+import { conceptName, useConceptFloor } from '@renderer/components/concept-chip'
+import { type FeatureDetail, type FeatureProteinActivation } from '@shared/store-types'
+import { downloadText, toCsv } from '@renderer/components/export-file'
+import { formatNumber, formatPercent } from '@renderer/components/format'
+import { useAsync, useElementWidth } from '@renderer/components/use-async'
+import { ActivationTrack } from '@renderer/plots/ActivationTrack'
+import { ActivationHistogram } from '@renderer/plots/Histogram'
+import { HighlightedSequence, HIGHLIGHT_FLANK } from '@renderer/plots/HighlightedSequence'
 
 export interface FeatureDetailProps {
   projectId: string

@@ -1,5 +1,5 @@
-import '../../components/views.css'
-import type { ViewProps } from '../../navigation'
+import '@renderer/components/views.css'
+import type { ViewProps } from '@renderer/navigation'
 import { FeatureDetailView } from './FeatureDetailView'
 
 export { FeatureDetailView, type FeatureDetailProps } from './FeatureDetailView'

@@ -4,17 +4,17 @@
  * (frequency against max) above it selects features by brushing. ↑/↓ move, Enter opens a feature.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { api } from '../../api'
-import { ConceptChip, conceptName, useConceptFloor } from '../../components/concept-chip'
-import { ProjectModelsLine } from '../../components/project-models'
-import { useWorkbench } from '../../navigation'
-import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type BestConcept, type ConceptMetric, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '../../../../shared/store-types'
-import { downloadText } from '../../components/export-file'
-import { formatNumber, formatPercent } from '../../components/navigation'
-import { useElementWidth } from '../../components/use-async'
-import { VirtualTable, type Column } from '../../components/VirtualTable'
-import { MiniHistogram } from '../../plots/MiniHistogram'
-import { OverviewScatter } from '../../plots/OverviewScatter'
+import { api } from '@renderer/api'
+import { ConceptChip, conceptName, useConceptFloor } from '@renderer/components/concept-chip'
+import { ProjectModelsLine } from '@renderer/components/project-models'
+import { useWorkbench } from '@renderer/navigation'
+import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type BestConcept, type ConceptMetric, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '@shared/store-types'
+import { downloadText } from '@renderer/components/export-file'
+import { formatNumber, formatPercent } from '@renderer/components/format'
+import { useElementWidth } from '@renderer/components/use-async'
+import { VirtualTable, type Column } from '@renderer/components/VirtualTable'
+import { MiniHistogram } from '@renderer/plots/MiniHistogram'
+import { OverviewScatter } from '@renderer/plots/OverviewScatter'
 
 export interface FeatureBrowserProps {
   projectId: string

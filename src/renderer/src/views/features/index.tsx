@@ -1,5 +1,5 @@
-import '../../components/views.css'
-import type { ViewProps } from '../../navigation'
+import '@renderer/components/views.css'
+import type { ViewProps } from '@renderer/navigation'
 import { FeatureBrowser } from './FeatureBrowser'
 
 export { FeatureBrowser, type FeatureBrowserProps } from './FeatureBrowser'

@@ -4,12 +4,12 @@
  * cancel).
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
-import type { AppInfo, JobInfo, ProjectInfo } from '../../../../shared/api'
-import type { BadRecordPolicy, FalsePositiveScope } from '../../../../shared/store-types'
-import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '../../../../shared/library-types'
+import type { AppInfo, JobInfo, ProjectInfo } from '@shared/api'
+import type { BadRecordPolicy, FalsePositiveScope } from '@shared/store-types'
+import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '@shared/library-types'
 import { providerLabel } from './provider-badge'
-import { api } from '../../api'
-import { useWorkbench } from '../../navigation'
+import { api } from '@renderer/api'
+import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
 
 export interface ModelsViewProps {

@@ -4,7 +4,7 @@
  * when a GPU is not used, what is missing).
  */
 import type { ReactNode } from 'react'
-import type { ExecutionProviderInfo } from '../../../../shared/api'
+import type { ExecutionProviderInfo } from '@shared/api'
 
 export function providerLabel(provider: ExecutionProviderInfo): string {
   if (provider.provider === 'cuda') return `GPU: ${provider.deviceName ?? `CUDA device ${provider.deviceId ?? 0}`} (CUDA)`

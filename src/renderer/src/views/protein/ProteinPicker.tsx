@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
-import { api } from '../../api'
-import type { ProteinSummary } from '../../../../shared/store-types'
-import { parsePastedRecords, type PastedRecord } from '../../lib/sequence-input'
+import { api } from '@renderer/api'
+import type { ProteinSummary } from '@shared/store-types'
+import { parsePastedRecords, type PastedRecord } from '@renderer/lib/sequence-input'
 
 export interface ProteinPickerProps {
   projectId: string

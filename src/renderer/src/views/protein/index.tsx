@@ -1,11 +1,11 @@
 import { useMemo } from 'react'
-import '../../components/views.css'
-import type { ViewProps } from '../../navigation'
+import '@renderer/components/views.css'
+import type { ViewProps } from '@renderer/navigation'
 import { ProteinView, type ProteinSource } from './ProteinView'
 
 export { ProteinView, type ProteinViewProps, type ProteinSource } from './ProteinView'
 export { ProteinPicker } from './ProteinPicker'
-export { parsePastedRecords } from '../../lib/sequence-input'
+export { parsePastedRecords } from '@renderer/lib/sequence-input'
 
 /** The "Protein" view (default export for the app shell). A pasted sequence goes into the URL, so links and reloads keep it. */
 export default function ProteinRoute({ projectId, route, navigate }: ViewProps) {

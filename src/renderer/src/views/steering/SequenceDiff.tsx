@@ -4,7 +4,7 @@
  * aligned globally first).
  */
 import { useMemo, type ReactNode } from 'react'
-import { alignGlobal } from '../../lib/alignment'
+import { alignGlobal } from '@renderer/lib/alignment'
 
 const BLOCK = 60
 

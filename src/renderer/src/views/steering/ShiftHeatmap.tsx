@@ -1,7 +1,7 @@
 /** The live preview: a heat map of how the clamps shift each residue's amino-acid probabilities. */
 import { useRef } from 'react'
-import { ExportButtons } from '../../components/ExportButtons'
-import { exportSvgElement } from '../../components/export-file'
+import { ExportButtons } from '@renderer/components/ExportButtons'
+import { exportSvgElement } from '@renderer/components/export-file'
 import { shiftColour, type ShiftMatrix } from './shift-heatmap'
 
 const LEFT = 22

@@ -6,8 +6,8 @@
  * of the project (saved, re-openable) and their export as FASTA, CSV or JSON.
  */
 import { useEffect, useMemo, useRef, useState } from 'react'
-import { api, useJobs } from '../../api'
-import type { FeatureSummary } from '../../../../shared/store-types'
+import { api, useJobs } from '@renderer/api'
+import type { FeatureSummary } from '@shared/store-types'
 import {
   CLAMP_MODES,
   DEFAULT_GENERATION,
@@ -18,11 +18,11 @@ import {
   type SteeringPreview,
   type SteeringRunRecord,
   type SteeringRunSummary
-} from '../../../../shared/steering-types'
-import { downloadText } from '../../components/export-file'
-import { formatNumber } from '../../components/navigation'
-import { conceptName } from '../../components/concept-chip'
-import { useElementWidth } from '../../components/use-async'
+} from '@shared/steering-types'
+import { downloadText } from '@renderer/components/export-file'
+import { formatNumber } from '@renderer/components/format'
+import { conceptName } from '@renderer/components/concept-chip'
+import { useElementWidth } from '@renderer/components/use-async'
 import { ProteinPicker } from '../protein/ProteinPicker'
 import { ProteinView } from '../protein/ProteinView'
 import { SequenceDiff } from './SequenceDiff'

@@ -1,6 +1,6 @@
-import '../../components/views.css'
+import '@renderer/components/views.css'
 import './steering.css'
-import type { ViewProps } from '../../navigation'
+import type { ViewProps } from '@renderer/navigation'
 import { SteeringView } from './SteeringView'
 
 /** The "Steering" view (default export for the app shell). `#/steering?feature=N` adds a clamp on feature N. */

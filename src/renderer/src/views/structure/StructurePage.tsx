@@ -3,10 +3,10 @@
  * by a feature on a protein of the project when both are given, with the protein's track under it.
  */
 import { useEffect, useRef, useState } from 'react'
-import { api } from '../../api'
-import type { ProteinFeaturesResult } from '../../../../shared/store-types'
-import { useElementWidth } from '../../components/use-async'
-import { ActivationTrack } from '../../plots/ActivationTrack'
+import { api } from '@renderer/api'
+import type { ProteinFeaturesResult } from '@shared/store-types'
+import { useElementWidth } from '@renderer/components/use-async'
+import { ActivationTrack } from '@renderer/plots/ActivationTrack'
 import { StructureView } from './StructureView'
 
 const PAGE = 200

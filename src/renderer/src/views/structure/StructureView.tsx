@@ -4,13 +4,13 @@
  * the chosen chain's residues by the feature's activation, and link hover with the sequence track.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
-import { api } from '../../api'
-import type { StructureInfo } from '../../../../shared/api'
-import { ExportButtons } from '../../components/ExportButtons'
-import { downloadDataUrl } from '../../components/export-file'
-import { chooseChain, paintCheck, residueKey } from '../../lib/chain-mapping'
-import { activationScale, HIGH_RGB, LOW_RGB, rgbToHex, rgbToInt, UNMAPPED_RGB, ZERO_RGB } from '../../lib/colour-scale'
-import { parseStructureChains, type StructureChain } from '../../lib/structure-sequence'
+import { api } from '@renderer/api'
+import type { StructureInfo } from '@shared/api'
+import { ExportButtons } from '@renderer/components/ExportButtons'
+import { downloadDataUrl } from '@renderer/components/export-file'
+import { chooseChain, paintCheck, residueKey } from '@renderer/lib/chain-mapping'
+import { activationScale, HIGH_RGB, LOW_RGB, rgbToHex, rgbToInt, UNMAPPED_RGB, ZERO_RGB } from '@renderer/lib/colour-scale'
+import { parseStructureChains, type StructureChain } from '@renderer/lib/structure-sequence'
 import type { ActivationColouring } from './activation-theme'
 import { MolstarViewer, type ChainResidueRef, type MolstarViewerHandle, type StructureText } from './MolstarViewer'
 

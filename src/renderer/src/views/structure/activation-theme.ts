@@ -15,7 +15,7 @@ import type { ThemeDataContext } from 'molstar/lib/mol-theme/theme'
 import { Color } from 'molstar/lib/mol-util/color'
 import { ParamDefinition as PD } from 'molstar/lib/mol-util/param-definition'
 import { ScaleLegend } from 'molstar/lib/mol-util/legend'
-import { residueKey } from '../../lib/chain-mapping'
+import { residueKey } from '@renderer/lib/chain-mapping'
 
 export const ACTIVATION_THEME_NAME = 'plm-activation'
 
