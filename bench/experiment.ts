@@ -47,8 +47,12 @@ async function main(): Promise<void> {
     const sae = await loadSae(join(dir, 'sae'))
     const steered = new SteeredModel(model, sae)
     const extractor = await LatentExtractor.open(model, sae)
-    const stats = await measureFeatureStatistics(extractor, Array.from({ length: 32 }, (_, i) => ({ id: `r${i}`, sequence: randomProtein(100, 500 + i) })), 'random proteins')
-    const live = [...stats.freq.keys()].filter((f) => stats.freq[f] > 0.01 && stats.freq[f] < 0.5)
+    const stats = await measureFeatureStatistics(
+      extractor,
+      Array.from({ length: 32 }, (_, i) => ({ id: `r${i}`, sequence: randomProtein(100, 500 + i) })),
+      'random proteins'
+    )
+    const live = [...stats.freq.keys()].filter(f => stats.freq[f] > 0.01 && stats.freq[f] < 0.5)
     const [f1, f2, f3] = [live[0], live[Math.floor(live.length / 2)], live[live.length - 1]]
     const design = (pll: PllMethod): ExperimentDesign => ({
       name: `bench ${pll}`,
@@ -56,23 +60,41 @@ async function main(): Promise<void> {
       generation: { mode: 'resample', temperature: 1, rounds: ROUNDS, maskFraction: 0.15 },
       n: N,
       seed: 1,
-      clampSets: [{ name: `f${f1}`, clamps: [{ feature: f1, mode: 'multiple-of-max', value: 1 }] }, { name: `f${f2}+f${f3}`, clamps: [{ feature: f2, mode: 'multiple-of-max', value: 1 }, { feature: f3, mode: 'multiple-of-max', value: 1 }] }],
+      clampSets: [
+        { name: `f${f1}`, clamps: [{ feature: f1, mode: 'multiple-of-max', value: 1 }] },
+        {
+          name: `f${f2}+f${f3}`,
+          clamps: [
+            { feature: f2, mode: 'multiple-of-max', value: 1 },
+            { feature: f3, mode: 'multiple-of-max', value: 1 }
+          ]
+        }
+      ],
       doses: [0.5, 1, 2, 4],
       controls: { noClamp: true, ablation: true, randomDraws: 2 },
       pll,
       pllStride: STRIDE,
       success: { kind: 'activation' }
     })
-    console.log(`ESM2 8M shape (random weights), SAE ${sae.dSae} latents at layer ${steered.layer}, CPU ${THREADS} threads`)
-    console.log(`design: 2 clamp sets × 4 doses + no clamp + ablation + 2 random draws per set = 15 conditions × ${N} sequences of ${LENGTH} aa, resample ${ROUNDS} rounds`)
+    console.log(
+      `ESM2 8M shape (random weights), SAE ${sae.dSae} latents at layer ${steered.layer}, CPU ${THREADS} threads`
+    )
+    console.log(
+      `design: 2 clamp sets × 4 doses + no clamp + ablation + 2 random draws per set = 15 conditions × ${N} sequences of ${LENGTH} aa, resample ${ROUNDS} rounds`
+    )
     let seqs: { sequence: string }[] = []
     for (const pll of ['off', 'strided'] as PllMethod[]) {
       const store = LatentStore.open(join(dir, `${pll}.sqlite`))
       const t0 = performance.now()
-      const { id, summary } = await runExperiment({ steered, extractor, store: new ExperimentStore(store.db), stats }, design(pll))
+      const { id, summary } = await runExperiment(
+        { steered, extractor, store: new ExperimentStore(store.db), stats },
+        design(pll)
+      )
       const s = (performance.now() - t0) / 1000
       const total = summary.conditions.length * N
-      console.log(`PLL ${summary.provenance.pllMethod.padEnd(18)}: ${total} sequences in ${s.toFixed(1)} s (${(total / s).toFixed(2)} sequences/s)${pll === 'strided' && N === 32 && LENGTH === 100 ? `  [target < 300 s: ${s < 300 ? 'met' : 'NOT met'}]` : ''}`)
+      console.log(
+        `PLL ${summary.provenance.pllMethod.padEnd(18)}: ${total} sequences in ${s.toFixed(1)} s (${(total / s).toFixed(2)} sequences/s)${pll === 'strided' && N === 32 && LENGTH === 100 ? `  [target < 300 s: ${s < 300 ? 'met' : 'NOT met'}]` : ''}`
+      )
       if (pll === 'strided') seqs = new ExperimentStore(store.db).sequences(id).slice(0, EXACT_SAMPLE)
       store.close()
     }
@@ -85,8 +107,12 @@ async function main(): Promise<void> {
       const gaps = exact.map((e, i) => (e - strided[i]) / LENGTH)
       const meanGap = gaps.reduce((a, b) => a + b, 0) / gaps.length
       const r = correlation(exact, strided)
-      console.log(`exact PLL: ${perSeq.toFixed(3)} s per sequence (${LENGTH} masked forwards, batched across sequences) → ≈ ${(perSeq * 15 * N).toFixed(0)} s more for the whole experiment`)
-      console.log(`strided (${STRIDE} groups) vs exact on ${toks.length} generated sequences: mean gap ${meanGap.toFixed(4)} nats/residue (exact − strided), Pearson r ${r.toFixed(3)}`)
+      console.log(
+        `exact PLL: ${perSeq.toFixed(3)} s per sequence (${LENGTH} masked forwards, batched across sequences) → ≈ ${(perSeq * 15 * N).toFixed(0)} s more for the whole experiment`
+      )
+      console.log(
+        `strided (${STRIDE} groups) vs exact on ${toks.length} generated sequences: mean gap ${meanGap.toFixed(4)} nats/residue (exact − strided), Pearson r ${r.toFixed(3)}`
+      )
     }
     await model.close()
   } finally {

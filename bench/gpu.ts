@@ -21,7 +21,12 @@ import { EOS_ID, tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { batchingFor, Esm2Model, type SequenceInput } from '../src/main/engine/esm/esm2-model'
 import { readFasta } from '../src/main/engine/io/fasta'
-import { cudaProviderInstalled, describeProvider, type ExecutionProvider, type RuntimeOptions } from '../src/main/engine/runtime/execution-provider'
+import {
+  cudaProviderInstalled,
+  describeProvider,
+  type ExecutionProvider,
+  type RuntimeOptions
+} from '../src/main/engine/runtime/execution-provider'
 import { describeAdapter, findWebGpuAdapter } from '../src/main/engine/runtime/webgpu-adapter'
 import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
 import { loadSae } from '../src/main/engine/sae/sae-load'
@@ -73,13 +78,14 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   const model = await Esm2Model.open(imported, runtime)
   const req = { hidden: [LAYER], logits: false }
   // <cls> + at most 198 residues + <eos>
-  const parity = inputs.slice(0, PARITY_SEQUENCES).map((x) => {
+  const parity = inputs.slice(0, PARITY_SEQUENCES).map(x => {
     const t = x.tokens.slice(0, Math.min(x.tokens.length, 200))
     t[t.length - 1] = EOS_ID
     return t
   })
-  const hidden = (await model.runBatch(parity, req)).map((o) => Array.from(o.hidden.get(LAYER)!)) // also creates the session
-  if (model.provider?.provider !== provider) throw new Error(`asked for ${provider}, got ${model.provider ? describeProvider(model.provider) : 'nothing'}`)
+  const hidden = (await model.runBatch(parity, req)).map(o => Array.from(o.hidden.get(LAYER)!)) // also creates the session
+  if (model.provider?.provider !== provider)
+    throw new Error(`asked for ${provider}, got ${model.provider ? describeProvider(model.provider) : 'nothing'}`)
   const batching = batchingFor(provider)
   let t0 = performance.now()
   for await (const out of model.forward(inputs, req, { batching })) void out
@@ -88,7 +94,8 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   const sae = await loadSae(join(dir, 'sae'))
   const ex = await LatentExtractor.open(model, sae)
   const latents: number[][] = []
-  for await (const s of ex.extract(parity.map((tokens, i) => ({ id: `p${i}`, tokens })))) latents[Number(s.id.slice(1))] = Array.from(densify(s))
+  for await (const s of ex.extract(parity.map((tokens, i) => ({ id: `p${i}`, tokens }))))
+    latents[Number(s.id.slice(1))] = Array.from(densify(s))
   t0 = performance.now()
   for await (const s of ex.extract(inputs)) void s
   const indexRate = residues / ((performance.now() - t0) / 1000)
@@ -97,7 +104,11 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   let gpuMemory: string | undefined
   if (provider === 'cuda') {
     try {
-      gpuMemory = execFileSync('nvidia-smi', ['--query-gpu=memory.used,memory.total', '--format=csv,noheader', '--id=0'], { encoding: 'utf8' }).trim()
+      gpuMemory = execFileSync(
+        'nvidia-smi',
+        ['--query-gpu=memory.used,memory.total', '--format=csv,noheader', '--id=0'],
+        { encoding: 'utf8' }
+      ).trim()
     } catch {
       gpuMemory = 'nvidia-smi not available'
     }
@@ -127,36 +138,61 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'plm-sae-bench-gpu-'))
   try {
     writeHfCheckpoint(join(dir, 'ckpt'), shape, 1, { omitTiedDecoder: true })
-    writeGenericSae(join(dir, 'sae'), { dIn: shape.hidden, dSae: D_SAE }, 2, { activation: 'topk', k: 64, layer: LAYER })
-    const providers: { provider: ExecutionProvider; note: string }[] = [{ provider: 'cpu', note: `${THREADS || 'auto'} threads` }]
+    writeGenericSae(join(dir, 'sae'), { dIn: shape.hidden, dSae: D_SAE }, 2, {
+      activation: 'topk',
+      k: 64,
+      layer: LAYER
+    })
+    const providers: { provider: ExecutionProvider; note: string }[] = [
+      { provider: 'cpu', note: `${THREADS || 'auto'} threads` }
+    ]
     if (cudaProviderInstalled()) providers.push({ provider: 'cuda', note: 'device 0' })
-    else process.stdout.write('CUDA: not measured (ONNX Runtime\'s CUDA provider is not installed: npm run setup:cuda)\n')
+    else
+      process.stdout.write("CUDA: not measured (ONNX Runtime's CUDA provider is not installed: npm run setup:cuda)\n")
     const found = await findWebGpuAdapter()
-    if (found.adapter) providers.push({ provider: 'webgpu', note: `${describeAdapter(found.adapter)}${found.adapter.software ? ': SOFTWARE rendering on the CPU, not GPU speed' : ''}` })
+    if (found.adapter)
+      providers.push({
+        provider: 'webgpu',
+        note: `${describeAdapter(found.adapter)}${found.adapter.software ? ': SOFTWARE rendering on the CPU, not GPU speed' : ''}`
+      })
     else process.stdout.write(`WebGPU: not measured (${found.reason})\n`)
 
     const results: ProviderResult[] = []
     const rate = (v: number) => Math.round(v).toLocaleString('en-US')
     const parity = (r: ProviderResult, key: 'hidden' | 'latents'): string => {
-      const cpu = results.find((x) => x.provider === 'cpu')
+      const cpu = results.find(x => x.provider === 'cpu')
       if (!cpu || r === cpu) return 'reference'
       return Math.max(...r[key].map((v, i) => relativeError(v, cpu[key][i]))).toExponential(1)
     }
-    process.stdout.write(`\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`)
+    process.stdout.write(
+      `\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`
+    )
     // Each provider's figures are printed as soon as they are measured (the CPU first: the parity reference).
     for (const p of providers) {
       process.stdout.write(`  ${p.provider.padEnd(6)} measuring (${p.note}) ...\n`)
-      const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2), '--child', p.provider, dir], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] })
+      const r = spawnSync(
+        process.execPath,
+        [...process.execArgv, process.argv[1], ...process.argv.slice(2), '--child', p.provider, dir],
+        { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'pipe', 'inherit'] }
+      )
       if (r.status !== 0) {
         process.stdout.write(`  ${p.provider}: failed (exit ${r.status})\n`)
         continue
       }
       const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as ProviderResult
       results.push(res)
-      process.stdout.write(`  ${res.provider.padEnd(6)} ${res.where}${p.note.includes('SOFTWARE') ? ' [software: not GPU speed]' : ''}\n`)
-      process.stdout.write(`         tokens → layer ${LAYER}: ${rate(res.inferRate)} residues/s; index (${D_SAE.toLocaleString('en-US')}-latent SAE): ${rate(res.indexRate)} residues/s\n`)
-      process.stdout.write(`         batch budget: ${res.budget}; peak host memory ${Math.round(res.peakRssMb)} MB${res.gpuMemory ? `; GPU memory ${res.gpuMemory}` : ''}\n`)
-      process.stdout.write(`         parity vs CPU (max relative error, ${Math.min(PARITY_SEQUENCES, N)} sequences (≤ 198 residues), padded batch): layer ${LAYER} ${parity(res, 'hidden')}, latents ${parity(res, 'latents')}\n`)
+      process.stdout.write(
+        `  ${res.provider.padEnd(6)} ${res.where}${p.note.includes('SOFTWARE') ? ' [software: not GPU speed]' : ''}\n`
+      )
+      process.stdout.write(
+        `         tokens → layer ${LAYER}: ${rate(res.inferRate)} residues/s; index (${D_SAE.toLocaleString('en-US')}-latent SAE): ${rate(res.indexRate)} residues/s\n`
+      )
+      process.stdout.write(
+        `         batch budget: ${res.budget}; peak host memory ${Math.round(res.peakRssMb)} MB${res.gpuMemory ? `; GPU memory ${res.gpuMemory}` : ''}\n`
+      )
+      process.stdout.write(
+        `         parity vs CPU (max relative error, ${Math.min(PARITY_SEQUENCES, N)} sequences (≤ 198 residues), padded batch): layer ${LAYER} ${parity(res, 'hidden')}, latents ${parity(res, 'latents')}\n`
+      )
     }
   } finally {
     rmSync(dir, { recursive: true, force: true })

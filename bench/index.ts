@@ -35,7 +35,11 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]
 }
 
-function time(label: string, reps: number, fn: (i: number) => unknown): { label: string; p50: number; p95: number; max: number } {
+function time(
+  label: string,
+  reps: number,
+  fn: (i: number) => unknown
+): { label: string; p50: number; p95: number; max: number } {
   for (let i = 0; i < 5; i++) fn(i) // warm-up (statement preparation)
   const ms: number[] = []
   for (let i = 0; i < reps; i++) {
@@ -58,7 +62,9 @@ async function main(): Promise<void> {
       calibrationRows: CALIBRATION_ROWS
     })
     const { input, residues } = await writeBenchInput(dir, N)
-    console.log(`input: ${N} sequences, ${residues} residues; model ${imported.name} (8M shape, random), SAE ${D_SAE} latents at layer ${LAYER}, CPU ${THREADS} threads`)
+    console.log(
+      `input: ${N} sequences, ${residues} residues; model ${imported.name} (8M shape, random), SAE ${D_SAE} latents at layer ${LAYER}, CPU ${THREADS} threads`
+    )
 
     // --- index ---------------------------------------------------------------------------------------------
     const dbPath = join(dir, 'bench.sqlite')
@@ -74,12 +80,14 @@ async function main(): Promise<void> {
       sae: { name: sae.name, hash: sae.hash },
       topK: 20,
       onBadRecord: 'skip',
-      onProgress: (p) => {
+      onProgress: p => {
         if (p.phase === 'statistics' && statsStart === 0) statsStart = performance.now()
         const t = performance.now()
         if (t - lastLog > 10_000) {
           lastLog = t
-          process.stderr.write(`  ${p.phase}: ${p.proteinsDone}/${p.proteinsTotal} proteins, ${Math.round(p.residuesPerSecond)} residues/s, ETA ${p.etaSeconds === null ? '?' : Math.round(p.etaSeconds)} s\n`)
+          process.stderr.write(
+            `  ${p.phase}: ${p.proteinsDone}/${p.proteinsTotal} proteins, ${Math.round(p.residuesPerSecond)} residues/s, ETA ${p.etaSeconds === null ? '?' : Math.round(p.etaSeconds)} s\n`
+          )
         }
       }
     }).run()
@@ -89,18 +97,29 @@ async function main(): Promise<void> {
     const nnz = (store.db.prepare('SELECT SUM(nnz) FROM latents').pluck().get() as number) ?? 0
     store.db.pragma('wal_checkpoint(TRUNCATE)')
     const fileBytes = statSync(dbPath).size
-    console.log(`indexed ${res.proteinsIndexed} proteins, ${res.residuesIndexed} residues in ${seconds.toFixed(1)} s (statistics ${statsSeconds.toFixed(1)} s)`)
-    console.log(`end to end: ${Math.round(res.residuesIndexed / seconds)} residues/s (model + SAE + store + statistics)`)
-    console.log(`latents: ${(nnz / size.residues).toFixed(1)} nonzero per residue; blob ${(size.bytes / size.residues).toFixed(1)} bytes/residue (${(size.bytes / nnz).toFixed(2)} bytes/entry)`)
+    console.log(
+      `indexed ${res.proteinsIndexed} proteins, ${res.residuesIndexed} residues in ${seconds.toFixed(1)} s (statistics ${statsSeconds.toFixed(1)} s)`
+    )
+    console.log(
+      `end to end: ${Math.round(res.residuesIndexed / seconds)} residues/s (model + SAE + store + statistics)`
+    )
+    console.log(
+      `latents: ${(nnz / size.residues).toFixed(1)} nonzero per residue; blob ${(size.bytes / size.residues).toFixed(1)} bytes/residue (${(size.bytes / nnz).toFixed(2)} bytes/entry)`
+    )
     // what grows with the residues (latents, proteins and their indexes) and what is per feature (fixed)
-    const tables = store.db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as { name: string; bytes: number }[]
-    const scaling = tables.filter((t) => /latents|proteins/.test(t.name)).reduce((a, t) => a + t.bytes, 0)
+    const tables = store.db.prepare('SELECT name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name').all() as {
+      name: string
+      bytes: number
+    }[]
+    const scaling = tables.filter(t => /latents|proteins/.test(t.name)).reduce((a, t) => a + t.bytes, 0)
     const fixed = fileBytes - scaling
     console.log(
       `store file: ${(fileBytes / 1e6).toFixed(1)} MB; per residue ${(scaling / size.residues).toFixed(1)} bytes (latents + proteins), ` +
         `per-feature tables ${(fixed / 1e6).toFixed(1)} MB (fixed: statistics, examples, concepts)`
     )
-    console.log(`projected for Swiss-Prot (200 M residues): ${(((scaling / size.residues) * SWISSPROT_RESIDUES + fixed) / 1e9).toFixed(1)} GB`)
+    console.log(
+      `projected for Swiss-Prot (200 M residues): ${(((scaling / size.residues) * SWISSPROT_RESIDUES + fixed) / 1e9).toFixed(1)} GB`
+    )
 
     // --- concept phase -------------------------------------------------------------------------------------
     // The input is FASTA (no annotations): give every protein Swiss-Prot-like annotations (helices, strands,
@@ -118,15 +137,23 @@ async function main(): Promise<void> {
               const start = 1 + Math.floor(conceptRand() * Math.max(1, p.length - len))
               a.push({ type, start, end: Math.min(p.length, start + len - 1), description })
             }
-            for (let k = 0; k < Math.max(1, Math.floor(p.length / 40)); k++) seg('helix', 8 + Math.floor(conceptRand() * 12))
-            for (let k = 0; k < Math.max(1, Math.floor(p.length / 60)); k++) seg('strand', 4 + Math.floor(conceptRand() * 5))
-            if (conceptRand() < 0.5) seg('domain', 60, ['Protein kinase', 'SH3', 'PDZ', 'Ig-like'][Math.floor(conceptRand() * 4)])
-            if (conceptRand() < 0.3) for (let k = 0; k < 4; k++) seg('metal', 1, ['Zn(2+)', 'Mg(2+)', 'Ca(2+)'][Math.floor(conceptRand() * 3)])
+            for (let k = 0; k < Math.max(1, Math.floor(p.length / 40)); k++)
+              seg('helix', 8 + Math.floor(conceptRand() * 12))
+            for (let k = 0; k < Math.max(1, Math.floor(p.length / 60)); k++)
+              seg('strand', 4 + Math.floor(conceptRand() * 5))
+            if (conceptRand() < 0.5)
+              seg('domain', 60, ['Protein kinase', 'SH3', 'PDZ', 'Ig-like'][Math.floor(conceptRand() * 4)])
+            if (conceptRand() < 0.3)
+              for (let k = 0; k < 4; k++) seg('metal', 1, ['Zn(2+)', 'Mg(2+)', 'Ca(2+)'][Math.floor(conceptRand() * 3)])
           }
           annotate.run(JSON.stringify(a), p.id)
         }
       })()
-    const timeStats = async (concepts?: { falsePositives: 'annotated' | 'all'; splitTypes: ('metal' | 'domain')[]; minInstances: number }): Promise<number> => {
+    const timeStats = async (concepts?: {
+      falsePositives: 'annotated' | 'all'
+      splitTypes: ('metal' | 'domain')[]
+      minInstances: number
+    }): Promise<number> => {
       const t0 = performance.now()
       await store.computeStatistics(res.runId, { topK: 20, ...(concepts ? { concepts } : {}) })
       return (performance.now() - t0) / 1000
@@ -135,7 +162,10 @@ async function main(): Promise<void> {
     withAnnotations(true)
     const annotatedScope = await timeStats({ falsePositives: 'annotated', splitTypes: [], minInstances: 1 })
     const allScope = await timeStats({ falsePositives: 'all', splitTypes: ['metal', 'domain'], minInstances: 10 })
-    const conceptCount = store.db.prepare('SELECT COUNT(*) FROM feature_concepts WHERE run_id = ?').pluck().get(res.runId) as number
+    const conceptCount = store.db
+      .prepare('SELECT COUNT(*) FROM feature_concepts WHERE run_id = ?')
+      .pluck()
+      .get(res.runId) as number
     console.log(
       `concept phase (residue F1 + InterPLM per-domain F1, ${plain.length} annotated proteins): statistics ${noConcepts.toFixed(1)} s without concepts, ` +
         `${annotatedScope.toFixed(1)} s with them (false positives on annotated proteins), ${allScope.toFixed(1)} s on all proteins with metal and domain split by note; ` +
@@ -146,26 +176,53 @@ async function main(): Promise<void> {
 
     // --- UI queries ----------------------------------------------------------------------------------------
     const r = mulberry32(5)
-    const proteins = store.listProteins({ limit: 1000 }).items.concat(store.listProteins({ offset: 1000, limit: 1000 }).items)
-    for (let i = 0; i < 500; i++) store.setFeatureLabel({ feature: Math.floor(r() * D_SAE), label: `label ${i} ${['helix', 'kinase', 'zinc', 'signal'][i % 4]}` })
+    const proteins = store
+      .listProteins({ limit: 1000 })
+      .items.concat(store.listProteins({ offset: 1000, limit: 1000 }).items)
+    for (let i = 0; i < 500; i++)
+      store.setFeatureLabel({
+        feature: Math.floor(r() * D_SAE),
+        label: `label ${i} ${['helix', 'kinase', 'zinc', 'signal'][i % 4]}`
+      })
     const results = [
       time('feature list: first page (id)', REPS, () => store.listFeatures({ limit: 100 })),
-      time('feature list: sorted by max desc, random page', REPS, () => store.listFeatures({ sort: { key: 'max', dir: 'desc' }, offset: Math.floor(r() * 100) * 100, limit: 100 })),
-      time('feature list: filtered (alive, freq ≥ 0.005) by freq', REPS, () =>
-        store.listFeatures({ status: 'alive', minFreqResidue: 0.005, sort: { key: 'freqResidue', dir: 'desc' }, limit: 100 })
+      time('feature list: sorted by max desc, random page', REPS, () =>
+        store.listFeatures({ sort: { key: 'max', dir: 'desc' }, offset: Math.floor(r() * 100) * 100, limit: 100 })
       ),
-      time('feature list: text search "kinase"', REPS, () => store.listFeatures({ text: 'kinase', sort: { key: 'label', dir: 'asc' }, limit: 100 })),
+      time('feature list: filtered (alive, freq ≥ 0.005) by freq', REPS, () =>
+        store.listFeatures({
+          status: 'alive',
+          minFreqResidue: 0.005,
+          sort: { key: 'freqResidue', dir: 'desc' },
+          limit: 100
+        })
+      ),
+      time('feature list: text search "kinase"', REPS, () =>
+        store.listFeatures({ text: 'kinase', sort: { key: 'label', dir: 'asc' }, limit: 100 })
+      ),
       time('feature overview (all 10,240 points)', REPS, () => store.featureOverview()),
-      time('one feature (stats, histogram, top 20 + 30 samples with tracks)', REPS, () => store.feature(Math.floor(r() * D_SAE))),
+      time('one feature (stats, histogram, top 20 + 30 samples with tracks)', REPS, () =>
+        store.feature(Math.floor(r() * D_SAE))
+      ),
       time('one protein: all firing features by max (top 100, 20 tracks)', REPS, () =>
-        store.proteinFeatures({ protein: proteins[Math.floor(r() * proteins.length)].id, sortBy: 'max', limit: 100, withTracks: 20 })
+        store.proteinFeatures({
+          protein: proteins[Math.floor(r() * proteins.length)].id,
+          sortBy: 'max',
+          limit: 100,
+          withTracks: 20
+        })
       ),
       time('one protein: residue range by mean (top 100)', REPS, () => {
         const p = proteins[Math.floor(r() * proteins.length)]
         const a = 1 + Math.floor(r() * p.length)
-        return store.proteinFeatures({ protein: p.id, range: { start: a, end: Math.min(p.length, a + 50) }, sortBy: 'mean', limit: 100 })
+        return store.proteinFeatures({
+          protein: p.id,
+          range: { start: a, end: Math.min(p.length, a + 50) },
+          sortBy: 'mean',
+          limit: 100
+        })
       }),
-      time('label edit', REPS, (i) => store.setFeatureLabel({ feature: i % D_SAE, notes: `note ${i}` })),
+      time('label edit', REPS, i => store.setFeatureLabel({ feature: i % D_SAE, notes: `note ${i}` })),
       time('export feature table (CSV, 10,240 rows)', Math.min(REPS, 20), () => store.exportFeatures({ format: 'csv' }))
     ]
     const live: number[] = []
@@ -177,10 +234,17 @@ async function main(): Promise<void> {
     }
     live.sort((a, b) => a - b)
     console.log('\nquery latency (ms)                                               p50      p95      max')
-    for (const q of results) console.log(`${q.label.padEnd(64)} ${q.p50.toFixed(2).padStart(7)}  ${q.p95.toFixed(2).padStart(7)}  ${q.max.toFixed(2).padStart(7)}`)
-    console.log(`${'features of a typed sequence (≤ 400 aa, runs the model live)'.padEnd(64)} ${percentile(live, 0.5).toFixed(2).padStart(7)}  ${percentile(live, 0.95).toFixed(2).padStart(7)}`)
+    for (const q of results)
+      console.log(
+        `${q.label.padEnd(64)} ${q.p50.toFixed(2).padStart(7)}  ${q.p95.toFixed(2).padStart(7)}  ${q.max.toFixed(2).padStart(7)}`
+      )
+    console.log(
+      `${'features of a typed sequence (≤ 400 aa, runs the model live)'.padEnd(64)} ${percentile(live, 0.5).toFixed(2).padStart(7)}  ${percentile(live, 0.95).toFixed(2).padStart(7)}`
+    )
     clearInterval(sampler)
-    console.log(`\npeak memory: RSS ${(peakRss / 1e6).toFixed(0)} MB sampled, ${(process.resourceUsage().maxRSS / 1e3).toFixed(0)} MB max RSS (rusage)`)
+    console.log(
+      `\npeak memory: RSS ${(peakRss / 1e6).toFixed(0)} MB sampled, ${(process.resourceUsage().maxRSS / 1e3).toFixed(0)} MB max RSS (rusage)`
+    )
     store.close()
     await extractor.close()
     await model.close()

@@ -53,12 +53,26 @@ function prefixFlops(T: number, H: number, F: number, layers: number): number {
 async function matmulRate(dir: string, m: number, k: number, n: number, threads: number): Promise<number> {
   const b = new GraphBuilder('matmul')
   const a = b.input('a', ElemType.FLOAT, [m, k])
-  const w = b.constFloat(Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) * 0.1), [k, n])
+  const w = b.constFloat(
+    Float32Array.from({ length: k * n }, (_, i) => Math.sin(i) * 0.1),
+    [k, n]
+  )
   b.output(b.matMul(a, w), 'y', ElemType.FLOAT, [m, n])
   const path = join(dir, 'matmul.onnx')
   writeFileSync(path, encodeModel(b.build(), 'bench'))
-  const session = await ort.InferenceSession.create(path, { executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
-  const feeds = { a: new ort.Tensor('float32', Float32Array.from({ length: m * k }, (_, i) => Math.cos(i)), [m, k]) }
+  const session = await ort.InferenceSession.create(path, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all'
+  })
+  const feeds = {
+    a: new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: m * k }, (_, i) => Math.cos(i)),
+      [m, k]
+    )
+  }
   for (let i = 0; i < 5; i++) await session.run(feeds)
   let best = Infinity
   for (let rep = 0; rep < 5; rep++) {
@@ -80,7 +94,7 @@ async function main(): Promise<void> {
       inputs.push({ id: rec.id, tokens: tokenize(rec.sequence, rec.id) })
     }
     const residues = inputs.reduce((s, x) => s + x.tokens.length - 2, 0)
-    const lengths = inputs.map((x) => x.tokens.length - 2).sort((a, b) => a - b)
+    const lengths = inputs.map(x => x.tokens.length - 2).sort((a, b) => a - b)
 
     writeHfCheckpoint(join(dir, 'ckpt'), '8M', 1, { omitTiedDecoder: true })
     const imported = await importEsm2(join(dir, 'ckpt'), join(dir, 'cache'))
@@ -117,7 +131,9 @@ async function main(): Promise<void> {
     const single = inputs.slice(0, SINGLE)
     const singleResidues = single.reduce((s, x) => s + x.tokens.length - 2, 0)
     let singleFlops = 0
-    for (const x of single) for (const w of planWindows(x.tokens.length - 2, DEFAULT_WINDOW)) singleFlops += prefixFlops(w.end - w.start + 2, H, F, LAYER)
+    for (const x of single)
+      for (const w of planWindows(x.tokens.length - 2, DEFAULT_WINDOW))
+        singleFlops += prefixFlops(w.end - w.start + 2, H, F, LAYER)
     const solo = await timed(async () => {
       for (const x of single) for await (const out of model.forward([x], req)) void out
     })
@@ -131,14 +147,30 @@ async function main(): Promise<void> {
       `${rate(r, t.wall)} residues/s, ${t.wall.toFixed(1)} s, ${(f / t.wall / 1e9).toFixed(1)} GFLOP/s = ${frac(f, t.wall)} of matmul rate; CPU ${t.cpu.toFixed(1)} s`
     const rows: [string, string][] = [
       ['sequences', `${inputs.length} (${pieces} pieces after windowing at ${DEFAULT_WINDOW})`],
-      ['residues', `${residues.toLocaleString('en-US')} (length median ${lengths[lengths.length >> 1]}, max ${lengths[lengths.length - 1]})`],
+      [
+        'residues',
+        `${residues.toLocaleString('en-US')} (length median ${lengths[lengths.length >> 1]}, max ${lengths[lengths.length - 1]})`
+      ],
       ['model', `${imported.name} shape, random weights; tokens → layer ${LAYER} (blocks 1-${LAYER})`],
-      ['work', `${(flops / 1e9).toFixed(1)} GFLOP = ${(flops / residues / 1e6).toFixed(2)} MFLOP/residue (attention included; ${(prefixFlops(median + 2, H, F, LAYER) / median / 1e6).toFixed(2)} at the median length)`],
+      [
+        'work',
+        `${(flops / 1e9).toFixed(1)} GFLOP = ${(flops / residues / 1e6).toFixed(2)} MFLOP/residue (attention included; ${(prefixFlops(median + 2, H, F, LAYER) / median / 1e6).toFixed(2)} at the median length)`
+      ],
       ['CPU threads', `${THREADS} (onnxruntime-node ${ort.env.versions.common})`],
       ['matmul rate', `${gflops.toFixed(1)} GFLOP/s (MatMul [2048,320]×[320,1280] f32, best of before/after the runs)`],
-      ['load average', `${load.toFixed(2)} at the start (other processes share the ${cpus().length} cores: figures are lower when it is above 0)`],
+      [
+        'load average',
+        `${load.toFixed(2)} at the start (other processes share the ${cpus().length} cores: figures are lower when it is above 0)`
+      ],
       [`forward (default)`, `${row(residues, flops, batched)} (maxBatchTokens ${BATCH_TOKENS}, soloTokens ${SOLO})`],
-      ...(padded ? [['padded batches', `${row(residues, flops, padded)} (packed to maxBatchTokens ${BATCH_TOKENS}, no soloTokens)`] as [string, string]] : []),
+      ...(padded
+        ? [
+            [
+              'padded batches',
+              `${row(residues, flops, padded)} (packed to maxBatchTokens ${BATCH_TOKENS}, no soloTokens)`
+            ] as [string, string]
+          ]
+        : []),
       [`one at a time (${single.length})`, row(singleResidues, singleFlops, solo)],
       ['reference', 'plain PyTorch on this machine: ~1,500 residues/s one at a time, ~800 in padded batches of 8']
     ]

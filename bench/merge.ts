@@ -24,10 +24,19 @@ const PER_RESIDUE = numberArg('per-residue', 64)
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'plm-sae-bench-merge-'))
   try {
-    const { imported, model, sae, extractor } = await benchIndexFixtures(dir, { threads: THREADS, inputSequences: N, perResidue: PER_RESIDUE, calibrationRows: 1024 })
+    const { imported, model, sae, extractor } = await benchIndexFixtures(dir, {
+      threads: THREADS,
+      inputSequences: N,
+      perResidue: PER_RESIDUE,
+      calibrationRows: 1024
+    })
     const { input, residues } = await writeBenchInput(dir, N)
-    console.log(`load average at start: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (figures are slower under other load)`)
-    console.log(`input: ${N} sequences, ${residues} residues in ${SHARDS} shards; model ${imported.name} (8M shape, random), SAE ${BENCH_D_SAE} latents at layer ${BENCH_LAYER}, CPU ${THREADS} threads`)
+    console.log(
+      `load average at start: ${loadavg()[0].toFixed(1)} on ${cpus().length} cores (figures are slower under other load)`
+    )
+    console.log(
+      `input: ${N} sequences, ${residues} residues in ${SHARDS} shards; model ${imported.name} (8M shape, random), SAE ${BENCH_D_SAE} latents at layer ${BENCH_LAYER}, CPU ${THREADS} threads`
+    )
 
     // --- index the shards ----------------------------------------------------------------------------------
     const shards: string[] = []
@@ -51,11 +60,15 @@ async function main(): Promise<void> {
       store.db.pragma('wal_checkpoint(TRUNCATE)')
       store.close()
       shards.push(path)
-      console.log(`  shard ${i}/${SHARDS}: ${r.proteinsIndexed} proteins, ${r.residuesIndexed} residues indexed in ${s.toFixed(1)} s; ${(statSync(path).size / 1e6).toFixed(1)} MB`)
+      console.log(
+        `  shard ${i}/${SHARDS}: ${r.proteinsIndexed} proteins, ${r.residuesIndexed} residues indexed in ${s.toFixed(1)} s; ${(statSync(path).size / 1e6).toFixed(1)} MB`
+      )
     }
     await extractor.close()
     await model.close()
-    console.log(`indexing (all shards): ${indexSeconds.toFixed(1)} s, ${Math.round(residues / indexSeconds)} residues/s`)
+    console.log(
+      `indexing (all shards): ${indexSeconds.toFixed(1)} s, ${Math.round(residues / indexSeconds)} residues/s`
+    )
 
     // --- merge -----------------------------------------------------------------------------------------------
     console.log(`load average before the merge: ${loadavg()[0].toFixed(1)}`)
@@ -65,7 +78,7 @@ async function main(): Promise<void> {
     const r = await mergeStores({
       target,
       shards,
-      onProgress: (p) => {
+      onProgress: p => {
         if (!phases.has(p.phase)) phases.set(p.phase, performance.now())
       }
     })
@@ -78,7 +91,9 @@ async function main(): Promise<void> {
       `merge: ${r.proteinsAdded} proteins, ${r.latentsAdded} latent rows, ${r.residuesAdded} residues, ${(r.bytesRead / 1e6).toFixed(1)} MB of latents in ${seconds.toFixed(2)} s ` +
         `(checks ${at('proteins').toFixed(2)} s, proteins ${(at('latents') - at('proteins')).toFixed(2)} s, latents ${(at('statistics') - at('latents')).toFixed(2)} s, statistics ${statsSeconds.toFixed(2)} s)`
     )
-    console.log(`merge throughput: ${Math.round(r.residuesAdded / seconds)} residues/s, ${(r.bytesRead / 1e6 / seconds).toFixed(1)} MB/s end to end; copy alone ${Math.round(r.residuesAdded / copySeconds)} residues/s, ${(r.bytesRead / 1e6 / copySeconds).toFixed(1)} MB/s`)
+    console.log(
+      `merge throughput: ${Math.round(r.residuesAdded / seconds)} residues/s, ${(r.bytesRead / 1e6 / seconds).toFixed(1)} MB/s end to end; copy alone ${Math.round(r.residuesAdded / copySeconds)} residues/s, ${(r.bytesRead / 1e6 / copySeconds).toFixed(1)} MB/s`
+    )
     console.log(`merge / indexing time: ${(seconds / indexSeconds).toFixed(3)} (target < 0.1)`)
   } finally {
     rmSync(dir, { recursive: true, force: true })

@@ -39,17 +39,29 @@ async function main(): Promise<void> {
     const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
     const sae = await loadSae(join(dir, 'sae'))
     const steered = new SteeredModel(model, sae)
-    console.log(`ESM2 8M shape (random weights), SAE ${sae.dSae} latents at layer ${steered.layer}, CPU ${THREADS} threads; 3 clamps (absolute, add, ranged)`)
+    console.log(
+      `ESM2 8M shape (random weights), SAE ${sae.dSae} latents at layer ${steered.layer}, CPU ${THREADS} threads; 3 clamps (absolute, add, ranged)`
+    )
     const planFor = (L: number) =>
-      new FeatureIntervention(sae, resolveSteeringPlan({
-        clamps: [
-          { feature: 17, mode: 'absolute', value: 8 },
-          { feature: 4242, mode: 'add-to-natural', value: 3 },
-          { feature: 9000, mode: 'absolute', value: 5, range: { start: 10, end: Math.min(L, 60) } }
-        ]
-      }, { dSae: sae.dSae, saeName: sae.name, residues: L }))
+      new FeatureIntervention(
+        sae,
+        resolveSteeringPlan(
+          {
+            clamps: [
+              { feature: 17, mode: 'absolute', value: 8 },
+              { feature: 4242, mode: 'add-to-natural', value: 3 },
+              { feature: 9000, mode: 'absolute', value: 5, range: { start: 10, end: Math.min(L, 60) } }
+            ]
+          },
+          { dSae: sae.dSae, saeName: sae.name, residues: L }
+        )
+      )
     // warm up the sessions
-    await generateTokens(steered, planFor(50), tokenize(randomProtein(50, 1), 's'), { ...DEFAULT_GENERATION, mode: 'edit', n: 1 })
+    await generateTokens(steered, planFor(50), tokenize(randomProtein(50, 1), 's'), {
+      ...DEFAULT_GENERATION,
+      mode: 'edit',
+      n: 1
+    })
     const rows: string[] = []
     for (const L of [100, 300]) {
       const start = tokenize(randomProtein(L, L), 's')
@@ -71,19 +83,38 @@ async function main(): Promise<void> {
         plain.push(performance.now() - t0)
       }
       plain.sort((a, b) => a - b)
-      rows.push(`unsteered L=${L}: one forward ${plain[3].toFixed(1)} ms (median of 7): steering adds ${(editMs - plain[3]).toFixed(1)} ms`)
-      rows.push(`edit      L=${L}: one steered edit ${editMs.toFixed(1)} ms (median of 7) = ${(1000 / editMs).toFixed(1)} sequences/s${L === 300 ? `  [target < 100 ms: ${editMs < 100 ? 'met' : 'NOT met'}]` : ''}`)
+      rows.push(
+        `unsteered L=${L}: one forward ${plain[3].toFixed(1)} ms (median of 7): steering adds ${(editMs - plain[3]).toFixed(1)} ms`
+      )
+      rows.push(
+        `edit      L=${L}: one steered edit ${editMs.toFixed(1)} ms (median of 7) = ${(1000 / editMs).toFixed(1)} sequences/s${L === 300 ? `  [target < 100 ms: ${editMs < 100 ? 'met' : 'NOT met'}]` : ''}`
+      )
       for (const mode of ['resample', 'denovo'] as GenerationMode[]) {
         const n = L === 100 ? N : Math.max(1, Math.round(N / 5))
         const t0 = performance.now()
-        await generateTokens(steered, iv, mode === 'denovo' ? undefined : start, { ...DEFAULT_GENERATION, mode, n, seed: 1, temperature: 1, rounds: ROUNDS, maskFraction: 0.15, length: L })
+        await generateTokens(steered, iv, mode === 'denovo' ? undefined : start, {
+          ...DEFAULT_GENERATION,
+          mode,
+          n,
+          seed: 1,
+          temperature: 1,
+          rounds: ROUNDS,
+          maskFraction: 0.15,
+          length: L
+        })
         const s = (performance.now() - t0) / 1000
-        const target = mode === 'resample' && L === 100 && n === 100 ? `  [target 100 in < 30 s: ${s < 30 ? 'met' : 'NOT met'}]` : ''
-        rows.push(`${mode.padEnd(9)} L=${L}: ${n} sequences × ${ROUNDS} rounds in ${s.toFixed(2)} s = ${(n / s).toFixed(2)} sequences/s${target}`)
+        const target =
+          mode === 'resample' && L === 100 && n === 100 ? `  [target 100 in < 30 s: ${s < 30 ? 'met' : 'NOT met'}]` : ''
+        rows.push(
+          `${mode.padEnd(9)} L=${L}: ${n} sequences × ${ROUNDS} rounds in ${s.toFixed(2)} s = ${(n / s).toFixed(2)} sequences/s${target}`
+        )
       }
       const k = L === 100 ? 4 : 2
       const t1 = performance.now()
-      await pseudoLogLikelihood(steered, Array.from({ length: k }, (_, i) => tokenize(randomProtein(L, 100 + i), 'p')))
+      await pseudoLogLikelihood(
+        steered,
+        Array.from({ length: k }, (_, i) => tokenize(randomProtein(L, 100 + i), 'p'))
+      )
       const pllS = (performance.now() - t1) / 1000 / k
       rows.push(`scoring   L=${L}: pseudo-log-likelihood ${pllS.toFixed(2)} s per sequence (${L} masked forwards)`)
       console.log(rows.splice(0).join('\n'))

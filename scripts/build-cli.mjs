@@ -15,6 +15,8 @@ await build({
   sourcemap: true,
   external: ['onnxruntime-node', 'better-sqlite3', 'electron', 'webgpu'],
   define: { 'process.env.PLM_SAE_VERSION': JSON.stringify(pkg.version) },
-  banner: { js: "import { createRequire as __plmCreateRequire } from 'node:module'; const require = __plmCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __plmCreateRequire } from 'node:module'; const require = __plmCreateRequire(import.meta.url);"
+  },
   logLevel: 'warning'
 })

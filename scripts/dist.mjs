@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 const root = dirname(dirname(fileURLToPath(import.meta.url)))
 const args = process.argv.slice(2)
 const requireCuda = args.includes('--require-cuda')
-const builderArgs = args.filter((a) => a !== '--require-cuda')
+const builderArgs = args.filter(a => a !== '--require-cuda')
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 
 function fail(message) {
@@ -21,18 +21,23 @@ function fail(message) {
 }
 
 const main = join(root, pkg.main)
-if (!existsSync(main)) fail(`${pkg.main} does not exist: build the app first (npm run dist runs \`electron-vite build\`).`)
+if (!existsSync(main))
+  fail(`${pkg.main} does not exist: build the app first (npm run dist runs \`electron-vite build\`).`)
 
-const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`
-const buildsLinux = builderArgs.includes('--linux') || (!builderArgs.includes('--win') && !builderArgs.includes('--mac') && process.platform === 'linux')
+const mb = bytes => `${(bytes / 1e6).toFixed(1)} MB`
+const buildsLinux =
+  builderArgs.includes('--linux') ||
+  (!builderArgs.includes('--win') && !builderArgs.includes('--mac') && process.platform === 'linux')
 const buildsX64 = !builderArgs.includes('--arm64')
 if (buildsLinux && buildsX64) {
   const dir = join(root, 'node_modules/onnxruntime-node/bin/napi-v6/linux/x64')
   const files = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so']
-  const present = files.filter((f) => existsSync(join(dir, f)))
+  const present = files.filter(f => existsSync(join(dir, f)))
   if (present.length === files.length) {
     const size = files.reduce((s, f) => s + statSync(join(dir, f)).size, 0)
-    console.log(`dist: the Linux x64 package carries ONNX Runtime's CUDA provider (${mb(size)}); users install CUDA 12 + cuDNN 9 only.`)
+    console.log(
+      `dist: the Linux x64 package carries ONNX Runtime's CUDA provider (${mb(size)}); users install CUDA 12 + cuDNN 9 only.`
+    )
   } else {
     const msg =
       "the Linux x64 package will NOT carry ONNX Runtime's CUDA provider (run `npm run setup:cuda` first to include it); " +
@@ -43,7 +48,10 @@ if (buildsLinux && buildsX64) {
 }
 
 const builderCli = join(root, 'node_modules/electron-builder/cli.js')
-const run = spawnSync(process.execPath, [builderCli, '--config', 'electron-builder.yml', ...builderArgs], { cwd: root, stdio: 'inherit' })
+const run = spawnSync(process.execPath, [builderCli, '--config', 'electron-builder.yml', ...builderArgs], {
+  cwd: root,
+  stdio: 'inherit'
+})
 if (run.status !== 0) {
   fail(
     `electron-builder failed (exit ${run.status ?? run.signal}). Without internet it cannot download Electron ${pkg.devDependencies.electron}: ` +
@@ -55,6 +63,7 @@ const out = join(root, 'release', pkg.version)
 if (existsSync(out)) {
   for (const name of readdirSync(out)) {
     const p = join(out, name)
-    if (statSync(p).isFile() && /\.(AppImage|deb|exe|dmg)$/.test(name)) console.log(`dist: ${name}  ${mb(statSync(p).size)}`)
+    if (statSync(p).isFile() && /\.(AppImage|deb|exe|dmg)$/.test(name))
+      console.log(`dist: ${name}  ${mb(statSync(p).size)}`)
   }
 }

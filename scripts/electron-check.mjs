@@ -18,15 +18,21 @@ function binary() {
 }
 
 if (!existsSync(pkg)) {
-  process.stderr.write('npm start: Electron is not installed (node_modules/electron is missing). Run `npm install` first.\n')
+  process.stderr.write(
+    'npm start: Electron is not installed (node_modules/electron is missing). Run `npm install` first.\n'
+  )
   process.exit(1)
 }
 if (!binary()) {
   let why = 'the download was skipped'
   if (process.env.PLM_SAE_ELECTRON_NO_DOWNLOAD !== '1') {
-    process.stdout.write('Electron\'s binary is not installed yet: downloading it (once, about 100 MB)…\n')
-    const r = spawnSync(process.execPath, [join(pkg, 'install.js')], { cwd: pkg, encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] })
-    const firstLine = (r.stderr ?? '').split('\n').find((l) => l.trim() !== '') ?? ''
+    process.stdout.write("Electron's binary is not installed yet: downloading it (once, about 100 MB)…\n")
+    const r = spawnSync(process.execPath, [join(pkg, 'install.js')], {
+      cwd: pkg,
+      encoding: 'utf8',
+      stdio: ['ignore', 'inherit', 'pipe']
+    })
+    const firstLine = (r.stderr ?? '').split('\n').find(l => l.trim() !== '') ?? ''
     why = firstLine.replace(/^Error:\s*/, '') || `the installer exited with ${r.status}`
   }
   if (!binary()) {

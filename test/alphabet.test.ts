@@ -9,7 +9,9 @@ describe('ESM alphabet', () => {
     const real = readFileSync(join(ESM2_TEMPLATE_DIR, 'vocab.txt'), 'utf8').split(/\r?\n/).filter(Boolean)
     expect(real).toEqual([...ESM_VOCAB])
     expect(() => checkVocabulary(real.join('\n'), 'vocab.txt')).not.toThrow()
-    expect(() => checkVocabulary(real.slice(0, 30).join('\n'), 'x/vocab.txt')).toThrow(/x\/vocab.txt.*not the ESM alphabet/)
+    expect(() => checkVocabulary(real.slice(0, 30).join('\n'), 'x/vocab.txt')).toThrow(
+      /x\/vocab.txt.*not the ESM alphabet/
+    )
   })
 
   it('wraps residues in <cls> … <eos>, case-insensitively', () => {
@@ -22,7 +24,9 @@ describe('ESM alphabet', () => {
   })
 
   it('rejects characters outside the alphabet, naming the sequence, the position and the character', () => {
-    expect(() => tokenize('ACDJ', 'P12345')).toThrow(/sequence "P12345": character "J" at residue 4 is not in the ESM alphabet/)
+    expect(() => tokenize('ACDJ', 'P12345')).toThrow(
+      /sequence "P12345": character "J" at residue 4 is not in the ESM alphabet/
+    )
     expect(() => tokenize('AC<mask>*', 'q')).toThrow(/"\*" at residue 4 .*stop codon/)
     expect(() => tokenize('AC<unk>', 'q')).toThrow(/"<" at residue 3/)
     expect(() => tokenize('', 'empty')).toThrow(/empty/)

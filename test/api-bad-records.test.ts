@@ -34,7 +34,13 @@ const FASTA = [
 ].join('\n')
 
 beforeAll(async () => {
-  service = await openWorkbench({ mode: 'browser', dataDir: tmp.dir, resourcesDir, runtime: { device: 'cpu', deviceId: 0, threads: 1 }, firstRunDemo: false })
+  service = await openWorkbench({
+    mode: 'browser',
+    dataDir: tmp.dir,
+    resourcesDir,
+    runtime: { device: 'cpu', deviceId: 0, threads: 1 },
+    firstRunDemo: false
+  })
 })
 
 afterAll(async () => {
@@ -49,11 +55,22 @@ async function finished(job: JobInfo | undefined): Promise<JobInfo> {
 
 describe('bad records in the app', () => {
   it('the API contract takes the policy and the file name, and nothing else', () => {
-    const req = { name: 'p', source: { kind: 'fasta', text: FASTA, fileName: 'my proteins.fasta' }, modelId: 'demo:esm2', saeId: 'demo:sae', onBadRecord: 'stop' }
+    const req = {
+      name: 'p',
+      source: { kind: 'fasta', text: FASTA, fileName: 'my proteins.fasta' },
+      modelId: 'demo:esm2',
+      saeId: 'demo:sae',
+      onBadRecord: 'stop'
+    }
     expect(validateRequest('createProject', req)).toEqual(req)
     expect(() => validateRequest('createProject', { ...req, onBadRecord: 'ignore' })).toThrow(ValidationError)
-    expect(() => validateRequest('createProject', { ...req, source: { ...req.source, fileName: 'a\nb' } })).toThrow(ValidationError)
-    expect(validateRequest('startIndexJob', { projectId: 'p', onBadRecord: 'skip' })).toEqual({ projectId: 'p', onBadRecord: 'skip' })
+    expect(() => validateRequest('createProject', { ...req, source: { ...req.source, fileName: 'a\nb' } })).toThrow(
+      ValidationError
+    )
+    expect(validateRequest('startIndexJob', { projectId: 'p', onBadRecord: 'skip' })).toEqual({
+      projectId: 'p',
+      onBadRecord: 'skip'
+    })
     expect(() => validateRequest('startIndexJob', { projectId: 'p', onBadRecord: 1 })).toThrow(ValidationError)
   })
 
@@ -74,10 +91,10 @@ describe('bad records in the app', () => {
       { file: 'my proteins.fasta', line: 7, id: 'bad_empty', message: 'the sequence is empty' }
     ])
     // The good proteins are indexed; the bad ones are not in the store.
-    const info = (await service.listProjects({})).find((p) => p.id === project.id)!
+    const info = (await service.listProjects({})).find(p => p.id === project.id)!
     expect(info.indexed).toBe(true)
     const proteins = await service.listProteins({ projectId: project.id, limit: 100 })
-    expect(proteins.items.map((p) => p.accession)).toEqual(['Q00001', 'Q00002', 'Q00003'])
+    expect(proteins.items.map(p => p.accession)).toEqual(['Q00001', 'Q00002', 'Q00003'])
   }, 240_000)
 
   it("'stop': the job fails naming the first bad record; re-indexing with 'skip' completes it", async () => {
@@ -95,10 +112,10 @@ describe('bad records in the app', () => {
     expect(failed.badRecords).toEqual([{ file: 'stop.fasta', line: 3, id: 'bad_digits', message: expect.any(String) }])
     expect(failed.badRecordCount).toBe(1)
     // The run was not completed (nothing silently half-done): the project is not indexed.
-    expect((await service.listProjects({})).find((p) => p.id === project.id)!.indexed).toBe(false)
+    expect((await service.listProjects({})).find(p => p.id === project.id)!.indexed).toBe(false)
     const store = LatentStore.open(service.projects.storePath(project.id), { readonly: true })
     try {
-      expect(store.runs().map((r) => r.status)).toEqual(['failed'])
+      expect(store.runs().map(r => r.status)).toEqual(['failed'])
     } finally {
       store.close()
     }
@@ -106,11 +123,11 @@ describe('bad records in the app', () => {
     // The user chooses 'skip' and indexes again: done, both bad records listed, and the choice is remembered.
     const again = await finished(await service.startIndexJob({ projectId: project.id, onBadRecord: 'skip' }))
     expect(again.state, again.error).toBe('done')
-    expect(again.badRecords?.map((r) => [r.file, r.line, r.id])).toEqual([
+    expect(again.badRecords?.map(r => [r.file, r.line, r.id])).toEqual([
       ['stop.fasta', 3, 'bad_digits'],
       ['stop.fasta', 7, 'bad_empty']
     ])
-    const info = (await service.listProjects({})).find((p) => p.id === project.id)!
+    const info = (await service.listProjects({})).find(p => p.id === project.id)!
     expect(info.indexed).toBe(true)
     expect(info.onBadRecord).toBe('skip')
   }, 240_000)

@@ -37,11 +37,23 @@ beforeAll(async () => {
   const extractor = await LatentExtractor.open(model, sae)
   const input = join(tmp.dir, 'in.fasta')
   const lines: string[] = []
-  for (let i = 0; i < 30; i++) lines.push(`>sp|Q${String(i).padStart(5, '0')}|T${i}_HUMAN Test ${i} OS=Homo sapiens`, randomProtein(20 + ((i * 13) % 60), 500 + i))
+  for (let i = 0; i < 30; i++)
+    lines.push(
+      `>sp|Q${String(i).padStart(5, '0')}|T${i}_HUMAN Test ${i} OS=Homo sapiens`,
+      randomProtein(20 + ((i * 13) % 60), 500 + i)
+    )
   writeFileSync(input, `${lines.join('\n')}\n`)
   for (let i = 1; i <= 3; i++) {
     const store = LatentStore.open(shard(i))
-    await new IndexJob({ store, input, source: extractor, model: imported, sae, topK: 4, shard: { index: i, count: 3 } }).run()
+    await new IndexJob({
+      store,
+      input,
+      source: extractor,
+      model: imported,
+      sae,
+      topK: 4,
+      shard: { index: i, count: 3 }
+    }).run()
     store.close()
   }
   const target = LatentStore.open(merged)
@@ -84,22 +96,28 @@ describe('Projects → Open a store', () => {
       fromStore: { fileName: 'merged.sqlite', modelName: 'model', saeName: expect.any(String) }
     })
     expect((await s.appInfo({})).currentProjectId).toBe(info.id)
-    expect((await s.listProjects({})).map((p) => p.id)).toContain(info.id)
+    expect((await s.listProjects({})).map(p => p.id)).toContain(info.id)
     // the app shows exactly what the merged store holds: all 30 proteins' statistics
     const direct = LatentStore.open(merged, { readonly: true })
     const storeInfo = await s.storeInfo({ projectId: info.id })
     expect(storeInfo).toMatchObject({ proteins: 30, residues: direct.info().residues })
     const list = await s.listFeatures({ projectId: info.id, limit: 100 })
     expect(list).toEqual({ ...direct.listFeatures({ limit: 100 }), runId: list.runId })
-    const alive = list.items.find((f) => !f.dead)!
+    const alive = list.items.find(f => !f.dead)!
     const detail = await s.featureDetail({ projectId: info.id, feature: alive.id })
     expect(detail.stats).toEqual(direct.feature(alive.id).stats)
     expect(detail.stats.totalProteins).toBe(30)
-    expect(detail.topProteins.map((p) => p.protein.accession)).toEqual(direct.feature(alive.id).topProteins.map((p) => p.protein.accession))
+    expect(detail.topProteins.map(p => p.protein.accession)).toEqual(
+      direct.feature(alive.id).topProteins.map(p => p.protein.accession)
+    )
     direct.close()
     // browsed, not run: clear messages instead of a model lookup failure
-    await expect(s.startIndexJob({ projectId: info.id })).rejects.toThrow(/opened from the store merged\.sqlite, indexed elsewhere .*browsed as it is/)
-    await expect(s.liveFeatures({ projectId: info.id, sequence: 'MKVLAAGIVG' })).rejects.toThrow(/opened from a store indexed elsewhere/)
+    await expect(s.startIndexJob({ projectId: info.id })).rejects.toThrow(
+      /opened from the store merged\.sqlite, indexed elsewhere .*browsed as it is/
+    )
+    await expect(s.liveFeatures({ projectId: info.id, sequence: 'MKVLAAGIVG' })).rejects.toThrow(
+      /opened from a store indexed elsewhere/
+    )
     // the original file is left alone (copied, not moved)
     expect(LatentStore.open(merged, { readonly: true }).info().proteins).toBe(30)
   })
@@ -108,7 +126,9 @@ describe('Projects → Open a store', () => {
     const s = await service(true)
     const before = (await s.listProjects({})).length
     chosen = shard(2)
-    await expect(s.openStore({})).rejects.toThrow(/this is shard 2\/3 of a sharded index; merge all shards first \(plm-sae merge/)
+    await expect(s.openStore({})).rejects.toThrow(
+      /this is shard 2\/3 of a sharded index; merge all shards first \(plm-sae merge/
+    )
     chosen = join(tmp.dir, 'not-a-store.sqlite')
     writeFileSync(chosen, 'hello, not SQLite')
     await expect(s.openStore({})).rejects.toThrow(/not a PLM-SAE store/)

@@ -9,7 +9,13 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { main } from '../src/main/cli/plm-sae'
-import { bodyLimit, MAX_BODY_BYTES, redactPaths, startHttpServer, type RunningHttpServer } from '../src/main/workbench/http-server'
+import {
+  bodyLimit,
+  MAX_BODY_BYTES,
+  redactPaths,
+  startHttpServer,
+  type RunningHttpServer
+} from '../src/main/workbench/http-server'
 import { dispatch } from '../src/main/workbench/dispatch'
 import { ClientError, ConflictError } from '../src/main/workbench/errors'
 import { MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from '../src/main/workbench/live-latents'
@@ -27,13 +33,21 @@ interface Reply {
 }
 
 /** A raw HTTP request to 127.0.0.1 (raw so that Host and the path are sent exactly as given). */
-function send(port: number, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+function send(
+  port: number,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string }
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
-    })
+    const req = httpRequest(
+      { host: '127.0.0.1', port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers },
+      res => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })
+        )
+      }
+    )
     req.on('error', reject)
     if (opts.body !== undefined) req.write(opts.body)
     req.end()
@@ -51,11 +65,22 @@ beforeAll(() => {
   tmp = tempDir('serve')
   staticDir = join(tmp.dir, 'renderer')
   mkdirSync(join(staticDir, 'assets'), { recursive: true })
-  writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>workbench</title><script type="module" src="./assets/app.js"></script>')
+  writeFileSync(
+    join(staticDir, 'index.html'),
+    '<!doctype html><title>workbench</title><script type="module" src="./assets/app.js"></script>'
+  )
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log("app")')
-  writeFileSync(join(staticDir, 'assets', 'big.js'), `export const table = ${JSON.stringify(Array.from({ length: 4000 }, (_, i) => ({ feature: i, label: `f${i}` })))}\n`)
+  writeFileSync(
+    join(staticDir, 'assets', 'big.js'),
+    `export const table = ${JSON.stringify(Array.from({ length: 4000 }, (_, i) => ({ feature: i, label: `f${i}` })))}\n`
+  )
   writeFileSync(join(tmp.dir, 'secret.txt'), 'outside the renderer folder')
-  service = new WorkbenchService({ mode: 'browser', dataDir: join(tmp.dir, 'data'), resourcesDir: join(__dirname, '..', 'resources'), firstRunDemo: false })
+  service = new WorkbenchService({
+    mode: 'browser',
+    dataDir: join(tmp.dir, 'data'),
+    resourcesDir: join(__dirname, '..', 'resources'),
+    firstRunDemo: false
+  })
 })
 
 afterAll(async () => {
@@ -91,11 +116,19 @@ describe('plm-sae serve on loopback (no token)', () => {
     const plain = await send(server.port, { path: '/assets/big.js', headers: { host: 'localhost' } })
     expect(plain.headers['content-encoding']).toBeUndefined()
     const zipped = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/assets/big.js', headers: { host: 'localhost', 'accept-encoding': 'gzip, deflate' } }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
-      })
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/assets/big.js',
+          headers: { host: 'localhost', 'accept-encoding': 'gzip, deflate' }
+        },
+        res => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
+        }
+      )
       req.on('error', reject)
       req.end()
     })
@@ -105,7 +138,12 @@ describe('plm-sae serve on loopback (no token)', () => {
   })
 
   it('never serves files outside the renderer folder', async () => {
-    for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e%5csecret.txt']) {
+    for (const path of [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%5csecret.txt'
+    ]) {
       const r = await send(server.port, { path, headers: { host: 'localhost' } })
       expect(r.body, path).not.toContain('outside the renderer folder')
     }
@@ -117,33 +155,75 @@ describe('plm-sae serve on loopback (no token)', () => {
   })
 
   it('answers valid API calls and rejects invalid ones with the field named', async () => {
-    const ok = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{}' })
+    const ok = await send(server.port, {
+      method: 'POST',
+      path: '/api/listProjects',
+      headers: { ...json, host: 'localhost' },
+      body: '{}'
+    })
     expect(ok.status).toBe(200)
     expect(JSON.parse(ok.body)).toEqual([])
-    const models = await send(server.port, { method: 'POST', path: '/api/listModels', headers: { ...json, host: 'localhost' }, body: '{}' })
-    expect((JSON.parse(models.body) as { id: string }[]).map((m) => m.id)).toContain('demo:esm2')
+    const models = await send(server.port, {
+      method: 'POST',
+      path: '/api/listModels',
+      headers: { ...json, host: 'localhost' },
+      body: '{}'
+    })
+    expect((JSON.parse(models.body) as { id: string }[]).map(m => m.id)).toContain('demo:esm2')
 
-    const bad = await send(server.port, { method: 'POST', path: '/api/featureDetail', headers: { ...json, host: 'localhost' }, body: '{"projectId":"demo","feature":"x"}' })
+    const bad = await send(server.port, {
+      method: 'POST',
+      path: '/api/featureDetail',
+      headers: { ...json, host: 'localhost' },
+      body: '{"projectId":"demo","feature":"x"}'
+    })
     expect(bad.status).toBe(400)
-    expect(JSON.parse(bad.body)).toEqual({ error: { kind: 'invalid-request', message: expect.stringMatching(/request\.feature: expected a whole number/) } })
+    expect(JSON.parse(bad.body)).toEqual({
+      error: { kind: 'invalid-request', message: expect.stringMatching(/request\.feature: expected a whole number/) }
+    })
 
-    const unknown = await send(server.port, { method: 'POST', path: '/api/deleteEverything', headers: { ...json, host: 'localhost' }, body: '{}' })
+    const unknown = await send(server.port, {
+      method: 'POST',
+      path: '/api/deleteEverything',
+      headers: { ...json, host: 'localhost' },
+      body: '{}'
+    })
     expect(unknown.status).toBe(400)
     expect(unknown.body).toMatch(/unknown API method/)
 
-    const notJson = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { 'content-type': 'text/plain', host: 'localhost' }, body: '{}' })
+    const notJson = await send(server.port, {
+      method: 'POST',
+      path: '/api/listProjects',
+      headers: { 'content-type': 'text/plain', host: 'localhost' },
+      body: '{}'
+    })
     expect(notJson.status).toBe(415)
 
-    const broken = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{not json' })
+    const broken = await send(server.port, {
+      method: 'POST',
+      path: '/api/listProjects',
+      headers: { ...json, host: 'localhost' },
+      body: '{not json'
+    })
     expect(broken.status).toBe(400)
 
     const get = await send(server.port, { path: '/api/listProjects', headers: { host: 'localhost' } })
     expect(get.status).toBe(405)
 
-    const cross = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', origin: 'http://evil.example' }, body: '{}' })
+    const cross = await send(server.port, {
+      method: 'POST',
+      path: '/api/listProjects',
+      headers: { ...json, host: 'localhost', origin: 'http://evil.example' },
+      body: '{}'
+    })
     expect(cross.status).toBe(403)
 
-    const missing = await send(server.port, { method: 'POST', path: '/api/openProject', headers: { ...json, host: 'localhost' }, body: '{"projectId":"nope"}' })
+    const missing = await send(server.port, {
+      method: 'POST',
+      path: '/api/openProject',
+      headers: { ...json, host: 'localhost' },
+      body: '{"projectId":"nope"}'
+    })
     expect(missing.status).toBe(404)
     expect(JSON.parse(missing.body).error.message).toMatch(/no project "nope"/)
   })
@@ -151,22 +231,29 @@ describe('plm-sae serve on loopback (no token)', () => {
   it('streams job events as server-sent events', async () => {
     const events: string[] = []
     const done = new Promise<void>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host: 'localhost' } }, (res) => {
-        expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => {
-          events.push(chunk)
-          if (chunk.includes('"state":"done"')) {
-            req.destroy()
-            resolve()
-          }
-        })
-        // Once connected, run a real (inline) job that reports progress and ends.
-        service.jobs.startInline({ kind: 'download', title: 'event test' }, { phase: 'start', done: 0, total: 2, unit: 'steps' }, async (ctx) => {
-          ctx.progress({ phase: 'half', done: 1, total: 2, unit: 'steps' })
-          return null
-        })
-      })
+      const req = httpRequest(
+        { host: '127.0.0.1', port: server.port, path: '/api/events', headers: { host: 'localhost' } },
+        res => {
+          expect(res.headers['content-type']).toMatch(/^text\/event-stream/)
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            events.push(chunk)
+            if (chunk.includes('"state":"done"')) {
+              req.destroy()
+              resolve()
+            }
+          })
+          // Once connected, run a real (inline) job that reports progress and ends.
+          service.jobs.startInline(
+            { kind: 'download', title: 'event test' },
+            { phase: 'start', done: 0, total: 2, unit: 'steps' },
+            async ctx => {
+              ctx.progress({ phase: 'half', done: 1, total: 2, unit: 'steps' })
+              return null
+            }
+          )
+        }
+      )
       req.on('error', reject)
       req.end()
     })
@@ -179,8 +266,12 @@ describe('plm-sae serve on loopback (no token)', () => {
 
 describe('plm-sae serve on another address', () => {
   it('refuses to listen without an access token', async () => {
-    await expect(startHttpServer({ api: service, staticDir, host: '0.0.0.0', port: 0 })).rejects.toThrow(/needs an access token.*--token/)
-    await expect(startHttpServer({ api: service, staticDir, host: '0.0.0.0', port: 0, token: 'short' })).rejects.toThrow(/at least 16 characters/)
+    await expect(startHttpServer({ api: service, staticDir, host: '0.0.0.0', port: 0 })).rejects.toThrow(
+      /needs an access token.*--token/
+    )
+    await expect(
+      startHttpServer({ api: service, staticDir, host: '0.0.0.0', port: 0, token: 'short' })
+    ).rejects.toThrow(/at least 16 characters/)
   })
 
   it('the CLI refuses too, before starting anything', async () => {
@@ -191,7 +282,18 @@ describe('plm-sae serve on another address', () => {
       return true
     }) as typeof process.stderr.write
     try {
-      const code = await main(['serve', '--host', '0.0.0.0', '--no-token', '--port', '0', '--static-dir', staticDir, '--data-dir', join(tmp.dir, 'cli-data')])
+      const code = await main([
+        'serve',
+        '--host',
+        '0.0.0.0',
+        '--no-token',
+        '--port',
+        '0',
+        '--static-dir',
+        staticDir,
+        '--data-dir',
+        join(tmp.dir, 'cli-data')
+      ])
       expect(code).toBe(1)
     } finally {
       process.stderr.write = write
@@ -207,14 +309,29 @@ describe('plm-sae serve on another address', () => {
       const host = { host: `workstation.lan:${server.port}` }
       const anon = await send(server.port, { path: '/', headers: host })
       expect(anon.status).toBe(401)
-      const anonApi = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, ...host }, body: '{}' })
+      const anonApi = await send(server.port, {
+        method: 'POST',
+        path: '/api/listProjects',
+        headers: { ...json, ...host },
+        body: '{}'
+      })
       expect(anonApi.status).toBe(401)
-      const wrong = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, ...host, authorization: `Bearer ${TOKEN}x` }, body: '{}' })
+      const wrong = await send(server.port, {
+        method: 'POST',
+        path: '/api/listProjects',
+        headers: { ...json, ...host, authorization: `Bearer ${TOKEN}x` },
+        body: '{}'
+      })
       expect(wrong.status).toBe(401)
       const events = await send(server.port, { path: '/api/events', headers: host })
       expect(events.status).toBe(401)
 
-      const bearer = await send(server.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, ...host, authorization: `Bearer ${TOKEN}` }, body: '{}' })
+      const bearer = await send(server.port, {
+        method: 'POST',
+        path: '/api/listProjects',
+        headers: { ...json, ...host, authorization: `Bearer ${TOKEN}` },
+        body: '{}'
+      })
       expect(bearer.status).toBe(200)
 
       const wrongQuery = await send(server.port, { path: `/?token=${TOKEN.slice(1)}`, headers: host })
@@ -241,7 +358,12 @@ describe('hostile clients (issue 17)', () => {
   })
   afterAll(() => server.close())
   const api = (method: string, body: string, headers: Record<string, string> = {}): Promise<Reply> =>
-    send(server.port, { method: 'POST', path: `/api/${method}`, headers: { ...json, host: 'localhost', ...headers }, body })
+    send(server.port, {
+      method: 'POST',
+      path: `/api/${method}`,
+      headers: { ...json, host: 'localhost', ...headers },
+      body
+    })
 
   it('refuses an opaque Origin "null" and a malformed Origin with 403, not 500', async () => {
     const nul = await api('listProjects', '{}', { origin: 'null' })
@@ -252,20 +374,36 @@ describe('hostile clients (issue 17)', () => {
     expect((await api('listProjects', '{}', { origin: 'http://localhost' })).status).toBe(200) // the page's own origin
   })
 
-  it('answers a body over the method\'s limit with 413 and a message, declared or streamed', async () => {
+  it("answers a body over the method's limit with 413 and a message, declared or streamed", async () => {
     expect(bodyLimit('listProjects')).toBe(MAX_BODY_BYTES)
     expect(bodyLimit('createProject')).toBeGreaterThan(64 << 20)
     const big = `{"x":"${'a'.repeat(MAX_BODY_BYTES)}"}`
     const declared = await api('listProjects', big)
     expect(declared.status).toBe(413)
-    expect(JSON.parse(declared.body)).toEqual({ error: { kind: 'invalid-request', message: 'The request body is larger than 1 MiB, the most listProjects accepts.' } })
+    expect(JSON.parse(declared.body)).toEqual({
+      error: {
+        kind: 'invalid-request',
+        message: 'The request body is larger than 1 MiB, the most listProjects accepts.'
+      }
+    })
     // chunked (no Content-Length): the server stops keeping it once past the limit and still answers 413
     const streamed = await new Promise<Reply>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', 'transfer-encoding': 'chunked' } }, (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
-      })
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: '/api/listProjects',
+          headers: { ...json, host: 'localhost', 'transfer-encoding': 'chunked' }
+        },
+        res => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') })
+          )
+        }
+      )
       req.on('error', reject)
       const piece = 'a'.repeat(256 << 10)
       for (let i = 0; i < 8; i++) req.write(piece)
@@ -278,7 +416,8 @@ describe('hostile clients (issue 17)', () => {
   })
 
   it('maps client errors to 4xx: bad input 400, missing things 404, conflicts 409; only server faults are 500', async () => {
-    const throwing = (e: Error): WorkbenchApi => ({ listProjects: async () => Promise.reject(e) }) as unknown as WorkbenchApi
+    const throwing = (e: Error): WorkbenchApi =>
+      ({ listProjects: async () => Promise.reject(e) }) as unknown as WorkbenchApi
     const cases: [Error, number][] = [
       [new ClientError('bad'), 400],
       [new SequenceError('bad residue', 'x'), 400],
@@ -287,9 +426,19 @@ describe('hostile clients (issue 17)', () => {
       [new StoreBusyError('being indexed', { pid: 1, host: 'h', command: 'c', since: 't', owner: 'o' }), 409],
       [new Error('disk broke'), 500]
     ]
-    for (const [e, status] of cases) expect(await dispatch(throwing(e), 'listProjects', {}), e.name).toMatchObject({ ok: false, status })
+    for (const [e, status] of cases)
+      expect(await dispatch(throwing(e), 'listProjects', {}), e.name).toMatchObject({ ok: false, status })
     // through the server: a project without records, models that are not ready, an unknown job
-    const noRecords = await api('createProject', JSON.stringify({ name: 'x', source: { kind: 'fasta', text: 'no records here' }, modelId: 'demo:esm2', saeId: 'demo:sae', index: false }))
+    const noRecords = await api(
+      'createProject',
+      JSON.stringify({
+        name: 'x',
+        source: { kind: 'fasta', text: 'no records here' },
+        modelId: 'demo:esm2',
+        saeId: 'demo:sae',
+        index: false
+      })
+    )
     expect(noRecords.status).toBeGreaterThanOrEqual(400)
     expect(noRecords.status).toBeLessThan(500)
     const job = await api('cancelJob', '{"jobId":"nope"}')
@@ -298,21 +447,37 @@ describe('hostile clients (issue 17)', () => {
 
   it('caps live queries: a longer sequence is a 400 that says to index it as a job', () => {
     expect(sequenceFromText('MKV'.repeat(3000), MAX_LIVE_QUERY_RESIDUES)).toHaveLength(9000)
-    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(ClientError)
-    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(/at most 10000 can be analysed live\. Index a longer one as a job/)
+    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(
+      ClientError
+    )
+    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(
+      /at most 10000 can be analysed live\. Index a longer one as a job/
+    )
   })
 
   it('names no absolute server path in messages to the browser', async () => {
-    expect(redactPaths('/home/ana/.local/share/plm-sae/projects/p1/project.sqlite: not a PLM-SAE store')).toBe('…/project.sqlite: not a PLM-SAE store')
-    expect(redactPaths('cannot read "/srv/data/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)')).toBe('cannot read "…/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)')
+    expect(redactPaths('/home/ana/.local/share/plm-sae/projects/p1/project.sqlite: not a PLM-SAE store')).toBe(
+      '…/project.sqlite: not a PLM-SAE store'
+    )
+    expect(redactPaths('cannot read "/srv/data/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)')).toBe(
+      'cannot read "…/in.fasta" (see http://127.0.0.1:8765/api/x and a/b)'
+    )
     expect(redactPaths('C:\\Users\\ana\\AppData\\store.sqlite is locked')).toBe('…\\store.sqlite is locked')
     // a real error that carries the data folder's path
     const dataDir = join(tmp.dir, 'data')
     const e = new Error(`${join(dataDir, 'projects', 'p', 'project.sqlite')}: the store has no indexing runs yet`)
-    const failing = { listProjects: async () => Promise.reject(e), onJobEvent: () => () => undefined } as unknown as WorkbenchApi
+    const failing = {
+      listProjects: async () => Promise.reject(e),
+      onJobEvent: () => () => undefined
+    } as unknown as WorkbenchApi
     const s2 = await startHttpServer({ api: failing, staticDir, port: 0 })
     try {
-      const r = await send(s2.port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{}' })
+      const r = await send(s2.port, {
+        method: 'POST',
+        path: '/api/listProjects',
+        headers: { ...json, host: 'localhost' },
+        body: '{}'
+      })
       expect(r.status).toBe(500)
       expect(r.body).not.toContain(tmp.dir)
       expect(JSON.parse(r.body).error.message).toBe('…/project.sqlite: the store has no indexing runs yet')
@@ -329,11 +494,20 @@ describe('large answers', () => {
     const s2 = await startHttpServer({ api: fake, staticDir, port: 0 })
     try {
       const r = await new Promise<{ encoding?: string; body: Buffer }>((resolve, reject) => {
-        const req = httpRequest({ host: '127.0.0.1', port: s2.port, method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', 'accept-encoding': 'gzip' } }, (res) => {
-          const chunks: Buffer[] = []
-          res.on('data', (c: Buffer) => chunks.push(c))
-          res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
-        })
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: s2.port,
+            method: 'POST',
+            path: '/api/listProjects',
+            headers: { ...json, host: 'localhost', 'accept-encoding': 'gzip' }
+          },
+          res => {
+            const chunks: Buffer[] = []
+            res.on('data', (c: Buffer) => chunks.push(c))
+            res.on('end', () => resolve({ encoding: res.headers['content-encoding'], body: Buffer.concat(chunks) }))
+          }
+        )
         req.on('error', reject)
         req.end('{}')
       })
@@ -355,15 +529,42 @@ describe('plm-sae serve defaults to an access token', () => {
     const saved = process.env.PLM_SAE_TOKEN
     delete process.env.PLM_SAE_TOKEN
     try {
-      const running = main(['serve', '--port', '0', '--no-demo', '--static-dir', staticDir, '--data-dir', join(tmp.dir, 'token-data')])
+      const running = main([
+        'serve',
+        '--port',
+        '0',
+        '--no-demo',
+        '--static-dir',
+        staticDir,
+        '--data-dir',
+        join(tmp.dir, 'token-data')
+      ])
       const end = Date.now() + 60_000
-      while (!/serving on (\S+)/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 20))
+      while (!/serving on (\S+)/.test(out) && Date.now() < end) await new Promise(r => setTimeout(r, 20))
       const url = new URL(/serving on (\S+)/.exec(out)![1])
       const token = url.searchParams.get('token')
       expect(token).toMatch(/^[\w-]{32}$/)
       const port = Number(url.port)
-      expect((await send(port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost' }, body: '{}' })).status).toBe(401)
-      expect((await send(port, { method: 'POST', path: '/api/listProjects', headers: { ...json, host: 'localhost', authorization: `Bearer ${token}` }, body: '{}' })).status).toBe(200)
+      expect(
+        (
+          await send(port, {
+            method: 'POST',
+            path: '/api/listProjects',
+            headers: { ...json, host: 'localhost' },
+            body: '{}'
+          })
+        ).status
+      ).toBe(401)
+      expect(
+        (
+          await send(port, {
+            method: 'POST',
+            path: '/api/listProjects',
+            headers: { ...json, host: 'localhost', authorization: `Bearer ${token}` },
+            body: '{}'
+          })
+        ).status
+      ).toBe(200)
       const login = await send(port, { path: `/?token=${token}`, headers: { host: 'localhost' } })
       expect(login.status).toBe(303)
       expect(String(login.headers['set-cookie'])).toMatch(/HttpOnly/)

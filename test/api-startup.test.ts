@@ -55,12 +55,24 @@ describe('first start', () => {
 
     const s = await open(dataDir)
     const [project] = await s.listProjects({})
-    expect(project).toMatchObject({ id: 'demo', demo: true, modelId: model.id, saeId: sae.id, layer: 2, proteinCount: 100, structureCount: 5 })
+    expect(project).toMatchObject({
+      id: 'demo',
+      demo: true,
+      modelId: model.id,
+      saeId: sae.id,
+      layer: 2,
+      proteinCount: 100,
+      structureCount: 5
+    })
     const [job] = await s.listJobs({})
     expect(job).toMatchObject({ kind: 'index', projectId: 'demo' })
     expect(job.title).toBe('Index "Demo: 100 Swiss-Prot proteins" with tiny-esm2 + tiny-sae')
     expect(job.title).not.toMatch(/random weights/)
-    expect(new SettingsStore(dataDir).load()).toMatchObject({ lastProject: join(dataDir, 'projects', 'demo'), lastModelId: model.id, lastSaeId: sae.id })
+    expect(new SettingsStore(dataDir).load()).toMatchObject({
+      lastProject: join(dataDir, 'projects', 'demo'),
+      lastModelId: model.id,
+      lastSaeId: sae.id
+    })
 
     const ended = await s.jobs.waitFor(job.id)
     expect(ended.state, ended.error).toBe('done')
@@ -68,7 +80,13 @@ describe('first start', () => {
     expect(existsSync(join(dataDir, 'demo'))).toBe(false)
     const info = await s.storeInfo({ projectId: 'demo' })
     expect(info.proteins).toBe(100)
-    expect(info.runs.at(-1)).toMatchObject({ status: 'complete', layer: 2, dSae: 64, modelName: 'tiny-esm2', saeName: 'tiny-sae' })
+    expect(info.runs.at(-1)).toMatchObject({
+      status: 'complete',
+      layer: 2,
+      dSae: 64,
+      modelName: 'tiny-esm2',
+      saeName: 'tiny-sae'
+    })
     expect((await s.listProjects({}))[0]).toMatchObject({ indexed: true, featureCount: 64 })
     expect((await s.appInfo({})).currentProjectId).toBe('demo')
   }, 180_000)
@@ -99,7 +117,12 @@ describe('first start', () => {
     // Files placed by hand where the library looks for the default pair: a random tiny ESM2 as
     // facebook/esm2_t6_8M_UR50D (its sha256 differs from the real one) and an SAE as the preprint's.
     writeHfCheckpoint(new RepoCache(hubRoot, 'facebook/esm2_t6_8M_UR50D').snapshotDir('main'), 'tiny', 3)
-    writePreprintSae(new RepoCache(hubRoot, 'evillegasgarcia/sae_esm2_6_l3').snapshotDir('main'), { dIn: 32, dSae: 64 }, 4, { block: 1 })
+    writePreprintSae(
+      new RepoCache(hubRoot, 'evillegasgarcia/sae_esm2_6_l3').snapshotDir('main'),
+      { dIn: 32, dSae: 64 },
+      4,
+      { block: 1 }
+    )
     mkdirSync(dataDir, { recursive: true })
     const lib = new ModelLibrary({ dataDir })
     expect(lib.get('hub:facebook/esm2_t6_8M_UR50D').status).toBe('failed-verification')
@@ -118,10 +141,20 @@ describe('what a restart opens', () => {
   it('opening a project records it, its model and its SAE; the next start opens it', async () => {
     const dataDir = join(tmp.dir, 'real')
     const s = services[0]
-    const made = await s.createProject({ name: 'Two proteins', source: { kind: 'fasta', text: '>a\nMKVLAAGIVG\n>b\nMQIFVKTLTG\n' }, modelId: 'demo:esm2', saeId: 'demo:sae', index: false })
+    const made = await s.createProject({
+      name: 'Two proteins',
+      source: { kind: 'fasta', text: '>a\nMKVLAAGIVG\n>b\nMQIFVKTLTG\n' },
+      modelId: 'demo:esm2',
+      saeId: 'demo:sae',
+      index: false
+    })
     // A new project is the open one.
     expect((await s.appInfo({})).currentProjectId).toBe(made.project.id)
-    expect(new SettingsStore(dataDir).load()).toMatchObject({ lastProject: join(dataDir, 'projects', made.project.id), lastModelId: 'demo:esm2', lastSaeId: 'demo:sae' })
+    expect(new SettingsStore(dataDir).load()).toMatchObject({
+      lastProject: join(dataDir, 'projects', made.project.id),
+      lastModelId: 'demo:esm2',
+      lastSaeId: 'demo:sae'
+    })
     // Opening the demo project again makes it (and its real models) the remembered ones.
     const opened = await s.openProject({ projectId: 'demo' })
     expect(opened).toMatchObject({ id: 'demo', indexed: true })
@@ -132,7 +165,9 @@ describe('what a restart opens', () => {
     const info = await s.appInfo({})
     expect(info.currentProjectId).toBe('demo')
     expect(info).toMatchObject({ lastModelId: remembered.lastModelId, lastSaeId: remembered.lastSaeId })
-    await expect(s.openProject({ projectId: 'no-such-project' })).rejects.toThrow(/There is no project "no-such-project"/)
+    await expect(s.openProject({ projectId: 'no-such-project' })).rejects.toThrow(
+      /There is no project "no-such-project"/
+    )
 
     // A restart on the same data folder opens the remembered project, even though another was created later.
     const again = await open(dataDir)

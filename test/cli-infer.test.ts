@@ -29,12 +29,21 @@ interface Run {
 }
 
 function plmSae(args: string[]): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 120_000, env: { ...process.env, PLM_SAE_DEBUG: '' } })
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, PLM_SAE_DEBUG: '' }
+  })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
 /** An independent safetensors parser: 8-byte LE header size, JSON header, raw data. */
-function readSafetensors(path: string): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; metadata: Record<string, string>; get(name: string): Float32Array } {
+function readSafetensors(path: string): {
+  header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>
+  metadata: Record<string, string>
+  get(name: string): Float32Array
+} {
   const bytes = readFileSync(path)
   const n = Number(bytes.readBigUInt64LE(0))
   const parsed = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, unknown>
@@ -61,13 +70,19 @@ const cache = join(tmp.dir, 'cache')
 const RECORDS = [
   { id: 'sp|P1|FIRST', description: 'a first protein OS=Test', seq: randomProtein(45, 1) },
   { id: 'second', description: '', seq: randomProtein(17, 2).toLowerCase() },
-  { id: 'masked', description: 'with masks', seq: randomProtein(30, 3).slice(0, 12) + '<mask>' + randomProtein(30, 4).slice(0, 15) },
+  {
+    id: 'masked',
+    description: 'with masks',
+    seq: randomProtein(30, 3).slice(0, 12) + '<mask>' + randomProtein(30, 4).slice(0, 15)
+  },
   { id: 'tiny', description: 'one residue', seq: 'M' }
 ]
 
 function fasta(records: { id: string; description: string; seq: string }[]): string {
   // sequences wrapped at 20 characters, as FASTA files often are
-  return records.map((r) => `>${r.id}${r.description ? ` ${r.description}` : ''}\n${r.seq.match(/.{1,20}/g)!.join('\n')}\n`).join('')
+  return records
+    .map(r => `>${r.id}${r.description ? ` ${r.description}` : ''}\n${r.seq.match(/.{1,20}/g)!.join('\n')}\n`)
+    .join('')
 }
 
 beforeAll(() => {
@@ -81,13 +96,31 @@ describe('plm-sae infer', () => {
     const fa = join(tmp.dir, 'in.fasta.gz')
     writeFileSync(fa, gzipSync(fasta(RECORDS)))
     const out = join(tmp.dir, 'out.safetensors')
-    const r = plmSae(['infer', '--model', model, '--fasta', fa, '--layers', '4,6', '--out', out, '--device', 'cpu', '--threads', '2', '--cache-dir', cache])
+    const r = plmSae([
+      'infer',
+      '--model',
+      model,
+      '--fasta',
+      fa,
+      '--layers',
+      '4,6',
+      '--out',
+      out,
+      '--device',
+      'cpu',
+      '--threads',
+      '2',
+      '--cache-dir',
+      cache
+    ])
     expect(r.stderr).not.toMatch(/error/i)
     expect(r.code).toBe(0)
     expect(r.stderr).toMatch(/4 sequences/)
     const st = readSafetensors(out)
     const names = Object.keys(st.header).sort()
-    expect(names).toEqual(RECORDS.flatMap((rec) => [`${rec.id}.hidden.4`, `${rec.id}.hidden.6`, `${rec.id}.logits`]).sort())
+    expect(names).toEqual(
+      RECORDS.flatMap(rec => [`${rec.id}.hidden.4`, `${rec.id}.hidden.6`, `${rec.id}.logits`]).sort()
+    )
     expect(st.metadata.layers).toBe('4,6')
     for (const rec of RECORDS) {
       const tokens = Array.from(tokenize(rec.seq, rec.id))
@@ -106,7 +139,20 @@ describe('plm-sae infer', () => {
     const fa = join(tmp.dir, 'plain.fasta')
     writeFileSync(fa, fasta(RECORDS.slice(0, 2)))
     const out = join(tmp.dir, 'logits-only.safetensors')
-    const r = plmSae(['infer', '--model', model, '--fasta', fa, '--out', out, '--device', 'cpu', '--cache-dir', cache, '--quiet'])
+    const r = plmSae([
+      'infer',
+      '--model',
+      model,
+      '--fasta',
+      fa,
+      '--out',
+      out,
+      '--device',
+      'cpu',
+      '--cache-dir',
+      cache,
+      '--quiet'
+    ])
     expect(r.code).toBe(0)
     expect(r.stderr).toBe('')
     expect(Object.keys(readSafetensors(out).header).sort()).toEqual(['second.logits', 'sp|P1|FIRST.logits'])
@@ -118,15 +164,39 @@ describe('plm-sae infer', () => {
       content: '>ok\nMKV\n>weird desc\nACDEF\nGHJKL\n',
       message: /bad\.fasta:3: sequence "weird": character "J" at residue 8 is not in the ESM alphabet/
     },
-    { name: 'a stop codon', content: '>stop\nMKV*\n', message: /sequence "stop": character "\*" at residue 4.*stop codon/ },
-    { name: 'a missing FASTA file', args: ['--fasta', '/nonexistent/in.fasta'], message: /\/nonexistent\/in\.fasta: no such file/ },
-    { name: 'a missing model', args: ['--model', '/nonexistent/model'], message: /\/nonexistent\/model: no such file or folder/ },
-    { name: 'a layer out of range', args: ['--layers', '4,7'], message: /--layers: layer 7 does not exist; .* has layers 0 \(embeddings\) to 6/ },
+    {
+      name: 'a stop codon',
+      content: '>stop\nMKV*\n',
+      message: /sequence "stop": character "\*" at residue 4.*stop codon/
+    },
+    {
+      name: 'a missing FASTA file',
+      args: ['--fasta', '/nonexistent/in.fasta'],
+      message: /\/nonexistent\/in\.fasta: no such file/
+    },
+    {
+      name: 'a missing model',
+      args: ['--model', '/nonexistent/model'],
+      message: /\/nonexistent\/model: no such file or folder/
+    },
+    {
+      name: 'a layer out of range',
+      args: ['--layers', '4,7'],
+      message: /--layers: layer 7 does not exist; .* has layers 0 \(embeddings\) to 6/
+    },
     { name: 'a layer that is not a number', args: ['--layers', '4,x'], message: /"x" is not a layer number/ },
-    { name: 'duplicate ids', content: '>a\nMKV\n>b\nMKV\n>a second\nMK\n', message: /bad\.fasta:5: sequence id "a" appears twice \(first at line 1\)/ },
+    {
+      name: 'duplicate ids',
+      content: '>a\nMKV\n>b\nMKV\n>a second\nMK\n',
+      message: /bad\.fasta:5: sequence id "a" appears twice \(first at line 1\)/
+    },
     { name: 'an empty FASTA', content: '', message: /bad\.fasta: no FASTA records found/ },
     { name: 'a record with no residues', content: '>empty\n>b\nMK\n', message: /sequence "empty" is empty/ },
-    { name: 'a file that is not FASTA', content: 'MKVLA\n>x\nMK\n', message: /bad\.fasta:1: sequence data before the first ">" header/ },
+    {
+      name: 'a file that is not FASTA',
+      content: 'MKVLA\n>x\nMK\n',
+      message: /bad\.fasta:1: sequence data before the first ">" header/
+    },
     { name: 'binary data (a NUL byte)', content: '>x\nMK\0VL\n', message: /bad\.fasta:2: binary data \(a NUL byte\)/ }
   ]
   for (const c of bad) {
@@ -154,11 +224,11 @@ describe('plm-sae infer', () => {
 })
 
 describe('plm-sae --help', () => {
-  it('lists every command, and each command\'s --help explains every one of its options', () => {
+  it("lists every command, and each command's --help explains every one of its options", () => {
     const top = plmSae(['--help'])
     expect(top.code).toBe(0)
     const commands = buildProgram().commands
-    expect(commands.map((c) => c.name())).toEqual(expect.arrayContaining(['infer', 'import', 'device']))
+    expect(commands.map(c => c.name())).toEqual(expect.arrayContaining(['infer', 'import', 'device']))
     for (const cmd of commands) {
       expect(top.stdout, `plm-sae --help lists ${cmd.name()}`).toMatch(new RegExp(`^\\s+${cmd.name()}\\b.*\\S`, 'm'))
       const r = plmSae([cmd.name(), '--help'])
@@ -166,14 +236,21 @@ describe('plm-sae --help', () => {
       for (const opt of cmd.options) {
         const flag = opt.long ?? opt.short!
         expect(opt.description.length, `${cmd.name()} ${flag} has a description`).toBeGreaterThan(10)
-        const line = r.stdout.split('\n').find((l) => l.trimStart().startsWith(opt.flags))
+        const line = r.stdout.split('\n').find(l => l.trimStart().startsWith(opt.flags))
         expect(line, `plm-sae ${cmd.name()} --help lists ${opt.flags}`).toBeDefined()
-        expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help explains ${flag}`).toContain(opt.description.replace(/\s+/g, ' ').slice(0, 40))
+        expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help explains ${flag}`).toContain(
+          opt.description.replace(/\s+/g, ' ').slice(0, 40)
+        )
         // Options a command cannot run without say so.
-        if (opt.mandatory) expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help marks ${flag} required`).toContain(`${opt.flags} (required) ${opt.description.replace(/\s+/g, ' ').slice(0, 20)}`)
+        if (opt.mandatory)
+          expect(r.stdout.replace(/\s+/g, ' '), `plm-sae ${cmd.name()} --help marks ${flag} required`).toContain(
+            `${opt.flags} (required) ${opt.description.replace(/\s+/g, ' ').slice(0, 20)}`
+          )
       }
       // And each command's help ends with an example of it.
-      expect(r.stdout, `plm-sae ${cmd.name()} --help has an example`).toMatch(new RegExp(`\\nExamples?:\\n {2}\\$ plm-sae ${cmd.name()}\\b`))
+      expect(r.stdout, `plm-sae ${cmd.name()} --help has an example`).toMatch(
+        new RegExp(`\\nExamples?:\\n {2}\\$ plm-sae ${cmd.name()}\\b`)
+      )
     }
   })
 })

@@ -68,15 +68,27 @@ async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void
   const end = Date.now() + ms
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
+    await new Promise(r => setTimeout(r, 50))
   }
 }
 
 function startServe(): { wrapper: ChildProcess; out: () => string } {
-  const wrapper = spawn(OLD_NODE!, [join(ROOT, 'bin', 'plm-sae.js'), 'serve', '--port', '0', '--no-demo', '--data-dir', join(tmp.dir, `data-${started.length}`)], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+  const wrapper = spawn(
+    OLD_NODE!,
+    [
+      join(ROOT, 'bin', 'plm-sae.js'),
+      'serve',
+      '--port',
+      '0',
+      '--no-demo',
+      '--data-dir',
+      join(tmp.dir, `data-${started.length}`)
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
   started.push(wrapper.pid!)
   let out = ''
   wrapper.stdout!.on('data', (d: Buffer) => (out += d.toString()))
@@ -100,7 +112,7 @@ describe.skipIf(!OLD_NODE || !BUILT)(`bin/plm-sae.js on Node < 22 (${OLD_NODE ??
     await until('the server to start', () => /serving on/.test(out()))
     const [child] = childrenOf(wrapper.pid!)
     started.push(child)
-    const code = new Promise<number | null>((r) => wrapper.once('exit', (c) => r(c)))
+    const code = new Promise<number | null>(r => wrapper.once('exit', c => r(c)))
     wrapper.kill('SIGTERM')
     expect(await code).toBe(0) // serve stops cleanly on SIGTERM
     await until('the child to stop', () => !alive(child))

@@ -19,10 +19,42 @@ describe('plm-sae cluster slurm', () => {
     const input = join(tmp.dir, "my input's.fasta")
     writeFileSync(input, '>a\nMKV\n')
     const r = await runCli([
-      'cluster', 'slurm', '--input', input, '--shards', '16', '--model', '/m/esm2', '--sae', '/m/sae', '--sae-layer', '24',
-      '--partition', 'gpu', '--gpus-per-task', '1', '--time', '08:00:00', '--cpus-per-task', '8', '--mem', '32G', '--account', 'lab',
-      '--max-parallel', '4', '--shard-dir', join(tmp.dir, 'shards'), '--log-dir', join(tmp.dir, 'logs'), '--db', join(tmp.dir, 'p.sqlite'),
-      '--top-k', '30', '--on-bad-record', 'skip'
+      'cluster',
+      'slurm',
+      '--input',
+      input,
+      '--shards',
+      '16',
+      '--model',
+      '/m/esm2',
+      '--sae',
+      '/m/sae',
+      '--sae-layer',
+      '24',
+      '--partition',
+      'gpu',
+      '--gpus-per-task',
+      '1',
+      '--time',
+      '08:00:00',
+      '--cpus-per-task',
+      '8',
+      '--mem',
+      '32G',
+      '--account',
+      'lab',
+      '--max-parallel',
+      '4',
+      '--shard-dir',
+      join(tmp.dir, 'shards'),
+      '--log-dir',
+      join(tmp.dir, 'logs'),
+      '--db',
+      join(tmp.dir, 'p.sqlite'),
+      '--top-k',
+      '30',
+      '--on-bad-record',
+      'skip'
     ])
     expect(r.code).toBe(0)
     const s = r.out
@@ -41,9 +73,13 @@ describe('plm-sae cluster slurm', () => {
     ]) {
       expect(s).toContain(`${line}\n`)
     }
-    expect(s).toContain(`plm-sae index --model /m/esm2 --sae /m/sae --sae-layer 24 --input '${input.replace(/'/g, `'\\''`)}' --db "$STORE" --shard "$SHARD/16"`)
+    expect(s).toContain(
+      `plm-sae index --model /m/esm2 --sae /m/sae --sae-layer 24 --input '${input.replace(/'/g, `'\\''`)}' --db "$STORE" --shard "$SHARD/16"`
+    )
     expect(s).toContain('--top-k 30 --on-bad-record skip --device cuda')
-    expect(r.err).toContain(`plm-sae merge --db ${join(tmp.dir, 'p.sqlite')} ${join(tmp.dir, 'shards')}/shard-*-of-16.sqlite`)
+    expect(r.err).toContain(
+      `plm-sae merge --db ${join(tmp.dir, 'p.sqlite')} ${join(tmp.dir, 'shards')}/shard-*-of-16.sqlite`
+    )
     expect(existsSync(join(tmp.dir, 'logs'))).toBe(true)
     const script = join(tmp.dir, 'index.sbatch')
     writeFileSync(script, s)

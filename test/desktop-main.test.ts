@@ -12,12 +12,27 @@ import { existsSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL, type AppInfo, type JobEvent, type JobInfo, type ProjectInfo } from '../src/shared/api'
+import {
+  IPC_INVOKE_CHANNEL,
+  IPC_JOB_EVENT_CHANNEL,
+  type AppInfo,
+  type JobEvent,
+  type JobInfo,
+  type ProjectInfo
+} from '../src/shared/api'
 import { CONTENT_SECURITY_POLICY, startHttpServer, type RunningHttpServer } from '../src/main/workbench/http-server'
 import { openWorkbench, type WorkbenchService } from '../src/main/workbench/service'
 import { VIEWS } from '../src/renderer/src/navigation'
 import { buildDesktop, REPO, type DesktopBuild } from './helpers/desktop-build'
-import { createElectronStandIn, loadMainProcess, withPlatform, type ElectronStandIn, type LoadedMain, type MenuItem, type RecordedWindow } from './helpers/electron-stand-in'
+import {
+  createElectronStandIn,
+  loadMainProcess,
+  withPlatform,
+  type ElectronStandIn,
+  type LoadedMain,
+  type MenuItem,
+  type RecordedWindow
+} from './helpers/electron-stand-in'
 import { tempDir } from './helpers/tmp'
 
 const VERSION = '9.8.7-stand-in'
@@ -43,11 +58,22 @@ beforeAll(async () => {
   electron.ready()
   win = await Promise.race([
     created,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no window within 60 s; error boxes: ${JSON.stringify(electron.errorBoxes)}`)), 60_000))
+    new Promise<never>((_, reject) =>
+      setTimeout(
+        () => reject(new Error(`no window within 60 s; error boxes: ${JSON.stringify(electron.errorBoxes)}`)),
+        60_000
+      )
+    )
   ])
   pageUrl = `${pathToFileURL(build.renderer).href}#/models`
   // The HTTP server of `plm-sae serve`, for comparing errors (its own service and data folder).
-  httpService = await openWorkbench({ mode: 'browser', dataDir: httpData.dir, resourcesDir: join(REPO, 'resources'), firstRunDemo: false, runtime: { device: 'cpu', deviceId: 0, threads: 1 } })
+  httpService = await openWorkbench({
+    mode: 'browser',
+    dataDir: httpData.dir,
+    resourcesDir: join(REPO, 'resources'),
+    firstRunDemo: false,
+    runtime: { device: 'cpu', deviceId: 0, threads: 1 }
+  })
   http = await startHttpServer({ api: httpService, staticDir: join(build.out, 'renderer'), port: 0 })
 }, 300_000)
 
@@ -57,7 +83,7 @@ afterAll(async () => {
   main?.restore()
   await http?.close()
   await httpService?.close()
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise(r => setTimeout(r, 200))
   home.cleanup()
   httpData.cleanup()
   if (savedHome === undefined) delete process.env.PLM_SAE_HOME
@@ -65,10 +91,15 @@ afterAll(async () => {
   if (savedDevUrl !== undefined) process.env.ELECTRON_RENDERER_URL = savedDevUrl
 })
 
-const ipc = (method: unknown, request: unknown = {}, from: string | null = pageUrl): Promise<unknown> => electron.invoke(from, IPC_INVOKE_CHANNEL, method, request)
+const ipc = (method: unknown, request: unknown = {}, from: string | null = pageUrl): Promise<unknown> =>
+  electron.invoke(from, IPC_INVOKE_CHANNEL, method, request)
 
 async function httpError(method: string, body: unknown): Promise<{ status: number; message: string }> {
-  const res = await fetch(`${http.url}api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const res = await fetch(`${http.url}api/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body)
+  })
   const json = (await res.json()) as { error: { message: string } }
   return { status: res.status, message: json.error.message }
 }
@@ -98,7 +129,7 @@ describe('the built main process under a stand-in Electron', () => {
     expect(existsSync(preload)).toBe(true)
     expect(win.options.show).toBe(false)
     // Shown once it is ready to show (the stand-in says so on the next turn of the event loop).
-    await new Promise((r) => setImmediate(r))
+    await new Promise(r => setImmediate(r))
     expect(win.shown).toBe(true)
   })
 
@@ -123,10 +154,12 @@ describe('the built main process under a stand-in Electron', () => {
     expect(info.dataDir).toBe(home.dir)
     expect(info.canPickLocalFolders).toBe(true)
     const projects = (await ipc('listProjects')) as ProjectInfo[]
-    expect(projects.map((p) => p.id)).toEqual(['demo'])
+    expect(projects.map(p => p.id)).toEqual(['demo'])
     expect(info.currentProjectId).toBe('demo')
     // With a route and query, the page is still the app's own.
-    expect(await ipc('listProjects', {}, `${pathToFileURL(build.renderer).href}#/feature-detail?feature=3`)).toEqual(projects)
+    expect(await ipc('listProjects', {}, `${pathToFileURL(build.renderer).href}#/feature-detail?feature=3`)).toEqual(
+      projects
+    )
   })
 
   it('runs jobs in the built worker, and sends their events to the window', async () => {
@@ -142,19 +175,37 @@ describe('the built main process under a stand-in Electron', () => {
     }
     // The worker reports progress: job events reach the window over the job-event channel.
     const deadline = Date.now() + 120_000
-    while (!seen.some((e) => e.job.state === 'running' && e.job.progress.done > 0) && !seen.some((e) => e.job.state === 'failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    expect(seen.filter((e) => e.job.state === 'failed').map((e) => e.job.error)).toEqual([])
-    expect(seen.some((e) => e.job.state === 'running' && e.job.progress.done > 0)).toBe(true)
-    expect(win.webContents.sent.every((s) => s.channel === IPC_JOB_EVENT_CHANNEL)).toBe(true)
+    while (
+      !seen.some(e => e.job.state === 'running' && e.job.progress.done > 0) &&
+      !seen.some(e => e.job.state === 'failed') &&
+      Date.now() < deadline
+    )
+      await new Promise(r => setTimeout(r, 100))
+    expect(seen.filter(e => e.job.state === 'failed').map(e => e.job.error)).toEqual([])
+    expect(seen.some(e => e.job.state === 'running' && e.job.progress.done > 0)).toBe(true)
+    expect(win.webContents.sent.every(s => s.channel === IPC_JOB_EVENT_CHANNEL)).toBe(true)
     // Cancel the index job through IPC (the rest of this file does not need it).
-    const index = ((await ipc('listJobs')) as JobInfo[]).find((j) => j.kind === 'index' && (j.state === 'running' || j.state === 'queued'))
+    const index = ((await ipc('listJobs')) as JobInfo[]).find(
+      j => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')
+    )
     if (index) expect(((await ipc('cancelJob', { jobId: index.id })) as JobInfo).id).toBe(index.id)
   }, 180_000)
 
   it('refuses IPC calls from any other page', async () => {
     const rendererHref = pathToFileURL(build.renderer).href
-    for (const from of ['https://example.org/', 'http://127.0.0.1:8765/', 'file:///etc/passwd', `${rendererHref}.html`, rendererHref.replace('index.html', 'other.html'), 'about:blank', '', null]) {
-      await expect(ipc('listProjects', {}, from), String(from)).rejects.toThrow(/Refused: the API is only available to the workbench window/)
+    for (const from of [
+      'https://example.org/',
+      'http://127.0.0.1:8765/',
+      'file:///etc/passwd',
+      `${rendererHref}.html`,
+      rendererHref.replace('index.html', 'other.html'),
+      'about:blank',
+      '',
+      null
+    ]) {
+      await expect(ipc('listProjects', {}, from), String(from)).rejects.toThrow(
+        /Refused: the API is only available to the workbench window/
+      )
     }
   })
 
@@ -180,20 +231,35 @@ describe('the built main process under a stand-in Electron', () => {
     const rendererHref = pathToFileURL(build.renderer).href
     const wc = win.webContents
     expect(wc.willNavigate(`${rendererHref}#/features`).defaultPrevented).toBe(false)
-    for (const url of ['https://example.org/', 'http://127.0.0.1:8765/', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/html,hi']) {
+    for (const url of [
+      'https://example.org/',
+      'http://127.0.0.1:8765/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:text/html,hi'
+    ]) {
       expect(wc.willNavigate(url).defaultPrevented, url).toBe(true)
     }
     expect(wc.willAttachWebview().defaultPrevented).toBe(true)
     expect(wc.windowOpen('https://www.uniprot.org/uniprotkb/P69905')).toEqual({ action: 'deny' })
-    for (const url of ['http://example.org/', 'file:///etc/passwd', rendererHref, 'javascript:alert(1)']) expect(wc.windowOpen(url), url).toEqual({ action: 'deny' })
+    for (const url of ['http://example.org/', 'file:///etc/passwd', rendererHref, 'javascript:alert(1)'])
+      expect(wc.windowOpen(url), url).toEqual({ action: 'deny' })
     expect(electron.openedExternally).toEqual(['https://www.uniprot.org/uniprotkb/P69905'])
   })
 
   it('denies every permission request', () => {
     expect(electron.permissionHandler).toBeDefined()
-    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen', 'midi']) {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'clipboard-read',
+      'openExternal',
+      'fullscreen',
+      'midi'
+    ]) {
       let granted: boolean | undefined
-      electron.permissionHandler!(win.webContents, permission, (g) => (granted = g))
+      electron.permissionHandler!(win.webContents, permission, g => (granted = g))
       expect(granted, permission).toBe(false)
     }
   })
@@ -201,11 +267,18 @@ describe('the built main process under a stand-in Electron', () => {
   it('sets the app’s Content-Security-Policy on every response, the one index.html carries too', () => {
     expect(electron.headerListeners).toHaveLength(1)
     let out: { responseHeaders?: Record<string, string[]> } | undefined
-    electron.headerListeners[0]({ responseHeaders: { 'Content-Type': ['text/html'] } }, (r) => (out = r))
-    expect(out?.responseHeaders).toEqual({ 'Content-Type': ['text/html'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] })
+    electron.headerListeners[0]({ responseHeaders: { 'Content-Type': ['text/html'] } }, r => (out = r))
+    expect(out?.responseHeaders).toEqual({
+      'Content-Type': ['text/html'],
+      'Content-Security-Policy': [CONTENT_SECURITY_POLICY]
+    })
     // The <meta> policy of the built page is the same (less frame-ancestors, which a <meta> cannot carry).
-    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(readFileSync(build.renderer, 'utf8'))?.[1]
-    const withoutFrameAncestors = CONTENT_SECURITY_POLICY.split('; ').filter((d) => !d.startsWith('frame-ancestors')).join('; ')
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/.exec(
+      readFileSync(build.renderer, 'utf8')
+    )?.[1]
+    const withoutFrameAncestors = CONTENT_SECURITY_POLICY.split('; ')
+      .filter(d => !d.startsWith('frame-ancestors'))
+      .join('; ')
     expect(meta).toBe(withoutFrameAncestors)
   })
 
@@ -218,12 +291,14 @@ describe('the built main process under a stand-in Electron', () => {
       }
     }
     walk(electron.menuTemplate)
-    expect(items.map((m) => m.role).filter(Boolean)).toEqual(expect.arrayContaining(['quit', 'editMenu', 'reload', 'toggleDevTools', 'windowMenu', 'help']))
-    expect(items.some((m) => m.role === 'appMenu')).toBe(false) // not macOS
-    for (const m of items.filter((i) => i.click && i.label !== 'About PLM-SAE Workbench')) await m.click!()
-    const hashes = win.webContents.executed.map((code) => /^window\.location\.hash = "(#\/[\w-]+)"$/.exec(code)?.[1])
-    expect(hashes.sort()).toEqual(VIEWS.map((v) => `#/${v.name}`).sort())
-    await items.find((i) => i.label === 'About PLM-SAE Workbench')!.click!()
+    expect(items.map(m => m.role).filter(Boolean)).toEqual(
+      expect.arrayContaining(['quit', 'editMenu', 'reload', 'toggleDevTools', 'windowMenu', 'help'])
+    )
+    expect(items.some(m => m.role === 'appMenu')).toBe(false) // not macOS
+    for (const m of items.filter(i => i.click && i.label !== 'About PLM-SAE Workbench')) await m.click!()
+    const hashes = win.webContents.executed.map(code => /^window\.location\.hash = "(#\/[\w-]+)"$/.exec(code)?.[1])
+    expect(hashes.sort()).toEqual(VIEWS.map(v => `#/${v.name}`).sort())
+    await items.find(i => i.label === 'About PLM-SAE Workbench')!.click!()
   })
 
   it('closing the last window keeps the app on macOS, quits it elsewhere', async () => {
@@ -267,7 +342,7 @@ describe('the same build in development and packaged, with ELECTRON_RENDERER_URL
 
   beforeAll(async () => {
     // The first app quit in the test above ('will-quit' closed its service).
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise(r => setTimeout(r, 300))
     symlinkSync(join(REPO, 'resources'), join(packagedResources.dir, 'resources'), 'dir')
   })
 
@@ -277,15 +352,22 @@ describe('the same build in development and packaged, with ELECTRON_RENDERER_URL
     const dev = await startAgain(false)
     expect(dev.win.loadedUrl).toBe(devUrl)
     expect(dev.win.loadedFile).toBeUndefined()
-    expect(((await dev.electron.invoke(`${devUrl}#/features`, IPC_INVOKE_CHANNEL, 'appInfo', {})) as AppInfo).mode).toBe('desktop')
-    for (const from of ['http://localhost:5173.evil.example/', 'http://localhost:5174/', 'https://localhost:5173/', pathToFileURL(build.renderer).href]) {
+    expect(
+      ((await dev.electron.invoke(`${devUrl}#/features`, IPC_INVOKE_CHANNEL, 'appInfo', {})) as AppInfo).mode
+    ).toBe('desktop')
+    for (const from of [
+      'http://localhost:5173.evil.example/',
+      'http://localhost:5174/',
+      'https://localhost:5173/',
+      pathToFileURL(build.renderer).href
+    ]) {
       await expect(dev.electron.invoke(from, IPC_INVOKE_CHANNEL, 'appInfo', {}), from).rejects.toThrow(/Refused/)
     }
     expect(dev.win.webContents.willNavigate(`${devUrl}#/protein`).defaultPrevented).toBe(false)
     expect(dev.win.webContents.willNavigate('http://localhost:5173.evil.example/').defaultPrevented).toBe(true)
     await withPlatform('linux', () => dev.electron.closeAllWindows())
     expect(dev.electron.app.quitCalls).toBe(1)
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise(r => setTimeout(r, 300))
   })
 
   it('packaged: ignores the dev server, for loading, IPC and navigation alike', async () => {
@@ -300,7 +382,6 @@ describe('the same build in development and packaged, with ELECTRON_RENDERER_URL
     const roles = JSON.stringify(packaged.electron.menuTemplate, (k, v: unknown) => (k === 'click' ? undefined : v))
     expect(roles).not.toContain('toggleDevTools')
     await withPlatform('linux', () => packaged.electron.closeAllWindows())
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise(r => setTimeout(r, 300))
   })
 })
-

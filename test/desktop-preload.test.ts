@@ -5,7 +5,13 @@
  * methods + the job-event subscription, each method one `invoke` on the API channel, and nothing else.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
-import { API_METHODS, IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL, type JobEvent, type WorkbenchApi } from '../src/shared/api'
+import {
+  API_METHODS,
+  IPC_INVOKE_CHANNEL,
+  IPC_JOB_EVENT_CHANNEL,
+  type JobEvent,
+  type WorkbenchApi
+} from '../src/shared/api'
 import { cleanIpcMessage } from '../src/renderer/src/api/client'
 import { buildDesktop } from './helpers/desktop-build'
 import { runPreload, type PreloadRun } from './helpers/preload-runner'
@@ -21,7 +27,7 @@ beforeAll(() => {
 describe('the built preload bridge', () => {
   it('requires only electron and exposes one object, as window.workbench', () => {
     expect([...new Set(run.required)]).toEqual(['electron'])
-    expect(run.exposed.map((e) => e.key)).toEqual(['workbench'])
+    expect(run.exposed.map(e => e.key)).toEqual(['workbench'])
     expect(run.globalsAdded).toEqual([])
     expect(run.invokes).toEqual([])
   })
@@ -46,16 +52,30 @@ describe('the built preload bridge', () => {
   })
 
   it('an error from the main process reaches the page with the message the renderer shows', async () => {
-    run.answer = () => Promise.reject(new Error(`Error invoking remote method '${IPC_INVOKE_CHANNEL}': Error: Invalid request: listFeatures.projectId must be a string`))
+    run.answer = () =>
+      Promise.reject(
+        new Error(
+          `Error invoking remote method '${IPC_INVOKE_CHANNEL}': Error: Invalid request: listFeatures.projectId must be a string`
+        )
+      )
     const e = (await api.listFeatures({ projectId: 'demo' }).catch((err: Error) => err)) as Error
     expect(cleanIpcMessage(e.message)).toBe('Invalid request: listFeatures.projectId must be a string')
   })
 
   it('onJobEvent delivers the job events the main process sends, without the IPC event, until unsubscribed', () => {
     const got: JobEvent[] = []
-    const off = api.onJobEvent((e) => got.push(e))
+    const off = api.onJobEvent(e => got.push(e))
     expect(run.ipc.listenerCount(IPC_JOB_EVENT_CHANNEL)).toBe(1)
-    const event = { job: { id: 'j1', kind: 'index', title: 't', state: 'running', progress: { phase: 'p', done: 1, total: 2, unit: 'sequences' }, startedAt: 'now' } } as JobEvent
+    const event = {
+      job: {
+        id: 'j1',
+        kind: 'index',
+        title: 't',
+        state: 'running',
+        progress: { phase: 'p', done: 1, total: 2, unit: 'sequences' },
+        startedAt: 'now'
+      }
+    } as JobEvent
     run.ipc.emit(IPC_JOB_EVENT_CHANNEL, { sender: 'main', ports: [] }, event)
     expect(got).toEqual([event])
     off()

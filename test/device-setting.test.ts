@@ -17,7 +17,8 @@ const resourcesDir = join(__dirname, '..', 'resources')
 
 describe('device setting', () => {
   it('accepts the four choices and refuses anything else', () => {
-    for (const device of ['auto', 'cuda', 'webgpu', 'cpu']) expect(validateRequest('setDevice', { device })).toEqual({ device })
+    for (const device of ['auto', 'cuda', 'webgpu', 'cpu'])
+      expect(validateRequest('setDevice', { device })).toEqual({ device })
     expect(() => validateRequest('setDevice', { device: 'tpu' })).toThrow(/device/)
   })
 
@@ -45,7 +46,13 @@ describe('device setting', () => {
     expect(info.provider).toMatchObject({ provider: 'cpu', choice: 'cpu', reason: 'asked for the CPU' })
     await next.close()
     // --device (plm-sae serve) wins over the saved choice
-    const served = await openWorkbench({ mode: 'browser', dataDir, resourcesDir, firstRunDemo: false, runtime: { device: 'cuda', deviceId: 0, threads: 1 } })
+    const served = await openWorkbench({
+      mode: 'browser',
+      dataDir,
+      resourcesDir,
+      firstRunDemo: false,
+      runtime: { device: 'cuda', deviceId: 0, threads: 1 }
+    })
     expect((await served.appInfo({})).provider.choice).toBe('cuda')
     await served.close()
   })
@@ -54,9 +61,23 @@ describe('device setting', () => {
 describe('provider indicator label', () => {
   const base = { threads: 0, summary: '' }
   it('names the CUDA GPU, the WebGPU adapter (software said so) or the CPU', () => {
-    expect(providerLabel({ ...base, provider: 'cuda', deviceName: 'NVIDIA H100', deviceId: 0 })).toBe('GPU: NVIDIA H100 (CUDA)')
-    expect(providerLabel({ ...base, provider: 'webgpu', adapter: { vendor: 'amd', name: 'AMD Radeon RX 7900 XTX', backend: 'Vulkan', software: false } })).toBe('GPU: AMD Radeon RX 7900 XTX (amd, Vulkan)')
-    expect(providerLabel({ ...base, provider: 'webgpu', adapter: { vendor: 'google', name: 'SwiftShader driver 5.0.0', backend: 'Vulkan', software: true } })).toBe('WebGPU (software): SwiftShader driver 5.0.0 (google, Vulkan)')
+    expect(providerLabel({ ...base, provider: 'cuda', deviceName: 'NVIDIA H100', deviceId: 0 })).toBe(
+      'GPU: NVIDIA H100 (CUDA)'
+    )
+    expect(
+      providerLabel({
+        ...base,
+        provider: 'webgpu',
+        adapter: { vendor: 'amd', name: 'AMD Radeon RX 7900 XTX', backend: 'Vulkan', software: false }
+      })
+    ).toBe('GPU: AMD Radeon RX 7900 XTX (amd, Vulkan)')
+    expect(
+      providerLabel({
+        ...base,
+        provider: 'webgpu',
+        adapter: { vendor: 'google', name: 'SwiftShader driver 5.0.0', backend: 'Vulkan', software: true }
+      })
+    ).toBe('WebGPU (software): SwiftShader driver 5.0.0 (google, Vulkan)')
     expect(providerLabel({ ...base, provider: 'cpu' })).toBe('CPU')
   })
 })

@@ -33,16 +33,19 @@ async function runOn(device: 'auto' | 'cuda' | 'cpu') {
 
 describe('execution provider', () => {
   // On a machine where `npm run setup:cuda` was run, the fallback cannot be observed: those tests skip.
-  it.skipIf(cudaProviderInstalled())('--device cuda without the CUDA provider: a working CPU session, with a reason that says what to install', async () => {
-    const { report, y } = await runOn('cuda')
-    expect(y).toEqual([3, -4])
-    expect(report.provider).toBe('cpu')
-    expect(report.fallbackReason).toMatch(/NVIDIA/)
-    expect(report.fallbackReason).toMatch(/CUDA 12/)
-    expect(report.fallbackReason).toMatch(/cuDNN 9/)
-    expect(report.fallbackReason).toMatch(/npm run setup:cuda/)
-    expect(describeProvider(report)).toMatch(/^CPU \(1 threads\): .*setup:cuda/)
-  })
+  it.skipIf(cudaProviderInstalled())(
+    '--device cuda without the CUDA provider: a working CPU session, with a reason that says what to install',
+    async () => {
+      const { report, y } = await runOn('cuda')
+      expect(y).toEqual([3, -4])
+      expect(report.provider).toBe('cpu')
+      expect(report.fallbackReason).toMatch(/NVIDIA/)
+      expect(report.fallbackReason).toMatch(/CUDA 12/)
+      expect(report.fallbackReason).toMatch(/cuDNN 9/)
+      expect(report.fallbackReason).toMatch(/npm run setup:cuda/)
+      expect(describeProvider(report)).toMatch(/^CPU \(1 threads\): .*setup:cuda/)
+    }
+  )
 
   it('--device cpu never looks for CUDA; auto on a machine without a GPU is the CPU without complaint', async () => {
     const cpu = await runOn('cpu')
@@ -57,7 +60,8 @@ describe('plm-sae device', () => {
   beforeAll(() => {
     execFileSync('npm', ['run', 'build:cli'], { cwd: ROOT, stdio: 'pipe' })
   })
-  const run = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'plm-sae.js'), 'device', ...args], { cwd: ROOT, encoding: 'utf8' })
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [join(ROOT, 'bin', 'plm-sae.js'), 'device', ...args], { cwd: ROOT, encoding: 'utf8' })
 
   it('prints the active provider and its threads', () => {
     const r = run(['--threads', '2'])
@@ -71,7 +75,8 @@ describe('plm-sae device', () => {
     const auto = run([])
     expect(auto.status).toBe(0)
     // Why neither GPU path is used (CUDA's provider, WebGPU's adapter): never a bare "CPU".
-    if (auto.stdout.startsWith('CPU')) expect(auto.stdout).toMatch(/^CPU \(auto threads\)[^\n]*\nwhy: auto: CUDA: .*WebGPU: /s)
+    if (auto.stdout.startsWith('CPU'))
+      expect(auto.stdout).toMatch(/^CPU \(auto threads\)[^\n]*\nwhy: auto: CUDA: .*WebGPU: /s)
   })
 
   it.skipIf(cudaProviderInstalled())('with --device cuda prints the CPU and the reason for the fallback', () => {

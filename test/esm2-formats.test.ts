@@ -18,7 +18,14 @@ import {
   type Esm2Weights
 } from './fixtures/esm2-checkpoint'
 import { roundToDType } from './fixtures/safetensors-writer'
-import { namespace, orderedDict, view, writeTorchCheckpoint, type PyValue, type TensorInput } from './fixtures/torch-writer'
+import {
+  namespace,
+  orderedDict,
+  view,
+  writeTorchCheckpoint,
+  type PyValue,
+  type TensorInput
+} from './fixtures/torch-writer'
 import { randomProtein } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
@@ -45,7 +52,12 @@ function rounded(weights: Esm2Weights, dtype: 'F32' | 'F16'): Esm2Weights {
  * pytorch_model.bin holding the state dict (an OrderedDict with `_metadata`), in which the tied decoder
  * shares the word embeddings' storage.
  */
-function writeHfPytorchFolder(dir: string, shape: Esm2Shape | '8M' | 'tiny', seed: number, dtype: 'F32' | 'F16' = 'F32'): Esm2Weights {
+function writeHfPytorchFolder(
+  dir: string,
+  shape: Esm2Shape | '8M' | 'tiny',
+  seed: number,
+  dtype: 'F32' | 'F16' = 'F32'
+): Esm2Weights {
   mkdirSync(dir, { recursive: true })
   const weights = randomEsm2Weights(shape, seed)
   const entries = new Map<PyValue, PyValue>()
@@ -55,7 +67,9 @@ function writeHfPytorchFolder(dir: string, shape: Esm2Shape | '8M' | 'tiny', see
     else if (name === 'lm_head.decoder.weight') entries.set(name, view(embed, { offset: 0, shape: embed.shape }))
     else entries.set(name, tensor(t, dtype))
   }
-  writeTorchCheckpoint(join(dir, 'pytorch_model.bin'), orderedDict(entries, { _metadata: { '': { version: 1 } } }), { prefix: 'pytorch_model' })
+  writeTorchCheckpoint(join(dir, 'pytorch_model.bin'), orderedDict(entries, { _metadata: { '': { version: 1 } } }), {
+    prefix: 'pytorch_model'
+  })
   writeFileSync(join(dir, 'config.json'), JSON.stringify(esm2Config(shape, dtype), null, 2))
   for (const f of ESM2_TOKENIZER_FILES) copyFileSync(join(ESM2_TEMPLATE_DIR, f), join(dir, f))
   return rounded(weights, dtype)
@@ -132,19 +146,31 @@ function writeFairEsm(path: string, shape: Esm2Shape | '8M' | 'tiny', seed: numb
   return weights
 }
 
-async function checkAgainstReference(checkpoint: string, weights: Esm2Weights, refConfig: ReturnType<typeof referenceConfigFor>, sequences: string[]) {
+async function checkAgainstReference(
+  checkpoint: string,
+  weights: Esm2Weights,
+  refConfig: ReturnType<typeof referenceConfigFor>,
+  sequences: string[]
+) {
   const imported = await importEsm2(checkpoint, join(tmp.dir, 'cache'))
   await expectMatchesReference(imported, weights, refConfig, sequences)
   return imported
 }
 
-const SEQS = [randomProtein(41, 3), randomProtein(12, 4).slice(0, 6) + '<mask>' + randomProtein(20, 5), randomProtein(7, 6)]
+const SEQS = [
+  randomProtein(41, 3),
+  randomProtein(12, 4).slice(0, 6) + '<mask>' + randomProtein(20, 5),
+  randomProtein(7, 6)
+]
 
 describe('Hugging Face pytorch_model.bin', () => {
   it('imports the 8M shape (tied decoder sharing the embeddings storage) and matches the reference', async () => {
     const dir = join(tmp.dir, 'hf-bin-8m')
     const weights = writeHfPytorchFolder(dir, '8M', 21)
-    const imported = await checkAgainstReference(dir, weights, referenceConfigFor('8M'), [randomProtein(57, 1), randomProtein(30, 2) + '<mask>AC'])
+    const imported = await checkAgainstReference(dir, weights, referenceConfigFor('8M'), [
+      randomProtein(57, 1),
+      randomProtein(30, 2) + '<mask>AC'
+    ])
     expect(imported.format).toBe('hf-pytorch')
     // Named by its folder: the 8M shape alone does not make it esm2_t6_8M_UR50D.
     expect(imported.name).toBe('hf-bin-8m')
@@ -163,7 +189,7 @@ describe('Hugging Face pytorch_model.bin', () => {
     const ckpt = openEsm2Checkpoint(dir)
     ckpt.close()
     expect(ckpt.format).toBe('hf-safetensors')
-    expect(ckpt.files.map((f) => f.split('/').pop())).toEqual(['config.json', 'model.safetensors'])
+    expect(ckpt.files.map(f => f.split('/').pop())).toEqual(['config.json', 'model.safetensors'])
   })
 })
 
@@ -190,7 +216,10 @@ describe('checkpoint names', () => {
     expect(nameOf(savedElsewhere)).toBe('saved-elsewhere')
     const demo = join(tmp.dir, 'names', 'demo')
     withConfig(demo, { _name_or_path: 'plm-sae-workbench/demo-esm2-random-weights' })
-    writeFileSync(join(demo, 'demo.json'), JSON.stringify({ demo: true, kind: 'esm2', name: 'Demo ESM2 (random weights)' }))
+    writeFileSync(
+      join(demo, 'demo.json'),
+      JSON.stringify({ demo: true, kind: 'esm2', name: 'Demo ESM2 (random weights)' })
+    )
     expect(nameOf(demo)).toBe('Demo ESM2 (random weights)')
     const hub = join(tmp.dir, 'names', 'hub', 'models--facebook--esm2_t6_8M_UR50D', 'snapshots', 'abc123')
     withConfig(hub, {})
@@ -209,10 +238,19 @@ describe('fair-esm .pt checkpoints', () => {
   it('imports an 8M checkpoint whose architecture is in cfg.model and matches the reference', async () => {
     const path = join(tmp.dir, 'esm2_t6_8M_UR50D.pt')
     const weights = writeFairEsm(path, '8M', 31, { settings: 'cfg' })
-    const imported = await checkAgainstReference(path, weights, referenceConfigFor('8M'), [randomProtein(48, 7), 'MK<mask>' + randomProtein(25, 8)])
+    const imported = await checkAgainstReference(path, weights, referenceConfigFor('8M'), [
+      randomProtein(48, 7),
+      'MK<mask>' + randomProtein(25, 8)
+    ])
     expect(imported.format).toBe('fair-esm')
     expect(imported.name).toBe('esm2_t6_8M_UR50D')
-    expect(imported.config).toMatchObject({ numLayers: 6, hiddenSize: 320, numHeads: 20, intermediateSize: 1280, tokenDropout: true })
+    expect(imported.config).toMatchObject({
+      numLayers: 6,
+      hiddenSize: 320,
+      numHeads: 20,
+      intermediateSize: 1280,
+      tokenDropout: true
+    })
   })
 
   it('reads the head count from a legacy args namespace for a shape no published model has', async () => {
@@ -250,8 +288,16 @@ describe('errors', () => {
     writeFairEsm(path, 'tiny', 41, {
       settings: 'args',
       extra: {
-        'encoder.sentence_encoder.embed_positions.weight': { dtype: 'F32', shape: [1026, H], data: new Float32Array(1026 * H) },
-        'encoder.sentence_encoder.emb_layer_norm_before.weight': { dtype: 'F32', shape: [H], data: new Float32Array(H) },
+        'encoder.sentence_encoder.embed_positions.weight': {
+          dtype: 'F32',
+          shape: [1026, H],
+          data: new Float32Array(1026 * H)
+        },
+        'encoder.sentence_encoder.emb_layer_norm_before.weight': {
+          dtype: 'F32',
+          shape: [H],
+          data: new Float32Array(H)
+        },
         'encoder.sentence_encoder.emb_layer_norm_before.bias': { dtype: 'F32', shape: [H], data: new Float32Array(H) }
       }
     })
@@ -260,7 +306,10 @@ describe('errors', () => {
 
   it('refuses a .pt that holds some other model', () => {
     const path = join(tmp.dir, 'sae.pt')
-    writeTorchCheckpoint(path, { encoder: { weight: { dtype: 'F32', shape: [8, 4], data: new Float32Array(32) } }, k: 32 })
+    writeTorchCheckpoint(path, {
+      encoder: { weight: { dtype: 'F32', shape: [8, 4], data: new Float32Array(32) } },
+      k: 32
+    })
     expect(() => openEsm2Checkpoint(path)).toThrow(/sae\.pt.*not a fair-esm ESM2 checkpoint/)
   })
 
@@ -268,7 +317,10 @@ describe('errors', () => {
     const dir = join(tmp.dir, 'bert')
     writeHfPytorchFolder(dir, 'tiny', 42)
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'bert', architectures: ['BertForMaskedLM'] }))
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ ...config, model_type: 'bert', architectures: ['BertForMaskedLM'] })
+    )
     expect(() => openEsm2Checkpoint(dir)).toThrow(/config\.json.*model_type is "bert".*only ESM2/)
   })
 
@@ -281,7 +333,9 @@ describe('errors', () => {
   })
 
   it('names a missing checkpoint and a folder without weights', async () => {
-    await expect(importEsm2(join(tmp.dir, 'nope.pt'), join(tmp.dir, 'cache'))).rejects.toThrow(/nope\.pt: no such file or folder/)
+    await expect(importEsm2(join(tmp.dir, 'nope.pt'), join(tmp.dir, 'cache'))).rejects.toThrow(
+      /nope\.pt: no such file or folder/
+    )
     const dir = join(tmp.dir, 'config-only')
     mkdirSync(dir)
     writeFileSync(join(dir, 'config.json'), JSON.stringify(esm2Config('tiny')))

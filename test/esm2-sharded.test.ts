@@ -10,7 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { ESM2_TEMPLATE_DIR, ESM2_TOKENIZER_FILES, esm2Config, randomEsm2Weights, referenceConfigFor, writeHfCheckpoint, type Esm2Weights } from './fixtures/esm2-checkpoint'
+import {
+  ESM2_TEMPLATE_DIR,
+  ESM2_TOKENIZER_FILES,
+  esm2Config,
+  randomEsm2Weights,
+  referenceConfigFor,
+  writeHfCheckpoint,
+  type Esm2Weights
+} from './fixtures/esm2-checkpoint'
 import { writeSafetensors, type SafetensorsTensor } from './fixtures/safetensors-writer'
 import { orderedDict, writeTorchCheckpoint, type PyValue } from './fixtures/torch-writer'
 import { filesFromFolder, startFakeHub, type FakeHub } from './fixtures/fake-hub'
@@ -55,8 +63,12 @@ function writeShard(path: string, format: ShardFormat, weights: Esm2Weights, nam
     writeSafetensors(path, tensors, { format: 'pt' })
   } else {
     const entries = new Map<PyValue, PyValue>()
-    for (const n of names) entries.set(n, { dtype: 'F32', shape: [...weights.get(n)!.shape], data: weights.get(n)!.data })
-    const prefix = path.split('/').pop()!.replace(/\.bin$/, '')
+    for (const n of names)
+      entries.set(n, { dtype: 'F32', shape: [...weights.get(n)!.shape], data: weights.get(n)!.data })
+    const prefix = path
+      .split('/')
+      .pop()!
+      .replace(/\.bin$/, '')
     writeTorchCheckpoint(path, orderedDict(entries, { _metadata: { '': { version: 1 } } }), { prefix })
   }
 }
@@ -69,7 +81,7 @@ function writeShard(path: string, format: ShardFormat, weights: Esm2Weights, nam
 function writeSharded(dir: string, format: ShardFormat, n: number, seed: number): ShardedFolder {
   mkdirSync(dir, { recursive: true })
   const weights = randomEsm2Weights('tiny', seed)
-  const names = [...weights.keys()].filter((k) => format === 'pytorch' || k !== 'lm_head.decoder.weight')
+  const names = [...weights.keys()].filter(k => format === 'pytorch' || k !== 'lm_head.decoder.weight')
   const groups = new Map<string, string[]>()
   const per = Math.ceil(names.length / n)
   for (let k = 0; k < n; k++) groups.set(shardName(format, k + 1, n), names.slice(k * per, (k + 1) * per))
@@ -101,7 +113,7 @@ describe('sharded checkpoints import and match the reference', () => {
     const ckpt = openEsm2Checkpoint(f.dir)
     try {
       expect(ckpt.format).toBe('hf-safetensors-sharded')
-      expect(ckpt.files).toEqual([join(f.dir, 'config.json'), f.index, ...f.shards.map((s) => join(f.dir, s))])
+      expect(ckpt.files).toEqual([join(f.dir, 'config.json'), f.index, ...f.shards.map(s => join(f.dir, s))])
       expect(ckpt.config).toMatchObject({ numLayers: 3, hiddenSize: 32, numHeads: 4 })
     } finally {
       ckpt.close()
@@ -136,10 +148,12 @@ describe('sharded checkpoints import and match the reference', () => {
     const ckpt = openEsm2Checkpoint(dir)
     try {
       expect(ckpt.format).toBe('hf-safetensors-sharded')
-      expect(ckpt.files.slice(1)).toEqual([st.index, ...st.shards.map((s) => join(dir, s))])
-      expect(ckpt.files.some((p) => p.endsWith('.bin'))).toBe(false)
+      expect(ckpt.files.slice(1)).toEqual([st.index, ...st.shards.map(s => join(dir, s))])
+      expect(ckpt.files.some(p => p.endsWith('.bin'))).toBe(false)
       // The weights are those of the safetensors shards (seed 34), not the .bin ones (seed 35).
-      expect(ckpt.params.get('embed')!.readFloat32()).toEqual(st.weights.get('esm.embeddings.word_embeddings.weight')!.data)
+      expect(ckpt.params.get('embed')!.readFloat32()).toEqual(
+        st.weights.get('esm.embeddings.word_embeddings.weight')!.data
+      )
     } finally {
       ckpt.close()
     }
@@ -151,7 +165,7 @@ describe('sharded checkpoints import and match the reference', () => {
     const lastName = f.groups.get(f.shards[2])![0]
     const first = archive.tensors.get(f.groups.get(f.shards[0])![0])!
     const last = archive.tensors.get(lastName)!
-    expect(archive.shardPaths).toEqual(f.shards.map((s) => join(f.dir, s)))
+    expect(archive.shardPaths).toEqual(f.shards.map(s => join(f.dir, s)))
     expect(archive.index.totalSize).toBeGreaterThan(0)
     expect(last.readFloat32()).toEqual(f.weights.get(lastName)!.data)
     archive.close()
@@ -170,7 +184,8 @@ describe('errors for broken sharded checkpoints', () => {
   function copyOf(name: string): ShardedFolder {
     const dir = join(tmp.dir, name)
     mkdirSync(dir, { recursive: true })
-    for (const f of ['config.json', 'model.safetensors.index.json', ...base.shards, ...ESM2_TOKENIZER_FILES]) copyFileSync(join(base.dir, f), join(dir, f))
+    for (const f of ['config.json', 'model.safetensors.index.json', ...base.shards, ...ESM2_TOKENIZER_FILES])
+      copyFileSync(join(base.dir, f), join(dir, f))
     return { ...base, dir, index: join(dir, 'model.safetensors.index.json') }
   }
 
@@ -178,7 +193,9 @@ describe('errors for broken sharded checkpoints', () => {
     const f = copyOf('missing-shard')
     rmSync(join(f.dir, f.shards[1]))
     await expect(importEsm2(f.dir, cache)).rejects.toThrow(
-      new RegExp(`model\\.safetensors\\.index\\.json: 1 of the 3 shard files it lists is missing from .*: ${f.shards[1]} \\(\\d+ tensors\\); download the missing shards`)
+      new RegExp(
+        `model\\.safetensors\\.index\\.json: 1 of the 3 shard files it lists is missing from .*: ${f.shards[1]} \\(\\d+ tensors\\); download the missing shards`
+      )
     )
   })
 
@@ -197,27 +214,44 @@ describe('errors for broken sharded checkpoints', () => {
     const moved = f.groups.get(f.shards[2])![0]
     index.weight_map[moved] = f.shards[0]
     writeFileSync(f.index, JSON.stringify(index))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(new RegExp(`${f.shards[0]}: has no tensor "${moved.replace(/\./g, '\\.')}".*\\(it is in ${f.shards[2]}\\)`))
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      new RegExp(`${f.shards[0]}: has no tensor "${moved.replace(/\./g, '\\.')}".*\\(it is in ${f.shards[2]}\\)`)
+    )
   })
 
   it('refuses a truncated, garbled or incomplete index', () => {
     const f = copyOf('bad-index')
     const text = readFileSync(f.index, 'utf8')
     writeFileSync(f.index, text.slice(0, Math.floor(text.length / 2)))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(/model\.safetensors\.index\.json: not valid JSON \(.*\); the file is truncated or corrupt; download it again/)
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      /model\.safetensors\.index\.json: not valid JSON \(.*\); the file is truncated or corrupt; download it again/
+    )
     writeFileSync(f.index, JSON.stringify({ metadata: { total_size: 1 } }))
     expect(() => openEsm2Checkpoint(f.dir)).toThrow(/model\.safetensors\.index\.json: no "weight_map" object/)
     writeFileSync(f.index, JSON.stringify({ weight_map: {} }))
     expect(() => openEsm2Checkpoint(f.dir)).toThrow(/the weight_map is empty/)
     writeFileSync(f.index, JSON.stringify({ weight_map: { 'esm.embeddings.word_embeddings.weight': 7 } }))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(/weight_map\["esm\.embeddings\.word_embeddings\.weight"\] is 7, not a shard file name/)
-    writeFileSync(f.index, JSON.stringify({ weight_map: { 'esm.embeddings.word_embeddings.weight': '../elsewhere/model-00001-of-00001.safetensors' } }))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(/names "\.\.\/elsewhere\/model-00001-of-00001\.safetensors", which is not a file in the index's folder/)
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      /weight_map\["esm\.embeddings\.word_embeddings\.weight"\] is 7, not a shard file name/
+    )
+    writeFileSync(
+      f.index,
+      JSON.stringify({
+        weight_map: { 'esm.embeddings.word_embeddings.weight': '../elsewhere/model-00001-of-00001.safetensors' }
+      })
+    )
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      /names "\.\.\/elsewhere\/model-00001-of-00001\.safetensors", which is not a file in the index's folder/
+    )
     // An index that leaves out a layer: the checkpoint is incomplete, named by its index.
     const full = JSON.parse(text) as { weight_map: Record<string, string> }
-    const partial = Object.fromEntries(Object.entries(full.weight_map).filter(([k]) => !k.startsWith('esm.encoder.layer.2.')))
+    const partial = Object.fromEntries(
+      Object.entries(full.weight_map).filter(([k]) => !k.startsWith('esm.encoder.layer.2.'))
+    )
     writeFileSync(f.index, JSON.stringify({ weight_map: partial }))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(`${f.index}: the checkpoint has no weights for layer.2.q.w (config says 3 layers of width 32)`)
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      `${f.index}: the checkpoint has no weights for layer.2.q.w (config says 3 layers of width 32)`
+    )
   })
 
   it('refuses a missing pytorch_model shard too, and asks for the folder when given a shard or the index', () => {
@@ -225,7 +259,9 @@ describe('errors for broken sharded checkpoints', () => {
     expect(() => openEsm2Checkpoint(f.index)).toThrow(/give the folder that holds this file/)
     expect(() => openEsm2Checkpoint(join(f.dir, f.shards[0]))).toThrow(/give the folder that holds this file/)
     rmSync(join(f.dir, f.shards[0]))
-    expect(() => openEsm2Checkpoint(f.dir)).toThrow(/pytorch_model\.bin\.index\.json: 1 of the 2 shard files it lists is missing .*pytorch_model-00001-of-00002\.bin/)
+    expect(() => openEsm2Checkpoint(f.dir)).toThrow(
+      /pytorch_model\.bin\.index\.json: 1 of the 2 shard files it lists is missing .*pytorch_model-00001-of-00002\.bin/
+    )
   })
 })
 
@@ -238,7 +274,7 @@ describe('the cache key covers the config, the index and every shard', () => {
     expect(again.hash).toBe(first.hash)
     expect(again.dir).toBe(first.dir)
     // Change one value in the last shard: same size, other content.
-    const name = f.groups.get(f.shards[2])!.find((n) => n.endsWith('.bias'))!
+    const name = f.groups.get(f.shards[2])!.find(n => n.endsWith('.bias'))!
     const changed = new Map(f.weights)
     const data = f.weights.get(name)!.data.slice()
     data[0] += 0.5
@@ -288,7 +324,7 @@ describe('the model library fetches sharded repositories', () => {
   }
 
   it('lists ESM2 3B in the catalogue', () => {
-    const e = CATALOGUE.find((c) => c.repo === 'facebook/esm2_t36_3B_UR50D')
+    const e = CATALOGUE.find(c => c.repo === 'facebook/esm2_t36_3B_UR50D')
     expect(e).toMatchObject({ kind: 'esm2', numLayers: 36, hiddenSize: 2560 })
     expect(e!.expectedBytes).toBeGreaterThan(10e9)
   })
@@ -297,8 +333,17 @@ describe('the model library fetches sharded repositories', () => {
     const lib = library()
     const e = await lib.download('hub:facebook/esm2_t36_3B_UR50D')
     expect(e.status).toBe('ready')
-    const fetched = hub.requestsTo('/facebook/esm2_t36_3B_UR50D/resolve/').map((q) => q.url.split('/').pop()!)
-    expect([...new Set(fetched)].sort()).toEqual(['config.json', 'model.safetensors.index.json', ...st.shards, 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt'].sort())
+    const fetched = hub.requestsTo('/facebook/esm2_t36_3B_UR50D/resolve/').map(q => q.url.split('/').pop()!)
+    expect([...new Set(fetched)].sort()).toEqual(
+      [
+        'config.json',
+        'model.safetensors.index.json',
+        ...st.shards,
+        'special_tokens_map.json',
+        'tokenizer_config.json',
+        'vocab.txt'
+      ].sort()
+    )
     const imported = await importEsm2(e.localPath!, cache)
     expect(imported.format).toBe('hf-safetensors-sharded')
     await checkAgainstReference(imported, st.weights)
@@ -309,16 +354,25 @@ describe('the model library fetches sharded repositories', () => {
     lib.add({ kind: 'esm2', source: 'hub', repo: 'someone/esm-bin-shards' })
     const e = await lib.download('hub:someone/esm-bin-shards')
     expect(e.status).toBe('ready')
-    const fetched = hub.requestsTo('/someone/esm-bin-shards/resolve/').map((q) => q.url.split('/').pop()!)
-    expect(fetched.filter((p) => /\.bin|index/.test(p)).sort()).toEqual(['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin', 'pytorch_model.bin.index.json'])
+    const fetched = hub.requestsTo('/someone/esm-bin-shards/resolve/').map(q => q.url.split('/').pop()!)
+    expect(fetched.filter(p => /\.bin|index/.test(p)).sort()).toEqual([
+      'pytorch_model-00001-of-00002.bin',
+      'pytorch_model-00002-of-00002.bin',
+      'pytorch_model.bin.index.json'
+    ])
   })
 
   it('reports a local folder whose index lists a shard that is not there', () => {
     const lib = library()
     const f = writeSharded(join(tmp.dir, 'local-missing'), 'safetensors', 3, 62)
     rmSync(join(f.dir, f.shards[1]))
-    expect(() => lib.add({ kind: 'esm2', source: 'local', path: f.dir })).toThrow(`lacks ${f.shards[1]} (shards listed in model.safetensors.index.json)`)
+    expect(() => lib.add({ kind: 'esm2', source: 'local', path: f.dir })).toThrow(
+      `lacks ${f.shards[1]} (shards listed in model.safetensors.index.json)`
+    )
     const ok = writeSharded(join(tmp.dir, 'local-ok'), 'safetensors', 2, 63)
-    expect(lib.add({ kind: 'esm2', source: 'local', path: ok.dir })).toMatchObject({ status: 'ready', localPath: ok.dir })
+    expect(lib.add({ kind: 'esm2', source: 'local', path: ok.dir })).toMatchObject({
+      status: 'ready',
+      localPath: ok.dir
+    })
   })
 })

@@ -30,7 +30,10 @@ const design: ExperimentDesign = {
   generation: { mode: 'resample', temperature: 1, rounds: 2, maskFraction: 0.2 },
   n: 8,
   seed: 3,
-  clampSets: [{ name: 'first', clamps: [{ feature: 5, mode: 'multiple-of-max', value: 1 }] }, { clamps: [{ feature: 12, mode: 'absolute', value: 3 }] }],
+  clampSets: [
+    { name: 'first', clamps: [{ feature: 5, mode: 'multiple-of-max', value: 1 }] },
+    { clamps: [{ feature: 12, mode: 'absolute', value: 3 }] }
+  ],
   doses: [0.5, 1, 2, 4, 8],
   controls: { noClamp: true, ablation: true, randomDraws: 3 },
   pll: 'strided',
@@ -40,12 +43,37 @@ const design: ExperimentDesign = {
   permutations: 200
 }
 
-const args = (out: string, db: string): string[] => ['experiment', '--design', designFile, '--model', model, '--sae', sae, '--cache-dir', cache, '--device', 'cpu', '--threads', '1', '--reference', reference, '--db', db, '--out', out, '-q']
+const args = (out: string, db: string): string[] => [
+  'experiment',
+  '--design',
+  designFile,
+  '--model',
+  model,
+  '--sae',
+  sae,
+  '--cache-dir',
+  cache,
+  '--device',
+  'cpu',
+  '--threads',
+  '1',
+  '--reference',
+  reference,
+  '--db',
+  db,
+  '--out',
+  out,
+  '-q'
+]
 
 function rows(db: string): unknown[] {
   const d = new Database(db, { readonly: true })
   try {
-    return d.prepare('SELECT condition_idx, seq_index, sequence, outcomes, hex(feature_means) FROM experiment_sequences ORDER BY condition_idx, seq_index').all()
+    return d
+      .prepare(
+        'SELECT condition_idx, seq_index, sequence, outcomes, hex(feature_means) FROM experiment_sequences ORDER BY condition_idx, seq_index'
+      )
+      .all()
   } finally {
     d.close()
   }
@@ -78,11 +106,17 @@ describe('plm-sae experiment', () => {
     const fastas = readdirSync(join(out, 'fasta'))
     expect(fastas).toHaveLength(conditions)
     const dose = readFileSync(join(out, 'fasta', 'set1-dose5.fasta'), 'utf8')
-    const headers = dose.split('\n').filter((l) => l.startsWith('>'))
+    const headers = dose.split('\n').filter(l => l.startsWith('>'))
     expect(headers).toHaveLength(8)
-    expect(headers[0]).toMatch(new RegExp(`^>${summary.id}\\|set1/dose5\\|0 experiment=${summary.id} model=model .* layer=2 condition="first × 8" clamps=5:multiple-of-max:8 mode=resample seed=3 .* start=P1 identity=`))
+    expect(headers[0]).toMatch(
+      new RegExp(
+        `^>${summary.id}\\|set1/dose5\\|0 experiment=${summary.id} model=model .* layer=2 condition="first × 8" clamps=5:multiple-of-max:8 mode=resample seed=3 .* start=P1 identity=`
+      )
+    )
     for (const p of ['dose-response-target', 'distribution-target', 'screening-f1-vs-effect', 'dose-response-pll']) {
-      expect(readFileSync(join(out, 'plots', `${p}.svg`), 'utf8')).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/)
+      expect(readFileSync(join(out, 'plots', `${p}.svg`), 'utf8')).toMatch(
+        /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/
+      )
     }
     const html = readFileSync(join(out, 'report.html'), 'utf8')
     expect(html).toContain('<h1>CLI experiment</h1>')
@@ -96,13 +130,17 @@ describe('plm-sae experiment', () => {
 
   it('resumes after kill -9 to the rows of an uninterrupted run', async () => {
     const db = join(tmp.dir, 'killed.sqlite')
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/experiment-child.ts'), ...args(join(tmp.dir, 'killed'), db)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'test/helpers/experiment-child.ts'), ...args(join(tmp.dir, 'killed'), db)],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] }
+    )
     let stderr = ''
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
-    const exited = new Promise<string | null>((res) => child.on('exit', (_c, signal) => res(signal)))
+    const exited = new Promise<string | null>(res => child.on('exit', (_c, signal) => res(signal)))
     let killedWith = 0
     for (;;) {
-      await new Promise((r) => setTimeout(r, 25))
+      await new Promise(r => setTimeout(r, 25))
       if (child.exitCode !== null) break
       if (!existsSync(db)) continue
       let n: number
@@ -129,11 +167,27 @@ describe('plm-sae experiment', () => {
   it('explains bad designs', async () => {
     const bad = join(tmp.dir, 'bad.json')
     writeFileSync(bad, JSON.stringify({ ...design, doses: [] }))
-    const r = await runCli(['experiment', '--design', bad, '--model', model, '--sae', sae, '--out', join(tmp.dir, 'bad'), '-q'])
+    const r = await runCli([
+      'experiment',
+      '--design',
+      bad,
+      '--model',
+      model,
+      '--sae',
+      sae,
+      '--out',
+      join(tmp.dir, 'bad'),
+      '-q'
+    ])
     expect(r.code).toBe(1)
     expect(r.err).toMatch(/design.doses: a non-empty list/)
-    writeFileSync(bad, JSON.stringify({ ...design, clampSets: [{ clamps: [{ feature: 640, mode: 'absolute', value: 1 }] }] }))
-    const r2 = await runCli([...args(join(tmp.dir, 'bad2'), join(tmp.dir, 'bad2.sqlite'))].map((a) => (a === designFile ? bad : a)))
+    writeFileSync(
+      bad,
+      JSON.stringify({ ...design, clampSets: [{ clamps: [{ feature: 640, mode: 'absolute', value: 1 }] }] })
+    )
+    const r2 = await runCli(
+      [...args(join(tmp.dir, 'bad2'), join(tmp.dir, 'bad2.sqlite'))].map(a => (a === designFile ? bad : a))
+    )
     expect(r2.code).toBe(1)
     expect(r2.err).toMatch(/feature 640 does not exist/)
   }, 120_000)

@@ -31,11 +31,20 @@ const start = randomProtein(30, 11)
 
 const design: ExperimentDesign = {
   name: 'tiny',
-  start: { kind: 'sequences', sequences: [{ id: 'P1', sequence: start }, { id: 'P2', sequence: randomProtein(24, 12) }] },
+  start: {
+    kind: 'sequences',
+    sequences: [
+      { id: 'P1', sequence: start },
+      { id: 'P2', sequence: randomProtein(24, 12) }
+    ]
+  },
   generation: { mode: 'resample', temperature: 1, rounds: 2, maskFraction: 0.2 },
   n: 6,
   seed: 5,
-  clampSets: [{ name: 'A', clamps: [{ feature: 3, mode: 'multiple-of-max', value: 1 }] }, { clamps: [{ feature: 9, mode: 'absolute', value: 2, range: { start: 2, end: 10 } }] }],
+  clampSets: [
+    { name: 'A', clamps: [{ feature: 3, mode: 'multiple-of-max', value: 1 }] },
+    { clamps: [{ feature: 9, mode: 'absolute', value: 2, range: { start: 2, end: 10 } }] }
+  ],
   doses: [1, 4],
   controls: { noClamp: true, ablation: true, randomDraws: 2 },
   motif: 'x-x',
@@ -51,7 +60,11 @@ function open(name: string): { store: LatentStore; ctx: ExperimentContext } {
 }
 
 function rows(store: LatentStore): unknown[] {
-  return store.db.prepare('SELECT condition_idx, seq_index, start_id, sequence, outcomes, hex(feature_means) FROM experiment_sequences ORDER BY condition_idx, seq_index').all()
+  return store.db
+    .prepare(
+      'SELECT condition_idx, seq_index, start_id, sequence, outcomes, hex(feature_means) FROM experiment_sequences ORDER BY condition_idx, seq_index'
+    )
+    .all()
 }
 
 describe('steering experiments', () => {
@@ -59,14 +72,18 @@ describe('steering experiments', () => {
     setup = await steerSetup(tmp.dir)
     steered = new SteeredModel(setup.model, setup.sae)
     extractor = await LatentExtractor.open(setup.model, setup.sae)
-    stats = await measureFeatureStatistics(extractor, Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, sequence: randomProtein(40, 100 + i) })), 'reference')
+    stats = await measureFeatureStatistics(
+      extractor,
+      Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, sequence: randomProtein(40, 100 + i) })),
+      'reference'
+    )
   }, 120_000)
   afterAll(async () => {
     await setup?.model.close()
     tmp.cleanup()
   })
 
-  it('stores every sequence with outcomes that match today\'s steering scores', async () => {
+  it("stores every sequence with outcomes that match today's steering scores", async () => {
     const { store, ctx } = open('full.sqlite')
     const { id, summary, resumed } = await runExperiment(ctx, design, { chunk: 4 })
     expect(resumed).toBe(false)
@@ -77,14 +94,24 @@ describe('steering experiments', () => {
     const seqs = es.sequences(id)
     expect(seqs).toHaveLength(conds.length * 6)
     // sequence i starts from start i mod 2
-    expect(seqs.filter((s) => s.index % 2 === 1).every((s) => s.startId === 'P2' && s.sequence.length === 24)).toBe(true)
+    expect(seqs.filter(s => s.index % 2 === 1).every(s => s.startId === 'P2' && s.sequence.length === 24)).toBe(true)
     // today's scores, computed independently for the dose-4 condition of set 1 on start P1
-    const cond = conds.find((c) => c.key === 'set1/dose2')!
-    const mine = seqs.filter((s) => s.conditionIndex === cond.index && s.startId === 'P1')
+    const cond = conds.find(c => c.key === 'set1/dose2')!
+    const mine = seqs.filter(s => s.conditionIndex === cond.index && s.startId === 'P1')
     const startTokens = tokenize(start, 'P1')
-    const plan = resolveSteeringPlan({ clamps: design.clampSets[0].clamps }, { dSae: setup.sae.dSae, saeName: 'sae', residues: 30, maxActivation: (f) => stats.max[f] })
-    const tokens = mine.map((s) => tokenize(s.sequence, 's'))
-    const ref = await scoreSequences(steered, plan, tokens, mine.map((s) => s.sequence), startTokens, { pll: true })
+    const plan = resolveSteeringPlan(
+      { clamps: design.clampSets[0].clamps },
+      { dSae: setup.sae.dSae, saeName: 'sae', residues: 30, maxActivation: f => stats.max[f] }
+    )
+    const tokens = mine.map(s => tokenize(s.sequence, 's'))
+    const ref = await scoreSequences(
+      steered,
+      plan,
+      tokens,
+      mine.map(s => s.sequence),
+      startTokens,
+      { pll: true }
+    )
     mine.forEach((s, k) => {
       expect(s.outcomes.identity).toBeCloseTo(ref[k].identity!, 12)
       expect(s.outcomes.pll).toBeCloseTo(ref[k].pll!, 4)
@@ -124,15 +151,24 @@ describe('steering experiments', () => {
     expect(partial).toBeGreaterThan(0)
     expect(partial).toBeLessThan(expected.length)
     let generated = 0
-    await runExperiment(part.ctx, design, { chunk: 4, onProgress: (p) => (generated = p.done) })
+    await runExperiment(part.ctx, design, { chunk: 4, onProgress: p => (generated = p.done) })
     expect(generated).toBe(expected.length)
     expect(rows(part.store)).toEqual(expected)
     part.store.close()
     // another seed, other sequences
     const other = open('other.sqlite')
-    await runExperiment(other.ctx, { ...design, seed: 6, clampSets: design.clampSets.slice(0, 1), controls: { noClamp: true, ablation: false, randomDraws: 0 } }, { chunk: 4 })
-    const otherSeqs = (rows(other.store) as { sequence: string }[]).map((r) => r.sequence)
-    expect(otherSeqs.slice(0, 6)).not.toEqual((expected as { sequence: string }[]).slice(0, 6).map((r) => r.sequence))
+    await runExperiment(
+      other.ctx,
+      {
+        ...design,
+        seed: 6,
+        clampSets: design.clampSets.slice(0, 1),
+        controls: { noClamp: true, ablation: false, randomDraws: 0 }
+      },
+      { chunk: 4 }
+    )
+    const otherSeqs = (rows(other.store) as { sequence: string }[]).map(r => r.sequence)
+    expect(otherSeqs.slice(0, 6)).not.toEqual((expected as { sequence: string }[]).slice(0, 6).map(r => r.sequence))
     other.store.close()
   }, 300_000)
 
@@ -148,13 +184,15 @@ describe('steering experiments', () => {
       motif: undefined
     }
     const { summary } = await runExperiment(ctx, screenDesign)
-    expect(summary.design.clampSets.map((s) => s.clamps)).toEqual([3, 9, 20].map((f) => [{ feature: f, mode: 'absolute', value: 6 }]))
+    expect(summary.design.clampSets.map(s => s.clamps)).toEqual(
+      [3, 9, 20].map(f => [{ feature: f, mode: 'absolute', value: 6 }])
+    )
     expect(summary.design.screen).toBeUndefined()
-    expect(summary.screening.map((s) => s.features[0]).sort((a, b) => a - b)).toEqual([3, 9, 20])
-    const effects = summary.screening.map((s) => s.effect!)
+    expect(summary.screening.map(s => s.features[0]).sort((a, b) => a - b)).toEqual([3, 9, 20])
+    const effects = summary.screening.map(s => s.effect!)
     expect([...effects].sort((a, b) => b - a)).toEqual(effects)
     for (const s of summary.screening) {
-      const cond = summary.conditions.find((c) => c.condition.setIndex === s.setIndex && c.condition.kind === 'dose')!
+      const cond = summary.conditions.find(c => c.condition.setIndex === s.setIndex && c.condition.kind === 'dose')!
       expect(s.effect).toBe(cond.outcomes.targetActivation!.diff)
       expect(s.effects.targetActivation?.p).toBe(cond.outcomes.targetActivation!.p)
     }
@@ -163,7 +201,10 @@ describe('steering experiments', () => {
 
   it('a design that fails its checks leaves nothing in the store', async () => {
     const { store, ctx } = open('bad.sqlite')
-    const bad = { ...design, clampSets: [{ clamps: [{ feature: 3, mode: 'absolute' as const, value: 1, range: { start: 5, end: 29 } }] }] }
+    const bad = {
+      ...design,
+      clampSets: [{ clamps: [{ feature: 3, mode: 'absolute' as const, value: 1, range: { start: 5, end: 29 } }] }]
+    }
     await expect(runExperiment(ctx, bad)).rejects.toThrow(/start "P2": .*outside the sequence, which has residues 1-24/)
     expect(new ExperimentStore(store.db).list()).toEqual([])
     store.close()
@@ -175,6 +216,6 @@ describe('steering experiments', () => {
     const full = await stridedPseudoLogLikelihood(steered, seqs, 20)
     full.forEach((v, i) => expect(v).toBeCloseTo(exact[i], 4))
     const coarse = await stridedPseudoLogLikelihood(steered, seqs, 4)
-    expect(coarse.every((v) => Number.isFinite(v))).toBe(true)
+    expect(coarse.every(v => Number.isFinite(v))).toBe(true)
   }, 120_000)
 })

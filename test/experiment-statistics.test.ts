@@ -5,9 +5,26 @@
  * generator, and the normal approximation), sequence outcomes, and the frequency-matched random controls.
  */
 import { describe, expect, it } from 'vitest'
-import { bootstrapMeanInterval, permutationTest, quantileSorted, wilsonInterval } from '../src/main/engine/experiment/statistics'
-import { expandConditions, matchedFeature, MATCH_POOL, type FeatureStatistics } from '../src/main/engine/experiment/conditions'
-import { compositionShift, composition, longestRun, lowComplexityFraction, meanPairwiseIdentities, topResidueShare } from '../src/main/engine/experiment/outcomes'
+import {
+  bootstrapMeanInterval,
+  permutationTest,
+  quantileSorted,
+  wilsonInterval
+} from '../src/main/engine/experiment/statistics'
+import {
+  expandConditions,
+  matchedFeature,
+  MATCH_POOL,
+  type FeatureStatistics
+} from '../src/main/engine/experiment/conditions'
+import {
+  compositionShift,
+  composition,
+  longestRun,
+  lowComplexityFraction,
+  meanPairwiseIdentities,
+  topResidueShare
+} from '../src/main/engine/experiment/outcomes'
 import { Prng } from '../src/main/engine/steer/prng'
 import { checkExperimentDesign, type ExperimentDesign } from '../src/shared/experiment-types'
 
@@ -56,13 +73,18 @@ describe('experiment statistics', () => {
     // statsmodels proportion_confint(k, n, method="wilson")
     const w = wilsonInterval(1, 10)
     expect(w.lo).toBeCloseTo(0.017875, 5)
-    expect(w.hi).toBeCloseTo(0.404150, 5)
+    expect(w.hi).toBeCloseTo(0.40415, 5)
     const h = wilsonInterval(5, 10)
     expect(h.lo).toBeCloseTo(0.236593, 5)
     expect(h.hi).toBeCloseTo(0.763407, 5)
     expect(wilsonInterval(0, 10).lo).toBe(0)
     expect(wilsonInterval(0, 10).hi).toBeCloseTo(0.277533, 5)
-    for (const [k, n] of [[3, 7], [17, 40], [40, 40], [1, 1000]]) {
+    for (const [k, n] of [
+      [3, 7],
+      [17, 40],
+      [40, 40],
+      [1, 1000]
+    ]) {
       const [lo, hi] = wilsonByQuadratic(k, n)
       expect(wilsonInterval(k, n).lo).toBeCloseTo(Math.max(0, lo), 10)
       expect(wilsonInterval(k, n).hi).toBeCloseTo(Math.min(1, hi), 10)
@@ -106,7 +128,7 @@ describe('experiment statistics', () => {
     // a reference percentile bootstrap with another generator (LCG), on a skewed small sample
     const small = [0.1, 0.2, 0.2, 0.5, 0.9, 1.4, 3.0, 7.5]
     let s = 12345
-    const lcg = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32)
+    const lcg = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32
     const means: number[] = []
     for (let b = 0; b < 20000; b++) {
       let t = 0
@@ -118,7 +140,9 @@ describe('experiment statistics', () => {
     expect(Math.abs(ours.lo - quantileSorted(means, 0.025))).toBeLessThan(0.06)
     expect(Math.abs(ours.hi - quantileSorted(means, 0.975))).toBeLessThan(0.15)
     // same seed, same interval
-    expect(bootstrapMeanInterval(small, { resamples: 500, seed: 4 })).toEqual(bootstrapMeanInterval(small, { resamples: 500, seed: 4 }))
+    expect(bootstrapMeanInterval(small, { resamples: 500, seed: 4 })).toEqual(
+      bootstrapMeanInterval(small, { resamples: 500, seed: 4 })
+    )
   })
 
   it('sequence outcomes from their definitions', () => {
@@ -128,7 +152,8 @@ describe('experiment statistics', () => {
     // a poly-Q stretch of 12 has entropy 0 → covered; a window of 12 distinct residues has log2(12) = 3.58 bits → not
     expect(lowComplexityFraction('QQQQQQQQQQQQ')).toBe(1)
     // window i of 'Q'×12 + 12 distinct: 12 − i Q's and i singletons; covered up to the last window under 2.2 bits
-    const H = (i: number): number => -(((12 - i) / 12) * Math.log2((12 - i) / 12 || 1) + i * (1 / 12) * Math.log2(1 / 12))
+    const H = (i: number): number =>
+      -(((12 - i) / 12) * Math.log2((12 - i) / 12 || 1) + i * (1 / 12) * Math.log2(1 / 12))
     let last = -1
     for (let i = 0; i <= 12; i++) if (H(i) < 2.2) last = i
     expect(lowComplexityFraction('QQQQQQQQQQQQ' + 'ACDEFGHIKLMN')).toBeCloseTo((last + 12) / 24, 12)
@@ -158,7 +183,15 @@ describe('experiment statistics', () => {
       generation: { mode: 'denovo', temperature: 1, rounds: 4, maskFraction: 0.15 },
       n: 4,
       seed: 7,
-      clampSets: [{ clamps: [{ feature: 3, mode: 'absolute', value: 2 }, { feature: 11, mode: 'multiple-of-max', value: 1 }] }, { clamps: [{ feature: 77, mode: 'absolute', value: 1, range: { start: 2, end: 9 } }] }],
+      clampSets: [
+        {
+          clamps: [
+            { feature: 3, mode: 'absolute', value: 2 },
+            { feature: 11, mode: 'multiple-of-max', value: 1 }
+          ]
+        },
+        { clamps: [{ feature: 77, mode: 'absolute', value: 1, range: { start: 2, end: 9 } }] }
+      ],
       doses: [0.5, 1, 4],
       controls: { noClamp: true, ablation: true, randomDraws: 5 },
       pll: 'off',
@@ -166,23 +199,43 @@ describe('experiment statistics', () => {
     }
     checkExperimentDesign(design)
     const conds = expandConditions(design, stats)
-    expect(conds.map((c) => c.key)).toEqual([
-      'control/none', 'set1/dose1', 'set1/dose2', 'set1/dose3', 'set1/ablation', 'set1/random1', 'set1/random2', 'set1/random3', 'set1/random4', 'set1/random5',
-      'set2/dose1', 'set2/dose2', 'set2/dose3', 'set2/ablation', 'set2/random1', 'set2/random2', 'set2/random3', 'set2/random4', 'set2/random5'
+    expect(conds.map(c => c.key)).toEqual([
+      'control/none',
+      'set1/dose1',
+      'set1/dose2',
+      'set1/dose3',
+      'set1/ablation',
+      'set1/random1',
+      'set1/random2',
+      'set1/random3',
+      'set1/random4',
+      'set1/random5',
+      'set2/dose1',
+      'set2/dose2',
+      'set2/dose3',
+      'set2/ablation',
+      'set2/random1',
+      'set2/random2',
+      'set2/random3',
+      'set2/random4',
+      'set2/random5'
     ])
-    expect(conds[3].clamps.map((c) => c.value)).toEqual([8, 4])
-    expect(conds[4].clamps).toEqual([{ feature: 3, mode: 'absolute', value: 0 }, { feature: 11, mode: 'absolute', value: 0 }])
+    expect(conds[3].clamps.map(c => c.value)).toEqual([8, 4])
+    expect(conds[4].clamps).toEqual([
+      { feature: 3, mode: 'absolute', value: 0 },
+      { feature: 11, mode: 'absolute', value: 0 }
+    ])
     expect(conds[13].clamps[0].range).toEqual({ start: 2, end: 9 })
     // reference pool: the MATCH_POOL features nearest in log frequency, computed here by ranking every live feature
     const pool = (target: number, taken: Set<number>): Set<number> => {
-      const live = [...Array(d).keys()].filter((f) => freq[f] > 0 && !taken.has(f))
+      const live = [...Array(d).keys()].filter(f => freq[f] > 0 && !taken.has(f))
       const dist = (f: number): number => Math.abs(Math.log(freq[f]) - Math.log(freq[target]))
       live.sort((a, b) => dist(a) - dist(b) || a - b)
       return new Set(live.slice(0, MATCH_POOL))
     }
     for (const [s, set] of design.clampSets.entries()) {
-      const taken = new Set(set.clamps.map((c) => c.feature))
-      const randoms = conds.filter((c) => c.kind === 'random' && c.setIndex === s)
+      const taken = new Set(set.clamps.map(c => c.feature))
+      const randoms = conds.filter(c => c.kind === 'random' && c.setIndex === s)
       for (const r of randoms) {
         r.clamps.forEach((c, k) => {
           const target = set.clamps[k].feature
@@ -193,7 +246,7 @@ describe('experiment statistics', () => {
           taken.add(c.feature)
         })
       }
-      const drawn = randoms.flatMap((r) => r.clamps.map((c) => c.feature))
+      const drawn = randoms.flatMap(r => r.clamps.map(c => c.feature))
       expect(new Set(drawn).size).toBe(drawn.length)
     }
     expect(expandConditions(design, stats)).toEqual(conds)
@@ -203,6 +256,12 @@ describe('experiment statistics', () => {
 
   it('explains bad designs', () => {
     expect(() => checkExperimentDesign({})).toThrow(/design.name/)
-    expect(() => checkExperimentDesign({ name: 'x', start: { kind: 'denovo', length: 10 }, generation: { mode: 'resample', temperature: 1, rounds: 1, maskFraction: 0.1 } })).toThrow(/de novo generation goes with/)
+    expect(() =>
+      checkExperimentDesign({
+        name: 'x',
+        start: { kind: 'denovo', length: 10 },
+        generation: { mode: 'resample', temperature: 1, rounds: 1, maskFraction: 0.1 }
+      })
+    ).toThrow(/de novo generation goes with/)
   })
 })

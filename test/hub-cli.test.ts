@@ -28,12 +28,29 @@ afterAll(async () => {
 
 describe('plm-sae fetch', () => {
   it('downloads into $PLM_SAE_HOME/hub and prints JSON', async () => {
-    const r = await runCli(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--include', 'model.safetensors', '--json'])
+    const r = await runCli([
+      'fetch',
+      'facebook/esm2_tiny',
+      '--include',
+      '*.json',
+      '--include',
+      'model.safetensors',
+      '--json'
+    ])
     expect(r.code).toBe(0)
-    const res = JSON.parse(r.out) as { dir: string; files: { path: string; localPath: string; sha256?: string }[]; fromCache: boolean }
+    const res = JSON.parse(r.out) as {
+      dir: string
+      files: { path: string; localPath: string; sha256?: string }[]
+      fromCache: boolean
+    }
     expect(res.dir.startsWith(join(work.dir, 'home', 'hub', 'facebook--esm2_tiny'))).toBe(true)
-    expect(res.files.map((f) => f.path).sort()).toEqual(['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json'])
-    const st = res.files.find((f) => f.path === 'model.safetensors')!
+    expect(res.files.map(f => f.path).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'special_tokens_map.json',
+      'tokenizer_config.json'
+    ])
+    const st = res.files.find(f => f.path === 'model.safetensors')!
     expect(readFileSync(st.localPath).equals(readFileSync(join(work.dir, 'ckpt', 'model.safetensors')))).toBe(true)
     expect(st.sha256).toMatch(/^[0-9a-f]{64}$/)
     const again = await runCli(['fetch', 'facebook/esm2_tiny', '--include', '*.json', '--offline'])

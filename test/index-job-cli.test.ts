@@ -30,7 +30,23 @@ beforeAll(() => {
 })
 afterAll(() => tmp.cleanup())
 
-const base = () => ['index', '--model', modelDir, '--sae', saeDir, '--input', fasta, '--db', db, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--top-k', '4']
+const base = () => [
+  'index',
+  '--model',
+  modelDir,
+  '--sae',
+  saeDir,
+  '--input',
+  fasta,
+  '--db',
+  db,
+  '--device',
+  'cpu',
+  '--cache-dir',
+  join(tmp.dir, 'cache'),
+  '--top-k',
+  '4'
+]
 
 describe('plm-sae index', () => {
   it('stops at a bad record by default, naming file, line and id', async () => {
@@ -45,19 +61,28 @@ describe('plm-sae index', () => {
     expect(first.code).toBe(0)
     const res = JSON.parse(first.out) as IndexResult
     expect(res.proteinsIndexed + res.skippedExisting).toBe(12)
-    expect(res.badRecords.map((b) => [b.line, b.id])).toEqual([[7, 'bad1']])
+    expect(res.badRecords.map(b => [b.line, b.id])).toEqual([[7, 'bad1']])
     expect(first.err).toMatch(/skipped bad record: .*in\.fasta:7 \(bad1\)/)
     expect(first.err).toMatch(/bytes of latents per residue/)
     const second = await runCli([...base(), '--on-bad-record', 'skip', '--json'])
     expect(second.code).toBe(0)
-    expect(JSON.parse(second.out)).toMatchObject({ proteinsAdded: 0, proteinsIndexed: 0, residuesIndexed: 0, skippedExisting: 12 })
+    expect(JSON.parse(second.out)).toMatchObject({
+      proteinsAdded: 0,
+      proteinsIndexed: 0,
+      residuesIndexed: 0,
+      skippedExisting: 12
+    })
     const store = LatentStore.open(db)
-    expect(store.runs()).toMatchObject([{ status: 'complete', proteins: 12, dSae: 24, layer: 2, statsUpToDate: true, settings: { topK: 4 } }])
-    expect(store.feature(store.listFeatures({ status: 'alive', limit: 1 }).items[0].id).topProteins.length).toBeLessThanOrEqual(4)
+    expect(store.runs()).toMatchObject([
+      { status: 'complete', proteins: 12, dSae: 24, layer: 2, statsUpToDate: true, settings: { topK: 4 } }
+    ])
+    expect(
+      store.feature(store.listFeatures({ status: 'alive', limit: 1 }).items[0].id).topProteins.length
+    ).toBeLessThanOrEqual(4)
     store.close()
   })
 
-  it('exits non-zero on an empty FASTA and on another application\'s SQLite file, changing nothing', async () => {
+  it("exits non-zero on an empty FASTA and on another application's SQLite file, changing nothing", async () => {
     const empty = join(tmp.dir, 'empty.fasta')
     writeFileSync(empty, '')
     const emptyDb = join(tmp.dir, 'empty.sqlite')
@@ -69,9 +94,11 @@ describe('plm-sae index', () => {
     f.exec('CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)')
     f.close()
     const before = readFileSync(foreign)
-    const r2 = await runCli(base().map((a) => (a === db ? foreign : a)))
+    const r2 = await runCli(base().map(a => (a === db ? foreign : a)))
     expect(r2.code).toBe(1)
-    expect(r2.err).toMatch(/foreign\.sqlite: not a PLM-SAE store \(an SQLite database of another application, with tables notes\)/)
+    expect(r2.err).toMatch(
+      /foreign\.sqlite: not a PLM-SAE store \(an SQLite database of another application, with tables notes\)/
+    )
     expect(readFileSync(foreign).equals(before)).toBe(true)
   })
 
@@ -88,7 +115,15 @@ describe('plm-sae index', () => {
         process.emit('SIGINT')
       }
     }, 1)
-    const r = await runCli([...base().slice(0, -2), '--input', big, '--db', join(tmp.dir, 'cancelled.sqlite'), '--batch-proteins', '1'])
+    const r = await runCli([
+      ...base().slice(0, -2),
+      '--input',
+      big,
+      '--db',
+      join(tmp.dir, 'cancelled.sqlite'),
+      '--batch-proteins',
+      '1'
+    ])
     clearInterval(timer)
     expect(r.err).toContain('cancelling')
     expect(r.code).toBe(130)
@@ -96,6 +131,7 @@ describe('plm-sae index', () => {
 
   it('explains every option in --help', async () => {
     const r = await runCli(['index', '--help'])
-    for (const opt of ['--model', '--sae', '--input', '--db', '--top-k', '--on-bad-record', '--batch-proteins']) expect(r.out).toContain(opt)
+    for (const opt of ['--model', '--sae', '--input', '--db', '--top-k', '--on-bad-record', '--batch-proteins'])
+      expect(r.out).toContain(opt)
   })
 })

@@ -67,7 +67,11 @@ afterAll(async () => {
   tmp.cleanup()
 })
 
-function job(store: LatentStore, input: string, extra: Partial<ConstructorParameters<typeof IndexJob>[0]> = {}): IndexJob {
+function job(
+  store: LatentStore,
+  input: string,
+  extra: Partial<ConstructorParameters<typeof IndexJob>[0]> = {}
+): IndexJob {
   return new IndexJob({
     store,
     input,
@@ -86,7 +90,12 @@ function storedDense(store: LatentStore, runId: number): DenseProtein[] {
   const out: DenseProtein[] = []
   for (const it of store.scanLatents(runId)) {
     const d = densify(toSparseLatents('x', it.latents))
-    out.push({ proteinId: it.proteinId, length: it.length, dense: Float64Array.from(d), annotations: JSON.parse(it.annotations) })
+    out.push({
+      proteinId: it.proteinId,
+      length: it.length,
+      dense: Float64Array.from(d),
+      annotations: JSON.parse(it.annotations)
+    })
   }
   return out
 }
@@ -100,40 +109,52 @@ describe('IndexJob', () => {
       layer: extractor.layer,
       async *extract(inputs, opts) {
         for await (const l of extractor.extract(inputs, opts)) {
-          await new Promise((r) => setTimeout(r, 60))
+          await new Promise(r => setTimeout(r, 60))
           yield l
         }
       },
       close: async () => undefined // the shared extractor is closed by afterAll
     }
     const progress: IndexProgress[] = []
-    const res = await job(store, fasta, { source: slow, batchProteins: 10_000, onProgress: (p) => progress.push({ ...p }) }).run()
+    const res = await job(store, fasta, {
+      source: slow,
+      batchProteins: 10_000,
+      onProgress: p => progress.push({ ...p })
+    }).run()
     expect(res.proteinsIndexed).toBe(N)
     // Rate and ETA before anything is committed …
-    const first = progress.find((p) => p.phase === 'latents' && p.residuesPerSecond > 0)!
+    const first = progress.find(p => p.phase === 'latents' && p.residuesPerSecond > 0)!
     expect(first.proteinsDone).toBe(0)
     expect(first.etaSeconds).not.toBeNull()
     // … and proteins done (committed, so a crash keeps them) long before the file ends: the first commit is at 4.
-    const early = progress.filter((p) => p.phase === 'latents' && p.proteinsDone > 0 && p.proteinsDone < N)
+    const early = progress.filter(p => p.phase === 'latents' && p.proteinsDone > 0 && p.proteinsDone < N)
     expect(early.length).toBeGreaterThan(0)
-    expect(Math.min(...early.map((p) => p.proteinsDone))).toBeLessThanOrEqual(8)
+    expect(Math.min(...early.map(p => p.proteinsDone))).toBeLessThanOrEqual(8)
     expect(progress.at(-1)).toMatchObject({ phase: 'done', proteinsDone: N })
   })
 
   it('indexes a FASTA file: latents of the right proteins, statistics equal to a brute-force computation', async () => {
     const store = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
     const progress: IndexProgress[] = []
-    const res = await job(store, fasta, { onProgress: (p) => progress.push(p) }).run()
+    const res = await job(store, fasta, { onProgress: p => progress.push(p) }).run()
     expect(res).toMatchObject({ proteinsAdded: N, proteinsIndexed: N, skippedExisting: 0, cancelled: false })
     expect(res.badRecords).toEqual([expect.objectContaining({ file: fasta, line: 23, id: 'broken' })])
     expect(await countInput(fasta)).toEqual({ proteins: N + 1, residues: res.residuesIndexed + 6 })
-    expect(progress.some((p) => p.phase === 'latents' && p.residuesPerSecond > 0 && p.etaSeconds !== null)).toBe(true)
+    expect(progress.some(p => p.phase === 'latents' && p.residuesPerSecond > 0 && p.etaSeconds !== null)).toBe(true)
     expect(progress.at(-1)).toMatchObject({ phase: 'done', proteinsDone: N, badRecords: 1 })
-    expect(store.run(res.runId)).toMatchObject({ status: 'complete', proteins: N, statsUpToDate: true, layer: 2, dSae: 48 })
+    expect(store.run(res.runId)).toMatchObject({
+      status: 'complete',
+      proteins: N,
+      statsUpToDate: true,
+      layer: 2,
+      dSae: 48
+    })
 
     // stored latents = the extractor's dense latents of that same protein (values rounded to float16)
-    const check = [0, 7, 31, N - 1].map((i) => store.protein(`T${String(i).padStart(4, '0')}`)!)
-    for await (const d of extractor.dense(check.map((p) => ({ id: String(p.id), tokens: tokenize(p.sequence, p.accession) })))) {
+    const check = [0, 7, 31, N - 1].map(i => store.protein(`T${String(i).padStart(4, '0')}`)!)
+    for await (const d of extractor.dense(
+      check.map(p => ({ id: String(p.id), tokens: tokenize(p.sequence, p.accession) }))
+    )) {
       const stored = densify(toSparseLatents('x', store.latents(res.runId, Number(d.id))!))
       const W = d.width
       let maxErr = 0
@@ -157,18 +178,32 @@ describe('IndexJob', () => {
       expect(f.max).toBeCloseTo(ref.max[f.id], 6)
       expect(f.meanNonzero).toBeCloseTo(ref.meanNz[f.id], 6)
       const d = store.feature(f.id)
-      expect(d.topProteins.map((p) => p.protein.id)).toEqual(ref.ranking[f.id].slice(0, 5).map((r) => r[0]))
+      expect(d.topProteins.map(p => p.protein.id)).toEqual(ref.ranking[f.id].slice(0, 5).map(r => r[0]))
     }
-    expect(list.some((f) => !f.dead)).toBe(true)
+    expect(list.some(f => !f.dead)).toBe(true)
     store.close()
   })
 
   it('resumes after kill -9 with nothing lost or counted twice, and equals an uninterrupted run', async () => {
     const dbPath = join(tmp.dir, 'crash.sqlite')
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/index-job-child.ts'), modelDir, cacheDir, saeDir, fasta, dbPath, '40'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'test/helpers/index-job-child.ts'),
+        modelDir,
+        cacheDir,
+        saeDir,
+        fasta,
+        dbPath,
+        '40'
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe']
+      }
+    )
     let stderr = ''
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
     const killedAt = await new Promise<number>((resolve, reject) => {
@@ -191,7 +226,7 @@ describe('IndexJob', () => {
         if (signal !== 'SIGKILL') reject(new Error(`child exited (${code}) before the kill: ${stderr}`))
       })
     })
-    await new Promise((r) => child.once('close', r))
+    await new Promise(r => child.once('close', r))
     expect(child.signalCode).toBe('SIGKILL')
 
     const store = LatentStore.open(dbPath)
@@ -242,9 +277,9 @@ describe('IndexJob', () => {
 
     // a second run on the same input does no work
     const progress: IndexProgress[] = []
-    const again = await job(store, fasta, { onProgress: (p) => progress.push(p) }).run()
+    const again = await job(store, fasta, { onProgress: p => progress.push(p) }).run()
     expect(again).toMatchObject({ proteinsAdded: 0, proteinsIndexed: 0, residuesIndexed: 0, skippedExisting: N })
-    expect(progress.some((p) => p.phase === 'statistics')).toBe(false)
+    expect(progress.some(p => p.phase === 'statistics')).toBe(false)
     store.close()
   })
 
@@ -263,7 +298,7 @@ describe('IndexJob', () => {
     }
     expect(store.listProteins().total).toBe(100)
     const runs = store.runs()
-    expect(runs.map((r) => [r.layer, r.dSae, r.proteins, r.status])).toEqual([
+    expect(runs.map(r => [r.layer, r.dSae, r.proteins, r.status])).toEqual([
       [2, 48, 100, 'complete'],
       [3, 40, 100, 'complete']
     ])
@@ -277,16 +312,21 @@ describe('IndexJob', () => {
     expect(withConcepts.total).toBeGreaterThan(0)
     const d = store.feature(withConcepts.items[0].id, { runId: runs[0].id })
     expect(d.concepts.length).toBeGreaterThan(0)
-    expect(d.topProteins.some((p) => p.annotations.length > 0)).toBe(true)
+    expect(d.topProteins.some(p => p.annotations.length > 0)).toBe(true)
     const ubr5 = store.protein('Q62671')!
     expect(ubr5.length).toBe(2788) // longer than the window: stitched by the extractor
-    expect(store.proteinFeatures({ runId: runs[0].id, protein: 'Q62671', range: { start: 1160, end: 1240 }, limit: 5 }).items.length).toBeGreaterThan(0)
+    expect(
+      store.proteinFeatures({ runId: runs[0].id, protein: 'Q62671', range: { start: 1160, end: 1240 }, limit: 5 }).items
+        .length
+    ).toBeGreaterThan(0)
     store.close()
   })
 
   it('stops on a bad record when asked, keeping what was committed; cancels cleanly', async () => {
     const store = LatentStore.open(join(tmp.dir, 'stop.sqlite'))
-    await expect(job(store, fasta, { onBadRecord: 'stop' }).run()).rejects.toThrow(/in\.fasta:23: bad record "broken".*not in the ESM alphabet/)
+    await expect(job(store, fasta, { onBadRecord: 'stop' }).run()).rejects.toThrow(
+      /in\.fasta:23: bad record "broken".*not in the ESM alphabet/
+    )
     expect(store.runs()[0].status).toBe('failed')
     const kept = store.runs()[0].proteins
     expect(kept).toBeLessThanOrEqual(11)
@@ -320,7 +360,12 @@ describe('IndexJob', () => {
   it('computes features of a typed sequence live, answered like a stored protein', async () => {
     const store = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
     const p = store.protein('T0005')!
-    const live = await liveSequenceFeatures(store, extractor, { sequence: p.sequence.toLowerCase(), sortBy: 'mean', limit: 10, withTracks: 1 })
+    const live = await liveSequenceFeatures(store, extractor, {
+      sequence: p.sequence.toLowerCase(),
+      sortBy: 'mean',
+      limit: 10,
+      withTracks: 1
+    })
     const stored = store.proteinFeatures({ protein: p.id, sortBy: 'mean', limit: 10 })
     expect(live.protein).toBeNull()
     expect(live.sequence).toBe(p.sequence)

@@ -12,7 +12,12 @@ import { Readable } from 'node:stream'
 import { constants, createGzip } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { countInput, IndexJob } from '../src/main/engine/jobs/index-job'
-import { BadRecordError, DEFAULT_MAX_RESIDUES, maxResiduesFromEnv, readProteins } from '../src/main/engine/io/protein-input'
+import {
+  BadRecordError,
+  DEFAULT_MAX_RESIDUES,
+  maxResiduesFromEnv,
+  readProteins
+} from '../src/main/engine/io/protein-input'
 import { readLines } from '../src/main/engine/io/text-lines'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { syntheticSource } from './helpers/synthetic-source'
@@ -44,14 +49,21 @@ const MiB = 1 << 20
 describe('bounded input', () => {
   it('256 MiB of NUL bytes stops at once: binary data', async () => {
     const path = await gz('nul.fasta.gz', '', Buffer.alloc(MiB), 256)
-    await expect(drain(readLines(path))).rejects.toThrow(/nul\.fasta\.gz:1: binary data \(a NUL byte\); protein inputs are FASTA or UniProt text files/)
+    await expect(drain(readLines(path))).rejects.toThrow(
+      /nul\.fasta\.gz:1: binary data \(a NUL byte\); protein inputs are FASTA or UniProt text files/
+    )
     await expect(countInput(path)).rejects.toThrow(/binary data/)
   })
 
   it('one sequence on a 256 MiB line stops at the line bound, saying how to raise it', async () => {
     const path = await gz('oneline.fasta.gz', '>long one line\n', Buffer.alloc(MiB, 'A'), 256, '\n')
-    const err = await drain(readProteins(path)).then(() => undefined, (e: Error) => e)
-    expect(err?.message).toMatch(/oneline\.fasta\.gz:2: the line is longer than 1 MiB; is this a FASTA or UniProt text file\? If it is a sequence on one line, to accept longer sequences, raise the bound with --max-residues N/)
+    const err = await drain(readProteins(path)).then(
+      () => undefined,
+      (e: Error) => e
+    )
+    expect(err?.message).toMatch(
+      /oneline\.fasta\.gz:2: the line is longer than 1 MiB; is this a FASTA or UniProt text file\? If it is a sequence on one line, to accept longer sequences, raise the bound with --max-residues N/
+    )
   })
 
   it('one long sequence over many lines in a small .gz is a bad record, found without reading it all', async () => {
@@ -59,37 +71,57 @@ describe('bounded input', () => {
     const path = await gz('longrecord.fasta.gz', '>P1 fine\nMKV\n>HUGE sequence\n', lines, 64, '>P2 fine too\nMKVL\n')
     // 'stop': the first bad record stops, naming file, line and id
     await expect(drain(readProteins(path))).rejects.toThrow(
-      new RegExp(`longrecord\\.fasta\\.gz:3: bad record "HUGE": the sequence has more than ${DEFAULT_MAX_RESIDUES} residues; to accept longer sequences, raise the bound`)
+      new RegExp(
+        `longrecord\\.fasta\\.gz:3: bad record "HUGE": the sequence has more than ${DEFAULT_MAX_RESIDUES} residues; to accept longer sequences, raise the bound`
+      )
     )
     // 'skip': the records around it are read; the long one is reported
     const bad: string[] = []
-    const ok = await drain(readProteins(path, { policy: 'skip', onBadRecord: (r) => bad.push(`${r.line}:${r.id}`) }))
-    expect(ok.map((r) => r.accession)).toEqual(['P1', 'P2'])
+    const ok = await drain(readProteins(path, { policy: 'skip', onBadRecord: r => bad.push(`${r.line}:${r.id}`) }))
+    expect(ok.map(r => r.accession)).toEqual(['P1', 'P2'])
     expect(bad).toEqual(['3:HUGE'])
   })
 
   it('the bound can be raised or lowered', async () => {
     const path = join(tmp.dir, 'small.fasta')
     writeFileSync(path, '>A\nMKVLA\nGGG\n>B\nMK\n')
-    expect((await drain(readProteins(path, { maxResidues: 8 }))).map((r) => r.sequence)).toEqual(['MKVLAGGG', 'MK'])
-    const err = await drain(readProteins(path, { maxResidues: 7 })).then(() => undefined, (e: unknown) => e)
+    expect((await drain(readProteins(path, { maxResidues: 8 }))).map(r => r.sequence)).toEqual(['MKVLAGGG', 'MK'])
+    const err = await drain(readProteins(path, { maxResidues: 7 })).then(
+      () => undefined,
+      (e: unknown) => e
+    )
     expect(err).toBeInstanceOf(BadRecordError)
-    expect((err as BadRecordError).report).toMatchObject({ line: 1, id: 'A', message: expect.stringContaining('more than 7 residues') })
+    expect((err as BadRecordError).report).toMatchObject({
+      line: 1,
+      id: 'A',
+      message: expect.stringContaining('more than 7 residues')
+    })
     expect(maxResiduesFromEnv({ PLM_SAE_MAX_RESIDUES: '250000' })).toBe(250_000)
     expect(maxResiduesFromEnv({ PLM_SAE_MAX_RESIDUES: 'lots' })).toBe(DEFAULT_MAX_RESIDUES)
     expect(maxResiduesFromEnv({})).toBe(DEFAULT_MAX_RESIDUES)
     // a UniProt entry too
     const dat = join(tmp.dir, 'small.dat')
-    writeFileSync(dat, 'ID   TEST_HUMAN   Reviewed;   12 AA.\nAC   P00001;\nSQ   SEQUENCE   12 AA;\n     MKVLAGGGMK VL\n//\n')
-    expect((await drain(readProteins(dat, { maxResidues: 12 }))).map((r) => r.sequence)).toEqual(['MKVLAGGGMKVL'])
-    await expect(drain(readProteins(dat, { maxResidues: 11 }))).rejects.toThrow(/small\.dat:1: bad record "P00001": entry TEST_HUMAN: the sequence has more than 11 residues/)
+    writeFileSync(
+      dat,
+      'ID   TEST_HUMAN   Reviewed;   12 AA.\nAC   P00001;\nSQ   SEQUENCE   12 AA;\n     MKVLAGGGMK VL\n//\n'
+    )
+    expect((await drain(readProteins(dat, { maxResidues: 12 }))).map(r => r.sequence)).toEqual(['MKVLAGGGMKVL'])
+    await expect(drain(readProteins(dat, { maxResidues: 11 }))).rejects.toThrow(
+      /small\.dat:1: bad record "P00001": entry TEST_HUMAN: the sequence has more than 11 residues/
+    )
   })
 
   it('64 MiB of newlines is read at streaming speed and has no protein records', async () => {
     const path = await gz('newlines.fasta.gz', '', Buffer.alloc(MiB, '\n'), 64)
     expect(await countInput(path)).toEqual({ proteins: 0, residues: 0 })
     const store = LatentStore.open(join(tmp.dir, 'newlines.sqlite'))
-    const job = new IndexJob({ store, input: path, source: syntheticSource(), model: { name: 'm', hash: 'm' }, sae: { name: 's', hash: 's' } })
+    const job = new IndexJob({
+      store,
+      input: path,
+      source: syntheticSource(),
+      model: { name: 'm', hash: 'm' },
+      sae: { name: 's', hash: 's' }
+    })
     await expect(job.run()).rejects.toThrow(/newlines\.fasta\.gz: no protein records found/)
     expect(store.runs()).toEqual([])
     store.close()
@@ -105,6 +137,8 @@ describe('bounded input', () => {
       [5, 2],
       [6, long.length]
     ])
-    await expect(drain(readLines(path, { maxLineBytes: 3 * MiB }))).rejects.toThrow(/crlf\.fasta:6: the line is longer than 3 MiB/)
+    await expect(drain(readLines(path, { maxLineBytes: 3 * MiB }))).rejects.toThrow(
+      /crlf\.fasta:6: the line is longer than 3 MiB/
+    )
   })
 })

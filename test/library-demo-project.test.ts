@@ -7,14 +7,36 @@ import { openDemoProject } from '../src/main/engine/library/demo-project'
 
 const RESOURCES = fileURLToPath(new URL('../resources/', import.meta.url))
 const SHARED = fileURLToPath(new URL('../../shared/data/', import.meta.url))
-const THREE: Record<string, string> = { ALA: 'A', ARG: 'R', ASN: 'N', ASP: 'D', CYS: 'C', GLN: 'Q', GLU: 'E', GLY: 'G', HIS: 'H', ILE: 'I', LEU: 'L', LYS: 'K', MET: 'M', PHE: 'F', PRO: 'P', SER: 'S', THR: 'T', TRP: 'W', TYR: 'Y', VAL: 'V' }
+const THREE: Record<string, string> = {
+  ALA: 'A',
+  ARG: 'R',
+  ASN: 'N',
+  ASP: 'D',
+  CYS: 'C',
+  GLN: 'Q',
+  GLU: 'E',
+  GLY: 'G',
+  HIS: 'H',
+  ILE: 'I',
+  LEU: 'L',
+  LYS: 'K',
+  MET: 'M',
+  PHE: 'F',
+  PRO: 'P',
+  SER: 'S',
+  THR: 'T',
+  TRP: 'W',
+  TYR: 'Y',
+  VAL: 'V'
+}
 
 /** Independent minimal parsers: CA residues of a chain (first model), and entry sequences of a flat file. */
 function chainResidues(pdb: string, chain: string): { num: number; aa: string }[] {
   const out: { num: number; aa: string }[] = []
   for (const line of readFileSync(pdb, 'utf8').split('\n')) {
     if (line.startsWith('ENDMDL')) break
-    if (line.startsWith('ATOM') && line.slice(12, 16).trim() === 'CA' && line[21] === chain) out.push({ num: Number(line.slice(22, 26)), aa: THREE[line.slice(17, 20)] ?? 'X' })
+    if (line.startsWith('ATOM') && line.slice(12, 16).trim() === 'CA' && line[21] === chain)
+      out.push({ num: Number(line.slice(22, 26)), aa: THREE[line.slice(17, 20)] ?? 'X' })
   }
   return out
 }
@@ -24,7 +46,15 @@ function flatFileSequences(path: string): Map<string, string> {
   for (const block of readFileSync(path, 'utf8').split('\n//')) {
     const ac = /^AC {3}([A-Z0-9]+);/m.exec(block)
     const sq = block.split('\nSQ   ')[1]
-    if (ac && sq) out.set(ac[1], sq.split('\n').slice(1).join('').replace(/[^A-Z]/g, ''))
+    if (ac && sq)
+      out.set(
+        ac[1],
+        sq
+          .split('\n')
+          .slice(1)
+          .join('')
+          .replace(/[^A-Z]/g, '')
+      )
   }
   return out
 }
@@ -37,7 +67,7 @@ describe('demo project', () => {
   it('ships verbatim copies of the data pack with provenance', () => {
     expect(sha(demo.sequencesPath)).toBe(sha(join(SHARED, 'sequences', 'swissprot-100.dat')))
     const pdbs = readdirSync(join(SHARED, 'structures')).sort()
-    expect(demo.manifest.structures.map((s) => s.file.replace('structures/', '')).sort()).toEqual(pdbs)
+    expect(demo.manifest.structures.map(s => s.file.replace('structures/', '')).sort()).toEqual(pdbs)
     for (const f of pdbs) expect(sha(join(demo.dir, 'structures', f))).toBe(sha(join(SHARED, 'structures', f)))
     const provenance = readFileSync(join(demo.dir, 'PROVENANCE.md'), 'utf8')
     for (const f of ['swissprot-100.dat', ...pdbs]) expect(provenance).toContain(f)
@@ -58,13 +88,13 @@ describe('demo project', () => {
           continue
         }
         const full = seqs.get(c.uniprot!)!
-        expect(full.slice(c.uniprotStart! - 1, c.uniprotEnd!)).toBe(res.map((r) => r.aa).join(''))
+        expect(full.slice(c.uniprotStart! - 1, c.uniprotEnd!)).toBe(res.map(r => r.aa).join(''))
         checked++
       }
     }
     expect(checked).toBe(4) // 2HHB chains A-D
-    expect(demo.structuresByAccession.get('P69905')!.map((x) => x.chain.chain)).toEqual(['A', 'C'])
-    expect(demo.structuresByAccession.get('P68871')!.map((x) => x.chain.chain)).toEqual(['B', 'D'])
+    expect(demo.structuresByAccession.get('P69905')!.map(x => x.chain.chain)).toEqual(['A', 'C'])
+    expect(demo.structuresByAccession.get('P68871')!.map(x => x.chain.chain)).toEqual(['B', 'D'])
   })
 
   it('ships the real ESM2-8M config and tokenizer files', () => {

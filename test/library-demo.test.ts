@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ModelLibrary, DEMO_ESM2_ID, DEMO_SAE_ID } from '../src/main/engine/library/model-library'
-import { CALIBRATION_SEQUENCES, DEMO_SAE_LAYER, demoModelPaths, readDemoMarker, writeDemoEsm2 } from '../src/main/engine/library/demo-models'
+import {
+  CALIBRATION_SEQUENCES,
+  DEMO_SAE_LAYER,
+  demoModelPaths,
+  readDemoMarker,
+  writeDemoEsm2
+} from '../src/main/engine/library/demo-models'
 import { onnxHiddenRunner } from '../src/main/engine/library/demo-runtime'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
@@ -22,7 +28,11 @@ let lib: ModelLibrary
 
 beforeAll(() => {
   work = tempDir('demo')
-  lib = new ModelLibrary({ dataDir: work.dir, hub: hubSettings({ HF_ENDPOINT: 'http://127.0.0.1:9' }), demo: { esmResourcesDir: ESM_RESOURCES } })
+  lib = new ModelLibrary({
+    dataDir: work.dir,
+    hub: hubSettings({ HF_ENDPOINT: 'http://127.0.0.1:9' }),
+    demo: { esmResourcesDir: ESM_RESOURCES }
+  })
 })
 
 afterAll(() => work.cleanup())
@@ -35,7 +45,13 @@ describe('demo model', () => {
   it('generates a clearly labelled random ESM2-8M checkpoint and preprint SAE that load and run', async () => {
     expect(lib.get(DEMO_ESM2_ID).status).toBe('not-downloaded')
     const e = await lib.download(DEMO_SAE_ID)
-    expect(e).toMatchObject({ status: 'ready', demo: true, layer: DEMO_SAE_LAYER, saeFormat: 'preprint', baseModelId: DEMO_ESM2_ID })
+    expect(e).toMatchObject({
+      status: 'ready',
+      demo: true,
+      layer: DEMO_SAE_LAYER,
+      saeFormat: 'preprint',
+      baseModelId: DEMO_ESM2_ID
+    })
     const model = lib.get(DEMO_ESM2_ID)
     expect(model).toMatchObject({ status: 'ready', demo: true, name: 'Demo ESM2 (random weights)' })
     expect(model.diskBytes).toBeGreaterThan(29_000_000)
@@ -43,7 +59,12 @@ describe('demo model', () => {
     expect(model.localPath).toBe(esm2Dir)
     expect(readDemoMarker(esm2Dir)).toMatchObject({ demo: true, kind: 'esm2' })
     expect(readDemoMarker(saeDir)).toMatchObject({ demo: true, kind: 'sae' })
-    expect(JSON.parse(readFileSync(join(esm2Dir, 'config.json'), 'utf8'))).toMatchObject({ plm_sae_demo: true, model_type: 'esm', hidden_size: 320, num_hidden_layers: 6 })
+    expect(JSON.parse(readFileSync(join(esm2Dir, 'config.json'), 'utf8'))).toMatchObject({
+      plm_sae_demo: true,
+      model_type: 'esm',
+      hidden_size: 320,
+      num_hidden_layers: 6
+    })
     expect(openSafetensors(join(esm2Dir, 'model.safetensors')).metadata.plm_sae_demo).toBe('random weights')
 
     // The checkpoint imports as an ESM2-8M shape and runs.
@@ -53,7 +74,11 @@ describe('demo model', () => {
     const esm = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: 0 })
     const seq = CALIBRATION_SEQUENCES[0]
     const outs = []
-    for await (const o of esm.forward([{ id: 'ubq', tokens: tokenize(seq, 'ubq') }], { hidden: [DEMO_SAE_LAYER], logits: true })) outs.push(o)
+    for await (const o of esm.forward([{ id: 'ubq', tokens: tokenize(seq, 'ubq') }], {
+      hidden: [DEMO_SAE_LAYER],
+      logits: true
+    }))
+      outs.push(o)
     const h = outs[0].hidden.get(DEMO_SAE_LAYER)!
     expect(h.length).toBe((seq.length + 2) * 320)
     expect(outs[0].logits!.every(Number.isFinite)).toBe(true)
@@ -80,7 +105,7 @@ describe('demo model', () => {
     const mean = counts.reduce((a, b) => a + b, 0) / counts.length
     expect(mean).toBeGreaterThan(12)
     expect(mean).toBeLessThan(80)
-    expect(counts.filter((c) => c === 0).length).toBeLessThan(counts.length / 10)
+    expect(counts.filter(c => c === 0).length).toBeLessThan(counts.length / 10)
   })
 
   it('is seeded: generating again gives the same files', () => {

@@ -22,7 +22,10 @@ afterAll(() => tmp.cleanup())
 function poke(file: string, tensor: string, values: Record<number, number>): void {
   const buf = readFileSync(file)
   const headerLen = Number(buf.readBigUInt64LE(0))
-  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<string, { dtype: string; data_offsets: [number, number] }>
+  const header = JSON.parse(buf.subarray(8, 8 + headerLen).toString('utf8')) as Record<
+    string,
+    { dtype: string; data_offsets: [number, number] }
+  >
   const t = header[tensor]
   expect(t.dtype).toBe('F32')
   for (const [i, v] of Object.entries(values)) buf.writeFloatLE(v, 8 + headerLen + t.data_offsets[0] + Number(i) * 4)
@@ -37,8 +40,14 @@ function deadPid(): number {
 describe('model import', () => {
   it('counts NaN and infinite values from the definition', () => {
     expect(nonFiniteCounts(Float32Array.from([1, 0, -2, 3.4e38]))).toEqual({ nan: 0, infinite: 0, first: -1 })
-    expect(nonFiniteCounts(Float32Array.from([1, NaN, Infinity, -Infinity, NaN]))).toEqual({ nan: 2, infinite: 2, first: 1 })
-    expect(() => assertFiniteWeights(Float32Array.from([0, -Infinity]), 'w', 'f.bin')).toThrow(/^f\.bin: weight "w" holds 1 infinite value \(of 2; the first at index 1\)/)
+    expect(nonFiniteCounts(Float32Array.from([1, NaN, Infinity, -Infinity, NaN]))).toEqual({
+      nan: 2,
+      infinite: 2,
+      first: 1
+    })
+    expect(() => assertFiniteWeights(Float32Array.from([0, -Infinity]), 'w', 'f.bin')).toThrow(
+      /^f\.bin: weight "w" holds 1 infinite value \(of 2; the first at index 1\)/
+    )
   })
 
   it('refuses a checkpoint with NaN or infinite weights, naming the file and the weight, and leaves no partial entry', async () => {
@@ -50,8 +59,10 @@ describe('model import', () => {
       writeHfCheckpoint(dir, 'tiny', 5, { omitTiedDecoder: true })
       poke(join(dir, 'model.safetensors'), 'esm.encoder.layer.1.intermediate.dense.weight', { 3: value, 40: value })
       const cache = join(tmp.dir, `cache-${name}`)
-      await expect(importEsm2(dir, cache)).rejects.toThrow(new RegExp(`model-${name}.*: weight "layer\\.1\\.fc1\\.w" holds ${found} .*the file is damaged`))
-      expect(readdirSync(cache).filter((e) => e.startsWith('esm2-'))).toEqual([])
+      await expect(importEsm2(dir, cache)).rejects.toThrow(
+        new RegExp(`model-${name}.*: weight "layer\\.1\\.fc1\\.w" holds ${found} .*the file is damaged`)
+      )
+      expect(readdirSync(cache).filter(e => e.startsWith('esm2-'))).toEqual([])
     }
   })
 
@@ -85,7 +96,13 @@ describe('model import', () => {
     const cache = modelCacheRoot({ PLM_SAE_HOME: dataDir })
     const leftover = join(cache, `esm2-00112233445566778-v2.partial-${deadPid()}`)
     mkdirSync(leftover, { recursive: true })
-    const service = await openWorkbench({ mode: 'browser', dataDir, resourcesDir: join(__dirname, '..', 'resources'), firstRunDemo: false, log: () => undefined })
+    const service = await openWorkbench({
+      mode: 'browser',
+      dataDir,
+      resourcesDir: join(__dirname, '..', 'resources'),
+      firstRunDemo: false,
+      log: () => undefined
+    })
     expect(existsSync(leftover)).toBe(false)
     await service.close()
   })

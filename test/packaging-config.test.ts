@@ -14,7 +14,10 @@ const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const req = createRequire(import.meta.url)
 const builderConfig = req('app-builder-lib/out/util/config/config') as {
   getConfig(projectDir: string, configPath: string | null, configFromOptions: unknown): Promise<Record<string, unknown>>
-  validateConfiguration(config: unknown, debugLogger: { isEnabled: boolean; add(k: string, v: unknown): void }): Promise<void>
+  validateConfiguration(
+    config: unknown,
+    debugLogger: { isEnabled: boolean; add(k: string, v: unknown): void }
+  ): Promise<void>
 }
 
 type FileSet = { from: string; to: string; filter: string[] }
@@ -66,13 +69,13 @@ describe('electron-builder.yml', () => {
 
   it('targets Linux AppImage + deb (Science), Windows NSIS and macOS dmg', async () => {
     const c = await loadConfig()
-    expect(c.linux.target.map((t) => t.target)).toEqual(['AppImage', 'deb'])
-    expect(c.linux.target.every((t) => t.arch.includes('x64'))).toBe(true)
+    expect(c.linux.target.map(t => t.target)).toEqual(['AppImage', 'deb'])
+    expect(c.linux.target.every(t => t.arch.includes('x64'))).toBe(true)
     expect(c.linux.category).toBe('Science')
     expect(c.linux.executableName).toBe('plm-sae-workbench')
     expect(c.deb.depends).toEqual(expect.arrayContaining(['libgtk-3-0', 'libnss3', 'libstdc++6']))
-    expect(c.win.target.map((t) => t.target)).toEqual(['nsis'])
-    expect(c.mac.target.map((t) => t.target)).toEqual(['dmg'])
+    expect(c.win.target.map(t => t.target)).toEqual(['nsis'])
+    expect(c.mac.target.map(t => t.target)).toEqual(['dmg'])
     // onnxruntime-node has macOS binaries for arm64 only: a dmg for x64 would not start.
     expect(c.mac.target[0].arch).toEqual(['arm64'])
     expect(c.nsis.deleteAppDataOnUninstall).toBe(false)
@@ -81,15 +84,21 @@ describe('electron-builder.yml', () => {
   it('unpacks the native modules from the asar archive', async () => {
     const c = await loadConfig()
     expect(c.asar).toBe(true)
-    expect(c.asarUnpack).toEqual(expect.arrayContaining(['node_modules/onnxruntime-node/bin/**', 'node_modules/better-sqlite3/prebuilds/**', '**/*.node']))
+    expect(c.asarUnpack).toEqual(
+      expect.arrayContaining([
+        'node_modules/onnxruntime-node/bin/**',
+        'node_modules/better-sqlite3/prebuilds/**',
+        '**/*.node'
+      ])
+    )
   })
 
   it('skips the native rebuild, which is right because every shipped native module is an N-API build', async () => {
     const c = await loadConfig()
     expect(c.npmRebuild).toBe(false)
     const natives = [
-      ...walk(join(repo, 'node_modules/onnxruntime-node/bin')).filter((p) => p.endsWith('.node')),
-      ...walk(join(repo, 'node_modules/better-sqlite3/prebuilds')).filter((p) => p.endsWith('.node'))
+      ...walk(join(repo, 'node_modules/onnxruntime-node/bin')).filter(p => p.endsWith('.node')),
+      ...walk(join(repo, 'node_modules/better-sqlite3/prebuilds')).filter(p => p.endsWith('.node'))
     ]
     expect(natives.length).toBeGreaterThanOrEqual(8)
     for (const p of natives) {
@@ -106,30 +115,42 @@ describe('electron-builder.yml', () => {
     const r = c.extraResources[0]
     expect(r.from).toBe('resources')
     expect(r.to).toBe('resources')
-    const weights = r.filter.find((f) => f.startsWith('!**/*.{'))
-    for (const ext of ['safetensors', 'pt', 'pth', 'ckpt', 'bin', 'onnx', 'gguf']) expect(weights).toMatch(new RegExp(`[{,]${ext}[,}]`))
-    const main = c.files.find((f) => f.from === undefined)
-    expect(main?.filter).toEqual(expect.arrayContaining(['out/**', 'package.json', '!node_modules/**', '!out/**/*.map']))
+    const weights = r.filter.find(f => f.startsWith('!**/*.{'))
+    for (const ext of ['safetensors', 'pt', 'pth', 'ckpt', 'bin', 'onnx', 'gguf'])
+      expect(weights).toMatch(new RegExp(`[{,]${ext}[,}]`))
+    const main = c.files.find(f => f.from === undefined)
+    expect(main?.filter).toEqual(
+      expect.arrayContaining(['out/**', 'package.json', '!node_modules/**', '!out/**/*.map'])
+    )
   })
 
   it('ships every run-time dependency that the main process imports (electron-vite leaves them external)', async () => {
     const c = await loadConfig()
     const shipped = new Set<string>()
-    for (const f of [...c.files, ...c.linux.files, ...c.win.files, ...c.mac.files]) if (f.to) shipped.add(f.to.replace(/^node_modules\//, ''))
+    for (const f of [...c.files, ...c.linux.files, ...c.win.files, ...c.mac.files])
+      if (f.to) shipped.add(f.to.replace(/^node_modules\//, ''))
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
     const builtins = new Set(builtinModules)
     const offenders: string[] = []
-    const mainSources = walk(join(repo, 'src', 'main')).filter((p) => /\.tsx?$/.test(p) && !p.includes(`${join('src', 'main', 'cli')}`))
+    const mainSources = walk(join(repo, 'src', 'main')).filter(
+      p => /\.tsx?$/.test(p) && !p.includes(`${join('src', 'main', 'cli')}`)
+    )
     for (const file of mainSources) {
       const text = readFileSync(file, 'utf8')
-      for (const m of text.matchAll(/^\s*import\s+(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+      for (const m of text.matchAll(
+        /^\s*import\s+(?!type\b)[^'"]*?from\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|\brequire\(\s*['"]([^'"]+)['"]\s*\)/gm
+      )) {
         const spec = m[1] ?? m[2] ?? m[3]
         if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]
         if (name in pkg.dependencies && !shipped.has(name)) offenders.push(`${relative(repo, file)} imports ${spec}`)
       }
     }
-    expect(offenders, 'these modules are externalized by electron-vite but not copied into the package (add a FileSet to electron-builder.yml)').toEqual([])
-    for (const n of ['better-sqlite3', 'onnxruntime-node', 'onnxruntime-common', 'commander']) expect(shipped.has(n)).toBe(true)
+    expect(
+      offenders,
+      'these modules are externalized by electron-vite but not copied into the package (add a FileSet to electron-builder.yml)'
+    ).toEqual([])
+    for (const n of ['better-sqlite3', 'onnxruntime-node', 'onnxruntime-common', 'commander'])
+      expect(shipped.has(n)).toBe(true)
   })
 })

@@ -15,21 +15,46 @@
  * Node follows the same paths.
  */
 import { execFile } from 'node:child_process'
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL, type AppInfo, type JobEvent, type ProjectInfo } from '../src/shared/api'
+import {
+  IPC_INVOKE_CHANNEL,
+  IPC_JOB_EVENT_CHANNEL,
+  type AppInfo,
+  type JobEvent,
+  type ProjectInfo
+} from '../src/shared/api'
 import { ElemType, GraphBuilder, encodeModel } from '../src/main/engine/onnx/onnx-model'
 import { markDesktopBuilt, REPO } from './helpers/desktop-build'
-import { createElectronStandIn, loadMainProcess, type ElectronStandIn, type LoadedMain, type RecordedWindow } from './helpers/electron-stand-in'
+import {
+  createElectronStandIn,
+  loadMainProcess,
+  type ElectronStandIn,
+  type LoadedMain,
+  type RecordedWindow
+} from './helpers/electron-stand-in'
 import { tempDir } from './helpers/tmp'
 
 const run = promisify(execFile)
 const req = createRequire(import.meta.url)
-const asar = req('@electron/asar') as { getRawHeader(archive: string): { header: AsarEntry }; extractFile(archive: string, file: string): Buffer }
+const asar = req('@electron/asar') as {
+  getRawHeader(archive: string): { header: AsarEntry }
+  extractFile(archive: string, file: string): Buffer
+}
 
 interface AsarEntry {
   size?: number
@@ -75,13 +100,18 @@ beforeAll(async () => {
   mkdirSync(join(electronDist, 'resources'), { recursive: true })
   writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\nexit 0\n')
   chmodSync(join(electronDist, 'electron'), 0o755)
-  for (const f of ['LICENSE', 'LICENSES.chromium.html', 'version', 'chrome-sandbox', 'locales/en-US.pak']) writeFileSync(join(electronDist, f), 'x')
-  const res = await run('npm', ['run', 'dist:dir', '--', `-c.electronDist=${electronDist}`, `-c.directories.output=${release}`], {
-    cwd: REPO,
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 420_000,
-    env: { ...process.env, ELECTRON_BUILDER_CACHE: join(tmp.dir, 'builder-cache') }
-  })
+  for (const f of ['LICENSE', 'LICENSES.chromium.html', 'version', 'chrome-sandbox', 'locales/en-US.pak'])
+    writeFileSync(join(electronDist, f), 'x')
+  const res = await run(
+    'npm',
+    ['run', 'dist:dir', '--', `-c.electronDist=${electronDist}`, `-c.directories.output=${release}`],
+    {
+      cwd: REPO,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 420_000,
+      env: { ...process.env, ELECTRON_BUILDER_CACHE: join(tmp.dir, 'builder-cache') }
+    }
+  )
   log = res.stdout + res.stderr
   markDesktopBuilt() // out/ now holds the build of these sources: the other desktop tests reuse it
   files = asarFiles(asar.getRawHeader(archive).header)
@@ -108,12 +138,19 @@ describe('npm run dist:dir with a stand-in Electron', () => {
 
   it('app.asar holds every bundle electron-vite built, byte for byte, and the entry point package.json names', () => {
     const built = walk(join(REPO, 'out'))
-      .filter((p) => !p.endsWith('.map'))
-      .map((p) => `out/${p}`)
-    expect(built).toEqual(expect.arrayContaining(['out/main/index.js', 'out/main/workbench-worker.js', 'out/preload/index.js', 'out/renderer/index.html']))
-    const packed = files.filter((f) => f.path.startsWith('out/'))
-    expect(packed.map((f) => f.path).sort()).toEqual(built.sort())
-    expect(packed.filter((f) => f.unpacked)).toEqual([])
+      .filter(p => !p.endsWith('.map'))
+      .map(p => `out/${p}`)
+    expect(built).toEqual(
+      expect.arrayContaining([
+        'out/main/index.js',
+        'out/main/workbench-worker.js',
+        'out/preload/index.js',
+        'out/renderer/index.html'
+      ])
+    )
+    const packed = files.filter(f => f.path.startsWith('out/'))
+    expect(packed.map(f => f.path).sort()).toEqual(built.sort())
+    expect(packed.filter(f => f.unpacked)).toEqual([])
     for (const p of built) expect(asar.extractFile(archive, p).equals(readFileSync(join(REPO, p))), p).toBe(true)
     const pkg = JSON.parse(asar.extractFile(archive, 'package.json').toString('utf8')) as { main: string }
     expect(pkg.main).toBe('out/main/index.js')
@@ -148,7 +185,7 @@ describe('npm run dist:dir with a stand-in Electron', () => {
         'node_modules/better-sqlite3/prebuilds/linux-x64.node',
         'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
         'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'
-      ].map((p) => join(unpacked, p))
+      ].map(p => join(unpacked, p))
     )
   })
 
@@ -167,14 +204,19 @@ describe('npm run dist:dir with a stand-in Electron', () => {
       main = loadMainProcess(join(emulatedApp, 'out', 'main', 'index.js'), electron, { resourcesPath: emulated })
       const created = electron.nextWindow()
       electron.ready()
-      win = await Promise.race([created, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no window: ${JSON.stringify(electron.errorBoxes)}`)), 60_000))])
+      win = await Promise.race([
+        created,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error(`no window: ${JSON.stringify(electron.errorBoxes)}`)), 60_000)
+        )
+      ])
       win.webContents.toRenderer.on(IPC_JOB_EVENT_CHANNEL, (_e: unknown, ev: JobEvent) => seen.push(ev))
     }, 120_000)
 
     afterAll(async () => {
       electron?.closeAllWindows()
       main?.restore()
-      await new Promise((r) => setTimeout(r, 300))
+      await new Promise(r => setTimeout(r, 300))
       home.cleanup()
       if (savedHome === undefined) delete process.env.PLM_SAE_HOME
       else process.env.PLM_SAE_HOME = savedHome
@@ -186,12 +228,17 @@ describe('npm run dist:dir with a stand-in Electron', () => {
       const preload = win.options.webPreferences!.preload as string
       expect(inArchive(preload)).toBe('out/preload/index.js')
       expect(inArchive(win.loadedFile!)).toBe('out/renderer/index.html')
-      for (const p of [inArchive(preload), inArchive(win.loadedFile!)]) expect(files.find((f) => f.path === p)).toEqual({ path: p, unpacked: false })
+      for (const p of [inArchive(preload), inArchive(win.loadedFile!)])
+        expect(files.find(f => f.path === p)).toEqual({ path: p, unpacked: false })
       // Every asset the page names is in the archive too.
       const html = asar.extractFile(archive, 'out/renderer/index.html').toString('utf8')
-      const assets = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => `out/renderer/${m[1]}`)
+      const assets = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map(m => `out/renderer/${m[1]}`)
       expect(assets.length).toBeGreaterThanOrEqual(2)
-      for (const a of assets) expect(files.some((f) => f.path === a), a).toBe(true)
+      for (const a of assets)
+        expect(
+          files.some(f => f.path === a),
+          a
+        ).toBe(true)
     })
 
     it('finds the bundled resources and answers its own page over IPC', async () => {
@@ -200,17 +247,28 @@ describe('npm run dist:dir with a stand-in Electron', () => {
       expect(info).toMatchObject({ mode: 'desktop', version: '0.1.0', dataDir: home.dir })
       // The first start built the demo project from <resources>/resources/demo.
       const projects = (await electron.invoke(pageUrl, IPC_INVOKE_CHANNEL, 'listProjects', {})) as ProjectInfo[]
-      expect(projects.map((p) => [p.id, p.proteinCount])).toEqual([['demo', 100]])
-      await expect(electron.invoke('file:///work/other/index.html', IPC_INVOKE_CHANNEL, 'appInfo', {})).rejects.toThrow(/Refused/)
+      expect(projects.map(p => [p.id, p.proteinCount])).toEqual([['demo', 100]])
+      await expect(electron.invoke('file:///work/other/index.html', IPC_INVOKE_CHANNEL, 'appInfo', {})).rejects.toThrow(
+        /Refused/
+      )
     })
 
     it('runs its first-start job in the packaged worker, which loads the unpacked native modules', async () => {
       expect(main.workers.length).toBeGreaterThan(0)
-      for (const w of main.workers) expect(relative(emulatedApp, w.file).split(sep).join('/')).toBe('out/main/workbench-worker.js')
+      for (const w of main.workers)
+        expect(relative(emulatedApp, w.file).split(sep).join('/')).toBe('out/main/workbench-worker.js')
       const deadline = Date.now() + 180_000
-      const indexing = () => seen.some((e) => e.job.kind === 'index' && e.job.state === 'running' && e.job.progress.unit === 'residues' && e.job.progress.done > 0)
-      while (!indexing() && !seen.some((e) => e.job.state === 'failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-      expect(seen.filter((e) => e.job.state === 'failed').map((e) => e.job.error)).toEqual([])
+      const indexing = () =>
+        seen.some(
+          e =>
+            e.job.kind === 'index' &&
+            e.job.state === 'running' &&
+            e.job.progress.unit === 'residues' &&
+            e.job.progress.done > 0
+        )
+      while (!indexing() && !seen.some(e => e.job.state === 'failed') && Date.now() < deadline)
+        await new Promise(r => setTimeout(r, 200))
+      expect(seen.filter(e => e.job.state === 'failed').map(e => e.job.error)).toEqual([])
       expect(indexing()).toBe(true)
     }, 200_000)
   })

@@ -9,7 +9,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile } from 'node:child_process'
-import { chmodSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readSync, closeSync, readdirSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs'
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  closeSync,
+  readdirSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync
+} from 'node:fs'
 import { builtinModules, createRequire } from 'node:module'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,9 +35,17 @@ import { resourcesDir } from '../src/main/engine/fs/resources-path'
 const run = promisify(execFile)
 const repo = dirname(dirname(fileURLToPath(import.meta.url)))
 const req = createRequire(import.meta.url)
-const asar = req('@electron/asar') as { getRawHeader(archive: string): { header: AsarDir }; extractAll(archive: string, dest: string): void }
+const asar = req('@electron/asar') as {
+  getRawHeader(archive: string): { header: AsarDir }
+  extractAll(archive: string, dest: string): void
+}
 const { FileMatcher } = req('app-builder-lib/out/fileMatcher') as {
-  FileMatcher: new (from: string, to: string, expand: (s: string) => string, patterns: string[]) => { createFilter(): (file: string, stat: import('node:fs').Stats) => boolean }
+  FileMatcher: new (
+    from: string,
+    to: string,
+    expand: (s: string) => string,
+    patterns: string[]
+  ) => { createFilter(): (file: string, stat: import('node:fs').Stats) => boolean }
 }
 const yaml = req('js-yaml') as { load(text: string): unknown }
 
@@ -99,7 +121,8 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
     mkdirSync(join(stage, 'resources', 'decoy-model'), { recursive: true })
     writeFileSync(join(stage, 'resources', 'decoy-model', 'model.safetensors'), Buffer.alloc(1024))
     writeFileSync(join(stage, 'resources', 'decoy-model', 'pytorch_model.bin'), Buffer.alloc(1024))
-    if (existsSync(join(repo, 'out', 'main', 'index.js'))) cpSync(join(repo, 'out'), join(stage, 'out'), { recursive: true })
+    if (existsSync(join(repo, 'out', 'main', 'index.js')))
+      cpSync(join(repo, 'out'), join(stage, 'out'), { recursive: true })
     else {
       for (const d of ['main', 'preload', 'renderer/assets']) mkdirSync(join(stage, 'out', d), { recursive: true })
       writeFileSync(join(stage, 'out', 'main', 'index.js'), "'use strict'\n")
@@ -124,24 +147,37 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
     mkdirSync(join(electronDist, 'resources'), { recursive: true })
     writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\nexit 0\n')
     chmodSync(join(electronDist, 'electron'), 0o755)
-    for (const f of ['LICENSE', 'LICENSES.chromium.html', 'version', 'chrome-sandbox', 'locales/en-US.pak']) writeFileSync(join(electronDist, f), 'x')
+    for (const f of ['LICENSE', 'LICENSES.chromium.html', 'version', 'chrome-sandbox', 'locales/en-US.pak'])
+      writeFileSync(join(electronDist, f), 'x')
 
     const cli = join(repo, 'node_modules', 'electron-builder', 'cli.js')
-    const res = await run(process.execPath, [cli, '--linux', 'dir', '--x64', `-c.electronDist=${electronDist}`, `-c.directories.output=${release}`], {
-      cwd: stage,
-      maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, ELECTRON_BUILDER_CACHE: join(tmp.dir, 'cache') }
-    })
+    const res = await run(
+      process.execPath,
+      [cli, '--linux', 'dir', '--x64', `-c.electronDist=${electronDist}`, `-c.directories.output=${release}`],
+      {
+        cwd: stage,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, ELECTRON_BUILDER_CACHE: join(tmp.dir, 'cache') }
+      }
+    )
     builderLog = res.stdout + res.stderr
     files = asarFiles(asar.getRawHeader(join(resourcesOut, 'app.asar')).header)
 
-    const ls = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: repo, maxBuffer: 16 * 1024 * 1024 }).catch((e: { stdout: string }) => ({ stdout: e.stdout }))
+    const ls = await run('npm', ['ls', '--omit=dev', '--all', '--parseable'], {
+      cwd: repo,
+      maxBuffer: 16 * 1024 * 1024
+    }).catch((e: { stdout: string }) => ({ stdout: e.stdout }))
     prodPackages = new Set(
       ls.stdout
         .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.includes(`${sep}node_modules${sep}`))
-        .map((l) => l.slice(l.lastIndexOf(`node_modules${sep}`) + 'node_modules/'.length).split(sep).join('/'))
+        .map(l => l.trim())
+        .filter(l => l.includes(`${sep}node_modules${sep}`))
+        .map(l =>
+          l
+            .slice(l.lastIndexOf(`node_modules${sep}`) + 'node_modules/'.length)
+            .split(sep)
+            .join('/')
+        )
     )
   }, 240_000)
 
@@ -149,7 +185,7 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
 
   it('builds with electron-builder and keeps the electron-vite entry point', () => {
     expect(existsSync(join(resourcesOut, 'app.asar')), builderLog).toBe(true)
-    const paths = files.map((f) => f.path)
+    const paths = files.map(f => f.path)
     expect(paths).toContain('out/main/index.js')
     expect(paths).toContain('package.json')
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { main: string }
@@ -159,37 +195,57 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
 
   it('ships no sources, tests, source maps, type declarations or project files', () => {
     const bad = files
-      .map((f) => f.path)
-      .filter((p) => /^(src|test|bench|scripts|resources)\//.test(p) || /\.(ts|tsx|mts|cts|map)$/.test(p) || /(^|\/)(tsconfig\.json|electron-builder\.yml|electron\.vite\.config\.ts|README\.md)$/.test(p))
+      .map(f => f.path)
+      .filter(
+        p =>
+          /^(src|test|bench|scripts|resources)\//.test(p) ||
+          /\.(ts|tsx|mts|cts|map)$/.test(p) ||
+          /(^|\/)(tsconfig\.json|electron-builder\.yml|electron\.vite\.config\.ts|README\.md)$/.test(p)
+      )
     expect(bad).toEqual([])
-    const shippedPkg = JSON.parse(asarFileText(join(resourcesOut, 'app.asar'), 'package.json')) as Record<string, unknown>
+    const shippedPkg = JSON.parse(asarFileText(join(resourcesOut, 'app.asar'), 'package.json')) as Record<
+      string,
+      unknown
+    >
     expect(shippedPkg.devDependencies).toBeUndefined()
     expect(shippedPkg.scripts).toBeUndefined()
   })
 
   it('ships only production dependencies the main process loads, none of the dev dependencies', () => {
-    const shipped = new Set(files.map((f) => packageNameOf(f.path)).filter((n): n is string => n !== undefined))
-    expect([...shipped].sort()).toEqual(['better-sqlite3', 'commander', 'onnxruntime-common', 'onnxruntime-node', 'webgpu'])
-    const notProd = [...shipped].filter((n) => !prodPackages.has(n))
+    const shipped = new Set(files.map(f => packageNameOf(f.path)).filter((n): n is string => n !== undefined))
+    expect([...shipped].sort()).toEqual([
+      'better-sqlite3',
+      'commander',
+      'onnxruntime-common',
+      'onnxruntime-node',
+      'webgpu'
+    ])
+    const notProd = [...shipped].filter(n => !prodPackages.has(n))
     expect(notProd).toEqual([])
-    const dev = Object.keys((JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies)
-    expect([...shipped].filter((n) => dev.includes(n))).toEqual([])
+    const dev = Object.keys(
+      (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> })
+        .devDependencies
+    )
+    expect([...shipped].filter(n => dev.includes(n))).toEqual([])
     // The renderer's libraries are bundled by Vite, not shipped again.
     expect(shipped.has('molstar')).toBe(false)
     expect(shipped.has('d3')).toBe(false)
   })
 
   it('every module the packaged main-process and preload code requires is in the package or built in', () => {
-    const shipped = new Set(files.map((f) => packageNameOf(f.path)).filter((n): n is string => n !== undefined))
-    const code = files.filter((f) => /^out\/(main|preload)\/.*\.(js|mjs|cjs)$/.test(f.path))
+    const shipped = new Set(files.map(f => packageNameOf(f.path)).filter((n): n is string => n !== undefined))
+    const code = files.filter(f => /^out\/(main|preload)\/.*\.(js|mjs|cjs)$/.test(f.path))
     expect(code.length).toBeGreaterThan(0)
     const missing: string[] = []
     for (const f of code) {
       const text = asarFileText(join(resourcesOut, 'app.asar'), f.path)
-      for (const m of text.matchAll(/\brequire\(\s*["']([^"'./][^"']*)["']\s*\)|\bfrom\s*["']([^"'./][^"']*)["']|\bimport\(\s*["']([^"'./][^"']*)["']\s*\)/g)) {
+      for (const m of text.matchAll(
+        /\brequire\(\s*["']([^"'./][^"']*)["']\s*\)|\bfrom\s*["']([^"'./][^"']*)["']|\bimport\(\s*["']([^"'./][^"']*)["']\s*\)/g
+      )) {
         const spec = m[1] ?? m[2] ?? m[3]
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]
-        if (spec.startsWith('node:') || builtinModules.includes(name) || name === 'electron' || shipped.has(name)) continue
+        if (spec.startsWith('node:') || builtinModules.includes(name) || name === 'electron' || shipped.has(name))
+          continue
         missing.push(`${f.path} requires ${spec}`)
       }
     }
@@ -197,23 +253,25 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
   })
 
   it('ships only linux-x64 native binaries, all unpacked from the asar archive', () => {
-    const native = files.filter((f) => NATIVE.test(f.path))
-    expect(native.map((f) => f.path).sort()).toEqual(
+    const native = files.filter(f => NATIVE.test(f.path))
+    expect(native.map(f => f.path).sort()).toEqual(
       expect.arrayContaining([
         'node_modules/better-sqlite3/prebuilds/linux-x64.node',
         'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1',
         'node_modules/onnxruntime-node/bin/napi-v6/linux/x64/onnxruntime_binding.node'
       ])
     )
-    expect(native.filter((f) => !f.unpacked).map((f) => f.path)).toEqual([])
-    expect(native.filter((f) => /win32|darwin|arm64|musl|\.dll$|\.dylib$|tensorrt/.test(f.path)).map((f) => f.path)).toEqual([])
+    expect(native.filter(f => !f.unpacked).map(f => f.path)).toEqual([])
+    expect(
+      native.filter(f => /win32|darwin|arm64|musl|\.dll$|\.dylib$|tensorrt/.test(f.path)).map(f => f.path)
+    ).toEqual([])
     for (const f of native) {
       const onDisk = join(resourcesOut, 'app.asar.unpacked', f.path)
       expect(existsSync(onDisk), onDisk).toBe(true)
       expect(elfMachine(onDisk), `${f.path} must be an x86-64 ELF object`).toBe(62)
     }
     // Nothing else of those packages' other-platform payloads is in the archive either.
-    expect(files.filter((f) => /onnxruntime-node\/bin\/napi-v6\/(?!linux\/x64\/)/.test(f.path))).toEqual([])
+    expect(files.filter(f => /onnxruntime-node\/bin\/napi-v6\/(?!linux\/x64\/)/.test(f.path))).toEqual([])
   })
 
   it('the packaged node_modules load: better-sqlite3 opens a database, onnxruntime-node runs a model', async () => {
@@ -242,24 +300,42 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
   })
 
   it('ships resources/ as extra resources, found through the packaged resources path, without model weights', () => {
-    const dir = resourcesDir({ isPackaged: true, resourcesPath: resourcesOut, fromDir: join(resourcesOut, 'app.asar', 'out', 'main'), env: {} })
+    const dir = resourcesDir({
+      isPackaged: true,
+      resourcesPath: resourcesOut,
+      fromDir: join(resourcesOut, 'app.asar', 'out', 'main'),
+      env: {}
+    })
     expect(dir).toBe(join(resourcesOut, 'resources'))
     const shipped = walk(dir)
-    const expected = walk(join(repo, 'resources')).filter((p) => !WEIGHT_EXT.test(p) && !p.split('/').some((s) => s.startsWith('.')))
+    const expected = walk(join(repo, 'resources')).filter(
+      p => !WEIGHT_EXT.test(p) && !p.split('/').some(s => s.startsWith('.'))
+    )
     expect(shipped.sort()).toEqual(expected.sort())
     expect(shipped).toContain('esm/vocab.txt')
-    expect(shipped.filter((p) => WEIGHT_EXT.test(p))).toEqual([])
+    expect(shipped.filter(p => WEIGHT_EXT.test(p))).toEqual([])
     // No model weights anywhere in the app either.
-    const everywhere = [...files.map((f) => f.path), ...walk(appOut)]
-    expect(everywhere.filter((p) => WEIGHT_EXT.test(p) && !p.endsWith('.bin') && !p.includes('locales'))).toEqual([])
-    expect(everywhere.filter((p) => /safetensors|pytorch_model/.test(p))).toEqual([])
+    const everywhere = [...files.map(f => f.path), ...walk(appOut)]
+    expect(everywhere.filter(p => WEIGHT_EXT.test(p) && !p.endsWith('.bin') && !p.includes('locales'))).toEqual([])
+    expect(everywhere.filter(p => /safetensors|pytorch_model/.test(p))).toEqual([])
   })
 
   it('reports the package size', () => {
     const asarBytes = statSync(join(resourcesOut, 'app.asar')).size
-    const unpackedBytes = walk(join(resourcesOut, 'app.asar.unpacked')).reduce((s, p) => s + statSync(join(resourcesOut, 'app.asar.unpacked', p)).size, 0)
-    const resourceBytes = walk(join(resourcesOut, 'resources')).reduce((s, p) => s + statSync(join(resourcesOut, 'resources', p)).size, 0)
-    const allPlatforms = ['onnxruntime-node', 'better-sqlite3'].reduce((s, n) => s + walk(join(repo, 'node_modules', n)).reduce((t, p) => t + statSync(join(repo, 'node_modules', n, p)).size, 0), 0)
+    const unpackedBytes = walk(join(resourcesOut, 'app.asar.unpacked')).reduce(
+      (s, p) => s + statSync(join(resourcesOut, 'app.asar.unpacked', p)).size,
+      0
+    )
+    const resourceBytes = walk(join(resourcesOut, 'resources')).reduce(
+      (s, p) => s + statSync(join(resourcesOut, 'resources', p)).size,
+      0
+    )
+    const allPlatforms = ['onnxruntime-node', 'better-sqlite3'].reduce(
+      (s, n) =>
+        s +
+        walk(join(repo, 'node_modules', n)).reduce((t, p) => t + statSync(join(repo, 'node_modules', n, p)).size, 0),
+      0
+    )
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`
     console.log(
       `package contents (linux-x64, Electron itself not included): app.asar ${mb(asarBytes)}, app.asar.unpacked ${mb(unpackedBytes)}, ` +
@@ -271,18 +347,23 @@ describe('the linux-x64 package built by electron-builder from electron-builder.
 })
 
 function asarFileText(archive: string, file: string): string {
-  return (req('@electron/asar') as { extractFile(a: string, f: string): Buffer }).extractFile(archive, file).toString('utf8')
+  return (req('@electron/asar') as { extractFile(a: string, f: string): Buffer })
+    .extractFile(archive, file)
+    .toString('utf8')
 }
 
 describe('the Windows and macOS file sets (electron-builder FileMatcher on the same config)', () => {
   type FileSet = { from: string; to: string; filter: string[] }
-  const config = yaml.load(readFileSync(join(repo, 'electron-builder.yml'), 'utf8')) as Record<string, { files?: FileSet[] }>
+  const config = yaml.load(readFileSync(join(repo, 'electron-builder.yml'), 'utf8')) as Record<
+    string,
+    { files?: FileSet[] }
+  >
 
   function selected(platform: 'linux' | 'win' | 'mac', arch: string): string[] {
     const out: string[] = []
     for (const set of config[platform].files ?? []) {
       const from = join(repo, set.from)
-      const filter = new FileMatcher(from, set.to, (s) => s.replace(/\$\{arch\}/g, arch), set.filter).createFilter()
+      const filter = new FileMatcher(from, set.to, s => s.replace(/\$\{arch\}/g, arch), set.filter).createFilter()
       for (const rel of walk(from)) {
         const abs = join(from, rel)
         if (filter(abs, statSync(abs))) out.push(`${set.to}/${rel}`)
@@ -295,17 +376,22 @@ describe('the Windows and macOS file sets (electron-builder FileMatcher on the s
     ['win', 'x64', 'win32/x64', 'win32-x64.node', ['onnxruntime.dll', 'DirectML.dll'], 'win32-x64'],
     ['mac', 'arm64', 'darwin/arm64', 'darwin-arm64.node', ['libonnxruntime.1.30.0.dylib'], 'darwin-universal'],
     ['linux', 'arm64', 'linux/arm64', 'linux-arm64.node', ['libonnxruntime.so.1'], 'linux-arm64']
-  ] as const)('%s %s: only that platform’s onnxruntime, better-sqlite3 and Dawn (webgpu) binaries', (platform, arch, ortDir, sqlite, libs, dawnDir) => {
-    const list = selected(platform, arch)
-    const native = list.filter((p) => NATIVE.test(p))
-    expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/onnxruntime_binding.node`)
-    for (const l of libs) expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/${l}`)
-    expect(native).toContain(`node_modules/better-sqlite3/prebuilds/${sqlite}`)
-    expect(native).toContain(`node_modules/webgpu/dist/${dawnDir}/dawn.node`)
-    const foreign = native.filter((p) => !p.includes(`/${ortDir}/`) && !p.endsWith(`/${sqlite}`) && !p.includes(`/webgpu/dist/${dawnDir}/`))
-    expect(foreign).toEqual([])
-    expect(list).toContain('node_modules/onnxruntime-node/dist/binding.js')
-    expect(list).toContain('node_modules/better-sqlite3/lib/index.js')
-    expect(list.filter((p) => /\.(ts|map)$|\/(src|deps|script)\//.test(p))).toEqual([])
-  })
+  ] as const)(
+    '%s %s: only that platform’s onnxruntime, better-sqlite3 and Dawn (webgpu) binaries',
+    (platform, arch, ortDir, sqlite, libs, dawnDir) => {
+      const list = selected(platform, arch)
+      const native = list.filter(p => NATIVE.test(p))
+      expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/onnxruntime_binding.node`)
+      for (const l of libs) expect(native).toContain(`node_modules/onnxruntime-node/bin/napi-v6/${ortDir}/${l}`)
+      expect(native).toContain(`node_modules/better-sqlite3/prebuilds/${sqlite}`)
+      expect(native).toContain(`node_modules/webgpu/dist/${dawnDir}/dawn.node`)
+      const foreign = native.filter(
+        p => !p.includes(`/${ortDir}/`) && !p.endsWith(`/${sqlite}`) && !p.includes(`/webgpu/dist/${dawnDir}/`)
+      )
+      expect(foreign).toEqual([])
+      expect(list).toContain('node_modules/onnxruntime-node/dist/binding.js')
+      expect(list).toContain('node_modules/better-sqlite3/lib/index.js')
+      expect(list.filter(p => /\.(ts|map)$|\/(src|deps|script)\//.test(p))).toEqual([])
+    }
+  )
 })

@@ -45,33 +45,52 @@ describe('resourcesDir', () => {
   it('this repository, from its sources: resources/ with the ESM vocabulary', () => {
     const dir = resourcesDir({ isPackaged: false, fromDir: join(repo, 'src', 'main'), env: {} })
     expect(dir).toBe(join(repo, 'resources'))
-    expect(resourcePath({ isPackaged: false, fromDir: join(repo, 'src', 'main'), env: {} }, 'esm', 'vocab.txt')).toBe(join(repo, 'resources', 'esm', 'vocab.txt'))
+    expect(resourcePath({ isPackaged: false, fromDir: join(repo, 'src', 'main'), env: {} }, 'esm', 'vocab.txt')).toBe(
+      join(repo, 'resources', 'esm', 'vocab.txt')
+    )
   })
 
   it('packaged: process.resourcesPath/resources, whatever the code location', () => {
-    const lookup = { isPackaged: true, resourcesPath: join(install, 'resources'), fromDir: join(install, 'resources', 'app.asar', 'out', 'main'), env: {} }
+    const lookup = {
+      isPackaged: true,
+      resourcesPath: join(install, 'resources'),
+      fromDir: join(install, 'resources', 'app.asar', 'out', 'main'),
+      env: {}
+    }
     expect(resourcesDir(lookup)).toBe(join(install, 'resources', 'resources'))
-    expect(resourcePath(lookup, 'demo', 'manifest.json')).toBe(join(install, 'resources', 'resources', 'demo', 'manifest.json'))
+    expect(resourcePath(lookup, 'demo', 'manifest.json')).toBe(
+      join(install, 'resources', 'resources', 'demo', 'manifest.json')
+    )
   })
 
   it('PLM_SAE_RESOURCES overrides both', () => {
     const env = { PLM_SAE_RESOURCES: join(pkg, 'resources') }
-    expect(resourcesDir({ isPackaged: true, resourcesPath: join(install, 'resources'), fromDir: '/', env })).toBe(join(pkg, 'resources'))
+    expect(resourcesDir({ isPackaged: true, resourcesPath: join(install, 'resources'), fromDir: '/', env })).toBe(
+      join(pkg, 'resources')
+    )
   })
 
   it('says where it looked when the resources are missing', () => {
     const lonely = join(tmp.dir, 'lonely', 'out', 'main')
     mkdirSync(lonely, { recursive: true })
-    expect(() => resourcesDir({ isPackaged: false, fromDir: lonely, env: {} })).toThrow(/no resources\/ folder next to a package\.json above .*lonely/)
-    expect(() => resourcesDir({ isPackaged: true, resourcesPath: join(tmp.dir, 'lonely'), fromDir: lonely, env: {} })).toThrow(/resources.*does not exist.*reinstall/)
+    expect(() => resourcesDir({ isPackaged: false, fromDir: lonely, env: {} })).toThrow(
+      /no resources\/ folder next to a package\.json above .*lonely/
+    )
+    expect(() =>
+      resourcesDir({ isPackaged: true, resourcesPath: join(tmp.dir, 'lonely'), fromDir: lonely, env: {} })
+    ).toThrow(/resources.*does not exist.*reinstall/)
     expect(() => resourcesDir({ isPackaged: true, fromDir: lonely, env: {} })).toThrow(/process\.resourcesPath/)
-    expect(() => resourcePath({ isPackaged: false, fromDir: join(pkg, 'dist'), env: {} }, 'demo', 'missing.json')).toThrow(/Bundled resource missing: .*missing\.json/)
+    expect(() =>
+      resourcePath({ isPackaged: false, fromDir: join(pkg, 'dist'), env: {} }, 'demo', 'missing.json')
+    ).toThrow(/Bundled resource missing: .*missing\.json/)
   })
 })
 
 describe('the app data folder (src/main/engine/app-paths.ts)', () => {
   it("follows each platform's convention (Electron's appData folder on Windows and macOS, XDG data on Linux)", () => {
-    expect(appDataDir({ APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' }, 'win32')).toBe(join('C:\\Users\\ada\\AppData\\Roaming', 'PLM-SAE Workbench'))
+    expect(appDataDir({ APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' }, 'win32')).toBe(
+      join('C:\\Users\\ada\\AppData\\Roaming', 'PLM-SAE Workbench')
+    )
     expect(appDataDir({}, 'darwin')).toBe(join(homedir(), 'Library', 'Application Support', 'PLM-SAE Workbench'))
     expect(appDataDir({}, 'linux')).toBe(join(homedir(), '.local', 'share', 'plm-sae-workbench'))
     expect(appDataDir({ XDG_DATA_HOME: '/data/ada' }, 'linux')).toBe(join('/data/ada', 'plm-sae-workbench'))
@@ -80,7 +99,12 @@ describe('the app data folder (src/main/engine/app-paths.ts)', () => {
   })
 
   it('is never inside an install location, so upgrades and reinstalls keep it', () => {
-    const installs = ['/opt/PLM-SAE Workbench', '/tmp/.mount_PLM-SAE', '/Applications/PLM-SAE Workbench.app', 'C:\\Program Files\\PLM-SAE Workbench']
+    const installs = [
+      '/opt/PLM-SAE Workbench',
+      '/tmp/.mount_PLM-SAE',
+      '/Applications/PLM-SAE Workbench.app',
+      'C:\\Program Files\\PLM-SAE Workbench'
+    ]
     for (const platform of ['linux', 'darwin', 'win32'] as const) {
       const dir = appDataDir({ APPDATA: 'C:\\Users\\ada\\AppData\\Roaming' }, platform)
       for (const i of installs) expect(dir.startsWith(i)).toBe(false)

@@ -98,9 +98,10 @@ describe('alignGlobal (BLOSUM62, gap open 11, extend 1, free end gaps)', () => {
 
   it('matches exhaustive enumeration of all alignments on random short sequences', () => {
     let seed = 7
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
     const letters = 'ACDEFGHIKLMNPQRSTVWY'
-    const randomSeq = (len: number): string => Array.from({ length: len }, () => letters[Math.floor(rand() * 20)]).join('')
+    const randomSeq = (len: number): string =>
+      Array.from({ length: len }, () => letters[Math.floor(rand() * 20)]).join('')
     for (let trial = 0; trial < 60; trial++) {
       const q = randomSeq(1 + Math.floor(rand() * 6))
       const t = randomSeq(1 + Math.floor(rand() * 6))
@@ -111,7 +112,13 @@ describe('alignGlobal (BLOSUM62, gap open 11, extend 1, free end gaps)', () => {
       expect(a.score, `${q} vs ${t}`).toBe(bestByEnumeration(q, t, open, extend, freeEnds))
       // The returned rows realise the score and spell the inputs.
       expect(scoreByRuns(a.alignedQuery, a.alignedTarget, open, extend, freeEnds)).toBe(a.score)
-      expect(scoreAlignment(a.alignedQuery, a.alignedTarget, { gapOpen: open, gapExtend: extend, penalizeEndGaps: !freeEnds })).toBe(a.score)
+      expect(
+        scoreAlignment(a.alignedQuery, a.alignedTarget, {
+          gapOpen: open,
+          gapExtend: extend,
+          penalizeEndGaps: !freeEnds
+        })
+      ).toBe(a.score)
       expect(a.alignedQuery.replaceAll('-', '')).toBe(q)
       expect(a.alignedTarget.replaceAll('-', '')).toBe(t)
     }
@@ -119,7 +126,7 @@ describe('alignGlobal (BLOSUM62, gap open 11, extend 1, free end gaps)', () => {
 
   it('aligns a 1,000-residue protein to a chain with a gap in reasonable memory', () => {
     let seed = 3
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff)
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff
     const letters = 'ACDEFGHIKLMNPQRSTVWY'
     const q = Array.from({ length: 1000 }, () => letters[Math.floor(rand() * 20)]).join('')
     const t = q.slice(20, 400) + q.slice(430, 980)
@@ -152,9 +159,20 @@ const PDB = [
   atom('ATOM  ', 12, ' CA ', 'ALA', 'C', 1)
 ].join('\n')
 
-function atom(rec: string, serial: number, name: string, res: string, chain: string, seq: number, alt = ' ', ins = ' '): string {
-  return `${rec}${String(serial).padStart(5)} ${name}${alt}${res} ${chain}${String(seq).padStart(4)}${ins}   ` +
+function atom(
+  rec: string,
+  serial: number,
+  name: string,
+  res: string,
+  chain: string,
+  seq: number,
+  alt = ' ',
+  ins = ' '
+): string {
+  return (
+    `${rec}${String(serial).padStart(5)} ${name}${alt}${res} ${chain}${String(seq).padStart(4)}${ins}   ` +
     '  11.104   6.134  -6.504  1.00  0.00           C'
+  )
 }
 
 const CIF = `data_TEST
@@ -199,13 +217,13 @@ ATOM 6 C CA . TRP A 1 3 ? 0 0 0 3 TRP A 2
 describe('structure chain sequences', () => {
   it('reads PDB ATOM/HETATM residues (first model, first altloc, modified residues, no water) and SEQRES', () => {
     const chains = parseStructureChains(PDB)
-    expect(chains.map((c) => c.chainId)).toEqual(['A', 'B'])
+    expect(chains.map(c => c.chainId)).toEqual(['A', 'B'])
     expect(chains[0].sequence).toBe('MKCMW')
-    expect(chains[0].residues.map((r) => r.seqNumber)).toEqual([1, 2, 4, 5, 6])
+    expect(chains[0].residues.map(r => r.seqNumber)).toEqual([1, 2, 4, 5, 6])
     expect(chains[0].residues[3].name).toBe('MSE')
     expect(chains[0].seqres).toBe('MKWCHW')
     expect(chains[1].sequence).toBe('GSS')
-    expect(chains[1].residues.map((r) => `${r.seqNumber}${r.insCode}`)).toEqual(['1', '2', '2A'])
+    expect(chains[1].residues.map(r => `${r.seqNumber}${r.insCode}`)).toEqual(['1', '2', '2A'])
   })
 
   it('reads mmCIF _atom_site (auth ids, first model) and _entity_poly_seq', () => {
@@ -244,7 +262,8 @@ describe('chooseChain and valuesOnChain', () => {
 })
 
 describe('paintCheck: whether a sequence may be painted onto a chain', () => {
-  const HBB = 'MVHLTPEEKSAVTALWGKVNVDEVGGEALGRLLVVYPWTQRFFESFGDLSTPDAVMGNPKVKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFGKEFTPPVQAAYQKVVAGVANALAHKYH'
+  const HBB =
+    'MVHLTPEEKSAVTALWGKVNVDEVGGEALGRLLVVYPWTQRFFESFGDLSTPDAVMGNPKVKAHGKKVLGAFSDGLAHLDNLKGTFATLSELHCDKLHVDPENFRLLGNVLVCVLAHHFGKEFTPPVQAAYQKVVAGVANALAHKYH'
   const UBQ = 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG'
 
   it('refuses haemoglobin β on ubiquitin, with the numbers computed from the alignment', () => {
@@ -257,7 +276,10 @@ describe('paintCheck: whether a sequence may be painted onto a chain', () => {
   })
 
   it('accepts a protein on its own structure, also a domain structure of a longer protein', () => {
-    expect(paintCheck(alignGlobal(HBB, HBB.slice(1)), HBB.length, HBB.length - 1)).toMatchObject({ ok: true, reason: '' })
+    expect(paintCheck(alignGlobal(HBB, HBB.slice(1)), HBB.length, HBB.length - 1)).toMatchObject({
+      ok: true,
+      reason: ''
+    })
     const domain = UBQ.slice(10, 50)
     const c = paintCheck(alignGlobal(UBQ, domain), UBQ.length, domain.length)
     expect(c).toMatchObject({ ok: true, identity: 1, overlap: 1 })
@@ -265,6 +287,8 @@ describe('paintCheck: whether a sequence may be painted onto a chain', () => {
 
   it('names both shortfalls at once', () => {
     const fake = { alignedPairs: 5, identity: 0.2 } as ReturnType<typeof alignGlobal>
-    expect(paintCheck(fake, 100, 80).reason).toBe('identity 20% is below 30%; 5 aligned residues cover 6% of the shorter sequence, below 50%')
+    expect(paintCheck(fake, 100, 80).reason).toBe(
+      'identity 20% is below 30%; 5 aligned residues cover 6% of the shorter sequence, below 50%'
+    )
   })
 })

@@ -10,8 +10,19 @@ import { parseStructureChains } from '../src/renderer/src/lib/structure-sequence
 
 const DEMO = join(__dirname, '..', 'resources', 'demo')
 
-interface ManifestChain { chain: string; uniprot: string | null; entry: string | null; inDemoSet: boolean; authSeqStart: number; authSeqEnd: number; uniprotStart: number | null; identical: boolean | null }
-const manifest = JSON.parse(readFileSync(join(DEMO, 'manifest.json'), 'utf8')) as { structures: { file: string; chains: ManifestChain[] }[] }
+interface ManifestChain {
+  chain: string
+  uniprot: string | null
+  entry: string | null
+  inDemoSet: boolean
+  authSeqStart: number
+  authSeqEnd: number
+  uniprotStart: number | null
+  identical: boolean | null
+}
+const manifest = JSON.parse(readFileSync(join(DEMO, 'manifest.json'), 'utf8')) as {
+  structures: { file: string; chains: ManifestChain[] }[]
+}
 
 /** The SQ block of an entry of the Swiss-Prot flat file (a minimal reader written for this test). */
 function swissProtSequence(entry: string): string {
@@ -21,11 +32,17 @@ function swissProtSequence(entry: string): string {
   const end = text.indexOf('\n//', start)
   const record = text.slice(start, end)
   const sq = record.slice(record.indexOf('\nSQ   '))
-  return sq.split('\n').slice(2).join('').replace(/[^A-Z]/g, '')
+  return sq
+    .split('\n')
+    .slice(2)
+    .join('')
+    .replace(/[^A-Z]/g, '')
 }
 
 describe('demo structures: sequence ↔ chain alignment', () => {
-  const demoChains = manifest.structures.flatMap((s) => s.chains.filter((c) => c.inDemoSet).map((c) => ({ file: s.file, ...c })))
+  const demoChains = manifest.structures.flatMap(s =>
+    s.chains.filter(c => c.inDemoSet).map(c => ({ file: s.file, ...c }))
+  )
 
   it('the manifest has chains of demo proteins to check', () => {
     expect(demoChains.length).toBeGreaterThanOrEqual(2)
@@ -37,16 +54,20 @@ describe('demo structures: sequence ↔ chain alignment', () => {
       const chains = parseStructureChains(readFileSync(join(DEMO, c.file), 'utf8'))
       const choice = chooseChain(sequence, chains)
       // Several chains show the same protein (2HHB: A and C are α, B and D are β): the first one in the file wins.
-      const sameProtein = manifest.structures.find((s) => s.file === c.file)!.chains.filter((x) => x.uniprot === c.uniprot).map((x) => x.chain)
+      const sameProtein = manifest.structures
+        .find(s => s.file === c.file)!
+        .chains.filter(x => x.uniprot === c.uniprot)
+        .map(x => x.chain)
       expect(choice.best?.chainId).toBe(sameProtein[0])
-      const match = choice.all.find((m) => m.chainId === c.chain)!
+      const match = choice.all.find(m => m.chainId === c.chain)!
       if (c.identical) expect(match.alignment.identity).toBe(1)
-      const chain = chains.find((x) => x.chainId === c.chain)!
+      const chain = chains.find(x => x.chainId === c.chain)!
       // Every chain residue n maps to UniProt residue n + (uniprotStart − authSeqStart).
       const shift = c.uniprotStart! - c.authSeqStart
       chain.residues.forEach((r, k) => {
         const q = match.alignment.targetToQuery[k]
-        if (r.seqNumber >= c.authSeqStart && r.seqNumber <= c.authSeqEnd) expect(q + 1, `${c.chain}:${r.seqNumber}`).toBe(r.seqNumber + shift)
+        if (r.seqNumber >= c.authSeqStart && r.seqNumber <= c.authSeqEnd)
+          expect(q + 1, `${c.chain}:${r.seqNumber}`).toBe(r.seqNumber + shift)
       })
       // Per-residue values land on the same residues: value i on UniProt residue i + 1.
       const values = Array.from(sequence, (_, i) => i + 1)
@@ -63,7 +84,7 @@ describe('demo structures: sequence ↔ chain alignment', () => {
     for (const s of manifest.structures) {
       const chains = parseStructureChains(readFileSync(join(DEMO, s.file), 'utf8'))
       for (const c of s.chains) {
-        const chain = chains.find((x) => x.chainId === c.chain)
+        const chain = chains.find(x => x.chainId === c.chain)
         expect(chain, `${s.file} chain ${c.chain}`).toBeDefined()
         expect(chain!.residues[0].seqNumber).toBe(c.authSeqStart)
         expect(chain!.residues[chain!.residues.length - 1].seqNumber).toBe(c.authSeqEnd)

@@ -59,13 +59,20 @@ function halfStep(v: number): number {
 async function indexWith(name: string, batching: typeof DEFAULT_BATCHING): Promise<LatentStore> {
   const extractor = await LatentExtractor.open(model, sae, { batching })
   const store = LatentStore.open(join(tmp.dir, `${name}.sqlite`))
-  await new IndexJob({ store, input: fasta, source: extractor, model: { name: 'm', hash: imported.hash }, sae: { name: 's', hash: sae.hash }, batchProteins: 7 }).run()
+  await new IndexJob({
+    store,
+    input: fasta,
+    source: extractor,
+    model: { name: 'm', hash: imported.hash },
+    sae: { name: 's', hash: sae.hash },
+    batchProteins: 7
+  }).run()
   await extractor.close()
   return store
 }
 
 describe('resume equals a clean run within the stated bound', () => {
-  it('one protein per batch vs packed batches: equal within 1e-3 of the protein\'s max activation', async () => {
+  it("one protein per batch vs packed batches: equal within 1e-3 of the protein's max activation", async () => {
     const solo = await indexWith('solo', { maxBatchTokens: 4096, maxBatchSize: 1 })
     const packed = await indexWith('packed', { maxBatchTokens: 4096, maxBatchSize: 32 })
     let both = 0
@@ -93,7 +100,9 @@ describe('resume equals a clean run within the stated bound', () => {
         }
       }
     }
-    console.log(`resume bound: ${both} values in both runs, ${differing} differ (worst ${worstSteps} float16 steps, ${beyondStep} by more than one; worst ${worstAbs.toExponential(2)} of the protein's max); ${oneSided} one-sided, worst ${worstOneSided.toExponential(2)} of the protein's max`)
+    console.log(
+      `resume bound: ${both} values in both runs, ${differing} differ (worst ${worstSteps} float16 steps, ${beyondStep} by more than one; worst ${worstAbs.toExponential(2)} of the protein's max); ${oneSided} one-sided, worst ${worstOneSided.toExponential(2)} of the protein's max`
+    )
     expect(both).toBeGreaterThan(1000)
     expect(differing).toBeLessThan(both / 100)
     expect(worstAbs).toBeLessThanOrEqual(RESUME_BOUND)

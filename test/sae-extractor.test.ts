@@ -32,7 +32,14 @@ async function collect<T extends { id: string }>(gen: AsyncGenerator<T>): Promis
 }
 
 /** Reference latents [T, dSae] of a token sequence: ESM2 reference hidden state, then `encodeRef` per row. */
-function referenceLatents(weights: Esm2Weights, shape: 'tiny' | '8M', tokens: Int32Array, layer: number, dSae: number, encodeRef: (x: Float64Array) => Float64Array): Float64Array {
+function referenceLatents(
+  weights: Esm2Weights,
+  shape: 'tiny' | '8M',
+  tokens: Int32Array,
+  layer: number,
+  dSae: number,
+  encodeRef: (x: Float64Array) => Float64Array
+): Float64Array {
   const ref = referenceForward(weights, referenceConfigFor(shape), Array.from(tokens))
   const hidden = ref.hidden[layer]
   const H = hidden.length / tokens.length
@@ -63,7 +70,7 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
     { id: 'b', seq: randomProtein(57, 4) },
     { id: 'one', seq: 'M' }
   ]
-  const inputs = (): SequenceInput[] => seqs.map((s) => ({ id: s.id, tokens: tokenize(s.seq, s.id) }))
+  const inputs = (): SequenceInput[] => seqs.map(s => ({ id: s.id, tokens: tokenize(s.seq, s.id) }))
 
   beforeAll(async () => {
     weights = writeHfCheckpoint(join(tmp.dir, 'ckpt'), 'tiny', 5, { omitTiedDecoder: true })
@@ -76,35 +83,38 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
   })
 
   const shape = { dIn: 32, dSae: 96 }
-  const formats: { name: string; make: (dir: string) => { path: string; layer: number; ref: (x: Float64Array) => Float64Array } }[] = [
+  const formats: {
+    name: string
+    make: (dir: string) => { path: string; layer: number; ref: (x: Float64Array) => Float64Array }
+  }[] = [
     {
       name: 'preprint (block 1 → layer 2)',
-      make: (dir) => {
+      make: dir => {
         const t = writePreprintSae(dir, shape, 31, { block: 1 })
-        return { path: dir, layer: 2, ref: (x) => preprintEncode(t, x) }
+        return { path: dir, layer: 2, ref: x => preprintEncode(t, x) }
       }
     },
     {
       name: 'InterPLM normalized with √d scaling (layer 3 = the last, after the final LayerNorm)',
-      make: (dir) => {
+      make: dir => {
         const { tensors } = writeInterplmSae(dir, 3, shape, 32, { normalized: true, normalizeToSqrtD: true })
-        return { path: join(dir, 'layer_3'), layer: 3, ref: (x) => interplmEncode(tensors, x, true) }
+        return { path: join(dir, 'layer_3'), layer: 3, ref: x => interplmEncode(tensors, x, true) }
       }
     },
     {
       name: 'generic topk at layer 1',
-      make: (dir) => {
+      make: dir => {
         const cfg = { activation: 'topk' as const, k: 7, layer: 1 }
         const t = writeGenericSae(dir, shape, 33, cfg)
-        return { path: dir, layer: 1, ref: (x) => genericEncode(cfg, t, x) }
+        return { path: dir, layer: 1, ref: x => genericEncode(cfg, t, x) }
       }
     },
     {
       name: 'generic jumprelu with a pre-bias at layer 0 (embeddings)',
-      make: (dir) => {
+      make: dir => {
         const cfg = { activation: 'jumprelu' as const, layer: 0 }
         const t = writeGenericSae(dir, shape, 34, cfg, { thresholdTensor: true, withPreBias: true })
-        return { path: dir, layer: 0, ref: (x) => genericEncode(cfg, t, x) }
+        return { path: dir, layer: 0, ref: x => genericEncode(cfg, t, x) }
       }
     }
   ]
@@ -145,7 +155,10 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
     writeGenericSae(dir, shape, 40, { activation: 'relu', layer: 2 })
     const sae: SaeWeights = await loadSae(dir)
     const windowed = await Esm2Model.open(imported, CPU, 16)
-    const ex = await LatentExtractor.open(windowed, sae, { batching: { maxBatchTokens: 64, maxBatchSize: 4 }, chunkTokens: 50 })
+    const ex = await LatentExtractor.open(windowed, sae, {
+      batching: { maxBatchTokens: 64, maxBatchSize: 4 },
+      chunkTokens: 50
+    })
     const long = [
       { id: 'w40', seq: randomProtein(40, 7) },
       { id: 'w16', seq: randomProtein(16, 8) },
@@ -157,7 +170,7 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
     }
     try {
       const progress: number[] = []
-      const sparse = await collect(ex.extract(source(), { onProgress: (p) => progress.push(p.residues) }))
+      const sparse = await collect(ex.extract(source(), { onProgress: p => progress.push(p.residues) }))
       const dense = await collect(ex.dense(source()))
       const hidden = await collect(windowed.forward(source(), { hidden: [2], logits: false }))
       expect(sparse.size).toBe(long.length)
@@ -168,7 +181,10 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
         expect(relativeError(dense.get(s.id)!.values, expected), `${s.id} dense`).toBeLessThan(1e-5)
         const sp = sparse.get(s.id)!
         checkSparseShape(sp, T - 2, shape.dSae)
-        expect(relativeError(densify(sp), expected.subarray(shape.dSae, (T - 1) * shape.dSae)), `${s.id} sparse`).toBeLessThan(1e-5)
+        expect(
+          relativeError(densify(sp), expected.subarray(shape.dSae, (T - 1) * shape.dSae)),
+          `${s.id} sparse`
+        ).toBeLessThan(1e-5)
       }
     } finally {
       await ex.close()
@@ -179,14 +195,23 @@ describe('LatentExtractor on the tiny ESM2 shape', () => {
   it('refuses an SAE of another width or layer, and cancels', async () => {
     const wide = join(tmp.dir, 'sae-wide')
     writeGenericSae(wide, { dIn: 48, dSae: 16 }, 1, { activation: 'relu', layer: 2 })
-    await expect(LatentExtractor.open(model, await loadSae(wide))).rejects.toThrow(/reads vectors of width 48, but .* has hidden size 32/)
+    await expect(LatentExtractor.open(model, await loadSae(wide))).rejects.toThrow(
+      /reads vectors of width 48, but .* has hidden size 32/
+    )
     const deep = join(tmp.dir, 'sae-deep')
     writeGenericSae(deep, shape, 1, { activation: 'relu', layer: 5 })
-    await expect(LatentExtractor.open(model, await loadSae(deep))).rejects.toThrow(/reads layer 5, but .* has layers 0 \(embeddings\) to 3/)
-    await expect(LatentExtractor.open(model, await loadSae(deep), { layer: 2 })).rejects.toThrow(/trained on layer 5 .* but layer 2 was requested/)
+    await expect(LatentExtractor.open(model, await loadSae(deep))).rejects.toThrow(
+      /reads layer 5, but .* has layers 0 \(embeddings\) to 3/
+    )
+    await expect(LatentExtractor.open(model, await loadSae(deep), { layer: 2 })).rejects.toThrow(
+      /trained on layer 5 .* but layer 2 was requested/
+    )
     const ok = join(tmp.dir, 'sae-ok')
     writeGenericSae(ok, shape, 1, { activation: 'relu' })
-    const ex = await LatentExtractor.open(model, await loadSae(ok), { layer: 1, batching: { maxBatchTokens: 32, maxBatchSize: 1 } })
+    const ex = await LatentExtractor.open(model, await loadSae(ok), {
+      layer: 1,
+      batching: { maxBatchTokens: 32, maxBatchSize: 1 }
+    })
     const controller = new AbortController()
     let seen = 0
     await expect(
@@ -221,7 +246,7 @@ describe('LatentExtractor on the 8M shape with a 10,240-latent SAE', () => {
       ]
       const sparse = await collect(ex.extract(seqs))
       for (const s of seqs) {
-        const ref = referenceLatents(weights, '8M', s.tokens, 4, 10240, (x) => preprintEncode(t, x))
+        const ref = referenceLatents(weights, '8M', s.tokens, 4, 10240, x => preprintEncode(t, x))
         const sp = sparse.get(s.id)!
         checkSparseShape(sp, s.tokens.length - 2, 10240)
         expect(relativeError(densify(sp), ref.subarray(10240, (s.tokens.length - 1) * 10240))).toBeLessThan(TOL)

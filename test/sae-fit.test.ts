@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { checkSaeFit, fitWarnings, maskProteins, runFitOf, type LayerFit, type RunFit } from '../src/main/engine/sae/sae-fit'
+import {
+  checkSaeFit,
+  fitWarnings,
+  maskProteins,
+  runFitOf,
+  type LayerFit,
+  type RunFit
+} from '../src/main/engine/sae/sae-fit'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { loadSae } from '../src/main/engine/sae/sae-load'
 import { referenceConfigFor, writeHfCheckpoint, type Esm2Shape, type Esm2Weights } from './fixtures/esm2-checkpoint'
@@ -99,7 +106,7 @@ function referenceFit(cfg: GenericConfig, t: GenericTensors, layer: number, seed
       for (let r = 1; r < T - 1; r++) out.set(row(h.slice(r * H, (r + 1) * H)), r * H)
       return referenceForwardFrom(weights, c, out, T, layer)
     }
-    const spliced = variant((x) => genericDecode(cfg, t, genericEncode(cfg, t, x), x))
+    const spliced = variant(x => genericDecode(cfg, t, genericEncode(cfg, t, x), x))
     const zero = variant(() => new Float64Array(H))
     const meaned = variant(() => mean)
     for (const p of positions[k]) {
@@ -112,10 +119,18 @@ function referenceFit(cfg: GenericConfig, t: GenericTensors, layer: number, seed
     }
   })
   for (const k of Object.keys(loss) as (keyof typeof loss)[]) loss[k] /= n
-  return { fvu: err / tot, cosine: cos / rows.length, l0: active / rows.length, dead: 1 - fired.size / SAE.dSae, loss, recovered: (100 * (loss.zero - loss.spliced)) / (loss.zero - loss.clean) }
+  return {
+    fvu: err / tot,
+    cosine: cos / rows.length,
+    l0: active / rows.length,
+    dead: 1 - fired.size / SAE.dSae,
+    loss,
+    recovered: (100 * (loss.zero - loss.spliced)) / (loss.zero - loss.clean)
+  }
 }
 
-const close = (got: number, want: number, tol = 1e-4): void => expect(Math.abs(got - want) / Math.max(1e-3, Math.abs(want))).toBeLessThan(tol)
+const close = (got: number, want: number, tol = 1e-4): void =>
+  expect(Math.abs(got - want) / Math.max(1e-3, Math.abs(want))).toBeLessThan(tol)
 
 describe('the SAE fit check', () => {
   it('matches an independent FVU, cosine, L0, dead fraction and spliced masked-LM loss, per layer', async () => {
@@ -124,7 +139,7 @@ describe('the SAE fit check', () => {
     const t = writeGenericSae(dir, SAE, 4, { ...cfg, layer: 2 })
     const sae = await loadSae(dir)
     const report = await checkSaeFit(model, sae, proteins, { layers: [1, 2], seed: 5 })
-    expect(report.layers.map((l) => l.layer)).toEqual([1, 2])
+    expect(report.layers.map(l => l.layer)).toEqual([1, 2])
     expect(report.declaredLayer).toBe(2)
     for (const fit of report.layers) {
       const ref = referenceFit(cfg, t, fit.layer, 5)
@@ -185,10 +200,16 @@ describe('the SAE fit check', () => {
       recoveredVsZero: 100 * (1 - fvu / 2),
       recoveredVsMean: 100 * (1 - fvu)
     })
-    expect(fitWarnings([fit(3, 0.3), fit(4, 0.1)], 3)).toEqual([expect.stringMatching(/files say layer 3, but layer 4 fits clearly better \(layer 4: FVU 0\.100, 95\.0% .*; layer 3: FVU 0\.300/)])
+    expect(fitWarnings([fit(3, 0.3), fit(4, 0.1)], 3)).toEqual([
+      expect.stringMatching(
+        /files say layer 3, but layer 4 fits clearly better \(layer 4: FVU 0\.100, 95\.0% .*; layer 3: FVU 0\.300/
+      )
+    ])
     expect(fitWarnings([fit(3, 0.15), fit(4, 0.1)], 3)).toEqual([]) // better, but not clearly
     expect(fitWarnings([fit(3, 0.3), fit(4, 0.1)], undefined)).toEqual([])
-    expect(fitWarnings([fit(3, 0.7), fit(4, 0.6)], 4)).toEqual([expect.stringMatching(/fits poorly on every layer checked \(best layer 4: FVU 0\.600/)])
+    expect(fitWarnings([fit(3, 0.7), fit(4, 0.6)], 4)).toEqual([
+      expect.stringMatching(/fits poorly on every layer checked \(best layer 4: FVU 0\.600/)
+    ])
   })
 
   it('plm-sae index checks the fit on the first proteins and stores it with the run', async () => {
@@ -198,13 +219,37 @@ describe('the SAE fit check', () => {
     const fasta = join(tmp.dir, 'index.fasta')
     writeFileSync(fasta, seqs.map((q, i) => `>sp|Q${i}|T${i}_HUMAN test\n${q}\n`).join(''))
     const db = join(tmp.dir, 'index.sqlite')
-    const res = await runCli(['index', '--model', modelDir, '--sae', dir, '--input', fasta, '--db', db, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--fit-sample', '3'])
+    const res = await runCli([
+      'index',
+      '--model',
+      modelDir,
+      '--sae',
+      dir,
+      '--input',
+      fasta,
+      '--db',
+      db,
+      '--device',
+      'cpu',
+      '--cache-dir',
+      join(tmp.dir, 'cache'),
+      '--fit-sample',
+      '3'
+    ])
     expect(res.code).toBe(0)
     expect(res.err).toMatch(/SAE fit at layer 2 on 3 proteins: FVU \d\.\d{3}/)
     const store = LatentStore.open(db)
     const fit = (store.runs()[0].settings as { fit: RunFit }).fit
     store.close()
-    const want = runFitOf(await checkSaeFit(model, await loadSae(dir), seqs.slice(0, 3).map((q, i) => tokenize(q, `Q${i}`)), { layers: [2] }), 2)
+    const want = runFitOf(
+      await checkSaeFit(
+        model,
+        await loadSae(dir),
+        seqs.slice(0, 3).map((q, i) => tokenize(q, `Q${i}`)),
+        { layers: [2] }
+      ),
+      2
+    )
     expect(fit).toEqual(want)
   })
 
@@ -213,21 +258,75 @@ describe('the SAE fit check', () => {
     writeGenericSae(dir, SAE, 6, { activation: 'relu', layer: 3 })
     const fasta = join(tmp.dir, 'sample.fasta')
     writeFileSync(fasta, proteins.map((_, i) => `>p${i}\n${randomProtein(20 + i, 10 + i)}\n`).join(''))
-    const res = await runCli(['check-sae', '--model', modelDir, '--sae', dir, '--proteins', fasta, '--layers', 'all', '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--quiet'])
+    const res = await runCli([
+      'check-sae',
+      '--model',
+      modelDir,
+      '--sae',
+      dir,
+      '--proteins',
+      fasta,
+      '--layers',
+      'all',
+      '--device',
+      'cpu',
+      '--cache-dir',
+      join(tmp.dir, 'cache'),
+      '--quiet'
+    ])
     expect(res.err).toBe('')
     expect(res.code).toBe(0)
     expect(res.out).toMatch(/SAE cli-sae \(generic, 32 → 96\) on .*: 3 proteins, 63 residues/)
-    expect(res.out.split('\n').filter((l) => /^\s+\d[*+ ]\s+\d/.test(l))).toHaveLength(5)
+    expect(res.out.split('\n').filter(l => /^\s+\d[*+ ]\s+\d/.test(l))).toHaveLength(5)
     expect(res.out).toMatch(/\* the layer the SAE's files name \(3\)/)
     expect(res.out).toMatch(/warning: the SAE fits poorly on every layer checked/)
-    const json = await runCli(['check-sae', '--model', modelDir, '--sae', dir, '--proteins', fasta, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache'), '--json'])
+    const json = await runCli([
+      'check-sae',
+      '--model',
+      modelDir,
+      '--sae',
+      dir,
+      '--proteins',
+      fasta,
+      '--device',
+      'cpu',
+      '--cache-dir',
+      join(tmp.dir, 'cache'),
+      '--json'
+    ])
     expect(JSON.parse(json.out)).toMatchObject({ declaredLayer: 3, layers: [{ layer: 3 }] })
     const wide = join(tmp.dir, 'wide')
     writeGenericSae(wide, { dIn: 40, dSae: 8 }, 1, { activation: 'relu', layer: 2 })
-    const bad = await runCli(['check-sae', '--model', modelDir, '--sae', wide, '--proteins', fasta, '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache')])
+    const bad = await runCli([
+      'check-sae',
+      '--model',
+      modelDir,
+      '--sae',
+      wide,
+      '--proteins',
+      fasta,
+      '--device',
+      'cpu',
+      '--cache-dir',
+      join(tmp.dir, 'cache')
+    ])
     expect(bad.code).not.toBe(0)
     expect(bad.err).toMatch(/reads vectors of width 40, but .* has hidden size 32/)
-    const beyond = await runCli(['check-sae', '--model', modelDir, '--sae', dir, '--proteins', fasta, '--layers', '9', '--device', 'cpu', '--cache-dir', join(tmp.dir, 'cache')])
+    const beyond = await runCli([
+      'check-sae',
+      '--model',
+      modelDir,
+      '--sae',
+      dir,
+      '--proteins',
+      fasta,
+      '--layers',
+      '9',
+      '--device',
+      'cpu',
+      '--cache-dir',
+      join(tmp.dir, 'cache')
+    ])
     expect(beyond.err).toMatch(/layer 9 does not exist: .* has layers 0 \(embeddings\) to 4/)
   })
 })

@@ -6,7 +6,12 @@ import { loadSae, saeLayerFor } from '../src/main/engine/sae/sae-load'
 import { decodeRows, encodeRows, rowNorms } from '../src/main/engine/sae/sae-math'
 import type { SaeWeights } from '../src/main/engine/sae/sae-weights'
 import { createRng } from './fixtures/esm2-checkpoint'
-import { writeGenericSae, writeInterplmSae, writePreprintSae, type GenericFixtureConfig } from './fixtures/sae-checkpoints'
+import {
+  writeGenericSae,
+  writeInterplmSae,
+  writePreprintSae,
+  type GenericFixtureConfig
+} from './fixtures/sae-checkpoints'
 import { writeSafetensors } from './fixtures/safetensors-writer'
 import { relativeError } from './helpers/compare'
 import { tempDir } from './helpers/tmp'
@@ -35,7 +40,12 @@ function inputs(seed: number, rows = ROWS, dIn = SHAPE.dIn): Float32Array {
 }
 
 /** Checks the product's encode/decode of a loaded SAE against reference functions of one row. */
-function checkAgainst(sae: SaeWeights, encodeRef: (x: Float32Array) => Float64Array, decodeRef: (f: Float64Array, x: Float32Array) => Float64Array, tol = 1e-5): void {
+function checkAgainst(
+  sae: SaeWeights,
+  encodeRef: (x: Float32Array) => Float64Array,
+  decodeRef: (f: Float64Array, x: Float32Array) => Float64Array,
+  tol = 1e-5
+): void {
   const x = inputs(11, ROWS, sae.dIn)
   const f = encodeRows(sae, x, ROWS)
   const xHat = decodeRows(sae, f, ROWS, rowNorms(sae, x, ROWS))
@@ -44,7 +54,7 @@ function checkAgainst(sae: SaeWeights, encodeRef: (x: Float32Array) => Float64Ar
     const xr = x.subarray(r * sae.dIn, (r + 1) * sae.dIn)
     const fRef = encodeRef(xr)
     expect(relativeError(f.subarray(r * sae.dSae, (r + 1) * sae.dSae), fRef)).toBeLessThan(tol)
-    fired += fRef.filter((v) => v > 0).length
+    fired += fRef.filter(v => v > 0).length
     expect(relativeError(xHat.subarray(r * sae.dIn, (r + 1) * sae.dIn), decodeRef(fRef, xr))).toBeLessThan(tol)
   }
   expect(fired).toBeGreaterThan(0)
@@ -65,7 +75,11 @@ describe('the preprint format', () => {
       expect(sae.layer).toBe(4) // esm.encoder.layer[3].output = hidden_states[4]
       expect([sae.dIn, sae.dSae]).toEqual([SHAPE.dIn, SHAPE.dSae])
       expect(sae.activation.kind).toBe('relu')
-      checkAgainst(sae, (x) => preprintEncode(t, x), (f) => preprintDecode(t, f))
+      checkAgainst(
+        sae,
+        x => preprintEncode(t, x),
+        f => preprintDecode(t, f)
+      )
     })
   }
 
@@ -80,7 +94,9 @@ describe('the preprint format', () => {
     writePreprintSae(dir, SHAPE, 5, { block: 3, nested: false })
     const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...cfg, act_size: 320 }))
-    await expect(loadSae(dir)).rejects.toThrow(/tensor "W_enc" has shape \[16, 48\], expected \[d_in=320, d_sae=48\].*config\.json act_size\/dict_size/)
+    await expect(loadSae(dir)).rejects.toThrow(
+      /tensor "W_enc" has shape \[16, 48\], expected \[d_in=320, d_sae=48\].*config\.json act_size\/dict_size/
+    )
   })
 
   it('recognises a model folder passed as an SAE', async () => {
@@ -108,7 +124,7 @@ describe('the InterPLM format', () => {
       expect(sae.inputNorm).toBe(opts.normalizeToSqrtD === true ? 'sqrt-d' : 'none')
       checkAgainst(
         sae,
-        (x) => interplmEncode(tensors, x, opts.normalized),
+        x => interplmEncode(tensors, x, opts.normalized),
         (f, x) => interplmDecode(tensors, f, x, opts.normalized)
       )
       if (opts.normalized && !opts.omitRescale) {
@@ -125,20 +141,30 @@ describe('the InterPLM format', () => {
     writeInterplmSae(root, 1, SHAPE, 8, { normalized: true })
     const l4 = writeInterplmSae(root, 4, SHAPE, 9, { normalized: true })
     const l4u = writeInterplmSae(root, 4, SHAPE, 10, { normalized: false })
-    await expect(loadSae(root)).rejects.toThrow(/holds 2 SAEs for layers 1, 4; choose one \(--sae-file NAME or --sae-layer N/)
+    await expect(loadSae(root)).rejects.toThrow(
+      /holds 2 SAEs for layers 1, 4; choose one \(--sae-file NAME or --sae-layer N/
+    )
     await expect(loadSae(root, { layer: 2 })).rejects.toThrow(/no SAE for layer 2 here; there are layers 1, 4/)
     expect((await loadSae(root, { layer: 4 })).source).toBe(l4.file)
     expect((await loadSae(root, { layer: 4, interplmVariant: 'unnormalized' })).source).toBe(l4u.file)
     const direct = await loadSae(l4u.file)
     expect(direct.layer).toBe(4)
-    expect([...direct.featureScale].every((v) => v === 1)).toBe(true)
+    expect([...direct.featureScale].every(v => v === 1)).toBe(true)
   })
 })
 
 describe('the generic format', () => {
-  const cases: { name: string; cfg: GenericFixtureConfig; opts?: { withPreBias?: boolean; thresholdTensor?: boolean; dtype?: 'BF16' } }[] = [
+  const cases: {
+    name: string
+    cfg: GenericFixtureConfig
+    opts?: { withPreBias?: boolean; thresholdTensor?: boolean; dtype?: 'BF16' }
+  }[] = [
     { name: 'relu', cfg: { activation: 'relu', layer: 2 } },
-    { name: 'relu, b_pre, √d normalization, bf16', cfg: { activation: 'relu', normalize_to_sqrt_d: true }, opts: { withPreBias: true, dtype: 'BF16' } },
+    {
+      name: 'relu, b_pre, √d normalization, bf16',
+      cfg: { activation: 'relu', normalize_to_sqrt_d: true },
+      opts: { withPreBias: true, dtype: 'BF16' }
+    },
     { name: 'relu without input centring', cfg: { activation: 'relu', apply_b_dec_to_input: false } },
     { name: 'topk', cfg: { activation: 'topk', k: 4, layer: 1 } },
     { name: 'jumprelu, threshold tensor', cfg: { activation: 'jumprelu' }, opts: { thresholdTensor: true } },
@@ -152,7 +178,11 @@ describe('the generic format', () => {
       expect(sae.format).toBe('generic')
       expect(sae.layer).toBe(c.cfg.layer)
       expect(sae.activation.kind).toBe(c.cfg.activation)
-      checkAgainst(sae, (x) => genericEncode(c.cfg, t, x), (f, x) => genericDecode(c.cfg, t, f, x))
+      checkAgainst(
+        sae,
+        x => genericEncode(c.cfg, t, x),
+        (f, x) => genericDecode(c.cfg, t, f, x)
+      )
     })
   }
 
@@ -166,7 +196,9 @@ describe('the generic format', () => {
       W_dec: { dtype: 'F32', shape: [48, 16], data: new Float32Array(16 * 48) },
       b_dec: { dtype: 'F32', shape: [16], data: new Float32Array(16) }
     })
-    await expect(loadSae(dir)).rejects.toThrow(/sae\.safetensors: tensor "b_enc" is missing; a generic .* SAE needs it \(found: .*W_enc/)
+    await expect(loadSae(dir)).rejects.toThrow(
+      /sae\.safetensors: tensor "b_enc" is missing; a generic .* SAE needs it \(found: .*W_enc/
+    )
     writeSafetensors(join(dir, 'sae.safetensors'), {
       W_enc: { dtype: 'F32', shape: [16, 48], data: new Float32Array(16 * 48) },
       b_enc: { dtype: 'F32', shape: [48], data: new Float32Array(48) },
@@ -177,7 +209,9 @@ describe('the generic format', () => {
     rmSync(join(dir, 'sae.safetensors'))
     await expect(loadSae(dir)).rejects.toThrow(/sae\.json is there but sae\.safetensors is missing/)
     await expect(loadSae(join(tmp.dir, 'nowhere'))).rejects.toThrow(/no such file or folder/)
-    await expect(loadSae(tmp.dir)).rejects.toThrow(/not a recognised SAE\. What each format looked for, and what it found:\n {2}- Generic \(this app\): looks for sae\.json \+ sae\.safetensors; found nothing of its layout\n(.|\n)*SAELens: looks for cfg\.json/)
+    await expect(loadSae(tmp.dir)).rejects.toThrow(
+      /not a recognised SAE\. What each format looked for, and what it found:\n {2}- Generic \(this app\): looks for sae\.json \+ sae\.safetensors; found nothing of its layout\n(.|\n)*SAELens: looks for cfg\.json/
+    )
   })
 })
 
@@ -191,7 +225,10 @@ describe('identity and fit', () => {
     expect(sa.hash).toMatch(/^[0-9a-f]{64}$/)
     expect((await loadSae(a)).hash).toBe(sa.hash)
     expect((await loadSae(b)).hash).not.toBe(sa.hash)
-    const expected = createHash('sha256').update(readFileSync(join(a, 'sae.safetensors'))).update(readFileSync(join(a, 'sae.json'))).digest('hex')
+    const expected = createHash('sha256')
+      .update(readFileSync(join(a, 'sae.safetensors')))
+      .update(readFileSync(join(a, 'sae.json')))
+      .digest('hex')
     expect(sa.hash).toBe(expected)
   })
 
@@ -202,9 +239,15 @@ describe('identity and fit', () => {
     const model = { name: 'esm2-test', hiddenSize: SHAPE.dIn, numLayers: 6 }
     expect(saeLayerFor(sae, model)).toBe(4)
     expect(saeLayerFor(sae, model, 4)).toBe(4)
-    expect(() => saeLayerFor(sae, model, 5)).toThrow(/trained on layer 4 \(its files say so\), but layer 5 was requested/)
-    expect(() => saeLayerFor(sae, { ...model, hiddenSize: 320 })).toThrow(/reads vectors of width 16, but esm2-test has hidden size 320/)
-    expect(() => saeLayerFor(sae, { ...model, numLayers: 3 })).toThrow(/reads layer 4, but esm2-test has layers 0 \(embeddings\) to 3/)
+    expect(() => saeLayerFor(sae, model, 5)).toThrow(
+      /trained on layer 4 \(its files say so\), but layer 5 was requested/
+    )
+    expect(() => saeLayerFor(sae, { ...model, hiddenSize: 320 })).toThrow(
+      /reads vectors of width 16, but esm2-test has hidden size 320/
+    )
+    expect(() => saeLayerFor(sae, { ...model, numLayers: 3 })).toThrow(
+      /reads layer 4, but esm2-test has layers 0 \(embeddings\) to 3/
+    )
     const noLayer = { ...sae, layer: undefined }
     expect(() => saeLayerFor(noLayer, model)).toThrow(/does not say which layer it reads; pass it \(--sae-layer N/)
     expect(saeLayerFor(noLayer, model, 2)).toBe(2)

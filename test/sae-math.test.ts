@@ -57,9 +57,17 @@ function canonical(cfg: GenericConfig, t: GenericTensors): SaeWeights {
 
 const CASES: { name: string; cfg: GenericConfig; withPre: boolean }[] = [
   { name: 'relu (preprint-style, b_dec subtracted)', cfg: { activation: 'relu' }, withPre: false },
-  { name: 'relu with a separate pre-bias and √d normalization', cfg: { activation: 'relu', normalize_to_sqrt_d: true }, withPre: true },
+  {
+    name: 'relu with a separate pre-bias and √d normalization',
+    cfg: { activation: 'relu', normalize_to_sqrt_d: true },
+    withPre: true
+  },
   { name: 'topk', cfg: { activation: 'topk', k: 5 }, withPre: false },
-  { name: 'topk, k larger than the positives', cfg: { activation: 'topk', k: 35, normalize_to_sqrt_d: true }, withPre: true },
+  {
+    name: 'topk, k larger than the positives',
+    cfg: { activation: 'topk', k: 35, normalize_to_sqrt_d: true },
+    withPre: true
+  },
   { name: 'jumprelu', cfg: { activation: 'jumprelu' }, withPre: false }
 ]
 
@@ -80,7 +88,7 @@ describe('sae-math encodeRows/decodeRows', () => {
         expect(relativeError(fr, fRef)).toBeLessThan(1e-6)
         // Same support exactly (no feature fires in one and not the other).
         for (let j = 0; j < D_SAE; j++) expect(fr[j] > 0).toBe(fRef[j] > 0)
-        fired += fRef.filter((v) => v > 0).length
+        fired += fRef.filter(v => v > 0).length
         // Decode the reference's own features, so the decode check is independent of encode.
         const xHatRef = genericDecode(c.cfg, t, fRef, xr)
         expect(relativeError(xHat.subarray(r * D_IN, (r + 1) * D_IN), xHatRef)).toBeLessThan(1e-5)

@@ -18,7 +18,8 @@ describe('parseShard', () => {
     expect(formatShard({ index: 2, count: 5 })).toBe('2/5')
   })
   it('refuses anything else, saying what is expected', () => {
-    for (const bad of ['3', '0/4', '5/4', '1/0', 'a/b', '-1/3', '1/2/3', '']) expect(() => parseShard(bad)).toThrow(/--shard ".*": (expected I\/N|I must be between 1 and N)/)
+    for (const bad of ['3', '0/4', '5/4', '1/0', 'a/b', '-1/3', '1/2/3', ''])
+      expect(() => parseShard(bad)).toThrow(/--shard ".*": (expected I\/N|I must be between 1 and N)/)
   })
 })
 
@@ -31,7 +32,7 @@ describe('shardOf', () => {
       ['A0A024R161', [1, 3, 3, 3, 11]],
       ['sp-test', [1, 3, 1, 1, 9]]
     ]
-    for (const [acc, shards] of pinned) expect([2, 3, 4, 8, 16].map((n) => shardOf(acc, n))).toEqual(shards)
+    for (const [acc, shards] of pinned) expect([2, 3, 4, 8, 16].map(n => shardOf(acc, n))).toEqual(shards)
     expect(shardOf('anything', 1)).toBe(1)
     expect(() => shardOf('x', 0)).toThrow(/positive integer/)
   })

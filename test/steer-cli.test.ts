@@ -27,7 +27,8 @@ const start = randomProtein(45, 3)
 let weights: Esm2Weights
 let saeFixture: SaeFixture
 
-const steer = (args: string[]) => runCli(['steer', '--model', model, '--sae', sae, '--cache-dir', cache, '--device', 'cpu', '--threads', '2', ...args])
+const steer = (args: string[]) =>
+  runCli(['steer', '--model', model, '--sae', sae, '--cache-dir', cache, '--device', 'cpu', '--threads', '2', ...args])
 
 describe('plm-sae steer', () => {
   beforeAll(() => {
@@ -39,21 +40,59 @@ describe('plm-sae steer', () => {
   it('parses clamp arguments', () => {
     expect(parseClamp('12=5', { mode: 'absolute' })).toEqual({ feature: 12, mode: 'absolute', value: 5 })
     expect(parseClamp('12=1.5x', { mode: 'absolute' })).toEqual({ feature: 12, mode: 'multiple-of-max', value: 1.5 })
-    expect(parseClamp('7+=-2@3-9', { mode: 'absolute' })).toEqual({ feature: 7, mode: 'add-to-natural', value: -2, range: { start: 3, end: 9 } })
-    expect(parseClamp('7=2', { mode: 'add-to-natural', range: { start: 1, end: 4 } })).toEqual({ feature: 7, mode: 'add-to-natural', value: 2, range: { start: 1, end: 4 } })
+    expect(parseClamp('7+=-2@3-9', { mode: 'absolute' })).toEqual({
+      feature: 7,
+      mode: 'add-to-natural',
+      value: -2,
+      range: { start: 3, end: 9 }
+    })
+    expect(parseClamp('7=2', { mode: 'add-to-natural', range: { start: 1, end: 4 } })).toEqual({
+      feature: 7,
+      mode: 'add-to-natural',
+      value: 2,
+      range: { start: 1, end: 4 }
+    })
     expect(() => parseClamp('x=2', { mode: 'absolute' })).toThrow(/write FEATURE=VALUE/)
   })
 
   it('writes FASTA, CSV and JSON; the same seed gives the same sequences', async () => {
     const out = join(tmp.dir, 'run.fasta')
-    const args = ['--sequence', start, '--id', 'P1', '--clamp', '3=4', '--clamp', '10+=1@5-20', '--clamp', '20=2x', '--max', '20=3', '--mode', 'resample', '--n', '3', '--seed', '9', '--rounds', '2', '--temperature', '0.8', '--motif', 'C-x(2)-C', '--out']
+    const args = [
+      '--sequence',
+      start,
+      '--id',
+      'P1',
+      '--clamp',
+      '3=4',
+      '--clamp',
+      '10+=1@5-20',
+      '--clamp',
+      '20=2x',
+      '--max',
+      '20=3',
+      '--mode',
+      'resample',
+      '--n',
+      '3',
+      '--seed',
+      '9',
+      '--rounds',
+      '2',
+      '--temperature',
+      '0.8',
+      '--motif',
+      'C-x(2)-C',
+      '--out'
+    ]
     const r = await steer([...args, out, '-q'])
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     const fasta = readFileSync(out, 'utf8')
-    const headers = fasta.split('\n').filter((l) => l.startsWith('>'))
+    const headers = fasta.split('\n').filter(l => l.startsWith('>'))
     expect(headers).toHaveLength(3)
-    expect(headers[0]).toMatch(/ model=model .* sae=sae .* layer=2 clamps=3:absolute:4,10:add-to-natural:1@5-20,20:multiple-of-max:2 mode=resample seed=9 n=3 temperature=0.8 rounds=2 mask_fraction=0.15 parent=P1 identity=/)
+    expect(headers[0]).toMatch(
+      / model=model .* sae=sae .* layer=2 clamps=3:absolute:4,10:add-to-natural:1@5-20,20:multiple-of-max:2 mode=resample seed=9 n=3 temperature=0.8 rounds=2 mask_fraction=0.15 parent=P1 identity=/
+    )
     expect(headers[0]).toMatch(/ pll=-\d/)
     expect(headers[0]).toMatch(/ f3=[\d.]+ f10=[\d.]+ f20=[\d.]+ motif=C-x\(2\)-C motif_hits=\d/)
     const json = JSON.parse(readFileSync(join(tmp.dir, 'run.json'), 'utf8')) as SteeringRunRecord
@@ -64,16 +103,36 @@ describe('plm-sae steer', () => {
     expect(csv).toHaveLength(5)
     const out2 = join(tmp.dir, 'again.fasta')
     expect((await steer([...args, out2, '-q'])).code).toBe(0)
-    const seqs = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => !l.startsWith('>'))
+    const seqs = (f: string) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(l => !l.startsWith('>'))
     expect(seqs(out2)).toEqual(seqs(out))
   })
 
   it('de novo with --length', async () => {
     const out = join(tmp.dir, 'denovo.fasta')
-    const r = await steer(['--length', '25', '--mode', 'denovo', '--clamp', '3=4', '--n', '2', '--rounds', '5', '--no-pll', '--out', out, '-q'])
+    const r = await steer([
+      '--length',
+      '25',
+      '--mode',
+      'denovo',
+      '--clamp',
+      '3=4',
+      '--n',
+      '2',
+      '--rounds',
+      '5',
+      '--no-pll',
+      '--out',
+      out,
+      '-q'
+    ])
     expect(r.code).toBe(0)
-    const seqs = readFileSync(out, 'utf8').split('\n').filter((l) => l && !l.startsWith('>'))
-    expect(seqs.map((q) => q.length)).toEqual([25, 25])
+    const seqs = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(l => l && !l.startsWith('>'))
+    expect(seqs.map(q => q.length)).toEqual([25, 25])
     expect(readFileSync(out, 'utf8')).not.toContain('pll=')
   })
 
@@ -99,7 +158,28 @@ describe('plm-sae steer', () => {
     const seqs = [randomProtein(30, 8), randomProtein(18, 9)]
     writeFileSync(fasta, `>a\n${seqs[0]}\n>b\n${seqs[1]}\n`)
     const out = join(tmp.dir, 'steered.safetensors')
-    const r = await runCli(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', out, '--layers', '2', '--clamp', '3=4', '--clamp', '40=2.5', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    const r = await runCli([
+      'infer',
+      '--model',
+      model,
+      '--sae',
+      sae,
+      '--fasta',
+      fasta,
+      '--out',
+      out,
+      '--layers',
+      '2',
+      '--clamp',
+      '3=4',
+      '--clamp',
+      '40=2.5',
+      '--cache-dir',
+      cache,
+      '--device',
+      'cpu',
+      '-q'
+    ])
     expect(r.err).toBe('')
     expect(r.code).toBe(0)
     const st = openSafetensors(out)
@@ -109,18 +189,62 @@ describe('plm-sae steer', () => {
         const tokens = Array.from(tokenize(q, id))
         const T = tokens.length
         const ref = referenceForward(weights, referenceConfigFor('tiny'), tokens)
-        const clamps = [3, 40].map((feature, k) => ({ feature, op: 'set' as const, value: k === 0 ? 4 : 2.5, rowStart: 1, rowEnd: T - 1 }))
-        const steeredLogits = referenceForwardFrom(weights, referenceConfigFor('tiny'), referenceSteer(saeFixture.tensors, ref.hidden[2], T, 32, clamps), T, 2)
+        const clamps = [3, 40].map((feature, k) => ({
+          feature,
+          op: 'set' as const,
+          value: k === 0 ? 4 : 2.5,
+          rowStart: 1,
+          rowEnd: T - 1
+        }))
+        const steeredLogits = referenceForwardFrom(
+          weights,
+          referenceConfigFor('tiny'),
+          referenceSteer(saeFixture.tensors, ref.hidden[2], T, 32, clamps),
+          T,
+          2
+        )
         expect(relativeError(st.tensors.get(`${id}.logits`)!.readFloat32(), steeredLogits)).toBeLessThan(1e-4)
         expect(relativeError(st.tensors.get(`${id}.hidden.2`)!.readFloat32(), ref.hidden[2])).toBeLessThan(1e-4)
       })
     } finally {
       st.close()
     }
-    const bad = await runCli(['infer', '--model', model, '--fasta', fasta, '--out', join(tmp.dir, 'x.safetensors'), '--clamp', '3=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    const bad = await runCli([
+      'infer',
+      '--model',
+      model,
+      '--fasta',
+      fasta,
+      '--out',
+      join(tmp.dir, 'x.safetensors'),
+      '--clamp',
+      '3=4',
+      '--cache-dir',
+      cache,
+      '--device',
+      'cpu',
+      '-q'
+    ])
     expect(bad.code).toBe(1)
     expect(bad.err).toMatch(/--clamp needs --sae/)
-    const bad2 = await runCli(['infer', '--model', model, '--sae', sae, '--fasta', fasta, '--out', join(tmp.dir, 'y.safetensors'), '--clamp', '3+=4', '--cache-dir', cache, '--device', 'cpu', '-q'])
+    const bad2 = await runCli([
+      'infer',
+      '--model',
+      model,
+      '--sae',
+      sae,
+      '--fasta',
+      fasta,
+      '--out',
+      join(tmp.dir, 'y.safetensors'),
+      '--clamp',
+      '3+=4',
+      '--cache-dir',
+      cache,
+      '--device',
+      'cpu',
+      '-q'
+    ])
     expect(bad2.err).toMatch(/infer takes FEATURE=VALUE only/)
   })
 })

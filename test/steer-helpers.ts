@@ -5,7 +5,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createRng, referenceConfigFor, writeHfCheckpoint, type Esm2ShapeName, type Esm2Weights } from './fixtures/esm2-checkpoint'
+import {
+  createRng,
+  referenceConfigFor,
+  writeHfCheckpoint,
+  type Esm2ShapeName,
+  type Esm2Weights
+} from './fixtures/esm2-checkpoint'
 import { writeSafetensors } from './fixtures/safetensors-writer'
 import type { PreprintTensors } from './reference/sae-reference'
 import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
@@ -24,18 +30,28 @@ export interface SaeFixture {
 export function writePreprintSaeDir(dir: string, dIn: number, dSae: number, block: number, seed: number): SaeFixture {
   mkdirSync(dir, { recursive: true })
   const rng = createRng(seed)
-  const normal = (n: number, std: number, mean = 0): Float32Array => Float32Array.from({ length: n }, () => mean + std * rng.normal())
+  const normal = (n: number, std: number, mean = 0): Float32Array =>
+    Float32Array.from({ length: n }, () => mean + std * rng.normal())
   const W_enc = normal(dIn * dSae, 1 / Math.sqrt(dIn))
   const b_enc = normal(dSae, 0.3, -0.8)
   const W_dec = normal(dSae * dIn, 1 / Math.sqrt(dIn))
   const b_dec = normal(dIn, 0.1)
-  writeSafetensors(join(dir, 'model.safetensors'), {
-    W_enc: { dtype: 'F32', shape: [dIn, dSae], data: W_enc },
-    b_enc: { dtype: 'F32', shape: [dSae], data: b_enc },
-    W_dec: { dtype: 'F32', shape: [dSae, dIn], data: W_dec },
-    b_dec: { dtype: 'F32', shape: [dIn], data: b_dec }
-  }, { format: 'pt' })
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ cfg: { act_size: dIn, dict_size: dSae, layer: block, enc_dtype: 'fp32', device: 'cuda', l1_coeff: 3e-4, seed } }))
+  writeSafetensors(
+    join(dir, 'model.safetensors'),
+    {
+      W_enc: { dtype: 'F32', shape: [dIn, dSae], data: W_enc },
+      b_enc: { dtype: 'F32', shape: [dSae], data: b_enc },
+      W_dec: { dtype: 'F32', shape: [dSae, dIn], data: W_dec },
+      b_dec: { dtype: 'F32', shape: [dIn], data: b_dec }
+    },
+    { format: 'pt' }
+  )
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({
+      cfg: { act_size: dIn, dict_size: dSae, layer: block, enc_dtype: 'fp32', device: 'cuda', l1_coeff: 3e-4, seed }
+    })
+  )
   return {
     dir,
     tensors: {
@@ -58,7 +74,12 @@ export interface SteerSetup {
 }
 
 /** Model + SAE in `root`: the tiny shape (3 layers, hidden 32) with a 64-feature SAE at layer 2 by default. */
-export async function steerSetup(root: string, shape: Esm2ShapeName = 'tiny', dSae = 64, layer = 2): Promise<SteerSetup> {
+export async function steerSetup(
+  root: string,
+  shape: Esm2ShapeName = 'tiny',
+  dSae = 64,
+  layer = 2
+): Promise<SteerSetup> {
   const modelDir = join(root, 'model')
   const weights = writeHfCheckpoint(modelDir, shape, 5, { omitTiedDecoder: true })
   const imported = await importEsm2(modelDir, join(root, 'cache'))

@@ -77,7 +77,10 @@ describe('steering intervention', () => {
     expect(Array.from(hs.subarray(0, H))).toEqual(Array.from(h.subarray(0, H)))
     expect(Array.from(hs.subarray((T - 1) * H))).toEqual(Array.from(h.subarray((T - 1) * H)))
     // rows outside a ranged clamp carry only the unranged clamps
-    const unranged = new FeatureIntervention(s.sae, resolved.filter((c) => !c.spec.range)).apply(h, T)
+    const unranged = new FeatureIntervention(
+      s.sae,
+      resolved.filter(c => !c.spec.range)
+    ).apply(h, T)
     expect(Array.from(hs.subarray(21 * H, 22 * H))).toEqual(Array.from(unranged.subarray(21 * H, 22 * H)))
     expect(Array.from(hs.subarray(5 * H, 6 * H))).not.toEqual(Array.from(unranged.subarray(5 * H, 6 * H)))
   })
@@ -86,11 +89,16 @@ describe('steering intervention', () => {
     const sae: SaeWeights = { ...s.sae, layer: 3 }
     const last = new SteeredModel(s.model, sae)
     const tokens = tokenize(randomProtein(21, 4), 'q')
-    const resolved = resolveSteeringPlan({ clamps: [{ feature: 1, mode: 'absolute', value: 3 }] }, { dSae: 64, saeName: 'x', residues: 21 })
+    const resolved = resolveSteeringPlan(
+      { clamps: [{ feature: 1, mode: 'absolute', value: 3 }] },
+      { dSae: 64, saeName: 'x', residues: 21 }
+    )
     const [logits] = await last.logits([tokens], new FeatureIntervention(sae, resolved))
     const ref = referenceForward(s.weights, s.refConfig, Array.from(tokens))
     const hRef = referenceSteer(s.saeFixture.tensors, ref.hidden[3], tokens.length, 32, resolved)
-    expect(relativeError(logits, referenceForwardFrom(s.weights, s.refConfig, hRef, tokens.length, 3))).toBeLessThan(1e-4)
+    expect(relativeError(logits, referenceForwardFrom(s.weights, s.refConfig, hRef, tokens.length, 3))).toBeLessThan(
+      1e-4
+    )
   })
 
   it('computes natural values exactly as encodeRows, for ReLU, JumpReLU and TopK SAEs', async () => {
@@ -99,7 +107,13 @@ describe('steering intervention', () => {
     const T = tokens.length
     const feats = [0, 9, 33, 63]
     const threshold = new Float32Array(64).fill(0.2)
-    const variants: SaeWeights[] = [s.sae, { ...s.sae, activation: { kind: 'jumprelu', threshold, relu: false } }, { ...s.sae, activation: { kind: 'topk', k: 5, relu: true } }, { ...s.sae, inputNorm: 'sqrt-d' }, { ...s.sae, inputNorm: 'standardize' }]
+    const variants: SaeWeights[] = [
+      s.sae,
+      { ...s.sae, activation: { kind: 'jumprelu', threshold, relu: false } },
+      { ...s.sae, activation: { kind: 'topk', k: 5, relu: true } },
+      { ...s.sae, inputNorm: 'sqrt-d' },
+      { ...s.sae, inputNorm: 'standardize' }
+    ]
     for (const sae of variants) {
       const full = encodeRows(sae, h, T)
       const { values } = new FeatureIntervention(sae, []).naturalValues(h, T, feats)
@@ -108,29 +122,60 @@ describe('steering intervention', () => {
   })
 
   it('resolves multiple-of-max against the project max and add-to-natural as an addition', () => {
-    const r = plan([{ feature: 2, mode: 'multiple-of-max', value: 1.5 }, { feature: 3, mode: 'add-to-natural', value: -1, range: { start: 2, end: 4 } }], 10, (f) => (f === 2 ? 4 : undefined))
+    const r = plan(
+      [
+        { feature: 2, mode: 'multiple-of-max', value: 1.5 },
+        { feature: 3, mode: 'add-to-natural', value: -1, range: { start: 2, end: 4 } }
+      ],
+      10,
+      f => (f === 2 ? 4 : undefined)
+    )
     expect(r[0]).toMatchObject({ feature: 2, op: 'set', value: 6, rowStart: 1, rowEnd: 11 })
     expect(r[1]).toMatchObject({ feature: 3, op: 'add', value: -1, rowStart: 2, rowEnd: 5 })
   })
 
   it('refuses invalid plans with clear errors', () => {
-    expect(() => plan([{ feature: 64, mode: 'absolute', value: 1 }], 10)).toThrow(/clamp 1 \(feature 64\): feature 64 does not exist: the SAE "sae" has features 0 to 63/)
+    expect(() => plan([{ feature: 64, mode: 'absolute', value: 1 }], 10)).toThrow(
+      /clamp 1 \(feature 64\): feature 64 does not exist: the SAE "sae" has features 0 to 63/
+    )
     expect(() => plan([{ feature: -1, mode: 'absolute', value: 1 }], 10)).toThrow(/feature id must be a whole number/)
     expect(() => plan([{ feature: 1.5, mode: 'absolute', value: 1 }], 10)).toThrow(/feature id must be a whole number/)
-    expect(() => plan([{ feature: 1, mode: 'absolute', value: NaN }], 10)).toThrow(/clamp 1 \(feature 1\): value must be a finite number, got NaN/)
-    expect(() => plan([{ feature: 1, mode: 'absolute', value: 1 }, { feature: 2, mode: 'absolute', value: 1, range: { start: 5, end: 11 } }], 10)).toThrow(
-      /clamp 2 \(feature 2\): residue range 5-11 is outside the sequence, which has residues 1-10/
+    expect(() => plan([{ feature: 1, mode: 'absolute', value: NaN }], 10)).toThrow(
+      /clamp 1 \(feature 1\): value must be a finite number, got NaN/
     )
-    expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 0, end: 3 } }], 10)).toThrow(/range 0-3 is not a residue range/)
-    expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 6, end: 3 } }], 10)).toThrow(/range 6-3 is not a residue range/)
-    expect(() => plan([{ feature: 2, mode: 'multiple-of-max', value: 1 }], 10)).toThrow(/needs the feature's max activation in the project/)
-    expect(() => plan([{ feature: 2, mode: 'multiple-of-max', value: 1 }], 10, () => 0)).toThrow(/never fires in the project/)
-    expect(() => plan([{ feature: 2, mode: 'sideways' as never, value: 1 }], 10)).toThrow(/mode must be one of absolute, multiple-of-max, add-to-natural/)
+    expect(() =>
+      plan(
+        [
+          { feature: 1, mode: 'absolute', value: 1 },
+          { feature: 2, mode: 'absolute', value: 1, range: { start: 5, end: 11 } }
+        ],
+        10
+      )
+    ).toThrow(/clamp 2 \(feature 2\): residue range 5-11 is outside the sequence, which has residues 1-10/)
+    expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 0, end: 3 } }], 10)).toThrow(
+      /range 0-3 is not a residue range/
+    )
+    expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 6, end: 3 } }], 10)).toThrow(
+      /range 6-3 is not a residue range/
+    )
+    expect(() => plan([{ feature: 2, mode: 'multiple-of-max', value: 1 }], 10)).toThrow(
+      /needs the feature's max activation in the project/
+    )
+    expect(() => plan([{ feature: 2, mode: 'multiple-of-max', value: 1 }], 10, () => 0)).toThrow(
+      /never fires in the project/
+    )
+    expect(() => plan([{ feature: 2, mode: 'sideways' as never, value: 1 }], 10)).toThrow(
+      /mode must be one of absolute, multiple-of-max, add-to-natural/
+    )
   })
 
   it('refuses an SAE of another width or layer', () => {
-    expect(() => steeringLayer(s.model, { ...s.sae, dIn: 320 })).toThrow(/reads vectors of width 320, but .* has hidden size 32/)
+    expect(() => steeringLayer(s.model, { ...s.sae, dIn: 320 })).toThrow(
+      /reads vectors of width 320, but .* has hidden size 32/
+    )
     expect(() => steeringLayer(s.model, { ...s.sae, layer: undefined })).toThrow(/does not say which layer/)
-    expect(() => steeringLayer(s.model, { ...s.sae, layer: 9 })).toThrow(/reads layer 9, but .* has layers 0 \(embeddings\) to 3/)
+    expect(() => steeringLayer(s.model, { ...s.sae, layer: 9 })).toThrow(
+      /reads layer 9, but .* has layers 0 \(embeddings\) to 3/
+    )
   })
 })

@@ -12,7 +12,10 @@ describe('PROSITE patterns', () => {
     // two fingers in a row, lower case input; second: C33 RI C36 MRN F40 SRSDHLTT H49 IRT H53
     const two = (seq + 'FQCRICMRNFSRSDHLTTHIRTHTGEKP').toLowerCase()
     const hits = findMotifs(PS00028, two)
-    expect(hits.map((h) => [h.start, h.end])).toEqual([[3, 25], [33, 53]])
+    expect(hits.map(h => [h.start, h.end])).toEqual([
+      [3, 25],
+      [33, 53]
+    ])
     // a finger with the aromatic position wrong does not match
     expect(findMotifs(PS00028, 'YACPVESCDRRASRSDELTRHIRIHTGQKP')).toEqual([])
   })
@@ -20,7 +23,7 @@ describe('PROSITE patterns', () => {
   it('handles {..} exclusions, non-overlapping and overlapping scans (N-glycosylation, PS00001)', () => {
     const p = 'N-{P}-[ST]-{P}'
     expect(findMotifs(p, 'NNSTNPSA')).toEqual([{ start: 1, end: 4, match: 'NNST' }])
-    expect(findMotifs(p, 'NNSTNPSA', { overlapping: true }).map((h) => h.start)).toEqual([1, 2])
+    expect(findMotifs(p, 'NNSTNPSA', { overlapping: true }).map(h => h.start)).toEqual([1, 2])
     expect(findMotifs(p, 'NPSA')).toEqual([])
   })
 
@@ -36,7 +39,9 @@ describe('PROSITE patterns', () => {
   it('repeats of any element: (n), (n,m), a trailing "."', () => {
     expect(findMotifs('[AG](2)-x(1,2)-K.', 'CAGTTKC')).toEqual([{ start: 2, end: 6, match: 'AGTTK' }])
     expect(findMotifs('{K}(3)', 'KKAAAK')).toEqual([{ start: 3, end: 5, match: 'AAA' }])
-    expect(parseProsite(PS00028).regex.source).toBe('C(?:[A-Z]){2,4}C(?:[A-Z]){3}[LIVMFYWC](?:[A-Z]){8}H(?:[A-Z]){3,5}H')
+    expect(parseProsite(PS00028).regex.source).toBe(
+      'C(?:[A-Z]){2,4}C(?:[A-Z]){3}[LIVMFYWC](?:[A-Z]){8}H(?:[A-Z]){3,5}H'
+    )
   })
 
   it('explains syntax errors with the character at fault', () => {

@@ -44,20 +44,37 @@ function synthesize(n: number, seed: number): Synth[] {
       }
       if (rand() < 0.7) {
         const s = int(1, len - 6)
-        annotations.push({ type: 'domain', start: s, end: s + 5, description: ['SH3', 'PDZ', 'PDZ', 'Kinase'][int(0, 3)] })
+        annotations.push({
+          type: 'domain',
+          start: s,
+          end: s + 5,
+          description: ['SH3', 'PDZ', 'PDZ', 'Kinase'][int(0, 3)]
+        })
       }
       for (let k = int(0, 2); k > 0; k--) {
         const r = int(1, len)
-        annotations.push({ type: 'metal', start: r, end: r, description: rand() < 0.6 ? 'Zn(2+); catalytic' : rand() < 0.9 ? 'Mg(2+)' : 'Ca(2+)' })
+        annotations.push({
+          type: 'metal',
+          start: r,
+          end: r,
+          description: rand() < 0.6 ? 'Zn(2+); catalytic' : rand() < 0.9 ? 'Mg(2+)' : 'Ca(2+)'
+        })
       }
-      if (rand() < 0.4) annotations.push({ type: 'disulfide_bond', start: int(1, 4), end: len - 1, pairwise: true, description: '' })
-      if (rand() < 0.2) annotations.push({ type: 'helix', start: len + 3, end: len + 9, description: 'outside the sequence' })
+      if (rand() < 0.4)
+        annotations.push({ type: 'disulfide_bond', start: int(1, 4), end: len - 1, pairwise: true, description: '' })
+      if (rand() < 0.2)
+        annotations.push({ type: 'helix', start: len + 3, end: len + 9, description: 'outside the sequence' })
     } else if (rand() < 0.5) {
       annotations.push({ type: 'chain', start: 1, end: len, description: 'not a concept' })
     }
     const dense = new Float32Array(len * WIDTH)
     const inType = (r: number, type: string, note?: string) =>
-      annotations.some((a) => a.type === type && (note === undefined || refNote(a) === note) && (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end))
+      annotations.some(
+        a =>
+          a.type === type &&
+          (note === undefined || refNote(a) === note) &&
+          (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end)
+      )
     for (let r = 0; r < len; r++) {
       if (inType(r, 'helix') && rand() < 0.5) dense[r * WIDTH] = 0.5 + 3 * rand()
       else if (rand() < 0.08) dense[r * WIDTH] = rand()
@@ -74,36 +91,57 @@ function synthesize(n: number, seed: number): Synth[] {
 
 async function storeOf(name: string, synth: Synth[], stats: Partial<StatisticsSettings>) {
   const store = LatentStore.open(join(tmp.dir, name))
-  const { ids } = store.addProteins(synth.map((s, i) => ({ accession: `Q${i}`, name: '', organism: '', description: '', sequence: s.sequence, annotations: s.annotations })))
+  const { ids } = store.addProteins(
+    synth.map((s, i) => ({
+      accession: `Q${i}`,
+      name: '',
+      organism: '',
+      description: '',
+      sequence: s.sequence,
+      annotations: s.annotations
+    }))
+  )
   const run = store.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 1, dSae: WIDTH })
-  store.putLatents(run.id, synth.map((s, i) => ({ proteinId: ids[i], latents: sparsify(String(ids[i]), s.dense, s.sequence.length, WIDTH) })))
+  store.putLatents(
+    run.id,
+    synth.map((s, i) => ({ proteinId: ids[i], latents: sparsify(String(ids[i]), s.dense, s.sequence.length, WIDTH) }))
+  )
   await store.computeStatistics(run.id, stats)
   store.setRunStatus(run.id, 'complete')
-  const proteins: RefProtein[] = synth.map((s) => ({
+  const proteins: RefProtein[] = synth.map(s => ({
     length: s.sequence.length,
     annotations: s.annotations,
     values: (f, r) => (s.dense[r * WIDTH + f] > 0 ? roundTripValue(s.dense[r * WIDTH + f]) : 0)
   }))
-  const max = Array.from({ length: WIDTH }, (_, f) => Math.max(0, ...proteins.flatMap((p) => Array.from({ length: p.length }, (_, r) => p.values(f, r)))))
+  const max = Array.from({ length: WIDTH }, (_, f) =>
+    Math.max(0, ...proteins.flatMap(p => Array.from({ length: p.length }, (_, r) => p.values(f, r))))
+  )
   return { store, runId: run.id, proteins, max }
 }
 
 const close = (a: number, b: number) => expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-12)
 
 /** Every variant's figures for every (feature, concept, threshold) against the reference. */
-function checkAgainstReference(store: LatentStore, runId: number, proteins: RefProtein[], max: number[], scope: 'annotated' | 'all', expectedConcepts: RefConcept[]) {
+function checkAgainstReference(
+  store: LatentStore,
+  runId: number,
+  proteins: RefProtein[],
+  max: number[],
+  scope: 'annotated' | 'all',
+  expectedConcepts: RefConcept[]
+) {
   let checked = 0
   for (let f = 0; f < WIDTH; f++) {
     const d = store.feature(f, { runId })
-    const listed = new Set(d.concepts.map((c) => `${c.type}:${c.note ?? ''}`))
+    const listed = new Set(d.concepts.map(c => `${c.type}:${c.note ?? ''}`))
     for (const concept of expectedConcepts) {
       const at0 = refMetric(proteins, f, concept, 0, max[f], scope)
       expect(listed.has(`${concept.type}:${concept.note}`)).toBe(at0.tp > 0 && at0.positives > 0)
     }
     for (const c of d.concepts) {
-      expect(expectedConcepts.some((e) => e.type === c.type && e.note === c.note)).toBe(true)
+      expect(expectedConcepts.some(e => e.type === c.type && e.note === c.note)).toBe(true)
       const concept = { type: c.type, note: c.note ?? '' }
-      const refs = c.byThreshold.map((bt) => refMetric(proteins, f, concept, bt.threshold, max[f], scope))
+      const refs = c.byThreshold.map(bt => refMetric(proteins, f, concept, bt.threshold, max[f], scope))
       c.byThreshold.forEach((bt, j) => {
         const r = refs[j]
         close(bt.precision, r.precision)
@@ -139,8 +177,8 @@ function checkAgainstReference(store: LatentStore, runId: number, proteins: RefP
     }
     // the feature's best concept by each metric
     if (d.concepts.length > 0) {
-      const byF1 = Math.max(...d.concepts.map((c) => c.f1))
-      const byDomain = Math.max(...d.concepts.map((c) => c.domain!.f1))
+      const byF1 = Math.max(...d.concepts.map(c => c.f1))
+      const byDomain = Math.max(...d.concepts.map(c => c.domain!.f1))
       expect(d.summary.bestConcept!.f1).toBe(byF1)
       expect(d.summary.bestConceptDomain!.f1).toBe(byDomain)
     } else {
@@ -156,38 +194,44 @@ describe('concept association: every variant against an independent computation'
 
   it('defaults: false positives on annotated proteins, whole types only', async () => {
     const { store, runId, proteins, max } = await storeOf('a.sqlite', synth, {})
-    const concepts: RefConcept[] = ['helix', 'domain', 'metal', 'disulfide_bond'].map((type) => ({ type, note: '' }))
+    const concepts: RefConcept[] = ['helix', 'domain', 'metal', 'disulfide_bond'].map(type => ({ type, note: '' }))
     expect(checkAgainstReference(store, runId, proteins, max, 'annotated', concepts)).toBeGreaterThan(60)
     const d = store.feature(0, { runId })
     expect(d.conceptScoring).toEqual({ falsePositives: 'annotated', splitTypes: [], minInstances: 1 })
     expect(d.summary.bestConcept?.type).toBe('helix')
     // helices are long, the feature fires on half their residues: it finds more helices than helix residues
-    const helix = d.concepts.find((c) => c.type === 'helix')!
+    const helix = d.concepts.find(c => c.type === 'helix')!
     expect(helix.domain!.recall).toBeGreaterThan(helix.recall)
     store.close()
   })
 
   it("InterPLM's way: false positives on every protein; metal and domain split by note, rare notes not scored", async () => {
-    const scoring = { falsePositives: 'all' as const, splitTypes: ['metal' as const, 'domain' as const], minInstances: 4 }
+    const scoring = {
+      falsePositives: 'all' as const,
+      splitTypes: ['metal' as const, 'domain' as const],
+      minInstances: 4
+    }
     const { store, runId, proteins, max } = await storeOf('b.sqlite', synth, { concepts: scoring })
     const candidates: RefConcept[] = [
-      ...['helix', 'domain', 'metal', 'disulfide_bond'].map((type) => ({ type, note: '' })),
-      ...['SH3', 'PDZ', 'Kinase'].map((note) => ({ type: 'domain', note })),
-      ...['Zn(2+)', 'Mg(2+)', 'Ca(2+)'].map((note) => ({ type: 'metal', note }))
+      ...['helix', 'domain', 'metal', 'disulfide_bond'].map(type => ({ type, note: '' })),
+      ...['SH3', 'PDZ', 'Kinase'].map(note => ({ type: 'domain', note })),
+      ...['Zn(2+)', 'Mg(2+)', 'Ca(2+)'].map(note => ({ type: 'metal', note }))
     ]
-    const scored = candidates.filter((c) => refInstances(proteins, c).length >= scoring.minInstances)
+    const scored = candidates.filter(c => refInstances(proteins, c).length >= scoring.minInstances)
     expect(scored.length).toBeLessThan(candidates.length) // the minimum drops something
-    expect(scored.some((c) => c.note === 'Zn(2+)')).toBe(true)
+    expect(scored.some(c => c.note === 'Zn(2+)')).toBe(true)
     expect(checkAgainstReference(store, runId, proteins, max, 'all', scored)).toBeGreaterThan(100)
     expect(store.feature(2, { runId }).summary.bestConcept).toMatchObject({ type: 'metal', note: 'Zn(2+)', f1: 1 })
     expect(store.feature(1, { runId }).summary.bestConceptDomain).toMatchObject({ type: 'domain', note: 'PDZ' })
     expect(store.feature(0, { runId }).conceptScoring).toEqual(scoring)
     // the run records the choice; ranking by either metric
     const byDomain = store.listFeatures({ runId, sort: { key: 'bestF1Domain', dir: 'desc' } }).items
-    const f1s = byDomain.map((f) => f.bestConceptDomain?.f1 ?? 0)
+    const f1s = byDomain.map(f => f.bestConceptDomain?.f1 ?? 0)
     expect([...f1s].sort((a, b) => b - a)).toEqual(f1s)
-    expect(store.listFeatures({ runId, minF1Domain: 0.5 }).items.every((f) => (f.bestConceptDomain?.f1 ?? 0) >= 0.5)).toBe(true)
-    expect(store.listFeatures({ runId, text: 'Zn(2+)' }).items.map((f) => f.id)).toContain(2)
+    expect(
+      store.listFeatures({ runId, minF1Domain: 0.5 }).items.every(f => (f.bestConceptDomain?.f1 ?? 0) >= 0.5)
+    ).toBe(true)
+    expect(store.listFeatures({ runId, text: 'Zn(2+)' }).items.map(f => f.id)).toContain(2)
     store.close()
   })
 
@@ -195,19 +239,36 @@ describe('concept association: every variant against an independent computation'
     const path = join(tmp.dir, 'v2.sqlite')
     const old = LatentStore.open(path, { schemaVersion: 2 })
     const synthOld = synth.slice(0, 10)
-    const { ids } = old.addProteins(synthOld.map((s, i) => ({ accession: `Q${i}`, name: '', organism: '', description: '', sequence: s.sequence, annotations: s.annotations })))
+    const { ids } = old.addProteins(
+      synthOld.map((s, i) => ({
+        accession: `Q${i}`,
+        name: '',
+        organism: '',
+        description: '',
+        sequence: s.sequence,
+        annotations: s.annotations
+      }))
+    )
     const run = old.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 1, dSae: WIDTH })
-    old.putLatents(run.id, synthOld.map((s, i) => ({ proteinId: ids[i], latents: sparsify(String(ids[i]), s.dense, s.sequence.length, WIDTH) })))
+    old.putLatents(
+      run.id,
+      synthOld.map((s, i) => ({
+        proteinId: ids[i],
+        latents: sparsify(String(ids[i]), s.dense, s.sequence.length, WIDTH)
+      }))
+    )
     old.close()
     const store = LatentStore.open(path)
     await store.computeStatistics(run.id)
     const fresh = store.feature(0, { runId: run.id })
     // rewrite the rows as schema 2 left them: no domain metric
-    store.db.exec('UPDATE feature_concepts SET domain_f1 = NULL, domain_threshold = NULL, domain_precision = NULL, domain_recall = NULL, found_instances = NULL, instances = NULL')
+    store.db.exec(
+      'UPDATE feature_concepts SET domain_f1 = NULL, domain_threshold = NULL, domain_precision = NULL, domain_recall = NULL, found_instances = NULL, instances = NULL'
+    )
     store.db.exec("UPDATE feature_stats SET best_domain_type = NULL, generated_label = ''")
     const stale = store.feature(0, { runId: run.id })
-    expect(stale.concepts.map((c) => [c.type, c.f1])).toEqual(fresh.concepts.map((c) => [c.type, c.f1]))
-    expect(stale.concepts.every((c) => c.domain === undefined)).toBe(true)
+    expect(stale.concepts.map(c => [c.type, c.f1])).toEqual(fresh.concepts.map(c => [c.type, c.f1]))
+    expect(stale.concepts.every(c => c.domain === undefined)).toBe(true)
     expect(stale.summary.bestConceptDomain).toBeNull()
     await store.computeStatistics(run.id)
     expect(store.feature(0, { runId: run.id })).toEqual(fresh)
@@ -251,33 +312,53 @@ describe('instance numbering', () => {
     const counters = new Int32Array(cat.size)
     const l1 = conceptLayout(12, p1, cat, counters)!
     const l2 = conceptLayout(8, p2, cat, counters)!
-    const named = (l: typeof l1) => Array.from(l.instanceConcept, (c, i) => `${cat.keys[c].type}${cat.keys[c].note ? `:${cat.keys[c].note}` : ''}#${l.instanceId[i]}`)
+    const named = (l: typeof l1) =>
+      Array.from(
+        l.instanceConcept,
+        (c, i) => `${cat.keys[c].type}${cat.keys[c].note ? `:${cat.keys[c].note}` : ''}#${l.instanceId[i]}`
+      )
     expect(named(l1)).toEqual(['helix#1', 'metal#1', 'metal:Zn(2+)#1', 'helix#2', 'metal#2', 'metal:Mg(2+)#1'])
     expect(named(l2)).toEqual(['helix#3', 'metal#3', 'metal:Zn(2+)#2', 'helix#4', 'disulfide_bond#1'])
     expect(Array.from(counters)).toEqual([4, 3, 1, 2, 1])
     // residue 3 of p2 (0-based 2) is in two helix instances but carries the concept once
     const r = 2
     expect(Array.from(l2.concepts.subarray(l2.conceptStart[r], l2.conceptStart[r + 1]))).toEqual([0])
-    expect(Array.from(l2.instances.subarray(l2.instanceStart[r], l2.instanceStart[r + 1])).map((i) => l2.instanceId[i])).toEqual([3, 4])
+    expect(
+      Array.from(l2.instances.subarray(l2.instanceStart[r], l2.instanceStart[r + 1])).map(i => l2.instanceId[i])
+    ).toEqual([3, 4])
     // the disulfide's two cysteines, not the residues between
-    expect([0, 1, 2, 3, 4, 5].filter((q) => Array.from(l2.concepts.subarray(l2.conceptStart[q], l2.conceptStart[q + 1])).includes(4))).toEqual([0, 5])
+    expect(
+      [0, 1, 2, 3, 4, 5].filter(q =>
+        Array.from(l2.concepts.subarray(l2.conceptStart[q], l2.conceptStart[q + 1])).includes(4)
+      )
+    ).toEqual([0, 5])
     // a minimum instance count drops rare concepts
     const strict = new ConceptCounter(conceptScoringOf({ splitTypes: ['metal'], minInstances: 2 }))
     strict.add(12, p1)
     strict.add(8, p2)
-    expect(strict.catalogue().keys.map((k) => `${k.type}:${k.note}`)).toEqual(['helix:', 'metal:', 'metal:Zn(2+)'])
+    expect(strict.catalogue().keys.map(k => `${k.type}:${k.note}`)).toEqual(['helix:', 'metal:', 'metal:Zn(2+)'])
   })
 })
 
 describe('label cards', () => {
   it('classifies activation patterns from a track', () => {
     expect(classifyPattern([], 30)).toBeNull()
-    expect(classifyPattern(Array.from({ length: 10 }, (_, i) => i + 2), 15)).toBe('protein')
+    expect(
+      classifyPattern(
+        Array.from({ length: 10 }, (_, i) => i + 2),
+        15
+      )
+    ).toBe('protein')
     expect(classifyPattern([0, 3, 7, 10, 14, 17, 21], 60)).toBe('periodic')
     expect(classifyPattern([0, 2, 4, 6, 8], 60)).toBe('periodic')
     expect(classifyPattern([2, 9, 30], 40)).toBe('residue')
     expect(classifyPattern([2, 3, 4, 5, 6, 20, 21, 22], 60)).toBe('motif')
-    expect(classifyPattern(Array.from({ length: 20 }, (_, i) => i + 30), 100)).toBe('domain')
+    expect(
+      classifyPattern(
+        Array.from({ length: 20 }, (_, i) => i + 30),
+        100
+      )
+    ).toBe('domain')
   })
 
   it('describes features from their top proteins: concepts above the floor, pattern, enrichment, position', async () => {
@@ -299,7 +380,7 @@ describe('label cards', () => {
     const { store, runId } = await storeOf('cards.sqlite', synth, { topK: 12 })
     const c0 = store.feature(0, { runId }).labelCard!
     expect(c0.pattern).toBe('residue')
-    const cShare = synth.reduce((a, s) => a + [...s.sequence].filter((x) => x === 'C').length, 0) / (12 * 60)
+    const cShare = synth.reduce((a, s) => a + [...s.sequence].filter(x => x === 'C').length, 0) / (12 * 60)
     expect(c0.enriched[0].aa).toBe('C')
     close(c0.enriched[0].ratio, 1 / cShare)
     expect(c0.terminal).toBeNull()
@@ -311,15 +392,26 @@ describe('label cards', () => {
     expect(d2.labelCard!.pattern).toBe('domain')
     expect(d2.labelCard!.patternShare).toBe(1)
     expect(d2.labelCard!.concepts[0]).toMatchObject({ type: 'helix', note: '' })
-    expect(d2.labelCard!.concepts.every((c) => c.f1 >= DEFAULT_CONCEPT_F1_FLOOR || (c.f1Domain ?? 0) >= DEFAULT_CONCEPT_F1_FLOOR)).toBe(true)
+    expect(
+      d2.labelCard!.concepts.every(
+        c => c.f1 >= DEFAULT_CONCEPT_F1_FLOOR || (c.f1Domain ?? 0) >= DEFAULT_CONCEPT_F1_FLOOR
+      )
+    ).toBe(true)
     expect(d2.labelCard!.text).toMatch(/^Helix \(F1 1\.00, domain F1 1\.00\) · whole domains/)
     // shown in the list, searchable, exported
-    const listed = store.listFeatures({ runId }).items.find((f) => f.id === 2)!
+    const listed = store.listFeatures({ runId }).items.find(f => f.id === 2)!
     expect(listed.generatedLabel).toBe(d2.labelCard!.text)
-    expect(store.listFeatures({ runId, text: 'N-terminal' }).items.map((f) => f.id)).toEqual([1])
-    const json = JSON.parse(store.exportFeatures({ format: 'json', runId, ids: [1] })) as { features: { generated_label: string }[] }
+    expect(store.listFeatures({ runId, text: 'N-terminal' }).items.map(f => f.id)).toEqual([1])
+    const json = JSON.parse(store.exportFeatures({ format: 'json', runId, ids: [1] })) as {
+      features: { generated_label: string }[]
+    }
     expect(json.features[0].generated_label).toBe(c1.text)
-    expect(store.exportFeatures({ format: 'csv', runId, ids: [1] }).split('\n')[0].endsWith(',generated_label')).toBe(true)
+    expect(
+      store
+        .exportFeatures({ format: 'csv', runId, ids: [1] })
+        .split('\n')[0]
+        .endsWith(',generated_label')
+    ).toBe(true)
     store.close()
   })
 })

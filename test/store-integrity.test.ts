@@ -30,7 +30,8 @@ afterAll(() => {
 
 function fastaOf(name: string, n: number, from = 0): string {
   const lines: string[] = []
-  for (let i = from; i < from + n; i++) lines.push(`>P${String(i).padStart(5, '0')} protein ${i}`, randomProtein(20 + (i % 40), 1000 + i))
+  for (let i = from; i < from + n; i++)
+    lines.push(`>P${String(i).padStart(5, '0')} protein ${i}`, randomProtein(20 + (i % 40), 1000 + i))
   const path = join(tmp.dir, name)
   writeFileSync(path, `${lines.join('\n')}\n`)
   return path
@@ -51,7 +52,10 @@ function job(store: LatentStore, input: string, extra: Partial<IndexJobOptions> 
 
 /** Starts test/helpers/store-writer-child.ts and resolves once it printed `line`. */
 function child(args: string[], line: string): Promise<{ proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/store-writer-child.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/store-writer-child.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   children.push(proc)
   let out = ''
   let err = ''
@@ -61,13 +65,14 @@ function child(args: string[], line: string): Promise<{ proc: ChildProcess; outp
       if (out.includes(`${line}\n`)) resolve({ proc, output: () => out })
     })
     proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
-    proc.on('exit', (code) => {
+    proc.on('exit', code => {
       if (!out.includes(`${line}\n`)) reject(new Error(`child exited (${code}) before "${line}": ${err}`))
     })
   })
 }
 
-const exited = (p: ChildProcess): Promise<void> => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once('exit', () => r())))
+const exited = (p: ChildProcess): Promise<void> =>
+  p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise(r => p.once('exit', () => r()))
 
 describe('one writer at a time', () => {
   it("waits for another process's writes instead of failing with 'database is locked'", async () => {
@@ -76,14 +81,24 @@ describe('one writer at a time', () => {
     await job(store, fastaOf('busy-a.fasta', 8)).run()
     // Many stored proteins first: each addProteins reads them all before its one insert, a wide window in which
     // the other process commits. A deferred transaction then fails at once ("database is locked").
-    const existing = Array.from({ length: 20_000 }, (_, i) => ({ accession: `E${i}`, name: '', organism: '', description: '', sequence: 'MKV', annotations: [] }))
+    const existing = Array.from({ length: 20_000 }, (_, i) => ({
+      accession: `E${i}`,
+      name: '',
+      organism: '',
+      description: '',
+      sequence: 'MKV',
+      annotations: []
+    }))
     store.addProteins(existing)
     const other = await child(['labels', db, '2500'], 'ready')
     let calls = 0
     while (other.proc.exitCode === null) {
-      store.addProteins([...existing, { accession: `NEW${calls}`, name: '', organism: '', description: '', sequence: 'MKVL', annotations: [] }])
+      store.addProteins([
+        ...existing,
+        { accession: `NEW${calls}`, name: '', organism: '', description: '', sequence: 'MKVL', annotations: [] }
+      ])
       calls++
-      await new Promise((r) => setImmediate(r))
+      await new Promise(r => setImmediate(r))
     }
     await exited(other.proc)
     expect(other.proc.exitCode).toBe(0)
@@ -114,9 +129,14 @@ describe('one writer at a time', () => {
     const store = LatentStore.open(db)
     const err = await job(store, input)
       .run()
-      .then(() => undefined, (e: Error) => e)
+      .then(
+        () => undefined,
+        (e: Error) => e
+      )
     expect(err?.message).toMatch(
-      new RegExp(`^project\\.sqlite is being indexed by pid ${holder.proc.pid} \\(plm-sae index --input other\\.fasta \\(test holder\\)\\) since \\d{4}-\\d\\d-\\d\\dT[^;]+; wait for it to finish or cancel it`)
+      new RegExp(
+        `^project\\.sqlite is being indexed by pid ${holder.proc.pid} \\(plm-sae index --input other\\.fasta \\(test holder\\)\\) since \\d{4}-\\d\\d-\\d\\dT[^;]+; wait for it to finish or cancel it`
+      )
     )
     expect(store.runs()).toEqual([]) // the refused job changed nothing
     holder.proc.kill('SIGKILL')
@@ -138,8 +158,13 @@ describe('one writer at a time', () => {
     mkdirSync(dir)
     const store = LatentStore.open(join(dir, 'project.sqlite'))
     const input = fastaOf('doomed.fasta', 40)
-    const source = syntheticSource({ delayMs: 5, onProtein: (n) => n === 6 && rmSync(dir, { recursive: true, force: true }) })
-    await expect(job(store, input, { source, batchProteins: 2 }).run()).rejects.toThrow(/project\.sqlite was deleted while this job was writing to it .*the job stopped/)
+    const source = syntheticSource({
+      delayMs: 5,
+      onProtein: n => n === 6 && rmSync(dir, { recursive: true, force: true })
+    })
+    await expect(job(store, input, { source, batchProteins: 2 }).run()).rejects.toThrow(
+      /project\.sqlite was deleted while this job was writing to it .*the job stopped/
+    )
     store.close()
     expect(existsSync(dir)).toBe(false)
   })
@@ -156,7 +181,10 @@ describe('a full disk', () => {
     store.db.pragma(`max_page_count = ${pages + 8}`)
     const err = await job(store, input, { batchProteins: 2, source: source() })
       .run()
-      .then(() => undefined, (e: Error) => e)
+      .then(
+        () => undefined,
+        (e: Error) => e
+      )
     expect(err?.name).toBe('DiskFullError')
     expect(err?.message).toMatch(
       /^The disk is full: writing .*full\.sqlite needs about [\d.]+ [kMG]B more \([\d.]+ [kMG]?B free there\)\. Free space on that disk, or use a disk with room \(set PLM_SAE_HOME to a folder there; on the command line also --db \/ --cache-dir\), then run again; what finished is kept; run the same command again to resume\.$/
@@ -172,7 +200,10 @@ describe('a full disk', () => {
   it('says the same for ENOSPC from the OS, and nothing for other errors', async () => {
     const { diskFullError } = await import('../src/main/engine/fs/files')
     const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })
-    expect(diskFullError(enospc, join(tmp.dir, 'models', 'weights.bin'), 31_400_000, 'nothing was added to the model cache')?.message).toMatch(
+    expect(
+      diskFullError(enospc, join(tmp.dir, 'models', 'weights.bin'), 31_400_000, 'nothing was added to the model cache')
+        ?.message
+    ).toMatch(
       /^The disk is full: writing .*weights\.bin needs about 31\.4 MB more \(.* free there\)\..*then run again; nothing was added to the model cache\.$/
     )
     expect(diskFullError(new Error('other'), 'x', 1, '')).toBeUndefined()
@@ -186,7 +217,7 @@ describe('nothing wrong is marked complete', () => {
     writeFileSync(empty, '\n\n;comment only\n')
     await expect(job(store, empty).run()).rejects.toThrow(/empty\.fasta: no protein records found/)
     await expect(job(store, empty, { countFirst: false }).run()).rejects.toThrow(/no protein records found/)
-    expect(store.runs().filter((r) => r.proteins > 0)).toEqual([])
+    expect(store.runs().filter(r => r.proteins > 0)).toEqual([])
     store.close()
   })
 
@@ -207,7 +238,9 @@ describe('nothing wrong is marked complete', () => {
     // a cancelled attempt that stored nothing new leaves it complete too
     const ctrl = new AbortController()
     ctrl.abort()
-    await expect(job(store, fastaOf('more.fasta', 5, 500), { signal: ctrl.signal }).run()).resolves.toMatchObject({ cancelled: true })
+    await expect(job(store, fastaOf('more.fasta', 5, 500), { signal: ctrl.signal }).run()).resolves.toMatchObject({
+      cancelled: true
+    })
     expect(store.run(res.runId)).toMatchObject({ status: 'complete', settings: { input: good } })
     store.close()
   })
@@ -215,10 +248,26 @@ describe('nothing wrong is marked complete', () => {
   it('flags a run whose latents look broken: none at all, denser than any SAE, more than TopK allows', async () => {
     const input = fastaOf('sanity.fasta', 12)
     const cases = [
-      { name: 'dead', source: syntheticSource({ mode: 'dead' }), warning: /No feature fired on any of the \d+ residues \(all 64 features are dead\)/ },
-      { name: 'dense', source: syntheticSource({ mode: 'sparse', dSae: 2048, perResidue: 400 }), warning: /400\.0 of the 2048 features fire per residue \(19\.5%\), far from sparse/ },
-      { name: 'topk', source: syntheticSource({ perResidue: 8, maxActivePerResidue: 4 }), warning: /8\.0 features fire per residue, but this TopK SAE keeps at most 4/ },
-      { name: 'fine', source: syntheticSource({ perResidue: 4, maxActivePerResidue: 4, dSae: 2048 }), warning: undefined }
+      {
+        name: 'dead',
+        source: syntheticSource({ mode: 'dead' }),
+        warning: /No feature fired on any of the \d+ residues \(all 64 features are dead\)/
+      },
+      {
+        name: 'dense',
+        source: syntheticSource({ mode: 'sparse', dSae: 2048, perResidue: 400 }),
+        warning: /400\.0 of the 2048 features fire per residue \(19\.5%\), far from sparse/
+      },
+      {
+        name: 'topk',
+        source: syntheticSource({ perResidue: 8, maxActivePerResidue: 4 }),
+        warning: /8\.0 features fire per residue, but this TopK SAE keeps at most 4/
+      },
+      {
+        name: 'fine',
+        source: syntheticSource({ perResidue: 4, maxActivePerResidue: 4, dSae: 2048 }),
+        warning: undefined
+      }
     ]
     for (const c of cases) {
       const store = LatentStore.open(join(tmp.dir, `sanity-${c.name}.sqlite`))
@@ -239,11 +288,15 @@ describe('nothing wrong is marked complete', () => {
   it("refuses another application's SQLite file and leaves it unchanged", () => {
     const path = join(tmp.dir, 'other-app.sqlite')
     const other = new Database(path)
-    other.exec("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ada')")
+    other.exec(
+      "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO customers (name) VALUES ('Ada')"
+    )
     other.close()
     const hash = (): string => createHash('sha256').update(readFileSync(path)).digest('hex')
     const before = hash()
-    expect(() => LatentStore.open(path)).toThrow(/other-app\.sqlite: not a PLM-SAE store \(an SQLite database of another application, with tables customers\); .*the file was not changed/)
+    expect(() => LatentStore.open(path)).toThrow(
+      /other-app\.sqlite: not a PLM-SAE store \(an SQLite database of another application, with tables customers\); .*the file was not changed/
+    )
     expect(hash()).toBe(before)
     expect(existsSync(`${path}-wal`)).toBe(false)
     const marked = join(tmp.dir, 'marked.sqlite')

@@ -1,6 +1,14 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { statSync } from 'node:fs'
-import { decodeFeatureMajor, encodeLatents, fromHalf, roundTripValue, toHalf, toSparseLatents, trackOf } from '../src/main/engine/store/latent-codec'
+import {
+  decodeFeatureMajor,
+  encodeLatents,
+  fromHalf,
+  roundTripValue,
+  toHalf,
+  toSparseLatents,
+  trackOf
+} from '../src/main/engine/store/latent-codec'
 import { densify, featureTrack, sparsify } from '../src/main/engine/sae/sparse-latents'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { tempDir } from './helpers/tmp'
@@ -34,7 +42,7 @@ describe('latent blob encoding', () => {
       const back = toSparseLatents('x', m)
       expect(Array.from(back.indptr)).toEqual(Array.from(sp.indptr))
       expect(Array.from(back.features)).toEqual(Array.from(sp.features))
-      expect(Array.from(back.values)).toEqual(Array.from(sp.values, (v) => roundTripValue(v)))
+      expect(Array.from(back.values)).toEqual(Array.from(sp.values, v => roundTripValue(v)))
       const dense = densify(back)
       for (const f of [0, 1, 2, 5, 299]) {
         const t = trackOf(m, f)
@@ -68,28 +76,57 @@ describe('LatentStore latents', () => {
     const store = LatentStore.open(path)
     const width = 64
     const synth = syntheticProteins(20, width, 11)
-    const { ids, added } = store.addProteins(synth.map((s, i) => ({ accession: `A${i}`, name: '', organism: '', description: '', sequence: s.sequence, annotations: s.annotations })))
+    const { ids, added } = store.addProteins(
+      synth.map((s, i) => ({
+        accession: `A${i}`,
+        name: '',
+        organism: '',
+        description: '',
+        sequence: s.sequence,
+        annotations: s.annotations
+      }))
+    )
     expect(added).toBe(20)
     // same accession + same sequence: not added again; different sequence: a conflict
-    const again = store.addProteins([{ accession: 'A0', name: '', organism: '', description: '', sequence: synth[0].sequence, annotations: [] }])
+    const again = store.addProteins([
+      { accession: 'A0', name: '', organism: '', description: '', sequence: synth[0].sequence, annotations: [] }
+    ])
     expect(again).toMatchObject({ ids: [ids[0]], added: 0, conflicts: [] })
-    const clash = store.addProteins([{ accession: 'A1', name: '', organism: '', description: '', sequence: 'MKV', annotations: [], file: 'x.fasta', line: 9 }])
+    const clash = store.addProteins([
+      {
+        accession: 'A1',
+        name: '',
+        organism: '',
+        description: '',
+        sequence: 'MKV',
+        annotations: [],
+        file: 'x.fasta',
+        line: 9
+      }
+    ])
     expect(clash.conflicts[0]).toMatchObject({ file: 'x.fasta', line: 9, id: 'A1' })
     const run = store.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 4, dSae: width })
-    expect(store.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 4, dSae: width }).id).toBe(run.id)
-    const items = synth.map((s, i) => ({ proteinId: ids[i], latents: sparsify(String(ids[i]), s.dense, s.sequence.length, width) }))
+    expect(
+      store.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 4, dSae: width }).id
+    ).toBe(run.id)
+    const items = synth.map((s, i) => ({
+      proteinId: ids[i],
+      latents: sparsify(String(ids[i]), s.dense, s.sequence.length, width)
+    }))
     const bytes = store.putLatents(run.id, items.slice(0, 10))
     expect(bytes).toBeGreaterThan(0)
     expect(store.putLatents(run.id, items)).toBeGreaterThan(0)
     expect(store.putLatents(run.id, items)).toBe(0) // already there: nothing written twice
     expect(store.proteinsWithLatents(run.id).size).toBe(20)
-    expect(() => store.putLatents(run.id, [{ proteinId: ids[0], latents: sparsify('x', new Float32Array(3 * width), 3, width) }])).toThrow(/rows/)
+    expect(() =>
+      store.putLatents(run.id, [{ proteinId: ids[0], latents: sparsify('x', new Float32Array(3 * width), 3, width) }])
+    ).toThrow(/rows/)
     store.close()
     const reopened = LatentStore.open(path)
     for (const f of [0, 1, 2, 17]) {
       const track = reopened.featureTrack(run.id, 'A3', f)
       const ref = featureTrack(items[3].latents, f)
-      expect(track).toEqual(Array.from(ref, (v) => (v > 0 ? roundTripValue(v) : 0)))
+      expect(track).toEqual(Array.from(ref, v => (v > 0 ? roundTripValue(v) : 0)))
     }
     const size = reopened.latentBytes(run.id)
     expect(size.proteins).toBe(20)

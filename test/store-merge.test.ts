@@ -53,7 +53,11 @@ function job(path: string, extra: Partial<ConstructorParameters<typeof IndexJob>
     .finally(() => store.close())
 }
 
-async function merge(target: string, shards: string[], opts: Partial<Parameters<typeof mergeStores>[0]> = {}): Promise<MergeResult> {
+async function merge(
+  target: string,
+  shards: string[],
+  opts: Partial<Parameters<typeof mergeStores>[0]> = {}
+): Promise<MergeResult> {
   const store = LatentStore.open(target)
   try {
     return await mergeStores({ target: store, shards, ...opts })
@@ -98,16 +102,18 @@ afterAll(async () => {
 describe('index --shard', () => {
   it('each shard holds exactly its proteins; together they are the whole input, disjoint', () => {
     const whole = LatentStore.open(single, { readonly: true })
-    const all = whole.listProteins({ limit: 1000 }).items.map((p) => p.accession)
+    const all = whole.listProteins({ limit: 1000 }).items.map(p => p.accession)
     whole.close()
     expect(all.length).toBeGreaterThan(90)
     const seen: string[] = []
     for (let i = 1; i <= SHARDS; i++) {
       const s = LatentStore.open(shard(i), { readonly: true })
-      const acc = s.listProteins({ limit: 1000 }).items.map((p) => p.accession)
+      const acc = s.listProteins({ limit: 1000 }).items.map(p => p.accession)
       expect(acc.length).toBeGreaterThan(0)
       for (const a of acc) expect(shardOf(a, SHARDS)).toBe(i)
-      expect(s.runs()).toMatchObject([{ status: 'complete', statsUpToDate: true, settings: { shard: `${i}/${SHARDS}`, topK: 5 } }])
+      expect(s.runs()).toMatchObject([
+        { status: 'complete', statsUpToDate: true, settings: { shard: `${i}/${SHARDS}`, topK: 5 } }
+      ])
       seen.push(...acc)
       s.close()
     }
@@ -115,7 +121,9 @@ describe('index --shard', () => {
   })
 
   it('refuses to put another shard (or the whole input) into a shard store', async () => {
-    await expect(job(shard(1), { shard: { index: 2, count: SHARDS } })).rejects.toThrow(/holds shard 1\/3 .*not 2\/3.*its own store/)
+    await expect(job(shard(1), { shard: { index: 2, count: SHARDS } })).rejects.toThrow(
+      /holds shard 1\/3 .*not 2\/3.*its own store/
+    )
     await expect(job(shard(1))).rejects.toThrow(/holds shard 1\/3.*plm-sae merge/)
     await expect(job(single, { shard: { index: 1, count: SHARDS } })).rejects.toThrow(/unsharded index/)
   })
@@ -127,7 +135,12 @@ describe('mergeStores', () => {
   it('merged shards = one run over the whole input: proteins, latent blobs, every statistic', async () => {
     const r = await merge(merged, shardPaths().reverse())
     const whole = dumpStore(single)
-    expect(r).toMatchObject({ shards: SHARDS, proteinsAdded: whole.proteins.length, proteinsExisting: 0, latentsAdded: whole.latents.length })
+    expect(r).toMatchObject({
+      shards: SHARDS,
+      proteinsAdded: whole.proteins.length,
+      proteinsExisting: 0,
+      latentsAdded: whole.latents.length
+    })
     expect(r.runs).toMatchObject([{ runId: 1, proteins: whole.proteins.length, statisticsComputed: true }])
     const m = dumpStore(merged)
     expect(m.proteins).toEqual(whole.proteins)
@@ -157,7 +170,7 @@ describe('mergeStores', () => {
       merge(target, shardPaths(), {
         batchRows: 5,
         signal: abort.signal,
-        onProgress: (p) => {
+        onProgress: p => {
           if (p.phase === 'latents' && p.latentsDone >= 20) abort.abort()
         }
       })
@@ -173,13 +186,20 @@ describe('mergeStores', () => {
   it('merges a second SAE indexed over the same shards into the same proteins', async () => {
     for (let i = 1; i <= SHARDS; i++) {
       await job(join(tmp.dir, `two-${i}.sqlite`), { shard: { index: i, count: SHARDS } })
-      await job(join(tmp.dir, `two-${i}.sqlite`), { shard: { index: i, count: SHARDS }, source: extractor2, sae: { name: sae2.name, hash: sae2.hash } })
+      await job(join(tmp.dir, `two-${i}.sqlite`), {
+        shard: { index: i, count: SHARDS },
+        source: extractor2,
+        sae: { name: sae2.name, hash: sae2.hash }
+      })
     }
     await job(join(tmp.dir, 'two-single.sqlite'))
     await job(join(tmp.dir, 'two-single.sqlite'), { source: extractor2, sae: { name: sae2.name, hash: sae2.hash } })
     const target = join(tmp.dir, 'two-merged.sqlite')
-    const r = await merge(target, [1, 2, 3].map((i) => join(tmp.dir, `two-${i}.sqlite`)))
-    expect(r.runs.map((x) => x.saeName)).toEqual([sae.name, sae2.name])
+    const r = await merge(
+      target,
+      [1, 2, 3].map(i => join(tmp.dir, `two-${i}.sqlite`))
+    )
+    expect(r.runs.map(x => x.saeName)).toEqual([sae.name, sae2.name])
     expect(dumpStore(target)).toEqual(dumpStore(join(tmp.dir, 'two-single.sqlite')))
   }, 120_000)
 })
@@ -196,7 +216,11 @@ describe('mergeStores refuses bad merges before writing anything, naming the sha
     db.prepare(sql).run(...args)
     db.close()
   }
-  async function refused(shards: string[], message: RegExp, target = join(tmp.dir, `target-${++n}.sqlite`)): Promise<void> {
+  async function refused(
+    shards: string[],
+    message: RegExp,
+    target = join(tmp.dir, `target-${++n}.sqlite`)
+  ): Promise<void> {
     const before = LatentStore.open(target)
     const had = before.info().proteins
     before.close()
@@ -211,20 +235,35 @@ describe('mergeStores refuses bad merges before writing anything, naming the sha
 
   it('the same shard in two files', async () => {
     const dup = copy(shard(2))
-    await refused([...shardPaths(), dup], new RegExp(`${dup}.* and .*shard-2\\.sqlite both hold shard 2/3|shard-2\\.sqlite and .*${dup.split('/').pop()} both hold shard 2/3`))
+    await refused(
+      [...shardPaths(), dup],
+      new RegExp(
+        `${dup}.* and .*shard-2\\.sqlite both hold shard 2/3|shard-2\\.sqlite and .*${dup.split('/').pop()} both hold shard 2/3`
+      )
+    )
   })
 
   it('a shard of another SAE', async () => {
     const other = join(tmp.dir, 'other-sae-2.sqlite')
-    await job(other, { shard: { index: 2, count: SHARDS }, source: extractor2, sae: { name: sae2.name, hash: sae2.hash } })
-    await refused([shard(1), other, shard(3)], new RegExp(`${other}|shard-1\\.sqlite.*indexed with .*SAE .*merge only shards of the same model, SAE and layer`))
+    await job(other, {
+      shard: { index: 2, count: SHARDS },
+      source: extractor2,
+      sae: { name: sae2.name, hash: sae2.hash }
+    })
+    await refused(
+      [shard(1), other, shard(3)],
+      new RegExp(`${other}|shard-1\\.sqlite.*indexed with .*SAE .*merge only shards of the same model, SAE and layer`)
+    )
     await expect(merge(join(tmp.dir, 'x.sqlite'), [shard(1), other, shard(3)])).rejects.toThrow(/other-sae-2\.sqlite/)
   })
 
   it('a shard indexed with other settings', async () => {
     const other = join(tmp.dir, 'other-topk-3.sqlite')
     await job(other, { shard: { index: 3, count: SHARDS }, topK: 9 })
-    await refused([shard(1), shard(2), other], /other-topk-3\.sqlite \(shard 3\/3\): indexed with settings .*"topK":9.*same settings/)
+    await refused(
+      [shard(1), shard(2), other],
+      /other-topk-3\.sqlite \(shard 3\/3\): indexed with settings .*"topK":9.*same settings/
+    )
   })
 
   it('a shard of another partition (N)', async () => {
@@ -236,7 +275,10 @@ describe('mergeStores refuses bad merges before writing anything, naming the sha
   it('an unfinished shard', async () => {
     const c = copy(shard(2))
     edit(c, "UPDATE runs SET status = 'indexing'")
-    await refused([shard(1), c, shard(3)], new RegExp(`${c} \\(shard 2/3\\): run 1 is "indexing" .*let its task finish`))
+    await refused(
+      [shard(1), c, shard(3)],
+      new RegExp(`${c} \\(shard 2/3\\): run 1 is "indexing" .*let its task finish`)
+    )
   })
 
   it('a store written without --shard', async () => {
@@ -256,7 +298,13 @@ describe('mergeStores refuses bad merges before writing anything, naming the sha
     const t = LatentStore.open(target)
     t.addProteins([{ accession: acc, name: '', organism: '', description: '', sequence: 'MKV', annotations: [] }])
     t.close()
-    await refused(shardPaths(), new RegExp(`shard-3\\.sqlite \\(shard 3/3\\): protein "${acc}" is already in .*conflict\\.sqlite with a different sequence`), target)
+    await refused(
+      shardPaths(),
+      new RegExp(
+        `shard-3\\.sqlite \\(shard 3/3\\): protein "${acc}" is already in .*conflict\\.sqlite with a different sequence`
+      ),
+      target
+    )
   })
 
   it('a target that is itself a shard, or one of the shards', async () => {

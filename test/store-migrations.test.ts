@@ -22,23 +22,30 @@ describe('schema migrations', () => {
     const synth = syntheticProteins(12, width, 5)
     const db = new Database(path)
     const t = '2025-01-01T00:00:00.000Z'
-    db.prepare("INSERT INTO runs (id, model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status, created_at, updated_at) VALUES (1, 'esm2', 'mh', 'sae', 'sh', 4, ?, '{}', 'complete', ?, ?)").run(width, t, t)
+    db.prepare(
+      "INSERT INTO runs (id, model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status, created_at, updated_at) VALUES (1, 'esm2', 'mh', 'sae', 'sh', 4, ?, '{}', 'complete', ?, ?)"
+    ).run(width, t, t)
     synth.forEach((s, i) => {
-      db.prepare('INSERT INTO proteins (id, accession, name, organism, description, sequence, length, annotations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        i + 1, `Q${i}`, '', '', '', s.sequence, s.sequence.length, JSON.stringify(s.annotations)
-      )
+      db.prepare(
+        'INSERT INTO proteins (id, accession, name, organism, description, sequence, length, annotations) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+      ).run(i + 1, `Q${i}`, '', '', '', s.sequence, s.sequence.length, JSON.stringify(s.annotations))
       db.prepare('INSERT INTO latents (run_id, protein_id, rows, nnz, data) VALUES (1, ?, ?, ?, ?)').run(
-        i + 1, s.sequence.length, 0, encodeLatents(sparsify('x', s.dense, s.sequence.length, width))
+        i + 1,
+        s.sequence.length,
+        0,
+        encodeLatents(sparsify('x', s.dense, s.sequence.length, width))
       )
     })
-    db.prepare("INSERT INTO feature_labels (sae_hash, feature, label, notes, updated_at) VALUES ('sh', 3, 'old label', 'old notes', ?)").run(t)
+    db.prepare(
+      "INSERT INTO feature_labels (sae_hash, feature, label, notes, updated_at) VALUES ('sh', 3, 'old label', 'old notes', ?)"
+    ).run(t)
     db.close()
 
     const store = LatentStore.open(path)
     expect(store.schemaVersion).toBe(SCHEMA_VERSION)
     expect(SCHEMA_VERSION).toBeGreaterThan(1)
     const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
-    expect(versions).toEqual(MIGRATIONS.map((m) => m.version))
+    expect(versions).toEqual(MIGRATIONS.map(m => m.version))
     expect(store.listProteins({ limit: 100 }).total).toBe(12)
     expect(store.runs()[0]).toMatchObject({ id: 1, proteins: 12, statsUpToDate: false })
     await store.computeStatistics(1)
@@ -46,7 +53,18 @@ describe('schema migrations', () => {
     const f3 = store.feature(3)
     expect([f3.label, f3.notes]).toEqual(['old label', 'old notes'])
     // new v2 column usable
-    store.addProteins([{ accession: 'NEW', name: '', organism: '', description: '', sequence: 'MKV', annotations: [], file: 'f.fasta', line: 3 }])
+    store.addProteins([
+      {
+        accession: 'NEW',
+        name: '',
+        organism: '',
+        description: '',
+        sequence: 'MKV',
+        annotations: [],
+        file: 'f.fasta',
+        line: 3
+      }
+    ])
     expect(store.db.prepare("SELECT source_line FROM proteins WHERE accession = 'NEW'").pluck().get()).toBe(3)
     store.close()
     // opening again is a no-op

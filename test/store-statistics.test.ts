@@ -23,7 +23,8 @@ afterAll(() => {
   tmp.cleanup()
 })
 
-const close = (a: number, b: number, tol = 1e-9) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)))
+const close = (a: number, b: number, tol = 1e-9) =>
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)))
 
 describe('per-feature statistics against a brute-force computation from dense latents', () => {
   it('frequency, max, mean and std of nonzeros, dead features', () => {
@@ -43,7 +44,7 @@ describe('per-feature statistics against a brute-force computation from dense la
       expect(d.stats.totalResidues).toBe(ref.residues)
     }
     expect(list[width - 1].dead).toBe(true)
-    expect(store.listFeatures({ runId, status: 'dead' }).items.map((f) => f.id)).toEqual([width - 1])
+    expect(store.listFeatures({ runId, status: 'dead' }).items.map(f => f.id)).toEqual([width - 1])
   })
 
   it('histogram counts and quantiles (within one fine bin of max/512)', () => {
@@ -68,10 +69,10 @@ describe('per-feature statistics against a brute-force computation from dense la
     for (let j = 0; j < width - 1; j++) {
       const d = store.feature(j, { runId })
       const expected = ref.ranking[j].slice(0, settings.topK)
-      expect(d.topProteins.map((p) => p.protein.id)).toEqual(expected.map((e) => e[0]))
+      expect(d.topProteins.map(p => p.protein.id)).toEqual(expected.map(e => e[0]))
       for (const [i, tp] of d.topProteins.entries()) {
         close(tp.max, expected[i][1], 1e-7)
-        const p = dense.find((x) => x.proteinId === tp.protein.id)!
+        const p = dense.find(x => x.proteinId === tp.protein.id)!
         const track = Array.from({ length: p.length }, (_, r) => p.dense[r * width + j])
         expect(tp.activations).toEqual(track)
         expect(tp.sequence.length).toBe(p.length)
@@ -95,8 +96,8 @@ describe('per-feature statistics against a brute-force computation from dense la
           .map(([pid]) => ({ pid, h: sampleHash(j, pid) }))
           .sort((x, y) => x.h - y.h || x.pid - y.pid)
           .slice(0, settings.samplesPerBucket)
-          .map((x) => x.pid)
-        expect(b.proteins.map((p) => p.protein.id)).toEqual(chosen)
+          .map(x => x.pid)
+        expect(b.proteins.map(p => p.protein.id)).toEqual(chosen)
         for (const p of b.proteins) {
           expect(p.max).toBeGreaterThan(b.lower - 1e-6)
           expect(p.max).toBeLessThanOrEqual(b.upper + 1e-6)
@@ -117,12 +118,12 @@ describe('per-feature statistics against a brute-force computation from dense la
           close(bt.f1, r.f1)
           checked++
         }
-        expect(c.f1).toBe(Math.max(...c.byThreshold.map((b) => b.f1)))
+        expect(c.f1).toBe(Math.max(...c.byThreshold.map(b => b.f1)))
       }
       // every concept type with any true positive is listed
       for (const type of ['helix', 'transmembrane', 'disulfide_bond']) {
         const r = referenceConcept(dense, width, j, type, 0, ref.max[j])
-        expect(d.concepts.some((c) => c.type === type)).toBe(r.tp > 0)
+        expect(d.concepts.some(c => c.type === type)).toBe(r.tp > 0)
       }
       if (d.concepts.length) expect(d.summary.bestConcept?.f1).toBe(d.concepts[0].f1)
     }

@@ -7,7 +7,17 @@
  * Content-Security-Policy (header and <meta>), no remote content (navigation and new windows are refused;
  * https links open in the system browser), permission requests denied, IPC only from the app's own page.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron'
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  Menu,
+  session,
+  shell,
+  type IpcMainInvokeEvent,
+  type MenuItemConstructorOptions
+} from 'electron'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL } from '../shared/api'
@@ -28,7 +38,8 @@ let mainWindow: BrowserWindow | undefined
  * the dev server's origin.
  */
 function isOwnPage(url: string): boolean {
-  if (RENDERER_DEV_URL && !app.isPackaged) return URL.canParse(url) && new URL(url).origin === new URL(RENDERER_DEV_URL).origin
+  if (RENDERER_DEV_URL && !app.isPackaged)
+    return URL.canParse(url) && new URL(url).origin === new URL(RENDERER_DEV_URL).origin
   return url.split(/[?#]/, 1)[0] === pathToFileURL(RENDERER_FILE).href
 }
 
@@ -44,7 +55,7 @@ function registerIpc(svc: WorkbenchService): void {
     if (out.ok) return out.result
     throw new Error(out.body.error.message)
   })
-  svc.onJobEvent((e) => {
+  svc.onJobEvent(e => {
     for (const w of BrowserWindow.getAllWindows()) if (!w.isDestroyed()) w.webContents.send(IPC_JOB_EVENT_CHANNEL, e)
   })
 }
@@ -58,7 +69,7 @@ function harden(): void {
     contents.on('will-navigate', (event, url) => {
       if (!isOwnPage(url)) event.preventDefault()
     })
-    contents.on('will-attach-webview', (event) => event.preventDefault())
+    contents.on('will-attach-webview', event => event.preventDefault())
     contents.setWindowOpenHandler(({ url }) => {
       if (url.startsWith('https://')) void shell.openExternal(url)
       return { action: 'deny' }
@@ -93,10 +104,18 @@ function createWindow(): BrowserWindow {
 }
 
 function buildMenu(): void {
-  const goto = (hash: string) => () => mainWindow?.webContents.executeJavaScript(`window.location.hash = ${JSON.stringify(hash)}`)
+  const goto = (hash: string) => () =>
+    mainWindow?.webContents.executeJavaScript(`window.location.hash = ${JSON.stringify(hash)}`)
   const template: MenuItemConstructorOptions[] = [
     ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { label: 'File', submenu: [{ label: 'Models && projects', accelerator: 'CmdOrCtrl+1', click: goto('#/models') }, { type: 'separator' }, { role: 'quit' }] },
+    {
+      label: 'File',
+      submenu: [
+        { label: 'Models && projects', accelerator: 'CmdOrCtrl+1', click: goto('#/models') },
+        { type: 'separator' },
+        { role: 'quit' }
+      ]
+    },
     { role: 'editMenu' },
     {
       label: 'View',
@@ -145,17 +164,27 @@ async function start(): Promise<void> {
   service = await openWorkbench({
     mode: 'desktop',
     version: app.getVersion(),
-    resourcesDir: resourcesDir({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, fromDir: __dirname }),
+    resourcesDir: resourcesDir({
+      isPackaged: app.isPackaged,
+      resourcesPath: process.resourcesPath,
+      fromDir: __dirname
+    }),
     workerEntry: () => ({ file: join(__dirname, 'workbench-worker.js'), execArgv: [] }),
-    chooseFolder: async (title) => {
-      const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, { title, properties: ['openDirectory'] })
+    chooseFolder: async title => {
+      const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, {
+        title,
+        properties: ['openDirectory']
+      })
       return r.canceled ? undefined : r.filePaths[0]
     },
-    chooseStoreFile: async (title) => {
+    chooseStoreFile: async title => {
       const r = await dialog.showOpenDialog(mainWindow ?? BrowserWindow.getFocusedWindow()!, {
         title,
         properties: ['openFile'],
-        filters: [{ name: 'PLM-SAE store', extensions: ['sqlite', 'sqlite3', 'db'] }, { name: 'All files', extensions: ['*'] }]
+        filters: [
+          { name: 'PLM-SAE store', extensions: ['sqlite', 'sqlite3', 'db'] },
+          { name: 'All files', extensions: ['*'] }
+        ]
       })
       return r.canceled ? undefined : r.filePaths[0]
     }

@@ -4,9 +4,18 @@
  * Nothing else of Electron or Node reaches the page.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { API_METHODS, IPC_INVOKE_CHANNEL, IPC_JOB_EVENT_CHANNEL, type ApiCalls, type JobEvent, type WorkbenchApi } from '../shared/api'
+import {
+  API_METHODS,
+  IPC_INVOKE_CHANNEL,
+  IPC_JOB_EVENT_CHANNEL,
+  type ApiCalls,
+  type JobEvent,
+  type WorkbenchApi
+} from '../shared/api'
 
-const calls = Object.fromEntries(API_METHODS.map((method) => [method, (request: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request)])) as unknown as ApiCalls
+const calls = Object.fromEntries(
+  API_METHODS.map(method => [method, (request: unknown) => ipcRenderer.invoke(IPC_INVOKE_CHANNEL, method, request)])
+) as unknown as ApiCalls
 
 const workbench: WorkbenchApi = {
   ...calls,

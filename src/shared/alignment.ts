@@ -52,7 +52,8 @@ const STOP = 3
 export function alignGlobal(query: string, target: string, options: AlignmentOptions = {}): SequenceAlignment {
   const open = options.gapOpen ?? 11
   const extend = options.gapExtend ?? 1
-  if (!(open > 0) || !(extend > 0)) throw new Error(`alignGlobal: gap costs must be positive (open ${open}, extend ${extend})`)
+  if (!(open > 0) || !(extend > 0))
+    throw new Error(`alignGlobal: gap costs must be positive (open ${open}, extend ${extend})`)
   const freeEnds = !options.penalizeEndGaps
   const n = query.length
   const m = target.length
@@ -97,7 +98,9 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
     }
   }
   if (n === 0) consider(0, m, m === 0 ? 0 : NEG, NEG, m === 0 ? NEG : prevY[m])
-  if (freeEnds && n > 0) for (let j = 0; j <= m; j++) if (j === m || m === 0) consider(0, j, j === 0 ? 0 : NEG, NEG, j === 0 ? NEG : prevY[j])
+  if (freeEnds && n > 0)
+    for (let j = 0; j <= m; j++)
+      if (j === m || m === 0) consider(0, j, j === 0 ? 0 : NEG, NEG, j === 0 ? NEG : prevY[j])
 
   for (let i = 1; i <= n; i++) {
     const row = i * w
@@ -113,8 +116,14 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
       const dy = prevY[j - 1]
       let best = dm
       let from = FROM_M
-      if (dx > best) { best = dx; from = FROM_X }
-      if (dy > best) { best = dy; from = FROM_Y }
+      if (dx > best) {
+        best = dx
+        from = FROM_X
+      }
+      if (dy > best) {
+        best = dy
+        from = FROM_Y
+      }
       curM[j] = best + blosumByIndex(qi, t[j - 1])
       ptrM[row + j] = from
       // X: query residue i against a gap (vertical move).
@@ -123,8 +132,14 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
       const xOpenY = prevY[j] - open
       best = xOpenM
       from = FROM_M
-      if (xExt > best) { best = xExt; from = FROM_X }
-      if (xOpenY > best) { best = xOpenY; from = FROM_Y }
+      if (xExt > best) {
+        best = xExt
+        from = FROM_X
+      }
+      if (xOpenY > best) {
+        best = xOpenY
+        from = FROM_Y
+      }
       curX[j] = best
       ptrX[row + j] = from
       // Y: target residue j against a gap (horizontal move).
@@ -133,8 +148,14 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
       const yOpenX = curX[j - 1] - open
       best = yOpenM
       from = FROM_M
-      if (yOpenX > best) { best = yOpenX; from = FROM_X }
-      if (yExt > best) { best = yExt; from = FROM_Y }
+      if (yOpenX > best) {
+        best = yOpenX
+        from = FROM_X
+      }
+      if (yExt > best) {
+        best = yExt
+        from = FROM_Y
+      }
       curY[j] = best
       ptrY[row + j] = from
     }
@@ -155,14 +176,30 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
   const colsQ: string[] = []
   const colsT: string[] = []
   // Trailing free end gaps.
-  for (let i = n; i > bestI; i--) { colsQ.push(query[i - 1]); colsT.push('-') }
-  for (let j = m; j > bestJ; j--) { colsQ.push('-'); colsT.push(target[j - 1]) }
+  for (let i = n; i > bestI; i--) {
+    colsQ.push(query[i - 1])
+    colsT.push('-')
+  }
+  for (let j = m; j > bestJ; j--) {
+    colsQ.push('-')
+    colsT.push(target[j - 1])
+  }
   let i = bestI
   let j = bestJ
   let state = bestState
   while (i > 0 || j > 0) {
-    if (i === 0) { colsQ.push('-'); colsT.push(target[j - 1]); j--; continue }
-    if (j === 0) { colsQ.push(query[i - 1]); colsT.push('-'); i--; continue }
+    if (i === 0) {
+      colsQ.push('-')
+      colsT.push(target[j - 1])
+      j--
+      continue
+    }
+    if (j === 0) {
+      colsQ.push(query[i - 1])
+      colsT.push('-')
+      i--
+      continue
+    }
     const cell = i * w + j
     if (state === FROM_M) {
       const from = ptrM[cell]
@@ -228,9 +265,17 @@ export function scoreAlignment(rowQ: string, rowT: string, options: AlignmentOpt
   const isEndGapColumn = (row: string, k: number): boolean => {
     if (row[k] !== '-') return false
     let before = true
-    for (let a = 0; a < k; a++) if (row[a] !== '-') { before = false; break }
+    for (let a = 0; a < k; a++)
+      if (row[a] !== '-') {
+        before = false
+        break
+      }
     let after = true
-    for (let a = k + 1; a < len; a++) if (row[a] !== '-') { after = false; break }
+    for (let a = k + 1; a < len; a++)
+      if (row[a] !== '-') {
+        after = false
+        break
+      }
     return before || after
   }
   let score = 0

@@ -18,7 +18,15 @@
  *
  * No Node or Electron imports in this file: it is compiled into the renderer too.
  */
-import type { AddHubEntryRequest, DeviceSetting, DownloadProgress, LibraryEntry, LibraryEntryKind, RemoveEntryResult, SaeFileFormat } from './library-types'
+import type {
+  AddHubEntryRequest,
+  DeviceSetting,
+  DownloadProgress,
+  LibraryEntry,
+  LibraryEntryKind,
+  RemoveEntryResult,
+  SaeFileFormat
+} from './library-types'
 import type {
   BadRecordPolicy,
   FalsePositiveScope,
@@ -39,8 +47,24 @@ import type {
   ProteinListResult,
   StoreInfo
 } from './store-types'
-import type { ExperimentExportRequest, ExperimentInfo, ExperimentRequest, ExperimentSequence, ExperimentSequencesRequest, ExperimentSummary, StartExperimentRequest } from './experiment-types'
-import type { SteeringExportRequest, SteeringPreview, SteeringPreviewRequest, SteeringRunRecord, SteeringRunRequest, SteeringRunSummary, StartSteeringRequest } from './steering-types'
+import type {
+  ExperimentExportRequest,
+  ExperimentInfo,
+  ExperimentRequest,
+  ExperimentSequence,
+  ExperimentSequencesRequest,
+  ExperimentSummary,
+  StartExperimentRequest
+} from './experiment-types'
+import type {
+  SteeringExportRequest,
+  SteeringPreview,
+  SteeringPreviewRequest,
+  SteeringRunRecord,
+  SteeringRunRequest,
+  SteeringRunSummary,
+  StartSteeringRequest
+} from './steering-types'
 
 /** A request with nothing in it. */
 export type EmptyRequest = Record<string, never>
@@ -96,7 +120,14 @@ export interface SetDeviceRequest {
 /** Add a hub repository (or one of its subfolders), or (desktop only) a local folder chosen in a dialog. */
 export type AddModelRequest =
   | AddHubEntryRequest
-  | { kind: LibraryEntryKind; source: 'local-dialog'; name?: string; saeFormat?: SaeFileFormat; layer?: number; baseModelId?: string }
+  | {
+      kind: LibraryEntryKind
+      source: 'local-dialog'
+      name?: string
+      saeFormat?: SaeFileFormat
+      layer?: number
+      baseModelId?: string
+    }
 
 export interface ModelIdRequest {
   /** A `LibraryEntry.id`. */

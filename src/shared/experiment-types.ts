@@ -226,7 +226,15 @@ export interface ExperimentSummary {
    * Screening: per clamp set, its concept F1 (when known), its effect on the target activation at the strongest
    * dose (difference from the no-clamp control, p-value) and on every other outcome; ranked by that effect.
    */
-  screening: { setIndex: number; name: string; features: number[]; f1?: number; effect?: number; p?: number; effects: Partial<Record<NumericOutcome, { diff: number; p: number }>> }[]
+  screening: {
+    setIndex: number
+    name: string
+    features: number[]
+    f1?: number
+    effect?: number
+    p?: number
+    effects: Partial<Record<NumericOutcome, { diff: number; p: number }>>
+  }[]
   computedAt: string
 }
 
@@ -250,42 +258,85 @@ function isFiniteNumber(v: unknown): v is number {
 
 /** Structural check of a design; every message names the field and says what is expected. */
 export function checkExperimentDesign(d: unknown): asserts d is ExperimentDesign {
-  if (typeof d !== 'object' || d === null) throw new Error('design: must be a JSON object (see the README, "Steering experiments")')
+  if (typeof d !== 'object' || d === null)
+    throw new Error('design: must be a JSON object (see the README, "Steering experiments")')
   const o = d as Record<string, unknown>
-  if (typeof o.name !== 'string' || o.name.trim() === '') throw new Error('design.name: give the experiment a name (a non-empty string)')
+  if (typeof o.name !== 'string' || o.name.trim() === '')
+    throw new Error('design.name: give the experiment a name (a non-empty string)')
   const s = o.start as Record<string, unknown> | undefined
-  if (typeof s !== 'object' || s === null) throw new Error('design.start: must be {kind: "proteins", accessions}, {kind: "sequences", sequences} or {kind: "denovo", length}')
+  if (typeof s !== 'object' || s === null)
+    throw new Error(
+      'design.start: must be {kind: "proteins", accessions}, {kind: "sequences", sequences} or {kind: "denovo", length}'
+    )
   if (s.kind === 'proteins') {
-    if (!Array.isArray(s.accessions) || s.accessions.length === 0 || !s.accessions.every((a) => typeof a === 'string' && a !== '')) {
+    if (
+      !Array.isArray(s.accessions) ||
+      s.accessions.length === 0 ||
+      !s.accessions.every(a => typeof a === 'string' && a !== '')
+    ) {
       throw new Error('design.start.accessions: a non-empty list of protein accessions of the project')
     }
   } else if (s.kind === 'sequences') {
-    if (!Array.isArray(s.sequences) || s.sequences.length === 0) throw new Error('design.start.sequences: a non-empty list of {id, sequence}')
+    if (!Array.isArray(s.sequences) || s.sequences.length === 0)
+      throw new Error('design.start.sequences: a non-empty list of {id, sequence}')
     s.sequences.forEach((q: unknown, i) => {
       const r = q as Record<string, unknown>
-      if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.sequence !== 'string' || r.sequence === '') {
+      if (
+        typeof r !== 'object' ||
+        r === null ||
+        typeof r.id !== 'string' ||
+        typeof r.sequence !== 'string' ||
+        r.sequence === ''
+      ) {
         throw new Error(`design.start.sequences[${i}]: must be {id: string, sequence: residues}`)
       }
     })
   } else if (s.kind === 'denovo') {
-    if (!Number.isInteger(s.length) || (s.length as number) < 1) throw new Error(`design.start.length: de novo needs a length (whole number ≥ 1), got ${String(s.length)}`)
+    if (!Number.isInteger(s.length) || (s.length as number) < 1)
+      throw new Error(`design.start.length: de novo needs a length (whole number ≥ 1), got ${String(s.length)}`)
   } else throw new Error(`design.start.kind: one of proteins, sequences, denovo; got ${String(s.kind)}`)
   const g = o.generation as Record<string, unknown> | undefined
-  if (typeof g !== 'object' || g === null) throw new Error('design.generation: must be {mode, temperature, rounds, maskFraction}')
-  if (!GENERATION_MODES.includes(g.mode as GenerationMode)) throw new Error(`design.generation.mode: one of ${GENERATION_MODES.join(', ')}, got ${String(g.mode)}`)
-  if ((g.mode === 'denovo') !== (s.kind === 'denovo')) throw new Error('design.generation.mode: de novo generation goes with start.kind "denovo" (and only with it)')
-  if (!isFiniteNumber(g.temperature) || g.temperature < 0) throw new Error(`design.generation.temperature: a number ≥ 0, got ${String(g.temperature)}`)
-  if (!Number.isInteger(g.rounds) || (g.rounds as number) < 1) throw new Error(`design.generation.rounds: a whole number ≥ 1, got ${String(g.rounds)}`)
-  if (!isFiniteNumber(g.maskFraction) || g.maskFraction <= 0 || g.maskFraction > 1) throw new Error(`design.generation.maskFraction: in (0, 1], got ${String(g.maskFraction)}`)
-  if (!Number.isInteger(o.n) || (o.n as number) < 2 || (o.n as number) > MAX_EXPERIMENT_N) throw new Error(`design.n: sequences per condition, a whole number from 2 to ${MAX_EXPERIMENT_N}, got ${String(o.n)}`)
-  if (!Number.isInteger(o.seed) || (o.seed as number) < 0) throw new Error(`design.seed: a whole number ≥ 0, got ${String(o.seed)}`)
-  if (!Array.isArray(o.clampSets) || (o.clampSets.length === 0 && o.screen === undefined)) throw new Error('design.clampSets: a list of {name?, clamps: [{feature, mode, value, range?}]} (non-empty unless design.screen gives candidates)')
+  if (typeof g !== 'object' || g === null)
+    throw new Error('design.generation: must be {mode, temperature, rounds, maskFraction}')
+  if (!GENERATION_MODES.includes(g.mode as GenerationMode))
+    throw new Error(`design.generation.mode: one of ${GENERATION_MODES.join(', ')}, got ${String(g.mode)}`)
+  if ((g.mode === 'denovo') !== (s.kind === 'denovo'))
+    throw new Error('design.generation.mode: de novo generation goes with start.kind "denovo" (and only with it)')
+  if (!isFiniteNumber(g.temperature) || g.temperature < 0)
+    throw new Error(`design.generation.temperature: a number ≥ 0, got ${String(g.temperature)}`)
+  if (!Number.isInteger(g.rounds) || (g.rounds as number) < 1)
+    throw new Error(`design.generation.rounds: a whole number ≥ 1, got ${String(g.rounds)}`)
+  if (!isFiniteNumber(g.maskFraction) || g.maskFraction <= 0 || g.maskFraction > 1)
+    throw new Error(`design.generation.maskFraction: in (0, 1], got ${String(g.maskFraction)}`)
+  if (!Number.isInteger(o.n) || (o.n as number) < 2 || (o.n as number) > MAX_EXPERIMENT_N)
+    throw new Error(
+      `design.n: sequences per condition, a whole number from 2 to ${MAX_EXPERIMENT_N}, got ${String(o.n)}`
+    )
+  if (!Number.isInteger(o.seed) || (o.seed as number) < 0)
+    throw new Error(`design.seed: a whole number ≥ 0, got ${String(o.seed)}`)
+  if (!Array.isArray(o.clampSets) || (o.clampSets.length === 0 && o.screen === undefined))
+    throw new Error(
+      'design.clampSets: a list of {name?, clamps: [{feature, mode, value, range?}]} (non-empty unless design.screen gives candidates)'
+    )
   if (o.screen !== undefined) {
     const sc = o.screen as Record<string, unknown>
-    if (typeof sc !== 'object' || sc === null) throw new Error('design.screen: {features?, concept?: {type, top}, clamp: {mode, value, range?}}')
-    if (sc.features !== undefined && (!Array.isArray(sc.features) || !sc.features.every((f) => Number.isInteger(f) && f >= 0))) throw new Error('design.screen.features: a list of feature ids')
+    if (typeof sc !== 'object' || sc === null)
+      throw new Error('design.screen: {features?, concept?: {type, top}, clamp: {mode, value, range?}}')
+    if (
+      sc.features !== undefined &&
+      (!Array.isArray(sc.features) || !sc.features.every(f => Number.isInteger(f) && f >= 0))
+    )
+      throw new Error('design.screen.features: a list of feature ids')
     const cc = sc.concept as Record<string, unknown> | undefined
-    if (cc !== undefined && (typeof cc !== 'object' || cc === null || typeof cc.type !== 'string' || !Number.isInteger(cc.top) || (cc.top as number) < 1)) throw new Error('design.screen.concept: {type: annotation type, top: whole number ≥ 1}')
+    if (
+      cc !== undefined &&
+      (typeof cc !== 'object' ||
+        cc === null ||
+        typeof cc.type !== 'string' ||
+        !Number.isInteger(cc.top) ||
+        (cc.top as number) < 1)
+    )
+      throw new Error('design.screen.concept: {type: annotation type, top: whole number ≥ 1}')
     if (sc.features === undefined && cc === undefined) throw new Error('design.screen: give features and/or concept')
     try {
       checkClampSpecs([{ feature: 0, ...(sc.clamp as object) }])
@@ -296,31 +347,46 @@ export function checkExperimentDesign(d: unknown): asserts d is ExperimentDesign
   o.clampSets.forEach((c: unknown, i) => {
     const r = c as Record<string, unknown>
     if (typeof r !== 'object' || r === null) throw new Error(`design.clampSets[${i}]: must be {name?, clamps}`)
-    if (!Array.isArray(r.clamps) || r.clamps.length === 0) throw new Error(`design.clampSets[${i}].clamps: a non-empty list of clamps`)
+    if (!Array.isArray(r.clamps) || r.clamps.length === 0)
+      throw new Error(`design.clampSets[${i}].clamps: a non-empty list of clamps`)
     try {
       checkClampSpecs(r.clamps)
     } catch (e) {
       throw new Error(`design.clampSets[${i}]: ${(e as Error).message}`, { cause: e })
     }
   })
-  if (!Array.isArray(o.doses) || o.doses.length === 0 || !o.doses.every((x) => isFiniteNumber(x) && x >= 0)) {
+  if (!Array.isArray(o.doses) || o.doses.length === 0 || !o.doses.every(x => isFiniteNumber(x) && x >= 0)) {
     throw new Error('design.doses: a non-empty list of multipliers ≥ 0, e.g. [0.5, 1, 2, 4]')
   }
   if (new Set(o.doses).size !== o.doses.length) throw new Error('design.doses: each dose once')
   const c = o.controls as Record<string, unknown> | undefined
-  if (typeof c !== 'object' || c === null || typeof c.noClamp !== 'boolean' || typeof c.ablation !== 'boolean' || !Number.isInteger(c.randomDraws) || (c.randomDraws as number) < 0) {
+  if (
+    typeof c !== 'object' ||
+    c === null ||
+    typeof c.noClamp !== 'boolean' ||
+    typeof c.ablation !== 'boolean' ||
+    !Number.isInteger(c.randomDraws) ||
+    (c.randomDraws as number) < 0
+  ) {
     throw new Error('design.controls: must be {noClamp: boolean, ablation: boolean, randomDraws: whole number ≥ 0}')
   }
-  if (!PLL_METHODS.includes(o.pll as PllMethod)) throw new Error(`design.pll: one of ${PLL_METHODS.join(', ')}, got ${String(o.pll)}`)
-  if (o.pllStride !== undefined && (!Number.isInteger(o.pllStride) || (o.pllStride as number) < 1)) throw new Error(`design.pllStride: a whole number ≥ 1, got ${String(o.pllStride)}`)
+  if (!PLL_METHODS.includes(o.pll as PllMethod))
+    throw new Error(`design.pll: one of ${PLL_METHODS.join(', ')}, got ${String(o.pll)}`)
+  if (o.pllStride !== undefined && (!Number.isInteger(o.pllStride) || (o.pllStride as number) < 1))
+    throw new Error(`design.pllStride: a whole number ≥ 1, got ${String(o.pllStride)}`)
   if (o.motif !== undefined && typeof o.motif !== 'string') throw new Error('design.motif: a PROSITE pattern (string)')
   const su = o.success as Record<string, unknown> | undefined
-  if (typeof su !== 'object' || su === null || (su.kind !== 'motif' && su.kind !== 'activation')) throw new Error('design.success: {kind: "activation", threshold?} or {kind: "motif"}')
-  if (su.kind === 'motif' && (typeof o.motif !== 'string' || o.motif.trim() === '')) throw new Error('design.success: kind "motif" needs design.motif')
-  if (su.kind === 'activation' && su.threshold !== undefined && !isFiniteNumber(su.threshold)) throw new Error('design.success.threshold: a number')
-  if (o.likelihoodMargin !== undefined && (!isFiniteNumber(o.likelihoodMargin) || o.likelihoodMargin < 0)) throw new Error('design.likelihoodMargin: nats per residue ≥ 0')
+  if (typeof su !== 'object' || su === null || (su.kind !== 'motif' && su.kind !== 'activation'))
+    throw new Error('design.success: {kind: "activation", threshold?} or {kind: "motif"}')
+  if (su.kind === 'motif' && (typeof o.motif !== 'string' || o.motif.trim() === ''))
+    throw new Error('design.success: kind "motif" needs design.motif')
+  if (su.kind === 'activation' && su.threshold !== undefined && !isFiniteNumber(su.threshold))
+    throw new Error('design.success.threshold: a number')
+  if (o.likelihoodMargin !== undefined && (!isFiniteNumber(o.likelihoodMargin) || o.likelihoodMargin < 0))
+    throw new Error('design.likelihoodMargin: nats per residue ≥ 0')
   for (const k of ['bootstrap', 'permutations'] as const) {
-    if (o[k] !== undefined && (!Number.isInteger(o[k]) || (o[k] as number) < 100)) throw new Error(`design.${k}: a whole number ≥ 100`)
+    if (o[k] !== undefined && (!Number.isInteger(o[k]) || (o[k] as number) < 100))
+      throw new Error(`design.${k}: a whole number ≥ 100`)
   }
 }
 

@@ -50,7 +50,14 @@ export interface GenerationSettings {
   length?: number
 }
 
-export const DEFAULT_GENERATION: GenerationSettings = { mode: 'edit', n: 1, seed: 1, temperature: 0, rounds: 10, maskFraction: 0.15 }
+export const DEFAULT_GENERATION: GenerationSettings = {
+  mode: 'edit',
+  n: 1,
+  seed: 1,
+  temperature: 0,
+  rounds: 10,
+  maskFraction: 0.15
+}
 
 /** Scores of one generated sequence. */
 export interface SequenceScores {
@@ -116,16 +123,25 @@ export function checkClampSpecs(clamps: unknown): asserts clamps is ClampSpec[] 
     const where = `clamp ${i + 1}`
     if (typeof c !== 'object' || c === null) throw new Error(`${where}: not an object`)
     const o = c as Record<string, unknown>
-    if (!Number.isInteger(o.feature) || (o.feature as number) < 0) throw new Error(`${where}: feature id must be a whole number ≥ 0, got ${String(o.feature)}`)
-    if (!CLAMP_MODES.includes(o.mode as ClampMode)) throw new Error(`${where} (feature ${String(o.feature)}): mode must be one of ${CLAMP_MODES.join(', ')}, got ${String(o.mode)}`)
-    if (!isFiniteNumber(o.value)) throw new Error(`${where} (feature ${String(o.feature)}): value must be a finite number, got ${String(o.value)}`)
+    if (!Number.isInteger(o.feature) || (o.feature as number) < 0)
+      throw new Error(`${where}: feature id must be a whole number ≥ 0, got ${String(o.feature)}`)
+    if (!CLAMP_MODES.includes(o.mode as ClampMode))
+      throw new Error(
+        `${where} (feature ${String(o.feature)}): mode must be one of ${CLAMP_MODES.join(', ')}, got ${String(o.mode)}`
+      )
+    if (!isFiniteNumber(o.value))
+      throw new Error(`${where} (feature ${String(o.feature)}): value must be a finite number, got ${String(o.value)}`)
     if (o.range !== undefined) {
       const r = o.range as Record<string, unknown>
       if (typeof r !== 'object' || r === null || !Number.isInteger(r.start) || !Number.isInteger(r.end)) {
-        throw new Error(`${where} (feature ${String(o.feature)}): range must be {start, end} with whole residue numbers`)
+        throw new Error(
+          `${where} (feature ${String(o.feature)}): range must be {start, end} with whole residue numbers`
+        )
       }
       if ((r.start as number) < 1 || (r.end as number) < (r.start as number)) {
-        throw new Error(`${where} (feature ${String(o.feature)}): range ${String(r.start)}-${String(r.end)} is not a residue range (1-based, start ≤ end)`)
+        throw new Error(
+          `${where} (feature ${String(o.feature)}): range ${String(r.start)}-${String(r.end)} is not a residue range (1-based, start ≤ end)`
+        )
       }
     }
   })
@@ -135,13 +151,19 @@ export function checkClampSpecs(clamps: unknown): asserts clamps is ClampSpec[] 
 export function checkGenerationSettings(s: unknown): asserts s is GenerationSettings {
   if (typeof s !== 'object' || s === null) throw new Error('generation settings must be an object')
   const o = s as Record<string, unknown>
-  if (!GENERATION_MODES.includes(o.mode as GenerationMode)) throw new Error(`mode must be one of ${GENERATION_MODES.join(', ')}, got ${String(o.mode)}`)
-  if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > 100_000) throw new Error(`n must be a whole number from 1 to 100000, got ${String(o.n)}`)
+  if (!GENERATION_MODES.includes(o.mode as GenerationMode))
+    throw new Error(`mode must be one of ${GENERATION_MODES.join(', ')}, got ${String(o.mode)}`)
+  if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > 100_000)
+    throw new Error(`n must be a whole number from 1 to 100000, got ${String(o.n)}`)
   if (!Number.isInteger(o.seed)) throw new Error(`seed must be a whole number, got ${String(o.seed)}`)
-  if (!isFiniteNumber(o.temperature) || o.temperature < 0) throw new Error(`temperature must be a number ≥ 0 (0 = argmax), got ${String(o.temperature)}`)
-  if (!Number.isInteger(o.rounds) || (o.rounds as number) < 1) throw new Error(`rounds must be a whole number ≥ 1, got ${String(o.rounds)}`)
-  if (!isFiniteNumber(o.maskFraction) || o.maskFraction <= 0 || o.maskFraction > 1) throw new Error(`mask fraction must be in (0, 1], got ${String(o.maskFraction)}`)
-  if (o.mode === 'denovo' && (!Number.isInteger(o.length) || (o.length as number) < 1)) throw new Error(`de novo generation needs a length (a whole number ≥ 1), got ${String(o.length)}`)
+  if (!isFiniteNumber(o.temperature) || o.temperature < 0)
+    throw new Error(`temperature must be a number ≥ 0 (0 = argmax), got ${String(o.temperature)}`)
+  if (!Number.isInteger(o.rounds) || (o.rounds as number) < 1)
+    throw new Error(`rounds must be a whole number ≥ 1, got ${String(o.rounds)}`)
+  if (!isFiniteNumber(o.maskFraction) || o.maskFraction <= 0 || o.maskFraction > 1)
+    throw new Error(`mask fraction must be in (0, 1], got ${String(o.maskFraction)}`)
+  if (o.mode === 'denovo' && (!Number.isInteger(o.length) || (o.length as number) < 1))
+    throw new Error(`de novo generation needs a length (a whole number ≥ 1), got ${String(o.length)}`)
 }
 
 // ------------------------------------------------------------------------------------------- API (api.ts)

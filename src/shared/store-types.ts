@@ -104,8 +104,18 @@ export const ANNOTATION_LABELS: Record<AnnotationType, string> = {
  * The annotation types used as "concepts" for feature ↔ annotation association (per-residue properties of the
  * protein itself; chains, variants, conflicts and the like are not concepts).
  */
-const NOT_CONCEPTS: readonly AnnotationType[] = ['chain', 'peptide', 'non_standard_residue', 'initiator_methionine', 'mutagenesis', 'variant', 'splice_variant', 'conflict', 'other']
-export const CONCEPT_TYPES: readonly AnnotationType[] = ANNOTATION_TYPES.filter((t) => !NOT_CONCEPTS.includes(t))
+const NOT_CONCEPTS: readonly AnnotationType[] = [
+  'chain',
+  'peptide',
+  'non_standard_residue',
+  'initiator_methionine',
+  'mutagenesis',
+  'variant',
+  'splice_variant',
+  'conflict',
+  'other'
+]
+export const CONCEPT_TYPES: readonly AnnotationType[] = ANNOTATION_TYPES.filter(t => !NOT_CONCEPTS.includes(t))
 
 /**
  * Concepts that are properties of single residues: their per-domain recall is their residue recall (as in
@@ -354,7 +364,14 @@ export interface ConceptAssociation {
   /** Residues carrying the annotation (in the proteins that have annotations). */
   positives: number
   /** F1 at every threshold evaluated (with InterPLM's per-domain recall and F1 when computed). */
-  byThreshold: { threshold: number; precision: number; recall: number; f1: number; recallDomain?: number; f1Domain?: number }[]
+  byThreshold: {
+    threshold: number
+    precision: number
+    recall: number
+    f1: number
+    recallDomain?: number
+    f1Domain?: number
+  }[]
   /** The note / ligand of a split concept; '' for the whole type. */
   note?: string
   /** A per-residue concept: per-domain recall is the residue recall. */
@@ -414,7 +431,8 @@ export interface FeatureDetail {
   labelCard?: FeatureLabelCard
 }
 
-export type FeatureSortKey = 'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept' | 'bestF1Domain'
+export type FeatureSortKey =
+  'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept' | 'bestF1Domain'
 export type SortDirection = 'asc' | 'desc'
 
 export interface FeatureListQuery {

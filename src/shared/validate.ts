@@ -37,16 +37,20 @@ function describe(value: unknown): string {
 export function str(opts: { min?: number; max: number; pattern?: RegExp; patternHint?: string }): Validator<string> {
   return (value, at) => {
     if (typeof value !== 'string') throw new ValidationError(at, `expected a string, got ${describe(value)}`)
-    if (value.length < (opts.min ?? 0)) throw new ValidationError(at, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} characters`)
-    if (value.length > opts.max) throw new ValidationError(at, `is too long (${value.length} characters, at most ${opts.max})`)
-    if (opts.pattern && !opts.pattern.test(value)) throw new ValidationError(at, opts.patternHint ?? `has an invalid format (${describe(value)})`)
+    if (value.length < (opts.min ?? 0))
+      throw new ValidationError(at, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} characters`)
+    if (value.length > opts.max)
+      throw new ValidationError(at, `is too long (${value.length} characters, at most ${opts.max})`)
+    if (opts.pattern && !opts.pattern.test(value))
+      throw new ValidationError(at, opts.patternHint ?? `has an invalid format (${describe(value)})`)
     return value
   }
 }
 
 export function int(min: number, max: number): Validator<number> {
   return (value, at) => {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw new ValidationError(at, `expected a whole number, got ${describe(value)}`)
+    if (typeof value !== 'number' || !Number.isInteger(value))
+      throw new ValidationError(at, `expected a whole number, got ${describe(value)}`)
     if (value < min || value > max) throw new ValidationError(at, `must be between ${min} and ${max}, got ${value}`)
     return value
   }
@@ -54,7 +58,8 @@ export function int(min: number, max: number): Validator<number> {
 
 export function num(min: number, max: number): Validator<number> {
   return (value, at) => {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(at, `expected a finite number, got ${describe(value)}`)
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new ValidationError(at, `expected a finite number, got ${describe(value)}`)
     if (value < min || value > max) throw new ValidationError(at, `must be between ${min} and ${max}, got ${value}`)
     return value
   }
@@ -82,7 +87,8 @@ export function literal<const T extends string>(expected: T): Validator<T> {
 export function arrayOf<T>(item: Validator<T>, maxLength: number): Validator<T[]> {
   return (value, at) => {
     if (!Array.isArray(value)) throw new ValidationError(at, `expected an array, got ${describe(value)}`)
-    if (value.length > maxLength) throw new ValidationError(at, `has ${value.length} items, at most ${maxLength} allowed`)
+    if (value.length > maxLength)
+      throw new ValidationError(at, `has ${value.length} items, at most ${maxLength} allowed`)
     return value.map((v, i) => item(v, `${at}[${i}]`))
   }
 }
@@ -111,7 +117,9 @@ export function opt<T>(validate: Validator<T>): Optional<T> {
 }
 
 type Shape = Record<string, Validator<unknown> | Optional<unknown>>
-type Out<S extends Shape> = { [K in keyof S as S[K] extends Optional<unknown> ? never : K]: S[K] extends Validator<infer T> ? T : never } & {
+type Out<S extends Shape> = {
+  [K in keyof S as S[K] extends Optional<unknown> ? never : K]: S[K] extends Validator<infer T> ? T : never
+} & {
   [K in keyof S as S[K] extends Optional<unknown> ? K : never]?: S[K] extends Optional<infer T> ? T : never
 }
 
@@ -126,7 +134,8 @@ export function obj<S extends Shape>(shape: S): Validator<Out<S>> {
   return (value, at) => {
     if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describe(value)}`)
     for (const key of Object.keys(value)) {
-      if (!Object.prototype.hasOwnProperty.call(shape, key)) throw new ValidationError(`${at}.${key}`, 'is not a known field')
+      if (!Object.prototype.hasOwnProperty.call(shape, key))
+        throw new ValidationError(`${at}.${key}`, 'is not a known field')
     }
     const out: Record<string, unknown> = {}
     for (const [key, spec] of Object.entries(shape)) {
@@ -151,7 +160,10 @@ export function tagged<const K extends string, V extends Record<string, Validato
     if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describe(value)}`)
     const t = value[tag]
     if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(variants, t)) {
-      throw new ValidationError(`${at}.${tag}`, `must be one of ${Object.keys(variants).join(', ')}; got ${describe(t)}`)
+      throw new ValidationError(
+        `${at}.${tag}`,
+        `must be one of ${Object.keys(variants).join(', ')}; got ${describe(t)}`
+      )
     }
     return variants[t](value, at) as never
   }
@@ -209,20 +221,28 @@ const runId = opt(int(1, 2 ** 31))
 const featureId = int(0, MAX_FEATURE_ID)
 const fraction = num(0, 1)
 const annotationType: Validator<AnnotationType> = oneOf(ANNOTATION_TYPES)
-const range = opt(
-  ((value, at) => {
-    const r = obj({ start: int(1, MAX_RESIDUE), end: int(1, MAX_RESIDUE) })(value, at)
-    if (r.end < r.start) throw new ValidationError(at, `end (${r.end}) is before start (${r.start})`)
-    return r
-  }) as Validator<{ start: number; end: number }>
-)
+const range = opt(((value, at) => {
+  const r = obj({ start: int(1, MAX_RESIDUE), end: int(1, MAX_RESIDUE) })(value, at)
+  if (r.end < r.start) throw new ValidationError(at, `end (${r.end}) is before start (${r.start})`)
+  return r
+}) as Validator<{ start: number; end: number }>)
 const proteinRef = either(int(0, 2 ** 31), id, 'a protein id (number) or accession')
 
 const featureFilters = {
   runId,
   sort: opt(
     obj({
-      key: oneOf(['id', 'label', 'freqResidue', 'freqProtein', 'max', 'meanNonzero', 'bestF1', 'concept', 'bestF1Domain'] as const),
+      key: oneOf([
+        'id',
+        'label',
+        'freqResidue',
+        'freqProtein',
+        'max',
+        'meanNonzero',
+        'bestF1',
+        'concept',
+        'bestF1Domain'
+      ] as const),
       dir: oneOf(['asc', 'desc'] as const)
     })
   ),
@@ -252,10 +272,16 @@ const subfolder: Validator<string> = (value, at) => {
     pattern: /^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/,
     patternHint: 'is not a folder inside a repository (letters, digits, . _ - separated by /)'
   })(value, at)
-  if (sub.split('/').some((part) => part === '.' || part === '..')) throw new ValidationError(at, 'must not contain "." or ".." segments')
+  if (sub.split('/').some(part => part === '.' || part === '..'))
+    throw new ValidationError(at, 'must not contain "." or ".." segments')
   return sub
 }
-const revision = str({ min: 1, max: 100, pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/, patternHint: 'is not a branch, tag or commit' })
+const revision = str({
+  min: 1,
+  max: 100,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+  patternHint: 'is not a branch, tag or commit'
+})
 
 const empty = obj({})
 const projectScoped = obj({ projectId: id })
@@ -270,7 +296,10 @@ const clampSpec = obj({
   range
 })
 const clamps = arrayOf(clampSpec, MAX_STEERING_CLAMPS)
-const steeringRunRef = { projectId: id, runId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not a steering run id' }) }
+const steeringRunRef = {
+  projectId: id,
+  runId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not a steering run id' })
+}
 const steeringValidators = {
   steeringPreview: obj({ projectId: id, sequence: longText(MAX_LIVE_SEQUENCE + 10_000, 1), clamps }),
   startSteering: obj({
@@ -300,18 +329,28 @@ const experimentDesignShape = obj({
   name: text(200, 1),
   start: tagged('kind', {
     proteins: obj({ kind: literal('proteins'), accessions: arrayOf(text(200, 1), 1000) }),
-    sequences: obj({ kind: literal('sequences'), sequences: arrayOf(obj({ id: text(200, 1), sequence: longText(MAX_LIVE_SEQUENCE + 10_000, 1) }), 1000) }),
+    sequences: obj({
+      kind: literal('sequences'),
+      sequences: arrayOf(obj({ id: text(200, 1), sequence: longText(MAX_LIVE_SEQUENCE + 10_000, 1) }), 1000)
+    }),
     denovo: obj({ kind: literal('denovo'), length: int(1, MAX_RESIDUE) })
   }),
-  generation: obj({ mode: oneOf(GENERATION_MODES), temperature: num(0, 100), rounds: int(1, 10_000), maskFraction: num(1e-6, 1) }),
+  generation: obj({
+    mode: oneOf(GENERATION_MODES),
+    temperature: num(0, 100),
+    rounds: int(1, 10_000),
+    maskFraction: num(1e-6, 1)
+  }),
   n: int(2, MAX_EXPERIMENT_N),
   seed: int(0, 2 ** 31),
   clampSets: arrayOf(obj({ name: opt(text(200)), clamps }), 1000),
-  screen: opt(obj({
-    features: opt(arrayOf(featureId, 1000)),
-    concept: opt(obj({ type: annotationType, top: int(1, 1000) })),
-    clamp: obj({ mode: oneOf(CLAMP_MODES), value: num(-1e6, 1e6), range })
-  })),
+  screen: opt(
+    obj({
+      features: opt(arrayOf(featureId, 1000)),
+      concept: opt(obj({ type: annotationType, top: int(1, 1000) })),
+      clamp: obj({ mode: oneOf(CLAMP_MODES), value: num(-1e6, 1e6), range })
+    })
+  ),
   doses: arrayOf(num(0, 1e6), 100),
   controls: obj({ noClamp: bool, ablation: bool, randomDraws: int(0, 100) }),
   motif: opt(text(500)),
@@ -335,13 +374,25 @@ const experimentDesign: Validator<ExperimentDesign> = (value, at) => {
   }
   return d
 }
-const experimentRef = { projectId: id, experimentId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not an experiment id' }) }
+const experimentRef = {
+  projectId: id,
+  experimentId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not an experiment id' })
+}
 const experimentValidators = {
   startExperiment: obj({ projectId: id, design: experimentDesign }),
   listExperiments: projectScoped,
   experimentSummary: obj(experimentRef),
-  experimentSequences: obj({ ...experimentRef, conditionIndex: opt(int(0, 100_000)), offset: opt(int(0, 100_000_000)), limit: opt(int(1, 100_000)) }),
-  exportExperiment: obj({ ...experimentRef, format: oneOf(['csv', 'json', 'fasta', 'html'] as const), conditionIndex: opt(int(0, 100_000)) })
+  experimentSequences: obj({
+    ...experimentRef,
+    conditionIndex: opt(int(0, 100_000)),
+    offset: opt(int(0, 100_000_000)),
+    limit: opt(int(1, 100_000))
+  }),
+  exportExperiment: obj({
+    ...experimentRef,
+    format: oneOf(['csv', 'json', 'fasta', 'html'] as const),
+    conditionIndex: opt(int(0, 100_000))
+  })
 }
 
 // ------------------------------------------------------------------------------------------- the request table
@@ -389,15 +440,35 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   }),
   openProject: projectScoped,
   openStore: obj({ name: opt(text(120, 1)) }),
-  startIndexJob: obj({ projectId: id, onBadRecord: badRecordPolicy, falsePositives: opt(oneOf(['annotated', 'all'] as const)) }),
+  startIndexJob: obj({
+    projectId: id,
+    onBadRecord: badRecordPolicy,
+    falsePositives: opt(oneOf(['annotated', 'all'] as const))
+  }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),
   storeInfo: projectScoped,
-  listFeatures: obj({ projectId: id, ...featureFilters, offset: opt(int(0, MAX_FEATURE_ID)), limit: opt(int(1, 20_000)) }),
+  listFeatures: obj({
+    projectId: id,
+    ...featureFilters,
+    offset: opt(int(0, MAX_FEATURE_ID)),
+    limit: opt(int(1, 20_000))
+  }),
   featureOverview: obj({ projectId: id, runId }),
   featureDetail: obj({ projectId: id, runId, feature: featureId }),
-  updateFeatureLabel: obj({ projectId: id, runId, feature: featureId, label: opt(text(200)), notes: opt(longText(20_000)) }),
-  listProteins: obj({ projectId: id, text: opt(text(200)), offset: opt(int(0, 100_000_000)), limit: opt(int(1, 1000)) }),
+  updateFeatureLabel: obj({
+    projectId: id,
+    runId,
+    feature: featureId,
+    label: opt(text(200)),
+    notes: opt(longText(20_000))
+  }),
+  listProteins: obj({
+    projectId: id,
+    text: opt(text(200)),
+    offset: opt(int(0, 100_000_000)),
+    limit: opt(int(1, 1000))
+  }),
   proteinDetail: obj({ projectId: id, protein: proteinRef }),
   proteinFeatures: obj({
     projectId: id,
@@ -420,7 +491,13 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     withTracks: opt(int(0, 200))
   }),
   exportFeatures: obj({ projectId: id, ...featureFilters, format: oneOf(['csv', 'json'] as const) }),
-  conceptReport: obj({ projectId: id, runId, text: longText(MAX_REPORT_TEXT, 1), floor: opt(fraction), minFraction: opt(fraction) }),
+  conceptReport: obj({
+    projectId: id,
+    runId,
+    text: longText(MAX_REPORT_TEXT, 1),
+    floor: opt(fraction),
+    minFraction: opt(fraction)
+  }),
   listStructures: projectScoped,
   loadStructure: obj({ projectId: id, structureId: id }),
   ...steeringValidators,
@@ -435,7 +512,10 @@ export function validateRequest<M extends ApiMethod>(method: M, request: unknown
 /** For transports: the method name from the wire, checked. */
 export function validateMethod(name: unknown): ApiMethod {
   if (typeof name !== 'string' || !isApiMethod(name)) {
-    throw new ValidationError('method', `unknown API method ${describe(name)} (known: ${API_METHODS.length} methods, e.g. ${API_METHODS.slice(0, 3).join(', ')})`)
+    throw new ValidationError(
+      'method',
+      `unknown API method ${describe(name)} (known: ${API_METHODS.length} methods, e.g. ${API_METHODS.slice(0, 3).join(', ')})`
+    )
   }
   return name
 }

@@ -26,12 +26,18 @@ afterAll(async () => {
 describe('concepts in the app', () => {
   it('ranks features by InterPLM F1 and shows generated labels where none was written', async () => {
     await page.goto(`${e2e.baseUrl}#/features`)
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows')) > 0, undefined, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows')) > 0,
+      undefined,
+      { timeout: 60_000 }
+    )
     await page.getByTestId('feature-metric').selectOption('domain')
     await page.getByRole('columnheader', { name: 'F1 dom.' }).click()
     const expected = await e2e.service.listFeatures({ projectId, sort: { key: 'bestF1Domain', dir: 'desc' }, limit: 1 })
     await page.waitForFunction(
-      (first) => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')?.textContent === `#${first}`,
+      first =>
+        document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')
+          ?.textContent === `#${first}`,
       expected.items[0].id,
       { timeout: 30_000 }
     )
@@ -39,21 +45,28 @@ describe('concepts in the app', () => {
     const text = await generated.textContent()
     expect(text).toMatch(/^gen /)
     const listed = expected.items[0].label ? undefined : expected.items[0].generatedLabel
-    if (listed) expect(await page.locator('[data-testid="feature-table"] .vt-row[data-row-index="0"]').textContent()).toContain(listed)
+    if (listed)
+      expect(await page.locator('[data-testid="feature-table"] .vt-row[data-row-index="0"]').textContent()).toContain(
+        listed
+      )
   })
 
   it('reports the concepts the features predict on pasted sequences, and the family features', async () => {
     const proteins = await e2e.service.listProteins({ projectId, limit: 2 })
-    const seqs = await Promise.all(proteins.items.map((p) => e2e.service.proteinDetail({ projectId, protein: p.id })))
-    const text = seqs.map((p) => `>${p.accession}\n${p.sequence}`).join('\n')
+    const seqs = await Promise.all(proteins.items.map(p => e2e.service.proteinDetail({ projectId, protein: p.id })))
+    const text = seqs.map(p => `>${p.accession}\n${p.sequence}`).join('\n')
     const expected = await e2e.service.conceptReport({ projectId, text })
     await page.goto(`${e2e.baseUrl}#/concept-report`)
     await page.getByTestId('concept-report-input').fill(text)
     await page.getByTestId('concept-report-run').click()
     await page.getByTestId('concept-report-summary').waitFor({ timeout: 120_000 })
-    expect(await page.getByTestId('concept-report-summary').textContent()).toContain(`${expected.predictors.toLocaleString('en-US')} features predict concepts`)
+    expect(await page.getByTestId('concept-report-summary').textContent()).toContain(
+      `${expected.predictors.toLocaleString('en-US')} features predict concepts`
+    )
     expect(await page.getByTestId('concept-report-sequence').count()).toBe(2)
-    expect(await page.getByTestId('concept-report-family').locator('tbody tr').count()).toBe(expected.family!.features.length)
+    expect(await page.getByTestId('concept-report-family').locator('tbody tr').count()).toBe(
+      expected.family!.features.length
+    )
     await e2e.screenshot(page, 'concept-report')
   })
 })

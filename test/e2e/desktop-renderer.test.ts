@@ -18,12 +18,26 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { API_METHODS, IPC_INVOKE_CHANNEL, type JobInfo, type WorkbenchApi } from '../../src/shared/api'
 import { buildDesktop, REPO, type DesktopBuild } from '../helpers/desktop-build'
-import { createElectronStandIn, loadMainProcess, type ElectronStandIn, type LoadedMain, type RecordedWindow } from '../helpers/electron-stand-in'
+import {
+  createElectronStandIn,
+  loadMainProcess,
+  type ElectronStandIn,
+  type LoadedMain,
+  type RecordedWindow
+} from '../helpers/electron-stand-in'
 import { runPreload, type PreloadRun } from '../helpers/preload-runner'
 import { tempDir } from '../helpers/tmp'
 import { CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS } from './harness'
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm', '.json': 'application/json' }
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json'
+}
 
 let build: DesktopBuild
 let electron: ElectronStandIn
@@ -54,36 +68,56 @@ beforeAll(async () => {
   win = await created
   expect(electron.errorBoxes).toEqual([])
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--allow-file-access-from-files'] })
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--allow-file-access-from-files']
+  })
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
   // The preload of this window: its ipcRenderer talks to the main process's handler as this page.
   preload = runPreload(win.options.webPreferences!.preload as string, {
     ipc: win.webContents.toRenderer,
     invoke: (channel, args) => electron.invoke(page.url(), channel, ...args)
   })
-  expect(preload.exposed.map((e) => e.key)).toEqual(['workbench'])
+  expect(preload.exposed.map(e => e.key)).toEqual(['workbench'])
   const bridge = preload.exposed[0].api as WorkbenchApi
-  await page.exposeBinding('__workbenchInvoke', (_source, method: string, request: unknown) => (bridge[method as (typeof API_METHODS)[number]] as (r: unknown) => Promise<unknown>)(request))
-  bridge.onJobEvent((e) => void page.evaluate((ev) => (window as unknown as { __workbenchJobEvent?: (e: unknown) => void }).__workbenchJobEvent?.(ev), e).catch(() => undefined))
-  await page.addInitScript((methods: string[]) => {
-    const w = window as unknown as Record<string, unknown>
-    const listeners = new Set<(e: unknown) => void>()
-    const invoke = w.__workbenchInvoke as (m: string, r: unknown) => Promise<unknown>
-    const api: Record<string, unknown> = Object.fromEntries(methods.map((m) => [m, (request: unknown) => invoke(m, request)]))
-    api.onJobEvent = (l: (e: unknown) => void) => {
-      listeners.add(l)
-      return () => listeners.delete(l)
-    }
-    Object.defineProperty(window, 'workbench', { value: Object.freeze(api), writable: false, configurable: false })
-    w.__workbenchJobEvent = (e: unknown) => listeners.forEach((l) => l(e))
-    w.__cspViolations = []
-    document.addEventListener('securitypolicyviolation', (e) => (w.__cspViolations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`))
-  }, [...API_METHODS])
+  await page.exposeBinding('__workbenchInvoke', (_source, method: string, request: unknown) =>
+    (bridge[method as (typeof API_METHODS)[number]] as (r: unknown) => Promise<unknown>)(request)
+  )
+  bridge.onJobEvent(
+    e =>
+      void page
+        .evaluate(
+          ev => (window as unknown as { __workbenchJobEvent?: (e: unknown) => void }).__workbenchJobEvent?.(ev),
+          e
+        )
+        .catch(() => undefined)
+  )
+  await page.addInitScript(
+    (methods: string[]) => {
+      const w = window as unknown as Record<string, unknown>
+      const listeners = new Set<(e: unknown) => void>()
+      const invoke = w.__workbenchInvoke as (m: string, r: unknown) => Promise<unknown>
+      const api: Record<string, unknown> = Object.fromEntries(
+        methods.map(m => [m, (request: unknown) => invoke(m, request)])
+      )
+      api.onJobEvent = (l: (e: unknown) => void) => {
+        listeners.add(l)
+        return () => listeners.delete(l)
+      }
+      Object.defineProperty(window, 'workbench', { value: Object.freeze(api), writable: false, configurable: false })
+      w.__workbenchJobEvent = (e: unknown) => listeners.forEach(l => l(e))
+      w.__cspViolations = []
+      document.addEventListener('securitypolicyviolation', e =>
+        (w.__cspViolations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`)
+      )
+    },
+    [...API_METHODS]
+  )
 
   // Every file the page loads is read from disk with the headers the main process's hook gives it.
   await page.route(
-    (url) => url.protocol === 'file:',
-    async (route) => {
+    url => url.protocol === 'file:',
+    async route => {
       const url = route.request().url()
       fileRequests.push(url)
       let body: Buffer
@@ -93,23 +127,31 @@ beforeAll(async () => {
         problems.push(`missing file: ${url}`)
         return route.abort('filenotfound')
       }
-      let headers: Record<string, string[]> = { 'Content-Type': [TYPES[extname(fileURLToPath(url)).toLowerCase()] ?? 'application/octet-stream'] }
-      for (const hook of electron.headerListeners) hook({ responseHeaders: headers }, (r) => (headers = r.responseHeaders ?? headers))
-      await route.fulfill({ status: 200, body, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.join(', ')])) })
+      let headers: Record<string, string[]> = {
+        'Content-Type': [TYPES[extname(fileURLToPath(url)).toLowerCase()] ?? 'application/octet-stream']
+      }
+      for (const hook of electron.headerListeners)
+        hook({ responseHeaders: headers }, r => (headers = r.responseHeaders ?? headers))
+      await route.fulfill({
+        status: 200,
+        body,
+        headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.join(', ')]))
+      })
     }
   )
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console ${m.type()}: ${m.text()}`)
+  page.on('pageerror', e => problems.push(`pageerror: ${e.message}`))
+  page.on('console', m => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text()))
+      problems.push(`console ${m.type()}: ${m.text()}`)
   })
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`))
+  page.on('requestfailed', r => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`))
 }, 300_000)
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined)
   electron?.closeAllWindows() // not macOS: quits, and 'will-quit' closes the service
   main?.restore()
-  await new Promise((r) => setTimeout(r, 200))
+  await new Promise(r => setTimeout(r, 200))
   home.cleanup()
   rmSync(installed, { recursive: true, force: true })
   if (savedHome === undefined) delete process.env.PLM_SAE_HOME
@@ -127,10 +169,10 @@ describe('the built renderer from file://, on the main process and preload throu
     expect(await page.getByTestId('current-project').textContent()).toBe('Demo: 100 Swiss-Prot proteins (demo)')
     // The API went through the preload's invoke on the API channel; nothing asked for file:///…/api/.
     expect(preload.invokes.length).toBeGreaterThan(0)
-    expect(preload.invokes.every((c) => c.channel === IPC_INVOKE_CHANNEL)).toBe(true)
-    expect(preload.invokes.map((c) => c.args[0])).toEqual(expect.arrayContaining(['appInfo', 'listProjects', 'listJobs']))
-    expect(fileRequests.filter((u) => u.includes('/api/'))).toEqual([])
-    expect(fileRequests.some((u) => /\/assets\/index-[\w-]+\.js$/.test(u))).toBe(true)
+    expect(preload.invokes.every(c => c.channel === IPC_INVOKE_CHANNEL)).toBe(true)
+    expect(preload.invokes.map(c => c.args[0])).toEqual(expect.arrayContaining(['appInfo', 'listProjects', 'listJobs']))
+    expect(fileRequests.filter(u => u.includes('/api/'))).toEqual([])
+    expect(fileRequests.some(u => /\/assets\/index-[\w-]+\.js$/.test(u))).toBe(true)
     await page.screenshot({ path: `${SCREENSHOTS}/desktop-models.png` })
   })
 
@@ -138,14 +180,21 @@ describe('the built renderer from file://, on the main process and preload throu
     const job = page.locator('[data-testid="job"][data-job-kind="index"]')
     await job.waitFor({ timeout: 60_000 })
     await page.waitForFunction(
-      () => Number(document.querySelector('[data-testid="job"][data-job-kind="index"] [data-testid="job-progress"]')?.getAttribute('aria-valuenow') ?? 0) > 0,
+      () =>
+        Number(
+          document
+            .querySelector('[data-testid="job"][data-job-kind="index"] [data-testid="job-progress"]')
+            ?.getAttribute('aria-valuenow') ?? 0
+        ) > 0,
       undefined,
       { timeout: 180_000, polling: 200 }
     )
     await job.getByTestId('job-cancel').click()
-    await page.locator('[data-testid="job"][data-job-kind="index"][data-job-state="cancelled"]').waitFor({ timeout: 30_000 })
+    await page
+      .locator('[data-testid="job"][data-job-kind="index"][data-job-state="cancelled"]')
+      .waitFor({ timeout: 30_000 })
     const jobs = (await electron.invoke(page.url(), IPC_INVOKE_CHANNEL, 'listJobs', {})) as JobInfo[]
-    expect(jobs.find((j) => j.kind === 'index')?.state).toBe('cancelled')
+    expect(jobs.find(j => j.kind === 'index')?.state).toBe('cancelled')
   }, 240_000)
 
   it('opens every view', async () => {
@@ -167,11 +216,14 @@ describe('the built renderer from file://, on the main process and preload throu
       const s = document.createElement('script')
       s.textContent = 'window.__inlineRan = true'
       document.body.appendChild(s)
-      await new Promise((r) => setTimeout(r, 100))
+      await new Promise(r => setTimeout(r, 100))
       return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true
     })
     expect(inlineRan).toBe(false)
     // Reported once per policy in force: the header the main process's hook set, and the page's <meta>.
-    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual(['script-src-elem inline', 'script-src-elem inline'])
+    expect(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([
+      'script-src-elem inline',
+      'script-src-elem inline'
+    ])
   })
 })

@@ -20,13 +20,16 @@ function electronBinary(): { path?: string; reason?: string } {
   const given = process.env.PLM_SAE_ELECTRON
   if (given) {
     // Asked for explicitly: a wrong path is an error, not a reason to skip.
-    if (!existsSync(given)) throw new Error(`PLM_SAE_ELECTRON=${given} does not exist: give the path of an Electron executable`)
+    if (!existsSync(given))
+      throw new Error(`PLM_SAE_ELECTRON=${given} does not exist: give the path of an Electron executable`)
     return displayOr(given)
   }
   const pkg = join(REPO, 'node_modules', 'electron')
   const pathFile = join(pkg, 'path.txt')
   if (!existsSync(pathFile)) {
-    return { reason: `the Electron binary is not installed (${pathFile} is missing: electron's postinstall download could not run on this machine; PLM_SAE_ELECTRON=<path to electron> names one)` }
+    return {
+      reason: `the Electron binary is not installed (${pathFile} is missing: electron's postinstall download could not run on this machine; PLM_SAE_ELECTRON=<path to electron> names one)`
+    }
   }
   const bin = join(process.env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkg, 'dist'), readFileSync(pathFile, 'utf8').trim())
   if (!existsSync(bin)) return { reason: `the Electron binary ${bin} is missing` }
@@ -34,12 +37,13 @@ function electronBinary(): { path?: string; reason?: string } {
 }
 
 function displayOr(bin: string): { path?: string; reason?: string } {
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return { reason: 'no display (set DISPLAY, e.g. run under xvfb-run)' }
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY)
+    return { reason: 'no display (set DISPLAY, e.g. run under xvfb-run)' }
   return { path: bin }
 }
 
 describe('desktop app (Electron)', () => {
-  it('starts, exposes exactly the workbench API to a sandboxed page, and shows the shell', async (ctx) => {
+  it('starts, exposes exactly the workbench API to a sandboxed page, and shows the shell', async ctx => {
     const electron = electronBinary()
     if (!electron.path) {
       console.warn(`Electron smoke test skipped: ${electron.reason}.`)
@@ -48,7 +52,11 @@ describe('desktop app (Electron)', () => {
     }
     const build = buildDesktop()
     const home = mkdtempSync(join(tmpdir(), 'plm-sae-electron-'))
-    const app = await _electron.launch({ executablePath: electron.path, args: [build.main], env: { ...process.env, PLM_SAE_HOME: home } as Record<string, string> })
+    const app = await _electron.launch({
+      executablePath: electron.path,
+      args: [build.main],
+      env: { ...process.env, PLM_SAE_HOME: home } as Record<string, string>
+    })
     try {
       const win = await app.firstWindow()
       await win.getByTestId('provider-badge').waitFor({ timeout: 60_000 })

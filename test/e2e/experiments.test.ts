@@ -29,7 +29,9 @@ afterAll(async () => {
 
 describe('experiments view', () => {
   it('builds an experiment from a feature page, runs it, and shows plots, statistics and sequences', async () => {
-    const feature = (await e2e.service.listFeatures({ projectId, status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 1 })).items[0].id
+    const feature = (
+      await e2e.service.listFeatures({ projectId, status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 1 })
+    ).items[0].id
     await page.goto(`${e2e.baseUrl}#/feature-detail?feature=${feature}`)
     await page.getByTestId('experiment-this-feature').click()
     await page.getByTestId('experiment-builder').waitFor()
@@ -47,13 +49,20 @@ describe('experiments view', () => {
     await results.waitFor({ timeout: 300_000 })
     const [info] = await e2e.service.listExperiments({ projectId })
     const summary = await e2e.service.experimentSummary({ projectId, experimentId: info.id })
-    expect(summary.conditions.map((c) => c.condition.key)).toEqual(['control/none', 'set1/dose1', 'set1/dose2', 'set1/random1'])
+    expect(summary.conditions.map(c => c.condition.key)).toEqual([
+      'control/none',
+      'set1/dose1',
+      'set1/dose2',
+      'set1/random1'
+    ])
     for (const name of ['dose-response-targetActivation', 'distribution-targetActivation', 'screening-f1-vs-effect']) {
       expect(await page.getByTestId(`exp-plot-${name}`).locator('svg').count()).toBe(1)
     }
     // the dose-response plot has one point per dose with the service's mean in its title
     const dose4 = summary.conditions[2].outcomes.targetActivation!
-    expect(await page.getByTestId('exp-plot-dose-response-targetActivation').locator('circle title').allTextContents()).toContain(
+    expect(
+      await page.getByTestId('exp-plot-dose-response-targetActivation').locator('circle title').allTextContents()
+    ).toContain(
       `${summary.clampSets[0].name} × 4: ${dose4.mean.toFixed(3)} [${dose4.ci.lo.toFixed(3)}, ${dose4.ci.hi.toFixed(3)}] p=${dose4.p!.toPrecision(2)}`
     )
     await page.getByTestId('exp-sequences').locator('tbody tr').first().waitFor()
@@ -61,7 +70,10 @@ describe('experiments view', () => {
     await page.getByTestId('exp-open-sequence').first().click()
     await page.getByTestId('exp-compare').waitFor()
     await e2e.screenshot(page, 'experiments')
-    const [download] = (await Promise.all([page.waitForEvent('download'), page.getByTestId('exp-export-html').click()])) as [Download, unknown]
+    const [download] = (await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('exp-export-html').click()
+    ])) as [Download, unknown]
     const html = readFileSync(await download.path(), 'utf8')
     expect(html).toContain(`<code>${info.id}</code>`)
     expect(html).not.toMatch(/<script|src="http/)

@@ -64,17 +64,31 @@ function hashOf(paths: string[]): string {
  * sources is already there: once per test run however many e2e files use it.
  */
 export function buildRenderer(): string {
-  const key = hashOf([join(REPO, 'src', 'renderer'), join(REPO, 'src', 'shared'), join(REPO, 'scripts', 'build-web.mjs')])
+  const key = hashOf([
+    join(REPO, 'src', 'renderer'),
+    join(REPO, 'src', 'shared'),
+    join(REPO, 'scripts', 'build-web.mjs')
+  ])
   const marker = join(RENDERER_OUT, '.source-hash')
-  if (existsSync(marker) && readFileSync(marker, 'utf8') === key && existsSync(join(RENDERER_OUT, 'index.html'))) return RENDERER_OUT
-  execFileSync(process.execPath, [join(REPO, 'scripts', 'build-web.mjs'), RENDERER_OUT], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], timeout: 180_000 })
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === key && existsSync(join(RENDERER_OUT, 'index.html')))
+    return RENDERER_OUT
+  execFileSync(process.execPath, [join(REPO, 'scripts', 'build-web.mjs'), RENDERER_OUT], {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 180_000
+  })
   writeFileSync(marker, key)
   return RENDERER_OUT
 }
 
 /** The key of an indexed demo data folder: changes with the engine, the workbench and the demo data. */
 function indexedKey(): string {
-  return hashOf([join(REPO, 'src', 'main', 'engine'), join(REPO, 'src', 'main', 'workbench'), join(REPO, 'resources', 'demo'), join(REPO, 'src', 'shared', 'store-types.ts')])
+  return hashOf([
+    join(REPO, 'src', 'main', 'engine'),
+    join(REPO, 'src', 'main', 'workbench'),
+    join(REPO, 'resources', 'demo'),
+    join(REPO, 'src', 'shared', 'store-types.ts')
+  ])
 }
 
 export interface E2eOptions {
@@ -111,7 +125,12 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
   const fromCache = opts.indexed === true && existsSync(cacheMarker) && readFileSync(cacheMarker, 'utf8') === key
   if (fromCache) cpSync(join(INDEXED_CACHE, 'data'), dataDir, { recursive: true })
   mkdirSync(dataDir, { recursive: true })
-  const service = await openWorkbench({ mode: 'browser', dataDir, resourcesDir: join(REPO, 'resources'), runtime: { device: 'cpu', deviceId: 0, threads: 0 } })
+  const service = await openWorkbench({
+    mode: 'browser',
+    dataDir,
+    resourcesDir: join(REPO, 'resources'),
+    runtime: { device: 'cpu', deviceId: 0, threads: 0 }
+  })
   // With an access token, as `plm-sae serve` starts by default: `server.url` carries it (…/?token=…), the first
   // page load trades it for the HttpOnly cookie, and every later request of that page sends the cookie.
   const server = await startHttpServer({ api: service, staticDir, port: 0, token: generateToken() })
@@ -126,21 +145,26 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
     pageErrors,
     async newPage() {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
-      page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-      page.on('response', (r) => {
+      page.on('pageerror', e => pageErrors.push(`pageerror: ${e.message}`))
+      page.on('response', r => {
         if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`)
       })
-      page.on('console', (m) => {
+      page.on('console', m => {
         if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`)
       })
       return page
     },
     async waitForIndexed(timeoutMs = 240_000) {
-      const index = service.jobs.list().find((j) => j.kind === 'index')
+      const index = service.jobs.list().find(j => j.kind === 'index')
       if (!index) return undefined
       const done = await Promise.race([
         service.jobs.waitFor(index.id),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`the index job did not finish within ${timeoutMs / 1000} s`)), timeoutMs).unref())
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`the index job did not finish within ${timeoutMs / 1000} s`)),
+            timeoutMs
+          ).unref()
+        )
       ])
       if (done.state !== 'done') throw new Error(`the demo index job ended ${done.state}: ${done.error ?? ''}`)
       if (!fromCache) e2e.saveIndexed()

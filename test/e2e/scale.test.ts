@@ -34,7 +34,13 @@ const DEAD = 64
 const HELIX_FEATURE = 1
 /** Features given a label "probe N" (for the text search). */
 const PROBES = Array.from({ length: 40 }, (_, i) => 7 + i * 250)
-const ORGANISMS = ['Homo sapiens', 'Mus musculus', 'Escherichia coli', 'Saccharomyces cerevisiae', 'Arabidopsis thaliana']
+const ORGANISMS = [
+  'Homo sapiens',
+  'Mus musculus',
+  'Escherichia coli',
+  'Saccharomyces cerevisiae',
+  'Arabidopsis thaliana'
+]
 
 const accessionOf = (i: number): string => `S${String(i).padStart(5, '0')}`
 
@@ -54,7 +60,14 @@ function syntheticProteins(n: number, rand: () => number): NewProtein[] {
         annotations.push({ type: 'strand', start: s2, end: Math.min(len, s2 + 4), description: '' })
       }
     }
-    out.push({ accession: accessionOf(i), name: `SCALE${i}_SYNTH`, organism: ORGANISMS[i % ORGANISMS.length], description: `synthetic protein ${i}`, sequence, annotations })
+    out.push({
+      accession: accessionOf(i),
+      name: `SCALE${i}_SYNTH`,
+      organism: ORGANISMS[i % ORGANISMS.length],
+      description: `synthetic protein ${i}`,
+      sequence,
+      annotations
+    })
   }
   return out
 }
@@ -64,12 +77,19 @@ function syntheticProteins(n: number, rand: () => number): NewProtein[] {
  * with a probability falling linearly with s (about NNZ strata fire per residue), and within a stratum low ids
  * are likelier. Rows come out sorted and without repeats. Helix residues light feature 1 strongly.
  */
-function syntheticLatents(id: string, length: number, annotations: ResidueAnnotation[], rand: () => number, scale: Float32Array): SparseLatents {
+function syntheticLatents(
+  id: string,
+  length: number,
+  annotations: ResidueAnnotation[],
+  rand: () => number,
+  scale: Float32Array
+): SparseLatents {
   const strata = NNZ * 2
   const alive = FEATURES - DEAD
   const size = Math.floor(alive / strata)
   const helix = new Uint8Array(length)
-  for (const a of annotations) if (a.type === 'helix') for (let r = a.start - 1; r < Math.min(length, a.end); r++) helix[r] = 1
+  for (const a of annotations)
+    if (a.type === 'helix') for (let r = a.start - 1; r < Math.min(length, a.end); r++) helix[r] = 1
   const indptr = new Uint32Array(length + 1)
   const features = new Uint32Array(length * strata)
   const values = new Float32Array(length * strata)
@@ -112,15 +132,35 @@ async function buildScaleProject(dataDir: string): Promise<{ projectId: string; 
   const rand = mulberry32(20_240)
   const proteins = syntheticProteins(PROTEINS, rand)
   const registry = new ProjectRegistry(dataDir)
-  const fasta = proteins.map((p) => `>${p.accession} ${p.name} ${p.description} OS=${p.organism}\n${p.sequence}\n`).join('')
-  const record = registry.create({ id: 'scale', name: `Scale: ${PROTEINS.toLocaleString('en-US')} proteins × ${FEATURES.toLocaleString('en-US')} features`, format: 'fasta', text: fasta, modelId: DEMO_ESM2_ID, saeId: DEMO_SAE_ID, layer: DEMO_SAE_LAYER })
+  const fasta = proteins
+    .map(p => `>${p.accession} ${p.name} ${p.description} OS=${p.organism}\n${p.sequence}\n`)
+    .join('')
+  const record = registry.create({
+    id: 'scale',
+    name: `Scale: ${PROTEINS.toLocaleString('en-US')} proteins × ${FEATURES.toLocaleString('en-US')} features`,
+    format: 'fasta',
+    text: fasta,
+    modelId: DEMO_ESM2_ID,
+    saeId: DEMO_SAE_ID,
+    layer: DEMO_SAE_LAYER
+  })
   const store = LatentStore.open(registry.storePath(record.id))
   let residues = 0
   let entries = 0
   try {
     const ids = await timed('build: add 20,000 proteins (one transaction)', async () => store.addProteins(proteins).ids)
-    const run = store.ensureRun({ modelName: 'synthetic', modelHash: 'synthetic-model', saeName: 'synthetic SAE', saeHash: 'synthetic-sae', layer: DEMO_SAE_LAYER, dSae: FEATURES })
-    const scale = Float32Array.from({ length: FEATURES }, (_, f) => 0.5 + ((Math.imul(f + 1, 2654435761) >>> 0) % 1000) / 100)
+    const run = store.ensureRun({
+      modelName: 'synthetic',
+      modelHash: 'synthetic-model',
+      saeName: 'synthetic SAE',
+      saeHash: 'synthetic-sae',
+      layer: DEMO_SAE_LAYER,
+      dSae: FEATURES
+    })
+    const scale = Float32Array.from(
+      { length: FEATURES },
+      (_, f) => 0.5 + ((Math.imul(f + 1, 2654435761) >>> 0) % 1000) / 100
+    )
     await timed('build: synthesize + encode + write latents (2,000 proteins per transaction)', async () => {
       const BATCH = 2000
       for (let i = 0; i < proteins.length; i += BATCH) {
@@ -164,16 +204,22 @@ beforeAll(async () => {
   })
   projectId = built.projectId
   // No demo project: the scale project is the only one, and nothing gets indexed.
-  service = await openWorkbench({ mode: 'browser', dataDir, resourcesDir: join(REPO, 'resources'), runtime: { device: 'cpu', deviceId: 0, threads: 0 }, firstRunDemo: false })
+  service = await openWorkbench({
+    mode: 'browser',
+    dataDir,
+    resourcesDir: join(REPO, 'resources'),
+    runtime: { device: 'cpu', deviceId: 0, threads: 0 },
+    firstRunDemo: false
+  })
   server = await startHttpServer({ api: service, staticDir, port: 0 })
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
   page.setDefaultTimeout(120_000)
-  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`))
-  page.on('response', (r) => {
+  page.on('pageerror', e => pageErrors.push(`pageerror: ${e.message}`))
+  page.on('response', r => {
     if (r.status() >= 400) pageErrors.push(`HTTP ${r.status()} ${r.request().method()} ${r.url()}`)
   })
-  page.on('console', (m) => {
+  page.on('console', m => {
     if (m.type() === 'error') pageErrors.push(`console: ${m.text()}`)
   })
 }, 600_000)
@@ -183,10 +229,17 @@ afterAll(async () => {
   await server?.close()
   await service?.close()
   if (dataDir) rmSync(dataDir, { recursive: true, force: true })
-  const width = Math.max(...figures.map((f) => f.what.length))
+  const width = Math.max(...figures.map(f => f.what.length))
   console.log(
-    [`scale figures (${PROTEINS} proteins, ${FEATURES} features, ~${NNZ} latents per residue; times in ms, 2-core machine, one run):`]
-      .concat(figures.map((f) => `  ${f.what.padEnd(width)}  ${f.ms.toFixed(f.ms < 10 ? 1 : 0).padStart(7)}${f.note ? `  (${f.note})` : ''}`))
+    [
+      `scale figures (${PROTEINS} proteins, ${FEATURES} features, ~${NNZ} latents per residue; times in ms, 2-core machine, one run):`
+    ]
+      .concat(
+        figures.map(
+          f =>
+            `  ${f.what.padEnd(width)}  ${f.ms.toFixed(f.ms < 10 ? 1 : 0).padStart(7)}${f.note ? `  (${f.note})` : ''}`
+        )
+      )
       .join('\n')
   )
 })
@@ -197,21 +250,32 @@ const tableRows = (): Promise<number> => page.locator('[data-testid="feature-tab
 function renderedFeatureIds(): Promise<number[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll('[data-testid="feature-table"] .vt-row')]
-      .map((r) => ({ top: parseFloat((r as HTMLElement).style.top), id: Number(r.querySelector('[role="cell"]')?.textContent?.replace('#', '')) }))
+      .map(r => ({
+        top: parseFloat((r as HTMLElement).style.top),
+        id: Number(r.querySelector('[role="cell"]')?.textContent?.replace('#', ''))
+      }))
       .sort((a, b) => a.top - b.top)
-      .map((r) => r.id)
+      .map(r => r.id)
   )
 }
 
 const waitRows = (n: number): Promise<unknown> =>
-  page.waitForFunction((k) => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(k), n)
+  page.waitForFunction(
+    k => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(k),
+    n
+  )
 const waitFirstRow = (id: number): Promise<unknown> =>
-  page.waitForFunction((f) => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')?.textContent === `#${f}`, id)
+  page.waitForFunction(
+    f =>
+      document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')?.textContent ===
+      `#${f}`,
+    id
+  )
 
 describe('scale: 20,000 proteins × 10,240 features', () => {
   it('the feature browser lists every feature in a window of rows, scrolls, sorts and searches', async () => {
     const info = await service.listProjects({})
-    expect(info.map((p) => p.id)).toEqual([projectId])
+    expect(info.map(p => p.id)).toEqual([projectId])
     expect(info[0].indexed).toBe(true)
     expect(info[0].featureCount).toBe(FEATURES)
 
@@ -226,8 +290,12 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
 
     // The overview plot: one point per feature that fires (dead ones are counted beside it, not plotted), and the
     // canvas really has them drawn.
-    await timed('overview plot drawn', () => page.locator('[data-testid="overview-canvas"]:not([data-points="0"])').waitFor())
-    const plotted = await page.getByTestId('overview-canvas').evaluate((c) => ({ points: Number(c.getAttribute('data-points')), dead: Number(c.getAttribute('data-dead')) }))
+    await timed('overview plot drawn', () =>
+      page.locator('[data-testid="overview-canvas"]:not([data-points="0"])').waitFor()
+    )
+    const plotted = await page
+      .getByTestId('overview-canvas')
+      .evaluate(c => ({ points: Number(c.getAttribute('data-points')), dead: Number(c.getAttribute('data-dead')) }))
     expect(plotted.points + plotted.dead).toBe(FEATURES)
     expect(plotted.points).toBeGreaterThan(FEATURES / 2)
     const inked = await page.getByTestId('overview-canvas').evaluate((c: HTMLCanvasElement) => {
@@ -243,16 +311,23 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
     await page.getByTestId('feature-table-body').focus()
     await timed('End key → last rows rendered', async () => {
       await page.keyboard.press('End')
-      await page.waitForFunction((last) => document.querySelector(`[data-testid="feature-table"] .vt-row[data-row-index="${last}"]`) !== null, FEATURES - 1)
+      await page.waitForFunction(
+        last => document.querySelector(`[data-testid="feature-table"] .vt-row[data-row-index="${last}"]`) !== null,
+        FEATURES - 1
+      )
     })
-    expect(await page.locator('[data-testid="feature-table"] .vt-row.active').getAttribute('data-row-index')).toBe(String(FEATURES - 1))
+    expect(await page.locator('[data-testid="feature-table"] .vt-row.active').getAttribute('data-row-index')).toBe(
+      String(FEATURES - 1)
+    )
     const endIds = await renderedFeatureIds()
     expect(endIds.at(-1)).toBe(FEATURES - 1)
     expect(Math.min(...endIds)).toBeGreaterThan(FEATURES - 200)
     expect(await tableRows()).toBeLessThan(200)
     await timed('Home key → first rows rendered', async () => {
       await page.keyboard.press('Home')
-      await page.waitForFunction(() => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"]') !== null)
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"]') !== null
+      )
     })
 
     // Sorting: the first rows are the store's answer to the same query.
@@ -266,7 +341,7 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
         await page.getByTestId(`feature-table-sort-${column}`).click()
         await waitFirstRow(expected.items[0].id)
       })
-      expect((await renderedFeatureIds()).slice(0, 10)).toEqual(expected.items.map((f) => f.id))
+      expect((await renderedFeatureIds()).slice(0, 10)).toEqual(expected.items.map(f => f.id))
       expect(await page.getByTestId('feature-table').getAttribute('data-rows')).toBe(String(FEATURES))
     }
     // Dead features are there too (sorted last by max, ascending first).
@@ -274,16 +349,25 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
     expect(asc.items[0].dead).toBe(true)
 
     // Text search on labels: the store's count and first row.
-    const probes = await service.listFeatures({ projectId, text: 'probe', sort: { key: 'freqProtein', dir: 'desc' }, limit: 100 })
+    const probes = await service.listFeatures({
+      projectId,
+      text: 'probe',
+      sort: { key: 'freqProtein', dir: 'desc' },
+      limit: 100
+    })
     expect(probes.total).toBe(PROBES.length)
-    await timed('text search "probe"', async () => {
-      await page.getByTestId('feature-search').fill('probe')
-      await waitRows(PROBES.length)
-    }, 'includes the 200 ms typing debounce')
+    await timed(
+      'text search "probe"',
+      async () => {
+        await page.getByTestId('feature-search').fill('probe')
+        await waitRows(PROBES.length)
+      },
+      'includes the 200 ms typing debounce'
+    )
     expect(await page.getByTestId('feature-count').textContent()).toBe(`${PROBES.length} matching`)
     expect((await renderedFeatureIds())[0]).toBe(probes.items[0].id)
     const helix = await service.listFeatures({ projectId, text: 'helix', limit: 100 })
-    expect(helix.items.map((f) => f.id)).toContain(HELIX_FEATURE)
+    expect(helix.items.map(f => f.id)).toContain(HELIX_FEATURE)
     await timed('clear the search (all rows again)', async () => {
       await page.getByTestId('feature-search').fill('')
       await waitRows(FEATURES)
@@ -305,8 +389,15 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
       await page.waitForURL(/#\/feature-detail\?feature=1$/)
       await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').first().waitFor()
     })
-    expect(await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').count()).toBe(detail.topProteins.length)
-    expect(await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').first().getAttribute('data-accession')).toBe(detail.topProteins[0].protein.accession)
+    expect(await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').count()).toBe(
+      detail.topProteins.length
+    )
+    expect(
+      await page
+        .locator('[data-testid="top-proteins"] [data-testid="protein-track"]')
+        .first()
+        .getAttribute('data-accession')
+    ).toBe(detail.topProteins[0].protein.accession)
     await page.screenshot({ path: join(SCREENSHOTS, 'scale-feature-detail.png') })
     expect(pageErrors).toEqual([])
   }, 300_000)
@@ -319,8 +410,12 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
     const rowsInDom = await page.locator('[data-testid="protein-row"]').count()
     expect(rowsInDom).toBeLessThanOrEqual(200)
     expect(await page.locator('[data-testid="protein-picker"] option').count()).toBeLessThan(100)
-    expect(await page.getByTestId('protein-page').textContent()).toBe(`1–${rowsInDom} of ${PROTEINS.toLocaleString('en-US')}`)
-    expect(await page.locator('[data-testid="protein-row"]').first().getAttribute('data-accession')).toBe(accessionOf(0))
+    expect(await page.getByTestId('protein-page').textContent()).toBe(
+      `1–${rowsInDom} of ${PROTEINS.toLocaleString('en-US')}`
+    )
+    expect(await page.locator('[data-testid="protein-row"]').first().getAttribute('data-accession')).toBe(
+      accessionOf(0)
+    )
 
     await timed('protein picker: next page', async () => {
       await page.getByTestId('protein-page-next').click()
@@ -330,19 +425,27 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
     const target = accessionOf(PROTEINS - 7)
     const expected = await service.listProteins({ projectId, text: target, limit: 10 })
     expect(expected.total).toBe(1)
-    await timed(`protein picker: search "${target}"`, async () => {
-      await page.getByTestId('protein-search').fill(target)
-      await page.waitForFunction((acc) => {
-        const rows = document.querySelectorAll('[data-testid="protein-row"]')
-        return rows.length === 1 && rows[0].getAttribute('data-accession') === acc
-      }, target)
-    }, 'includes the 150 ms typing debounce')
+    await timed(
+      `protein picker: search "${target}"`,
+      async () => {
+        await page.getByTestId('protein-search').fill(target)
+        await page.waitForFunction(acc => {
+          const rows = document.querySelectorAll('[data-testid="protein-row"]')
+          return rows.length === 1 && rows[0].getAttribute('data-accession') === acc
+        }, target)
+      },
+      'includes the 150 ms typing debounce'
+    )
 
     const features = await service.proteinFeatures({ projectId, protein: target, limit: 1 })
     await timed('protein view: features of the picked protein', async () => {
       await page.locator(`[data-testid="protein-row"][data-accession="${target}"]`).click()
       await page.waitForFunction(
-        ([acc, n]) => document.querySelector('[data-testid="protein-view"]')?.getAttribute('data-protein') === acc && (document.querySelector('[data-testid="protein-feature-count"]')?.textContent ?? '').startsWith(`${n} features`),
+        ([acc, n]) =>
+          document.querySelector('[data-testid="protein-view"]')?.getAttribute('data-protein') === acc &&
+          (document.querySelector('[data-testid="protein-feature-count"]')?.textContent ?? '').startsWith(
+            `${n} features`
+          ),
         [target, features.total.toLocaleString('en-US')] as const
       )
     })
@@ -362,14 +465,22 @@ describe('scale: 20,000 proteins × 10,240 features', () => {
       ts.sort((a, b) => a - b)
       figures.push({ what: `api: ${what}`, ms: ts[2], note: 'median of 5' })
     }
-    await median('listFeatures all 10,240 by max', () => service.listFeatures({ projectId, sort: { key: 'max', dir: 'desc' }, limit: 20_000 }))
-    await median('listFeatures page of 100 by frequency', () => service.listFeatures({ projectId, sort: { key: 'freqResidue', dir: 'desc' }, limit: 100 }))
+    await median('listFeatures all 10,240 by max', () =>
+      service.listFeatures({ projectId, sort: { key: 'max', dir: 'desc' }, limit: 20_000 })
+    )
+    await median('listFeatures page of 100 by frequency', () =>
+      service.listFeatures({ projectId, sort: { key: 'freqResidue', dir: 'desc' }, limit: 100 })
+    )
     await median('listFeatures text "probe"', () => service.listFeatures({ projectId, text: 'probe', limit: 20_000 }))
     await median('featureOverview', () => service.featureOverview({ projectId }))
     await median('featureDetail', () => service.featureDetail({ projectId, feature: HELIX_FEATURE }))
-    await median('listProteins page at offset 19,900', () => service.listProteins({ projectId, offset: 19_900, limit: 100 }))
+    await median('listProteins page at offset 19,900', () =>
+      service.listProteins({ projectId, offset: 19_900, limit: 100 })
+    )
     await median('listProteins text search', () => service.listProteins({ projectId, text: 'S1999', limit: 100 }))
-    await median('proteinFeatures', () => service.proteinFeatures({ projectId, protein: accessionOf(12_345), limit: 100, withTracks: 20 }))
+    await median('proteinFeatures', () =>
+      service.proteinFeatures({ projectId, protein: accessionOf(12_345), limit: 100, withTracks: 20 })
+    )
     expect(figures.length).toBeGreaterThan(8)
   })
 })

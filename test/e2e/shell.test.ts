@@ -40,7 +40,9 @@ describe('browser mode, first start', () => {
   it('shows the demo index job with a moving progress bar, then done', async () => {
     const job = page.locator('[data-testid="job"][data-job-kind="index"]')
     await job.waitFor()
-    expect(await job.locator('.job-title').textContent()).toMatch(/Index "Demo: 100 Swiss-Prot proteins" with Demo ESM2 \(random weights\) \+ Demo SAE \(random weights\)/)
+    expect(await job.locator('.job-title').textContent()).toMatch(
+      /Index "Demo: 100 Swiss-Prot proteins" with Demo ESM2 \(random weights\) \+ Demo SAE \(random weights\)/
+    )
     // Progress arrives over server-sent events while the job runs in its worker thread.
     await page.waitForFunction(
       () => {
@@ -56,7 +58,11 @@ describe('browser mode, first start', () => {
     expect(label).toMatch(/computing latents: [\d,]+ \/ [\d,]+ residues/)
     // The service stays responsive while the worker indexes.
     const t0 = Date.now()
-    const projects = await page.evaluate(async () => (await fetch('api/listProjects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json())
+    const projects = await page.evaluate(async () =>
+      (
+        await fetch('api/listProjects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      ).json()
+    )
     expect(Date.now() - t0).toBeLessThan(5000)
     expect(projects).toHaveLength(1)
 
@@ -66,7 +72,11 @@ describe('browser mode, first start', () => {
     expect(page.url()).toContain('#/features')
     await page.getByTestId('nav-models').click()
     await page.locator('[data-testid="job"][data-job-kind="index"][data-job-state="done"]').waitFor({ timeout: 10_000 })
-    await page.waitForFunction(() => document.querySelector('[data-testid="project-status"]')?.textContent === 'indexed', undefined, { timeout: 10_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="project-status"]')?.textContent === 'indexed',
+      undefined,
+      { timeout: 10_000 }
+    )
     const row = await page.getByTestId('project-row').first().textContent()
     expect(row).toMatch(/100.*Demo ESM2 \(random weights\) \+ Demo SAE \(random weights\) \(4\)/)
     expect(row).toMatch(/2,048/)
@@ -110,7 +120,9 @@ describe('browser mode, first start', () => {
       'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG',
       ''
     ].join('\n')
-    await page.locator('input[type="file"]').setInputFiles({ name: 'globins.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'globins.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
     await page.getByRole('button', { name: 'Create and index' }).click()
     const row = page.locator('[data-testid="project-row"]', { hasText: 'Three globins' })
     await row.waitFor()
@@ -119,7 +131,9 @@ describe('browser mode, first start', () => {
     const job = page.locator('[data-testid="job"]', { hasText: 'Index "Three globins"' })
     await job.waitFor()
     await job.getByTestId('job-cancel').click()
-    await page.locator('[data-testid="job"][data-job-state="cancelled"]', { hasText: 'Index "Three globins"' }).waitFor({ timeout: 30_000 })
+    await page
+      .locator('[data-testid="job"][data-job-state="cancelled"]', { hasText: 'Index "Three globins"' })
+      .waitFor({ timeout: 30_000 })
     expect(await row.getByTestId('project-status').textContent()).toBe('not indexed')
     // Index again: it runs to the end, and (its first indexing) the feature browser opens on it.
     await row.getByRole('button', { name: 'Index' }).click()
@@ -128,11 +142,22 @@ describe('browser mode, first start', () => {
     expect((await e2e.service.appInfo({})).currentProjectId).toBe('three-globins')
     await e2e.screenshot(page, 'project-created')
     await page.getByTestId('nav-models').click()
-    await page.locator('[data-testid="job"][data-job-state="done"]', { hasText: 'Index "Three globins"' }).waitFor({ timeout: 10_000 })
+    await page
+      .locator('[data-testid="job"][data-job-state="done"]', { hasText: 'Index "Three globins"' })
+      .waitFor({ timeout: 10_000 })
     expect(await row.getByTestId('project-status').textContent()).toBe('indexed')
     // Opening the demo project makes it the current one again (remembered by the server).
-    await page.locator('[data-testid="project-row"]', { hasText: 'Demo: 100 Swiss-Prot proteins' }).getByTestId('project-open').click()
-    await page.waitForFunction(() => document.querySelector('[data-testid="current-project"]')?.textContent === 'Demo: 100 Swiss-Prot proteins (demo)', undefined, { timeout: 10_000 })
+    await page
+      .locator('[data-testid="project-row"]', { hasText: 'Demo: 100 Swiss-Prot proteins' })
+      .getByTestId('project-open')
+      .click()
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="current-project"]')?.textContent ===
+        'Demo: 100 Swiss-Prot proteins (demo)',
+      undefined,
+      { timeout: 10_000 }
+    )
     expect(page.url()).toContain('#/features')
     expect((await e2e.service.appInfo({})).currentProjectId).toBe('demo')
   }, 120_000)
@@ -141,8 +166,16 @@ describe('browser mode, first start', () => {
     await page.getByTestId('nav-models').click()
     await page.getByText('New project…').click()
     await page.getByPlaceholder('my proteins').fill('One bad record')
-    const fasta = ['>sp|P62988|UBIQ_HUMAN Ubiquitin', 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG', '>broken_1 digits in the sequence', 'MQIF12VKTLTG', ''].join('\n')
-    await page.locator('input[type="file"]').setInputFiles({ name: 'with-bad.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
+    const fasta = [
+      '>sp|P62988|UBIQ_HUMAN Ubiquitin',
+      'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG',
+      '>broken_1 digits in the sequence',
+      'MQIF12VKTLTG',
+      ''
+    ].join('\n')
+    await page
+      .locator('input[type="file"]')
+      .setInputFiles({ name: 'with-bad.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
     await page.getByTestId('new-project-bad-records').selectOption('stop')
     await page.getByRole('button', { name: 'Create and index' }).click()
     const job = page.locator('[data-testid="job"][data-job-state="failed"]', { hasText: 'Index "One bad record"' })
@@ -150,7 +183,12 @@ describe('browser mode, first start', () => {
     expect(await job.locator('.error-text').textContent()).toMatch(/^with-bad\.fasta:3: bad record "broken_1"/)
     const bad = job.getByTestId('bad-record')
     expect(await bad.count()).toBe(1)
-    expect(await bad.locator('td').allTextContents()).toEqual(['with-bad.fasta', '3', 'broken_1', expect.stringMatching(/\S/)])
+    expect(await bad.locator('td').allTextContents()).toEqual([
+      'with-bad.fasta',
+      '3',
+      'broken_1',
+      expect.stringMatching(/\S/)
+    ])
     await e2e.screenshot(page, 'job-bad-record')
   }, 120_000)
 

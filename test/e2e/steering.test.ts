@@ -34,7 +34,10 @@ afterAll(async () => {
 })
 
 async function downloadOf(action: () => Promise<unknown>): Promise<{ name: string; text: string }> {
-  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), action()])) as [Download, unknown]
+  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), action()])) as [
+    Download,
+    unknown
+  ]
   return { name: download.suggestedFilename(), text: readFileSync(await download.path(), 'utf8') }
 }
 
@@ -42,17 +45,24 @@ async function downloadOf(action: () => Promise<unknown>): Promise<{ name: strin
 async function expectPreviewOf(sequence: string, clamps: ClampSpec[]): Promise<void> {
   const expected = shiftMatrix(await e2e.service.steeringPreview({ projectId, sequence, clamps }))
   expect(expected.maxAbs).toBeGreaterThan(0)
-  await page.waitForFunction((m) => document.querySelector('[data-testid="steering-preview"]')?.getAttribute('data-max-abs') === m, expected.maxAbs.toFixed(6), { timeout: 60_000 })
+  await page.waitForFunction(
+    m => document.querySelector('[data-testid="steering-preview"]')?.getAttribute('data-max-abs') === m,
+    expected.maxAbs.toFixed(6),
+    { timeout: 60_000 }
+  )
   const preview = page.getByTestId('steering-preview')
   expect(await preview.getAttribute('data-residues')).toBe(String(sequence.length))
   expect(await preview.getAttribute('data-changed')).toBe(String(expected.changedArgmax.length))
-  expect(await preview.textContent()).toContain(`most likely residue changes at ${expected.changedArgmax.length} of ${sequence.length} positions`)
+  expect(await preview.textContent()).toContain(
+    `most likely residue changes at ${expected.changedArgmax.length} of ${sequence.length} positions`
+  )
   // One cell per residue and amino acid (+ one tick per changed position).
   const A = expected.aminoAcids.length
   expect(await preview.locator('svg rect').count()).toBe(sequence.length * A + expected.changedArgmax.length)
   // The strongest shift: its cell says the value and has the saturated colour.
   let best = 0
-  for (let i = 1; i < expected.delta.length; i++) if (Math.abs(expected.delta[i]) > Math.abs(expected.delta[best])) best = i
+  for (let i = 1; i < expected.delta.length; i++)
+    if (Math.abs(expected.delta[i]) > Math.abs(expected.delta[best])) best = i
   const r = Math.floor(best / A)
   const aa = expected.aminoAcids[best % A]
   const d = expected.delta[best]
@@ -86,16 +96,28 @@ describe('steering view', () => {
     await page.getByTestId('nav-steering').click()
     await page.getByTestId('steering-view').waitFor()
     // Search: the results are the store's alive features matching the text, strongest first.
-    const expected = await e2e.service.listFeatures({ projectId, text: 'metal', status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 12 })
+    const expected = await e2e.service.listFeatures({
+      projectId,
+      text: 'metal',
+      status: 'alive',
+      sort: { key: 'max', dir: 'desc' },
+      limit: 12
+    })
     expect(expected.items.length).toBeGreaterThan(0)
     await page.getByTestId('steer-feature-search').fill('metal')
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="steer-feature-result"]').length === n, expected.items.length, { timeout: 30_000 })
+    await page.waitForFunction(
+      n => document.querySelectorAll('[data-testid="steer-feature-result"]').length === n,
+      expected.items.length,
+      { timeout: 30_000 }
+    )
     const first = page.getByTestId('steer-feature-result').first()
     expect(await first.textContent()).toMatch(new RegExp(`^f${expected.items[0].id}\\b`))
     await first.click()
     feature = expected.items[0].id
     // Adding a feature clears the search, ready for the next one.
-    await page.waitForFunction(() => (document.querySelector('[data-testid="steer-feature-search"]') as HTMLInputElement).value === '')
+    await page.waitForFunction(
+      () => (document.querySelector('[data-testid="steer-feature-search"]') as HTMLInputElement).value === ''
+    )
     expect(await page.getByTestId('steer-feature-result').count()).toBe(0)
     const clamp = page.locator(`[data-testid="steer-clamp"][data-feature="${feature}"]`)
     await clamp.waitFor()
@@ -134,7 +156,11 @@ describe('steering view', () => {
     await page.getByTestId('steer-generate').click()
     const results = page.getByTestId('steer-results')
     await results.waitFor({ timeout: 180_000 })
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="steer-result-row"][data-parent="false"]').length === 2, undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="steer-result-row"][data-parent="false"]').length === 2,
+      undefined,
+      { timeout: 30_000 }
+    )
     const runId = (await results.getAttribute('data-run-id'))!
     run = await e2e.service.steeringRun({ projectId, runId })
     // What the view asked for.
@@ -148,7 +174,7 @@ describe('steering view', () => {
       expect(s.sequence).toHaveLength(parentSequence.length)
       // Identity to the parent, counted here independently.
       expect(s.scores.identity).toBeCloseTo(identity(s.sequence, parentSequence), 10)
-      expect(s.scores.featureActivation.map((f) => f.feature)).toEqual([feature])
+      expect(s.scores.featureActivation.map(f => f.feature)).toEqual([feature])
     }
     // The table: the parent row, then one row per sequence with its identity and the re-encoded activation.
     const header = await results.locator('thead th').allTextContents()
@@ -163,15 +189,31 @@ describe('steering view', () => {
       expect(cells[3]).toMatch(/^-?\d/)
       expect(cells[4]).toBe(`${s.sequence.slice(0, 60)}…`)
     }
-    expect(await results.locator('[data-testid="steer-result-row"][data-parent="true"] td').first().textContent()).toBe(`parent ${PARENT}`)
+    expect(await results.locator('[data-testid="steer-result-row"][data-parent="true"] td').first().textContent()).toBe(
+      `parent ${PARENT}`
+    )
     expect(await results.textContent()).toContain(`seed ${SEED}`)
     // The demo models are recorded under the library's names (random weights), never as the real ESM2-8M.
-    expect(run.provenance).toMatchObject({ model: 'Demo ESM2 (random weights)', sae: 'Demo SAE (random weights)', layer: 4 })
-    expect(await results.textContent()).toContain('Demo ESM2 (random weights) + Demo SAE (random weights) at layer 4 · edit')
+    expect(run.provenance).toMatchObject({
+      model: 'Demo ESM2 (random weights)',
+      sae: 'Demo SAE (random weights)',
+      layer: 4
+    })
+    expect(await results.textContent()).toContain(
+      'Demo ESM2 (random weights) + Demo SAE (random weights) at layer 4 · edit'
+    )
     // The same request with the same seed gives the same sequences.
-    const again = await e2e.service.startSteering({ projectId, start: { id: PARENT, sequence: parentSequence }, clamps: run.clamps, settings: run.settings, pll: false })
+    const again = await e2e.service.startSteering({
+      projectId,
+      start: { id: PARENT, sequence: parentSequence },
+      clamps: run.clamps,
+      settings: run.settings,
+      pll: false
+    })
     expect((await e2e.service.jobs.waitFor(again.job.id)).state).toBe('done')
-    expect((await e2e.service.steeringRun({ projectId, runId: again.runId })).sequences.map((s) => s.sequence)).toEqual(run.sequences.map((s) => s.sequence))
+    expect((await e2e.service.steeringRun({ projectId, runId: again.runId })).sequences.map(s => s.sequence)).toEqual(
+      run.sequences.map(s => s.sequence)
+    )
     // The view scrolls inside the app's main area: a tall viewport shows the panels, the heat map and the results.
     await page.setViewportSize({ width: 1400, height: 1500 })
     await page.screenshot({ path: join(SCREENSHOTS, 'steering.png') })
@@ -187,19 +229,27 @@ describe('steering view', () => {
     const changed: number[] = []
     for (let i = 0; i < s.sequence.length; i++) if (s.sequence[i] !== parentSequence[i]) changed.push(i + 1)
     expect(Number(await diff.getAttribute('data-changed'))).toBe(changed.length)
-    const marked = await page.getByTestId('steer-diff-changed').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-position'))))
+    const marked = await page
+      .getByTestId('steer-diff-changed')
+      .evaluateAll(els => els.map(e => Number(e.getAttribute('data-position'))))
     expect(marked).toEqual(changed)
     // Copy: the whole sequence, not the 60 residues the table shows.
-    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(e2e.baseUrl).origin })
+    await page
+      .context()
+      .grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(e2e.baseUrl).origin })
     await page.bringToFront() // the clipboard serves the focused page only
-    await page.locator('[data-testid="steer-result-row"][data-parent="false"]').first().getByTestId('steer-copy').click()
+    await page
+      .locator('[data-testid="steer-result-row"][data-parent="false"]')
+      .first()
+      .getByTestId('steer-copy')
+      .click()
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText()), { timeout: 30_000 }).toBe(s.sequence)
   }, 120_000)
 
   it('exports FASTA whose headers record the clamp, the mode and the seed', async () => {
     const fasta = await downloadOf(() => page.getByTestId('steer-export-fasta').click())
     expect(fasta.name).toBe(`steering-${run.id}.fasta`)
-    const records = fasta.text.split(/^>/m).filter((r) => r.trim() !== '')
+    const records = fasta.text.split(/^>/m).filter(r => r.trim() !== '')
     expect(records).toHaveLength(2)
     records.forEach((rec, i) => {
       const [header, ...lines] = rec.trim().split('\n')
@@ -225,16 +275,19 @@ describe('steering view', () => {
     const select = page.getByTestId('steer-runs')
     await select.locator(`option[value="${run.id}"]`).waitFor({ state: 'attached', timeout: 30_000 })
     expect(await select.locator('option').count()).toBe(3) // the placeholder + the view's run + the API's rerun
-    expect(await select.locator(`option[value="${run.id}"]`).textContent()).toMatch(new RegExp(`edit × 2 · f${feature} · from ${PARENT}`))
+    expect(await select.locator(`option[value="${run.id}"]`).textContent()).toMatch(
+      new RegExp(`edit × 2 · f${feature} · from ${PARENT}`)
+    )
     expect(await page.getByTestId('steer-results').count()).toBe(0)
     await select.selectOption(run.id)
     await page.locator(`[data-testid="steer-results"][data-run-id="${run.id}"]`).waitFor()
     const rows = page.locator('[data-testid="steer-result-row"][data-parent="false"]')
     expect(await rows.count()).toBe(2)
-    for (let i = 0; i < 2; i++) expect(await rows.nth(i).locator('td.steer-seq').getAttribute('title')).toBe(run.sequences[i].sequence)
+    for (let i = 0; i < 2; i++)
+      expect(await rows.nth(i).locator('td.steer-seq').getAttribute('title')).toBe(run.sequences[i].sequence)
   })
 
   it('logged no page errors', () => {
-    expect(e2e.pageErrors.filter((e) => !/favicon/.test(e))).toEqual([])
+    expect(e2e.pageErrors.filter(e => !/favicon/.test(e))).toEqual([])
   })
 })

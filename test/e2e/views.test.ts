@@ -32,7 +32,10 @@ afterAll(async () => {
 })
 
 async function downloadOf(action: () => Promise<unknown>): Promise<{ name: string; bytes: Buffer }> {
-  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), action()])) as [Download, unknown]
+  const [download] = (await Promise.all([page.waitForEvent('download', { timeout: 120_000 }), action()])) as [
+    Download,
+    unknown
+  ]
   const path = await download.path()
   return { name: download.suggestedFilename(), bytes: readFileSync(path) }
 }
@@ -41,9 +44,12 @@ async function downloadOf(action: () => Promise<unknown>): Promise<{ name: strin
 async function visibleFeatureIds(): Promise<number[]> {
   return page.evaluate(() =>
     [...document.querySelectorAll('[data-testid="feature-table"] .vt-row')]
-      .map((r) => ({ top: parseFloat((r as HTMLElement).style.top), id: Number(r.querySelector('[role="cell"]')?.textContent?.replace('#', '')) }))
+      .map(r => ({
+        top: parseFloat((r as HTMLElement).style.top),
+        id: Number(r.querySelector('[role="cell"]')?.textContent?.replace('#', ''))
+      }))
       .sort((a, b) => a.top - b.top)
-      .map((r) => r.id)
+      .map(r => r.id)
   )
 }
 
@@ -51,7 +57,11 @@ describe('feature browser', () => {
   it('lists every feature in a windowed table, sorts, searches and exports CSV', async () => {
     await page.goto(`${e2e.baseUrl}#/features`)
     const table = page.getByTestId('feature-table')
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows')) > 0, undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows')) > 0,
+      undefined,
+      { timeout: 30_000 }
+    )
     const all = await e2e.service.listFeatures({ projectId, limit: 1 })
     expect(all.total).toBe(2048)
     expect(await table.getAttribute('data-rows')).toBe('2048')
@@ -67,17 +77,34 @@ describe('feature browser', () => {
     // Sort by max activation (descending on first click): the same order as the store's.
     await page.getByTestId('feature-table-sort-max').click()
     const byMax = await e2e.service.listFeatures({ projectId, sort: { key: 'max', dir: 'desc' }, limit: 5 })
-    await page.waitForFunction((first) => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')?.textContent === `#${first}`, byMax.items[0].id, { timeout: 30_000 })
-    expect((await visibleFeatureIds()).slice(0, 5)).toEqual(byMax.items.map((f) => f.id))
+    await page.waitForFunction(
+      first =>
+        document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')
+          ?.textContent === `#${first}`,
+      byMax.items[0].id,
+      { timeout: 30_000 }
+    )
+    expect((await visibleFeatureIds()).slice(0, 5)).toEqual(byMax.items.map(f => f.id))
     await e2e.screenshot(page, 'features-sorted-by-max')
 
     // Search: the count and the rows are the store's answer to the same text query.
     await page.getByTestId('feature-search').fill('metal')
-    const metal = await e2e.service.listFeatures({ projectId, text: 'metal', sort: { key: 'max', dir: 'desc' }, limit: 20_000 })
+    const metal = await e2e.service.listFeatures({
+      projectId,
+      text: 'metal',
+      sort: { key: 'max', dir: 'desc' },
+      limit: 20_000
+    })
     expect(metal.total).toBeGreaterThan(0)
     expect(metal.total).toBeLessThan(2048)
-    await page.waitForFunction((n) => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(n), metal.total, { timeout: 30_000 })
-    expect(await page.getByTestId('feature-count').textContent()).toBe(`${metal.total.toLocaleString('en-US')} matching`)
+    await page.waitForFunction(
+      n => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(n),
+      metal.total,
+      { timeout: 30_000 }
+    )
+    expect(await page.getByTestId('feature-count').textContent()).toBe(
+      `${metal.total.toLocaleString('en-US')} matching`
+    )
     expect((await visibleFeatureIds())[0]).toBe(metal.items[0].id)
 
     // CSV export of the filtered table: a header and one line per matching feature.
@@ -87,7 +114,11 @@ describe('feature browser', () => {
     expect(lines.length).toBe(metal.total + 1)
     await e2e.screenshot(page, 'features-search')
     await page.getByTestId('feature-search').fill('')
-    await page.waitForFunction(() => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === '2048', undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === '2048',
+      undefined,
+      { timeout: 30_000 }
+    )
   })
 
   it('selects features by brushing the overview plot', async () => {
@@ -102,15 +133,29 @@ describe('feature browser', () => {
     const n = Number(/([\d,]+) selected/.exec(chip ?? '')?.[1].replace(/,/g, ''))
     expect(n).toBeGreaterThan(0)
     expect(n).toBeLessThan(2048)
-    await page.waitForFunction((k) => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(k), n, { timeout: 30_000 })
+    await page.waitForFunction(
+      k => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === String(k),
+      n,
+      { timeout: 30_000 }
+    )
     await e2e.screenshot(page, 'features-brushed')
     await page.getByTestId('brush-chip').getByRole('button').click()
-    await page.waitForFunction(() => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === '2048', undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="feature-table"]')?.getAttribute('data-rows') === '2048',
+      undefined,
+      { timeout: 30_000 }
+    )
   })
 
   it('moves with the keyboard and opens a feature with Enter', async () => {
     await page.getByTestId('feature-table-sort-id').click()
-    await page.waitForFunction(() => document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')?.textContent === '#0', undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="feature-table"] .vt-row[data-row-index="0"] [role="cell"]')
+          ?.textContent === '#0',
+      undefined,
+      { timeout: 30_000 }
+    )
     await page.getByTestId('feature-table-body').focus()
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('ArrowDown')
@@ -118,7 +163,9 @@ describe('feature browser', () => {
     await page.keyboard.press('ArrowUp')
     expect(await page.locator('[data-testid="feature-table"] .vt-row.active').getAttribute('data-row-index')).toBe('2')
     await page.keyboard.press('End')
-    expect(await page.locator('[data-testid="feature-table"] .vt-row.active').getAttribute('data-row-index')).toBe('2047')
+    expect(await page.locator('[data-testid="feature-table"] .vt-row.active').getAttribute('data-row-index')).toBe(
+      '2047'
+    )
     await page.keyboard.press('Home')
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('ArrowDown')
@@ -134,22 +181,30 @@ describe('feature detail', () => {
     const list = await e2e.service.listFeatures({ projectId, sort: { key: 'freqProtein', dir: 'desc' }, limit: 1 })
     const feature = list.items[0].id
     await page.goto(`${e2e.baseUrl}#/feature-detail?feature=${feature}`)
-    await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').first().waitFor({ timeout: 30_000 })
+    await page
+      .locator('[data-testid="top-proteins"] [data-testid="protein-track"]')
+      .first()
+      .waitFor({ timeout: 30_000 })
     const detail = await e2e.service.featureDetail({ projectId, feature })
-    expect(await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').count()).toBe(detail.topProteins.length)
+    expect(await page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').count()).toBe(
+      detail.topProteins.length
+    )
     // The first track is the top protein, with as many firing residues as the store says.
     const first = page.locator('[data-testid="top-proteins"] [data-testid="protein-track"]').first()
     expect(await first.getAttribute('data-accession')).toBe(detail.topProteins[0].protein.accession)
     const track = first.getByTestId('activation-track')
-    expect(Number(await track.getAttribute('data-firing'))).toBe(detail.topProteins[0].activations.filter((v) => v > 0).length)
+    expect(Number(await track.getAttribute('data-firing'))).toBe(
+      detail.topProteins[0].activations.filter(v => v > 0).length
+    )
     expect(Number(await track.getAttribute('data-residues'))).toBe(detail.topProteins[0].sequence.length)
     // Bars are coloured by the activation scale: the highest bar of the top protein has its colour.
     const top = detail.topProteins[0]
     const expected = activationScale(detail.stats.max).hex(top.max)
-    const fills = await track.locator('svg rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('fill')))
+    const fills = await track.locator('svg rect').evaluateAll(rects => rects.map(r => r.getAttribute('fill')))
     expect(fills).toContain(expected)
     // Annotation tracks are drawn under it (the demo proteins are annotated Swiss-Prot entries).
-    if (top.annotations.some((a) => a.type === 'helix' || a.type === 'strand')) expect(await track.textContent()).toContain('Secondary str.')
+    if (top.annotations.some(a => a.type === 'helix' || a.type === 'strand'))
+      expect(await track.textContent()).toContain('Secondary str.')
     // Histogram bars.
     expect(await page.locator('[data-testid="activation-histogram"] svg rect').count()).toBeGreaterThan(0)
     await e2e.screenshot(page, 'feature-detail')
@@ -158,7 +213,11 @@ describe('feature detail', () => {
     await page.getByTestId('feature-label-input').fill('e2e: test label')
     await page.getByTestId('feature-notes-input').fill('written by the views e2e test')
     await page.getByTestId('feature-label-save').click()
-    await page.waitForFunction(() => document.querySelector('[data-testid="feature-label-status"]')?.textContent === 'Saved', undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="feature-label-status"]')?.textContent === 'Saved',
+      undefined,
+      { timeout: 30_000 }
+    )
     const saved = await e2e.service.featureDetail({ projectId, feature })
     expect(saved.label).toBe('e2e: test label')
     expect(saved.notes).toBe('written by the views e2e test')
@@ -173,7 +232,7 @@ describe('feature detail', () => {
 
 /** Pixels of a PNG screenshot that are clearly red (r well above g and b): activation colours in the view. */
 async function redPixels(png: Buffer): Promise<number> {
-  return page.evaluate(async (b64) => {
+  return page.evaluate(async b64 => {
     const img = new Image()
     img.src = `data:image/png;base64,${b64}`
     await img.decode()
@@ -192,7 +251,7 @@ async function redPixels(png: Buffer): Promise<number> {
 
 /** Points (fractions of the canvas) where a PNG of the 3D view shows the structure (grey or red, not white). */
 async function structurePoints(png: Buffer): Promise<[number, number][]> {
-  return page.evaluate(async (b64) => {
+  return page.evaluate(async b64 => {
     const img = new Image()
     img.src = `data:image/png;base64,${b64}`
     await img.decode()
@@ -231,14 +290,16 @@ describe('protein view and structure', () => {
     expect(await alignment.getAttribute('data-identity')).toBe('1.0000')
     expect(await alignment.getAttribute('data-aligned')).toBe('141')
     // Residues the feature fires on, counted independently from the store's track through PDB numbering n = UniProt n + 1.
-    const firingOnChain = hit.activations!.slice(1).filter((v) => v > 0).length
+    const firingOnChain = hit.activations!.slice(1).filter(v => v > 0).length
     expect(Number(await alignment.getAttribute('data-firing-residues'))).toBe(firingOnChain)
     // Mol* asked the theme for every residue of chain A and got the activation colours for the firing ones.
     expect(await viewer.getAttribute('data-theme-coloured-residues')).toBe('141')
     expect(Number(await viewer.getAttribute('data-theme-firing-residues'))).toBe(firingOnChain)
     // And the canvas shows red.
     await page.waitForTimeout(1500)
-    const withFeature = await redPixels(await page.locator('[data-testid="structure-viewer"] canvas').first().screenshot())
+    const withFeature = await redPixels(
+      await page.locator('[data-testid="structure-viewer"] canvas').first().screenshot()
+    )
     expect(withFeature).toBeGreaterThan(20)
     await e2e.screenshot(page, 'protein')
 
@@ -256,12 +317,18 @@ describe('protein view and structure', () => {
       if (hovered) break
     }
     expect(Number(hovered)).toBeGreaterThanOrEqual(2)
-    expect(await page.getByTestId('sequence-track-hover-label').textContent()).toMatch(new RegExp(`^[A-Z]${hovered} · activation`))
+    expect(await page.getByTestId('sequence-track-hover-label').textContent()).toMatch(
+      new RegExp(`^[A-Z]${hovered} · activation`)
+    )
     // And back: hovering the sequence track highlights the residue (the track reports it; Mol* gets the loci).
     const track = page.getByTestId('sequence-track').locator('svg').first()
     const tbox = (await track.boundingBox())!
     await page.mouse.move(tbox.x + 92 + (tbox.width - 102) * (40.5 / 142), tbox.y + 10)
-    await page.waitForFunction(() => document.querySelector('[data-testid="sequence-track"]')?.getAttribute('data-hovered') === '41', undefined, { timeout: 30_000 })
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="sequence-track"]')?.getAttribute('data-hovered') === '41',
+      undefined,
+      { timeout: 30_000 }
+    )
     await page.mouse.move(5, 5)
   }, 300_000)
 
@@ -272,37 +339,83 @@ describe('protein view and structure', () => {
     await page.mouse.down()
     await page.mouse.move(box.x + box.width * 0.6, box.y + 10, { steps: 6 })
     await page.mouse.up()
-    await page.waitForFunction(() => /^\d+-\d+$/.test(document.querySelector('[data-testid="sequence-track"]')?.getAttribute('data-range') ?? ''), undefined, { timeout: 30_000 })
-    const [start, end] = ((await page.getByTestId('sequence-track').getAttribute('data-range')) ?? '').split('-').map(Number)
+    await page.waitForFunction(
+      () =>
+        /^\d+-\d+$/.test(document.querySelector('[data-testid="sequence-track"]')?.getAttribute('data-range') ?? ''),
+      undefined,
+      { timeout: 30_000 }
+    )
+    const [start, end] = ((await page.getByTestId('sequence-track').getAttribute('data-range')) ?? '')
+      .split('-')
+      .map(Number)
     expect(start).toBeGreaterThan(20)
     expect(end).toBeLessThan(100)
-    const expected = await e2e.service.proteinFeatures({ projectId, protein: accession, range: { start, end }, sortBy: 'max', limit: 3 })
-    await page.waitForFunction((t) => document.querySelector('[data-testid="protein-feature-count"]')?.textContent?.startsWith(`${t.toLocaleString('en-US')} features`) ?? false, expected.total, { timeout: 60_000 })
-    await page.waitForFunction((f) => document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-first-key') === String(f), expected.items[0].feature, { timeout: 60_000 })
+    const expected = await e2e.service.proteinFeatures({
+      projectId,
+      protein: accession,
+      range: { start, end },
+      sortBy: 'max',
+      limit: 3
+    })
+    await page.waitForFunction(
+      t =>
+        document
+          .querySelector('[data-testid="protein-feature-count"]')
+          ?.textContent?.startsWith(`${t.toLocaleString('en-US')} features`) ?? false,
+      expected.total,
+      { timeout: 60_000 }
+    )
+    await page.waitForFunction(
+      f =>
+        document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-first-key') === String(f),
+      expected.items[0].feature,
+      { timeout: 60_000 }
+    )
     // Sorting by mean over the range.
     await page.getByTestId('protein-sort').selectOption('mean')
-    const byMean = await e2e.service.proteinFeatures({ projectId, protein: accession, range: { start, end }, sortBy: 'mean', limit: 1 })
-    await page.waitForFunction((f) => document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-first-key') === String(f), byMean.items[0].feature, { timeout: 60_000 })
+    const byMean = await e2e.service.proteinFeatures({
+      projectId,
+      protein: accession,
+      range: { start, end },
+      sortBy: 'mean',
+      limit: 1
+    })
+    await page.waitForFunction(
+      f =>
+        document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-first-key') === String(f),
+      byMean.items[0].feature,
+      { timeout: 60_000 }
+    )
     expect(Number(await page.getByTestId('residue-heatmap').getAttribute('data-rows'))).toBeGreaterThan(0)
     await e2e.screenshot(page, 'protein-range')
   }, 200_000)
 
   it('exports the structure as PNG and the heat map as SVG', async () => {
-    const png = await downloadOf(() => page.getByTestId('structure-export').getByRole('button', { name: 'PNG' }).click())
+    const png = await downloadOf(() =>
+      page.getByTestId('structure-export').getByRole('button', { name: 'PNG' }).click()
+    )
     expect(png.name).toMatch(/\.png$/)
     expect(png.bytes.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a')
     expect(png.bytes.length).toBeGreaterThan(5000)
-    const heat = await downloadOf(() => page.getByTestId('residue-heatmap').getByRole('button', { name: 'SVG' }).click())
+    const heat = await downloadOf(() =>
+      page.getByTestId('residue-heatmap').getByRole('button', { name: 'SVG' }).click()
+    )
     expect(heat.bytes.toString('utf8')).toContain('<svg')
   }, 300_000)
 
   it('pastes a sequence and computes its features live', async () => {
     const detail = await e2e.service.proteinDetail({ projectId, protein: accession })
     await page.goto(`${e2e.baseUrl}#/protein`)
-    await page.getByTestId('sequence-input').fill(`>pasted_hba\n${detail.sequence.slice(0, 60)}\n${detail.sequence.slice(60)}\n`)
+    await page
+      .getByTestId('sequence-input')
+      .fill(`>pasted_hba\n${detail.sequence.slice(0, 60)}\n${detail.sequence.slice(60)}\n`)
     await page.getByTestId('sequence-submit').click()
     await page.locator('[data-testid="protein-feature-table"]').waitFor({ timeout: 60_000 })
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-rows')) > 0, undefined, { timeout: 60_000 })
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid="protein-feature-table"]')?.getAttribute('data-rows')) > 0,
+      undefined,
+      { timeout: 60_000 }
+    )
     expect(await page.getByTestId('protein-view').getAttribute('data-protein')).toBe('pasted_hba')
     // No accession: the bundled structure whose chain aligns best (2HHB chain A, identical) is found and loaded.
     await page.locator('[data-testid="structure-viewer"][data-loaded="project:2hhb"]').waitFor({ timeout: 120_000 })
@@ -318,6 +431,6 @@ describe('protein view and structure', () => {
   }, 300_000)
 
   it('logged no page errors', () => {
-    expect(e2e.pageErrors.filter((e) => !/favicon/.test(e))).toEqual([])
+    expect(e2e.pageErrors.filter(e => !/favicon/.test(e))).toEqual([])
   })
 })

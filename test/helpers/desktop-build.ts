@@ -61,9 +61,13 @@ function paths(): DesktopBuild {
 export function buildDesktop(): DesktopBuild {
   const key = sourceHash()
   const p = paths()
-  const built = [p.main, p.worker, p.preload, p.renderer].every((f) => existsSync(f))
+  const built = [p.main, p.worker, p.preload, p.renderer].every(f => existsSync(f))
   if (built && existsSync(MARKER) && readFileSync(MARKER, 'utf8') === key) return p
-  execFileSync(process.execPath, [join(REPO, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 })
+  execFileSync(process.execPath, [join(REPO, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 300_000
+  })
   mkdirSync(dirname(MARKER), { recursive: true })
   writeFileSync(MARKER, key)
   return p

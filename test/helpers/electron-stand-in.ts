@@ -98,8 +98,12 @@ export interface ElectronStandIn {
   app: EventEmitter & { quitCalls: number; exitCodes: number[] }
   windows: RecordedWindow[]
   ipcHandlers: Map<string, Handler>
-  headerListeners: ((details: { responseHeaders?: Record<string, string[]> }, callback: (r: { responseHeaders?: Record<string, string[]> }) => void) => void)[]
-  permissionHandler: ((wc: unknown, permission: string, callback: (granted: boolean) => void, details?: unknown) => void) | undefined
+  headerListeners: ((
+    details: { responseHeaders?: Record<string, string[]> },
+    callback: (r: { responseHeaders?: Record<string, string[]> }) => void
+  ) => void)[]
+  permissionHandler:
+    ((wc: unknown, permission: string, callback: (granted: boolean) => void, details?: unknown) => void) | undefined
   menuTemplate: MenuItem[] | undefined
   openedExternally: string[]
   errorBoxes: { title: string; content: string }[]
@@ -124,7 +128,7 @@ export interface MenuItem {
 
 export function createElectronStandIn(opts: ElectronStandInOptions = {}): ElectronStandIn {
   let resolveReady: () => void = () => undefined
-  const whenReady = new Promise<void>((r) => (resolveReady = r))
+  const whenReady = new Promise<void>(r => (resolveReady = r))
   const app = Object.assign(new EventEmitter(), { quitCalls: 0, exitCodes: [] as number[] })
   const windows: RecordedWindow[] = []
   const open = new Set<StandInBrowserWindow>()
@@ -141,11 +145,17 @@ export function createElectronStandIn(opts: ElectronStandInOptions = {}): Electr
     openedExternally: [],
     errorBoxes: [],
     ready: () => resolveReady(),
-    nextWindow: () => new Promise((r) => windowWaiters.push(r)),
+    nextWindow: () => new Promise(r => windowWaiters.push(r)),
     async invoke(senderUrl, channel, ...args) {
       const handler = ipcHandlers.get(channel)
-      if (!handler) throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`)
-      const event = { senderFrame: senderUrl === null ? null : { url: senderUrl }, sender: windows.at(-1)?.webContents, processId: 1, frameId: 1 }
+      if (!handler)
+        throw new Error(`Error invoking remote method '${channel}': Error: No handler registered for '${channel}'`)
+      const event = {
+        senderFrame: senderUrl === null ? null : { url: senderUrl },
+        sender: windows.at(-1)?.webContents,
+        processId: 1,
+        frameId: 1
+      }
       try {
         // Like Electron, only what survives the structured clone reaches the page.
         return structuredClone(await handler(event, ...args))
@@ -275,7 +285,10 @@ let hooked = false
 function hookElectron(): void {
   if (hooked) return
   hooked = true
-  const M = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string; _cache: Record<string, unknown> }
+  const M = Module as unknown as {
+    _resolveFilename: (request: string, ...rest: unknown[]) => string
+    _cache: Record<string, unknown>
+  }
   const resolve = M._resolveFilename
   M._resolveFilename = function (request: string, ...rest: unknown[]): string {
     if (request === 'electron') return STAND_IN_ID
@@ -303,10 +316,15 @@ export interface LoadedMain {
  * Loads the built main process with `electron` resolved to the stand-in (afresh when it was loaded before),
  * recording the worker threads it starts. `resourcesPath` stands in for Electron's `process.resourcesPath`.
  */
-export function loadMainProcess(mainFile: string, electron: ElectronStandIn, opts: { resourcesPath?: string } = {}): LoadedMain {
+export function loadMainProcess(
+  mainFile: string,
+  electron: ElectronStandIn,
+  opts: { resourcesPath?: string } = {}
+): LoadedMain {
   hookElectron()
   current = electron.module
-  if (opts.resourcesPath !== undefined) (process as unknown as { resourcesPath: string }).resourcesPath = opts.resourcesPath
+  if (opts.resourcesPath !== undefined)
+    (process as unknown as { resourcesPath: string }).resourcesPath = opts.resourcesPath
   const workers: WorkerSpawn[] = []
   const wt = createRequire(import.meta.url)('node:worker_threads') as typeof workerThreads
   const RealWorker = wt.Worker

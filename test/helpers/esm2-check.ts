@@ -24,7 +24,8 @@ export async function expectMatchesReference(
     const outs = await model.runBatch(tokens, { hidden: layers, logits: true })
     tokens.forEach((t, i) => {
       const ref = referenceForward(weights, refConfig, Array.from(t))
-      for (const l of layers) expect(relativeError(outs[i].hidden.get(l)!, ref.hidden[l]), `sequence ${i} layer ${l}`).toBeLessThan(TOL)
+      for (const l of layers)
+        expect(relativeError(outs[i].hidden.get(l)!, ref.hidden[l]), `sequence ${i} layer ${l}`).toBeLessThan(TOL)
       expect(relativeError(outs[i].logits!, ref.logits), `sequence ${i} logits`).toBeLessThan(TOL)
     })
   } finally {

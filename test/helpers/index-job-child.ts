@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     close: () => extractor.close(),
     async *extract(inputs, opts) {
       for await (const l of extractor.extract(inputs, opts)) {
-        await new Promise((r) => setTimeout(r, Number(sleepMs)))
+        await new Promise(r => setTimeout(r, Number(sleepMs)))
         yield l
       }
     }
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     topK: 5,
     batchProteins: 3,
     onBadRecord: 'skip',
-    onProgress: (p) => process.stdout.write(`${JSON.stringify({ phase: p.phase, done: p.proteinsDone })}\n`)
+    onProgress: p => process.stdout.write(`${JSON.stringify({ phase: p.phase, done: p.proteinsDone })}\n`)
   })
   await job.run()
   store.close()

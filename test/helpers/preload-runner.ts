@@ -20,7 +20,14 @@ export interface PreloadRun {
 
 /** Runs the preload bundle in a fresh context, as Electron's sandboxed preload wrapper does. */
 export function runPreload(file: string, opts: { invoke: PreloadRun['answer']; ipc?: EventEmitter }): PreloadRun {
-  const run: PreloadRun = { exposed: [], invokes: [], ipc: opts.ipc ?? new EventEmitter(), required: [], globalsAdded: [], answer: opts.invoke }
+  const run: PreloadRun = {
+    exposed: [],
+    invokes: [],
+    ipc: opts.ipc ?? new EventEmitter(),
+    required: [],
+    globalsAdded: [],
+    answer: opts.invoke
+  }
   const ipcRenderer = Object.assign(run.ipc, {
     invoke(channel: string, ...args: unknown[]) {
       run.invokes.push({ channel, args })
@@ -50,9 +57,14 @@ export function runPreload(file: string, opts: { invoke: PreloadRun['answer']; i
   const module = { exports: {} }
   const context = createContext({})
   const before = new Set(Object.getOwnPropertyNames(runInContext('globalThis', context) as object))
-  const wrapper = runInContext(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, context, { filename: file }) as (...a: unknown[]) => void
+  const wrapper = runInContext(
+    `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`,
+    context,
+    { filename: file }
+  ) as (...a: unknown[]) => void
   wrapper(module.exports, require, module, file, '.')
-  run.globalsAdded = Object.getOwnPropertyNames(runInContext('globalThis', context) as object).filter((k) => !before.has(k))
+  run.globalsAdded = Object.getOwnPropertyNames(runInContext('globalThis', context) as object).filter(
+    k => !before.has(k)
+  )
   return run
 }
-

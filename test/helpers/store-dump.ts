@@ -23,14 +23,28 @@ export function dumpStore(path: string): StoreDump {
     const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex')
     return {
       proteins: db.prepare('SELECT * FROM proteins ORDER BY id').all(),
-      runs: db.prepare('SELECT id, model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status FROM runs ORDER BY id').all(),
-      latents: (db.prepare('SELECT run_id, protein_id, rows, nnz, data FROM latents ORDER BY run_id, protein_id').all() as { data: Buffer }[]).map((r) => ({
+      runs: db
+        .prepare(
+          'SELECT id, model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status FROM runs ORDER BY id'
+        )
+        .all(),
+      latents: (
+        db.prepare('SELECT run_id, protein_id, rows, nnz, data FROM latents ORDER BY run_id, protein_id').all() as {
+          data: Buffer
+        }[]
+      ).map(r => ({
         ...r,
         data: sha(r.data)
       })),
-      runStats: db.prepare('SELECT run_id, proteins, residues, annotated_proteins, annotated_residues, settings FROM run_stats ORDER BY run_id').all(),
+      runStats: db
+        .prepare(
+          'SELECT run_id, proteins, residues, annotated_proteins, annotated_residues, settings FROM run_stats ORDER BY run_id'
+        )
+        .all(),
       featureStats: db.prepare('SELECT * FROM feature_stats ORDER BY run_id, feature').all(),
-      featureDetails: (db.prepare('SELECT * FROM feature_details ORDER BY run_id, feature').all() as { examples: Buffer }[]).map((r) => ({
+      featureDetails: (
+        db.prepare('SELECT * FROM feature_details ORDER BY run_id, feature').all() as { examples: Buffer }[]
+      ).map(r => ({
         ...r,
         examples: sha(r.examples)
       })),

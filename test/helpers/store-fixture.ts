@@ -14,7 +14,14 @@ export async function syntheticStore(
   const store = LatentStore.open(path)
   const synth = syntheticProteins(opts.proteins ?? 60, width, opts.seed ?? 7)
   const { ids } = store.addProteins(
-    synth.map((s, i) => ({ accession: `P${String(i).padStart(5, '0')}`, name: `PROT${i}_TEST`, organism: i % 2 ? 'Homo sapiens' : 'Mus musculus', description: `protein ${i}`, sequence: s.sequence, annotations: s.annotations }))
+    synth.map((s, i) => ({
+      accession: `P${String(i).padStart(5, '0')}`,
+      name: `PROT${i}_TEST`,
+      organism: i % 2 ? 'Homo sapiens' : 'Mus musculus',
+      description: `protein ${i}`,
+      sequence: s.sequence,
+      annotations: s.annotations
+    }))
   )
   const run = store.ensureRun({ modelName: 'm', modelHash: 'mh', saeName: 's', saeHash: 'sh', layer: 4, dSae: width })
   store.putLatents(
@@ -26,7 +33,7 @@ export async function syntheticStore(
   const dense = synth.map((s, i) => ({
     proteinId: ids[i],
     length: s.sequence.length,
-    dense: Float64Array.from(s.dense, (v) => (v > 0 ? roundTripValue(v) : 0)),
+    dense: Float64Array.from(s.dense, v => (v > 0 ? roundTripValue(v) : 0)),
     annotations: s.annotations
   }))
   return { store, runId: run.id, dense, width, path }

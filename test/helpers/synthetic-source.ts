@@ -44,7 +44,7 @@ export function syntheticSource(o: SyntheticSourceOptions = {}): LatentSource {
           indptr[r + 1] = (r + 1) * per
         }
         const latents: SparseLatents = { id: input.id, rows, width: dSae, indptr, features, values }
-        if (o.delayMs) await new Promise((res) => setTimeout(res, o.delayMs))
+        if (o.delayMs) await new Promise(res => setTimeout(res, o.delayMs))
         yield latents
         o.onProtein?.(++n)
       }

@@ -11,7 +11,10 @@ import { join } from 'node:path'
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
 
 export function useSoftwareWebGpu(): void {
-  if (!existsSync(SWIFTSHADER_ICD)) throw new Error(`${SWIFTSHADER_ICD} not found: install Debian's chromium package (it ships SwiftShader), as .ci/run does`)
+  if (!existsSync(SWIFTSHADER_ICD))
+    throw new Error(
+      `${SWIFTSHADER_ICD} not found: install Debian's chromium package (it ships SwiftShader), as .ci/run does`
+    )
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
   if (!process.env.XDG_RUNTIME_DIR) {
     const dir = join(tmpdir(), `plm-sae-xdg-${process.getuid?.() ?? 0}`)

@@ -26,12 +26,16 @@ export interface RefConcept {
 export const refNote = (a: ResidueAnnotation): string => a.description.split(';')[0].trim()
 
 const belongs = (a: ResidueAnnotation, c: RefConcept) => a.type === c.type && (c.note === '' || refNote(a) === c.note)
-const covers = (a: ResidueAnnotation, r1: number) => (a.pairwise ? r1 === a.start || r1 === a.end : r1 >= a.start && r1 <= a.end)
-const annotated = (p: RefProtein) => p.annotations.some((a) => (CONCEPT_TYPES as readonly string[]).includes(a.type))
+const covers = (a: ResidueAnnotation, r1: number) =>
+  a.pairwise ? r1 === a.start || r1 === a.end : r1 >= a.start && r1 <= a.end
+const annotated = (p: RefProtein) => p.annotations.some(a => (CONCEPT_TYPES as readonly string[]).includes(a.type))
 const harmonic = (p: number, r: number) => (p + r > 0 ? (2 * p * r) / (p + r) : 0)
 
 /** Instances of a concept over the proteins: annotations with at least one residue inside the sequence. */
-export function refInstances(proteins: RefProtein[], c: RefConcept): { protein: number; annotation: ResidueAnnotation }[] {
+export function refInstances(
+  proteins: RefProtein[],
+  c: RefConcept
+): { protein: number; annotation: ResidueAnnotation }[] {
   const out: { protein: number; annotation: ResidueAnnotation }[] = []
   proteins.forEach((p, i) => {
     if (!annotated(p)) return
@@ -45,7 +49,14 @@ export function refInstances(proteins: RefProtein[], c: RefConcept): { protein: 
   return out
 }
 
-export function refMetric(proteins: RefProtein[], feature: number, c: RefConcept, t: number, max: number, scope: 'annotated' | 'all') {
+export function refMetric(
+  proteins: RefProtein[],
+  feature: number,
+  c: RefConcept,
+  t: number,
+  max: number,
+  scope: 'annotated' | 'all'
+) {
   let tp = 0
   let predicted = 0
   let positives = 0
@@ -54,7 +65,7 @@ export function refMetric(proteins: RefProtein[], feature: number, c: RefConcept
     if (!ann && scope === 'annotated') continue
     for (let r = 0; r < p.length; r++) {
       const fires = p.values(feature, r) > t * max
-      const has = ann && p.annotations.some((a) => belongs(a, c) && covers(a, r + 1))
+      const has = ann && p.annotations.some(a => belongs(a, c) && covers(a, r + 1))
       if (fires) predicted++
       if (has) positives++
       if (has && fires) tp++
@@ -72,5 +83,16 @@ export function refMetric(proteins: RefProtein[], feature: number, c: RefConcept
   const recall = positives > 0 ? tp / positives : 0
   const perResidue = (PER_RESIDUE_CONCEPT_TYPES as readonly string[]).includes(c.type)
   const recallDomain = perResidue ? recall : instances.length > 0 ? found / instances.length : 0
-  return { tp, predicted, positives, precision, recall, f1: harmonic(precision, recall), found, instances: instances.length, recallDomain, f1Domain: harmonic(precision, recallDomain) }
+  return {
+    tp,
+    predicted,
+    positives,
+    precision,
+    recall,
+    f1: harmonic(precision, recall),
+    found,
+    instances: instances.length,
+    recallDomain,
+    f1Domain: harmonic(precision, recallDomain)
+  }
 }

@@ -83,7 +83,7 @@ function erfBySimpson(x: number): number {
   const h = x / n
   let sum = 1 + Math.exp(-x * x)
   for (let i = 1; i < n; i++) sum += (i % 2 === 1 ? 4 : 2) * Math.exp(-((i * h) ** 2))
-  return ((2 / Math.sqrt(Math.PI)) * (h / 3)) * sum
+  return (2 / Math.sqrt(Math.PI)) * (h / 3) * sum
 }
 
 function geluBySimpson(x: number): number {
@@ -112,23 +112,29 @@ function rotatePairs(v: number[], position: number): number[] {
   return out
 }
 
-function independentForward(weights: Esm2Weights, shape: Esm2Shape, tokens: number[]): { hidden: Matrix[]; logits: Matrix } {
+function independentForward(
+  weights: Esm2Weights,
+  shape: Esm2Shape,
+  tokens: number[]
+): { hidden: Matrix[]; logits: Matrix } {
   const { hidden: H, heads, layers } = shape
   const hd = H / heads
   const T = tokens.length
   const E = asMatrix(weights, 'esm.embeddings.word_embeddings.weight')
-  const masks = tokens.filter((t) => t === MASK).length
+  const masks = tokens.filter(t => t === MASK).length
   const factor = (1 - 0.12) / (1 - masks / T)
-  let x: Matrix = tokens.map((tok) => (tok === MASK ? E[tok].map(() => 0) : E[tok].map((e) => e * factor)))
+  let x: Matrix = tokens.map(tok => (tok === MASK ? E[tok].map(() => 0) : E[tok].map(e => e * factor)))
   const states: Matrix[] = [x]
   for (let l = 0; l < layers; l++) {
     const p = (s: string): string => `esm.encoder.layer.${l}.${s}`
-    const lin = (name: string, v: number[]): number[] => dense(asMatrix(weights, p(`${name}.weight`)), asVector(weights, p(`${name}.bias`)), v)
-    const ln = (name: string, v: number[]): number[] => layerNormRow(v, asVector(weights, p(`${name}.weight`)), asVector(weights, p(`${name}.bias`)))
-    const a = x.map((r) => ln('attention.LayerNorm', r))
-    const Q = a.map((r) => lin('attention.self.query', r))
-    const K = a.map((r) => lin('attention.self.key', r))
-    const V = a.map((r) => lin('attention.self.value', r))
+    const lin = (name: string, v: number[]): number[] =>
+      dense(asMatrix(weights, p(`${name}.weight`)), asVector(weights, p(`${name}.bias`)), v)
+    const ln = (name: string, v: number[]): number[] =>
+      layerNormRow(v, asVector(weights, p(`${name}.weight`)), asVector(weights, p(`${name}.bias`)))
+    const a = x.map(r => ln('attention.LayerNorm', r))
+    const Q = a.map(r => lin('attention.self.query', r))
+    const K = a.map(r => lin('attention.self.key', r))
+    const V = a.map(r => lin('attention.self.value', r))
     const context: Matrix = x.map(() => new Array<number>(H).fill(0))
     for (let h = 0; h < heads; h++) {
       const part = (v: number[]): number[] => v.slice(h * hd, (h + 1) * hd)
@@ -139,23 +145,34 @@ function independentForward(weights: Esm2Weights, shape: Esm2Shape, tokens: numb
           return Math.exp(qi.reduce((s, qd, d) => s + qd * kj[d], 0) / Math.sqrt(hd))
         })
         const z = scores.reduce((s, e) => s + e, 0)
-        for (let d = 0; d < hd; d++) context[i][h * hd + d] = scores.reduce((s, e, j) => s + (e / z) * V[j][h * hd + d], 0)
+        for (let d = 0; d < hd; d++)
+          context[i][h * hd + d] = scores.reduce((s, e, j) => s + (e / z) * V[j][h * hd + d], 0)
       }
     }
     const attnOut = context.map((c, i) => lin('attention.output.dense', c).map((v, k) => v + x[i][k]))
-    x = attnOut.map((r) => {
+    x = attnOut.map(r => {
       const inter = lin('intermediate.dense', ln('LayerNorm', r)).map(geluBySimpson)
       return lin('output.dense', inter).map((v, k) => v + r[k])
     })
     if (l < layers - 1) states.push(x)
   }
   const finalLn = (v: number[]): number[] =>
-    layerNormRow(v, asVector(weights, 'esm.encoder.emb_layer_norm_after.weight'), asVector(weights, 'esm.encoder.emb_layer_norm_after.bias'))
+    layerNormRow(
+      v,
+      asVector(weights, 'esm.encoder.emb_layer_norm_after.weight'),
+      asVector(weights, 'esm.encoder.emb_layer_norm_after.bias')
+    )
   x = x.map(finalLn)
   states.push(x)
-  const logits = x.map((r) => {
-    const d = dense(asMatrix(weights, 'lm_head.dense.weight'), asVector(weights, 'lm_head.dense.bias'), r).map(geluBySimpson)
-    const n = layerNormRow(d, asVector(weights, 'lm_head.layer_norm.weight'), asVector(weights, 'lm_head.layer_norm.bias'))
+  const logits = x.map(r => {
+    const d = dense(asMatrix(weights, 'lm_head.dense.weight'), asVector(weights, 'lm_head.dense.bias'), r).map(
+      geluBySimpson
+    )
+    const n = layerNormRow(
+      d,
+      asVector(weights, 'lm_head.layer_norm.weight'),
+      asVector(weights, 'lm_head.layer_norm.bias')
+    )
     return dense(E, asVector(weights, 'lm_head.bias'), n)
   })
   return { hidden: states, logits }
@@ -204,7 +221,8 @@ describe('erf and gelu', () => {
 describe('rotary embeddings', () => {
   const headDim = 8
   const tables = rotaryTables(16, headDim)
-  const vector = (seed: number): Float64Array => Float64Array.from({ length: headDim }, (_, i) => Math.sin(seed * 7.3 + i * 1.9))
+  const vector = (seed: number): Float64Array =>
+    Float64Array.from({ length: headDim }, (_, i) => Math.sin(seed * 7.3 + i * 1.9))
 
   it('is the identity at position 0', () => {
     const v = vector(1)
@@ -243,13 +261,19 @@ describe('token dropout (EsmEmbeddings)', () => {
   const config = referenceConfigFor(shape)
   const weights = randomEsm2Weights(shape, 11)
   const table = weights.get('esm.embeddings.word_embeddings.weight')!.data
-  const embRow = (token: number): number[] => Array.from(table.subarray(token * shape.hidden, (token + 1) * shape.hidden))
+  const embRow = (token: number): number[] =>
+    Array.from(table.subarray(token * shape.hidden, (token + 1) * shape.hidden))
 
   it('scales every row by 0.88 without masks', () => {
     const tokens = [CLS, 5, 6, 7, EOS]
     const h0 = referenceForward(weights, config, tokens).hidden[0]
     tokens.forEach((tok, t) => {
-      expect(maxAbsDiff(row(h0, t, shape.hidden), embRow(tok).map((e) => e * 0.88))).toBeLessThan(1e-12)
+      expect(
+        maxAbsDiff(
+          row(h0, t, shape.hidden),
+          embRow(tok).map(e => e * 0.88)
+        )
+      ).toBeLessThan(1e-12)
     })
   })
 
@@ -258,7 +282,7 @@ describe('token dropout (EsmEmbeddings)', () => {
     expect(tokenDropoutScale(tokens, MASK)).toBeCloseTo(0.88 / (1 - 2 / 6), 14)
     const h0 = referenceForward(weights, config, tokens).hidden[0]
     tokens.forEach((tok, t) => {
-      const expected = tok === MASK ? embRow(tok).map(() => 0) : embRow(tok).map((e) => (e * 0.88) / (1 - 2 / 6))
+      const expected = tok === MASK ? embRow(tok).map(() => 0) : embRow(tok).map(e => (e * 0.88) / (1 - 2 / 6))
       expect(maxAbsDiff(row(h0, t, shape.hidden), expected)).toBeLessThan(1e-12)
     })
   })
@@ -329,14 +353,17 @@ describe('attention and layer structure', () => {
   it('is the identity per block when all block weights are zero, then applies emb_layer_norm_after', () => {
     const weights = randomEsm2Weights(shape, 6)
     for (const name of weights.keys()) {
-      if (name.startsWith('esm.encoder.layer.') && /(query|key|value|dense)\.(weight|bias)$/.test(name)) zeroOut(weights, name)
+      if (name.startsWith('esm.encoder.layer.') && /(query|key|value|dense)\.(weight|bias)$/.test(name))
+        zeroOut(weights, name)
     }
     const { hidden } = referenceForward(weights, config, tokens)
     for (let l = 1; l < shape.layers; l++) expect(maxAbsDiff(hidden[l], hidden[0])).toBe(0)
     const g = asVector(weights, 'esm.encoder.emb_layer_norm_after.weight')
     const b = asVector(weights, 'esm.encoder.emb_layer_norm_after.bias')
     for (let t = 0; t < T; t++) {
-      expect(maxAbsDiff(row(hidden[shape.layers], t, shape.hidden), layerNormRow(row(hidden[0], t, shape.hidden), g, b))).toBeLessThan(1e-13)
+      expect(
+        maxAbsDiff(row(hidden[shape.layers], t, shape.hidden), layerNormRow(row(hidden[0], t, shape.hidden), g, b))
+      ).toBeLessThan(1e-13)
     }
   })
 
@@ -374,7 +401,11 @@ describe('hand-checked tiny models against an independent forward', () => {
   const cases: Array<{ label: string; shape: Esm2Shape; tokens: number[] }> = [
     { label: 'layers 1, hidden 4, heads 2, ffn 4, 3 tokens', shape: customShape(1, 4, 2, 4), tokens: [CLS, 5, EOS] },
     { label: 'same with a mask', shape: customShape(1, 4, 2, 4), tokens: [CLS, MASK, EOS] },
-    { label: 'layers 2, hidden 8, heads 2, ffn 12, 5 tokens', shape: customShape(2, 8, 2, 12), tokens: [CLS, 7, MASK, 19, EOS] }
+    {
+      label: 'layers 2, hidden 8, heads 2, ffn 12, 5 tokens',
+      shape: customShape(2, 8, 2, 12),
+      tokens: [CLS, 7, MASK, 19, EOS]
+    }
   ]
   for (const { label, shape, tokens } of cases) {
     it(label, () => {
@@ -433,14 +464,19 @@ function parseSafetensors(path: string): ParsedSafetensors {
   return { headerLength, headerText, header: JSON.parse(headerText), data: bytes.subarray(8 + headerLength) }
 }
 
-function tensorEntries(parsed: ParsedSafetensors): Array<[string, { dtype: string; shape: number[]; data_offsets: [number, number] }]> {
+function tensorEntries(
+  parsed: ParsedSafetensors
+): Array<[string, { dtype: string; shape: number[]; data_offsets: [number, number] }]> {
   return Object.entries(parsed.header).filter(([name]) => name !== '__metadata__') as Array<
     [string, { dtype: string; shape: number[]; data_offsets: [number, number] }]
   >
 }
 
 function decodeFloats(parsed: ParsedSafetensors, name: string): number[] {
-  const { dtype, data_offsets: [begin, end] } = parsed.header[name]
+  const {
+    dtype,
+    data_offsets: [begin, end]
+  } = parsed.header[name]
   const view = new DataView(parsed.data.buffer, parsed.data.byteOffset + begin, end - begin)
   const size = dtype === 'F32' ? 4 : 2
   return Array.from({ length: (end - begin) / size }, (_, i) => {
@@ -470,7 +506,9 @@ describe('safetensors writer', () => {
     expect(parsed.header.a).toMatchObject({ dtype: 'F32', shape: [2, 3] })
     expect(parsed.header.h).toMatchObject({ dtype: 'F16', shape: [3] })
     expect(parsed.header.ids).toMatchObject({ dtype: 'I64', shape: [1, 4] })
-    const spans = tensorEntries(parsed).map(([, t]) => t.data_offsets).sort((x, y) => x[0] - y[0])
+    const spans = tensorEntries(parsed)
+      .map(([, t]) => t.data_offsets)
+      .sort((x, y) => x[0] - y[0])
     expect(spans[0][0]).toBe(0)
     for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBe(spans[i - 1][1])
     expect(spans[spans.length - 1][1]).toBe(parsed.data.length)
@@ -482,19 +520,39 @@ describe('safetensors writer', () => {
 
   it('rejects data that does not match the shape or dtype', () => {
     const path = join(tempDir(), 'bad.safetensors')
-    expect(() => writeSafetensors(path, { a: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(/needs 4/)
-    expect(() => writeSafetensors(path, { a: { dtype: 'I64', shape: [1], data: new Float32Array(1) } })).toThrow(/BigInt64Array/)
+    expect(() => writeSafetensors(path, { a: { dtype: 'F32', shape: [2, 2], data: new Float32Array(3) } })).toThrow(
+      /needs 4/
+    )
+    expect(() => writeSafetensors(path, { a: { dtype: 'I64', shape: [1], data: new Float32Array(1) } })).toThrow(
+      /BigInt64Array/
+    )
   })
 
   it('rounds to float16 and bfloat16 to nearest even', () => {
     const f16: Array<[number, number]> = [
-      [1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [65520, 0x7c00], [1 / 3, 0x3555], [2 ** -24, 0x0001],
-      [2 ** -25, 0x0000], [1.5 * 2 ** -25, 0x0001], [1 + 2 ** -11, 0x3c00], [1 + 3 * 2 ** -11, 0x3c02],
-      [2 ** -14, 0x0400], [-0, 0x8000], [Infinity, 0x7c00]
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [65520, 0x7c00],
+      [1 / 3, 0x3555],
+      [2 ** -24, 0x0001],
+      [2 ** -25, 0x0000],
+      [1.5 * 2 ** -25, 0x0001],
+      [1 + 2 ** -11, 0x3c00],
+      [1 + 3 * 2 ** -11, 0x3c02],
+      [2 ** -14, 0x0400],
+      [-0, 0x8000],
+      [Infinity, 0x7c00]
     ]
     for (const [value, bits] of f16) expect(float32ToF16Bits(value)).toBe(bits)
     expect(Number.isNaN(f16BitsToFloat32(float32ToF16Bits(NaN)))).toBe(true)
-    const bf16: Array<[number, number]> = [[1, 0x3f80], [1 + 2 ** -8, 0x3f80], [1 + 3 * 2 ** -8, 0x3f82], [Math.PI, 0x4049], [-2, 0xc000]]
+    const bf16: Array<[number, number]> = [
+      [1, 0x3f80],
+      [1 + 2 ** -8, 0x3f80],
+      [1 + 3 * 2 ** -8, 0x3f82],
+      [Math.PI, 0x4049],
+      [-2, 0xc000]
+    ]
     for (const [value, bits] of bf16) expect(float32ToBF16Bits(value)).toBe(bits)
     expect(Number.isNaN(bf16BitsToFloat32(float32ToBF16Bits(NaN)))).toBe(true)
   })
@@ -516,9 +574,16 @@ function expectedHfNames(layers: number, includeDecoder: boolean): string[] {
   if (includeDecoder) names.push('lm_head.decoder.weight')
   for (let i = 0; i < layers; i++) {
     const p = `esm.encoder.layer.${i}`
-    for (const s of ['query', 'key', 'value']) names.push(`${p}.attention.self.${s}.weight`, `${p}.attention.self.${s}.bias`)
+    for (const s of ['query', 'key', 'value'])
+      names.push(`${p}.attention.self.${s}.weight`, `${p}.attention.self.${s}.bias`)
     names.push(`${p}.attention.self.rotary_embeddings.inv_freq`)
-    for (const s of ['attention.output.dense', 'attention.LayerNorm', 'intermediate.dense', 'output.dense', 'LayerNorm']) {
+    for (const s of [
+      'attention.output.dense',
+      'attention.LayerNorm',
+      'intermediate.dense',
+      'output.dense',
+      'LayerNorm'
+    ]) {
       names.push(`${p}.${s}.weight`, `${p}.${s}.bias`)
     }
   }
@@ -536,7 +601,9 @@ describe('ESM2 checkpoint fixture', () => {
     expect(weights.get('esm.encoder.layer.2.output.dense.weight')!.shape).toEqual([H, F])
     expect(weights.get('esm.contact_head.regression.weight')!.shape).toEqual([1, 12])
     expect(weights.get('lm_head.bias')!.shape).toEqual([33])
-    expect(Array.from(weights.get('lm_head.decoder.weight')!.data)).toEqual(Array.from(weights.get('esm.embeddings.word_embeddings.weight')!.data))
+    expect(Array.from(weights.get('lm_head.decoder.weight')!.data)).toEqual(
+      Array.from(weights.get('esm.embeddings.word_embeddings.weight')!.data)
+    )
     expect(Array.from(weights.get('esm.encoder.layer.0.attention.self.rotary_embeddings.inv_freq')!.data)).toEqual(
       Array.from(Float32Array.from([1, 1 / 10, 1 / 100, 1 / 1000]))
     )
@@ -574,12 +641,25 @@ describe('ESM2 checkpoint fixture', () => {
   it('writes config, weights and tokenizer files, returning what the file holds', () => {
     const dir = tempDir()
     const stored = writeHfCheckpoint(dir, 'tiny', 13)
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'model.safetensors', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.txt'])
-    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toMatchObject({ hidden_size: 32, torch_dtype: 'float32' })
+    expect(readdirSync(dir).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'special_tokens_map.json',
+      'tokenizer_config.json',
+      'vocab.txt'
+    ])
+    expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))).toMatchObject({
+      hidden_size: 32,
+      torch_dtype: 'float32'
+    })
     expect(readFileSync(join(dir, 'vocab.txt'), 'utf8').split('\n')[32]).toBe('<mask>')
     const parsed = parseSafetensors(join(dir, 'model.safetensors'))
     expect(parsed.header.__metadata__).toEqual({ format: 'pt' })
-    expect(tensorEntries(parsed).map(([n]) => n).sort()).toEqual(expectedHfNames(3, true))
+    expect(
+      tensorEntries(parsed)
+        .map(([n]) => n)
+        .sort()
+    ).toEqual(expectedHfNames(3, true))
     for (const [name, t] of stored) {
       expect(parsed.header[name]).toMatchObject({ dtype: 'F32', shape: t.shape })
       expect(decodeFloats(parsed, name)).toEqual(Array.from(t.data))
@@ -602,7 +682,9 @@ describe('ESM2 checkpoint fixture', () => {
         expect(parsed.header[name].dtype).toBe(dtype)
         expect(decodeFloats(parsed, name)).toEqual(Array.from(t.data))
       }
-      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).torch_dtype).toBe(dtype === 'F16' ? 'float16' : 'bfloat16')
+      expect(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')).torch_dtype).toBe(
+        dtype === 'F16' ? 'float16' : 'bfloat16'
+      )
     }
   })
 })

@@ -73,7 +73,7 @@ function erfSeries(x: number): number {
     sum += term
     if (Math.abs(term) < 1e-17 * Math.abs(sum)) break
   }
-  return ((2 / SQRT_PI) * Math.exp(-x2)) * sum
+  return (2 / SQRT_PI) * Math.exp(-x2) * sum
 }
 
 /**
@@ -117,7 +117,14 @@ export function gelu(x: number): number {
 // Row-wise building blocks (x is row-major [rows * dim])
 
 /** y = x W^T + b with W [outDim, inDim]. */
-export function linear(x: Float64Array, rows: number, inDim: number, w: Vector, b: Vector, outDim: number): Float64Array {
+export function linear(
+  x: Float64Array,
+  rows: number,
+  inDim: number,
+  w: Vector,
+  b: Vector,
+  outDim: number
+): Float64Array {
   const y = new Float64Array(rows * outDim)
   for (let r = 0; r < rows; r++) {
     const xOff = r * inDim
@@ -176,7 +183,7 @@ export function softmaxInPlace(row: Float64Array, offset: number, n: number): vo
 
 /** Token-dropout factor (1 - 0.15 * 0.8) / (1 - #mask / T) with T counting every (non-pad) token. */
 export function tokenDropoutScale(tokens: readonly number[], maskTokenId: number): number {
-  const masked = tokens.filter((t) => t === maskTokenId).length
+  const masked = tokens.filter(t => t === maskTokenId).length
   return (1 - MASK_RATIO_TRAIN) / (1 - masked / tokens.length)
 }
 
@@ -266,7 +273,11 @@ function layerNormLayer(ctx: LayerContext, x: Float64Array, prefix: string): Flo
 }
 
 /** EsmSelfAttention on the (already layer-normed) input; returns the merged context [T * H] and probabilities. */
-function selfAttention(ctx: LayerContext, x: Float64Array, prefix: string): { context: Float64Array; probs: Float64Array } {
+function selfAttention(
+  ctx: LayerContext,
+  x: Float64Array,
+  prefix: string
+): { context: Float64Array; probs: Float64Array } {
   const { hidden, heads } = ctx.config
   const T = ctx.length
   const headDim = hidden / heads

@@ -113,7 +113,12 @@ export function interplmEncode(t: InterplmTensors, x: ArrayLike<number>, normali
  * Reconstruction in the input's original space from reported features `f` of input `x` (x is needed for
  * its norm when normalize_to_sqrt_d).
  */
-export function interplmDecode(t: InterplmTensors, f: ArrayLike<number>, x: ArrayLike<number>, normalizedForm: boolean): Float64Array {
+export function interplmDecode(
+  t: InterplmTensors,
+  f: ArrayLike<number>,
+  x: ArrayLike<number>,
+  normalizedForm: boolean
+): Float64Array {
   const [dIn, dSae] = t['decoder.weight'].shape
   const W = dims(t['decoder.weight'], 'decoder.weight', [dIn, dSae])
   const pre = dims(t.bias, 'bias', [dIn])
@@ -122,7 +127,8 @@ export function interplmDecode(t: InterplmTensors, f: ArrayLike<number>, x: Arra
   for (let i = 0; i < dIn; i++) {
     let v = 0
     for (let j = 0; j < dSae; j++) {
-      const raw = normalizedForm && t.activation_rescale_factor !== undefined ? f[j] * t.activation_rescale_factor.data[j] : f[j]
+      const raw =
+        normalizedForm && t.activation_rescale_factor !== undefined ? f[j] * t.activation_rescale_factor.data[j] : f[j]
       v += W[i * dSae + j] * raw
     }
     v += pre[i]
@@ -161,7 +167,11 @@ export function genericEncode(cfg: GenericConfig, t: GenericTensors, x: ArrayLik
   const W = dims(t.W_enc, 'W_enc', [dIn, dSae])
   const bEnc = dims(t.b_enc, 'b_enc', [dSae])
   const pre =
-    t.b_pre !== undefined ? dims(t.b_pre, 'b_pre', [dIn]) : cfg.apply_b_dec_to_input === false ? new Float64Array(dIn) : dims(t.b_dec, 'b_dec', [dIn])
+    t.b_pre !== undefined
+      ? dims(t.b_pre, 'b_pre', [dIn])
+      : cfg.apply_b_dec_to_input === false
+        ? new Float64Array(dIn)
+        : dims(t.b_dec, 'b_dec', [dIn])
   const s = genericScale(cfg, x)
   const z = new Float64Array(dSae)
   for (let j = 0; j < dSae; j++) {
@@ -184,7 +194,12 @@ export function genericEncode(cfg: GenericConfig, t: GenericTensors, x: ArrayLik
   return out
 }
 
-export function genericDecode(cfg: GenericConfig, t: GenericTensors, f: ArrayLike<number>, x: ArrayLike<number>): Float64Array {
+export function genericDecode(
+  cfg: GenericConfig,
+  t: GenericTensors,
+  f: ArrayLike<number>,
+  x: ArrayLike<number>
+): Float64Array {
   const [dSae, dIn] = t.W_dec.shape
   const W = dims(t.W_dec, 'W_dec', [dSae, dIn])
   const bDec = dims(t.b_dec, 'b_dec', [dIn])
@@ -260,7 +275,12 @@ function topK(r: Float64Array, k: number): Float64Array {
 
 const relu = (v: number): number => (v > 0 ? v : 0)
 
-export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<number>, o: DictionaryRefOptions): { f: Float64Array; xHat: Float64Array } {
+export function dictionaryForward(
+  cls: string,
+  t: NamedRefTensors,
+  x: ArrayLike<number>,
+  o: DictionaryRefOptions
+): { f: Float64Array; xHat: Float64Array } {
   const d = x.length
   let norm = 1
   let xn: ArrayLike<number> = x
@@ -271,7 +291,8 @@ export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<
     xn = Float64Array.from({ length: d }, (_, i) => (x[i] / norm) * Math.sqrt(d))
   }
   const factor = o.normalizedForm ? t.activation_rescale_factor : undefined
-  const dropNeverFired = (raw: Float64Array): Float64Array => (factor ? raw.map((v, j) => (factor.data[j] === 0 ? 0 : v)) : raw)
+  const dropNeverFired = (raw: Float64Array): Float64Array =>
+    factor ? raw.map((v, j) => (factor.data[j] === 0 ? 0 : v)) : raw
   let raw: Float64Array
   let xHat: Float64Array
   switch (cls) {
@@ -286,7 +307,7 @@ export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<
     case 'TopKSAE':
     case 'BatchTopKSAE': {
       const r = linear(t['encoder.weight'], t['encoder.bias'], minus(xn, t.b_dec)).map(relu)
-      raw = cls === 'TopKSAE' ? topK(r, o.k ?? 0) : r.map((v) => (v > (o.threshold ?? 0) ? v : 0))
+      raw = cls === 'TopKSAE' ? topK(r, o.k ?? 0) : r.map(v => (v > (o.threshold ?? 0) ? v : 0))
       xHat = linear(t['decoder.weight'], t.b_dec, dropNeverFired(raw))
       break
     }
@@ -304,7 +325,7 @@ export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<
     }
     case 'MatryoshkaBatchTopKSAE': {
       const r = matmul(t.W_enc, t.b_enc, minus(xn, t.b_dec)).map(relu)
-      raw = r.map((v) => (v > (o.threshold ?? 0) ? v : 0))
+      raw = r.map(v => (v > (o.threshold ?? 0) ? v : 0))
       xHat = matmul(t.W_dec, t.b_dec, dropNeverFired(raw))
       break
     }
@@ -312,7 +333,7 @@ export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<
       throw new Error(`reference: unknown class ${cls}`)
   }
   const f = factor ? raw.map((v, j) => (factor.data[j] === 0 ? 0 : v / factor.data[j])) : raw
-  if (o.normalizeToSqrtD) xHat = xHat.map((v) => (v * norm) / Math.sqrt(d))
+  if (o.normalizeToSqrtD) xHat = xHat.map(v => (v * norm) / Math.sqrt(d))
   return { f, xHat }
 }
 
@@ -320,7 +341,11 @@ export function dictionaryForward(cls: string, t: NamedRefTensors, x: ArrayLike<
 // interprot/sae_model.py SparseAutoencoder: LN(x) = (x − mean) / (x.std() + 1e-5) (unbiased std),
 // pre = (LN(x) − b_pre) @ w_enc + b_enc, f = scatter(relu(topk(pre, k))), x̂ = (f @ w_dec + b_pre) · std + mean
 
-export function interprotForward(t: NamedRefTensors, x: ArrayLike<number>, k: number): { f: Float64Array; xHat: Float64Array } {
+export function interprotForward(
+  t: NamedRefTensors,
+  x: ArrayLike<number>,
+  k: number
+): { f: Float64Array; xHat: Float64Array } {
   const d = x.length
   let mu = 0
   for (let i = 0; i < d; i++) mu += x[i]
@@ -332,7 +357,7 @@ export function interprotForward(t: NamedRefTensors, x: ArrayLike<number>, k: nu
   const pre = matmul(t.w_enc, t.b_enc, minus(xs, t.b_pre))
   const f = topK(pre, k).map(relu)
   // topK keeps the k largest pre-activations; ReLU afterwards (negative ones among them become 0)
-  const xHat = matmul(t.w_dec, t.b_pre, f).map((v) => v * std + mu)
+  const xHat = matmul(t.w_dec, t.b_pre, f).map(v => v * std + mu)
   return { f, xHat }
 }
 
@@ -341,7 +366,11 @@ export function interprotForward(t: NamedRefTensors, x: ArrayLike<number>, k: nu
 // standard: relu; topk: relu(topk values) scattered; jumprelu: relu(hidden_pre) · (hidden_pre > threshold);
 // x̂ = f @ W_dec + b_dec
 
-export function saelensForward(t: NamedRefTensors, x: ArrayLike<number>, cfg: { architecture: string; k?: number; applyBDecToInput?: boolean }): { f: Float64Array; xHat: Float64Array } {
+export function saelensForward(
+  t: NamedRefTensors,
+  x: ArrayLike<number>,
+  cfg: { architecture: string; k?: number; applyBDecToInput?: boolean }
+): { f: Float64Array; xHat: Float64Array } {
   const sae_in = cfg.applyBDecToInput === false ? Float64Array.from(x) : minus(x, t.b_dec)
   const pre = matmul(t.W_enc, t.b_enc, sae_in)
   let f: Float64Array

@@ -6,7 +6,16 @@
  *   - `referenceSteerRow`: the intervention computed literally, h' = decode(clamp(encode(h))) + (h − decode(encode(h))),
  *     with the preprint SAE's own float64 encode/decode (sae-reference.ts).
  */
-import { applyRotaryInPlace, gelu, layerNorm, linear, rotaryTables, softmaxInPlace, type Esm2ReferenceConfig, type WeightMap } from './esm2-reference'
+import {
+  applyRotaryInPlace,
+  gelu,
+  layerNorm,
+  linear,
+  rotaryTables,
+  softmaxInPlace,
+  type Esm2ReferenceConfig,
+  type WeightMap
+} from './esm2-reference'
 import { preprintDecode, preprintEncode, type PreprintTensors } from './sae-reference'
 
 function w(weights: WeightMap, name: string): Float32Array | Float64Array {
@@ -19,8 +28,16 @@ function block(weights: WeightMap, c: Esm2ReferenceConfig, x: Float64Array, T: n
   const H = c.hidden
   const hd = H / c.heads
   const p = `esm.encoder.layer.${index}`
-  const lin = (v: Float64Array, name: string, i: number, o: number): Float64Array => linear(v, T, i, w(weights, `${p}.${name}.weight`), w(weights, `${p}.${name}.bias`), o)
-  const a = layerNorm(x, T, H, w(weights, `${p}.attention.LayerNorm.weight`), w(weights, `${p}.attention.LayerNorm.bias`), c.eps)
+  const lin = (v: Float64Array, name: string, i: number, o: number): Float64Array =>
+    linear(v, T, i, w(weights, `${p}.${name}.weight`), w(weights, `${p}.${name}.bias`), o)
+  const a = layerNorm(
+    x,
+    T,
+    H,
+    w(weights, `${p}.attention.LayerNorm.weight`),
+    w(weights, `${p}.attention.LayerNorm.bias`),
+    c.eps
+  )
   const q = lin(a, 'attention.self.query', H, H)
   const k = lin(a, 'attention.self.key', H, H)
   const v = lin(a, 'attention.self.value', H, H)
@@ -42,7 +59,8 @@ function block(weights: WeightMap, c: Esm2ReferenceConfig, x: Float64Array, T: n
         scores[j] = s
       }
       softmaxInPlace(scores, 0, T)
-      for (let j = 0; j < T; j++) for (let d = 0; d < hd; d++) ctx[i * H + h * hd + d] += scores[j] * v[j * H + h * hd + d]
+      for (let j = 0; j < T; j++)
+        for (let d = 0; d < hd; d++) ctx[i * H + h * hd + d] += scores[j] * v[j * H + h * hd + d]
     }
   }
   const attnOut = lin(ctx, 'attention.output.dense', H, H)
@@ -55,12 +73,26 @@ function block(weights: WeightMap, c: Esm2ReferenceConfig, x: Float64Array, T: n
 }
 
 /** Logits [T * vocab] of the model run from hidden_states[layer] = `hidden` ([T * H]). */
-export function referenceForwardFrom(weights: WeightMap, c: Esm2ReferenceConfig, hidden: ArrayLike<number>, T: number, layer: number): Float64Array {
+export function referenceForwardFrom(
+  weights: WeightMap,
+  c: Esm2ReferenceConfig,
+  hidden: ArrayLike<number>,
+  T: number,
+  layer: number
+): Float64Array {
   const H = c.hidden
   let x: Float64Array = Float64Array.from(hidden)
   for (let i = layer; i < c.layers; i++) {
     x = block(weights, c, x, T, i)
-    if (i === c.layers - 1) x = layerNorm(x, T, H, w(weights, 'esm.encoder.emb_layer_norm_after.weight'), w(weights, 'esm.encoder.emb_layer_norm_after.bias'), c.eps)
+    if (i === c.layers - 1)
+      x = layerNorm(
+        x,
+        T,
+        H,
+        w(weights, 'esm.encoder.emb_layer_norm_after.weight'),
+        w(weights, 'esm.encoder.emb_layer_norm_after.bias'),
+        c.eps
+      )
   }
   const emb = weights.get('esm.embeddings.word_embeddings.weight')!
   const vocab = emb.shape[0]
@@ -80,10 +112,16 @@ export interface RefClamp {
 }
 
 /** The steered hidden state, computed literally row by row (rows outside every clamp are h itself). */
-export function referenceSteer(sae: PreprintTensors, hidden: ArrayLike<number>, T: number, dIn: number, clamps: RefClamp[]): Float64Array {
+export function referenceSteer(
+  sae: PreprintTensors,
+  hidden: ArrayLike<number>,
+  T: number,
+  dIn: number,
+  clamps: RefClamp[]
+): Float64Array {
   const out = Float64Array.from(hidden)
   for (let r = 0; r < T; r++) {
-    const active = clamps.filter((c) => r >= c.rowStart && r < c.rowEnd)
+    const active = clamps.filter(c => r >= c.rowStart && r < c.rowEnd)
     if (active.length === 0) continue
     const h = Float64Array.from({ length: dIn }, (_, i) => hidden[r * dIn + i])
     const f = preprintEncode(sae, h)

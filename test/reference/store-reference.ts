@@ -19,7 +19,12 @@ export interface DenseProtein {
  * transmembrane residues, feature 2 on disulfide cysteines, the rest fire at random (a few per residue),
  * the last feature never fires (dead).
  */
-export function syntheticProteins(n: number, width: number, seed: number, opts: { annotated?: boolean; minLen?: number; maxLen?: number } = {}) {
+export function syntheticProteins(
+  n: number,
+  width: number,
+  seed: number,
+  opts: { annotated?: boolean; minLen?: number; maxLen?: number } = {}
+) {
   const rand = mulberry32(seed)
   const minLen = opts.minLen ?? 20
   const maxLen = opts.maxLen ?? 120
@@ -35,7 +40,12 @@ export function syntheticProteins(n: number, width: number, seed: number, opts: 
       annotations.push({ type: 'helix', start: hs, end: he, description: '' })
       if (rand() < 0.5) {
         const ts = 1 + Math.floor(rand() * (len - 5))
-        annotations.push({ type: 'transmembrane', start: ts, end: Math.min(len, ts + 4 + Math.floor(rand() * 15)), description: 'Helical' })
+        annotations.push({
+          type: 'transmembrane',
+          start: ts,
+          end: Math.min(len, ts + 4 + Math.floor(rand() * 15)),
+          description: 'Helical'
+        })
       }
       if (len > 10 && rand() < 0.5) {
         const a = 1 + Math.floor(rand() * 5)
@@ -45,7 +55,9 @@ export function syntheticProteins(n: number, width: number, seed: number, opts: 
     }
     const dense = new Float32Array(len * width)
     const inType = (r: number, type: string) =>
-      annotations.some((a) => a.type === type && (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end))
+      annotations.some(
+        a => a.type === type && (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end)
+      )
     for (let r = 0; r < len; r++) {
       if (inType(r, 'helix') && rand() < 0.9) dense[r * width] = 1 + 3 * rand()
       else if (rand() < 0.03) dense[r * width] = 0.5 * rand()
@@ -102,23 +114,34 @@ export function referenceStats(proteins: DenseProtein[], width: number): Referen
       }
     }
   }
-  const meanNz = values.map((vs) => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : 0))
-  const stdNz = values.map((vs, f) => (vs.length ? Math.sqrt(vs.reduce((a, b) => a + (b - meanNz[f]) ** 2, 0) / vs.length) : 0))
+  const meanNz = values.map(vs => (vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : 0))
+  const stdNz = values.map((vs, f) =>
+    vs.length ? Math.sqrt(vs.reduce((a, b) => a + (b - meanNz[f]) ** 2, 0) / vs.length) : 0
+  )
   for (const vs of values) vs.sort((a, b) => a - b)
   for (const r of ranking) r.sort((a, b) => b[1] - a[1] || a[0] - b[0])
   return { firingResidues, firingProteins, max, meanNz, stdNz, values, ranking, residues, proteins: proteins.length }
 }
 
 /** Precision / recall / F1 of "value > t·max" against "residue carries `type`", over annotated proteins. */
-export function referenceConcept(proteins: DenseProtein[], width: number, feature: number, type: string, t: number, max: number) {
+export function referenceConcept(
+  proteins: DenseProtein[],
+  width: number,
+  feature: number,
+  type: string,
+  t: number,
+  max: number
+) {
   let tp = 0
   let predicted = 0
   let positives = 0
   for (const p of proteins) {
-    const concepts = p.annotations.filter((a) => (CONCEPT_TYPES as readonly string[]).includes(a.type))
+    const concepts = p.annotations.filter(a => (CONCEPT_TYPES as readonly string[]).includes(a.type))
     if (concepts.length === 0) continue
     for (let r = 0; r < p.length; r++) {
-      const has = concepts.some((a) => a.type === type && (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end))
+      const has = concepts.some(
+        a => a.type === type && (a.pairwise ? r + 1 === a.start || r + 1 === a.end : r + 1 >= a.start && r + 1 <= a.end)
+      )
       const fires = p.dense[r * width + feature] > t * max
       if (has) positives++
       if (fires) predicted++

@@ -7,7 +7,8 @@ import type { LoadSaeOptions } from '../engine/sae/sae-load'
 export function positiveInt(name: string) {
   return (value: string): number => {
     const n = Number(value)
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`)
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a positive integer, got "${value}"`)
     return n
   }
 }
@@ -15,23 +16,35 @@ export function positiveInt(name: string) {
 export function nonNegativeInt(name: string) {
   return (value: string): number => {
     const n = Number(value)
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${value}"`)
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n))
+      throw new InvalidArgumentError(`${name} must be a whole number ≥ 0, got "${value}"`)
     return n
   }
 }
 
 export function layerList(value: string): number[] {
-  const parts = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0)
+  const parts = value
+    .split(',')
+    .map(s => s.trim())
+    .filter(s => s.length > 0)
   if (parts.length === 0) throw new InvalidArgumentError('give one or more layer numbers, e.g. --layers 4,6')
-  return parts.map((p) => {
-    if (!/^\d+$/.test(p)) throw new InvalidArgumentError(`"${p}" is not a layer number (layers are 0 = embeddings, 1..N = block outputs)`)
+  return parts.map(p => {
+    if (!/^\d+$/.test(p))
+      throw new InvalidArgumentError(`"${p}" is not a layer number (layers are 0 = embeddings, 1..N = block outputs)`)
     return Number(p)
   })
 }
 
 export function addRuntimeOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--device <device>', 'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu').choices([...DEVICE_CHOICES]).default('auto'))
+    .addOption(
+      new Option(
+        '--device <device>',
+        'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu'
+      )
+        .choices([...DEVICE_CHOICES])
+        .default('auto')
+    )
     .option('--device-id <n>', 'CUDA device id', nonNegativeInt('--device-id'), 0)
     .option('--threads <n>', 'CPU threads for inference (0 = one per core)', nonNegativeInt('--threads'), 0)
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')
@@ -54,9 +67,17 @@ export function addSaeOptions(cmd: Command, required: boolean, what = 'the SAE')
   if (required) cmd.requiredOption('--sae <path>', saeHelp)
   else cmd.option('--sae <path>', saeHelp)
   return cmd
-    .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say (checked against them when they do; picks the SAE of that layer in a folder of several)', nonNegativeInt('--sae-layer'))
+    .option(
+      '--sae-layer <n>',
+      'the layer the SAE reads, when its files do not say (checked against them when they do; picks the SAE of that layer in a folder of several)',
+      nonNegativeInt('--sae-layer')
+    )
     .option('--sae-file <name>', 'in a folder holding several SAEs: which one (its path inside the folder)')
-    .option('--sae-k <n>', 'InterProt: latents kept per row (its files do not store k; default: the file name\'s _k<k>, else 128)', positiveInt('--sae-k'))
+    .option(
+      '--sae-k <n>',
+      "InterProt: latents kept per row (its files do not store k; default: the file name's _k<k>, else 128)",
+      positiveInt('--sae-k')
+    )
 }
 
 export function saeLoadOptions(opts: SaeCliOptions): LoadSaeOptions {
@@ -66,12 +87,17 @@ export function saeLoadOptions(opts: SaeCliOptions): LoadSaeOptions {
 /** `--help` of `cmd` and its subcommands marks the options it cannot run without as "(required)". */
 export function markRequiredOptions(cmd: Command): Command {
   const help = new Help()
-  cmd.configureHelp({ optionDescription: (o: Option) => `${o.mandatory ? '(required) ' : ''}${help.optionDescription(o)}` })
+  cmd.configureHelp({
+    optionDescription: (o: Option) => `${o.mandatory ? '(required) ' : ''}${help.optionDescription(o)}`
+  })
   for (const sub of cmd.commands) markRequiredOptions(sub)
   return cmd
 }
 
 /** The "Example:" block at the end of a command's `--help`. */
 export function helpExample(cmd: Command, ...lines: string[]): Command {
-  return cmd.addHelpText('after', `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`)
+  return cmd.addHelpText(
+    'after',
+    `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map(l => `  $ ${l}`).join('\n')}\n`
+  )
 }

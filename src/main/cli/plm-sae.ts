@@ -17,7 +17,9 @@ import { markRequiredOptions } from './options'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
-    .description('PLM-SAE Workbench on the command line: run ESM2 protein language models and sparse autoencoders locally.')
+    .description(
+      'PLM-SAE Workbench on the command line: run ESM2 protein language models and sparse autoencoders locally.'
+    )
     .version(process.env.PLM_SAE_VERSION ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
   program.addCommand(inferCommand())
@@ -41,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   process.exitCode = undefined
   const program = buildProgram()
   program.exitOverride()
-  program.commands.forEach((c) => c.exitOverride())
+  program.commands.forEach(c => c.exitOverride())
   try {
     await program.parseAsync(argv, { from: 'user' })
     // A command's own status (130 after Ctrl-C, 3 for warnings) is kept: the entry point sets process.exitCode from this.

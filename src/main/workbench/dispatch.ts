@@ -19,7 +19,12 @@ export async function dispatch(api: WorkbenchApi, methodName: unknown, rawReques
     method = validateMethod(methodName)
     request = validateRequest(method, rawRequest)
   } catch (e) {
-    if (e instanceof ValidationError) return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message: `Invalid request: ${e.message}` } } }
+    if (e instanceof ValidationError)
+      return {
+        ok: false,
+        status: 400,
+        body: { error: { kind: 'invalid-request', message: `Invalid request: ${e.message}` } }
+      }
     throw e
   }
   try {
@@ -28,11 +33,18 @@ export async function dispatch(api: WorkbenchApi, methodName: unknown, rawReques
     return { ok: true, result }
   } catch (e) {
     const message = (e as Error).message || String(e)
-    if (e instanceof NotFoundError || e instanceof NotInStoreError) return { ok: false, status: 404, body: { error: { kind: 'not-found', message } } }
-    if (e instanceof ValidationError || e instanceof ClientError || e instanceof SequenceError || e instanceof InputLimitError) {
+    if (e instanceof NotFoundError || e instanceof NotInStoreError)
+      return { ok: false, status: 404, body: { error: { kind: 'not-found', message } } }
+    if (
+      e instanceof ValidationError ||
+      e instanceof ClientError ||
+      e instanceof SequenceError ||
+      e instanceof InputLimitError
+    ) {
       return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message } } }
     }
-    if (e instanceof ConflictError || e instanceof StoreBusyError) return { ok: false, status: 409, body: { error: { kind: 'conflict', message } } }
+    if (e instanceof ConflictError || e instanceof StoreBusyError)
+      return { ok: false, status: 409, body: { error: { kind: 'conflict', message } } }
     return { ok: false, status: 500, body: { error: { kind: 'failed', message } } }
   }
 }

@@ -42,7 +42,18 @@ type Deps = ProjectJobDeps
 /** The worker side of an 'experiment' job. */
 export async function runExperimentTask(
   task: ExperimentTask,
-  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string; rate?: number; etaSeconds?: number; detail?: string }) => void }
+  ctx: {
+    signal: AbortSignal
+    progress: (p: {
+      phase: string
+      done: number
+      total: number
+      unit: string
+      rate?: number
+      etaSeconds?: number
+      detail?: string
+    }) => void
+  }
 ): Promise<{ experimentId: string }> {
   const { id } = await runExperimentFiles(
     {
@@ -55,7 +66,19 @@ export async function runExperimentTask(
       names: { model: task.modelName, sae: task.saeName }
     },
     task.design,
-    { signal: ctx.signal, onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, unit: 'sequences', rate: p.rate, etaSeconds: p.etaSeconds, detail: p.detail }) }
+    {
+      signal: ctx.signal,
+      onProgress: p =>
+        ctx.progress({
+          phase: p.phase,
+          done: p.done,
+          total: p.total,
+          unit: 'sequences',
+          rate: p.rate,
+          etaSeconds: p.etaSeconds,
+          detail: p.detail
+        })
+    }
   )
   return { experimentId: id }
 }
@@ -74,12 +97,19 @@ export class ExperimentWorkbench {
   start(req: StartExperimentRequest): { job: JobInfo } {
     checkExperimentDesign(req.design)
     const project = this.deps.projects.get(req.projectId)
-    if (!this.deps.store(req.projectId)) throw new Error('Experiments run in an indexed project (firing frequencies, max activations and concepts come from its store): index the project first.')
+    if (!this.deps.store(req.projectId))
+      throw new Error(
+        'Experiments run in an indexed project (firing frequencies, max activations and concepts come from its store): index the project first.'
+      )
     const model = this.deps.models.resolve(project.modelId)
     const sae = this.deps.models.resolve(project.saeId)
     const conditions = req.design.clampSets.length
     const job = this.deps.jobs.startWorker(
-      { kind: 'experiment', title: `Experiment "${req.design.name}" (${conditions} clamp set${conditions === 1 ? '' : 's'} × ${req.design.doses.length} doses, n ${req.design.n}) in "${project.name}"`, projectId: req.projectId },
+      {
+        kind: 'experiment',
+        title: `Experiment "${req.design.name}" (${conditions} clamp set${conditions === 1 ? '' : 's'} × ${req.design.doses.length} doses, n ${req.design.n}) in "${project.name}"`,
+        projectId: req.projectId
+      },
       {
         kind: 'experiment',
         modelCacheRoot: this.deps.modelCacheRoot,
@@ -116,7 +146,10 @@ export class ExperimentWorkbench {
     } catch {
       throw new NotFoundError(`There is no experiment "${req.experimentId}" in this project.`)
     }
-    if (!s) throw new NotFoundError(`Experiment "${req.experimentId}" has not finished yet (resume it by starting the same design again).`)
+    if (!s)
+      throw new NotFoundError(
+        `Experiment "${req.experimentId}" has not finished yet (resume it by starting the same design again).`
+      )
     return s
   }
 
@@ -139,10 +172,17 @@ export class ExperimentWorkbench {
       case 'html':
         return { fileName: `${base}.html`, mimeType: 'text/html', text: experimentHtml(summary, seqs) }
       case 'fasta': {
-        const conds = summary.conditions.filter((c) => req.conditionIndex === undefined || c.condition.index === req.conditionIndex)
-        if (conds.length === 0) throw new NotFoundError(`Experiment "${summary.id}" has no condition ${req.conditionIndex}.`)
+        const conds = summary.conditions.filter(
+          c => req.conditionIndex === undefined || c.condition.index === req.conditionIndex
+        )
+        if (conds.length === 0)
+          throw new NotFoundError(`Experiment "${summary.id}" has no condition ${req.conditionIndex}.`)
         const key = conds.length === 1 ? `-${conds[0].condition.key.replace(/[^A-Za-z0-9_-]+/g, '-')}` : ''
-        return { fileName: `${base}${key}.fasta`, mimeType: 'text/x-fasta', text: conds.map((c) => conditionFasta(summary, c.condition, seqs)).join('') }
+        return {
+          fileName: `${base}${key}.fasta`,
+          mimeType: 'text/x-fasta',
+          text: conds.map(c => conditionFasta(summary, c.condition, seqs)).join('')
+        }
       }
     }
   }

@@ -36,7 +36,10 @@ export function bodyLimit(method: string): number {
  */
 export function redactPaths(message: string): string {
   return message
-    .replace(/(?<![\w.:/\\-])\/(?:[^\s/'"`<>|:;,()[\]{}]+\/)+([^\s/'"`<>|:;,()[\]{}]*)/g, (_m, last: string) => `…/${last}`)
+    .replace(
+      /(?<![\w.:/\\-])\/(?:[^\s/'"`<>|:;,()[\]{}]+\/)+([^\s/'"`<>|:;,()[\]{}]*)/g,
+      (_m, last: string) => `…/${last}`
+    )
     .replace(/(?<![\w])[A-Za-z]:\\(?:[^\s\\'"`<>|:;,()]+\\)+([^\s\\'"`<>|:;,()]*)/g, (_m, last: string) => `…\\${last}`)
 }
 
@@ -50,8 +53,9 @@ function isJob(x: unknown): x is JobLike {
 
 /** A job (or list of jobs) with the paths in its messages shortened (`redactPaths`); anything else as it is. */
 function redactJobs(x: unknown): unknown {
-  const one = (j: JobLike): JobLike => (j.error || j.warnings ? { ...j, error: j.error && redactPaths(j.error), warnings: j.warnings?.map(redactPaths) } : j)
-  if (Array.isArray(x)) return x.map((j) => (isJob(j) ? one(j) : j))
+  const one = (j: JobLike): JobLike =>
+    j.error || j.warnings ? { ...j, error: j.error && redactPaths(j.error), warnings: j.warnings?.map(redactPaths) } : j
+  if (Array.isArray(x)) return x.map(j => (isJob(j) ? one(j) : j))
   return isJob(x) ? one(x) : x
 }
 const TOKEN_COOKIE = 'plm_sae_token'
@@ -168,7 +172,11 @@ function acceptsGzip(req: IncomingMessage | undefined): boolean {
 
 function sendJson(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
   const text = Buffer.from(JSON.stringify(body))
-  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding' }
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    vary: 'accept-encoding'
+  }
   const send = (data: Buffer): void => {
     if (data !== text) headers['content-encoding'] = 'gzip'
     headers['content-length'] = data.length
@@ -181,7 +189,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown, req?: Inco
   gzip(text, { level: 4 }, (err, zipped) => (err ? send(text) : send(zipped)))
 }
 
-function sendError(res: ServerResponse, status: number, kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict', message: string): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  kind: 'invalid-request' | 'not-found' | 'failed' | 'unauthorized' | 'conflict',
+  message: string
+): void {
   if (res.headersSent) return
   sendJson(res, status, { error: { kind, message: redactPaths(message) } })
 }
@@ -215,7 +228,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
 export async function startHttpServer(opts: HttpServerOptions): Promise<RunningHttpServer> {
   const host = opts.host ?? '127.0.0.1'
   const token = opts.token
-  if (token !== undefined && token.length < 16) throw new Error('The access token must have at least 16 characters (use --token with a long random string, or --token generate).')
+  if (token !== undefined && token.length < 16)
+    throw new Error(
+      'The access token must have at least 16 characters (use --token with a long random string, or --token generate).'
+    )
   if (!isLoopbackHost(host) && !token) {
     throw new Error(
       `Listening on ${host} makes the workbench reachable from other machines, so it needs an access token: ` +
@@ -225,7 +241,9 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const staticRoot = resolve(opts.staticDir)
   const indexFile = join(staticRoot, 'index.html')
   if (!existsSync(indexFile)) {
-    throw new Error(`The renderer is not built: ${indexFile} is missing. Run \`npm run build:web\` (or \`npx electron-vite build\`) in the project folder first.`)
+    throw new Error(
+      `The renderer is not built: ${indexFile} is missing. Run \`npm run build:web\` (or \`npx electron-vite build\`) in the project folder first.`
+    )
   }
   const sseClients = new Set<ServerResponse>()
   const gzipCache = new Map<string, { mtime: number; data: Buffer }>()
@@ -258,15 +276,26 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return sendError(res, 405, 'invalid-request', `API calls are POST requests with a JSON body (got ${req.method}).`)
     }
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase()
-    if (type !== 'application/json') return sendError(res, 415, 'invalid-request', 'API requests must be sent as application/json.')
+    if (type !== 'application/json')
+      return sendError(res, 415, 'invalid-request', 'API requests must be sent as application/json.')
     const origin = req.headers.origin
     if (origin !== undefined && !sameOrigin(origin, req.headers.host)) {
-      return sendError(res, 403, 'unauthorized', 'Cross-origin API calls are not allowed (nor an opaque "null" origin).')
+      return sendError(
+        res,
+        403,
+        'unauthorized',
+        'Cross-origin API calls are not allowed (nor an opaque "null" origin).'
+      )
     }
     const limit = bodyLimit(method)
     const tooLarge = (): void => {
       res.setHeader('connection', 'close')
-      sendError(res, 413, 'invalid-request', `The request body is larger than ${sizeText(limit)}, the most ${method} accepts.`)
+      sendError(
+        res,
+        413,
+        'invalid-request',
+        `The request body is larger than ${sizeText(limit)}, the most ${method} accepts.`
+      )
     }
     const declared = Number(req.headers['content-length'])
     if (Number.isFinite(declared) && declared > limit) return tooLarge()
@@ -276,7 +305,12 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       body = text.trim() === '' ? {} : (JSON.parse(text) as unknown)
     } catch (e) {
       if (e instanceof BodyTooLarge) return tooLarge()
-      return sendError(res, 400, 'invalid-request', `Invalid request: the body is not valid JSON (${(e as Error).message}).`)
+      return sendError(
+        res,
+        400,
+        'invalid-request',
+        `Invalid request: the body is not valid JSON (${(e as Error).message}).`
+      )
     }
     const out = await dispatch(opts.api, method, body)
     if (out.ok) sendJson(res, 200, redactJobs(out.result ?? null), req)
@@ -284,14 +318,20 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   }
 
   function handleEvents(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' })
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no'
+    })
     res.write(': connected\n\n')
     sseClients.add(res)
     req.on('close', () => sseClients.delete(res))
   }
 
   function handleStatic(req: IncomingMessage, res: ServerResponse, pathname: string): void {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 405, 'invalid-request', `${req.method} is not allowed here.`)
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return sendError(res, 405, 'invalid-request', `${req.method} is not allowed here.`)
     let rel: string
     try {
       rel = decodeURIComponent(pathname)
@@ -309,7 +349,11 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
     const type = CONTENT_TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream'
     let data: Buffer = readFileSync(target)
-    const headers: Record<string, string | number> = { 'content-type': type, 'cache-control': target === indexFile ? 'no-store' : 'public, max-age=3600', vary: 'accept-encoding' }
+    const headers: Record<string, string | number> = {
+      'content-type': type,
+      'cache-control': target === indexFile ? 'no-store' : 'public, max-age=3600',
+      vary: 'accept-encoding'
+    }
     if (data.length >= GZIP_MIN_BYTES && COMPRESSIBLE.test(type) && acceptsGzip(req)) {
       const mtime = statSync(target).mtimeMs
       let cached = gzipCache.get(target)
@@ -328,7 +372,13 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   const server = createServer((req, res) => {
     securityHeaders(res)
     const url = new URL(req.url ?? '/', 'http://localhost')
-    if (!hostAllowed(req)) return sendError(res, 403, 'unauthorized', 'This server only answers on its loopback address (127.0.0.1 / localhost).')
+    if (!hostAllowed(req))
+      return sendError(
+        res,
+        403,
+        'unauthorized',
+        'This server only answers on its loopback address (127.0.0.1 / localhost).'
+      )
     const given = url.searchParams.get('token')
     if (token && given !== null) {
       if (!sameSecret(given, token)) return sendError(res, 401, 'unauthorized', 'Wrong access token.')
@@ -339,12 +389,19 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       return
     }
     if (!authorized(req)) {
-      return sendError(res, 401, 'unauthorized', 'This workbench needs its access token: open the address printed by `plm-sae serve` (…?token=…), or send "Authorization: Bearer <token>".')
+      return sendError(
+        res,
+        401,
+        'unauthorized',
+        'This workbench needs its access token: open the address printed by `plm-sae serve` (…?token=…), or send "Authorization: Bearer <token>".'
+      )
     }
     const path = url.pathname
     if (path === '/api/events') return handleEvents(req, res)
     if (path.startsWith('/api/')) {
-      handleApi(req, res, path.slice(5)).catch((e: Error) => sendError(res, 500, 'failed', `The server failed: ${e.message}`))
+      handleApi(req, res, path.slice(5)).catch((e: Error) =>
+        sendError(res, 500, 'failed', `The server failed: ${e.message}`)
+      )
       return
     }
     handleStatic(req, res, path)
@@ -353,7 +410,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(new Error(e.code === 'EADDRINUSE' ? `Port ${opts.port} on ${host} is already in use: choose another with --port.` : `Cannot listen on ${host}:${opts.port}: ${e.message}`, { cause: e }))
+      reject(
+        new Error(
+          e.code === 'EADDRINUSE'
+            ? `Port ${opts.port} on ${host} is already in use: choose another with --port.`
+            : `Cannot listen on ${host}:${opts.port}: ${e.message}`,
+          { cause: e }
+        )
+      )
     )
     server.listen(opts.port ?? DEFAULT_PORT, host, () => resolveListen())
   })
@@ -366,7 +430,7 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     port: boundPort,
     url,
     close: () =>
-      new Promise<void>((resolveClose) => {
+      new Promise<void>(resolveClose => {
         offJobs()
         clearInterval(heartbeat)
         for (const res of sseClients) res.end()

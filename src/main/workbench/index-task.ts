@@ -26,7 +26,8 @@ export interface TaskContext {
 
 /** The BadRecordError behind a failure, if any (the latent source may wrap errors of the input it reads). */
 function badRecordErrorOf(e: unknown): BadRecordError | undefined {
-  for (let c = e, depth = 0; c && depth < 8; c = (c as { cause?: unknown }).cause, depth++) if (c instanceof BadRecordError) return c
+  for (let c = e, depth = 0; c && depth < 8; c = (c as { cause?: unknown }).cause, depth++)
+    if (c instanceof BadRecordError) return c
   return undefined
 }
 
@@ -42,7 +43,13 @@ const PHASES: Record<IndexProgress['phase'], string> = {
 /** The job list's view of the store's index progress. */
 export function jobProgressOf(p: IndexProgress): JobProgress {
   if (p.phase === 'statistics') {
-    return { phase: PHASES.statistics, done: Math.round((p.statsFraction ?? 0) * 1000), total: 1000, unit: 'permille', detail: `${p.proteinsDone} proteins indexed` }
+    return {
+      phase: PHASES.statistics,
+      done: Math.round((p.statsFraction ?? 0) * 1000),
+      total: 1000,
+      unit: 'permille',
+      detail: `${p.proteinsDone} proteins indexed`
+    }
   }
   return {
     phase: PHASES[p.phase],
@@ -68,21 +75,25 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   ctx.progress({ phase: 'importing the model', done: 1, total: 3, unit: 'steps' })
   const imported = await importEsm2(task.modelDir, task.modelCacheRoot, {
     signal: ctx.signal,
-    onProgress: (p) => ctx.progress({ phase: `importing the model (${p.phase})`, done: p.done, total: p.total, unit: 'bytes' })
+    onProgress: p =>
+      ctx.progress({ phase: `importing the model (${p.phase})`, done: p.done, total: p.total, unit: 'bytes' })
   })
   throwIfCancelled(ctx.signal)
   ctx.progress({ phase: 'loading the SAE', done: 2, total: 3, unit: 'steps' })
   const runtime = { device: task.device, deviceId: 0, threads: task.threads }
-  const named = (r: BadRecordReport): BadRecordReport => (task.inputName && r.file === task.input ? { ...r, file: task.inputName } : r)
+  const named = (r: BadRecordReport): BadRecordReport =>
+    task.inputName && r.file === task.input ? { ...r, file: task.inputName } : r
   const model = await Esm2Model.open(imported, runtime)
   const store = LatentStore.open(task.db)
   let extractor: LatentExtractor | undefined
   try {
     const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
     extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
-    ctx.progress({ phase: 'checking the SAE\'s fit on the first proteins', done: 2, total: 3, unit: 'steps' })
+    ctx.progress({ phase: "checking the SAE's fit on the first proteins", done: 2, total: 3, unit: 'steps' })
     // the SAE's fit at its layer on the first proteins, stored with the run (a failure here never blocks indexing)
-    const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(() => undefined)
+    const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(
+      () => undefined
+    )
     throwIfCancelled(ctx.signal)
     const job = new IndexJob({
       store,
@@ -93,9 +104,9 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       fit,
       onBadRecord: task.onBadRecord,
       statistics: { concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated' }) },
-      onBadRecordReport: (r) => ctx.badRecord?.(named(r)),
+      onBadRecordReport: r => ctx.badRecord?.(named(r)),
       signal: ctx.signal,
-      onProgress: (p) => ctx.progress(jobProgressOf(p)),
+      onProgress: p => ctx.progress(jobProgressOf(p)),
       lockCommand: `PLM-SAE Workbench, index job (${task.modelName} + ${task.saeName})`
     })
     let result: IndexResult

@@ -50,7 +50,9 @@ export function defaultWorkerEntry(): { file: string; execArgv: string[] } {
   for (const name of ['workbench-worker.mjs', 'workbench-worker.js']) {
     if (existsSync(join(dir, name))) return { file: join(dir, name), execArgv: [] }
   }
-  throw new Error(`The job worker (workbench-worker.mjs) is missing next to ${here}: rebuild the app (npm run build:cli / electron-vite build).`)
+  throw new Error(
+    `The job worker (workbench-worker.mjs) is missing next to ${here}: rebuild the app (npm run build:cli / electron-vite build).`
+  )
 }
 
 export class JobManager {
@@ -65,7 +67,7 @@ export class JobManager {
   }
 
   list(): JobInfo[] {
-    return [...this.jobs.values()].map((r) => r.info).sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+    return [...this.jobs.values()].map(r => r.info).sort((a, b) => b.startedAt.localeCompare(a.startedAt))
   }
 
   get(id: string): JobInfo | undefined {
@@ -74,7 +76,7 @@ export class JobManager {
 
   /** The running (or queued) job of a project or library entry, if any. */
   active(match: (j: JobInfo) => boolean): JobInfo | undefined {
-    return this.list().find((j) => (j.state === 'running' || j.state === 'queued') && match(j))
+    return this.list().find(j => (j.state === 'running' || j.state === 'queued') && match(j))
   }
 
   cancel(id: string): JobInfo {
@@ -131,12 +133,12 @@ export class JobManager {
           break
       }
     })
-    worker.on('error', (e) => {
+    worker.on('error', e => {
       if (settled) return
       settled = true
       this.finish(running, { state: 'failed', error: `The job stopped with an internal error: ${e.message}` })
     })
-    worker.on('exit', (code) => {
+    worker.on('exit', code => {
       if (killTimer) clearTimeout(killTimer)
       if (settled) return
       settled = true
@@ -157,8 +159,9 @@ export class JobManager {
     Promise.resolve()
       .then(() => run(ctx))
       .then(
-        (result) => this.complete(running, spec, result),
-        (e: Error) => this.finish(running, abort.signal.aborted ? { state: 'cancelled' } : { state: 'failed', error: e.message })
+        result => this.complete(running, spec, result),
+        (e: Error) =>
+          this.finish(running, abort.signal.aborted ? { state: 'cancelled' } : { state: 'failed', error: e.message })
       )
     return running.info
   }
@@ -184,7 +187,10 @@ export class JobManager {
     try {
       await spec.onDone?.(result)
       const warnings = (result as { warnings?: unknown } | null | undefined)?.warnings
-      this.finish(running, { state: 'done', ...(Array.isArray(warnings) && warnings.length > 0 ? { warnings: warnings.map(String) } : {}) })
+      this.finish(running, {
+        state: 'done',
+        ...(Array.isArray(warnings) && warnings.length > 0 ? { warnings: warnings.map(String) } : {})
+      })
     } catch (e) {
       this.finish(running, { state: 'failed', error: (e as Error).message })
     }
@@ -227,8 +233,8 @@ export class JobManager {
     const job = this.jobs.get(id)
     if (!job) return Promise.reject(new Error(`There is no job "${id}".`))
     if (job.info.state !== 'running' && job.info.state !== 'queued') return Promise.resolve(job.info)
-    return new Promise((resolve) => {
-      const off = this.onEvent((e) => {
+    return new Promise(resolve => {
+      const off = this.onEvent(e => {
         if (e.job.id === id && e.job.state !== 'running' && e.job.state !== 'queued') {
           off()
           resolve(e.job)
@@ -239,8 +245,8 @@ export class JobManager {
 
   /** Cancels every running job and waits for them to end. */
   async shutdown(): Promise<void> {
-    const running = this.list().filter((j) => j.state === 'running' || j.state === 'queued')
+    const running = this.list().filter(j => j.state === 'running' || j.state === 'queued')
     for (const j of running) this.cancel(j.id)
-    await Promise.all(running.map((j) => this.waitFor(j.id)))
+    await Promise.all(running.map(j => this.waitFor(j.id)))
   }
 }

@@ -17,7 +17,6 @@ interface OpenExtractor {
   extractor: LatentExtractor
 }
 
-
 /**
  * The longest sequence whose features are computed live, in the request (a few model windows): longer ones
  * are indexed as a job (add them to a project's input), so that one request cannot hold the server for long.
@@ -27,14 +26,17 @@ export const MAX_LIVE_QUERY_RESIDUES = 10_000
 /** The residues of pasted text: a bare sequence, or FASTA with one record (header dropped). */
 export function sequenceFromText(text: string, maxResidues = MAX_LIVE_SEQUENCE): string {
   const lines = text.split(/\r?\n/)
-  const headers = lines.filter((l) => l.startsWith('>')).length
+  const headers = lines.filter(l => l.startsWith('>')).length
   if (headers > 1) throw new ClientError(`The pasted text has ${headers} FASTA records: paste one sequence at a time.`)
   const seq = lines
-    .filter((l) => !l.startsWith('>') && !l.startsWith(';'))
+    .filter(l => !l.startsWith('>') && !l.startsWith(';'))
     .join('')
     .replace(/\s+/g, '')
     .toUpperCase()
-  if (seq.length === 0) throw new ClientError('The pasted text has no sequence: paste residues in one-letter code (e.g. MQIFVKTLTG…), optionally with a FASTA header.')
+  if (seq.length === 0)
+    throw new ClientError(
+      'The pasted text has no sequence: paste residues in one-letter code (e.g. MQIFVKTLTG…), optionally with a FASTA header.'
+    )
   if (seq.length > maxResidues) {
     throw new ClientError(
       `The sequence has ${seq.length} residues; at most ${maxResidues} can be analysed live. ` +
@@ -51,7 +53,13 @@ export function sequenceFromText(text: string, maxResidues = MAX_LIVE_SEQUENCE):
 export class LiveSources {
   private readonly open = new Map<string, Promise<OpenExtractor>>()
 
-  async source(input: { model: ResolvedModel; sae: ResolvedModel; layer: number; runtime: RuntimeOptions; modelCacheRoot: string }): Promise<LatentSource> {
+  async source(input: {
+    model: ResolvedModel
+    sae: ResolvedModel
+    layer: number
+    runtime: RuntimeOptions
+    modelCacheRoot: string
+  }): Promise<LatentSource> {
     const key = `${input.model.dir}|${input.sae.dir}|${input.layer}|${input.runtime.device}`
     let entry = this.open.get(key)
     if (!entry) {

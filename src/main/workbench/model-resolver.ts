@@ -51,25 +51,48 @@ export class ModelResolver {
   resolve(id: string): ResolvedModel {
     if (id === '') {
       // a project opened from a store file indexed elsewhere names no library model
-      throw new Error('This project was opened from a store indexed elsewhere: its model and SAE are not in this app\'s library, so it can be browsed but not run (live features, steering, re-indexing).')
+      throw new Error(
+        "This project was opened from a store indexed elsewhere: its model and SAE are not in this app's library, so it can be browsed but not run (live features, steering, re-indexing)."
+      )
     }
     const e = this.entry(id)
     if (e.demo) {
       const paths = demoModelPaths(this.dataDir)
-      return { id, name: e.name, kind: e.kind, dir: e.kind === 'esm2' ? paths.esm2Dir : paths.saeDir, layer: e.layer, demo: true }
+      return {
+        id,
+        name: e.name,
+        kind: e.kind,
+        dir: e.kind === 'esm2' ? paths.esm2Dir : paths.saeDir,
+        layer: e.layer,
+        demo: true
+      }
     }
     if (e.status !== 'ready' || !e.localPath) {
-      throw new ConflictError(`${e.name} is not ready (${e.status}${e.message ? `: ${e.message}` : ''}). Download it in Models & projects first.`)
+      throw new ConflictError(
+        `${e.name} is not ready (${e.status}${e.message ? `: ${e.message}` : ''}). Download it in Models & projects first.`
+      )
     }
-    return { id, name: e.name, kind: e.kind, dir: e.localPath, layer: e.layer, ...(e.saeK !== undefined ? { saeK: e.saeK } : {}), demo: false }
+    return {
+      id,
+      name: e.name,
+      kind: e.kind,
+      dir: e.localPath,
+      layer: e.layer,
+      ...(e.saeK !== undefined ? { saeK: e.saeK } : {}),
+      demo: false
+    }
   }
 
   async add(req: AddModelRequest): Promise<LibraryEntry> {
     if (req.source === 'hub') return this.library.add(req)
     if (!this.chooseFolder) {
-      throw new ClientError('Adding a local folder is only possible in the desktop app (it opens a folder dialog). On a server, place the files with `plm-sae fetch` or add the hub repository instead.')
+      throw new ClientError(
+        'Adding a local folder is only possible in the desktop app (it opens a folder dialog). On a server, place the files with `plm-sae fetch` or add the hub repository instead.'
+      )
     }
-    const path = await this.chooseFolder(req.kind === 'esm2' ? 'Choose the folder of an ESM2 model' : 'Choose the folder of an SAE')
+    const path = await this.chooseFolder(
+      req.kind === 'esm2' ? 'Choose the folder of an ESM2 model' : 'Choose the folder of an SAE'
+    )
     if (!path) throw new ClientError('No folder was chosen.')
     const { source: _source, ...rest } = req
     return this.library.add({ ...rest, source: 'local', path })
@@ -84,20 +107,25 @@ export class ModelResolver {
   download(id: string): JobInfo {
     const e = this.entry(id)
     if (e.source.kind !== 'hub') {
-      throw new ClientError(e.demo ? `${e.name} is generated on this computer by the first index job that uses it; there is nothing to download.` : `${e.name} is a folder on this computer; there is nothing to download.`)
+      throw new ClientError(
+        e.demo
+          ? `${e.name} is generated on this computer by the first index job that uses it; there is nothing to download.`
+          : `${e.name} is a folder on this computer; there is nothing to download.`
+      )
     }
-    const running = this.jobs.active((j) => j.kind === 'download' && j.entryId === id)
+    const running = this.jobs.active(j => j.kind === 'download' && j.entryId === id)
     if (running) return running
     return this.jobs.startInline(
       { kind: 'download', title: `Download ${e.name}`, entryId: id },
       { phase: 'listing files', done: 0, total: e.expectedBytes ?? 0, unit: 'bytes' },
-      async (ctx) => {
+      async ctx => {
         const done = await this.library.download(id, {
           signal: ctx.signal,
-          onProgress: (p) =>
+          onProgress: p =>
             ctx.progress(
               {
-                phase: p.phase === 'downloading' ? `downloading ${p.file} (${p.fileIndex + 1}/${p.fileCount})` : p.phase,
+                phase:
+                  p.phase === 'downloading' ? `downloading ${p.file} (${p.fileIndex + 1}/${p.fileCount})` : p.phase,
                 done: p.bytesDone,
                 total: p.bytesTotal,
                 unit: 'bytes',

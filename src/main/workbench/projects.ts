@@ -59,7 +59,11 @@ function writeJsonAtomic(path: string, value: unknown): void {
 }
 
 function slug(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
   return s || 'project'
 }
 
@@ -70,7 +74,10 @@ export function countRecords(text: string, format: 'fasta' | 'uniprot'): number 
 }
 
 /** Minimal PDB / mmCIF header reading: title and chain ids (for the structure list). */
-export function describeStructureText(text: string, fileName: string): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
+export function describeStructureText(
+  text: string,
+  fileName: string
+): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
   const mmcif = /^data_/m.test(text.slice(0, 200)) || /\.cif$/i.test(fileName)
   const chains = new Set<string>()
   const uniprot = new Set<string>()
@@ -89,7 +96,12 @@ export function describeStructureText(text: string, fileName: string): { format:
     const m = /_struct\.title\s+(?:'([^']*)'|"([^"]*)"|(\S.*))/.exec(text)
     title = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim()
   }
-  return { format: mmcif ? 'mmcif' : 'pdb', title, chains: [...chains].filter((c) => c.trim() !== ''), uniprot: [...uniprot] }
+  return {
+    format: mmcif ? 'mmcif' : 'pdb',
+    title,
+    chains: [...chains].filter(c => c.trim() !== ''),
+    uniprot: [...uniprot]
+  }
 }
 
 export class ProjectRegistry {
@@ -129,7 +141,8 @@ export class ProjectRegistry {
   get(id: string): ProjectRecord {
     // Ids come validated from the API; still, only a plain folder name is accepted here.
     const file = /^[a-z0-9][a-z0-9-]*$/.test(id) ? join(this.root, id, PROJECT_FILE) : ''
-    if (!file || !existsSync(file)) throw new NotFoundError(`There is no project "${id}". Open the Models & projects view to see the projects.`)
+    if (!file || !existsSync(file))
+      throw new NotFoundError(`There is no project "${id}". Open the Models & projects view to see the projects.`)
     return JSON.parse(readFileSync(file, 'utf8')) as ProjectRecord
   }
 
@@ -203,7 +216,14 @@ export class ProjectRegistry {
    * A project around a store file indexed elsewhere: the folder and project.json; the caller copies the store
    * to `storePath(id)` (and removes the project when that fails).
    */
-  createFromStore(input: { name: string; fileName: string; proteinCount: number; layer: number; modelName: string; saeName: string }): ProjectRecord {
+  createFromStore(input: {
+    name: string
+    fileName: string
+    proteinCount: number
+    layer: number
+    modelName: string
+    saeName: string
+  }): ProjectRecord {
     const id = this.newId(input.name)
     mkdirSync(this.dir(id), { recursive: true })
     const now = new Date().toISOString()
@@ -219,7 +239,11 @@ export class ProjectRegistry {
       proteinsFile: '',
       proteinsFormat: 'fasta',
       proteinCount: input.proteinCount,
-      fromStore: { fileName: basename(input.fileName.replace(/\\/g, '/')), modelName: input.modelName, saeName: input.saeName }
+      fromStore: {
+        fileName: basename(input.fileName.replace(/\\/g, '/')),
+        modelName: input.modelName,
+        saeName: input.saeName
+      }
     }
     this.save(record)
     this.writeStructures(id, [])
@@ -230,10 +254,17 @@ export class ProjectRegistry {
   createDemo(demoDir: string, models: { modelId: string; saeId: string; layer: number }): ProjectRecord {
     const manifest = JSON.parse(readFileSync(join(demoDir, 'manifest.json'), 'utf8')) as DemoManifest
     const text = readFileSync(join(demoDir, manifest.sequences.file), 'utf8')
-    const record = this.create({ id: this.newId('demo'), name: 'Demo: 100 Swiss-Prot proteins', format: 'uniprot', text, demo: true, ...models })
+    const record = this.create({
+      id: this.newId('demo'),
+      name: 'Demo: 100 Swiss-Prot proteins',
+      format: 'uniprot',
+      text,
+      demo: true,
+      ...models
+    })
     const dir = join(this.dir(record.id), 'structures')
     mkdirSync(dir, { recursive: true })
-    const structures: StructureRecord[] = manifest.structures.map((s) => {
+    const structures: StructureRecord[] = manifest.structures.map(s => {
       const file = basename(s.file)
       copyFileSync(join(demoDir, s.file), join(dir, file))
       const body = readFileSync(join(dir, file), 'utf8')
@@ -243,8 +274,8 @@ export class ProjectRegistry {
         name: s.pdbId,
         title: s.description || info.title,
         format: info.format,
-        chains: info.chains.length ? info.chains : s.chains.map((c) => c.chain),
-        proteinIds: [...new Set(s.chains.map((c) => c.uniprot).filter((u): u is string => !!u))],
+        chains: info.chains.length ? info.chains : s.chains.map(c => c.chain),
+        proteinIds: [...new Set(s.chains.map(c => c.uniprot).filter((u): u is string => !!u))],
         bytes: Buffer.byteLength(body),
         file
       }
@@ -269,7 +300,7 @@ export class ProjectRegistry {
 
   /** The text of a structure, found by id in the project's own list (never by a path from outside). */
   structureText(projectId: string, structureId: string): { info: StructureInfo; text: string } {
-    const rec = this.structureRecords(projectId).find((s) => s.id === structureId)
+    const rec = this.structureRecords(projectId).find(s => s.id === structureId)
     if (!rec) throw new NotFoundError(`Project "${projectId}" has no structure "${structureId}".`)
     const { file, ...info } = rec
     return { info, text: readFileSync(join(this.dir(projectId), 'structures', basename(file)), 'utf8') }

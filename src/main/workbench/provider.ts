@@ -3,7 +3,11 @@
  * (the same as `plm-sae device`).
  */
 import type { ExecutionProviderInfo } from '../../shared/api'
-import { describeProvider, probeProvider as probeEngineProvider, type RuntimeOptions } from '../engine/runtime/execution-provider'
+import {
+  describeProvider,
+  probeProvider as probeEngineProvider,
+  type RuntimeOptions
+} from '../engine/runtime/execution-provider'
 
 export async function probeProvider(runtime: RuntimeOptions): Promise<ExecutionProviderInfo> {
   try {

@@ -67,7 +67,6 @@ export interface WorkbenchOptions {
   log?: (line: string) => void
 }
 
-
 export class WorkbenchService implements WorkbenchApi {
   readonly dataDir: string
   readonly modelCache: string
@@ -92,10 +91,25 @@ export class WorkbenchService implements WorkbenchApi {
     // --device (plm-sae serve) wins; the desktop app starts with the saved choice (the settings' device).
     this.runtime = opts.runtime ?? { ...DEFAULT_RUNTIME, device: this.settings.load().device ?? DEFAULT_RUNTIME.device }
     this.models = new ModelResolver(this.dataDir, join(opts.resourcesDir, 'esm'), this.jobs, opts.chooseFolder)
-    this.jobs.onEvent((e) => this.afterJobEvent(e))
-    const storeIfIndexed = (projectId: string): LatentStore | undefined => (existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined)
-    this.steering = new SteeringWorkbench({ projects: this.projects, models: this.models, jobs: this.jobs, runtime: this.runtime, modelCacheRoot: this.modelCache, store: storeIfIndexed })
-    this.experiments = new ExperimentWorkbench({ projects: this.projects, models: this.models, jobs: this.jobs, runtime: this.runtime, modelCacheRoot: this.modelCache, store: storeIfIndexed })
+    this.jobs.onEvent(e => this.afterJobEvent(e))
+    const storeIfIndexed = (projectId: string): LatentStore | undefined =>
+      existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined
+    this.steering = new SteeringWorkbench({
+      projects: this.projects,
+      models: this.models,
+      jobs: this.jobs,
+      runtime: this.runtime,
+      modelCacheRoot: this.modelCache,
+      store: storeIfIndexed
+    })
+    this.experiments = new ExperimentWorkbench({
+      projects: this.projects,
+      models: this.models,
+      jobs: this.jobs,
+      runtime: this.runtime,
+      modelCacheRoot: this.modelCache,
+      store: storeIfIndexed
+    })
   }
 
   private log(line: string): void {
@@ -111,7 +125,8 @@ export class WorkbenchService implements WorkbenchApi {
    */
   async start(): Promise<void> {
     // What a killed model import left in the model cache goes at the next start (an import does the same).
-    for (const p of cleanModelCache(this.modelCache)) this.log(`Removed a leftover of an interrupted model import: ${p}`)
+    for (const p of cleanModelCache(this.modelCache))
+      this.log(`Removed a leftover of an interrupted model import: ${p}`)
     if (this.opts.firstRunDemo === false || this.projects.list().length > 0) return
     const demoDir = join(this.opts.resourcesDir, 'demo')
     if (!existsSync(join(demoDir, 'manifest.json'))) {
@@ -120,7 +135,11 @@ export class WorkbenchService implements WorkbenchApi {
     }
     const models = this.firstStartModels()
     const project = this.projects.createDemo(demoDir, models)
-    this.settings.update({ lastProject: this.projects.dir(project.id), lastModelId: models.modelId, lastSaeId: models.saeId })
+    this.settings.update({
+      lastProject: this.projects.dir(project.id),
+      lastModelId: models.modelId,
+      lastSaeId: models.saeId
+    })
     this.log(`First start: created the demo project "${project.name}" and started indexing it with ${models.names}.`)
     this.startIndex(project)
   }
@@ -129,9 +148,27 @@ export class WorkbenchService implements WorkbenchApi {
   private firstStartModels(): { modelId: string; saeId: string; layer: number; names: string } {
     const { model, sae } = this.models.library.startupSelection(this.settings.load())
     const usable =
-      model !== undefined && sae !== undefined && !model.demo && !sae.demo && model.kind === 'esm2' && sae.kind === 'sae' && sae.layer !== undefined && (model.numLayers === undefined || sae.layer <= model.numLayers)
-    if (usable) return { modelId: model.id, saeId: sae.id, layer: sae.layer!, names: `${model.name} + ${sae.name} (layer ${sae.layer})` }
-    return { modelId: DEMO_ESM2_ID, saeId: DEMO_SAE_ID, layer: DEMO_SAE_LAYER, names: 'the demo models (random weights; no real ESM2 + SAE is ready yet)' }
+      model !== undefined &&
+      sae !== undefined &&
+      !model.demo &&
+      !sae.demo &&
+      model.kind === 'esm2' &&
+      sae.kind === 'sae' &&
+      sae.layer !== undefined &&
+      (model.numLayers === undefined || sae.layer <= model.numLayers)
+    if (usable)
+      return {
+        modelId: model.id,
+        saeId: sae.id,
+        layer: sae.layer!,
+        names: `${model.name} + ${sae.name} (layer ${sae.layer})`
+      }
+    return {
+      modelId: DEMO_ESM2_ID,
+      saeId: DEMO_SAE_ID,
+      layer: DEMO_SAE_LAYER,
+      names: 'the demo models (random weights; no real ESM2 + SAE is ready yet)'
+    }
   }
 
   async close(): Promise<void> {
@@ -144,7 +181,8 @@ export class WorkbenchService implements WorkbenchApi {
 
   private afterJobEvent(e: JobEvent): void {
     // A finished index job changed the store: reopen it so cached statements see the new run.
-    if (e.job.kind === 'index' && e.job.projectId && e.job.state !== 'running' && e.job.state !== 'queued') this.closeStore(e.job.projectId)
+    if (e.job.kind === 'index' && e.job.projectId && e.job.state !== 'running' && e.job.state !== 'queued')
+      this.closeStore(e.job.projectId)
   }
 
   onJobEvent(listener: (event: JobEvent) => void): () => void {
@@ -158,7 +196,8 @@ export class WorkbenchService implements WorkbenchApi {
     let s = this.stores.get(p.id)
     if (!s) {
       const path = this.projects.storePath(p.id)
-      if (!existsSync(path)) throw new NotFoundError(`Project "${p.name}" is not indexed yet: start its index job in Models & projects.`)
+      if (!existsSync(path))
+        throw new NotFoundError(`Project "${p.name}" is not indexed yet: start its index job in Models & projects.`)
       s = LatentStore.open(path)
       this.stores.set(p.id, s)
     }
@@ -174,7 +213,9 @@ export class WorkbenchService implements WorkbenchApi {
     const list = this.projects.list()
     const last = this.settings.load().lastProject
     // The remembered folder; when the data folder moved (copied, PLM_SAE_HOME changed), the project of that name.
-    const byLast = last ? (list.find((p) => this.projects.dir(p.id) === last) ?? list.find((p) => basename(last) === p.id)) : undefined
+    const byLast = last
+      ? (list.find(p => this.projects.dir(p.id) === last) ?? list.find(p => basename(last) === p.id))
+      : undefined
     return (byLast ?? list[0])?.id
   }
 
@@ -186,7 +227,7 @@ export class WorkbenchService implements WorkbenchApi {
     if (existsSync(storePath)) {
       try {
         const runs = this.store(p.id).runs()
-        const complete = runs.filter((r) => r.status === 'complete')
+        const complete = runs.filter(r => r.status === 'complete')
         indexed = complete.length > 0
         featureCount = complete.at(-1)?.dSae
         saeFit = fitOfRun(runs.at(-1)?.settings)
@@ -216,8 +257,12 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   /** Starts (or returns the running) index job of a project; `onBadRecord` given = the project's new choice. */
-  private startIndex(record: ProjectRecord, onBadRecord?: BadRecordPolicy, falsePositives?: FalsePositiveScope): JobInfo {
-    const running = this.jobs.active((j) => j.kind === 'index' && j.projectId === record.id)
+  private startIndex(
+    record: ProjectRecord,
+    onBadRecord?: BadRecordPolicy,
+    falsePositives?: FalsePositiveScope
+  ): JobInfo {
+    const running = this.jobs.active(j => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
     if (record.fromStore) {
       throw new Error(
@@ -273,7 +318,13 @@ export class WorkbenchService implements WorkbenchApi {
       mode: this.opts.mode,
       provider,
       dataDir: this.dataDir,
-      diskBytes: { models: folderBytes(this.modelCache) + folderBytes(join(this.dataDir, 'hub')) + folderBytes(join(this.dataDir, 'demo')), projects: folderBytes(this.projects.root) },
+      diskBytes: {
+        models:
+          folderBytes(this.modelCache) +
+          folderBytes(join(this.dataDir, 'hub')) +
+          folderBytes(join(this.dataDir, 'demo')),
+        projects: folderBytes(this.projects.root)
+      },
       currentProjectId: this.currentProjectId(),
       ...(lastModelId ? { lastModelId } : {}),
       ...(lastSaeId ? { lastSaeId } : {}),
@@ -299,14 +350,15 @@ export class WorkbenchService implements WorkbenchApi {
   }
 
   async removeModel(req: ApiRequest<'removeModel'>): Promise<ApiResult<'removeModel'>> {
-    const users = this.projects.list().filter((p) => p.modelId === req.id || p.saeId === req.id)
-    const indexing = users.find((p) => this.jobs.active((j) => j.projectId === p.id))
-    if (indexing) throw new ConflictError(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
-    const local = this.models.list().find((m) => m.id === req.id)?.localPath
+    const users = this.projects.list().filter(p => p.modelId === req.id || p.saeId === req.id)
+    const indexing = users.find(p => this.jobs.active(j => j.projectId === p.id))
+    if (indexing)
+      throw new ConflictError(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
+    const local = this.models.list().find(m => m.id === req.id)?.localPath
     if (local) await this.live.drop(local)
     const removed = this.models.remove(req.id)
     if (users.length === 0 || !removed.freedBytes) return removed
-    return { ...removed, warnings: [removedModelWarning(users.map((p) => p.name))] }
+    return { ...removed, warnings: [removedModelWarning(users.map(p => p.name))] }
   }
 
   async downloadModel(req: ApiRequest<'downloadModel'>): Promise<JobInfo> {
@@ -316,18 +368,24 @@ export class WorkbenchService implements WorkbenchApi {
   // ------------------------------------------------------------------------------------------------- projects
 
   async listProjects(_req: ApiRequest<'listProjects'>): Promise<ProjectInfo[]> {
-    return this.projects.list().map((p) => this.projectInfo(p))
+    return this.projects.list().map(p => this.projectInfo(p))
   }
 
   async createProject(req: ApiRequest<'createProject'>): Promise<ApiResult<'createProject'>> {
     const model = this.models.resolve(req.modelId)
     const sae = this.models.resolve(req.saeId)
-    if (model.kind !== 'esm2') throw new ClientError(`"${model.name}" is not an ESM2 model: choose an ESM2 model as the project's model.`)
+    if (model.kind !== 'esm2')
+      throw new ClientError(`"${model.name}" is not an ESM2 model: choose an ESM2 model as the project's model.`)
     if (sae.kind !== 'sae') throw new ClientError(`"${sae.name}" is not an SAE: choose an SAE for the project.`)
-    if (sae.layer === undefined) throw new ClientError(`The layer of "${sae.name}" is not known: add the SAE again with its layer.`)
+    if (sae.layer === undefined)
+      throw new ClientError(`The layer of "${sae.name}" is not known: add the SAE again with its layer.`)
     let record: ProjectRecord
     if (req.source.kind === 'demo') {
-      record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), { modelId: req.modelId, saeId: req.saeId, layer: sae.layer })
+      record = this.projects.createDemo(join(this.opts.resourcesDir, 'demo'), {
+        modelId: req.modelId,
+        saeId: req.saeId,
+        layer: sae.layer
+      })
       if (req.name) record = { ...record, name: req.name }
       if (req.onBadRecord) record = { ...record, onBadRecord: req.onBadRecord }
       if (req.falsePositives) record = { ...record, falsePositives: req.falsePositives }
@@ -352,14 +410,18 @@ export class WorkbenchService implements WorkbenchApi {
 
   async openProject(req: ApiRequest<'openProject'>): Promise<ProjectInfo> {
     const p = this.projects.touch(req.projectId)
-    const patch: Partial<AppSettings> = p.fromStore ? { lastProject: this.projects.dir(p.id) } : { lastProject: this.projects.dir(p.id), lastModelId: p.modelId, lastSaeId: p.saeId }
+    const patch: Partial<AppSettings> = p.fromStore
+      ? { lastProject: this.projects.dir(p.id) }
+      : { lastProject: this.projects.dir(p.id), lastModelId: p.modelId, lastSaeId: p.saeId }
     this.settings.update(patch)
     return this.projectInfo(p)
   }
 
   async openStore(req: ApiRequest<'openStore'>): Promise<ProjectInfo> {
     if (!this.opts.chooseStoreFile) {
-      throw new Error('Opening a store file is only possible in the desktop app (it opens a file dialog). Copy the store to this machine and open it in the app.')
+      throw new Error(
+        'Opening a store file is only possible in the desktop app (it opens a file dialog). Copy the store to this machine and open it in the app.'
+      )
     }
     const path = await this.opts.chooseStoreFile('Open a PLM-SAE store (.sqlite), e.g. a merged cluster index')
     if (!path) throw new Error('No store was chosen.')
@@ -458,7 +520,10 @@ export class WorkbenchService implements WorkbenchApi {
       runtime: this.runtime,
       modelCacheRoot: this.modelCache
     })
-    return liveSequenceFeatures(store, source, { ...query, sequence: sequenceFromText(sequence, MAX_LIVE_QUERY_RESIDUES) })
+    return liveSequenceFeatures(store, source, {
+      ...query,
+      sequence: sequenceFromText(sequence, MAX_LIVE_QUERY_RESIDUES)
+    })
   }
 
   async conceptReport(req: ApiRequest<'conceptReport'>): Promise<ApiResult<'conceptReport'>> {
@@ -473,12 +538,15 @@ export class WorkbenchService implements WorkbenchApi {
       writeFileSync(file, text.trimStart())
       sequences = await readReportSequences(file)
     } catch (e) {
-      const why = (e as Error).message.replace(/^\S*input\.txt:(\d+):\s*/, 'line $1: ').replace(/^\S*input\.txt:\s*/, '')
+      const why = (e as Error).message
+        .replace(/^\S*input\.txt:(\d+):\s*/, 'line $1: ')
+        .replace(/^\S*input\.txt:\s*/, '')
       throw new Error(`The pasted sequences cannot be read: ${why}`, { cause: e })
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
-    if (sequences.length > MAX_REPORT_SEQUENCES) throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
+    if (sequences.length > MAX_REPORT_SEQUENCES)
+      throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
     const source = await this.live.source({
       model: this.models.resolve(project.modelId),
       sae: this.models.resolve(project.saeId),
@@ -493,7 +561,11 @@ export class WorkbenchService implements WorkbenchApi {
     const { projectId, ...query } = req
     const p = this.projects.get(projectId)
     const text = this.store(projectId).exportFeatures(query)
-    return { fileName: `${p.id}-features.${query.format}`, mimeType: query.format === 'csv' ? 'text/csv' : 'application/json', text }
+    return {
+      fileName: `${p.id}-features.${query.format}`,
+      mimeType: query.format === 'csv' ? 'text/csv' : 'application/json',
+      text
+    }
   }
 
   // ----------------------------------------------------------------------------------------------- structures
@@ -554,7 +626,7 @@ export class WorkbenchService implements WorkbenchApi {
 
 /** What `removeModel` tells the user when projects were indexed with the files it deleted. */
 export function removedModelWarning(projects: string[]): string {
-  const names = projects.map((n) => `"${n}"`).join(', ')
+  const names = projects.map(n => `"${n}"`).join(', ')
   return (
     `${projects.length === 1 ? 'Project' : 'Projects'} ${names} ${projects.length === 1 ? 'was' : 'were'} indexed with it: ` +
     'their stored features stay readable, but typing a sequence, steering and indexing more proteins need it again (download or add it again).'
@@ -574,7 +646,14 @@ function fitOfRun(settings: Record<string, unknown> | undefined): ProjectInfo['s
   if (typeof f !== 'object' || f === null) return undefined
   const num = (k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined)
   const [fvu, cosine, l0, recoveredVsZero, proteins] = ['fvu', 'cosine', 'l0', 'recoveredVsZero', 'proteins'].map(num)
-  if (fvu === undefined || cosine === undefined || l0 === undefined || recoveredVsZero === undefined || proteins === undefined) return undefined
+  if (
+    fvu === undefined ||
+    cosine === undefined ||
+    l0 === undefined ||
+    recoveredVsZero === undefined ||
+    proteins === undefined
+  )
+    return undefined
   const warnings = Array.isArray(f.warnings) ? f.warnings.filter((w): w is string => typeof w === 'string') : []
   return { fvu, cosine, l0, recoveredVsZero, proteins, warnings }
 }

@@ -78,7 +78,14 @@ export interface ProjectJobDeps {
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-async function openSteered(modelDir: string, saeDir: string, layer: number, runtime: RuntimeOptions, cacheRoot: string, saeK?: number): Promise<SteeredModel> {
+async function openSteered(
+  modelDir: string,
+  saeDir: string,
+  layer: number,
+  runtime: RuntimeOptions,
+  cacheRoot: string,
+  saeK?: number
+): Promise<SteeredModel> {
   const imported = await importEsm2(modelDir, cacheRoot)
   const model = await Esm2Model.open(imported, runtime)
   try {
@@ -91,18 +98,30 @@ async function openSteered(modelDir: string, saeDir: string, layer: number, runt
 }
 
 /** The worker side of a 'steer' job. */
-export async function runSteerTask(task: SteerTask, ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }): Promise<{ runId: string }> {
-  const steered = await openSteered(task.modelDir, task.saeDir, task.layer, { device: task.device, deviceId: 0, threads: task.threads }, task.modelCacheRoot, task.saeK)
+export async function runSteerTask(
+  task: SteerTask,
+  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }
+): Promise<{ runId: string }> {
+  const steered = await openSteered(
+    task.modelDir,
+    task.saeDir,
+    task.layer,
+    { device: task.device, deviceId: 0, threads: task.threads },
+    task.modelCacheRoot,
+    task.saeK
+  )
   try {
-    const run = await runSteering(
-      { steered, maxActivation: (f) => task.maxActivations[String(f)] },
-      task.request,
-      {
-        signal: ctx.signal,
-        runId: task.runId,
-        onProgress: (p) => ctx.progress({ phase: p.phase === 'generating' ? 'generating sequences' : 'scoring', done: p.done, total: p.total, unit: p.phase === 'generating' ? 'sequence passes' : 'forwards' })
-      }
-    )
+    const run = await runSteering({ steered, maxActivation: f => task.maxActivations[String(f)] }, task.request, {
+      signal: ctx.signal,
+      runId: task.runId,
+      onProgress: p =>
+        ctx.progress({
+          phase: p.phase === 'generating' ? 'generating sequences' : 'scoring',
+          done: p.done,
+          total: p.total,
+          unit: p.phase === 'generating' ? 'sequence passes' : 'forwards'
+        })
+    })
     // The library's names, not the shape's: a demo model in the ESM2-8M shape must not be recorded as esm2_t6_8M_UR50D.
     run.provenance = { ...run.provenance, model: task.modelName, sae: task.saeName }
     writeFileAtomic(task.outFile, toJson(run))
@@ -156,9 +175,22 @@ export class SteeringWorkbench {
   async preview(req: SteeringPreviewRequest): Promise<SteeringPreview> {
     const sequence = sequenceFromText(req.sequence)
     const steered = await this.steeredFor(req.projectId)
-    const max = this.maxActivations(req.projectId, req.clamps.filter((c) => c.mode === 'multiple-of-max').map((c) => c.feature))
-    const shift = await previewShift({ steered, maxActivation: (f) => max[String(f)] }, { id: 'preview', sequence }, req.clamps)
-    return { sequence, aminoAcids: shift.aminoAcids, residues: shift.residues, unsteered: Array.from(shift.unsteered), steered: Array.from(shift.steered) }
+    const max = this.maxActivations(
+      req.projectId,
+      req.clamps.filter(c => c.mode === 'multiple-of-max').map(c => c.feature)
+    )
+    const shift = await previewShift(
+      { steered, maxActivation: f => max[String(f)] },
+      { id: 'preview', sequence },
+      req.clamps
+    )
+    return {
+      sequence,
+      aminoAcids: shift.aminoAcids,
+      residues: shift.residues,
+      unsteered: Array.from(shift.unsteered),
+      steered: Array.from(shift.steered)
+    }
   }
 
   async start(req: StartSteeringRequest): Promise<{ job: JobInfo; runId: string }> {
@@ -167,7 +199,10 @@ export class SteeringWorkbench {
     const sae = this.deps.models.resolve(project.saeId)
     const { projectId, ...request } = req
     if (request.start) request.start = { id: request.start.id, sequence: sequenceFromText(request.start.sequence) }
-    const maxActivations = this.maxActivations(projectId, req.clamps.filter((c) => c.mode === 'multiple-of-max').map((c) => c.feature))
+    const maxActivations = this.maxActivations(
+      projectId,
+      req.clamps.filter(c => c.mode === 'multiple-of-max').map(c => c.feature)
+    )
     // check the request now (feature ids need the SAE: the worker checks those), so that bad requests fail at once
     // A request the workbench cannot run (a bad motif, a clamp out of range) is the caller's error: HTTP 400.
     try {
@@ -180,7 +215,11 @@ export class SteeringWorkbench {
     mkdirSync(dir, { recursive: true })
     const s = request.settings
     const job = this.deps.jobs.startWorker(
-      { kind: 'steer', title: `Steer ${s.mode} × ${s.n} (${req.clamps.map((c) => `f${c.feature}`).join(', ') || 'no clamp'}) in "${project.name}"`, projectId },
+      {
+        kind: 'steer',
+        title: `Steer ${s.mode} × ${s.n} (${req.clamps.map(c => `f${c.feature}`).join(', ') || 'no clamp'}) in "${project.name}"`,
+        projectId
+      },
       {
         kind: 'steer',
         modelCacheRoot: this.deps.modelCacheRoot,
@@ -235,7 +274,14 @@ export class SteeringWorkbench {
       if (!f.endsWith('.json')) continue
       try {
         const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord
-        out.push({ id: r.id, createdAt: r.createdAt, mode: r.settings.mode, n: r.sequences.length, clamps: r.clamps, parentId: r.parent?.id })
+        out.push({
+          id: r.id,
+          createdAt: r.createdAt,
+          mode: r.settings.mode,
+          n: r.sequences.length,
+          clamps: r.clamps,
+          parentId: r.parent?.id
+        })
       } catch {
         // a run being written or damaged is not listed
       }
@@ -248,7 +294,8 @@ export class SteeringWorkbench {
     const stored = this.runStore(req.projectId)?.steeringRun(req.runId)
     if (stored) return stored
     const file = join(this.runsDir(req.projectId), `${req.runId}.json`)
-    if (!existsSync(file)) throw new NotFoundError(`There is no steering run "${req.runId}" in this project (it may still be running).`)
+    if (!existsSync(file))
+      throw new NotFoundError(`There is no steering run "${req.runId}" in this project (it may still be running).`)
     return JSON.parse(readFileSync(file, 'utf8')) as SteeringRunRecord
   }
 
@@ -280,9 +327,19 @@ export class SteeringWorkbench {
 function checkRequestShape(request: Omit<StartSteeringRequest, 'projectId'>, max: Record<string, number>): void {
   checkGenerationSettings(request.settings)
   checkClampSpecs(request.clamps)
-  if (request.settings.mode !== 'denovo' && !request.start) throw new ClientError(`${request.settings.mode} mode needs a starting sequence: pick a protein or paste one.`)
-  const residues = request.settings.mode === 'denovo' ? request.settings.length! : tokenize(request.start!.sequence, request.start!.id).length - 2
-  if (residues > DEFAULT_WINDOW) throw new ClientError(`Steering runs whole sequences of at most ${DEFAULT_WINDOW} residues; this one has ${residues}. Pick a shorter protein or a fragment.`)
-  resolveSteeringPlan({ clamps: request.clamps }, { dSae: Number.MAX_SAFE_INTEGER, saeName: 'the project SAE', residues, maxActivation: (f) => max[String(f)] })
+  if (request.settings.mode !== 'denovo' && !request.start)
+    throw new ClientError(`${request.settings.mode} mode needs a starting sequence: pick a protein or paste one.`)
+  const residues =
+    request.settings.mode === 'denovo'
+      ? request.settings.length!
+      : tokenize(request.start!.sequence, request.start!.id).length - 2
+  if (residues > DEFAULT_WINDOW)
+    throw new ClientError(
+      `Steering runs whole sequences of at most ${DEFAULT_WINDOW} residues; this one has ${residues}. Pick a shorter protein or a fragment.`
+    )
+  resolveSteeringPlan(
+    { clamps: request.clamps },
+    { dSae: Number.MAX_SAFE_INTEGER, saeName: 'the project SAE', residues, maxActivation: f => max[String(f)] }
+  )
   if (request.motif !== undefined && request.motif.trim() !== '') parseProsite(request.motif)
 }

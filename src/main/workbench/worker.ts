@@ -25,7 +25,11 @@ async function run(task: WorkerTask): Promise<unknown> {
   const progress = (p: JobProgress): void => post({ type: 'progress', progress: p })
   switch (task.kind) {
     case 'index':
-      return runIndexTask(task, { signal: abort.signal, progress, badRecord: (report) => post({ type: 'badRecord', report }) })
+      return runIndexTask(task, {
+        signal: abort.signal,
+        progress,
+        badRecord: report => post({ type: 'badRecord', report })
+      })
     case 'steer':
       return runSteerTask(task, { signal: abort.signal, progress })
     case 'experiment':
@@ -34,7 +38,7 @@ async function run(task: WorkerTask): Promise<unknown> {
 }
 
 run(workerData as WorkerTask).then(
-  (result) => {
+  result => {
     post(abort.signal.aborted ? { type: 'cancelled' } : { type: 'done', result: result ?? null })
     port.close()
   },

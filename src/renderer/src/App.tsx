@@ -3,17 +3,41 @@
  * current view. Views other than "Models & projects" live in views/<name>/index.tsx (engineers E2 and F) and
  * are loaded lazily when they exist, so the shell builds whatever is there.
  */
-import { Component, lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ComponentType, type ErrorInfo, type ReactNode } from 'react'
+import {
+  Component,
+  lazy,
+  Suspense,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type ComponentType,
+  type ErrorInfo,
+  type ReactNode
+} from 'react'
 import type { AppInfo, ProjectInfo } from '@shared/api'
 import { api, useJobs } from './api'
 import { DemoModelBanner } from './components/project-models'
 import { ProjectSwitcher } from './components/project-switcher'
 import { ServerStatus } from './components/server-status'
-import { parseHash, routeToHash, VIEWS, WorkbenchContext, type Route, type ViewName, type ViewProps, type WorkbenchContextValue } from './navigation'
+import {
+  parseHash,
+  routeToHash,
+  VIEWS,
+  WorkbenchContext,
+  type Route,
+  type ViewName,
+  type ViewProps,
+  type WorkbenchContextValue
+} from './navigation'
 import { ModelsView } from './views/models'
 import { ProviderBadge } from './views/models/provider-badge'
 
-const viewModules = import.meta.glob<{ default: ComponentType<ViewProps> }>(['./views/*/index.tsx', '!./views/models/index.tsx'])
+const viewModules = import.meta.glob<{ default: ComponentType<ViewProps> }>([
+  './views/*/index.tsx',
+  '!./views/models/index.tsx'
+])
 
 function lazyView(name: ViewName): ComponentType<ViewProps> | undefined {
   const load = viewModules[`./views/${name}/index.tsx`]
@@ -63,7 +87,7 @@ export function App(): ReactNode {
   const [projects, setProjects] = useState<ProjectInfo[]>([])
   const [error, setError] = useState<string>()
   const [tick, setTick] = useState(0)
-  const refresh = useCallback(() => setTick((t) => t + 1), [])
+  const refresh = useCallback(() => setTick(t => t + 1), [])
   const jobs = useJobs()
 
   useEffect(() => {
@@ -82,13 +106,16 @@ export function App(): ReactNode {
   }, [tick])
 
   // A job that ends changes projects (indexed, disk use) and the library: read them again.
-  const finished = jobs.filter((j) => j.state !== 'running' && j.state !== 'queued').map((j) => j.id).join(',')
+  const finished = jobs
+    .filter(j => j.state !== 'running' && j.state !== 'queued')
+    .map(j => j.id)
+    .join(',')
   useEffect(() => {
     if (finished) refresh()
   }, [finished, refresh])
 
   const projectId = appInfo?.currentProjectId ?? projects[0]?.id
-  const project = projects.find((p) => p.id === projectId)
+  const project = projects.find(p => p.id === projectId)
 
   // First indexing of the open project (the demo on a first start): when it finishes while the user watches
   // the Models & projects view, open the feature browser on it.
@@ -108,9 +135,12 @@ export function App(): ReactNode {
     launching.current = false
     if (project?.indexed && route.view === 'models') navigate({ view: 'features' })
   }, [appInfo, project, route.view, navigate])
-  const context: WorkbenchContextValue = useMemo(() => ({ appInfo, project, projectId, route, navigate, refresh }), [appInfo, project, projectId, route, navigate, refresh])
-  const views = useMemo(() => new Map(VIEWS.map((v) => [v.name, v.name === 'models' ? undefined : lazyView(v.name)])), [])
-  const running = jobs.filter((j) => j.state === 'running' || j.state === 'queued')
+  const context: WorkbenchContextValue = useMemo(
+    () => ({ appInfo, project, projectId, route, navigate, refresh }),
+    [appInfo, project, projectId, route, navigate, refresh]
+  )
+  const views = useMemo(() => new Map(VIEWS.map(v => [v.name, v.name === 'models' ? undefined : lazyView(v.name)])), [])
+  const running = jobs.filter(j => j.state === 'running' || j.state === 'queued')
 
   const View = route.view === 'models' ? undefined : views.get(route.view)
   return (
@@ -121,7 +151,8 @@ export function App(): ReactNode {
           <ProjectSwitcher projects={projects} project={project} onSwitched={refresh} />
           {running.length > 0 && (
             <button className="link app-jobs" onClick={() => navigate({ view: 'models' })} data-testid="header-jobs">
-              {running.length} job{running.length > 1 ? 's' : ''} running: {running[0].title} {percent(running[0].progress.done, running[0].progress.total)}
+              {running.length} job{running.length > 1 ? 's' : ''} running: {running[0].title}{' '}
+              {percent(running[0].progress.done, running[0].progress.total)}
             </button>
           )}
           <span className="spacer" />
@@ -129,7 +160,7 @@ export function App(): ReactNode {
           {appInfo?.mode === 'browser' && <span className="badge">browser mode</span>}
         </header>
         <nav className="app-nav" aria-label="Views">
-          {VIEWS.map((v) => (
+          {VIEWS.map(v => (
             <button
               key={v.name}
               className={route.view === v.name ? 'nav-item active' : 'nav-item'}
@@ -151,7 +182,13 @@ export function App(): ReactNode {
           {route.view !== 'models' && <DemoModelBanner project={project} />}
           <ViewErrorBoundary view={route.view} key={route.view}>
             {route.view === 'models' ? (
-              <ModelsView projects={projects} currentProjectId={projectId} appInfo={appInfo} jobs={jobs} onChanged={refresh} />
+              <ModelsView
+                projects={projects}
+                currentProjectId={projectId}
+                appInfo={appInfo}
+                jobs={jobs}
+                onChanged={refresh}
+              />
             ) : View ? (
               <Suspense fallback={<p className="muted">Loading…</p>}>
                 <View projectId={projectId} project={project} route={route} navigate={navigate} />

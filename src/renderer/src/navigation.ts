@@ -8,14 +8,22 @@
 import { createContext, useContext } from 'react'
 import type { AppInfo, ProjectInfo } from '@shared/api'
 
-export type ViewName = 'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'experiments' | 'concept-report'
+export type ViewName =
+  'models' | 'features' | 'feature-detail' | 'protein' | 'structure' | 'steering' | 'experiments' | 'concept-report'
 
 export type Route =
   | { view: 'models' }
   | { view: 'features' }
   | { view: 'feature-detail'; feature?: number }
   /** `protein`: the store's id or an accession; absent = pick one or paste a sequence. */
-  | { view: 'protein'; protein?: string; feature?: number; /** A pasted sequence (kept in the URL for links and reloads) and its name; the chosen project structure. */ sequence?: string; name?: string; structure?: string }
+  | {
+      view: 'protein'
+      protein?: string
+      feature?: number
+      /** A pasted sequence (kept in the URL for links and reloads) and its name; the chosen project structure. */ sequence?: string
+      name?: string
+      structure?: string
+    }
   /** `structure`: a bundled structure's id; `protein`/`feature` say what to colour. */
   | { view: 'structure'; structure?: string; protein?: string; feature?: number }
   | { view: 'steering'; feature?: number }
@@ -57,13 +65,29 @@ export function parseHash(hash: string): Route {
     case 'feature-detail':
       return { view: 'feature-detail', feature: intParam(p, 'feature') }
     case 'protein':
-      return { view: 'protein', protein: p.get('protein') ?? undefined, feature: intParam(p, 'feature'), sequence: p.get('sequence') ?? undefined, name: p.get('name') ?? undefined, structure: p.get('structure') ?? undefined }
+      return {
+        view: 'protein',
+        protein: p.get('protein') ?? undefined,
+        feature: intParam(p, 'feature'),
+        sequence: p.get('sequence') ?? undefined,
+        name: p.get('name') ?? undefined,
+        structure: p.get('structure') ?? undefined
+      }
     case 'structure':
-      return { view: 'structure', structure: p.get('structure') ?? undefined, protein: p.get('protein') ?? undefined, feature: intParam(p, 'feature') }
+      return {
+        view: 'structure',
+        structure: p.get('structure') ?? undefined,
+        protein: p.get('protein') ?? undefined,
+        feature: intParam(p, 'feature')
+      }
     case 'steering':
       return { view: 'steering', feature: intParam(p, 'feature') }
     case 'experiments':
-      return { view: 'experiments', features: /^\d+(,\d+)*$/.test(p.get('features') ?? '') ? p.get('features')! : undefined, experiment: p.get('experiment') ?? undefined }
+      return {
+        view: 'experiments',
+        features: /^\d+(,\d+)*$/.test(p.get('features') ?? '') ? p.get('features')! : undefined,
+        experiment: p.get('experiment') ?? undefined
+      }
     case 'concept-report':
       return { view: 'concept-report' }
     default:

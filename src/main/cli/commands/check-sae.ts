@@ -15,7 +15,15 @@ import { readProteins } from '../../engine/io/protein-input'
 import { checkSaeFit, formatFitReport } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { resourcesDir } from '../../engine/fs/resources-path'
-import { addRuntimeOptions, addSaeOptions, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions, helpExample } from '../options'
+import {
+  addRuntimeOptions,
+  addSaeOptions,
+  positiveInt,
+  runtimeFrom,
+  saeLoadOptions,
+  type SaeCliOptions,
+  helpExample
+} from '../options'
 import { Reporter } from '../reporter'
 
 interface CheckSaeOptions extends SaeCliOptions {
@@ -33,10 +41,18 @@ interface CheckSaeOptions extends SaeCliOptions {
 
 export function checkSaeCommand(): Command {
   const cmd = new Command('check-sae')
-    .description('Check whether an SAE fits a model and layer: FVU, cosine, L0, dead/dense features and masked-LM loss recovered, per layer')
+    .description(
+      'Check whether an SAE fits a model and layer: FVU, cosine, L0, dead/dense features and masked-LM loss recovered, per layer'
+    )
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (Hugging Face) or a fair-esm .pt file')
-    .option('--layers <list>', 'layers to check: comma-separated, or "all" (default: the layer the SAE names, else all)')
-    .option('--proteins <file>', 'the sample: FASTA or UniProt flat file (default: the demo set, 100 Swiss-Prot entries)')
+    .option(
+      '--layers <list>',
+      'layers to check: comma-separated, or "all" (default: the layer the SAE names, else all)'
+    )
+    .option(
+      '--proteins <file>',
+      'the sample: FASTA or UniProt flat file (default: the demo set, 100 Swiss-Prot entries)'
+    )
     .option('--limit <n>', 'use the first n proteins of the sample that fit the window', positiveInt('--limit'), 32)
     .option('--json', 'print the report as JSON')
     .option('-q, --quiet', 'print nothing but the report and errors')
@@ -49,7 +65,7 @@ export function checkSaeCommand(): Command {
 function parseLayers(value: string | undefined, numLayers: number): number[] | undefined {
   if (value === undefined) return undefined
   if (value.trim() === 'all') return Array.from({ length: numLayers + 1 }, (_, l) => l)
-  return value.split(',').map((p) => {
+  return value.split(',').map(p => {
     if (!/^\s*\d+\s*$/.test(p)) throw new Error(`--layers: "${p}" is not a layer number (or pass "all")`)
     return Number(p)
   })
@@ -59,21 +75,33 @@ export async function runCheckSae(opts: CheckSaeOptions): Promise<void> {
   const log = new Reporter(opts.quiet === true || opts.json === true)
   const sae = await loadSae(opts.sae as string, saeLoadOptions(opts))
   for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), { onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total) })
+  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
+    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+  })
   log.done()
   const c = imported.config
   const layers = parseLayers(opts.layers, c.numLayers) ?? (opts.saeLayer !== undefined ? [opts.saeLayer] : undefined)
-  const sample = opts.proteins ?? join(resourcesDir({ isPackaged: false, fromDir: dirname(fileURLToPath(import.meta.url)) }), 'demo', 'swissprot-100.dat')
+  const sample =
+    opts.proteins ??
+    join(
+      resourcesDir({ isPackaged: false, fromDir: dirname(fileURLToPath(import.meta.url)) }),
+      'demo',
+      'swissprot-100.dat'
+    )
   const proteins: Int32Array[] = []
   for await (const p of readProteins(sample, { policy: 'skip' })) {
     if (p.sequence.length > DEFAULT_WINDOW) continue
     proteins.push(tokenize(p.sequence, p.accession))
     if (proteins.length >= opts.limit) break
   }
-  if (proteins.length === 0) throw new Error(`${sample}: no proteins of at most ${DEFAULT_WINDOW} residues to check the SAE on`)
+  if (proteins.length === 0)
+    throw new Error(`${sample}: no proteins of at most ${DEFAULT_WINDOW} residues to check the SAE on`)
   const model = await Esm2Model.open(imported, runtimeFrom(opts))
   try {
-    const report = await checkSaeFit(model, sae, proteins, { layers, onProgress: (d, t) => log.progress('checking', d, t) })
+    const report = await checkSaeFit(model, sae, proteins, {
+      layers,
+      onProgress: (d, t) => log.progress('checking', d, t)
+    })
     log.done()
     process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatFitReport(report)) + '\n')
   } finally {

@@ -24,8 +24,13 @@ interface SlurmCommandOptions extends Omit<SlurmArrayOptions, 'plmSae' | 'jobNam
 
 function slurmCommand(): Command {
   return new Command('slurm')
-    .description('Write a Slurm array job (one task per shard, resumable on requeue, a log per shard) that indexes the input in shards; prints the merge command')
-    .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped, on a filesystem every node sees')
+    .description(
+      'Write a Slurm array job (one task per shard, resumable on requeue, a log per shard) that indexes the input in shards; prints the merge command'
+    )
+    .requiredOption(
+      '--input <file>',
+      'proteins: FASTA or UniProt flat file (.dat), plain or gzipped, on a filesystem every node sees'
+    )
     .requiredOption('--shards <n>', 'number of shards (array tasks)', positiveInt('--shards'))
     .requiredOption('--model <dir>', 'the ESM2 checkpoint (as for plm-sae index)')
     .requiredOption('--sae <dir>', 'the SAE (as for plm-sae index)')
@@ -33,7 +38,11 @@ function slurmCommand(): Command {
     .option('--shard-dir <dir>', 'folder of the shard stores', 'shards')
     .option('--log-dir <dir>', 'folder of the per-shard logs', 'logs')
     .option('--db <file.sqlite>', 'the merged project store (for the printed merge command)', 'project.sqlite')
-    .option('--plm-sae <command>', 'how the cluster nodes run plm-sae (e.g. "node /opt/plm-sae/bin/plm-sae.js")', 'plm-sae')
+    .option(
+      '--plm-sae <command>',
+      'how the cluster nodes run plm-sae (e.g. "node /opt/plm-sae/bin/plm-sae.js")',
+      'plm-sae'
+    )
     .option('--job-name <name>', 'Slurm job name', 'plm-sae-index')
     .option('--partition <p>', 'Slurm partition')
     .option('--account <a>', 'Slurm account')
@@ -43,11 +52,18 @@ function slurmCommand(): Command {
     .option('--time <t>', 'time limit per shard task (e.g. 04:00:00); a task that hits it resumes when requeued')
     .option('--max-parallel <k>', 'run at most k shards at once', positiveInt('--max-parallel'))
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
-    .addOption(new Option('--on-bad-record <policy>', 'what to do with a bad record').choices(['skip', 'stop']).default('stop'))
+    .addOption(
+      new Option('--on-bad-record <policy>', 'what to do with a bad record').choices(['skip', 'stop']).default('stop')
+    )
     .option('--batch-proteins <n>', 'proteins per committed batch', positiveInt('--batch-proteins'))
     .option('--window <n>', 'longest sequence run in one piece', positiveInt('--window'))
     .option('--batch-tokens <n>', 'upper bound on batch size × padded length', positiveInt('--batch-tokens'))
-    .addOption(new Option('--device <device>', 'where each task runs the model (default: cuda with --gpus-per-task, else cpu)').choices(['auto', 'cuda', 'cpu']))
+    .addOption(
+      new Option(
+        '--device <device>',
+        'where each task runs the model (default: cuda with --gpus-per-task, else cpu)'
+      ).choices(['auto', 'cuda', 'cpu'])
+    )
     .option('--threads <n>', 'CPU threads per task (0 = one per core)', nonNegativeInt('--threads'))
     .option('--cache-dir <dir>', 'model cache folder on the nodes')
     .action((opts: SlurmCommandOptions) => {
@@ -75,7 +91,9 @@ function slurmCommand(): Command {
 
 export function clusterCommand(): Command {
   return helpExample(
-    new Command('cluster').description('Run an index on a cluster scheduler: write the job script of a sharded index').addCommand(slurmCommand()),
+    new Command('cluster')
+      .description('Run an index on a cluster scheduler: write the job script of a sharded index')
+      .addCommand(slurmCommand()),
     'plm-sae cluster slurm --input uniref50.fasta.gz --shards 64 --model esm2_t33_650M --sae sae_l24 --partition gpu --gpus-per-task 1 > index.sbatch'
   )
 }

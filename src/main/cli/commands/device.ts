@@ -4,7 +4,9 @@ import { describeProvider, probeProvider } from '../../engine/runtime/execution-
 import { addRuntimeOptions, helpExample, runtimeFrom } from '../options'
 
 export function deviceCommand(): Command {
-  const cmd = new Command('device').description('Show the execution provider (CUDA GPU, WebGPU adapter or CPU) that inference runs on, and why')
+  const cmd = new Command('device').description(
+    'Show the execution provider (CUDA GPU, WebGPU adapter or CPU) that inference runs on, and why'
+  )
   helpExample(cmd, 'plm-sae device', 'plm-sae device --device webgpu', 'plm-sae device --device cuda --device-id 1')
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: { device: string; deviceId: number; threads: number }) => {

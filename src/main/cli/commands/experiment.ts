@@ -34,17 +34,28 @@ interface ExperimentOptions {
 
 export function experimentCommand(): Command {
   const cmd = new Command('experiment')
-    .description('Run a steering experiment (clamp sets × doses + controls, outcomes, statistics) from a JSON design; write CSV, JSON, FASTA per condition, SVG plots and an HTML report')
+    .description(
+      'Run a steering experiment (clamp sets × doses + controls, outcomes, statistics) from a JSON design; write CSV, JSON, FASTA per condition, SVG plots and an HTML report'
+    )
     .requiredOption('--design <design.json>', 'the experiment design (see the README, "Steering experiments")')
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (or fair-esm .pt file)')
     .requiredOption('--sae <dir>', 'the SAE folder')
     .option('--sae-layer <n>', 'the layer the SAE reads, when its files do not say', nonNegativeInt('--sae-layer'))
     .requiredOption('--out <dir>', 'folder for the exports (created)')
-    .option('--db <store.sqlite>', 'project store: proteins for start.kind "proteins", feature statistics, concepts; the experiment is stored in it (default: <out>/experiment.sqlite)')
-    .option('--reference <proteins.fasta>', 'measure firing frequencies and max activations on these proteins (random controls, multiple-of-max clamps) instead of the store\'s')
+    .option(
+      '--db <store.sqlite>',
+      'project store: proteins for start.kind "proteins", feature statistics, concepts; the experiment is stored in it (default: <out>/experiment.sqlite)'
+    )
+    .option(
+      '--reference <proteins.fasta>',
+      "measure firing frequencies and max activations on these proteins (random controls, multiple-of-max clamps) instead of the store's"
+    )
     .option('-q, --quiet', 'print nothing but errors')
   addRuntimeOptions(cmd)
-  helpExample(cmd, 'plm-sae experiment --design design.json --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --db sprot.sqlite --out results/')
+  helpExample(
+    cmd,
+    'plm-sae experiment --design design.json --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --db sprot.sqlite --out results/'
+  )
   return cmd.action(async (opts: ExperimentOptions) => runExperimentCommand(opts))
 }
 
@@ -63,16 +74,31 @@ export async function runExperimentCommand(opts: ExperimentOptions): Promise<voi
   const db = opts.db ?? join(opts.out, 'experiment.sqlite')
   const started = performance.now()
   const { id, summary, resumed } = await runExperimentFiles(
-    { modelDir: opts.model, saeDir: opts.sae, layer: opts.saeLayer, cacheRoot: opts.cacheDir ?? modelCacheRoot(), runtime: runtimeFrom(opts), db, reference: opts.reference },
+    {
+      modelDir: opts.model,
+      saeDir: opts.sae,
+      layer: opts.saeLayer,
+      cacheRoot: opts.cacheDir ?? modelCacheRoot(),
+      runtime: runtimeFrom(opts),
+      db,
+      reference: opts.reference
+    },
     design,
-    { onImport: (phase, done, total) => log.progress(phase, done, total), onProgress: (p) => log.progress(p.phase, p.done, p.total) }
+    {
+      onImport: (phase, done, total) => log.progress(phase, done, total),
+      onProgress: p => log.progress(p.phase, p.done, p.total)
+    }
   )
   log.done()
   const files = writeExperimentExports(opts.out, db, id)
   const seconds = (performance.now() - started) / 1000
-  log.line(`experiment ${id}${resumed ? ' (resumed)' : ''}: ${summary.conditions.length} conditions × ${design.n} sequences, PLL ${summary.provenance.pllMethod}, in ${seconds.toFixed(1)} s; stored in ${db}`)
+  log.line(
+    `experiment ${id}${resumed ? ' (resumed)' : ''}: ${summary.conditions.length} conditions × ${design.n} sequences, PLL ${summary.provenance.pllMethod}, in ${seconds.toFixed(1)} s; stored in ${db}`
+  )
   for (const s of summary.clampSets) {
-    log.line(`  ${s.name}: effect at the strongest dose ${s.effect?.toFixed(4) ?? 'NA'} (random controls ${s.randomEffect?.toFixed(4) ?? 'NA'}); strongest dose within the likelihood margin ${s.bestDose ?? 'none'}, success ${s.success ? `${s.success.successes}/${s.success.n}` : 'NA'}`)
+    log.line(
+      `  ${s.name}: effect at the strongest dose ${s.effect?.toFixed(4) ?? 'NA'} (random controls ${s.randomEffect?.toFixed(4) ?? 'NA'}); strongest dose within the likelihood margin ${s.bestDose ?? 'none'}, success ${s.success ? `${s.success.successes}/${s.success.n}` : 'NA'}`
+    )
   }
   log.line(`wrote ${files.length} files into ${opts.out} (report.html, sequences.csv, experiment.json, fasta/, plots/)`)
 }

@@ -7,14 +7,21 @@ import { Reporter } from '../reporter'
 
 export function importCommand(): Command {
   const cmd = new Command('import')
-    .description('Import an ESM2 checkpoint into the model cache and print what it is (other commands import on first use; this does it ahead of time)')
-    .argument('<checkpoint>', 'a Hugging Face ESM2 folder (config.json + model.safetensors or pytorch_model.bin) or a fair-esm .pt file')
+    .description(
+      'Import an ESM2 checkpoint into the model cache and print what it is (other commands import on first use; this does it ahead of time)'
+    )
+    .argument(
+      '<checkpoint>',
+      'a Hugging Face ESM2 folder (config.json + model.safetensors or pytorch_model.bin) or a fair-esm .pt file'
+    )
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (checkpoint: string, opts: { cacheDir?: string; json?: boolean }) => {
       const log = new Reporter(Boolean(opts.json))
       const started = performance.now()
-      const m = await importEsm2(checkpoint, opts.cacheDir ?? modelCacheRoot(), { onProgress: (p) => log.progress(p.phase, p.done, p.total) })
+      const m = await importEsm2(checkpoint, opts.cacheDir ?? modelCacheRoot(), {
+        onProgress: p => log.progress(p.phase, p.done, p.total)
+      })
       log.done()
       const summary = {
         name: m.name,

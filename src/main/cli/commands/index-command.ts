@@ -6,7 +6,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { CONCEPT_TYPES, type AnnotationType, type BadRecordPolicy, type FalsePositiveScope, type IndexProgress, type IndexResult } from '../../../shared/store-types'
+import {
+  CONCEPT_TYPES,
+  type AnnotationType,
+  type BadRecordPolicy,
+  type FalsePositiveScope,
+  type IndexProgress,
+  type IndexResult
+} from '../../../shared/store-types'
 import { conceptScoringOf } from '../../engine/store/concepts'
 import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { importEsm2 } from '../../engine/esm/esm2-import'
@@ -19,7 +26,15 @@ import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, addSaeOptions, helpExample, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
+import {
+  addRuntimeOptions,
+  addSaeOptions,
+  helpExample,
+  nonNegativeInt,
+  positiveInt,
+  runtimeFrom,
+  saeLoadOptions
+} from '../options'
 import { Reporter } from '../reporter'
 
 export interface IndexOptions {
@@ -54,23 +69,66 @@ export const INDEX_WARNINGS_EXIT_CODE = 3
 
 export function indexCommand(): Command {
   const cmd = new Command('index')
-    .description('Index proteins: run the model + SAE over a FASTA or UniProt file and store latents and feature statistics in a project store')
+    .description(
+      'Index proteins: run the model + SAE over a FASTA or UniProt file and store latents and feature statistics in a project store'
+    )
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (Hugging Face) or a fair-esm .pt file')
-    .requiredOption('--input <file>', 'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content')
-    .requiredOption('--db <file.sqlite>', 'the project store (created when missing; reused to resume or to add another SAE)')
-    .option('--fit-sample <n>', 'check the SAE\'s fit at its layer on the first n proteins before indexing, stored with the run (0: skip)', nonNegativeInt('--fit-sample'), FIT_SAMPLE_PROTEINS)
+    .requiredOption(
+      '--input <file>',
+      'proteins: FASTA or UniProt flat file (.dat), plain or gzipped; the format is detected from the content'
+    )
+    .requiredOption(
+      '--db <file.sqlite>',
+      'the project store (created when missing; reused to resume or to add another SAE)'
+    )
+    .option(
+      '--fit-sample <n>',
+      "check the SAE's fit at its layer on the first n proteins before indexing, stored with the run (0: skip)",
+      nonNegativeInt('--fit-sample'),
+      FIT_SAMPLE_PROTEINS
+    )
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(
-      new Option('--false-positives <scope>', "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)")
+      new Option(
+        '--false-positives <scope>',
+        "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)"
+      )
         .choices(['annotated', 'all'])
         .default('annotated')
     )
-    .option('--split-concepts <types>', 'concept types also scored per note / ligand, comma-separated (e.g. metal,binding_site,domain: "Zn(2+)" apart from "Mg(2+)")', conceptTypeList)
-    .option('--min-concept-instances <n>', 'concepts (types and notes) with fewer annotation instances are not scored', positiveInt('--min-concept-instances'), 1)
-    .addOption(new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop').choices(['skip', 'stop']).default('stop'))
-    .option('--batch-proteins <n>', 'proteins per committed batch (an interruption loses at most one batch)', positiveInt('--batch-proteins'), 64)
-    .option('--window <n>', 'longest sequence run in one piece; longer ones are windowed and stitched', positiveInt('--window'), DEFAULT_WINDOW)
-    .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run (default: the SAE extractor\'s memory-safe choice)', positiveInt('--batch-tokens'))
+    .option(
+      '--split-concepts <types>',
+      'concept types also scored per note / ligand, comma-separated (e.g. metal,binding_site,domain: "Zn(2+)" apart from "Mg(2+)")',
+      conceptTypeList
+    )
+    .option(
+      '--min-concept-instances <n>',
+      'concepts (types and notes) with fewer annotation instances are not scored',
+      positiveInt('--min-concept-instances'),
+      1
+    )
+    .addOption(
+      new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop')
+        .choices(['skip', 'stop'])
+        .default('stop')
+    )
+    .option(
+      '--batch-proteins <n>',
+      'proteins per committed batch (an interruption loses at most one batch)',
+      positiveInt('--batch-proteins'),
+      64
+    )
+    .option(
+      '--window <n>',
+      'longest sequence run in one piece; longer ones are windowed and stitched',
+      positiveInt('--window'),
+      DEFAULT_WINDOW
+    )
+    .option(
+      '--batch-tokens <n>',
+      "upper bound on batch size × padded length per run (default: the SAE extractor's memory-safe choice)",
+      positiveInt('--batch-tokens')
+    )
     .option(
       '--shard <I/N>',
       'index only shard I of N of the input (by a stable hash of the accession), into its own store; combine the shard stores with plm-sae merge',
@@ -82,11 +140,18 @@ export function indexCommand(): Command {
         }
       }
     )
-    .option('--max-residues <n>', `longest sequence accepted; longer ones are bad records (default ${DEFAULT_MAX_RESIDUES}, or $PLM_SAE_MAX_RESIDUES)`, positiveInt('--max-residues'))
+    .option(
+      '--max-residues <n>',
+      `longest sequence accepted; longer ones are bad records (default ${DEFAULT_MAX_RESIDUES}, or $PLM_SAE_MAX_RESIDUES)`,
+      positiveInt('--max-residues')
+    )
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print nothing but errors')
   addSaeOptions(cmd, true)
-  helpExample(cmd, 'plm-sae index --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --input uniprot_sprot.dat.gz --db sprot.sqlite')
+  helpExample(
+    cmd,
+    'plm-sae index --model models/esm2_t6_8M_UR50D --sae saes/esm2-8m-layer4 --input uniprot_sprot.dat.gz --db sprot.sqlite'
+  )
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: IndexOptions) => {
     const r = await runIndex(opts)
@@ -96,9 +161,13 @@ export function indexCommand(): Command {
 }
 
 function conceptTypeList(value: string): AnnotationType[] {
-  const types = value.split(',').map((t) => t.trim()).filter((t) => t.length > 0)
+  const types = value
+    .split(',')
+    .map(t => t.trim())
+    .filter(t => t.length > 0)
   for (const t of types) {
-    if (!CONCEPT_TYPES.includes(t as AnnotationType)) throw new InvalidArgumentError(`"${t}" is not a concept type; use some of ${CONCEPT_TYPES.join(', ')}`)
+    if (!CONCEPT_TYPES.includes(t as AnnotationType))
+      throw new InvalidArgumentError(`"${t}" is not a concept type; use some of ${CONCEPT_TYPES.join(', ')}`)
   }
   return types as AnnotationType[]
 }
@@ -114,7 +183,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   const log = new Reporter(opts.quiet ?? false)
   if (!existsSync(opts.input) || !statSync(opts.input).isFile()) throw new Error(`${opts.input}: no such file`)
   const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
   log.done()
   const sae = await loadSae(opts.sae, saeLoadOptions(opts))
@@ -133,7 +202,10 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       layer: opts.saeLayer,
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
     })
-    const fit = opts.fitSample > 0 ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal) : undefined
+    const fit =
+      opts.fitSample > 0
+        ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal)
+        : undefined
     if (fit) {
       log.line(
         `SAE fit at layer ${fit.layer} on ${fit.proteins} proteins: FVU ${fit.fvu.toFixed(3)}, cosine ${fit.cosine.toFixed(3)}, L0 ${fit.l0.toFixed(1)}, ` +
@@ -142,7 +214,9 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       for (const w of fit.warnings) log.line(`warning: ${w}`)
     }
     store = LatentStore.open(opts.db)
-    log.line(`indexing ${opts.shard ? `shard ${formatShard(opts.shard)} of ` : ''}${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`)
+    log.line(
+      `indexing ${opts.shard ? `shard ${formatShard(opts.shard)} of ` : ''}${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`
+    )
     const job = new IndexJob({
       store,
       input: opts.input,
@@ -151,17 +225,29 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       sae: { name: sae.name, hash: sae.hash, dir: resolve(opts.sae) },
       fit,
       topK: opts.topK,
-      statistics: { concepts: conceptScoringOf({ falsePositives: opts.falsePositives, splitTypes: opts.splitConcepts ?? [], minInstances: opts.minConceptInstances }) },
+      statistics: {
+        concepts: conceptScoringOf({
+          falsePositives: opts.falsePositives,
+          splitTypes: opts.splitConcepts ?? [],
+          minInstances: opts.minConceptInstances
+        })
+      },
       onBadRecord: opts.onBadRecord,
-      onBadRecordReport: (b) => log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
+      onBadRecordReport: b =>
+        log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),
       batchProteins: opts.batchProteins,
       shard: opts.shard,
       maxResidues: opts.maxResidues,
       signal: abort.signal,
       onProgress: (p: IndexProgress) => {
-        if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
+        if (p.phase === 'statistics')
+          log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
         else if (p.phase === 'latents') {
-          log.progress(`latents, ${Math.round(p.residuesPerSecond)} residues/s, ETA ${formatSeconds(p.etaSeconds)}; proteins`, p.proteinsDone, p.proteinsTotal)
+          log.progress(
+            `latents, ${Math.round(p.residuesPerSecond)} residues/s, ETA ${formatSeconds(p.etaSeconds)}; proteins`,
+            p.proteinsDone,
+            p.proteinsTotal
+          )
         }
       }
     })

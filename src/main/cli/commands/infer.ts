@@ -14,7 +14,16 @@ import { lineOptions, maxResiduesFromEnv } from '../../engine/io/protein-input'
 import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
-import { addRuntimeOptions, addSaeOptions, helpExample, layerList, positiveInt, runtimeFrom, saeLoadOptions, type SaeCliOptions } from '../options'
+import {
+  addRuntimeOptions,
+  addSaeOptions,
+  helpExample,
+  layerList,
+  positiveInt,
+  runtimeFrom,
+  saeLoadOptions,
+  type SaeCliOptions
+} from '../options'
 import { Reporter } from '../reporter'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
@@ -38,16 +47,48 @@ interface InferOptions extends SaeCliOptions {
 export function inferCommand(): Command {
   const cmd = new Command('infer')
     .description('Run ESM2 on the sequences of a FASTA file; write logits and hidden states to a safetensors file')
-    .requiredOption('--model <dir>', 'a Hugging Face ESM2 checkpoint folder (config.json + model.safetensors or pytorch_model.bin), or a fair-esm .pt file')
+    .requiredOption(
+      '--model <dir>',
+      'a Hugging Face ESM2 checkpoint folder (config.json + model.safetensors or pytorch_model.bin), or a fair-esm .pt file'
+    )
     .requiredOption('--fasta <file>', 'a FASTA file, plain or gzipped; the id of a record is the first word after ">"')
-    .requiredOption('--out <file>', 'the safetensors file to write: <id>.logits [T, 33] and <id>.hidden.<L> [T, hidden], T = residues + 2')
-    .option('--layers <list>', 'hidden states to write, comma-separated (0 = embeddings, L = output of block L, the last one after the final LayerNorm)', layerList)
-    .option('--clamp <F=V>', 'steer: set SAE feature F to V at every residue (repeatable; needs --sae); <id>.logits are then the steered model\'s (hidden states and latents stay unsteered)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--window <n>', 'longest sequence run in one piece; longer ones are run in overlapping windows and stitched', positiveInt('--window'), DEFAULT_WINDOW)
-    .option('--batch-tokens <n>', 'upper bound on batch size × padded length per run', positiveInt('--batch-tokens'), DEFAULT_BATCHING.maxBatchTokens)
+    .requiredOption(
+      '--out <file>',
+      'the safetensors file to write: <id>.logits [T, 33] and <id>.hidden.<L> [T, hidden], T = residues + 2'
+    )
+    .option(
+      '--layers <list>',
+      'hidden states to write, comma-separated (0 = embeddings, L = output of block L, the last one after the final LayerNorm)',
+      layerList
+    )
+    .option(
+      '--clamp <F=V>',
+      "steer: set SAE feature F to V at every residue (repeatable; needs --sae); <id>.logits are then the steered model's (hidden states and latents stay unsteered)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[]
+    )
+    .option(
+      '--window <n>',
+      'longest sequence run in one piece; longer ones are run in overlapping windows and stitched',
+      positiveInt('--window'),
+      DEFAULT_WINDOW
+    )
+    .option(
+      '--batch-tokens <n>',
+      'upper bound on batch size × padded length per run',
+      positiveInt('--batch-tokens'),
+      DEFAULT_BATCHING.maxBatchTokens
+    )
     .option('-q, --quiet', 'print nothing but errors')
-  addSaeOptions(cmd, false, 'also write <id>.latents [T, d_sae], the SAE encoding of the hidden state at the SAE\'s layer')
-  helpExample(cmd, 'plm-sae infer --model models/esm2_t6_8M_UR50D --fasta proteins.fasta --layers 4,6 --out hidden.safetensors')
+  addSaeOptions(
+    cmd,
+    false,
+    "also write <id>.latents [T, d_sae], the SAE encoding of the hidden state at the SAE's layer"
+  )
+  helpExample(
+    cmd,
+    'plm-sae infer --model models/esm2_t6_8M_UR50D --fasta proteins.fasta --layers 4,6 --out hidden.safetensors'
+  )
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: InferOptions) => runInfer(opts))
 }
@@ -60,10 +101,15 @@ async function readRecords(path: string): Promise<{ inputs: SequenceInput[]; res
   const maxResidues = maxResiduesFromEnv()
   for await (const rec of readFasta(path, { ...lineOptions({ maxResidues }), maxResidues })) {
     if (rec.tooLong !== undefined) {
-      throw new Error(`${path}:${rec.line}: sequence "${rec.id}" has more than ${maxResidues} residues; to accept longer sequences, set PLM_SAE_MAX_RESIDUES=N`)
+      throw new Error(
+        `${path}:${rec.line}: sequence "${rec.id}" has more than ${maxResidues} residues; to accept longer sequences, set PLM_SAE_MAX_RESIDUES=N`
+      )
     }
     const prev = seen.get(rec.id)
-    if (prev !== undefined) throw new Error(`${path}:${rec.line}: sequence id "${rec.id}" appears twice (first at line ${prev}); ids name the output tensors and must be unique`)
+    if (prev !== undefined)
+      throw new Error(
+        `${path}:${rec.line}: sequence id "${rec.id}" appears twice (first at line ${prev}); ids name the output tensors and must be unique`
+      )
     seen.set(rec.id, rec.line)
     let tokens: Int32Array
     try {
@@ -83,21 +129,27 @@ export async function runInfer(opts: InferOptions): Promise<void> {
   const { inputs, residues } = await readRecords(opts.fasta)
   log.line(`${inputs.length} sequences, ${residues} residues from ${opts.fasta}`)
   const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
   log.done()
   const c = imported.config
   const layers = [...new Set(opts.layers ?? [])]
   for (const l of layers) {
-    if (l > c.numLayers) throw new Error(`--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
+    if (l > c.numLayers)
+      throw new Error(
+        `--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`
+      )
   }
   const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
   const sae = opts.sae === undefined ? undefined : await loadSae(opts.sae, saeLoadOptions(opts))
   for (const note of sae?.notes ?? []) log.line(`SAE ${sae?.name}: ${note}`)
-  const latents = sae === undefined ? undefined : await LatentExtractor.open(model, sae, { layer: opts.saeLayer }).catch(async (e: unknown) => {
-    await model.close()
-    throw e
-  })
+  const latents =
+    sae === undefined
+      ? undefined
+      : await LatentExtractor.open(model, sae, { layer: opts.saeLayer }).catch(async (e: unknown) => {
+          await model.close()
+          throw e
+        })
   let steering: InferSteering | undefined
   try {
     steering = inferSteering(model, sae, latents?.layer ?? opts.saeLayer, opts.clamp)
@@ -106,7 +158,7 @@ export async function runInfer(opts: InferOptions): Promise<void> {
     await model.close()
     throw e
   }
-  const tokensOf = new Map(inputs.map((s) => [s.id, s.tokens]))
+  const tokensOf = new Map(inputs.map(s => [s.id, s.tokens]))
   const decls: TensorDeclaration[] = []
   for (const s of inputs) {
     const T = s.tokens.length
@@ -120,20 +172,29 @@ export async function runInfer(opts: InferOptions): Promise<void> {
     model: imported.name,
     model_sha256: imported.hash,
     layers: layers.join(','),
-    ...(sae && latents ? { sae: sae.name, sae_format: sae.format, sae_sha256: sae.hash, sae_layer: String(latents.layer) } : {}),
-    ...(steering ? { clamps: steering.clamps.map((k) => `${k.feature}=${k.value}`).join(',') } : {})
+    ...(sae && latents
+      ? { sae: sae.name, sae_format: sae.format, sae_sha256: sae.hash, sae_layer: String(latents.layer) }
+      : {}),
+    ...(steering ? { clamps: steering.clamps.map(k => `${k.feature}=${k.value}`).join(',') } : {})
   })
   const started = performance.now()
   try {
-    for await (const out of model.forward(inputs, { hidden: layers, logits: true }, {
-      batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens },
-      onProgress: (p) => log.progress('inference', p.sequences, inputs.length)
-    })) {
+    for await (const out of model.forward(
+      inputs,
+      { hidden: layers, logits: true },
+      {
+        batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens },
+        onProgress: p => log.progress('inference', p.sequences, inputs.length)
+      }
+    )) {
       writer.put(`${out.id}.logits`, steering ? await steering.logits(tokensOf.get(out.id)!) : out.logits!)
       for (const l of layers) writer.put(`${out.id}.hidden.${l}`, out.hidden.get(l)!)
     }
     if (latents) {
-      for await (const d of latents.dense(inputs, { onProgress: (p) => log.progress('SAE latents', p.sequences, inputs.length) })) writer.put(`${d.id}.latents`, d.values)
+      for await (const d of latents.dense(inputs, {
+        onProgress: p => log.progress('SAE latents', p.sequences, inputs.length)
+      }))
+        writer.put(`${d.id}.latents`, d.values)
     }
     writer.finish()
   } catch (e) {

@@ -17,7 +17,9 @@ export interface MergeCommandOptions {
 
 export function mergeCommand(): Command {
   const cmd = new Command('merge')
-    .description('Merge the shard stores of plm-sae index --shard I/N into one project store, with the statistics of the whole input')
+    .description(
+      'Merge the shard stores of plm-sae index --shard I/N into one project store, with the statistics of the whole input'
+    )
     .argument('<shards...>', 'the shard stores (all N of them), e.g. shard-*.sqlite')
     .requiredOption('--db <file.sqlite>', 'the merged project store (created when missing; run again to resume)')
     .option('--json', 'print the result as JSON on stdout')
@@ -44,17 +46,22 @@ export async function runMerge(shards: string[], opts: MergeCommandOptions): Pro
       target: store,
       shards,
       signal: abort.signal,
-      onProgress: (p) => {
+      onProgress: p => {
         if (p.phase === 'checking') log.progress(`checking ${p.shard ?? ''}`, p.proteinsDone, p.proteinsTotal)
         else if (p.phase === 'proteins') log.progress('proteins', p.proteinsDone, p.proteinsTotal)
         else if (p.phase === 'latents') {
           latentsStart ??= performance.now()
           const seconds = (performance.now() - latentsStart) / 1000
           const rate = seconds > 0 ? p.bytesRead / 1e6 / seconds : 0
-          const eta = p.latentsDone > 0 && seconds > 0 ? ((p.latentsTotal - p.latentsDone) * seconds) / p.latentsDone : undefined
-          log.progress(`latents (${p.shard}), ${rate.toFixed(1)} MB/s, ETA ${eta === undefined ? '?' : `${Math.round(eta)} s`}; proteins`, p.latentsDone, p.latentsTotal)
-        }
-        else if (p.phase === 'statistics') log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
+          const eta =
+            p.latentsDone > 0 && seconds > 0 ? ((p.latentsTotal - p.latentsDone) * seconds) / p.latentsDone : undefined
+          log.progress(
+            `latents (${p.shard}), ${rate.toFixed(1)} MB/s, ETA ${eta === undefined ? '?' : `${Math.round(eta)} s`}; proteins`,
+            p.latentsDone,
+            p.latentsTotal
+          )
+        } else if (p.phase === 'statistics')
+          log.progress('feature statistics (%)', Math.round((p.statsFraction ?? 0) * 100), 100)
       }
     })
     log.done()

@@ -46,12 +46,25 @@ export function serveCommand(): Command {
     .description('Serve the workbench to a web browser (browser mode): same engine and views as the desktop app')
     .option('--port <port>', `TCP port (0 = any free port)`, port, DEFAULT_PORT)
     .option('--host <address>', 'address to listen on; anything but loopback requires a token', '127.0.0.1')
-    .option('--token <token>', 'access token (at least 16 characters), or "generate"; default $PLM_SAE_TOKEN, else a new random token printed with the address')
-    .option('--no-token', 'no access token: anyone who can reach the port (on loopback: every user of this machine) can use the workbench')
-    .option('--data-dir <dir>', 'app data folder (models, projects, settings); default the platform folder or $PLM_SAE_HOME')
+    .option(
+      '--token <token>',
+      'access token (at least 16 characters), or "generate"; default $PLM_SAE_TOKEN, else a new random token printed with the address'
+    )
+    .option(
+      '--no-token',
+      'no access token: anyone who can reach the port (on loopback: every user of this machine) can use the workbench'
+    )
+    .option(
+      '--data-dir <dir>',
+      'app data folder (models, projects, settings); default the platform folder or $PLM_SAE_HOME'
+    )
     .option('--static-dir <dir>', 'built renderer to serve (default: out/renderer of this installation)')
     .option('--no-demo', 'do not create and index the demo project on the first start')
-  helpExample(cmd, 'plm-sae serve            # then open the printed http://127.0.0.1:… address', 'plm-sae serve --host 0.0.0.0 --token generate --port 8080')
+  helpExample(
+    cmd,
+    'plm-sae serve            # then open the printed http://127.0.0.1:… address',
+    'plm-sae serve --host 0.0.0.0 --token generate --port 8080'
+  )
   addRuntimeOptions(cmd)
   return cmd.action(async (opts: ServeOptions) => {
     // A token by default (generated when none is given), so that other users of a shared machine cannot drive the
@@ -59,7 +72,10 @@ export function serveCommand(): Command {
     let token = opts.token === false ? undefined : (opts.token ?? process.env.PLM_SAE_TOKEN ?? 'generate')
     if (token === 'generate') token = generateToken()
     const staticDir = opts.staticDir ? resolve(opts.staticDir) : findRendererDir()
-    if (!staticDir) throw new Error('The web renderer is not built: run `npm run build:web` (or `npx electron-vite build`) in the project folder, or pass --static-dir.')
+    if (!staticDir)
+      throw new Error(
+        'The web renderer is not built: run `npm run build:web` (or `npx electron-vite build`) in the project folder, or pass --static-dir.'
+      )
     if (!isLoopbackHost(opts.host) && !token) {
       throw new Error(
         `--host ${opts.host} makes the workbench reachable from the network, so an access token is required: drop --no-token (a token is then generated), or give --token <secret> (or set PLM_SAE_TOKEN).`
@@ -73,14 +89,20 @@ export function serveCommand(): Command {
       resourcesDir: resourcesDir({ isPackaged: false, fromDir: here }),
       runtime: runtimeFrom(opts),
       firstRunDemo: opts.demo,
-      log: (line) => process.stderr.write(`${line}\n`)
+      log: line => process.stderr.write(`${line}\n`)
     })
     const server = await startHttpServer({ api: service, staticDir, host: opts.host, port: opts.port, token })
     process.stdout.write(`PLM-SAE Workbench is serving on ${server.url}\n`)
-    if (token) process.stdout.write('Open the address above once: the token is then kept in a cookie. API clients send "Authorization: Bearer <token>".\n')
+    if (token)
+      process.stdout.write(
+        'Open the address above once: the token is then kept in a cookie. API clients send "Authorization: Bearer <token>".\n'
+      )
     else process.stdout.write('No access token (--no-token): every user of this machine can use this workbench.\n')
-    if (!isLoopbackHost(opts.host)) process.stdout.write(`Listening on ${opts.host}: replace the host in the address with this machine's name or address.\n`)
-    await new Promise<void>((resolveStop) => {
+    if (!isLoopbackHost(opts.host))
+      process.stdout.write(
+        `Listening on ${opts.host}: replace the host in the address with this machine's name or address.\n`
+      )
+    await new Promise<void>(resolveStop => {
       const stop = (): void => {
         process.off('SIGINT', stop)
         process.off('SIGTERM', stop)

@@ -21,8 +21,23 @@ import { resolveSteeringPlan } from '../../engine/steer/steering-plan'
 import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
-import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type ClampSpec, type GenerationMode, type ResidueRange } from '../../../shared/steering-types'
-import { addRuntimeOptions, addSaeOptions, helpExample, nonNegativeInt, positiveInt, runtimeFrom, saeLoadOptions } from '../options'
+import {
+  CLAMP_MODES,
+  GENERATION_MODES,
+  type ClampMode,
+  type ClampSpec,
+  type GenerationMode,
+  type ResidueRange
+} from '../../../shared/steering-types'
+import {
+  addRuntimeOptions,
+  addSaeOptions,
+  helpExample,
+  nonNegativeInt,
+  positiveInt,
+  runtimeFrom,
+  saeLoadOptions
+} from '../options'
 import { Reporter } from '../reporter'
 
 interface SteerOptions {
@@ -57,7 +72,8 @@ interface SteerOptions {
 
 export function parseRange(text: string, what = '--range'): ResidueRange {
   const m = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(text)
-  if (!m) throw new Error(`${what}: "${text}" is not a residue range; write START-END, 1-based and inclusive, e.g. 10-42`)
+  if (!m)
+    throw new Error(`${what}: "${text}" is not a residue range; write START-END, 1-based and inclusive, e.g. 10-42`)
   const r = { start: Number(m[1]), end: Number(m[2]) }
   if (r.start < 1 || r.end < r.start) throw new Error(`${what}: ${text} is not a residue range (1-based, start ≤ end)`)
   return r
@@ -65,9 +81,13 @@ export function parseRange(text: string, what = '--range'): ResidueRange {
 
 /** One `--clamp` argument (see the module comment); `defaults` supply the mode and range when not written. */
 export function parseClamp(text: string, defaults: { mode: ClampMode; range?: ResidueRange }): ClampSpec {
-  const m = /^\s*(\d+)\s*(\+?=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(x|×max|xmax)?\s*(?:@\s*(.+))?$/i.exec(text)
+  const m = /^\s*(\d+)\s*(\+?=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)\s*(x|×max|xmax)?\s*(?:@\s*(.+))?$/i.exec(
+    text
+  )
   if (!m) {
-    throw new Error(`--clamp "${text}": write FEATURE=VALUE (set), FEATURE=VALUEx (× the feature's max), or FEATURE+=VALUE (added), optionally followed by @START-END, e.g. 1234=5 or 77+=2@10-40`)
+    throw new Error(
+      `--clamp "${text}": write FEATURE=VALUE (set), FEATURE=VALUEx (× the feature's max), or FEATURE+=VALUE (added), optionally followed by @START-END, e.g. 1234=5 or 77+=2@10-40`
+    )
   }
   const value = Number(m[3])
   if (!Number.isFinite(value)) throw new Error(`--clamp "${text}": the value is not a finite number`)
@@ -86,37 +106,77 @@ function collect(value: string, prev: string[]): string[] {
 
 function maxEntry(value: string, prev: Map<number, number>): Map<number, number> {
   const m = /^\s*(\d+)\s*=\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*$/i.exec(value)
-  if (!m || !Number.isFinite(Number(m[2]))) throw new InvalidArgumentError(`--max "${value}": write FEATURE=MAX, e.g. 1234=8.5`)
+  if (!m || !Number.isFinite(Number(m[2])))
+    throw new InvalidArgumentError(`--max "${value}": write FEATURE=MAX, e.g. 1234=8.5`)
   return new Map(prev).set(Number(m[1]), Number(m[2]))
 }
 
 function finiteNumber(name: string, min: number, maxIncl = Infinity) {
   return (value: string): number => {
     const n = Number(value)
-    if (!Number.isFinite(n) || n < min || n > maxIncl) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
+    if (!Number.isFinite(n) || n < min || n > maxIncl)
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
     return n
   }
 }
 
 export function steerCommand(): Command {
   const cmd = new Command('steer')
-    .description('Generate protein sequences with ESM2 steered by clamping SAE features; score them; write FASTA + CSV + JSON')
+    .description(
+      'Generate protein sequences with ESM2 steered by clamping SAE features; score them; write FASTA + CSV + JSON'
+    )
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (or fair-esm .pt file)')
     .option('--sequence <residues>', 'the starting sequence (modes edit and resample)')
     .option('--id <name>', 'a name for the starting sequence', 'start')
     .option('--length <n>', 'length of de novo sequences (mode denovo)', positiveInt('--length'))
-    .addOption(new Option('--clamp <F=V>', 'clamp a feature (repeatable): F=V set, F=Vx times its max, F+=V add; @A-B limits it to residues A..B').argParser(collect).default([], 'none'))
-    .addOption(new Option('--clamp-mode <mode>', 'how a plain F=V is read').choices([...CLAMP_MODES]).default('absolute'))
+    .addOption(
+      new Option(
+        '--clamp <F=V>',
+        'clamp a feature (repeatable): F=V set, F=Vx times its max, F+=V add; @A-B limits it to residues A..B'
+      )
+        .argParser(collect)
+        .default([], 'none')
+    )
+    .addOption(
+      new Option('--clamp-mode <mode>', 'how a plain F=V is read').choices([...CLAMP_MODES]).default('absolute')
+    )
     .option('--range <A-B>', 'default residue range of the clamps (1-based, inclusive)', (v: string) => parseRange(v))
-    .addOption(new Option('--max <F=M>', "a feature's max activation in the project, for F=Vx clamps (repeatable)").argParser(maxEntry).default(new Map<number, number>(), 'none'))
-    .option('--db <file.sqlite>', 'a project store indexed with this SAE: max activations for F=Vx clamps come from its latest complete run')
-    .addOption(new Option('--mode <mode>', 'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence').choices([...GENERATION_MODES]).default('edit'))
+    .addOption(
+      new Option('--max <F=M>', "a feature's max activation in the project, for F=Vx clamps (repeatable)")
+        .argParser(maxEntry)
+        .default(new Map<number, number>(), 'none')
+    )
+    .option(
+      '--db <file.sqlite>',
+      'a project store indexed with this SAE: max activations for F=Vx clamps come from its latest complete run'
+    )
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence'
+      )
+        .choices([...GENERATION_MODES])
+        .default('edit')
+    )
     .option('--n <n>', 'number of sequences', positiveInt('--n'), 1)
     .option('--seed <n>', 'seed of the sampler (same seed, same sequences)', nonNegativeInt('--seed'), 1)
-    .option('--temperature <t>', 'sampling temperature over the 20 amino acids; 0 = argmax', finiteNumber('--temperature', 0), 1)
+    .option(
+      '--temperature <t>',
+      'sampling temperature over the 20 amino acids; 0 = argmax',
+      finiteNumber('--temperature', 0),
+      1
+    )
     .option('--rounds <n>', 'resample: rounds; denovo: unmasking steps', positiveInt('--rounds'), 10)
-    .option('--mask-fraction <f>', 'resample: fraction of positions masked per round', finiteNumber('--mask-fraction', 1e-9, 1), 0.15)
-    .option('--motif <pattern>', 'a PROSITE pattern whose hits are reported, e.g. "C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H"')
+    .option(
+      '--mask-fraction <f>',
+      'resample: fraction of positions masked per round',
+      finiteNumber('--mask-fraction', 1e-9, 1),
+      0.15
+    )
+    .option(
+      '--motif <pattern>',
+      'a PROSITE pattern whose hits are reported, e.g. "C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H"'
+    )
     .option('--no-pll', 'skip the pseudo-log-likelihood (one forward per residue: the slowest score)')
     .requiredOption('--out <file.fasta>', 'the FASTA to write; <name>.csv and <name>.json are written next to it')
     .option('-q, --quiet', 'print nothing but errors')
@@ -134,9 +194,14 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
   if (opts.mode === 'denovo') {
     if (opts.length === undefined) throw new Error('--mode denovo needs --length N')
     if (opts.sequence !== undefined) throw new Error('--mode denovo starts from masks: give --length, not --sequence')
-  } else if (opts.sequence === undefined) throw new Error(`--mode ${opts.mode} needs a starting sequence: --sequence RESIDUES (or use --mode denovo --length N)`)
-  const clamps = opts.clamp.map((c) => parseClamp(c, { mode: opts.clampMode, range: opts.range }))
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), { onProgress: (p) => log.progress(`importing model: ${p.phase}`, p.done, p.total) })
+  } else if (opts.sequence === undefined)
+    throw new Error(
+      `--mode ${opts.mode} needs a starting sequence: --sequence RESIDUES (or use --mode denovo --length N)`
+    )
+  const clamps = opts.clamp.map(c => parseClamp(c, { mode: opts.clampMode, range: opts.range }))
+  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
+    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+  })
   log.done()
   const sae = await loadSae(opts.sae, saeLoadOptions(opts))
   const max = new Map(opts.db ? storeMaxActivations(opts.db, sae) : [])
@@ -146,15 +211,23 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
   try {
     const steered = new SteeredModel(model, sae, opts.saeLayer)
     const run = await runSteering(
-      { steered, maxActivation: (f) => max.get(f) },
+      { steered, maxActivation: f => max.get(f) },
       {
         start: opts.sequence !== undefined ? { id: opts.id, sequence: opts.sequence } : undefined,
         clamps,
-        settings: { mode: opts.mode, n: opts.n, seed: opts.seed, temperature: opts.temperature, rounds: opts.rounds, maskFraction: opts.maskFraction, length: opts.length },
+        settings: {
+          mode: opts.mode,
+          n: opts.n,
+          seed: opts.seed,
+          temperature: opts.temperature,
+          rounds: opts.rounds,
+          maskFraction: opts.maskFraction,
+          length: opts.length
+        },
         motif: opts.motif,
         pll: opts.pll
       },
-      { onProgress: (p) => log.progress(p.phase, p.done, p.total) }
+      { onProgress: p => log.progress(p.phase, p.done, p.total) }
     )
     log.done()
     const base = opts.out.replace(/\.(fasta|fa|faa)$/i, '')
@@ -162,8 +235,12 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
     writeFileSync(`${base}.csv`, toCsv(run))
     writeFileSync(`${base}.json`, toJson(run))
     const seconds = (performance.now() - started) / 1000
-    log.line(`ran on ${model.provider ? describeProvider(model.provider) : 'cpu'}; SAE ${sae.name} at layer ${steered.layer}`)
-    log.line(`wrote ${opts.out}, ${base}.csv, ${base}.json: ${run.sequences.length} sequences in ${seconds.toFixed(1)} s`)
+    log.line(
+      `ran on ${model.provider ? describeProvider(model.provider) : 'cpu'}; SAE ${sae.name} at layer ${steered.layer}`
+    )
+    log.line(
+      `wrote ${opts.out}, ${base}.csv, ${base}.json: ${run.sequences.length} sequences in ${seconds.toFixed(1)} s`
+    )
   } finally {
     await model.close()
   }
@@ -174,9 +251,15 @@ function storeMaxActivations(path: string, sae: SaeWeights): [number, number][] 
   if (!existsSync(path)) throw new Error(`--db ${path}: no such file`)
   const store = LatentStore.open(path, { readonly: true })
   try {
-    const run = store.runs().filter((r) => r.status === 'complete').at(-1)
+    const run = store
+      .runs()
+      .filter(r => r.status === 'complete')
+      .at(-1)
     if (!run) throw new Error(`--db ${path}: the store has no complete indexing run yet`)
-    if (run.saeHash !== sae.hash) throw new Error(`--db ${path}: its latest run was indexed with another SAE (sha256 ${run.saeHash.slice(0, 12)}, this one is ${sae.hash.slice(0, 12)}); its max activations do not apply`)
+    if (run.saeHash !== sae.hash)
+      throw new Error(
+        `--db ${path}: its latest run was indexed with another SAE (sha256 ${run.saeHash.slice(0, 12)}, this one is ${sae.hash.slice(0, 12)}); its max activations do not apply`
+      )
     const o = store.featureOverview(run.id)
     return o.ids.map((f, i) => [f, o.max[i]])
   } finally {
@@ -193,11 +276,19 @@ export interface InferSteering {
   logits(tokens: Int32Array): Promise<Float32Array>
 }
 
-export function inferSteering(model: Esm2Model, sae: SaeWeights | undefined, saeLayer: number | undefined, args: string[] | undefined): InferSteering | undefined {
+export function inferSteering(
+  model: Esm2Model,
+  sae: SaeWeights | undefined,
+  saeLayer: number | undefined,
+  args: string[] | undefined
+): InferSteering | undefined {
   if (!args || args.length === 0) return undefined
   if (!sae) throw new Error('--clamp needs --sae: the clamped features are those of an SAE')
-  const clamps = args.map((a) => {
-    if (!/^\s*\d+\s*=\s*[^x×@]+$/i.test(a)) throw new Error(`--clamp "${a}": infer takes FEATURE=VALUE only (an absolute value at every residue); use plm-sae steer for other modes and ranges`)
+  const clamps = args.map(a => {
+    if (!/^\s*\d+\s*=\s*[^x×@]+$/i.test(a))
+      throw new Error(
+        `--clamp "${a}": infer takes FEATURE=VALUE only (an absolute value at every residue); use plm-sae steer for other modes and ranges`
+      )
     return parseClamp(a, { mode: 'absolute' })
   })
   const steered = new SteeredModel(model, sae, saeLayer)

@@ -4,9 +4,39 @@
  */
 
 export const ESM_VOCAB = [
-  '<cls>', '<pad>', '<eos>', '<unk>',
-  'L', 'A', 'G', 'V', 'S', 'E', 'R', 'T', 'I', 'D', 'P', 'K', 'Q', 'N', 'F', 'Y', 'M', 'H', 'W', 'C',
-  'X', 'B', 'U', 'Z', 'O', '.', '-', '<null_1>', '<mask>'
+  '<cls>',
+  '<pad>',
+  '<eos>',
+  '<unk>',
+  'L',
+  'A',
+  'G',
+  'V',
+  'S',
+  'E',
+  'R',
+  'T',
+  'I',
+  'D',
+  'P',
+  'K',
+  'Q',
+  'N',
+  'F',
+  'Y',
+  'M',
+  'H',
+  'W',
+  'C',
+  'X',
+  'B',
+  'U',
+  'Z',
+  'O',
+  '.',
+  '-',
+  '<null_1>',
+  '<mask>'
 ] as const
 
 export const CLS_ID = 0
@@ -42,7 +72,7 @@ export class SequenceError extends Error {
  * silently produce nonsense, so it is refused.
  */
 export function checkVocabulary(vocabText: string, file: string): void {
-  const tokens = vocabText.split(/\r?\n/).filter((t) => t.length > 0)
+  const tokens = vocabText.split(/\r?\n/).filter(t => t.length > 0)
   const same = tokens.length === ESM_VOCAB.length && tokens.every((t, i) => t === ESM_VOCAB[i])
   if (!same) {
     const firstDiff = tokens.findIndex((t, i) => t !== ESM_VOCAB[i])
@@ -74,10 +104,15 @@ export function residueTokens(sequence: string, sequenceId: string): Int32Array 
     const id = SINGLE_CHAR_ID.get(ch.toUpperCase())
     if (id === undefined) {
       const shown = JSON.stringify(ch)
-      const hint = ch === '*' ? ' (a stop codon: remove it)' : ch === '<' ? ' (only the special token <mask> may appear in a sequence)' : ''
+      const hint =
+        ch === '*'
+          ? ' (a stop codon: remove it)'
+          : ch === '<'
+            ? ' (only the special token <mask> may appear in a sequence)'
+            : ''
       throw new SequenceError(
         `sequence "${sequenceId}": character ${shown} at residue ${n + 1} is not in the ESM alphabet${hint}; ` +
-          `allowed: ${ESM_VOCAB.filter((t) => t.length === 1).join('')} and <mask>`,
+          `allowed: ${ESM_VOCAB.filter(t => t.length === 1).join('')} and <mask>`,
         sequenceId,
         n + 1
       )

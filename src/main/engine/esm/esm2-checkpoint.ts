@@ -17,19 +17,44 @@ import { KNOWN_ESM2, parseHfEsmConfig, validateConfig, type Esm2Config } from '.
 
 /** Our names for the parameters of one ESM2 block. */
 export const BLOCK_PARAMS = [
-  'q.w', 'q.b', 'k.w', 'k.b', 'v.w', 'v.b', 'out.w', 'out.b',
-  'ln1.w', 'ln1.b', 'fc1.w', 'fc1.b', 'fc2.w', 'fc2.b', 'ln2.w', 'ln2.b'
+  'q.w',
+  'q.b',
+  'k.w',
+  'k.b',
+  'v.w',
+  'v.b',
+  'out.w',
+  'out.b',
+  'ln1.w',
+  'ln1.b',
+  'fc1.w',
+  'fc1.b',
+  'fc2.w',
+  'fc2.b',
+  'ln2.w',
+  'ln2.b'
 ] as const
 export type BlockParam = (typeof BLOCK_PARAMS)[number]
 
-export const TOP_PARAMS = ['embed', 'final_ln.w', 'final_ln.b', 'lm.dense.w', 'lm.dense.b', 'lm.ln.w', 'lm.ln.b', 'lm.decoder', 'lm.bias'] as const
+export const TOP_PARAMS = [
+  'embed',
+  'final_ln.w',
+  'final_ln.b',
+  'lm.dense.w',
+  'lm.dense.b',
+  'lm.ln.w',
+  'lm.ln.b',
+  'lm.decoder',
+  'lm.bias'
+] as const
 export type TopParam = (typeof TOP_PARAMS)[number]
 
 /** `embed`, `layer.3.fc1.w`, ... Linear weights keep PyTorch's [out, in] layout. */
 export type Esm2ParamName = TopParam | `layer.${number}.${BlockParam}`
 
 /** `-sharded`: an index (`*.index.json`) and the shard files it lists. */
-export type CheckpointFormat = 'hf-safetensors' | 'hf-safetensors-sharded' | 'hf-pytorch' | 'hf-pytorch-sharded' | 'fair-esm'
+export type CheckpointFormat =
+  'hf-safetensors' | 'hf-safetensors-sharded' | 'hf-pytorch' | 'hf-pytorch-sharded' | 'fair-esm'
 
 export interface Esm2Checkpoint {
   readonly source: string
@@ -156,25 +181,52 @@ function checkParams(params: Map<string, StoredTensor>, c: Esm2Config, source: s
     ['final_ln.b', [H]]
   ]
   if (hasLmHead) {
-    expected.push(['lm.dense.w', [H, H]], ['lm.dense.b', [H]], ['lm.ln.w', [H]], ['lm.ln.b', [H]], ['lm.decoder', [V, H]], ['lm.bias', [V]])
+    expected.push(
+      ['lm.dense.w', [H, H]],
+      ['lm.dense.b', [H]],
+      ['lm.ln.w', [H]],
+      ['lm.ln.b', [H]],
+      ['lm.decoder', [V, H]],
+      ['lm.bias', [V]]
+    )
   }
   const block: Record<BlockParam, number[]> = {
-    'q.w': [H, H], 'q.b': [H], 'k.w': [H, H], 'k.b': [H], 'v.w': [H, H], 'v.b': [H], 'out.w': [H, H], 'out.b': [H],
-    'ln1.w': [H], 'ln1.b': [H], 'fc1.w': [F, H], 'fc1.b': [F], 'fc2.w': [H, F], 'fc2.b': [H], 'ln2.w': [H], 'ln2.b': [H]
+    'q.w': [H, H],
+    'q.b': [H],
+    'k.w': [H, H],
+    'k.b': [H],
+    'v.w': [H, H],
+    'v.b': [H],
+    'out.w': [H, H],
+    'out.b': [H],
+    'ln1.w': [H],
+    'ln1.b': [H],
+    'fc1.w': [F, H],
+    'fc1.b': [F],
+    'fc2.w': [H, F],
+    'fc2.b': [H],
+    'ln2.w': [H],
+    'ln2.b': [H]
   }
   for (let l = 0; l < c.numLayers; l++) for (const p of BLOCK_PARAMS) expected.push([`layer.${l}.${p}`, block[p]])
   for (const [name, shape] of expected) {
     const t = params.get(name)
-    if (!t) throw new Error(`${source}: the checkpoint has no weights for ${name} (config says ${c.numLayers} layers of width ${H}); the file is incomplete or not an ESM2 model`)
+    if (!t)
+      throw new Error(
+        `${source}: the checkpoint has no weights for ${name} (config says ${c.numLayers} layers of width ${H}); the file is incomplete or not an ESM2 model`
+      )
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new Error(`${source}: ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config`)
+      throw new Error(
+        `${source}: ${name} has shape [${t.shape.join(', ')}], expected [${shape.join(', ')}] for this config`
+      )
     }
   }
-  const extraLayer = [...params.keys()].find((k) => {
+  const extraLayer = [...params.keys()].find(k => {
     const m = /^layer\.(\d+)\./.exec(k)
     return m && Number(m[1]) >= c.numLayers
   })
-  if (extraLayer) throw new Error(`${source}: the checkpoint has ${extraLayer} but the config says ${c.numLayers} layers`)
+  if (extraLayer)
+    throw new Error(`${source}: the checkpoint has ${extraLayer} but the config says ${c.numLayers} layers`)
   return hasLmHead
 }
 
@@ -192,10 +244,15 @@ function openHfWeights(dir: string): { archive: TensorArchive; format: Checkpoin
   if (existsSync(bin)) return { archive: openTorchCheckpoint(bin), format: 'hf-pytorch', files: [bin] }
   const binIndex = join(dir, SHARD_INDEX_FILES[1])
   if (existsSync(binIndex)) return sharded(binIndex, 'hf-pytorch-sharded')
-  throw new Error(`${dir}: no model.safetensors or pytorch_model.bin (nor a sharded model.safetensors.index.json or pytorch_model.bin.index.json) next to config.json`)
+  throw new Error(
+    `${dir}: no model.safetensors or pytorch_model.bin (nor a sharded model.safetensors.index.json or pytorch_model.bin.index.json) next to config.json`
+  )
 }
 
-function sharded(indexPath: string, format: CheckpointFormat): { archive: TensorArchive; format: CheckpointFormat; files: string[] } {
+function sharded(
+  indexPath: string,
+  format: CheckpointFormat
+): { archive: TensorArchive; format: CheckpointFormat; files: string[] } {
   const archive = openShardedArchive(indexPath)
   return { archive, format, files: [indexPath, ...archive.shardPaths] }
 }
@@ -230,7 +287,10 @@ export function hfCheckpointName(dir: string, config: Record<string, unknown>): 
 
 function openHfFolder(dir: string): Esm2Checkpoint {
   const configPath = join(dir, 'config.json')
-  if (!existsSync(configPath)) throw new Error(`${dir}: no config.json; a Hugging Face ESM2 folder holds config.json and model.safetensors (or pytorch_model.bin)`)
+  if (!existsSync(configPath))
+    throw new Error(
+      `${dir}: no config.json; a Hugging Face ESM2 folder holds config.json and model.safetensors (or pytorch_model.bin)`
+    )
   let json: Record<string, unknown>
   try {
     json = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>
@@ -244,7 +304,16 @@ function openHfFolder(dir: string): Esm2Checkpoint {
   try {
     const params = renameParams(archive, hfName)
     const hasLmHead = checkParams(params, config, archive.source)
-    return { source: dir, name: hfCheckpointName(dir, json), format, config, files: [configPath, ...files], params, hasLmHead, close: () => archive.close() }
+    return {
+      source: dir,
+      name: hfCheckpointName(dir, json),
+      format,
+      config,
+      files: [configPath, ...files],
+      params,
+      hasLmHead,
+      close: () => archive.close()
+    }
   } catch (e) {
     archive.close()
     throw e
@@ -298,12 +367,13 @@ function findSetting(root: unknown, key: string): number | boolean | undefined {
 }
 
 /** Parameters that only the pre-ESM2 fair-esm models have (learned/sinusoidal positions, ESM-1b's input LayerNorm, MSA Transformer). */
-const NOT_ESM2 = /(^|\.)(embed_positions\.|emb_layer_norm_before\.|msa_position_embedding|row_self_attention\.|column_self_attention\.)/
+const NOT_ESM2 =
+  /(^|\.)(embed_positions\.|emb_layer_norm_before\.|msa_position_embedding|row_self_attention\.|column_self_attention\.)/
 
 function openFairEsm(file: string): Esm2Checkpoint {
   const archive = openTorchCheckpoint(file)
   try {
-    const older = [...archive.tensors.keys()].find((n) => NOT_ESM2.test(n))
+    const older = [...archive.tensors.keys()].find(n => NOT_ESM2.test(n))
     if (older) {
       throw new Error(
         `${file}: the checkpoint has "${older}", a parameter of ESM-1/ESM-1b/ESM-1v or the MSA Transformer; these models are not supported, ` +
@@ -320,10 +390,12 @@ function openFairEsm(file: string): Esm2Checkpoint {
       if (m) numLayers = Math.max(numLayers, Number(m[1]) + 1)
     }
     const heads = findSetting(archive.root, 'encoder_attention_heads')
-    const known = KNOWN_ESM2.find((k) => k.numLayers === numLayers && k.hiddenSize === hiddenSize)
+    const known = KNOWN_ESM2.find(k => k.numLayers === numLayers && k.hiddenSize === hiddenSize)
     const numHeads = typeof heads === 'number' ? heads : known?.numHeads
     if (!numHeads) {
-      throw new Error(`${file}: the checkpoint does not say how many attention heads it has (no encoder_attention_heads in its cfg/args) and its size (${numLayers} layers × ${hiddenSize}) is not a published ESM2 model`)
+      throw new Error(
+        `${file}: the checkpoint does not say how many attention heads it has (no encoder_attention_heads in its cfg/args) and its size (${numLayers} layers × ${hiddenSize}) is not a published ESM2 model`
+      )
     }
     const fc1 = params.get('layer.0.fc1.w')
     const config: Esm2Config = {
@@ -340,7 +412,16 @@ function openFairEsm(file: string): Esm2Checkpoint {
     }
     validateConfig(config, file)
     const hasLmHead = checkParams(params, config, file)
-    return { source: file, name: basename(file).replace(/\.pth?$/, ''), format: 'fair-esm', config, files: [file], params, hasLmHead, close: () => archive.close() }
+    return {
+      source: file,
+      name: basename(file).replace(/\.pth?$/, ''),
+      format: 'fair-esm',
+      config,
+      files: [file],
+      params,
+      hasLmHead,
+      close: () => archive.close()
+    }
   } catch (e) {
     archive.close()
     throw e
@@ -349,11 +430,20 @@ function openFairEsm(file: string): Esm2Checkpoint {
 
 /** Opens a checkpoint folder (Hugging Face) or file (fair-esm `.pt`). */
 export function openEsm2Checkpoint(path: string): Esm2Checkpoint {
-  if (!existsSync(path)) throw new Error(`${path}: no such file or folder; give a Hugging Face ESM2 folder (config.json + model.safetensors) or a fair-esm .pt file`)
+  if (!existsSync(path))
+    throw new Error(
+      `${path}: no such file or folder; give a Hugging Face ESM2 folder (config.json + model.safetensors) or a fair-esm .pt file`
+    )
   if (statSync(path).isDirectory()) return openHfFolder(path)
   const name = basename(path)
   if (name.endsWith('.pt') || name.endsWith('.pth')) return openFairEsm(path)
-  if (name === 'model.safetensors' || name === 'pytorch_model.bin' || name === 'config.json' || name.endsWith('.index.json') || /-\d+-of-\d+\.(safetensors|bin)$/.test(name)) {
+  if (
+    name === 'model.safetensors' ||
+    name === 'pytorch_model.bin' ||
+    name === 'config.json' ||
+    name.endsWith('.index.json') ||
+    /-\d+-of-\d+\.(safetensors|bin)$/.test(name)
+  ) {
     throw new Error(`${path}: give the folder that holds this file, not the file itself`)
   }
   throw new Error(`${path}: not a model folder or a .pt checkpoint`)

@@ -29,7 +29,8 @@ export const KNOWN_ESM2 = [
 ] as const
 
 function need<T>(value: T | undefined | null, key: string, file: string): T {
-  if (value === undefined || value === null) throw new Error(`${file}: missing "${key}"; this does not look like an ESM2 config.json`)
+  if (value === undefined || value === null)
+    throw new Error(`${file}: missing "${key}"; this does not look like an ESM2 config.json`)
   return value
 }
 
@@ -39,12 +40,16 @@ export function parseHfEsmConfig(json: Record<string, unknown>, file: string): E
   if (modelType !== undefined && modelType !== 'esm') {
     throw new Error(`${file}: model_type is "${String(modelType)}", not "esm"; only ESM2 checkpoints are supported`)
   }
-  if (json.is_folding_model === true) throw new Error(`${file}: this is an ESMFold checkpoint, not an ESM2 language model`)
+  if (json.is_folding_model === true)
+    throw new Error(`${file}: this is an ESMFold checkpoint, not an ESM2 language model`)
   const pos = json.position_embedding_type ?? 'absolute'
   if (pos !== 'rotary') {
-    throw new Error(`${file}: position_embedding_type is "${String(pos)}"; ESM2 uses "rotary" (ESM-1b style absolute positions are not supported)`)
+    throw new Error(
+      `${file}: position_embedding_type is "${String(pos)}"; ESM2 uses "rotary" (ESM-1b style absolute positions are not supported)`
+    )
   }
-  if (json.emb_layer_norm_before === true) throw new Error(`${file}: emb_layer_norm_before=true is ESM-1b, not ESM2; not supported`)
+  if (json.emb_layer_norm_before === true)
+    throw new Error(`${file}: emb_layer_norm_before=true is ESM-1b, not ESM2; not supported`)
   const act = json.hidden_act ?? 'gelu'
   if (act !== 'gelu') throw new Error(`${file}: hidden_act "${String(act)}" is not supported (ESM2 uses gelu)`)
   const config: Esm2Config = {
@@ -69,10 +74,15 @@ export function validateConfig(c: Esm2Config, source: string): void {
     const v = c[k] as number
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${source}: ${k} must be a positive integer, got ${String(v)}`)
   }
-  if (c.hiddenSize % c.numHeads !== 0) throw new Error(`${source}: hidden size ${c.hiddenSize} is not divisible by ${c.numHeads} heads`)
-  if (headDim(c) % 2 !== 0) throw new Error(`${source}: head dimension ${headDim(c)} is odd; rotary embeddings need an even one`)
-  if (c.vocabSize !== VOCAB_SIZE) throw new Error(`${source}: vocab_size is ${c.vocabSize}; the ESM alphabet has ${VOCAB_SIZE} tokens`)
+  if (c.hiddenSize % c.numHeads !== 0)
+    throw new Error(`${source}: hidden size ${c.hiddenSize} is not divisible by ${c.numHeads} heads`)
+  if (headDim(c) % 2 !== 0)
+    throw new Error(`${source}: head dimension ${headDim(c)} is odd; rotary embeddings need an even one`)
+  if (c.vocabSize !== VOCAB_SIZE)
+    throw new Error(`${source}: vocab_size is ${c.vocabSize}; the ESM alphabet has ${VOCAB_SIZE} tokens`)
   if (c.maskTokenId !== MASK_ID || c.padTokenId !== PAD_ID) {
-    throw new Error(`${source}: mask/pad token ids ${c.maskTokenId}/${c.padTokenId} differ from the ESM alphabet's ${MASK_ID}/${PAD_ID}`)
+    throw new Error(
+      `${source}: mask/pad token ids ${c.maskTokenId}/${c.padTokenId} differ from the ESM alphabet's ${MASK_ID}/${PAD_ID}`
+    )
   }
 }

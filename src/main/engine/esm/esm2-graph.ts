@@ -69,11 +69,17 @@ export function lastLayerNeeded(model: ImportedEsm2, s: Esm2GraphSpec): number {
 export function validateSpec(model: ImportedEsm2, s: Esm2GraphSpec): void {
   const N = model.config.numLayers
   for (const l of s.hidden) {
-    if (!Number.isInteger(l) || l < 0 || l > N) throw new Error(`layer ${l} does not exist: this model has layers 0 (embeddings) to ${N}`)
-    if (s.from !== 'tokens' && l < s.from) throw new Error(`a graph starting at layer ${s.from} cannot output layer ${l}`)
+    if (!Number.isInteger(l) || l < 0 || l > N)
+      throw new Error(`layer ${l} does not exist: this model has layers 0 (embeddings) to ${N}`)
+    if (s.from !== 'tokens' && l < s.from)
+      throw new Error(`a graph starting at layer ${s.from} cannot output layer ${l}`)
   }
-  if (s.from !== 'tokens' && (!Number.isInteger(s.from) || s.from < 0 || s.from > N)) throw new Error(`layer ${s.from} does not exist: this model has layers 0 to ${N}`)
-  if (s.logits && !model.hasLmHead) throw new Error(`${model.source}: this checkpoint has no LM head (an EsmModel, not EsmForMaskedLM), so it cannot give logits`)
+  if (s.from !== 'tokens' && (!Number.isInteger(s.from) || s.from < 0 || s.from > N))
+    throw new Error(`layer ${s.from} does not exist: this model has layers 0 to ${N}`)
+  if (s.logits && !model.hasLmHead)
+    throw new Error(
+      `${model.source}: this checkpoint has no LM head (an EsmModel, not EsmForMaskedLM), so it cannot give logits`
+    )
   if (!s.logits && s.hidden.length === 0) throw new Error('a graph must output logits or at least one hidden state')
 }
 
@@ -95,7 +101,13 @@ function rotaryTables(maxTokens: number, hd: number): { cos: Float32Array; sin: 
 }
 
 /** Adds the ESM2 computation to a builder; returns the names of the requested values. */
-export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpec, inputIds: string, hiddenIn?: string): Esm2GraphValues {
+export function addEsm2(
+  b: GraphBuilder,
+  model: ImportedEsm2,
+  spec: Esm2GraphSpec,
+  inputIds: string,
+  hiddenIn?: string
+): Esm2GraphValues {
   validateSpec(model, spec)
   const c = model.config
   const H = c.hiddenSize
@@ -106,7 +118,12 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
     if (!e) throw new Error(`${model.dir}: weights.bin has no ${name}; re-import the model`)
     if (!used.has(name)) {
       used.add(name)
-      b.initializer({ name, elemType: ElemType.FLOAT, dims: e.dims, data: { kind: 'external', location: 'weights.bin', offset: e.offset, length: e.length } })
+      b.initializer({
+        name,
+        elemType: ElemType.FLOAT,
+        dims: e.dims,
+        data: { kind: 'external', location: 'weights.bin', offset: e.offset, length: e.length }
+      })
     }
     return name
   }
@@ -153,7 +170,8 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
     const keyMask = b.cast(b.sub(b.constInt64([1], []), b.cast(isPad, ElemType.INT64)), ElemType.INT32) // [B, T], 1 = real token
     // The explicit form: [B, T, H] → heads [B, nh, T, hd]; scores [B, nh, T, T] + the key bias; softmax; · V.
     let bias: string | undefined
-    const keyBias = (): string => (bias ??= b.unsqueeze(b.mul(b.cast(isPad, ElemType.FLOAT), b.constFloat([MASK_FILTER], [])), [1, 2])) // [B, 1, 1, T]
+    const keyBias = (): string =>
+      (bias ??= b.unsqueeze(b.mul(b.cast(isPad, ElemType.FLOAT), b.constFloat([MASK_FILTER], [])), [1, 2])) // [B, 1, 1, T]
     const heads = (t: string, perm: number[]): string => b.transpose(b.reshape(t, [0, 0, c.numHeads, hd]), perm)
     const explicitAttention = (q: string, k: string, v: string, keyBias: string): string => {
       const scores = b.add(b.matMul(heads(q, [0, 2, 1, 3]), heads(k, [0, 2, 3, 1])), keyBias)
@@ -186,8 +204,8 @@ export function addEsm2(b: GraphBuilder, model: ImportedEsm2, spec: Esm2GraphSpe
           : b.ifElse(
               noPadding,
               [{ elemType: ElemType.FLOAT, shape: ['batch', 'tokens', H] }],
-              (g) => fused(g, [qr, kr, v]),
-              (g) => fused(g, [qr, kr, v, '', keyMask])
+              g => fused(g, [qr, kr, v]),
+              g => fused(g, [qr, kr, v, '', keyMask])
             )[0]
       const attnOut = b.add(b.linear(merged, w(`${p}.out.w`), w(`${p}.out.b`)), x)
       const ln2 = b.layerNorm(attnOut, w(`${p}.ln2.w`), w(`${p}.ln2.b`), c.layerNormEps)

@@ -6,7 +6,22 @@
  * entry and does no work.
  */
 import { createHash } from 'node:crypto'
-import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+  fsyncSync
+} from 'node:fs'
 import { join } from 'node:path'
 import { assertFiniteWeights } from '../formats/tensor-check'
 import { diskFullError } from '../fs/files'
@@ -66,10 +81,12 @@ async function contentHash(files: string[], cacheRoot: string, opts: ImportOptio
   } catch {
     memo = {}
   }
-  const key = files.map((f) => {
-    const s = statSync(f)
-    return `${realpathSync(f)}|${s.size}|${s.mtimeMs}`
-  }).join(';')
+  const key = files
+    .map(f => {
+      const s = statSync(f)
+      return `${realpathSync(f)}|${s.size}|${s.mtimeMs}`
+    })
+    .join(';')
   if (memo[key]) return memo[key]
   const total = files.reduce((n, f) => n + statSync(f).size, 0)
   const hash = createHash('sha256')
@@ -108,7 +125,8 @@ function scale(src: Float32Array, s: number): Float32Array {
 function fuseQkv(q: Float32Array, k: Float32Array, v: Float32Array, H: number): Float32Array {
   const out = new Float32Array(H * 3 * H)
   const parts = [transpose(q, H, H), transpose(k, H, H), transpose(v, H, H)]
-  for (let r = 0; r < H; r++) for (let p = 0; p < 3; p++) out.set(parts[p].subarray(r * H, (r + 1) * H), r * 3 * H + p * H)
+  for (let r = 0; r < H; r++)
+    for (let p = 0; p < 3; p++) out.set(parts[p].subarray(r * H, (r + 1) * H), r * 3 * H + p * H)
   return out
 }
 
@@ -164,7 +182,11 @@ export function readImportedEsm2(dir: string): ImportedEsm2 | undefined {
  * entry. Writing goes to a temporary folder renamed into place at the end, so a crash or a cancel never
  * leaves a half-written entry that could be taken for a good one.
  */
-export async function importEsm2(checkpointPath: string, cacheRoot: string, opts: ImportOptions = {}): Promise<ImportedEsm2> {
+export async function importEsm2(
+  checkpointPath: string,
+  cacheRoot: string,
+  opts: ImportOptions = {}
+): Promise<ImportedEsm2> {
   mkdirSync(cacheRoot, { recursive: true })
   cleanModelCache(cacheRoot)
   const ckpt = openEsm2Checkpoint(checkpointPath)

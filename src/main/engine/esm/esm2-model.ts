@@ -7,7 +7,12 @@
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { writeGraphFileOnce } from '../onnx/onnx-model'
-import { SessionCache, type ExecutionProvider, type ProviderReport, type RuntimeOptions } from '../runtime/execution-provider'
+import {
+  SessionCache,
+  type ExecutionProvider,
+  type ProviderReport,
+  type RuntimeOptions
+} from '../runtime/execution-provider'
 import { CLS_ID, EOS_ID, PAD_ID } from './alphabet'
 import type { Esm2Config } from './esm2-config'
 import { attentionFormFor, buildEsm2Graph, specKey, type AttentionForm, type Esm2GraphSpec } from './esm2-graph'
@@ -97,11 +102,12 @@ export class Esm2Model {
     readonly runtime: RuntimeOptions,
     readonly window: number
   ) {
-    this.sessions = new SessionCache(runtime, (report) => (this.providerReport = report))
+    this.sessions = new SessionCache(runtime, report => (this.providerReport = report))
   }
 
   static async open(imported: ImportedEsm2, runtime: RuntimeOptions, window = DEFAULT_WINDOW): Promise<Esm2Model> {
-    if (!Number.isInteger(window) || window < 8) throw new Error(`window must be an integer of at least 8 residues, got ${window}`)
+    if (!Number.isInteger(window) || window < 8)
+      throw new Error(`window must be an integer of at least 8 residues, got ${window}`)
     return new Esm2Model(imported, runtime, window)
   }
 
@@ -119,18 +125,24 @@ export class Esm2Model {
    * first session, the GPU's when a GPU was asked for, else the CPU's (`auto` switches after the first batch).
    */
   get batching(): BatchingOptions {
-    const provider = this.providerReport?.provider ?? (this.runtime.device === 'cuda' || this.runtime.device === 'webgpu' ? this.runtime.device : 'cpu')
+    const provider =
+      this.providerReport?.provider ??
+      (this.runtime.device === 'cuda' || this.runtime.device === 'webgpu' ? this.runtime.device : 'cpu')
     return batchingFor(provider)
   }
 
   /** The ONNX file for a graph spec, written once into the model's cache folder. */
   graphPath(spec: Esm2GraphSpec): string {
-    return writeGraphFileOnce(join(this.imported.dir, `graph-${specKey(spec)}.onnx`), () => buildEsm2Graph(this.imported, spec).build(), 'esm2')
+    return writeGraphFileOnce(
+      join(this.imported.dir, `graph-${specKey(spec)}.onnx`),
+      () => buildEsm2Graph(this.imported, spec).build(),
+      'esm2'
+    )
   }
 
   /** The graph file of a spec on a provider: the spec's attention form is the one that provider computes exactly. */
   private graphFor(spec: Esm2GraphSpec): (provider: ExecutionProvider) => string {
-    return (provider) => this.graphPath({ ...spec, attention: attentionFormFor(provider) })
+    return provider => this.graphPath({ ...spec, attention: attentionFormFor(provider) })
   }
 
   /** The session of a spec (on whichever provider the runtime options give; the spec's attention form is then the provider's). */
@@ -143,17 +155,30 @@ export class Esm2Model {
   }
 
   spec(req: ForwardRequest, from: Esm2GraphSpec['from'] = 'tokens', attention: AttentionForm = 'fused'): Esm2GraphSpec {
-    return { from, hidden: [...new Set(req.hidden)].sort((a, b) => a - b), logits: req.logits, maxTokens: this.window + 2, attention }
+    return {
+      from,
+      hidden: [...new Set(req.hidden)].sort((a, b) => a - b),
+      logits: req.logits,
+      maxTokens: this.window + 2,
+      attention
+    }
   }
 
   /**
    * Runs one padded batch. Every sequence must fit the window. With `hiddenIn` ([T_i, H] per sequence,
    * the hidden state at layer `from`), the graph starts from that layer instead of the tokens.
    */
-  async runBatch(tokens: Int32Array[], req: ForwardRequest, start?: { from: number; hiddenIn: Float32Array[] }): Promise<Omit<SequenceOutput, 'id'>[]> {
+  async runBatch(
+    tokens: Int32Array[],
+    req: ForwardRequest,
+    start?: { from: number; hiddenIn: Float32Array[] }
+  ): Promise<Omit<SequenceOutput, 'id'>[]> {
     const B = tokens.length
-    const T = Math.max(...tokens.map((t) => t.length))
-    if (T > this.window + 2) throw new Error(`a sequence of ${T - 2} residues is longer than the window (${this.window}); use forward(), which windows it`)
+    const T = Math.max(...tokens.map(t => t.length))
+    if (T > this.window + 2)
+      throw new Error(
+        `a sequence of ${T - 2} residues is longer than the window (${this.window}); use forward(), which windows it`
+      )
     const ids = new BigInt64Array(B * T).fill(BigInt(PAD_ID))
     tokens.forEach((t, i) => {
       for (let j = 0; j < t.length; j++) ids[i * T + j] = BigInt(t[j])
@@ -163,7 +188,8 @@ export class Esm2Model {
     if (start) {
       const h = new Float32Array(B * T * H)
       start.hiddenIn.forEach((x, i) => {
-        if (x.length !== tokens[i].length * H) throw new Error(`hidden state ${i} has ${x.length} values, expected ${tokens[i].length} × ${H}`)
+        if (x.length !== tokens[i].length * H)
+          throw new Error(`hidden state ${i} has ${x.length} values, expected ${tokens[i].length} × ${H}`)
         h.set(x, i * T * H)
       })
       feeds.hidden_in = new ort.Tensor('float32', h, [B, T, H])
@@ -191,15 +217,34 @@ export class Esm2Model {
   async *forward(
     inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>,
     req: ForwardRequest,
-    opts: { batching?: BatchingOptions; chunkTokens?: number; signal?: AbortSignal; onProgress?: (p: ForwardProgress) => void } = {}
+    opts: {
+      batching?: BatchingOptions
+      chunkTokens?: number
+      signal?: AbortSignal
+      onProgress?: (p: ForwardProgress) => void
+    } = {}
   ): AsyncGenerator<SequenceOutput> {
     const progress: ForwardProgress = { sequences: 0, tokens: 0 }
     const run = async (tokens: Int32Array[]) => this.runBatch(tokens, req)
     for await (const done of this.forwardPieces(inputs, run, opts)) {
       const H = this.config.hiddenSize
       const hidden = new Map<number, Float32Array>()
-      for (const l of req.hidden) hidden.set(l, stitchWindowRows(done.windows, done.results.map((r) => r.hidden.get(l)!), H))
-      const logits = req.logits ? stitchWindowRows(done.windows, done.results.map((r) => r.logits!), this.config.vocabSize) : undefined
+      for (const l of req.hidden)
+        hidden.set(
+          l,
+          stitchWindowRows(
+            done.windows,
+            done.results.map(r => r.hidden.get(l)!),
+            H
+          )
+        )
+      const logits = req.logits
+        ? stitchWindowRows(
+            done.windows,
+            done.results.map(r => r.logits!),
+            this.config.vocabSize
+          )
+        : undefined
       const out: SequenceOutput = { id: done.input.id, length: done.input.tokens.length, hidden, logits }
       progress.sequences++
       progress.tokens += out.length
@@ -224,7 +269,7 @@ export class Esm2Model {
     let chunk: SequenceInput[] = []
     let chunkSize = 0
     const flush = async function* (this: Esm2Model) {
-      const pending = chunk.map((input) => {
+      const pending = chunk.map(input => {
         const windows = planWindows(input.tokens.length - 2, this.window)
         return { input, windows, results: new Array<R>(windows.length), remaining: windows.length }
       })
@@ -242,12 +287,12 @@ export class Esm2Model {
         })
       )
       pieces.sort((a, b) => b.tokens.length - a.tokens.length)
-      for (let i = 0; i < pieces.length; ) {
+      for (let i = 0; i < pieces.length;) {
         if (opts.signal?.aborted) throw new Error('cancelled')
         const n = nextBatchSize(pieces, i, opts.batching ?? this.batching)
         const batch = pieces.slice(i, i + n)
         i += n
-        const outs = await run(batch.map((p) => p.tokens))
+        const outs = await run(batch.map(p => p.tokens))
         for (let k = 0; k < batch.length; k++) {
           const p = pending[batch[k].seq]
           p.results[batch[k].window] = outs[k]

@@ -24,7 +24,7 @@ export function planWindows(length: number, window: number): ResidueWindow[] {
   if (length <= window) return [{ start: 0, end: length, takeFrom: 0, takeTo: length }]
   const n = Math.ceil((length - window) / Math.floor(window / 2)) + 1
   const starts = Array.from({ length: n }, (_, i) => Math.round((i * (length - window)) / (n - 1)))
-  const centres = starts.map((s) => s + window / 2)
+  const centres = starts.map(s => s + window / 2)
   return starts.map((start, i) => {
     // boundary between window i-1 and i: residues r with r - centre[i-1] <= centre[i] - r stay in i-1.
     const takeFrom = i === 0 ? 0 : Math.floor((centres[i - 1] + centres[i]) / 2) + 1
@@ -38,14 +38,21 @@ export function planWindows(length: number, window: number): ResidueWindow[] {
  * sequence ([L + 2, width]) by the rule above: residues from their nearest-centre window, `<cls>` from the
  * first window, `<eos>` from the last. A single window is returned as it is.
  */
-export function stitchWindowRows(windows: readonly ResidueWindow[], pieces: readonly Float32Array[], width: number): Float32Array {
+export function stitchWindowRows(
+  windows: readonly ResidueWindow[],
+  pieces: readonly Float32Array[],
+  width: number
+): Float32Array {
   if (pieces.length === 1) return pieces[0]
   const L = windows[windows.length - 1].end
   const out = new Float32Array((L + 2) * width)
   out.set(pieces[0].subarray(0, width), 0)
   windows.forEach((w, k) => {
     // residue r sits at row r + 1 of the sequence and row r − w.start + 1 of its window
-    out.set(pieces[k].subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width), (w.takeFrom + 1) * width)
+    out.set(
+      pieces[k].subarray((w.takeFrom - w.start + 1) * width, (w.takeTo - w.start + 1) * width),
+      (w.takeFrom + 1) * width
+    )
   })
   const last = pieces[pieces.length - 1]
   out.set(last.subarray(last.length - width), (L + 1) * width)

@@ -8,28 +8,63 @@
  * - the plots as SVG (experiment-plots.ts);
  * - a self-contained HTML report (design, provenance, plots inline, the per-condition and per-set tables).
  */
-import type { ExperimentCondition, ExperimentSummary, NumericOutcome, OutcomeSummary, SequenceOutcomes } from '../../../shared/experiment-types'
+import type {
+  ExperimentCondition,
+  ExperimentSummary,
+  NumericOutcome,
+  OutcomeSummary,
+  SequenceOutcomes
+} from '../../../shared/experiment-types'
 import { NUMERIC_OUTCOMES } from '../../../shared/experiment-types'
 import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '../../../shared/experiment-plots'
 import type { ExperimentSequence } from '../../../shared/experiment-types'
 
-const fmt = (v: number | undefined, digits = 6): string => (v === undefined || !Number.isFinite(v) ? 'NA' : Number(v.toFixed(digits)).toString())
+const fmt = (v: number | undefined, digits = 6): string =>
+  v === undefined || !Number.isFinite(v) ? 'NA' : Number(v.toFixed(digits)).toString()
 
 function csvCell(v: string): string {
   return /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v
 }
 
 export function clampsLabel(c: ExperimentCondition): string {
-  return c.clamps.map((x) => `${x.feature}:${x.mode}:${x.value}${x.range ? `@${x.range.start}-${x.range.end}` : ''}`).join(',') || 'none'
+  return (
+    c.clamps
+      .map(x => `${x.feature}:${x.mode}:${x.value}${x.range ? `@${x.range.start}-${x.range.end}` : ''}`)
+      .join(',') || 'none'
+  )
 }
 
-const SCALAR: (keyof SequenceOutcomes)[] = ['identity', 'pll', 'pllPerResidue', 'ownActivation', 'motifHits', 'topResidueShare', 'longestRun', 'lowComplexity', 'compositionShift', 'meanPairwiseIdentity']
+const SCALAR: (keyof SequenceOutcomes)[] = [
+  'identity',
+  'pll',
+  'pllPerResidue',
+  'ownActivation',
+  'motifHits',
+  'topResidueShare',
+  'longestRun',
+  'lowComplexity',
+  'compositionShift',
+  'meanPairwiseIdentity'
+]
 
 export function experimentCsv(summary: ExperimentSummary, seqs: ExperimentSequence[]): string {
   const sets = summary.design.clampSets.length
-  const header = ['condition', 'kind', 'set', 'dose', 'draw', 'index', 'start', 'sequence', 'length', ...SCALAR.map(snake), ...Array.from({ length: sets }, (_, k) => `target_set${k + 1}`), 'changed_features']
-  const conds = new Map(summary.conditions.map((c) => [c.condition.index, c.condition]))
-  const rows = seqs.map((s) => {
+  const header = [
+    'condition',
+    'kind',
+    'set',
+    'dose',
+    'draw',
+    'index',
+    'start',
+    'sequence',
+    'length',
+    ...SCALAR.map(snake),
+    ...Array.from({ length: sets }, (_, k) => `target_set${k + 1}`),
+    'changed_features'
+  ]
+  const conds = new Map(summary.conditions.map(c => [c.condition.index, c.condition]))
+  const rows = seqs.map(s => {
     const c = conds.get(s.conditionIndex)!
     return [
       c.key,
@@ -41,35 +76,42 @@ export function experimentCsv(summary: ExperimentSummary, seqs: ExperimentSequen
       s.startId,
       s.sequence,
       String(s.sequence.length),
-      ...SCALAR.map((k) => fmt(s.outcomes[k] as number | undefined)),
+      ...SCALAR.map(k => fmt(s.outcomes[k] as number | undefined)),
       ...Array.from({ length: sets }, (_, k) => fmt(s.outcomes.targetActivation[k])),
-      s.outcomes.changedFeatures.map((f) => `${f.feature}:${fmt(f.delta, 4)}`).join(';')
+      s.outcomes.changedFeatures.map(f => `${f.feature}:${fmt(f.delta, 4)}`).join(';')
     ]
   })
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n'
+  return [header, ...rows].map(r => r.map(csvCell).join(',')).join('\n') + '\n'
 }
 
 function snake(k: string): string {
-  return k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)
+  return k.replace(/[A-Z]/g, c => `_${c.toLowerCase()}`)
 }
 
 export function experimentJson(summary: ExperimentSummary): string {
   return JSON.stringify(summary, null, 2) + '\n'
 }
 
-export function conditionFasta(summary: ExperimentSummary, condition: ExperimentCondition, seqs: ExperimentSequence[], lineWidth = 60): string {
+export function conditionFasta(
+  summary: ExperimentSummary,
+  condition: ExperimentCondition,
+  seqs: ExperimentSequence[],
+  lineWidth = 60
+): string {
   const p = summary.provenance
   const g = summary.design.generation
   const common = `experiment=${summary.id} model=${p.model.replace(/\s+/g, '_')} model_sha256=${p.modelHash.slice(0, 12)} sae=${p.sae.replace(/\s+/g, '_')} sae_sha256=${p.saeHash.slice(0, 12)} layer=${p.layer} condition="${condition.label.replace(/"/g, "'")}" clamps=${clampsLabel(condition)} mode=${g.mode} seed=${summary.design.seed} temperature=${g.temperature} rounds=${g.rounds} mask_fraction=${g.maskFraction} pll_method=${p.pllMethod.replace(/\s+/g, '_')}`
   let out = ''
-  for (const s of seqs.filter((q) => q.conditionIndex === condition.index)) {
+  for (const s of seqs.filter(q => q.conditionIndex === condition.index)) {
     const o = s.outcomes
     const scores = [
       o.identity !== undefined ? `identity=${fmt(o.identity, 4)}` : '',
       o.pllPerResidue !== undefined ? `pll_per_residue=${fmt(o.pllPerResidue, 4)}` : '',
       o.ownActivation !== undefined ? `own_activation=${fmt(o.ownActivation, 4)}` : '',
       o.motifHits !== undefined ? `motif_hits=${o.motifHits}` : ''
-    ].filter(Boolean).join(' ')
+    ]
+      .filter(Boolean)
+      .join(' ')
     out += `>${summary.id}|${condition.key}|${s.index} ${common} start=${s.startId} ${scores}`.trimEnd() + '\n'
     for (let i = 0; i < s.sequence.length; i += lineWidth) out += s.sequence.slice(i, i + lineWidth) + '\n'
   }
@@ -81,11 +123,18 @@ export function conditionFileKey(c: ExperimentCondition): string {
   return c.key.replace(/[^A-Za-z0-9_-]+/g, '-')
 }
 
-export function outcomeValues(summary: ExperimentSummary, seqs: ExperimentSequence[], outcome: NumericOutcome): Map<number, number[]> {
-  const setOf = new Map(summary.conditions.map((c) => [c.condition.index, c.condition.setIndex ?? 0]))
+export function outcomeValues(
+  summary: ExperimentSummary,
+  seqs: ExperimentSequence[],
+  outcome: NumericOutcome
+): Map<number, number[]> {
+  const setOf = new Map(summary.conditions.map(c => [c.condition.index, c.condition.setIndex ?? 0]))
   const m = new Map<number, number[]>()
   for (const s of seqs) {
-    const v = outcome === 'targetActivation' ? s.outcomes.targetActivation[setOf.get(s.conditionIndex)!] : (s.outcomes[outcome] as number | undefined)
+    const v =
+      outcome === 'targetActivation'
+        ? s.outcomes.targetActivation[setOf.get(s.conditionIndex)!]
+        : (s.outcomes[outcome] as number | undefined)
     if (v === undefined || !Number.isFinite(v)) continue
     const list = m.get(s.conditionIndex) ?? []
     list.push(v)
@@ -98,10 +147,14 @@ export function outcomeValues(summary: ExperimentSummary, seqs: ExperimentSequen
 export function experimentPlots(summary: ExperimentSummary, seqs: ExperimentSequence[]): Record<string, string> {
   const plots: Record<string, string> = {
     'dose-response-target': doseResponseSvg(summary, 'targetActivation'),
-    'distribution-target': distributionSvg(summary, outcomeValues(summary, seqs, 'targetActivation'), 'targetActivation'),
+    'distribution-target': distributionSvg(
+      summary,
+      outcomeValues(summary, seqs, 'targetActivation'),
+      'targetActivation'
+    ),
     'screening-f1-vs-effect': screeningSvg(summary)
   }
-  if (summary.conditions.some((c) => c.outcomes.pllPerResidue)) {
+  if (summary.conditions.some(c => c.outcomes.pllPerResidue)) {
     plots['dose-response-pll'] = doseResponseSvg(summary, 'pllPerResidue')
     plots['distribution-pll'] = distributionSvg(summary, outcomeValues(summary, seqs, 'pllPerResidue'), 'pllPerResidue')
   }
@@ -123,15 +176,24 @@ export function experimentHtml(summary: ExperimentSummary, seqs: ExperimentSeque
   const d = summary.design
   const p = summary.provenance
   const plots = experimentPlots(summary, seqs)
-  const shown: NumericOutcome[] = NUMERIC_OUTCOMES.filter((k) => summary.conditions.some((c) => c.outcomes[k]))
+  const shown: NumericOutcome[] = NUMERIC_OUTCOMES.filter(k => summary.conditions.some(c => c.outcomes[k]))
   const condRows = summary.conditions
-    .map((c) => {
-      const rate = (r?: { rate: number; ci: { lo: number; hi: number }; successes: number; n: number }): string => (r ? `<td>${r.successes}/${r.n} <span class="ci">[${r.ci.lo.toFixed(2)}, ${r.ci.hi.toFixed(2)}]</span></td>` : '<td>–</td>')
-      return `<tr><td>${esc(c.condition.key)}</td><td>${esc(c.condition.label)}</td>${shown.map((k) => cell(c.outcomes[k])).join('')}${rate(c.success)}${d.motif ? rate(c.motifRate) : ''}<td>${c.changedFeatures.slice(0, 5).map((f) => `f${f.feature} (${f.delta >= 0 ? '+' : ''}${f.delta.toFixed(3)})`).join(', ')}</td></tr>`
+    .map(c => {
+      const rate = (r?: { rate: number; ci: { lo: number; hi: number }; successes: number; n: number }): string =>
+        r
+          ? `<td>${r.successes}/${r.n} <span class="ci">[${r.ci.lo.toFixed(2)}, ${r.ci.hi.toFixed(2)}]</span></td>`
+          : '<td>–</td>'
+      return `<tr><td>${esc(c.condition.key)}</td><td>${esc(c.condition.label)}</td>${shown.map(k => cell(c.outcomes[k])).join('')}${rate(c.success)}${d.motif ? rate(c.motifRate) : ''}<td>${c.changedFeatures
+        .slice(0, 5)
+        .map(f => `f${f.feature} (${f.delta >= 0 ? '+' : ''}${f.delta.toFixed(3)})`)
+        .join(', ')}</td></tr>`
     })
     .join('\n')
   const setRows = summary.clampSets
-    .map((s) => `<tr><td>${esc(s.name)}</td><td>${s.bestDose ?? 'none'}</td><td>${s.success ? `${s.success.successes}/${s.success.n} (${(s.success.rate * 100).toFixed(0)}%, [${(s.success.ci.lo * 100).toFixed(0)}, ${(s.success.ci.hi * 100).toFixed(0)}]%)` : '–'}</td><td>${fmt(s.threshold, 4)}</td><td>${fmt(s.effect, 4)}</td><td>${fmt(s.randomEffect, 4)}</td></tr>`)
+    .map(
+      s =>
+        `<tr><td>${esc(s.name)}</td><td>${s.bestDose ?? 'none'}</td><td>${s.success ? `${s.success.successes}/${s.success.n} (${(s.success.rate * 100).toFixed(0)}%, [${(s.success.ci.lo * 100).toFixed(0)}, ${(s.success.ci.hi * 100).toFixed(0)}]%)` : '–'}</td><td>${fmt(s.threshold, 4)}</td><td>${fmt(s.effect, 4)}</td><td>${fmt(s.randomEffect, 4)}</td></tr>`
+    )
     .join('\n')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(d.name)}: steering experiment</title>
@@ -153,9 +215,11 @@ ${setRows}</table>
 <table><tr><th>rank</th><th>set</th><th>features</th><th>best concept F1</th><th>effect (strongest dose − no clamp)</th><th>p</th></tr>
 ${summary.screening.map((s, k) => `<tr><td>${k + 1}</td><td>${esc(s.name)}</td><td>${s.features.join(', ')}</td><td>${fmt(s.f1, 3)}</td><td>${fmt(s.effect, 4)}</td><td>${s.p === undefined ? '–' : s.p.toPrecision(2)}</td></tr>`).join('\n')}</table>
 <h2>Plots</h2>
-${Object.entries(plots).map(([k, svg]) => `<figure id="${k}">${svg}</figure>`).join('\n')}
+${Object.entries(plots)
+  .map(([k, svg]) => `<figure id="${k}">${svg}</figure>`)
+  .join('\n')}
 <h2>Conditions</h2>
-<table><tr><th>key</th><th>condition</th>${shown.map((k) => `<th>${esc(OUTCOME_LABELS[k])}</th>`).join('')}<th>success</th>${d.motif ? '<th>has motif</th>' : ''}<th>changed features (vs no clamp)</th></tr>
+<table><tr><th>key</th><th>condition</th>${shown.map(k => `<th>${esc(OUTCOME_LABELS[k])}</th>`).join('')}<th>success</th>${d.motif ? '<th>has motif</th>' : ''}<th>changed features (vs no clamp)</th></tr>
 ${condRows}</table>
 <h2>Design</h2>
 <pre>${esc(JSON.stringify(d, null, 2))}</pre>

@@ -17,7 +17,14 @@ import { SteeredModel } from '../steer/steered-model'
 import { ExperimentStore } from '../store/experiment-store'
 import { LatentStore } from '../store/latent-store'
 import type { FeatureStatistics } from './conditions'
-import { conditionFasta, conditionFileKey, experimentCsv, experimentHtml, experimentJson, experimentPlots } from './experiment-export'
+import {
+  conditionFasta,
+  conditionFileKey,
+  experimentCsv,
+  experimentHtml,
+  experimentJson,
+  experimentPlots
+} from './experiment-export'
 import { runExperiment, type ExperimentProgress } from './experiment-run'
 import { measureFeatureStatistics, storeFeatureStatistics, storeTopByConcept } from './reference-statistics'
 
@@ -37,9 +44,15 @@ export interface ExperimentFiles {
 export async function runExperimentFiles(
   files: ExperimentFiles,
   design: ExperimentDesign,
-  opts: { signal?: AbortSignal; onProgress?: (p: ExperimentProgress) => void; onImport?: (phase: string, done: number, total: number) => void } = {}
+  opts: {
+    signal?: AbortSignal
+    onProgress?: (p: ExperimentProgress) => void
+    onImport?: (phase: string, done: number, total: number) => void
+  } = {}
 ): Promise<{ id: string; summary: ExperimentSummary; resumed: boolean }> {
-  const imported = await importEsm2(files.modelDir, files.cacheRoot, { onProgress: (p) => opts.onImport?.(`importing model: ${p.phase}`, p.done, p.total) })
+  const imported = await importEsm2(files.modelDir, files.cacheRoot, {
+    onProgress: p => opts.onImport?.(`importing model: ${p.phase}`, p.done, p.total)
+  })
   const sae = await loadSae(files.saeDir, { layer: files.layer })
   const model = await Esm2Model.open(imported, files.runtime)
   const store = LatentStore.open(files.db)
@@ -47,7 +60,7 @@ export async function runExperimentFiles(
     const steered = new SteeredModel(model, sae, files.layer)
     const extractor = await LatentExtractor.open(model, sae, { layer: steered.layer })
     let stats: FeatureStatistics | undefined
-    const hasRun = store.runs().some((r) => r.status === 'complete' && r.saeHash === sae.hash)
+    const hasRun = store.runs().some(r => r.status === 'complete' && r.saeHash === sae.hash)
     if (files.reference) {
       const proteins: { id: string; sequence: string }[] = []
       for await (const r of readFasta(files.reference)) proteins.push({ id: r.id, sequence: r.sequence })
@@ -63,8 +76,8 @@ export async function runExperimentFiles(
         stats,
         names: files.names,
         topByConcept: hasRun ? (type, top) => storeTopByConcept(store, type, top) : undefined,
-        proteins: (accessions) =>
-          accessions.map((a) => {
+        proteins: accessions =>
+          accessions.map(a => {
             const p = store.protein(a)
             if (!p) throw new Error(`design.start.accessions: protein "${a}" is not in the store ${files.db}`)
             return { id: p.accession, sequence: p.sequence }
@@ -96,7 +109,8 @@ export function writeExperimentExports(dir: string, db: string, id: string): str
     }
     put('sequences.csv', experimentCsv(summary, seqs))
     put('experiment.json', experimentJson(summary))
-    for (const c of summary.conditions) put(join('fasta', `${conditionFileKey(c.condition)}.fasta`), conditionFasta(summary, c.condition, seqs))
+    for (const c of summary.conditions)
+      put(join('fasta', `${conditionFileKey(c.condition)}.fasta`), conditionFasta(summary, c.condition, seqs))
     for (const [name, svg] of Object.entries(experimentPlots(summary, seqs))) put(join('plots', `${name}.svg`), svg)
     put('report.html', experimentHtml(summary, seqs))
     return written

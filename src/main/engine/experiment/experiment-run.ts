@@ -84,31 +84,50 @@ export interface ExperimentRunOptions {
 }
 
 /** Screening candidates become clamp sets; returns the design as run (stored with the experiment). */
-export function expandScreening(design: ExperimentDesign, topByConcept?: (type: string, top: number) => number[]): ExperimentDesign {
+export function expandScreening(
+  design: ExperimentDesign,
+  topByConcept?: (type: string, top: number) => number[]
+): ExperimentDesign {
   if (!design.screen) return design
   const sc = design.screen
   const features = [...(sc.features ?? [])]
   if (sc.concept) {
-    if (!topByConcept) throw new Error('design.screen.concept needs the project\'s concept statistics: run the experiment in an indexed project (or give the CLI --db)')
+    if (!topByConcept)
+      throw new Error(
+        "design.screen.concept needs the project's concept statistics: run the experiment in an indexed project (or give the CLI --db)"
+      )
     const top = topByConcept(sc.concept.type, sc.concept.top)
-    if (top.length === 0) throw new Error(`design.screen.concept: no feature has a concept F1 for "${sc.concept.type}" in this project`)
+    if (top.length === 0)
+      throw new Error(`design.screen.concept: no feature has a concept F1 for "${sc.concept.type}" in this project`)
     for (const f of top) if (!features.includes(f)) features.push(f)
   }
-  const clampSets = [...design.clampSets, ...features.map((f) => ({ name: `f${f}`, clamps: [{ ...sc.clamp, feature: f } as ClampSpec] }))]
+  const clampSets = [
+    ...design.clampSets,
+    ...features.map(f => ({ name: `f${f}`, clamps: [{ ...sc.clamp, feature: f } as ClampSpec] }))
+  ]
   const { screen: _screen, ...rest } = design
   return { ...rest, clampSets }
 }
 
-export function experimentId(design: ExperimentDesign, prov: { modelHash: string; saeHash: string; layer: number }): string {
-  const h = createHash('sha256').update(JSON.stringify({ design, model: prov.modelHash, sae: prov.saeHash, layer: prov.layer })).digest('hex')
+export function experimentId(
+  design: ExperimentDesign,
+  prov: { modelHash: string; saeHash: string; layer: number }
+): string {
+  const h = createHash('sha256')
+    .update(JSON.stringify({ design, model: prov.modelHash, sae: prov.saeHash, layer: prov.layer }))
+    .digest('hex')
   return `exp-${h.slice(0, 12)}`
 }
 
 function startsOf(design: ExperimentDesign, ctx: ExperimentContext): { id: string; sequence: string }[] {
   const s = design.start
   if (s.kind === 'denovo') return [{ id: 'denovo', sequence: '' }]
-  if (s.kind === 'sequences') return s.sequences.map((q) => ({ id: q.id, sequence: q.sequence.replace(/\s+/g, '').toUpperCase() }))
-  if (!ctx.proteins) throw new Error('design.start.kind "proteins" needs the project\'s store (run it in a project, or give the CLI --db)')
+  if (s.kind === 'sequences')
+    return s.sequences.map(q => ({ id: q.id, sequence: q.sequence.replace(/\s+/g, '').toUpperCase() }))
+  if (!ctx.proteins)
+    throw new Error(
+      'design.start.kind "proteins" needs the project\'s store (run it in a project, or give the CLI --db)'
+    )
   return ctx.proteins(s.accessions)
 }
 
@@ -128,14 +147,22 @@ function meanOver(latents: SparseLatents, clamps: ResolvedClamp[]): number {
   return s / clamps.length
 }
 
-async function encodeAll(extractor: LatentExtractor, items: { id: string; tokens: Int32Array }[], signal?: AbortSignal): Promise<Map<string, SparseLatents>> {
+async function encodeAll(
+  extractor: LatentExtractor,
+  items: { id: string; tokens: Int32Array }[],
+  signal?: AbortSignal
+): Promise<Map<string, SparseLatents>> {
   const out = new Map<string, SparseLatents>()
   for await (const l of extractor.extract(items, { signal })) out.set(l.id, l)
   return out
 }
 
 /** Runs (or resumes) an experiment; returns its id and summary. */
-export async function runExperiment(ctx: ExperimentContext, input: ExperimentDesign, opts: ExperimentRunOptions = {}): Promise<{ id: string; summary: ExperimentSummary; resumed: boolean }> {
+export async function runExperiment(
+  ctx: ExperimentContext,
+  input: ExperimentDesign,
+  opts: ExperimentRunOptions = {}
+): Promise<{ id: string; summary: ExperimentSummary; resumed: boolean }> {
   checkExperimentDesign(input)
   const design = expandScreening(input, ctx.topByConcept)
   const steered = ctx.steered
@@ -149,14 +176,21 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
     pllMethod
   }
   const id = experimentId(design, base)
-  const motif: PrositePattern | undefined = design.motif && design.motif.trim() !== '' ? parseProsite(design.motif) : undefined
+  const motif: PrositePattern | undefined =
+    design.motif && design.motif.trim() !== '' ? parseProsite(design.motif) : undefined
   design.clampSets.forEach((set, k) =>
-    set.clamps.forEach((c) => {
-      if (c.feature >= steered.sae.dSae) throw new Error(`clamp set ${k + 1}: feature ${c.feature} does not exist: the SAE "${steered.sae.name}" has features 0 to ${steered.sae.dSae - 1}`)
+    set.clamps.forEach(c => {
+      if (c.feature >= steered.sae.dSae)
+        throw new Error(
+          `clamp set ${k + 1}: feature ${c.feature} does not exist: the SAE "${steered.sae.name}" has features 0 to ${steered.sae.dSae - 1}`
+        )
     })
   )
   const fresh = expandConditions(design, ctx.stats)
-  if (fresh.length > MAX_EXPERIMENT_CONDITIONS) throw new Error(`the design has ${fresh.length} conditions; at most ${MAX_EXPERIMENT_CONDITIONS} (fewer clamp sets, doses or random draws)`)
+  if (fresh.length > MAX_EXPERIMENT_CONDITIONS)
+    throw new Error(
+      `the design has ${fresh.length} conditions; at most ${MAX_EXPERIMENT_CONDITIONS} (fewer clamp sets, doses or random draws)`
+    )
   const existing = ctx.store.exists(id)
   const conditions = existing ? ctx.store.conditions(id) : fresh
 
@@ -164,29 +198,49 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
   const rawStarts = startsOf(design, ctx)
   const starts: StartPlan[] = []
   if (design.start.kind === 'denovo') {
-    starts.push({ id: 'denovo', residues: design.start.length, sequence: '', composition: backgroundComposition(), means: new Map() })
+    starts.push({
+      id: 'denovo',
+      residues: design.start.length,
+      sequence: '',
+      composition: backgroundComposition(),
+      means: new Map()
+    })
   } else {
-    const toks = rawStarts.map((s) => ({ id: s.id, tokens: tokenize(s.sequence, s.id) }))
+    const toks = rawStarts.map(s => ({ id: s.id, tokens: tokenize(s.sequence, s.id) }))
     const lat = await encodeAll(ctx.extractor, toks, opts.signal)
     for (const t of toks) {
       const seq = detokenize(t.tokens)
-      starts.push({ id: t.id, tokens: t.tokens, residues: seq.length, sequence: seq, composition: composition(seq), means: featureMeans(lat.get(t.id)!) })
+      starts.push({
+        id: t.id,
+        tokens: t.tokens,
+        residues: seq.length,
+        sequence: seq,
+        composition: composition(seq),
+        means: featureMeans(lat.get(t.id)!)
+      })
     }
   }
-  for (const s of starts) if (s.residues > steered.model.window) throw new Error(`start "${s.id}" has ${s.residues} residues, longer than the model's window (${steered.model.window})`)
+  for (const s of starts)
+    if (s.residues > steered.model.window)
+      throw new Error(
+        `start "${s.id}" has ${s.residues} residues, longer than the model's window (${steered.model.window})`
+      )
 
   // plans: per condition and start; per clamp set and start (the set's features and ranges, for target activation)
   const maxActivation = (f: number): number | undefined => ctx.stats?.max[f]
   const resolve = (clamps: ClampSpec[], start: StartPlan, where: string): ResolvedClamp[] => {
     try {
-      return resolveSteeringPlan({ clamps }, { dSae: steered.sae.dSae, saeName: steered.sae.name, residues: start.residues, maxActivation })
+      return resolveSteeringPlan(
+        { clamps },
+        { dSae: steered.sae.dSae, saeName: steered.sae.name, residues: start.residues, maxActivation }
+      )
     } catch (e) {
       throw new Error(`${where}, start "${start.id}": ${(e as Error).message}`, { cause: e })
     }
   }
-  const plans = conditions.map((c) => starts.map((s) => resolve(c.clamps, s, `condition ${c.label}`)))
-  const setPlans = design.clampSets.map((set, k) => starts.map((s) => resolve(set.clamps, s, `clamp set ${k + 1}`)))
-  const randomConditions = conditions.filter((c) => c.kind === 'random')
+  const plans = conditions.map(c => starts.map(s => resolve(c.clamps, s, `condition ${c.label}`)))
+  const setPlans = design.clampSets.map((set, k) => starts.map(s => resolve(set.clamps, s, `clamp set ${k + 1}`)))
+  const randomConditions = conditions.filter(c => c.kind === 'random')
   // everything is checked: only now is the experiment created (a bad design leaves nothing behind)
   const created = existing ? false : ctx.store.create(id, design, provenance, fresh)
 
@@ -217,35 +271,51 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
     const size = opts.chunk ?? CHUNK
     for (let c0 = 0; c0 < design.n; c0 += size) {
       const chunk = Array.from({ length: Math.min(size, design.n - c0) }, (_, k) => c0 + k)
-      if (chunk.every((i) => finished.has(`${cond.index}:${i}`))) continue
+      if (chunk.every(i => finished.has(`${cond.index}:${i}`))) continue
       if (opts.signal?.aborted) throw new Error('cancelled')
       const items: StoredSequence[] = []
       for (let si = 0; si < starts.length; si++) {
-        const indices = chunk.filter((i) => i % starts.length === si)
+        const indices = chunk.filter(i => i % starts.length === si)
         if (indices.length === 0) continue
         const start = starts[si]
         const plan = plans[cond.index][si]
-        const tokens = await generateTokens(steered, new FeatureIntervention(steered.sae, plan), start.tokens, settingsBase, {
-          indices,
-          signal: opts.signal,
-          onProgress: (p) => report(`generating and scoring (${cond.label})`, `${cond.key}, sequences ${chunk[0]}–${chunk[chunk.length - 1]}: generation ${p.done}/${p.total} sequence passes`)
-        })
-        const residues = tokens.map((t) => detokenize(t))
+        const tokens = await generateTokens(
+          steered,
+          new FeatureIntervention(steered.sae, plan),
+          start.tokens,
+          settingsBase,
+          {
+            indices,
+            signal: opts.signal,
+            onProgress: p =>
+              report(
+                `generating and scoring (${cond.label})`,
+                `${cond.key}, sequences ${chunk[0]}–${chunk[chunk.length - 1]}: generation ${p.done}/${p.total} sequence passes`
+              )
+          }
+        )
+        const residues = tokens.map(t => detokenize(t))
         const pll =
           design.pll === 'off'
             ? undefined
             : design.pll === 'exact'
               ? await pseudoLogLikelihood(steered, tokens, { signal: opts.signal })
               : await stridedPseudoLogLikelihood(steered, tokens, stride, { signal: opts.signal })
-        const lat = await encodeAll(ctx.extractor, tokens.map((t, k) => ({ id: String(k), tokens: t })), opts.signal)
-        const exclude = new Set(cond.clamps.map((c) => c.feature))
+        const lat = await encodeAll(
+          ctx.extractor,
+          tokens.map((t, k) => ({ id: String(k), tokens: t })),
+          opts.signal
+        )
+        const exclude = new Set(cond.clamps.map(c => c.feature))
         indices.forEach((i, k) => {
           const seq = residues[k]
           const l = lat.get(String(k))!
           const means = featureMeans(l)
           const outcomes: SequenceOutcomes = {
-            targetActivation: setPlans.map((sp) => meanOver(l, sp[si])),
-            randomActivation: Object.fromEntries(randomConditions.map((rc) => [String(rc.index), meanOver(l, plans[rc.index][si])])),
+            targetActivation: setPlans.map(sp => meanOver(l, sp[si])),
+            randomActivation: Object.fromEntries(
+              randomConditions.map(rc => [String(rc.index), meanOver(l, plans[rc.index][si])])
+            ),
             topResidueShare: topResidueShare(seq),
             longestRun: longestRun(seq),
             lowComplexity: lowComplexityFraction(seq),
@@ -259,7 +329,14 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
             outcomes.pllPerResidue = pll[k] / seq.length
           }
           if (motif) outcomes.motifHits = findMotifs(motif, seq).length
-          items.push({ conditionIndex: cond.index, index: i, startId: start.id, sequence: seq, outcomes, featureMeans: means })
+          items.push({
+            conditionIndex: cond.index,
+            index: i,
+            startId: start.id,
+            sequence: seq,
+            outcomes,
+            featureMeans: means
+          })
         })
       }
       items.sort((a, b) => a.index - b.index)
@@ -268,7 +345,8 @@ export async function runExperiment(ctx: ExperimentContext, input: ExperimentDes
       doneHere += items.length
       chunksHere++
       report(`generating and scoring (${cond.label})`)
-      if (opts.stopAfterChunks !== undefined && chunksHere >= opts.stopAfterChunks) throw new Error('stopped (stopAfterChunks)')
+      if (opts.stopAfterChunks !== undefined && chunksHere >= opts.stopAfterChunks)
+        throw new Error('stopped (stopAfterChunks)')
     }
   }
   report('summarising')

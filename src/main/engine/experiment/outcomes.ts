@@ -21,8 +21,26 @@ export const LC_ENTROPY = 2.2
  * looked up by letter: the reference of composition shift for de novo sequences.
  */
 export const SWISSPROT_COMPOSITION: Record<string, number> = {
-  A: 8.25, R: 5.53, N: 4.06, D: 5.45, C: 1.37, Q: 3.93, E: 6.75, G: 7.07, H: 2.27, I: 5.96,
-  L: 9.66, K: 5.84, M: 2.42, F: 3.86, P: 4.7, S: 6.56, T: 5.34, W: 1.08, Y: 2.92, V: 6.87
+  A: 8.25,
+  R: 5.53,
+  N: 4.06,
+  D: 5.45,
+  C: 1.37,
+  Q: 3.93,
+  E: 6.75,
+  G: 7.07,
+  H: 2.27,
+  I: 5.96,
+  L: 9.66,
+  K: 5.84,
+  M: 2.42,
+  F: 3.86,
+  P: 4.7,
+  S: 6.56,
+  T: 5.34,
+  W: 1.08,
+  Y: 2.92,
+  V: 6.87
 }
 
 export function composition(seq: string): Float64Array {
@@ -40,9 +58,9 @@ export function composition(seq: string): Float64Array {
 }
 
 export function backgroundComposition(): Float64Array {
-  const c = Float64Array.from([...STANDARD_AMINO_ACIDS], (a) => SWISSPROT_COMPOSITION[a])
+  const c = Float64Array.from([...STANDARD_AMINO_ACIDS], a => SWISSPROT_COMPOSITION[a])
   const s = c.reduce((a, b) => a + b, 0)
-  return c.map((v) => v / s)
+  return c.map(v => v / s)
 }
 
 export function compositionShift(p: Float64Array, q: Float64Array): number {
@@ -90,7 +108,8 @@ export function lowComplexityFraction(seq: string, window = LC_WINDOW, threshold
   if (L < window) {
     if (entropyBits(seq) < threshold) covered.fill(1)
   } else {
-    for (let i = 0; i + window <= L; i++) if (entropyBits(seq.slice(i, i + window)) < threshold) covered.fill(1, i, i + window)
+    for (let i = 0; i + window <= L; i++)
+      if (entropyBits(seq.slice(i, i + window)) < threshold) covered.fill(1, i, i + window)
   }
   let n = 0
   for (const c of covered) n += c
@@ -121,7 +140,8 @@ export function meanPairwiseIdentities(seqs: { group: string; sequence: string }
 /** Mean activation per feature over the residue rows (a sparse map: features that fire somewhere). */
 export function featureMeans(latents: SparseLatents): Map<number, number> {
   const m = new Map<number, number>()
-  for (let k = 0; k < latents.features.length; k++) m.set(latents.features[k], (m.get(latents.features[k]) ?? 0) + latents.values[k])
+  for (let k = 0; k < latents.features.length; k++)
+    m.set(latents.features[k], (m.get(latents.features[k]) ?? 0) + latents.values[k])
   for (const [f, v] of m) m.set(f, v / latents.rows)
   return m
 }
@@ -130,13 +150,19 @@ export function featureMeans(latents: SparseLatents): Map<number, number> {
 export function rangeMean(latents: SparseLatents, feature: number, from: number, to: number): number {
   let s = 0
   for (let r = from; r < to; r++) {
-    for (let k = latents.indptr[r]; k < latents.indptr[r + 1]; k++) if (latents.features[k] === feature) s += latents.values[k]
+    for (let k = latents.indptr[r]; k < latents.indptr[r + 1]; k++)
+      if (latents.features[k] === feature) s += latents.values[k]
   }
   return to > from ? s / (to - from) : 0
 }
 
 /** The `top` features (not in `exclude`) with the largest |mean − reference mean|. */
-export function changedFeatures(means: Map<number, number>, reference: Map<number, number>, exclude: Set<number>, top = 5): { feature: number; delta: number }[] {
+export function changedFeatures(
+  means: Map<number, number>,
+  reference: Map<number, number>,
+  exclude: Set<number>,
+  top = 5
+): { feature: number; delta: number }[] {
   const deltas: { feature: number; delta: number }[] = []
   const seen = new Set<number>()
   for (const [f, v] of means) {

@@ -30,7 +30,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo])
 }
 
-export function bootstrapMeanInterval(x: ArrayLike<number>, opts: { resamples: number; seed: number; level?: number }): Interval {
+export function bootstrapMeanInterval(
+  x: ArrayLike<number>,
+  opts: { resamples: number; seed: number; level?: number }
+): Interval {
   const n = x.length
   if (n === 0) return { lo: NaN, hi: NaN }
   const level = opts.level ?? 0.95

@@ -63,27 +63,37 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
   const design: ExperimentDesign = store.design(id)
   const conditions = store.conditions(id)
   const all = store.sequences(id, { withMeans: true })
-  const byCondition = new Map<number, StoredSequence[]>(conditions.map((c) => [c.index, []]))
+  const byCondition = new Map<number, StoredSequence[]>(conditions.map(c => [c.index, []]))
   for (const s of all) byCondition.get(s.conditionIndex)?.push(s)
 
   // diversity, written back
   for (const seqs of byCondition.values()) {
-    const ids = meanPairwiseIdentities(seqs.map((s) => ({ group: s.startId, sequence: s.sequence })))
+    const ids = meanPairwiseIdentities(seqs.map(s => ({ group: s.startId, sequence: s.sequence })))
     seqs.forEach((s, k) => (s.outcomes.meanPairwiseIdentity = ids[k]))
   }
   store.updateOutcomes(id, all)
 
   const B = design.bootstrap ?? DEFAULT_BOOTSTRAP
   const P = design.permutations ?? DEFAULT_PERMUTATIONS
-  const control = conditions.find((c) => c.kind === 'no-clamp')
+  const control = conditions.find(c => c.kind === 'no-clamp')
   const controlSeqs = control ? byCondition.get(control.index)! : []
   const controlMeans = control ? meanVector(controlSeqs) : undefined
   const seedOf = (c: ExperimentCondition, k: number): number => (design.seed * 1009 + c.index * 31 + k) >>> 0
 
-  const summarize = (c: ExperimentCondition, seqs: StoredSequence[], name: NumericOutcome, setIndex: number, k: number): OutcomeSummary | undefined => {
+  const summarize = (
+    c: ExperimentCondition,
+    seqs: StoredSequence[],
+    name: NumericOutcome,
+    setIndex: number,
+    k: number
+  ): OutcomeSummary | undefined => {
     const x = values(seqs, name, setIndex)
     if (x.length === 0) return undefined
-    const out: OutcomeSummary = { n: x.length, mean: mean(x), ci: bootstrapMeanInterval(x, { resamples: B, seed: seedOf(c, k) }) }
+    const out: OutcomeSummary = {
+      n: x.length,
+      mean: mean(x),
+      ci: bootstrapMeanInterval(x, { resamples: B, seed: seedOf(c, k) })
+    }
     if (control && c.index !== control.index) {
       const y = values(controlSeqs, name, setIndex)
       if (y.length > 0) {
@@ -120,7 +130,7 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
     return n ? rate(k, n) : undefined
   }
 
-  const conditionSummaries: ConditionSummary[] = conditions.map((c) => {
+  const conditionSummaries: ConditionSummary[] = conditions.map(c => {
     const seqs = byCondition.get(c.index)!
     const setIndex = c.setIndex ?? 0
     const outcomes: ConditionSummary['outcomes'] = {}
@@ -128,19 +138,22 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
       const s = summarize(c, seqs, name, setIndex, k)
       if (s) outcomes[name] = s
     })
-    const targetBySet = design.clampSets.map((_, s) => summarize(c, seqs, 'targetActivation', s, 50 + s)).filter((s): s is OutcomeSummary => s !== undefined)
+    const targetBySet = design.clampSets
+      .map((_, s) => summarize(c, seqs, 'targetActivation', s, 50 + s))
+      .filter((s): s is OutcomeSummary => s !== undefined)
     const summary: ConditionSummary = { condition: c, outcomes, targetBySet, changedFeatures: [] }
     if (design.motif) {
-      const withHits = seqs.filter((s) => (s.outcomes.motifHits ?? 0) > 0).length
+      const withHits = seqs.filter(s => (s.outcomes.motifHits ?? 0) > 0).length
       summary.motifRate = rate(withHits, seqs.length)
     }
     summary.success = successRate(seqs, setIndex)
     if (controlMeans && c.index !== control!.index && seqs.length > 0) {
-      const exclude = new Set(c.clamps.map((x) => x.feature))
+      const exclude = new Set(c.clamps.map(x => x.feature))
       const m = meanVector(seqs)
       const deltas: { feature: number; delta: number }[] = []
       const keys = new Set([...m.keys(), ...controlMeans.keys()])
-      for (const f of keys) if (!exclude.has(f)) deltas.push({ feature: f, delta: (m.get(f) ?? 0) - (controlMeans.get(f) ?? 0) })
+      for (const f of keys)
+        if (!exclude.has(f)) deltas.push({ feature: f, delta: (m.get(f) ?? 0) - (controlMeans.get(f) ?? 0) })
       deltas.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.feature - b.feature)
       summary.changedFeatures = deltas.slice(0, 10)
     }
@@ -150,18 +163,22 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
   const margin = design.likelihoodMargin ?? DEFAULT_LIKELIHOOD_MARGIN
   const controlPll = control ? conditionSummaries[control.index].outcomes.pllPerResidue?.mean : undefined
   const clampSets: ClampSetSummary[] = design.clampSets.map((_, s) => {
-    const doses = conditionSummaries.filter((cs) => cs.condition.kind === 'dose' && cs.condition.setIndex === s).sort((a, b) => a.condition.dose! - b.condition.dose!)
-    const within = doses.filter((cs) => {
+    const doses = conditionSummaries
+      .filter(cs => cs.condition.kind === 'dose' && cs.condition.setIndex === s)
+      .sort((a, b) => a.condition.dose! - b.condition.dose!)
+    const within = doses.filter(cs => {
       const p = cs.outcomes.pllPerResidue?.mean
       return controlPll === undefined || p === undefined || p >= controlPll - margin
     })
     const best = within.at(-1)
     const strongest = doses.at(-1)
-    const randoms = conditionSummaries.filter((cs) => cs.condition.kind === 'random' && cs.condition.setIndex === s)
+    const randoms = conditionSummaries.filter(cs => cs.condition.kind === 'random' && cs.condition.setIndex === s)
     const randomEffects = randoms
-      .map((r) => {
+      .map(r => {
         const own = r.outcomes.ownActivation?.mean
-        const base = controlSeqs.map((q) => q.outcomes.randomActivation[String(r.condition.index)]).filter((v) => v !== undefined && Number.isFinite(v))
+        const base = controlSeqs
+          .map(q => q.outcomes.randomActivation[String(r.condition.index)])
+          .filter(v => v !== undefined && Number.isFinite(v))
         return own === undefined || base.length === 0 ? undefined : own - mean(base)
       })
       .filter((v): v is number => v !== undefined)
@@ -177,9 +194,12 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
   })
 
   const screening = design.clampSets.map((set, s) => {
-    const features = set.clamps.map((c) => c.feature)
-    const f1s = stats?.f1 ? features.map((f) => stats.f1![f]).filter((v) => Number.isFinite(v)) : []
-    const strongest = conditionSummaries.filter((cs) => cs.condition.kind === 'dose' && cs.condition.setIndex === s).sort((a, b) => a.condition.dose! - b.condition.dose!).at(-1)
+    const features = set.clamps.map(c => c.feature)
+    const f1s = stats?.f1 ? features.map(f => stats.f1![f]).filter(v => Number.isFinite(v)) : []
+    const strongest = conditionSummaries
+      .filter(cs => cs.condition.kind === 'dose' && cs.condition.setIndex === s)
+      .sort((a, b) => a.condition.dose! - b.condition.dose!)
+      .at(-1)
     const effects: ExperimentSummary['screening'][number]['effects'] = {}
     for (const k of NUMERIC_OUTCOMES) {
       const o = strongest?.outcomes[k]
@@ -197,5 +217,13 @@ export function summarizeExperiment(store: ExperimentStore, id: string, stats?: 
   })
   screening.sort((a, b) => (b.effect ?? -Infinity) - (a.effect ?? -Infinity) || a.setIndex - b.setIndex)
 
-  return { id, design, provenance: store.provenance(id), conditions: conditionSummaries, clampSets, screening, computedAt: new Date().toISOString() }
+  return {
+    id,
+    design,
+    provenance: store.provenance(id),
+    conditions: conditionSummaries,
+    clampSets,
+    screening,
+    computedAt: new Date().toISOString()
+  }
 }

@@ -162,11 +162,11 @@ const PY2_MODULES: Record<string, string> = { __builtin__: 'builtins', copy_reg:
 
 /** Globals every pickle may use, resolved unless the caller's resolver handles them first. */
 const BUILTIN_GLOBALS: Record<string, PickleCallable> = {
-  'collections.OrderedDict': (args) => newOrderedDict(args),
-  'builtins.set': (args) => new Set(iterableArg(args, 'set')),
-  'builtins.frozenset': (args) => new Set(iterableArg(args, 'frozenset')),
-  'builtins.bytes': (args) => bytesFromArgs(args),
-  '_codecs.encode': (args) => codecsEncode(args)
+  'collections.OrderedDict': args => newOrderedDict(args),
+  'builtins.set': args => new Set(iterableArg(args, 'set')),
+  'builtins.frozenset': args => new Set(iterableArg(args, 'frozenset')),
+  'builtins.bytes': args => bytesFromArgs(args),
+  '_codecs.encode': args => codecsEncode(args)
 }
 
 function newOrderedDict(args: readonly unknown[]): Map<unknown, unknown> {
@@ -193,7 +193,9 @@ function bytesFromArgs(args: readonly unknown[]): Uint8Array {
 function codecsEncode(args: readonly unknown[]): Uint8Array {
   const [text, encoding] = args
   if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1')) {
-    throw new Error(`only _codecs.encode(str, 'latin1') (how protocol 2 spells bytes) is supported, got encoding ${String(encoding)}`)
+    throw new Error(
+      `only _codecs.encode(str, 'latin1') (how protocol 2 spells bytes) is supported, got encoding ${String(encoding)}`
+    )
   }
   return new Uint8Array(Buffer.from(text, 'latin1'))
 }
@@ -232,60 +234,114 @@ class Unpickler {
 
   private dispatch(op: number): void {
     switch (op) {
-      case OP.PROTO: return this.proto()
-      case OP.FRAME: return void this.take(8)
-      case OP.MARK: return this.mark()
-      case OP.POP: return void this.pop()
-      case OP.POP_MARK: return void this.popMark()
-      case OP.DUP: return this.push(this.top())
-      case OP.NONE: return this.push(null)
-      case OP.NEWTRUE: return this.push(true)
-      case OP.NEWFALSE: return this.push(false)
-      case OP.BININT: return this.push(this.view.getInt32(this.skip(4), true))
-      case OP.BININT1: return this.push(this.u8())
-      case OP.BININT2: return this.push(this.view.getUint16(this.skip(2), true))
-      case OP.LONG1: return this.push(decodeLong(this.take(this.u8())))
-      case OP.LONG4: return this.push(decodeLong(this.take(this.i32Length())))
-      case OP.BINFLOAT: return this.push(this.view.getFloat64(this.skip(8), false))
-      case OP.SHORT_BINUNICODE: return this.push(utf8.decode(this.take(this.u8())))
-      case OP.BINUNICODE: return this.push(utf8.decode(this.take(this.view.getUint32(this.skip(4), true))))
-      case OP.BINUNICODE8: return this.push(utf8.decode(this.take(this.u64Length())))
-      case OP.SHORT_BINSTRING: return this.push(utf8.decode(this.take(this.u8())))
-      case OP.BINSTRING: return this.push(utf8.decode(this.take(this.i32Length())))
-      case OP.SHORT_BINBYTES: return this.push(this.take(this.u8()).slice())
-      case OP.BINBYTES: return this.push(this.take(this.view.getUint32(this.skip(4), true)).slice())
-      case OP.BINBYTES8: return this.push(this.take(this.u64Length()).slice())
-      case OP.EMPTY_DICT: return this.push(new Map())
-      case OP.DICT: return this.push(this.setItems(new Map(), this.popMark()))
-      case OP.EMPTY_LIST: return this.push([])
-      case OP.LIST: return this.push(this.popMark())
-      case OP.EMPTY_TUPLE: return this.push(Object.freeze([]))
-      case OP.TUPLE: return this.push(Object.freeze(this.popMark()))
-      case OP.TUPLE1: return this.push(Object.freeze(this.popN(1)))
-      case OP.TUPLE2: return this.push(Object.freeze(this.popN(2)))
-      case OP.TUPLE3: return this.push(Object.freeze(this.popN(3)))
-      case OP.EMPTY_SET: return this.push(new Set())
-      case OP.ADDITEMS: return this.addItems()
-      case OP.FROZENSET: return this.push(new Set(this.popMark()))
-      case OP.APPEND: return this.append(this.popN(1))
-      case OP.APPENDS: return this.append(this.popMark())
-      case OP.SETITEM: return this.setItemsOnTop(this.popN(2))
-      case OP.SETITEMS: return this.setItemsOnTop(this.popMark())
-      case OP.BINPUT: return this.put(this.u8())
-      case OP.LONG_BINPUT: return this.put(this.view.getUint32(this.skip(4), true))
-      case OP.MEMOIZE: return this.put(this.memo.size)
-      case OP.BINGET: return this.get(this.u8())
-      case OP.LONG_BINGET: return this.get(this.view.getUint32(this.skip(4), true))
-      case OP.GLOBAL: return this.push(this.findGlobal(this.line(), this.line()))
-      case OP.STACK_GLOBAL: return this.stackGlobal()
-      case OP.REDUCE: return this.reduce()
-      case OP.BUILD: return this.build()
-      case OP.NEWOBJ: return this.newObj(false)
-      case OP.NEWOBJ_EX: return this.newObj(true)
-      case OP.BINPERSID: return this.push(this.persistentLoad(this.pop()))
-      case OP.PERSID: return this.push(this.persistentLoad(this.line()))
+      case OP.PROTO:
+        return this.proto()
+      case OP.FRAME:
+        return void this.take(8)
+      case OP.MARK:
+        return this.mark()
+      case OP.POP:
+        return void this.pop()
+      case OP.POP_MARK:
+        return void this.popMark()
+      case OP.DUP:
+        return this.push(this.top())
+      case OP.NONE:
+        return this.push(null)
+      case OP.NEWTRUE:
+        return this.push(true)
+      case OP.NEWFALSE:
+        return this.push(false)
+      case OP.BININT:
+        return this.push(this.view.getInt32(this.skip(4), true))
+      case OP.BININT1:
+        return this.push(this.u8())
+      case OP.BININT2:
+        return this.push(this.view.getUint16(this.skip(2), true))
+      case OP.LONG1:
+        return this.push(decodeLong(this.take(this.u8())))
+      case OP.LONG4:
+        return this.push(decodeLong(this.take(this.i32Length())))
+      case OP.BINFLOAT:
+        return this.push(this.view.getFloat64(this.skip(8), false))
+      case OP.SHORT_BINUNICODE:
+        return this.push(utf8.decode(this.take(this.u8())))
+      case OP.BINUNICODE:
+        return this.push(utf8.decode(this.take(this.view.getUint32(this.skip(4), true))))
+      case OP.BINUNICODE8:
+        return this.push(utf8.decode(this.take(this.u64Length())))
+      case OP.SHORT_BINSTRING:
+        return this.push(utf8.decode(this.take(this.u8())))
+      case OP.BINSTRING:
+        return this.push(utf8.decode(this.take(this.i32Length())))
+      case OP.SHORT_BINBYTES:
+        return this.push(this.take(this.u8()).slice())
+      case OP.BINBYTES:
+        return this.push(this.take(this.view.getUint32(this.skip(4), true)).slice())
+      case OP.BINBYTES8:
+        return this.push(this.take(this.u64Length()).slice())
+      case OP.EMPTY_DICT:
+        return this.push(new Map())
+      case OP.DICT:
+        return this.push(this.setItems(new Map(), this.popMark()))
+      case OP.EMPTY_LIST:
+        return this.push([])
+      case OP.LIST:
+        return this.push(this.popMark())
+      case OP.EMPTY_TUPLE:
+        return this.push(Object.freeze([]))
+      case OP.TUPLE:
+        return this.push(Object.freeze(this.popMark()))
+      case OP.TUPLE1:
+        return this.push(Object.freeze(this.popN(1)))
+      case OP.TUPLE2:
+        return this.push(Object.freeze(this.popN(2)))
+      case OP.TUPLE3:
+        return this.push(Object.freeze(this.popN(3)))
+      case OP.EMPTY_SET:
+        return this.push(new Set())
+      case OP.ADDITEMS:
+        return this.addItems()
+      case OP.FROZENSET:
+        return this.push(new Set(this.popMark()))
+      case OP.APPEND:
+        return this.append(this.popN(1))
+      case OP.APPENDS:
+        return this.append(this.popMark())
+      case OP.SETITEM:
+        return this.setItemsOnTop(this.popN(2))
+      case OP.SETITEMS:
+        return this.setItemsOnTop(this.popMark())
+      case OP.BINPUT:
+        return this.put(this.u8())
+      case OP.LONG_BINPUT:
+        return this.put(this.view.getUint32(this.skip(4), true))
+      case OP.MEMOIZE:
+        return this.put(this.memo.size)
+      case OP.BINGET:
+        return this.get(this.u8())
+      case OP.LONG_BINGET:
+        return this.get(this.view.getUint32(this.skip(4), true))
+      case OP.GLOBAL:
+        return this.push(this.findGlobal(this.line(), this.line()))
+      case OP.STACK_GLOBAL:
+        return this.stackGlobal()
+      case OP.REDUCE:
+        return this.reduce()
+      case OP.BUILD:
+        return this.build()
+      case OP.NEWOBJ:
+        return this.newObj(false)
+      case OP.NEWOBJ_EX:
+        return this.newObj(true)
+      case OP.BINPERSID:
+        return this.push(this.persistentLoad(this.pop()))
+      case OP.PERSID:
+        return this.push(this.persistentLoad(this.line()))
       default:
-        this.fail(`unsupported pickle opcode 0x${hex(op)}${printable(op)}; the data is corrupt or uses a pickle feature this reader does not know`)
+        this.fail(
+          `unsupported pickle opcode 0x${hex(op)}${printable(op)}; the data is corrupt or uses a pickle feature this reader does not know`
+        )
     }
   }
 
@@ -293,7 +349,9 @@ class Unpickler {
 
   private skip(n: number): number {
     if (this.pos + n > this.data.length) {
-      this.fail(`the pickle data ends unexpectedly: ${n} more bytes needed at byte offset ${this.pos}, only ${this.data.length - this.pos} left`)
+      this.fail(
+        `the pickle data ends unexpectedly: ${n} more bytes needed at byte offset ${this.pos}, only ${this.data.length - this.pos} left`
+      )
     }
     const at = this.pos
     this.pos += n
@@ -382,7 +440,8 @@ class Unpickler {
 
   private stackGlobal(): void {
     const [module, name] = this.popN(2)
-    if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings (module, name)')
+    if (typeof module !== 'string' || typeof name !== 'string')
+      this.fail('STACK_GLOBAL needs two strings (module, name)')
     this.push(this.findGlobal(module, name))
   }
 
@@ -394,7 +453,8 @@ class Unpickler {
   }
 
   private persistentLoad(pid: unknown): unknown {
-    if (!this.options.persistentLoad) this.fail('the pickle has a persistent id, but no persistentLoad function was given')
+    if (!this.options.persistentLoad)
+      this.fail('the pickle has a persistent id, but no persistentLoad function was given')
     try {
       return this.options.persistentLoad(pid)
     } catch (e) {

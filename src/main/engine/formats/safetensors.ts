@@ -5,7 +5,14 @@
  * order they are produced, with a header computed up front from the declared shapes.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, writeSync, fstatSync, unlinkSync } from 'node:fs'
-import { DTYPE_BYTES, elementCount, toFloat32, type DType, type StoredTensor, type TensorArchive } from './tensor-archive'
+import {
+  DTYPE_BYTES,
+  elementCount,
+  toFloat32,
+  type DType,
+  type StoredTensor,
+  type TensorArchive
+} from './tensor-archive'
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024
 
@@ -24,10 +31,13 @@ export function openSafetensors(path: string): SafetensorsArchive {
   try {
     const fileSize = fstatSync(fd).size
     const sizeBuf = Buffer.alloc(8)
-    if (readSync(fd, sizeBuf, 0, 8, 0) !== 8) throw new Error(`${path}: too short to be a safetensors file (${fileSize} bytes)`)
+    if (readSync(fd, sizeBuf, 0, 8, 0) !== 8)
+      throw new Error(`${path}: too short to be a safetensors file (${fileSize} bytes)`)
     const headerSize = Number(sizeBuf.readBigUInt64LE(0))
     if (headerSize > MAX_HEADER_BYTES || headerSize + 8 > fileSize) {
-      throw new Error(`${path}: not a safetensors file (header size ${headerSize} does not fit in a ${fileSize}-byte file)`)
+      throw new Error(
+        `${path}: not a safetensors file (header size ${headerSize} does not fit in a ${fileSize}-byte file)`
+      )
     }
     const headerBuf = Buffer.alloc(headerSize)
     readSync(fd, headerBuf, 0, headerSize, 8)
@@ -43,11 +53,14 @@ export function openSafetensors(path: string): SafetensorsArchive {
     for (const [name, raw] of Object.entries(header)) {
       if (name === '__metadata__') continue
       const entry = raw as HeaderEntry
-      if (!(entry.dtype in DTYPE_BYTES)) throw new Error(`${path}: tensor "${name}" has unsupported dtype ${entry.dtype}`)
+      if (!(entry.dtype in DTYPE_BYTES))
+        throw new Error(`${path}: tensor "${name}" has unsupported dtype ${entry.dtype}`)
       const [begin, end] = entry.data_offsets
       const count = elementCount(entry.shape)
       if (end - begin !== count * DTYPE_BYTES[entry.dtype] || dataStart + end > fileSize) {
-        throw new Error(`${path}: tensor "${name}" (${entry.dtype} ${JSON.stringify(entry.shape)}) has inconsistent offsets [${begin}, ${end}]; the file is truncated or corrupt`)
+        throw new Error(
+          `${path}: tensor "${name}" (${entry.dtype} ${JSON.stringify(entry.shape)}) has inconsistent offsets [${begin}, ${end}]; the file is truncated or corrupt`
+        )
       }
       tensors.set(name, {
         name,
@@ -120,11 +133,14 @@ export class SafetensorsWriter {
     const slot = this.offsets.get(name)
     if (!slot) throw new Error(`${this.path}: tensor "${name}" was not declared`)
     if (data.length !== elementCount(slot.shape)) {
-      throw new Error(`${this.path}: tensor "${name}" has ${data.length} values, its shape ${JSON.stringify(slot.shape)} needs ${elementCount(slot.shape)}`)
+      throw new Error(
+        `${this.path}: tensor "${name}" has ${data.length} values, its shape ${JSON.stringify(slot.shape)} needs ${elementCount(slot.shape)}`
+      )
     }
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
     let done = 0
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, this.dataStart + slot.begin + done)
+    while (done < bytes.length)
+      done += writeSync(this.fd, bytes, done, bytes.length - done, this.dataStart + slot.begin + done)
     slot.written = true
   }
 

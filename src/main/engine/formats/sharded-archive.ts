@@ -41,7 +41,9 @@ export function readShardIndex(indexPath: string): ShardIndex {
   try {
     text = readFileSync(indexPath, 'utf8')
   } catch (e) {
-    throw new Error(`${indexPath}: cannot read the index of the sharded checkpoint (${(e as Error).message})`, { cause: e })
+    throw new Error(`${indexPath}: cannot read the index of the sharded checkpoint (${(e as Error).message})`, {
+      cause: e
+    })
   }
   const redownload = 'the file is truncated or corrupt; download it again with the shards it lists'
   let json: unknown
@@ -55,20 +57,28 @@ export function readShardIndex(indexPath: string): ShardIndex {
   }
   const { metadata, weight_map: map } = json as Record<string, unknown>
   if (map === null || typeof map !== 'object' || Array.isArray(map)) {
-    throw new Error(`${indexPath}: no "weight_map" object (tensor name -> shard file); this is not the index of a sharded checkpoint, or ${redownload}`)
+    throw new Error(
+      `${indexPath}: no "weight_map" object (tensor name -> shard file); this is not the index of a sharded checkpoint, or ${redownload}`
+    )
   }
   const weightMap = new Map<string, string>()
   for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
     if (typeof shard !== 'string' || shard === '') {
-      throw new Error(`${indexPath}: weight_map["${name}"] is ${JSON.stringify(shard)}, not a shard file name; ${redownload}`)
+      throw new Error(
+        `${indexPath}: weight_map["${name}"] is ${JSON.stringify(shard)}, not a shard file name; ${redownload}`
+      )
     }
     if (shard !== basename(shard) || shard === '.' || shard === '..' || shard.includes('\\')) {
-      throw new Error(`${indexPath}: weight_map["${name}"] names "${shard}", which is not a file in the index's folder; shards must sit next to their index`)
+      throw new Error(
+        `${indexPath}: weight_map["${name}"] names "${shard}", which is not a file in the index's folder; shards must sit next to their index`
+      )
     }
     weightMap.set(name, shard)
   }
-  if (weightMap.size === 0) throw new Error(`${indexPath}: the weight_map is empty, so the checkpoint has no tensors; ${redownload}`)
-  const total = metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>).total_size : undefined
+  if (weightMap.size === 0)
+    throw new Error(`${indexPath}: the weight_map is empty, so the checkpoint has no tensors; ${redownload}`)
+  const total =
+    metadata !== null && typeof metadata === 'object' ? (metadata as Record<string, unknown>).total_size : undefined
   return {
     path: indexPath,
     ...(typeof total === 'number' ? { totalSize: total } : {}),
@@ -80,7 +90,7 @@ export function readShardIndex(indexPath: string): ShardIndex {
 /** Shard files the index names that are not in its folder (empty when all are there). */
 export function missingShards(index: ShardIndex): string[] {
   const dir = dirname(index.path)
-  return index.shards.filter((s) => !existsSync(join(dir, s)))
+  return index.shards.filter(s => !existsSync(join(dir, s)))
 }
 
 /** A shard is read by its extension: `.safetensors`, else a PyTorch zip pickle (`.bin`, `.pt`). */
@@ -98,10 +108,10 @@ export function openShardedArchive(indexPath: string): ShardedArchive {
   const dir = dirname(indexPath)
   const missing = missingShards(index)
   if (missing.length > 0) {
-    const count = (s: string) => [...index.weightMap.values()].filter((x) => x === s).length
+    const count = (s: string) => [...index.weightMap.values()].filter(x => x === s).length
     throw new Error(
       `${indexPath}: ${missing.length} of the ${index.shards.length} shard files it lists ${missing.length === 1 ? 'is' : 'are'} missing from ${dir}: ` +
-        `${missing.map((s) => `${s} (${count(s)} tensors)`).join(', ')}; download the missing shards (or the whole checkpoint) again`
+        `${missing.map(s => `${s} (${count(s)} tensors)`).join(', ')}; download the missing shards (or the whole checkpoint) again`
     )
   }
   const opened: TensorArchive[] = []
@@ -128,7 +138,7 @@ export function openShardedArchive(indexPath: string): ShardedArchive {
       }
       tensors.set(name, t)
     }
-    return { source: indexPath, index, shardPaths: index.shards.map((s) => join(dir, s)), tensors, close: closeAll }
+    return { source: indexPath, index, shardPaths: index.shards.map(s => join(dir, s)), tensors, close: closeAll }
   } catch (e) {
     closeAll()
     throw e

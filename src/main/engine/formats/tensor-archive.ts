@@ -58,7 +58,9 @@ const f16Table = (() => {
 export function toFloat32(bytes: Uint8Array, dtype: DType, count: number, context: string): Float32Array {
   const need = count * DTYPE_BYTES[dtype]
   if (bytes.byteLength < need) {
-    throw new Error(`${context}: expected ${need} bytes of ${dtype} data, found ${bytes.byteLength}; the file is truncated or corrupt`)
+    throw new Error(
+      `${context}: expected ${need} bytes of ${dtype} data, found ${bytes.byteLength}; the file is truncated or corrupt`
+    )
   }
   const aligned = bytes.byteOffset % DTYPE_BYTES[dtype] === 0 ? bytes : bytes.slice(0, need)
   const buf = aligned.buffer

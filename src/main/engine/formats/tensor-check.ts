@@ -34,7 +34,9 @@ export function nonFiniteCounts(data: ArrayLike<number>): { nan: number; infinit
 export function assertFiniteWeights(data: ArrayLike<number>, tensor: string, source: string): void {
   const c = nonFiniteCounts(data)
   if (c.first < 0) return
-  const found = [c.nan > 0 ? `${c.nan} NaN` : '', c.infinite > 0 ? `${c.infinite} infinite` : ''].filter(Boolean).join(' and ')
+  const found = [c.nan > 0 ? `${c.nan} NaN` : '', c.infinite > 0 ? `${c.infinite} infinite` : '']
+    .filter(Boolean)
+    .join(' and ')
   throw new NonFiniteWeightsError(
     `${source}: weight "${tensor}" holds ${found} value${c.nan + c.infinite === 1 ? '' : 's'} (of ${data.length}; the first at index ${c.first}): ` +
       'the file is damaged (or was saved from a diverged training run) and would give NaN results. Download it again, or use another checkpoint.'

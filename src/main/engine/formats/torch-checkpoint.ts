@@ -18,7 +18,14 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import { isTuple, PickleGlobal, PickleObject, attributesOf, unpickle, type PickleCallable } from './pickle'
-import { DTYPE_BYTES, elementCount, toFloat32, type DType, type StoredTensor, type TensorArchive } from './tensor-archive'
+import {
+  DTYPE_BYTES,
+  elementCount,
+  toFloat32,
+  type DType,
+  type StoredTensor,
+  type TensorArchive
+} from './tensor-archive'
 import { ZipReader } from './zip'
 
 export interface TorchCheckpoint extends TensorArchive {
@@ -161,7 +168,7 @@ export function openTorchCheckpoint(path: string): TorchCheckpoint {
     const root = unpickle(zip.read(`${prefix}/data.pkl`), {
       source: `${path}: ${prefix}/data.pkl`,
       resolveGlobal: resolveTorchGlobal,
-      persistentLoad: (pid) => loader.load(pid)
+      persistentLoad: pid => loader.load(pid)
     })
     const tensors = new Map<string, TorchStoredTensor>()
     for (const [name, tensor] of collectTensors(root, path)) tensors.set(name, namedTensor(name, tensor, path))
@@ -177,7 +184,10 @@ export function openTorchCheckpoint(path: string): TorchCheckpoint {
  * full name for error messages). E.g. `tensorsWithPrefix(ckpt.tensors, 'model.')` gives the state
  * dict of a fair-esm checkpoint.
  */
-export function tensorsWithPrefix<T extends StoredTensor>(tensors: ReadonlyMap<string, T>, prefix: string): Map<string, T> {
+export function tensorsWithPrefix<T extends StoredTensor>(
+  tensors: ReadonlyMap<string, T>,
+  prefix: string
+): Map<string, T> {
   const out = new Map<string, T>()
   for (const [name, tensor] of tensors) if (name.startsWith(prefix)) out.set(name.slice(prefix.length), tensor)
   return out
@@ -260,7 +270,7 @@ function rejectLegacyFormat(path: string): void {
 }
 
 function findPrefix(zip: ZipReader): string {
-  const prefixes = zip.entries().flatMap((name) => {
+  const prefixes = zip.entries().flatMap(name => {
     const match = /^([^/]+)\/data\.pkl$/.exec(name)
     return match ? [match[1]] : []
   })
@@ -268,7 +278,9 @@ function findPrefix(zip: ZipReader): string {
   if (prefixes.length === 0) {
     throw new Error(`${zip.path}: a zip archive, but not a PyTorch checkpoint: there is no "<folder>/data.pkl" entry`)
   }
-  throw new Error(`${zip.path}: several top folders have a data.pkl (${prefixes.join(', ')}); a torch.save checkpoint has exactly one`)
+  throw new Error(
+    `${zip.path}: several top folders have a data.pkl (${prefixes.join(', ')}); a torch.save checkpoint has exactly one`
+  )
 }
 
 function checkByteOrder(zip: ZipReader, prefix: string): void {
@@ -312,21 +324,27 @@ class StorageLoader {
   private createStorage(key: string, dtype: DType, location: string, byteLength: number): TorchStorage {
     const entryName = `${this.prefix}/data/${key}`
     const entry = this.zip.entry(entryName)
-    if (!entry) throw new Error(`storage "${key}" has no entry "${entryName}" in the archive; the file is incomplete or corrupt`)
+    if (!entry)
+      throw new Error(`storage "${key}" has no entry "${entryName}" in the archive; the file is incomplete or corrupt`)
     if (entry.size < byteLength) {
-      throw new Error(`storage entry "${entryName}" holds ${entry.size} bytes, but the pickle says ${byteLength}; the file is corrupt`)
+      throw new Error(
+        `storage entry "${entryName}" holds ${entry.size} bytes, but the pickle says ${byteLength}; the file is corrupt`
+      )
     }
     return new TorchStorage(key, dtype, byteLength, location, this.zip, entryName)
   }
 }
 
 function storageDType(type: unknown): DType {
-  if (type instanceof PickleGlobal && type.module.startsWith('torch') && type.name in STORAGE_DTYPES) return STORAGE_DTYPES[type.name]
+  if (type instanceof PickleGlobal && type.module.startsWith('torch') && type.name in STORAGE_DTYPES)
+    return STORAGE_DTYPES[type.name]
   throw new Error(`unsupported storage type ${String(type)}; supported: ${Object.keys(STORAGE_DTYPES).join(', ')}`)
 }
 
 function describePid(pid: unknown): string {
-  return Array.isArray(pid) ? `(${pid.map((p) => (typeof p === 'string' ? `'${p}'` : String(p))).join(', ')})` : String(pid)
+  return Array.isArray(pid)
+    ? `(${pid.map(p => (typeof p === 'string' ? `'${p}'` : String(p))).join(', ')})`
+    : String(pid)
 }
 
 function resolveTorchGlobal(module: string, name: string): PickleCallable | undefined {
@@ -336,11 +354,11 @@ function resolveTorchGlobal(module: string, name: string): PickleCallable | unde
 }
 
 const TORCH_UTILS: Record<string, PickleCallable> = {
-  _rebuild_tensor: (args) => rebuildTensor(args, undefined),
-  _rebuild_tensor_v2: (args) => rebuildTensor(args, undefined),
-  _rebuild_tensor_v3: (args) => rebuildTensor(args, torchDType(args[6])),
-  _rebuild_parameter: (args) => expectTensor(args[0], '_rebuild_parameter'),
-  _rebuild_parameter_with_state: (args) => expectTensor(args[0], '_rebuild_parameter_with_state')
+  _rebuild_tensor: args => rebuildTensor(args, undefined),
+  _rebuild_tensor_v2: args => rebuildTensor(args, undefined),
+  _rebuild_tensor_v3: args => rebuildTensor(args, torchDType(args[6])),
+  _rebuild_parameter: args => expectTensor(args[0], '_rebuild_parameter'),
+  _rebuild_parameter_with_state: args => expectTensor(args[0], '_rebuild_parameter_with_state')
 }
 
 /** `_rebuild_from_type_v2(func, new_type, args, state)`: a tensor subclass; we keep the plain tensor. */
@@ -358,18 +376,22 @@ function expectTensor(value: unknown, what: string): TorchTensor {
 }
 
 function torchDType(value: unknown): DType {
-  if (value instanceof PickleGlobal && value.module === 'torch' && value.name in TORCH_DTYPES) return TORCH_DTYPES[value.name]
+  if (value instanceof PickleGlobal && value.module === 'torch' && value.name in TORCH_DTYPES)
+    return TORCH_DTYPES[value.name]
   throw new Error(`unsupported tensor dtype ${String(value)}; supported: ${Object.keys(TORCH_DTYPES).join(', ')}`)
 }
 
 /** `(storage, storage_offset, size, stride, ...)`; the dtype is the storage's unless given (v3). */
 function rebuildTensor(args: readonly unknown[], dtype: DType | undefined): TorchTensor {
   const [storage, offset, size, stride] = args
-  if (!(storage instanceof TorchStorage)) throw new Error(`a tensor is rebuilt from ${String(storage)} instead of a storage`)
+  if (!(storage instanceof TorchStorage))
+    throw new Error(`a tensor is rebuilt from ${String(storage)} instead of a storage`)
   const shape = intTuple(size, 'size')
   const strides = intTuple(stride, 'stride')
   if (!Number.isSafeInteger(offset) || (offset as number) < 0 || strides.length !== shape.length) {
-    throw new Error(`a tensor in storage "${storage.key}" has an invalid layout (offset ${String(offset)}, size [${shape}], stride [${strides}])`)
+    throw new Error(
+      `a tensor in storage "${storage.key}" has an invalid layout (offset ${String(offset)}, size [${shape}], stride [${strides}])`
+    )
   }
   const tensor = new TorchTensor(storage, dtype ?? storage.dtype, offset as number, shape, strides)
   const needed = tensor.extentEnd() * DTYPE_BYTES[tensor.dtype]
@@ -383,7 +405,7 @@ function rebuildTensor(args: readonly unknown[], dtype: DType | undefined): Torc
 }
 
 function intTuple(value: unknown, what: string): number[] {
-  if (!Array.isArray(value) || !value.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) {
+  if (!Array.isArray(value) || !value.every(v => Number.isSafeInteger(v) && (v as number) >= 0)) {
     throw new Error(`a tensor ${what} must be a tuple of non-negative integers, got ${String(value)}`)
   }
   return value as number[]

@@ -113,10 +113,19 @@ export class ZipReader {
    */
   read(name: string, start = 0, length?: number): Uint8Array {
     const entry = this.entry(name)
-    if (!entry) throw new Error(`${this.path}: no entry "${name}" in the zip archive (it has ${this.describeEntries()})`)
+    if (!entry)
+      throw new Error(`${this.path}: no entry "${name}" in the zip archive (it has ${this.describeEntries()})`)
     const count = length ?? entry.size - start
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 0 || start + count > entry.size) {
-      throw new Error(`${this.path}: cannot read bytes [${start}, ${start + count}) of entry "${name}", which holds ${entry.size} bytes`)
+    if (
+      !Number.isSafeInteger(start) ||
+      !Number.isSafeInteger(count) ||
+      start < 0 ||
+      count < 0 ||
+      start + count > entry.size
+    ) {
+      throw new Error(
+        `${this.path}: cannot read bytes [${start}, ${start + count}) of entry "${name}", which holds ${entry.size} bytes`
+      )
     }
     if (entry.method === ZIP_METHOD_STORED) return this.readRange(entry.dataOffset + start, count, `entry "${name}"`)
     if (entry.method === ZIP_METHOD_DEFLATED) return this.inflate(entry).subarray(start, start + count)
@@ -135,7 +144,10 @@ export class ZipReader {
   private describeEntries(): string {
     const names = this.entries()
     if (names.length === 0) return 'no entries'
-    const shown = names.slice(0, 8).map((n) => `"${n}"`).join(', ')
+    const shown = names
+      .slice(0, 8)
+      .map(n => `"${n}"`)
+      .join(', ')
     return `${names.length} entries: ${shown}${names.length > 8 ? ', ...' : ''}`
   }
 
@@ -197,11 +209,17 @@ export class ZipReader {
     if (locator.getUint32(0, true) !== SIG_ZIP64_LOCATOR) return undefined
     const recordOffset = this.u64(locator, 8, 'the Zip64 end-record offset')
     if (recordOffset + ZIP64_EOCD_MIN_SIZE > eocdOffset - ZIP64_LOCATOR_SIZE) {
-      throw new Error(`${this.path}: the Zip64 locator points to offset ${recordOffset}, outside the file's directory area; the file is corrupt`)
+      throw new Error(
+        `${this.path}: the Zip64 locator points to offset ${recordOffset}, outside the file's directory area; the file is corrupt`
+      )
     }
-    const record = dataView(this.readRange(recordOffset, ZIP64_EOCD_MIN_SIZE, 'the Zip64 end-of-central-directory record'))
+    const record = dataView(
+      this.readRange(recordOffset, ZIP64_EOCD_MIN_SIZE, 'the Zip64 end-of-central-directory record')
+    )
     if (record.getUint32(0, true) !== SIG_ZIP64_EOCD) {
-      throw new Error(`${this.path}: no Zip64 end-of-central-directory record at offset ${recordOffset}, where the locator points; the file is corrupt`)
+      throw new Error(
+        `${this.path}: no Zip64 end-of-central-directory record at offset ${recordOffset}, where the locator points; the file is corrupt`
+      )
     }
     return {
       entryCount: this.u64(record, 32, 'the Zip64 entry count'),
@@ -216,14 +234,18 @@ export class ZipReader {
     for (let i = 0; i < location.entryCount; i++) {
       const where = location.offset + pos
       if (pos + CENTRAL_ENTRY_SIZE > directory.length || view.getUint32(pos, true) !== SIG_CENTRAL_ENTRY) {
-        throw new Error(`${this.path}: central directory entry ${i} of ${location.entryCount} at offset ${where} is missing or corrupt`)
+        throw new Error(
+          `${this.path}: central directory entry ${i} of ${location.entryCount} at offset ${where} is missing or corrupt`
+        )
       }
       const nameLength = view.getUint16(pos + 28, true)
       const extraLength = view.getUint16(pos + 30, true)
       const commentLength = view.getUint16(pos + 32, true)
       const end = pos + CENTRAL_ENTRY_SIZE + nameLength + extraLength + commentLength
       if (end > directory.length) {
-        throw new Error(`${this.path}: central directory entry ${i} at offset ${where} runs past the end of the directory; the file is corrupt`)
+        throw new Error(
+          `${this.path}: central directory entry ${i} at offset ${where} runs past the end of the directory; the file is corrupt`
+        )
       }
       const record = this.parseCentralEntry(directory, view, pos, nameLength, extraLength)
       this.records.set(record.name, record)
@@ -231,7 +253,13 @@ export class ZipReader {
     }
   }
 
-  private parseCentralEntry(directory: Uint8Array, view: DataView, pos: number, nameLength: number, extraLength: number): CentralRecord {
+  private parseCentralEntry(
+    directory: Uint8Array,
+    view: DataView,
+    pos: number,
+    nameLength: number,
+    extraLength: number
+  ): CentralRecord {
     const flags = view.getUint16(pos + 8, true)
     const nameBytes = directory.subarray(pos + CENTRAL_ENTRY_SIZE, pos + CENTRAL_ENTRY_SIZE + nameLength)
     const name = Buffer.from(nameBytes).toString(flags & FLAG_UTF8 ? 'utf8' : 'latin1')
@@ -251,9 +279,9 @@ export class ZipReader {
 
   /** Replaces saturated (0xFFFFFFFF) sizes and offset by the 64-bit values of the Zip64 extra field. */
   private applyZip64Extra(record: CentralRecord, view: DataView, start: number, end: number): void {
-    const needed = [record.size, record.compressedSize, record.localHeaderOffset].filter((v) => v === U32_MAX).length
+    const needed = [record.size, record.compressedSize, record.localHeaderOffset].filter(v => v === U32_MAX).length
     if (needed === 0) return
-    for (let pos = start; pos + 4 <= end; ) {
+    for (let pos = start; pos + 4 <= end;) {
       const id = view.getUint16(pos, true)
       const size = view.getUint16(pos + 2, true)
       if (id === ZIP64_EXTRA_ID) {
@@ -271,19 +299,28 @@ export class ZipReader {
       }
       pos += 4 + size
     }
-    throw new Error(`${this.path}: entry "${record.name}" needs a Zip64 extra field for its sizes or offset but has no valid one; the file is corrupt`)
+    throw new Error(
+      `${this.path}: entry "${record.name}" needs a Zip64 extra field for its sizes or offset but has no valid one; the file is corrupt`
+    )
   }
 
   private resolveEntry(record: CentralRecord): ZipEntry {
     if (record.flags & FLAG_ENCRYPTED) {
-      throw new Error(`${this.path}: entry "${record.name}" is encrypted, which is not supported; re-create the archive without a password`)
+      throw new Error(
+        `${this.path}: entry "${record.name}" is encrypted, which is not supported; re-create the archive without a password`
+      )
     }
-    const header = dataView(this.readRange(record.localHeaderOffset, LOCAL_HEADER_SIZE, `the local header of "${record.name}"`))
+    const header = dataView(
+      this.readRange(record.localHeaderOffset, LOCAL_HEADER_SIZE, `the local header of "${record.name}"`)
+    )
     if (header.getUint32(0, true) !== SIG_LOCAL_HEADER) {
-      throw new Error(`${this.path}: no local header for entry "${record.name}" at offset ${record.localHeaderOffset}; the file is corrupt`)
+      throw new Error(
+        `${this.path}: no local header for entry "${record.name}" at offset ${record.localHeaderOffset}; the file is corrupt`
+      )
     }
     // The local extra field may differ from the central one (torch pads it to align the data to 64 bytes).
-    const dataOffset = record.localHeaderOffset + LOCAL_HEADER_SIZE + header.getUint16(26, true) + header.getUint16(28, true)
+    const dataOffset =
+      record.localHeaderOffset + LOCAL_HEADER_SIZE + header.getUint16(26, true) + header.getUint16(28, true)
     if (dataOffset + record.compressedSize > this.fileSize) {
       throw new Error(
         `${this.path}: entry "${record.name}" needs bytes up to offset ${dataOffset + record.compressedSize}, ` +
@@ -306,10 +343,15 @@ export class ZipReader {
     try {
       data = inflateRawSync(compressed, { maxOutputLength: Math.max(entry.size, 1) })
     } catch (e) {
-      throw new Error(`${this.path}: entry "${entry.name}" could not be inflated (${(e as Error).message}); the file is corrupt`, { cause: e })
+      throw new Error(
+        `${this.path}: entry "${entry.name}" could not be inflated (${(e as Error).message}); the file is corrupt`,
+        { cause: e }
+      )
     }
     if (data.length !== entry.size || crc32(data) !== entry.crc32) {
-      throw new Error(`${this.path}: entry "${entry.name}" inflates to data that does not match its recorded size and CRC-32; the file is corrupt`)
+      throw new Error(
+        `${this.path}: entry "${entry.name}" inflates to data that does not match its recorded size and CRC-32; the file is corrupt`
+      )
     }
     return data
   }
@@ -321,7 +363,9 @@ export class ZipReader {
     while (done < length) {
       const n = readSync(this.fd, out, done, Math.min(length - done, READ_CHUNK), offset + done)
       if (n === 0) {
-        throw new Error(`${this.path}: unexpected end of file at offset ${offset + done} while reading ${what}; the file is truncated`)
+        throw new Error(
+          `${this.path}: unexpected end of file at offset ${offset + done} while reading ${what}; the file is truncated`
+        )
       }
       done += n
     }
@@ -330,7 +374,8 @@ export class ZipReader {
 
   private u64(view: DataView, pos: number, what: string): number {
     const value = view.getBigUint64(pos, true)
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`${this.path}: ${what} (${value}) is too large; the file is corrupt`)
+    if (value > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new Error(`${this.path}: ${what} (${value}) is too large; the file is corrupt`)
     return Number(value)
   }
 }

@@ -31,7 +31,10 @@ export function resourcesDir(lookup: ResourcesLookup): string {
   if (env.PLM_SAE_RESOURCES) return requireDir(resolve(env.PLM_SAE_RESOURCES), 'PLM_SAE_RESOURCES')
   if (lookup.isPackaged) {
     if (!lookup.resourcesPath) throw new Error('resourcesDir: the packaged app must pass process.resourcesPath')
-    return requireDir(join(lookup.resourcesPath, RESOURCES_FOLDER), 'the packaged app (reinstall it: its resources are incomplete)')
+    return requireDir(
+      join(lookup.resourcesPath, RESOURCES_FOLDER),
+      'the packaged app (reinstall it: its resources are incomplete)'
+    )
   }
   const searched: string[] = []
   for (let dir = resolve(lookup.fromDir); ; dir = dirname(dir)) {
@@ -50,7 +53,10 @@ export function resourcesDir(lookup: ResourcesLookup): string {
 export function resourcePath(lookup: ResourcesLookup, ...segments: string[]): string {
   const base = resourcesDir(lookup)
   const p = join(base, ...segments)
-  if (!existsSync(p)) throw new Error(`Bundled resource missing: ${p} (resources folder: ${base}). Reinstall the app or restore it from the repository.`)
+  if (!existsSync(p))
+    throw new Error(
+      `Bundled resource missing: ${p} (resources folder: ${base}). Reinstall the app or restore it from the repository.`
+    )
   return p
 }
 

@@ -28,6 +28,6 @@ export function globToRegExp(glob: string): RegExp {
 /** Keeps the paths matching any of the patterns (all paths when there are none). A folder name "x/" means "x/*". */
 export function filterPaths<T extends { path: string }>(items: T[], patterns: string[] | undefined): T[] {
   if (!patterns || patterns.length === 0) return items
-  const res = patterns.map((p) => globToRegExp(p.endsWith('/') ? `${p}*` : p))
-  return items.filter((it) => res.some((r) => r.test(it.path)))
+  const res = patterns.map(p => globToRegExp(p.endsWith('/') ? `${p}*` : p))
+  return items.filter(it => res.some(r => r.test(it.path)))
 }

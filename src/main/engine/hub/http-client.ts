@@ -71,12 +71,18 @@ export function bypassesProxy(url: URL, env: NodeJS.ProcessEnv): boolean {
 /** The proxy to use for a URL, or undefined for a direct connection. */
 export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
   if (bypassesProxy(url, env)) return undefined
-  const raw = url.protocol === 'https:' ? envValue(env, 'HTTPS_PROXY') ?? envValue(env, 'ALL_PROXY') : envValue(env, 'HTTP_PROXY') ?? envValue(env, 'ALL_PROXY')
+  const raw =
+    url.protocol === 'https:'
+      ? (envValue(env, 'HTTPS_PROXY') ?? envValue(env, 'ALL_PROXY'))
+      : (envValue(env, 'HTTP_PROXY') ?? envValue(env, 'ALL_PROXY'))
   if (!raw) return undefined
   try {
     const proxy = new URL(raw.includes('://') ? raw : `http://${raw}`)
     if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-      throw new HubError('network', `proxy "${raw}" uses ${proxy.protocol}; only http:// and https:// proxies are supported (no SOCKS)`)
+      throw new HubError(
+        'network',
+        `proxy "${raw}" uses ${proxy.protocol}; only http:// and https:// proxies are supported (no SOCKS)`
+      )
     }
     return proxy
   } catch (e) {
@@ -101,45 +107,85 @@ function tunnel(proxy: URL, target: URL, signal?: AbortSignal, ca?: string[]): P
   return new Promise((resolve, reject) => {
     const port = target.port || String(defaultPort(target.protocol))
     const authority = `${target.hostname}:${port}`
-    const req = proxyRequest(proxy, { method: 'CONNECT', path: authority, headers: { Host: authority, ...proxyAuth(proxy) }, signal })
+    const req = proxyRequest(proxy, {
+      method: 'CONNECT',
+      path: authority,
+      headers: { Host: authority, ...proxyAuth(proxy) },
+      signal
+    })
     req.once('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy()
-        reject(new HubError('network', `the proxy ${proxy.host} refused to connect to ${authority} (HTTP ${res.statusCode} ${res.statusMessage ?? ''}); check HTTPS_PROXY and NO_PROXY`))
+        reject(
+          new HubError(
+            'network',
+            `the proxy ${proxy.host} refused to connect to ${authority} (HTTP ${res.statusCode} ${res.statusMessage ?? ''}); check HTTPS_PROXY and NO_PROXY`
+          )
+        )
         return
       }
-      const secure = tls.connect({ socket, host: target.hostname, servername: isIP(target.hostname) ? undefined : target.hostname, ...(ca ? { ca } : {}) })
+      const secure = tls.connect({
+        socket,
+        host: target.hostname,
+        servername: isIP(target.hostname) ? undefined : target.hostname,
+        ...(ca ? { ca } : {})
+      })
       secure.once('secureConnect', () => resolve(secure))
       secure.once('error', reject)
     })
-    req.once('error', (e) => reject(new HubError('network', `cannot reach the proxy ${proxy.host}: ${(e as Error).message}`, { cause: e })))
+    req.once('error', e =>
+      reject(new HubError('network', `cannot reach the proxy ${proxy.host}: ${(e as Error).message}`, { cause: e }))
+    )
     req.end()
   })
 }
 
-async function requestOnce(url: URL, headers: Record<string, string>, opts: HttpGetOptions): Promise<http.IncomingMessage> {
+async function requestOnce(
+  url: URL,
+  headers: Record<string, string>,
+  opts: HttpGetOptions
+): Promise<http.IncomingMessage> {
   const env = opts.env ?? process.env
   const proxy = proxyFor(url, env)
-  const base: https.RequestOptions = { method: 'GET', headers: { 'User-Agent': 'plm-sae-workbench/0.1 (+node)', ...headers }, signal: opts.signal, ...(opts.ca ? { ca: opts.ca } : {}) }
+  const base: https.RequestOptions = {
+    method: 'GET',
+    headers: { 'User-Agent': 'plm-sae-workbench/0.1 (+node)', ...headers },
+    signal: opts.signal,
+    ...(opts.ca ? { ca: opts.ca } : {})
+  }
   let req: http.ClientRequest
   let tunnelSocket: Duplex | undefined
   if (proxy && url.protocol === 'http:') {
-    req = proxyRequest(proxy, { ...base, path: url.href, headers: { ...base.headers, Host: url.host, ...proxyAuth(proxy) } })
+    req = proxyRequest(proxy, {
+      ...base,
+      path: url.href,
+      headers: { ...base.headers, Host: url.host, ...proxyAuth(proxy) }
+    })
   } else if (proxy) {
     const socket = await tunnel(proxy, url, opts.signal, opts.ca)
     tunnelSocket = socket
-    req = https.request(url, { ...base, agent: false, createConnection: () => socket as unknown as import('node:net').Socket })
+    req = https.request(url, {
+      ...base,
+      agent: false,
+      createConnection: () => socket as unknown as import('node:net').Socket
+    })
   } else {
     req = (url.protocol === 'https:' ? https : http).request(url, base)
   }
   return new Promise((resolve, reject) => {
-    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () => req.destroy(Object.assign(new Error(`no data from ${url.host} for ${(opts.idleTimeoutMs ?? 60_000) / 1000} s`), { code: 'ETIMEDOUT' })))
-    req.once('response', (res) => {
+    req.setTimeout(opts.idleTimeoutMs ?? 60_000, () =>
+      req.destroy(
+        Object.assign(new Error(`no data from ${url.host} for ${(opts.idleTimeoutMs ?? 60_000) / 1000} s`), {
+          code: 'ETIMEDOUT'
+        })
+      )
+    )
+    req.once('response', res => {
       // A tunnel carries one request: close it (and the proxy's connection) when the response is done.
       if (tunnelSocket) res.once('close', () => tunnelSocket?.destroy())
       resolve(res)
     })
-    req.once('error', (e) => {
+    req.once('error', e => {
       tunnelSocket?.destroy()
       reject(e)
     })
@@ -155,12 +201,13 @@ export async function httpGet(target: string, opts: HttpGetOptions = {}): Promis
   const max = opts.maxRedirects ?? 10
   for (let hop = 0; ; hop++) {
     if (opts.signal?.aborted) throw new HubError('cancelled', 'download cancelled')
-    const headers = { ...(opts.headers ?? {}), ...(url.host === authHost ? opts.authHeaders ?? {} : {}) }
+    const headers = { ...(opts.headers ?? {}), ...(url.host === authHost ? (opts.authHeaders ?? {}) : {}) }
     let res: http.IncomingMessage
     try {
       res = await requestOnce(url, headers, opts)
     } catch (e) {
-      if (opts.signal?.aborted || (e as Error).name === 'AbortError') throw new HubError('cancelled', 'download cancelled', { cause: e })
+      if (opts.signal?.aborted || (e as Error).name === 'AbortError')
+        throw new HubError('cancelled', 'download cancelled', { cause: e })
       if (e instanceof HubError) throw e
       const code = String((e as { code?: string }).code ?? '')
       const advice = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)

@@ -94,7 +94,7 @@ export class RepoCache {
   listHandPlaced(revision: string): RepoFile[] {
     const root = this.snapshotDir(revision)
     if (!existsSync(root)) return []
-    return walk(root).map((p) => ({ path: p, size: statSync(join(root, ...p.split('/'))).size }))
+    return walk(root).map(p => ({ path: p, size: statSync(join(root, ...p.split('/'))).size }))
   }
 
   /** Bytes of `.partial` files waiting to be resumed. */

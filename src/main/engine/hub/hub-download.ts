@@ -13,7 +13,17 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { HubError, isNetworkError } from './hub-errors'
-import { authHeaders, encodePath, encodeRepo, hubFailure, hubSettings, listRepoFiles, type HubSettings, type RepoFile, type RepoListing } from './hub-api'
+import {
+  authHeaders,
+  encodePath,
+  encodeRepo,
+  hubFailure,
+  hubSettings,
+  listRepoFiles,
+  type HubSettings,
+  type RepoFile,
+  type RepoListing
+} from './hub-api'
 import { httpGet } from './http-client'
 import { hubCacheRoot, isCommitSha, RepoCache } from './hub-cache'
 import { filterPaths } from './glob'
@@ -74,7 +84,16 @@ export async function fetchRepo(repo: string, opts: FetchRepoOptions = {}): Prom
   const cache = new RepoCache(opts.cacheRoot ?? hubCacheRoot(settings.env), repo)
   const offline = opts.offline || /^(1|true|yes|on)$/i.test(settings.env.HF_HUB_OFFLINE ?? '')
   if (offline) return fromCache(cache, repo, revision, opts, settings)
-  opts.onProgress?.({ phase: 'listing', file: '', fileIndex: 0, fileCount: 0, bytesDone: 0, bytesTotal: 0, bytesPerSecond: 0, etaSeconds: null })
+  opts.onProgress?.({
+    phase: 'listing',
+    file: '',
+    fileIndex: 0,
+    fileCount: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    bytesPerSecond: 0,
+    etaSeconds: null
+  })
   let listing: RepoListing
   try {
     listing = await listRepoFiles(repo, revision, settings, opts.signal)
@@ -89,14 +108,21 @@ export async function fetchRepo(repo: string, opts: FetchRepoOptions = {}): Prom
   }
   const wanted = selectFiles(listing.files, opts)
   if (wanted.length === 0) {
-    throw new HubError('entry-not-found', `no file of ${repo}@${revision} matches ${JSON.stringify(opts.include)} (the repository has: ${listing.files.slice(0, 20).map((f) => f.path).join(', ')})`)
+    throw new HubError(
+      'entry-not-found',
+      `no file of ${repo}@${revision} matches ${JSON.stringify(opts.include)} (the repository has: ${listing.files
+        .slice(0, 20)
+        .map(f => f.path)
+        .join(', ')})`
+    )
   }
   cache.writeManifest(listing)
   await checkFreeSpace(cache, listing, wanted)
   const meter = new RateMeter(wanted.reduce((n, f) => n + f.size, 0))
   for (let i = 0; i < wanted.length; i++) {
     const file = wanted[i]
-    const report = (phase: HubProgress['phase']): void => opts.onProgress?.({ phase, file: file.path, fileIndex: i, fileCount: wanted.length, ...meter.snapshot() })
+    const report = (phase: HubProgress['phase']): void =>
+      opts.onProgress?.({ phase, file: file.path, fileIndex: i, fileCount: wanted.length, ...meter.snapshot() })
     if (cache.hasFile(listing.sha, file)) {
       meter.skip(file.size)
       report('downloading')
@@ -105,13 +131,19 @@ export async function fetchRepo(repo: string, opts: FetchRepoOptions = {}): Prom
     await downloadWithRetries(cache, listing, file, settings, meter, report, opts)
   }
   cache.writeRef(revision, listing.sha)
-  opts.onProgress?.({ phase: 'done', file: '', fileIndex: wanted.length, fileCount: wanted.length, ...meter.snapshot() })
+  opts.onProgress?.({
+    phase: 'done',
+    file: '',
+    fileIndex: wanted.length,
+    fileCount: wanted.length,
+    ...meter.snapshot()
+  })
   return {
     repo,
     revision,
     sha: listing.sha,
     dir: cache.snapshotDir(listing.sha),
-    files: wanted.map((f) => ({ ...f, localPath: cache.filePath(listing.sha, f.path) })),
+    files: wanted.map(f => ({ ...f, localPath: cache.filePath(listing.sha, f.path) })),
     downloadedBytes: meter.transferred,
     fromCache: false,
     handPlaced: false
@@ -124,18 +156,38 @@ function selectFiles(files: RepoFile[], opts: Pick<FetchRepoOptions, 'include' |
 }
 
 /** The cached copy of a repository at a revision, without any network access. */
-export function fromCache(cache: RepoCache, repo: string, revision: string, opts: Pick<FetchRepoOptions, 'include' | 'select'>, settings: HubSettings): FetchRepoResult {
+export function fromCache(
+  cache: RepoCache,
+  repo: string,
+  revision: string,
+  opts: Pick<FetchRepoOptions, 'include' | 'select'>,
+  settings: HubSettings
+): FetchRepoResult {
   const include = opts.include
   const sha = cache.readRef(revision)
   const manifest = sha ? cache.readManifest(sha) : undefined
   const byHand = cache.snapshotDir(revision)
   if (sha && manifest) {
     const wanted = selectFiles(manifest.files, opts)
-    const missing = wanted.filter((f) => !cache.hasFile(sha, f))
+    const missing = wanted.filter(f => !cache.hasFile(sha, f))
     if (missing.length === 0 && wanted.length > 0) {
-      return { repo, revision, sha, dir: cache.snapshotDir(sha), files: wanted.map((f) => ({ ...f, localPath: cache.filePath(sha, f.path) })), downloadedBytes: 0, fromCache: true, handPlaced: false }
+      return {
+        repo,
+        revision,
+        sha,
+        dir: cache.snapshotDir(sha),
+        files: wanted.map(f => ({ ...f, localPath: cache.filePath(sha, f.path) })),
+        downloadedBytes: 0,
+        fromCache: true,
+        handPlaced: false
+      }
     }
-    const list = missing.slice(0, 10).map((f) => `  ${settings.endpoint}/${repo}/resolve/${sha}/${f.path} (${f.size} bytes) → ${cache.filePath(sha, f.path)}`)
+    const list = missing
+      .slice(0, 10)
+      .map(
+        f =>
+          `  ${settings.endpoint}/${repo}/resolve/${sha}/${f.path} (${f.size} bytes) → ${cache.filePath(sha, f.path)}`
+      )
     throw new HubError(
       'offline-missing',
       `offline: ${missing.length} file(s) of ${repo}@${revision} are not in the cache yet. Connect and run \`plm-sae fetch ${repo}${revision !== 'main' ? ` --revision ${revision}` : ''}\`, or download them by hand and place them as follows:\n${list.join('\n')}`
@@ -143,7 +195,16 @@ export function fromCache(cache: RepoCache, repo: string, revision: string, opts
   }
   const placed = selectFiles(cache.listHandPlaced(revision), opts)
   if (placed.length > 0) {
-    return { repo, revision, sha: revision, dir: byHand, files: placed.map((f) => ({ ...f, localPath: cache.filePath(revision, f.path) })), downloadedBytes: 0, fromCache: true, handPlaced: true }
+    return {
+      repo,
+      revision,
+      sha: revision,
+      dir: byHand,
+      files: placed.map(f => ({ ...f, localPath: cache.filePath(revision, f.path) })),
+      downloadedBytes: 0,
+      fromCache: true,
+      handPlaced: true
+    }
   }
   throw new HubError(
     'offline-missing',
@@ -156,7 +217,10 @@ async function checkFreeSpace(cache: RepoCache, listing: RepoListing, wanted: Re
   let needed = 0
   for (const f of wanted) {
     if (cache.hasFile(listing.sha, f)) continue
-    const have = await stat(cache.partialPath(listing.sha, f.path)).then((s) => s.size, () => 0)
+    const have = await stat(cache.partialPath(listing.sha, f.path)).then(
+      s => s.size,
+      () => 0
+    )
     needed += Math.max(0, f.size - have)
   }
   if (needed === 0) return
@@ -194,7 +258,10 @@ async function withFileLock<T>(partial: string, what: string, fn: () => Promise<
       if ((e as { code?: string }).code !== 'EEXIST' || attempt > 0) throw diskError(e, lock, 0) ?? e
       const pid = Number(await readFile(lock, 'utf8').catch(() => ''))
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new HubError('busy', `${what} is already being downloaded by another process (pid ${pid}); wait for it to finish, or stop it`)
+        throw new HubError(
+          'busy',
+          `${what} is already being downloaded by another process (pid ${pid}); wait for it to finish, or stop it`
+        )
       }
       if (pid === process.pid) throw new HubError('busy', `${what} is already being downloaded by this app`)
       await unlink(lock).catch(() => undefined)
@@ -229,12 +296,14 @@ async function downloadWithRetries(
   for (let attempt = 0; ; attempt++) {
     const before = meter.done
     try {
-      await withFileLock(cache.partialPath(listing.sha, file.path), `${listing.repo}/${file.path}`, () => downloadFile(cache, listing, file, settings, meter, report, opts.signal))
+      await withFileLock(cache.partialPath(listing.sha, file.path), `${listing.repo}/${file.path}`, () =>
+        downloadFile(cache, listing, file, settings, meter, report, opts.signal)
+      )
       return
     } catch (e) {
       meter.rewind(meter.done - before)
       if (!(e instanceof HubError) || e.code !== 'network' || attempt >= retries || opts.signal?.aborted) throw e
-      await new Promise((r) => setTimeout(r, Math.min(8000, 250 * 2 ** attempt)))
+      await new Promise(r => setTimeout(r, Math.min(8000, 250 * 2 ** attempt)))
     }
   }
 }
@@ -251,16 +320,23 @@ function checksumFor(file: RepoFile): { hash: Hash; expected: string; kind: stri
 
 async function hashExisting(path: string, hash: Hash, bytes: number): Promise<void> {
   if (bytes === 0) return
-  for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 4 << 20 })) hash.update(chunk as Buffer)
+  for await (const chunk of createReadStream(path, { start: 0, end: bytes - 1, highWaterMark: 4 << 20 }))
+    hash.update(chunk as Buffer)
 }
 
 function diskError(e: unknown, path: string, needed: number): HubError | undefined {
   const code = (e as { code?: string }).code
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new HubError('disk-full', `the disk is full writing ${path}: free at least ${needed} bytes (or set PLM_SAE_HOME to a larger disk) and run again; the part already downloaded is kept and resumes`, { cause: e })
+    return new HubError(
+      'disk-full',
+      `the disk is full writing ${path}: free at least ${needed} bytes (or set PLM_SAE_HOME to a larger disk) and run again; the part already downloaded is kept and resumes`,
+      { cause: e }
+    )
   }
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new HubError('http', `cannot write ${path} (${code}): choose a writable data folder with PLM_SAE_HOME`, { cause: e })
+    return new HubError('http', `cannot write ${path} (${code}): choose a writable data folder with PLM_SAE_HOME`, {
+      cause: e
+    })
   }
   return undefined
 }
@@ -279,7 +355,7 @@ async function downloadFile(
   const final = cache.filePath(listing.sha, file.path)
   await mkdir(dirname(partial), { recursive: true })
   let have = await stat(partial).then(
-    (s) => s.size,
+    s => s.size,
     () => 0
   )
   if (have > file.size) have = 0
@@ -288,11 +364,18 @@ async function downloadFile(
   meter.skip(have)
   if (have < file.size || file.size === 0) {
     const url = `${settings.endpoint}/${encodeRepo(listing.repo)}/resolve/${listing.sha}/${encodePath(file.path)}`
-    const res = await httpGet(url, { env: settings.env, signal, ca: settings.ca, authHeaders: authHeaders(settings), headers: have > 0 ? { Range: `bytes=${have}-` } : {} })
+    const res = await httpGet(url, {
+      env: settings.env,
+      signal,
+      ca: settings.ca,
+      authHeaders: authHeaders(settings),
+      headers: have > 0 ? { Range: `bytes=${have}-` } : {}
+    })
     if (res.status === 416 && have === file.size) {
       res.body.resume()
     } else {
-      if (res.status !== 200 && res.status !== 206) throw await hubFailure(res, { repo: listing.repo, revision: listing.revision, file: file.path, settings })
+      if (res.status !== 200 && res.status !== 206)
+        throw await hubFailure(res, { repo: listing.repo, revision: listing.revision, file: file.path, settings })
       const range = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''))
       if (have > 0 && (res.status === 200 || !range || Number(range[1]) !== have)) {
         // The server ignored the range: start the file over.
@@ -311,7 +394,8 @@ async function downloadFile(
       try {
         for await (const chunk of res.body) {
           const buf = chunk as Buffer
-          if (pos + buf.length > file.size) throw new HubError('http', `the server sent more than the ${file.size} bytes listed for ${file.path}`)
+          if (pos + buf.length > file.size)
+            throw new HubError('http', `the server sent more than the ${file.size} bytes listed for ${file.path}`)
           try {
             await fh.write(buf, 0, buf.length, null)
           } catch (e) {
@@ -324,17 +408,29 @@ async function downloadFile(
         }
         await fh.sync()
       } catch (e) {
-        if (signal?.aborted) throw new HubError('cancelled', `download of ${listing.repo}/${file.path} cancelled at ${pos} of ${file.size} bytes (kept; it resumes next time)`, { cause: e })
+        if (signal?.aborted)
+          throw new HubError(
+            'cancelled',
+            `download of ${listing.repo}/${file.path} cancelled at ${pos} of ${file.size} bytes (kept; it resumes next time)`,
+            { cause: e }
+          )
         if (e instanceof HubError) throw e
         if (isNetworkError(e) || (e as Error).message === 'aborted') {
-          throw new HubError('network', `the connection dropped after ${pos} of ${file.size} bytes of ${listing.repo}/${file.path}; run the download again to resume from there`, { cause: e })
+          throw new HubError(
+            'network',
+            `the connection dropped after ${pos} of ${file.size} bytes of ${listing.repo}/${file.path}; run the download again to resume from there`,
+            { cause: e }
+          )
         }
         throw e
       } finally {
         await fh.close()
       }
       if (pos !== file.size) {
-        throw new HubError('network', `the connection ended after ${pos} of ${file.size} bytes of ${listing.repo}/${file.path}; run the download again to resume from there`)
+        throw new HubError(
+          'network',
+          `the connection ended after ${pos} of ${file.size} bytes of ${listing.repo}/${file.path}; run the download again to resume from there`
+        )
       }
     }
   }
@@ -390,7 +486,12 @@ export class RateMeter {
     const elapsed = (Date.now() - this.started) / 1000
     const rate = this.rate > 0 ? this.rate : elapsed > 0 ? this.transferred / elapsed : 0
     const left = Math.max(0, this.total - this.done)
-    return { bytesDone: this.done, bytesTotal: this.total, bytesPerSecond: Math.round(rate), etaSeconds: left === 0 ? 0 : rate > 0 ? Math.round(left / rate) : null }
+    return {
+      bytesDone: this.done,
+      bytesTotal: this.total,
+      bytesPerSecond: Math.round(rate),
+      etaSeconds: left === 0 ? 0 : rate > 0 ? Math.round(left / rate) : null
+    }
   }
 }
 

@@ -26,7 +26,18 @@ export class HubError extends Error {
 }
 
 /** Network failures that mean "no connection" (as opposed to a server answer). */
-const OFFLINE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE', 'ENETDOWN', 'UND_ERR_SOCKET'])
+const OFFLINE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ENETDOWN',
+  'UND_ERR_SOCKET'
+])
 
 export function isNetworkError(e: unknown): boolean {
   if (e instanceof HubError) return e.code === 'network'

@@ -40,7 +40,8 @@ export async function* readFasta(path: string, opts: ReadFastaOptions = {}): Asy
       parts = []
       residues = 0
     } else if (line.length > 0 && !line.startsWith(';')) {
-      if (current === undefined) throw new Error(`${path}:${n}: sequence data before the first ">" header; is this a FASTA file?`)
+      if (current === undefined)
+        throw new Error(`${path}:${n}: sequence data before the first ">" header; is this a FASTA file?`)
       if (current === null) continue // the rest of a record that was too long
       const piece = line.replace(/\s+/g, '')
       residues += piece.length

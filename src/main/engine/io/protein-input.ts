@@ -28,12 +28,16 @@ export function maxResiduesFromEnv(env: NodeJS.ProcessEnv = process.env): number
   return Number.isInteger(v) && v > 0 ? v : DEFAULT_MAX_RESIDUES
 }
 
-const RAISE_HINT = 'to accept longer sequences, raise the bound with --max-residues N (or the PLM_SAE_MAX_RESIDUES environment variable)'
+const RAISE_HINT =
+  'to accept longer sequences, raise the bound with --max-residues N (or the PLM_SAE_MAX_RESIDUES environment variable)'
 
 /** The line bound that goes with a residue bound: a whole sequence on one line, plus room for a header. */
 export function lineOptions(limits: InputLimits = {}): ReadLinesOptions {
   const maxResidues = limits.maxResidues ?? maxResiduesFromEnv()
-  return { maxLineBytes: Math.max(DEFAULT_MAX_LINE_BYTES, maxResidues + (64 << 10)), raiseHint: `If it is a sequence on one line, ${RAISE_HINT}.` }
+  return {
+    maxLineBytes: Math.max(DEFAULT_MAX_LINE_BYTES, maxResidues + (64 << 10)),
+    raiseHint: `If it is a sequence on one line, ${RAISE_HINT}.`
+  }
 }
 
 export type ProteinInputFormat = 'fasta' | 'uniprot'
@@ -86,11 +90,16 @@ export async function detectProteinFormat(path: string, limits: InputLimits = {}
   const name = path.toLowerCase().replace(/\.gz$/, '')
   if (/\.(dat|txt|swiss|sprot|uniprot)$/.test(name)) return 'uniprot'
   if (/\.(fasta|fa|faa|fas|fsa|seq)$/.test(name)) return 'fasta'
-  throw new Error(`${path}: not a FASTA file (first line should start with ">") nor a UniProt flat file (first line "ID   ..."); which format is it?`)
+  throw new Error(
+    `${path}: not a FASTA file (first line should start with ">") nor a UniProt flat file (first line "ID   ..."); which format is it?`
+  )
 }
 
 /** "sp|P15455|CRU4_ARATH 12S seed storage protein OS=Arabidopsis thaliana OX=3702 GN=CRU4 PE=1 SV=2" → parts. */
-export function parseFastaHeader(id: string, description: string): { accession: string; name: string; organism: string; description: string } {
+export function parseFastaHeader(
+  id: string,
+  description: string
+): { accession: string; name: string; organism: string; description: string } {
   let accession = id
   let name = ''
   const m = /^(?:sp|tr|up)\|([^|]+)\|([^|\s]*)$/.exec(id)
@@ -121,13 +130,25 @@ function checkSequence(sequence: string, id: string, file: string, line: number)
 }
 
 /** All records of a FASTA or UniProt file, bad ones as reports (reading goes on after them). */
-export async function* readProteinInput(path: string, format?: ProteinInputFormat, limits: InputLimits = {}): AsyncGenerator<ProteinInputItem> {
+export async function* readProteinInput(
+  path: string,
+  format?: ProteinInputFormat,
+  limits: InputLimits = {}
+): AsyncGenerator<ProteinInputItem> {
   const fmt = format ?? (await detectProteinFormat(path, limits))
   const maxResidues = limits.maxResidues ?? maxResiduesFromEnv()
   if (fmt === 'fasta') {
     for await (const r of readFasta(path, { ...lineOptions(limits), maxResidues })) {
       if (r.tooLong !== undefined) {
-        yield { kind: 'bad', report: { file: path, line: r.line, id: r.id, message: `the sequence has more than ${maxResidues} residues; ${RAISE_HINT}` } }
+        yield {
+          kind: 'bad',
+          report: {
+            file: path,
+            line: r.line,
+            id: r.id,
+            message: `the sequence has more than ${maxResidues} residues; ${RAISE_HINT}`
+          }
+        }
         continue
       }
       const h = parseFastaHeader(r.id, r.description)
@@ -172,7 +193,11 @@ export async function* readProteinInput(path: string, format?: ProteinInputForma
  */
 export async function* readProteins(
   path: string,
-  opts: { policy?: BadRecordPolicy; onBadRecord?: (r: BadRecordReport) => void; format?: ProteinInputFormat } & InputLimits = {}
+  opts: {
+    policy?: BadRecordPolicy
+    onBadRecord?: (r: BadRecordReport) => void
+    format?: ProteinInputFormat
+  } & InputLimits = {}
 ): AsyncGenerator<ProteinRecord> {
   for await (const item of readProteinInput(path, opts.format, opts)) {
     if (item.kind === 'protein') {

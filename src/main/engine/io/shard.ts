@@ -23,7 +23,8 @@ export function parseShard(text: string): ShardSpec {
   if (!m) throw new Error(`--shard "${text}": expected I/N, e.g. 3/8 for the third of eight shards`)
   const index = Number(m[1])
   const count = Number(m[2])
-  if (count < 1 || index < 1 || index > count) throw new Error(`--shard "${text}": I must be between 1 and N (N ≥ 1), e.g. 1/${Math.max(1, count)}`)
+  if (count < 1 || index < 1 || index > count)
+    throw new Error(`--shard "${text}": I must be between 1 and N (N ≥ 1), e.g. 1/${Math.max(1, count)}`)
   return { index, count }
 }
 

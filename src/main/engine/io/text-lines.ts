@@ -49,7 +49,7 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
   let stream: Readable = createReadStream(path, { highWaterMark: 1 << 20 })
   if (isGzipped(path)) {
     const gunzip = createGunzip()
-    stream.on('error', (e) => gunzip.destroy(e))
+    stream.on('error', e => gunzip.destroy(e))
     stream = stream.pipe(gunzip)
   }
   let n = 0
@@ -58,7 +58,8 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
   let carryBytes = 0
   const tooLong = (): InputLimitError =>
     new InputLimitError(
-      `${path}:${n + 1}: the line is longer than ${mib(max)}; is this a FASTA or UniProt text file?` + (opts.raiseHint ? ` ${opts.raiseHint}` : '')
+      `${path}:${n + 1}: the line is longer than ${mib(max)}; is this a FASTA or UniProt text file?` +
+        (opts.raiseHint ? ` ${opts.raiseHint}` : '')
     )
   const text = (chunk: Buffer, start: number, end: number): string => {
     if (end > start && chunk[end - 1] === 13) end-- // "\r\n"
@@ -82,7 +83,9 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       try {
         next = await iterator.next()
       } catch (e) {
-        throw new Error(`${path}: could not read line ${n + 1} (${(e as Error).message}); is the file complete?`, { cause: e })
+        throw new Error(`${path}: could not read line ${n + 1} (${(e as Error).message}); is the file complete?`, {
+          cause: e
+        })
       }
       if (next.done) break
       const chunk = next.value
@@ -91,7 +94,9 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
       for (;;) {
         const nl = chunk.indexOf(10, start)
         if (nul >= start && (nl < 0 || nul < nl)) {
-          throw new InputLimitError(`${path}:${n + 1}: binary data (a NUL byte); protein inputs are FASTA or UniProt text files, plain or gzipped`)
+          throw new InputLimitError(
+            `${path}:${n + 1}: binary data (a NUL byte); protein inputs are FASTA or UniProt text files, plain or gzipped`
+          )
         }
         if (nl < 0) break
         if (carryBytes + nl - start > max) throw tooLong()
@@ -99,7 +104,10 @@ export async function* readLines(path: string, opts: ReadLinesOptions = {}): Asy
         if (nl === start && carryBytes === 0) {
           // An empty line; skip a run of them a block at a time (a file of newlines reads at disk speed).
           start = nl + 1
-          while (start + NEWLINES.length <= chunk.length && chunk.compare(NEWLINES, 0, NEWLINES.length, start, start + NEWLINES.length) === 0) {
+          while (
+            start + NEWLINES.length <= chunk.length &&
+            chunk.compare(NEWLINES, 0, NEWLINES.length, start, start + NEWLINES.length) === 0
+          ) {
             n += NEWLINES.length
             start += NEWLINES.length
           }

@@ -160,11 +160,12 @@ function describe(f: OpenFeature): string {
   }
   const note = f.qualifiers.get('note') ?? ''
   const ligand = f.qualifiers.get('ligand') ?? ''
-  return [ligand, note].filter((s) => s.length > 0).join('; ')
+  return [ligand, note].filter(s => s.length > 0).join('; ')
 }
 
 function finishFeature(f: OpenFeature, length: number, entry: string): ResidueAnnotation | undefined {
-  if (f.openQualifier) throw new EntryProblem(`FT ${f.key}: the quoted /${f.openQualifier.name} value is never closed`, f.line)
+  if (f.openQualifier)
+    throw new EntryProblem(`FT ${f.key}: the quoted /${f.openQualifier.name} value is never closed`, f.line)
   if (f.foreign) return undefined
   const start = f.start.value
   const end = f.end.value
@@ -213,7 +214,10 @@ function parseFeatureStart(body: string, key: string, n: number): OpenFeature {
       if (a && b) return { ...base, start: a, end: b, foreign, format: 'current' }
     }
   }
-  throw new EntryProblem(`FT ${key}: cannot read the location "${rest}" (expected "12..20", "52" or the old "12     20" columns)`, n)
+  throw new EntryProblem(
+    `FT ${key}: cannot read the location "${rest}" (expected "12..20", "52" or the old "12     20" columns)`,
+    n
+  )
 }
 
 function addContinuation(f: OpenFeature, text: string, n: number): void {
@@ -251,10 +255,17 @@ function finishEntry(b: EntryBuilder): UniProtEntry {
   if (!b.inSequence) throw new EntryProblem(`entry ${id} has no SQ sequence block`, b.line)
   if (sequence.length === 0) throw new EntryProblem(`entry ${id} has an empty sequence`, b.line)
   if (b.declaredLength !== undefined && b.declaredLength !== sequence.length) {
-    throw new EntryProblem(`entry ${id}: the sequence has ${sequence.length} residues but the ID/SQ lines say ${b.declaredLength}`, b.line)
+    throw new EntryProblem(
+      `entry ${id}: the sequence has ${sequence.length} residues but the ID/SQ lines say ${b.declaredLength}`,
+      b.line
+    )
   }
   const bad = /[^A-Za-z]/.exec(sequence)
-  if (bad) throw new EntryProblem(`entry ${id}: character ${JSON.stringify(bad[0])} in the sequence at residue ${bad.index + 1}`, b.line)
+  if (bad)
+    throw new EntryProblem(
+      `entry ${id}: character ${JSON.stringify(bad[0])} in the sequence at residue ${bad.index + 1}`,
+      b.line
+    )
   const annotations: ResidueAnnotation[] = []
   for (const f of b.features) {
     const a = finishFeature(f, sequence.length, id)
@@ -320,7 +331,11 @@ export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}):
     if (!b) {
       b = fresh(n)
       deDepth = 0
-      if (code !== 'ID') b.problem = new EntryProblem(`an entry must start with an ID line, found "${raw.slice(0, 40)}"; is this a UniProt flat file?`, n)
+      if (code !== 'ID')
+        b.problem = new EntryProblem(
+          `an entry must start with an ID line, found "${raw.slice(0, 40)}"; is this a UniProt flat file?`,
+          n
+        )
     }
     if (b.problem) continue
     try {
@@ -330,7 +345,10 @@ export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}):
           b.residues += piece.length
           if (b.residues > maxResidues) {
             b.sequence = []
-            throw new EntryProblem(`entry ${b.entryName}: the sequence has more than ${maxResidues} residues${opts.maxResiduesHint ? `; ${opts.maxResiduesHint}` : ''}`, b.line)
+            throw new EntryProblem(
+              `entry ${b.entryName}: the sequence has more than ${maxResidues} residues${opts.maxResiduesHint ? `; ${opts.maxResiduesHint}` : ''}`,
+              b.line
+            )
           }
           b.sequence.push(piece)
         } else throw new EntryProblem(`unexpected "${code}" line inside the sequence block (missing "//"?)`, n)
@@ -339,7 +357,8 @@ export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}):
       const body = raw.length > 5 ? raw.slice(5) : ''
       switch (code) {
         case 'ID': {
-          if (b.entryName) throw new EntryProblem(`a second ID line before the end of entry ${b.entryName} (missing "//"?)`, n)
+          if (b.entryName)
+            throw new EntryProblem(`a second ID line before the end of entry ${b.entryName} (missing "//"?)`, n)
           const m = /^(\S+)\s+.*?(\d+)\s+AA\.\s*$/.exec(body.trim())
           b.entryName = m ? m[1] : (body.trim().split(/\s+/)[0] ?? '')
           if (m) b.declaredLength = Number(m[2])
@@ -366,7 +385,10 @@ export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}):
           const key = raw.slice(5, 13).trim()
           if (key) {
             if (b.features.length > 0 && b.features[b.features.length - 1].openQualifier) {
-              throw new EntryProblem(`FT ${b.features[b.features.length - 1].key}: the quoted qualifier is not closed before the next feature`, n)
+              throw new EntryProblem(
+                `FT ${b.features[b.features.length - 1].key}: the quoted qualifier is not closed before the next feature`,
+                n
+              )
             }
             b.features.push(parseFeatureStart(raw.slice(13), key, n))
           } else {
@@ -397,7 +419,10 @@ export async function* readUniProt(path: string, opts: ReadUniProtOptions = {}):
     }
   }
   if (b) {
-    const p = new EntryProblem(`the file ends inside entry ${b.entryName || '(no ID)'} (no closing "//"); is the file complete?`, lastLine)
+    const p = new EntryProblem(
+      `the file ends inside entry ${b.entryName || '(no ID)'} (no closing "//"); is the file complete?`,
+      lastLine
+    )
     yield report(b, b.problem ?? p)
   }
 }

@@ -60,7 +60,12 @@ export function predictConcepts(m: FeatureMajorLatents, predictors: ConceptPredi
     if (list) list.push(p)
     else byFeature.set(p.feature, [p])
   }
-  type Track = { type: AnnotationType; note: string; support: number[]; features: { feature: number; f1: number; residues: number }[] }
+  type Track = {
+    type: AnnotationType
+    note: string
+    support: number[]
+    features: { feature: number; f1: number; residues: number }[]
+  }
   const tracks = new Map<string, Track>()
   for (let i = 0; i < m.featureIds.length; i++) {
     const preds = byFeature.get(m.featureIds[i])
@@ -82,8 +87,16 @@ export function predictConcepts(m: FeatureMajorLatents, predictors: ConceptPredi
     }
   }
   return [...tracks.values()]
-    .map((t) => ({ ...t, segments: segmentsOf(t.support.map((v) => v > 0)), features: t.features.sort((a, b) => b.f1 - a.f1 || a.feature - b.feature) }))
-    .sort((a, b) => CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) || (a.note < b.note ? -1 : a.note > b.note ? 1 : 0))
+    .map(t => ({
+      ...t,
+      segments: segmentsOf(t.support.map(v => v > 0)),
+      features: t.features.sort((a, b) => b.f1 - a.f1 || a.feature - b.feature)
+    }))
+    .sort(
+      (a, b) =>
+        CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) ||
+        (a.note < b.note ? -1 : a.note > b.note ? 1 : 0)
+    )
 }
 
 /** 1-based inclusive segments of the true positions. */
@@ -99,10 +112,17 @@ export function segmentsOf(on: boolean[]): ResidueRange[] {
 }
 
 /** Predicted against known, per concept predicted or annotated (whole types of the known concept annotations). */
-export function agreementOf(length: number, predicted: PredictedConceptTrack[], known: ResidueAnnotation[]): ConceptAgreement[] {
+export function agreementOf(
+  length: number,
+  predicted: PredictedConceptTrack[],
+  known: ResidueAnnotation[]
+): ConceptAgreement[] {
   const concepts = new Map<string, { type: AnnotationType; note: string; predicted?: boolean[] }>()
-  for (const t of predicted) concepts.set(key(t.type, t.note), { type: t.type, note: t.note, predicted: t.support.map((v) => v > 0) })
-  for (const a of known) if (CONCEPT_TYPES.includes(a.type) && !concepts.has(key(a.type, ''))) concepts.set(key(a.type, ''), { type: a.type, note: '' })
+  for (const t of predicted)
+    concepts.set(key(t.type, t.note), { type: t.type, note: t.note, predicted: t.support.map(v => v > 0) })
+  for (const a of known)
+    if (CONCEPT_TYPES.includes(a.type) && !concepts.has(key(a.type, '')))
+      concepts.set(key(a.type, ''), { type: a.type, note: '' })
   const out: ConceptAgreement[] = []
   for (const c of concepts.values()) {
     const annotated = new Array<boolean>(length).fill(false)
@@ -121,18 +141,39 @@ export function agreementOf(length: number, predicted: PredictedConceptTrack[], 
     }
     const precision = nPred > 0 ? both / nPred : 0
     const recall = nKnown > 0 ? both / nKnown : 0
-    out.push({ type: c.type, note: c.note, both, predicted: nPred, known: nKnown, precision, recall, f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0 })
+    out.push({
+      type: c.type,
+      note: c.note,
+      both,
+      predicted: nPred,
+      known: nKnown,
+      precision,
+      recall,
+      f1: precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0
+    })
   }
-  return out.sort((a, b) => CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) || (a.note < b.note ? -1 : a.note > b.note ? 1 : 0))
+  return out.sort(
+    (a, b) =>
+      CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) || (a.note < b.note ? -1 : a.note > b.note ? 1 : 0)
+  )
 }
 
 /** The features firing in at least `minFraction` of the members, placed on the first sequence. */
-export function familyFeatures(sequences: string[], latents: FeatureMajorLatents[], minFraction: number, limit: number): Omit<FamilyFeature, 'label' | 'bestConcept'>[] {
+export function familyFeatures(
+  sequences: string[],
+  latents: FeatureMajorLatents[],
+  minFraction: number,
+  limit: number
+): Omit<FamilyFeature, 'label' | 'bestConcept'>[] {
   const n = sequences.length
   const ref = sequences[0]
-  const toRef = sequences.map((s, i) => (i === 0 ? Int32Array.from({ length: s.length }, (_, r) => r) : alignGlobal(s, ref).queryToTarget))
+  const toRef = sequences.map((s, i) =>
+    i === 0 ? Int32Array.from({ length: s.length }, (_, r) => r) : alignGlobal(s, ref).queryToTarget
+  )
   const members = new Map<number, number>()
-  for (const m of latents) for (let i = 0; i < m.featureIds.length; i++) if (m.start[i + 1] > m.start[i]) members.set(m.featureIds[i], (members.get(m.featureIds[i]) ?? 0) + 1)
+  for (const m of latents)
+    for (let i = 0; i < m.featureIds.length; i++)
+      if (m.start[i + 1] > m.start[i]) members.set(m.featureIds[i], (members.get(m.featureIds[i]) ?? 0) + 1)
   const need = Math.max(1, Math.ceil(minFraction * n - 1e-9))
   const chosen = [...members.entries()]
     .filter(([, k]) => k >= need)
@@ -152,7 +193,7 @@ export function familyFeatures(sequences: string[], latents: FeatureMajorLatents
         }
       }
     })
-    return { feature, members: k, fraction: k / n, columns, segments: segmentsOf(columns.map((v) => v >= n / 2)) }
+    return { feature, members: k, fraction: k / n, columns, segments: segmentsOf(columns.map(v => v >= n / 2)) }
   })
 }
 
@@ -172,7 +213,10 @@ function indexOf(ids: Uint32Array, x: number): number {
 export async function readReportSequences(path: string): Promise<ReportSequence[]> {
   const out: ReportSequence[] = []
   for await (const item of readProteinInput(path)) {
-    if (item.kind === 'bad') throw new Error(`${item.report.file}:${item.report.line}: bad record${item.report.id ? ` "${item.report.id}"` : ''}: ${item.report.message}`)
+    if (item.kind === 'bad')
+      throw new Error(
+        `${item.report.file}:${item.report.line}: bad record${item.report.id ? ` "${item.report.id}"` : ''}: ${item.report.message}`
+      )
     const r = item.record
     out.push({ id: r.accession, description: r.description, sequence: r.sequence, annotations: r.annotations })
   }
@@ -181,14 +225,21 @@ export async function readReportSequences(path: string): Promise<ReportSequence[
 }
 
 /** The concept report of the sequences, with the run's features (latents computed through `source`). */
-export async function conceptReport(store: LatentStore, source: LatentSource, sequences: ReportSequence[], opts: ConceptReportOptions = {}): Promise<ConceptReport> {
+export async function conceptReport(
+  store: LatentStore,
+  source: LatentSource,
+  sequences: ReportSequence[],
+  opts: ConceptReportOptions = {}
+): Promise<ConceptReport> {
   if (sequences.length === 0) throw new Error('no sequences to annotate')
   const floor = opts.floor ?? DEFAULT_CONCEPT_F1_FLOOR
   const minFraction = opts.minFraction ?? 0.5
   const { runId, predictors } = store.conceptPredictors(opts.runId, floor)
   const run = store.run(runId)!
   if (run.dSae !== source.dSae || run.layer !== source.layer) {
-    throw new Error(`the model/SAE given (${source.dSae} latents at layer ${source.layer}) is not the one of run ${runId} (${run.dSae} latents at layer ${run.layer})`)
+    throw new Error(
+      `the model/SAE given (${source.dSae} latents at layer ${source.layer}) is not the one of run ${runId} (${run.dSae} latents at layer ${run.layer})`
+    )
   }
   const inputs = sequences.map((s, i) => ({ id: String(i), tokens: tokenize(s.sequence, s.id) }))
   const latents: FeatureMajorLatents[] = new Array(sequences.length)
@@ -196,29 +247,49 @@ export async function conceptReport(store: LatentStore, source: LatentSource, se
   if (opts.signal?.aborted) throw new Error('cancelled')
   const reports: SequenceConceptReport[] = sequences.map((s, i) => {
     const predicted = predictConcepts(latents[i], predictors)
-    const report: SequenceConceptReport = { id: s.id, description: s.description, sequence: s.sequence, predicted, known: s.annotations }
+    const report: SequenceConceptReport = {
+      id: s.id,
+      description: s.description,
+      sequence: s.sequence,
+      predicted,
+      known: s.annotations
+    }
     if (s.annotations.length > 0) report.agreement = agreementOf(s.sequence.length, predicted, s.annotations)
     return report
   })
-  const result: ConceptReport = { runId, floor, predictors: new Set(predictors.map((p) => p.feature)).size, sequences: reports }
+  const result: ConceptReport = {
+    runId,
+    floor,
+    predictors: new Set(predictors.map(p => p.feature)).size,
+    sequences: reports
+  }
   if (sequences.length >= 2) {
     const fam = familyFeatures(
-      sequences.map((s) => s.sequence),
+      sequences.map(s => s.sequence),
       latents,
       minFraction,
       opts.maxFamilyFeatures ?? 100
     )
-    const info = new Map(fam.length ? store.listFeatures({ runId, ids: fam.map((f) => f.feature), limit: fam.length }).items.map((f) => [f.id, f]) : [])
+    const info = new Map(
+      fam.length
+        ? store.listFeatures({ runId, ids: fam.map(f => f.feature), limit: fam.length }).items.map(f => [f.id, f])
+        : []
+    )
     result.family = {
       reference: sequences[0].id,
       minFraction,
-      features: fam.map((f) => ({ ...f, label: info.get(f.feature)?.label || info.get(f.feature)?.generatedLabel || '', bestConcept: info.get(f.feature)?.bestConcept ?? null }))
+      features: fam.map(f => ({
+        ...f,
+        label: info.get(f.feature)?.label || info.get(f.feature)?.generatedLabel || '',
+        bestConcept: info.get(f.feature)?.bestConcept ?? null
+      }))
     }
   }
   return result
 }
 
-const conceptName = (type: AnnotationType, note: string): string => (note ? `${ANNOTATION_LABELS[type]}: ${note}` : ANNOTATION_LABELS[type])
+const conceptName = (type: AnnotationType, note: string): string =>
+  note ? `${ANNOTATION_LABELS[type]}: ${note}` : ANNOTATION_LABELS[type]
 
 /**
  * The report as TSV: one row per predicted segment, per agreement and per family feature segment:
@@ -226,21 +297,64 @@ const conceptName = (type: AnnotationType, note: string): string => (note ? `${A
  */
 export function reportTsv(r: ConceptReport): string {
   const cell = (v: string | number): string => String(v).replace(/[\t\r\n]+/g, ' ')
-  const lines: string[] = [['section', 'sequence', 'concept', 'type', 'note', 'start', 'end', 'features', 'precision', 'recall', 'f1', 'detail'].join('\t')]
+  const lines: string[] = [
+    [
+      'section',
+      'sequence',
+      'concept',
+      'type',
+      'note',
+      'start',
+      'end',
+      'features',
+      'precision',
+      'recall',
+      'f1',
+      'detail'
+    ].join('\t')
+  ]
   const row = (...v: (string | number)[]): void => void lines.push(v.map(cell).join('\t'))
   for (const s of r.sequences) {
     for (const t of s.predicted) {
-      const feats = t.features.map((f) => f.feature).join(',')
-      for (const g of t.segments) row('predicted', s.id, conceptName(t.type, t.note), t.type, t.note, g.start, g.end, feats, '', '', '', '')
+      const feats = t.features.map(f => f.feature).join(',')
+      for (const g of t.segments)
+        row('predicted', s.id, conceptName(t.type, t.note), t.type, t.note, g.start, g.end, feats, '', '', '', '')
     }
     for (const a of s.agreement ?? []) {
-      row('agreement', s.id, conceptName(a.type, a.note), a.type, a.note, '', '', '', a.precision.toFixed(4), a.recall.toFixed(4), a.f1.toFixed(4), `both ${a.both}, predicted ${a.predicted}, known ${a.known}`)
+      row(
+        'agreement',
+        s.id,
+        conceptName(a.type, a.note),
+        a.type,
+        a.note,
+        '',
+        '',
+        '',
+        a.precision.toFixed(4),
+        a.recall.toFixed(4),
+        a.f1.toFixed(4),
+        `both ${a.both}, predicted ${a.predicted}, known ${a.known}`
+      )
     }
   }
   for (const f of r.family?.features ?? []) {
     const concept = f.bestConcept ? conceptName(f.bestConcept.type, f.bestConcept.note ?? '') : ''
     const where = f.segments.length ? f.segments : [{ start: '', end: '' }]
-    for (const g of where) row('family', r.family!.reference, concept, f.bestConcept?.type ?? '', f.bestConcept?.note ?? '', g.start, g.end, f.feature, '', '', '', `fires in ${f.members} of ${r.sequences.length}${f.label ? `; ${f.label}` : ''}`)
+    for (const g of where)
+      row(
+        'family',
+        r.family!.reference,
+        concept,
+        f.bestConcept?.type ?? '',
+        f.bestConcept?.note ?? '',
+        g.start,
+        g.end,
+        f.feature,
+        '',
+        '',
+        '',
+        `fires in ${f.members} of ${r.sequences.length}${f.label ? `; ${f.label}` : ''}`
+      )
   }
   return `${lines.join('\n')}\n`
 }

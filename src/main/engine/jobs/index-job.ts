@@ -96,17 +96,24 @@ function checkShardOfStore(store: LatentStore, shard: ShardSpec | undefined): vo
     const held = typeof r.settings.shard === 'string' ? r.settings.shard : undefined
     if (held === wanted) continue
     if (held === undefined) {
-      throw new Error(`${store.path}: this store holds an unsharded index (run ${r.id}); index shard ${wanted} into its own store (one store per shard)`)
+      throw new Error(
+        `${store.path}: this store holds an unsharded index (run ${r.id}); index shard ${wanted} into its own store (one store per shard)`
+      )
     }
     throw new Error(
       `${store.path}: this store holds shard ${held} (run ${r.id}), not ${wanted ?? 'the whole input'}; ` +
-        (wanted ? 'index every shard into its own store' : 'combine shard stores with plm-sae merge, or index into a new store')
+        (wanted
+          ? 'index every shard into its own store'
+          : 'combine shard stores with plm-sae merge, or index into a new store')
     )
   }
 }
 
 /** Fast count of records and residues (for progress); no parsing beyond line starts. */
-export async function countInput(path: string, limits: { maxResidues?: number } = {}): Promise<{ proteins: number; residues: number }> {
+export async function countInput(
+  path: string,
+  limits: { maxResidues?: number } = {}
+): Promise<{ proteins: number; residues: number }> {
   let proteins = 0
   let residues = 0
   let inSq = false
@@ -156,8 +163,14 @@ export class IndexJob {
     // of a non-empty input may itself be empty: its run is still complete, so that merge finds every shard.
     const limits = { maxResidues: o.maxResidues }
     const sharded = o.shard && o.shard.count > 1 ? o.shard : undefined
-    const counted = (o.countFirst ?? true) ? (sharded ? await countShard(o.input, sharded, limits) : await countInput(o.input, limits)) : undefined
-    if (counted && ('inputProteins' in counted ? counted.inputProteins : counted.proteins) === 0) throw new Error(emptyInputMessage(o.input))
+    const counted =
+      (o.countFirst ?? true)
+        ? sharded
+          ? await countShard(o.input, sharded, limits)
+          : await countInput(o.input, limits)
+        : undefined
+    if (counted && ('inputProteins' in counted ? counted.inputProteins : counted.proteins) === 0)
+      throw new Error(emptyInputMessage(o.input))
     const before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
     store.assertFilePresent()
     const run = store.ensureRun({
@@ -270,7 +283,11 @@ export class IndexJob {
         report()
       }
       const shard = o.shard
-      for await (const rec of readProteins(o.input, { policy, maxResidues: o.maxResidues, onBadRecord: (r) => (recordsRead++, bad(r)) })) {
+      for await (const rec of readProteins(o.input, {
+        policy,
+        maxResidues: o.maxResidues,
+        onBadRecord: r => (recordsRead++, bad(r))
+      })) {
         recordsRead++
         if (shard && !inShard(rec.accession, shard)) continue
         buffer.push(rec)
@@ -317,7 +334,8 @@ export class IndexJob {
     try {
       for await (const latents of o.source.extract(inputs(), { signal: o.signal })) {
         const proteinId = Number(latents.id)
-        if (!lengths.has(proteinId)) throw new Error(`internal: the latent source returned latents for unknown id "${latents.id}"`)
+        if (!lengths.has(proteinId))
+          throw new Error(`internal: the latent source returned latents for unknown id "${latents.id}"`)
         pending.push({ proteinId, latents })
         pendingEntries += latents.indptr[latents.rows]
         // Rate and ETA from the first proteins, as their latents arrive; "done" counts committed proteins only.
@@ -348,7 +366,14 @@ export class IndexJob {
         }
         progress.phase = 'failed'
         report(true)
-        throw diskFullError(e, store.path, latentBytesStillNeeded(), 'what finished is kept; run the same command again to resume') ?? e
+        throw (
+          diskFullError(
+            e,
+            store.path,
+            latentBytesStillNeeded(),
+            'what finished is kept; run the same command again to resume'
+          ) ?? e
+        )
       }
     }
 
@@ -361,7 +386,7 @@ export class IndexJob {
         try {
           await store.computeStatistics(runId, settings, {
             signal: o.signal,
-            onProgress: (p) => {
+            onProgress: p => {
               progress.statsFraction = p.pass === 3 ? 1 : (p.pass - 1) / 2 + p.proteins / Math.max(1, p.total) / 2
               report()
             }
@@ -375,7 +400,14 @@ export class IndexJob {
               /* e.g. the disk is full */
             }
             // The statistics tables take roughly a few kB per feature (histograms, examples, concept tables).
-            throw diskFullError(e, store.path, o.source.dSae * 8192 + (16 << 20), 'the latents are kept; run the same command again to compute the statistics') ?? e
+            throw (
+              diskFullError(
+                e,
+                store.path,
+                o.source.dSae * 8192 + (16 << 20),
+                'the latents are kept; run the same command again to compute the statistics'
+              ) ?? e
+            )
           }
         }
       }

@@ -8,12 +8,19 @@ import type { LatentSource } from '../sae/latent-source'
 import { featureMajorOf } from '../store/latent-codec'
 import { NotInStoreError, type LatentStore } from '../store/latent-store'
 
-export async function liveSequenceFeatures(store: LatentStore, source: LatentSource, q: LiveFeaturesQuery, signal?: AbortSignal): Promise<ProteinFeaturesResult> {
+export async function liveSequenceFeatures(
+  store: LatentStore,
+  source: LatentSource,
+  q: LiveFeaturesQuery,
+  signal?: AbortSignal
+): Promise<ProteinFeaturesResult> {
   const runId = q.runId ?? store.defaultRunId()
   const run = store.run(runId)
   if (!run) throw new NotInStoreError(`no run ${runId} in the store`)
   if (run.dSae !== source.dSae || run.layer !== source.layer) {
-    throw new Error(`the model/SAE given (${source.dSae} latents at layer ${source.layer}) is not the one of run ${runId} (${run.dSae} latents at layer ${run.layer})`)
+    throw new Error(
+      `the model/SAE given (${source.dSae} latents at layer ${source.layer}) is not the one of run ${runId} (${run.dSae} latents at layer ${run.layer})`
+    )
   }
   const sequence = q.sequence.replace(/\s+/g, '').toUpperCase()
   const tokens = tokenize(sequence, 'typed sequence')

@@ -43,9 +43,12 @@ export function shardStoreName(index: number | string, count: number): string {
 }
 
 export function slurmArrayScript(o: SlurmArrayOptions): { script: string; mergeCommand: string; shardGlob: string } {
-  if (!Number.isInteger(o.shards) || o.shards < 1) throw new Error(`--shards must be a positive integer, not ${o.shards}`)
-  if (o.gpusPerTask !== undefined && (!Number.isInteger(o.gpusPerTask) || o.gpusPerTask < 0)) throw new Error('--gpus-per-task must be a whole number')
-  if (o.time !== undefined && !/^[0-9:-]+$/.test(o.time)) throw new Error(`--time "${o.time}": use a Slurm time such as 04:00:00 or 1-00:00:00`)
+  if (!Number.isInteger(o.shards) || o.shards < 1)
+    throw new Error(`--shards must be a positive integer, not ${o.shards}`)
+  if (o.gpusPerTask !== undefined && (!Number.isInteger(o.gpusPerTask) || o.gpusPerTask < 0))
+    throw new Error('--gpus-per-task must be a whole number')
+  if (o.time !== undefined && !/^[0-9:-]+$/.test(o.time))
+    throw new Error(`--time "${o.time}": use a Slurm time such as 04:00:00 or 1-00:00:00`)
   const N = o.shards
   const plmSae = o.plmSae ?? 'plm-sae'
   const input = resolve(o.input)
@@ -91,7 +94,7 @@ export function slurmArrayScript(o: SlurmArrayOptions): { script: string; mergeC
 #   rerun a failed or killed shard (it resumes where its store stopped): scontrol requeue JOBID_I
 #   then merge the shard stores into one project store:
 #     ${mergeCommand}
-${sbatch.map((s) => `#SBATCH ${s}`).join('\n')}
+${sbatch.map(s => `#SBATCH ${s}`).join('\n')}
 set -euo pipefail
 SHARD="\${SLURM_ARRAY_TASK_ID:?submit this script with sbatch: it is a Slurm array job (one task per shard)}"
 STORE=${q(shardDir)}/shard-"$SHARD"-of-${N}.sqlite

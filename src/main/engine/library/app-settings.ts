@@ -9,7 +9,13 @@ import { appDataDir } from '../fs/app-paths'
 import { writeFileAtomic } from '../fs/files'
 import { DEVICE_SETTINGS, type AppSettings } from '../../../shared/library-types'
 
-const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = { lastProject: 'string', lastModelId: 'string', lastSaeId: 'string', demoIndexed: 'boolean', device: 'string' }
+const TYPES: Record<keyof AppSettings, 'string' | 'boolean'> = {
+  lastProject: 'string',
+  lastModelId: 'string',
+  lastSaeId: 'string',
+  demoIndexed: 'boolean',
+  device: 'string'
+}
 
 export function sanitizeSettings(raw: unknown): AppSettings {
   const out: AppSettings = {}

@@ -48,7 +48,7 @@ function esm2(repo: string, layers: number, hidden: number, params: string, byte
   }
 }
 
-const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map((layer) => ({
+const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map(layer => ({
   id: hubEntryId('Elana/InterPLM-esm2-8m', `layer_${layer}`),
   kind: 'sae',
   name: `InterPLM SAE, ESM2-8M layer ${layer}`,
@@ -61,7 +61,7 @@ const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map((layer) => ({
   baseModelId: ESM2_8M_ID
 }))
 
-const interplm650m: CatalogueEntry[] = [1, 9, 18, 24, 30, 33].map((layer) => ({
+const interplm650m: CatalogueEntry[] = [1, 9, 18, 24, 30, 33].map(layer => ({
   id: hubEntryId('Elana/InterPLM-esm2-650m', `layer_${layer}`),
   kind: 'sae',
   name: `InterPLM SAE, ESM2-650M layer ${layer}`,
@@ -79,7 +79,7 @@ const interplm650m: CatalogueEntry[] = [1, 9, 18, 24, 30, 33].map((layer) => ({
  * sweep was trained with k = 64 (`_k64_auxk640` in the authors' run names); the layer-24 SAE of the InterProt
  * viewer does not say its k, so the loader's default (128, the authors' own) is used and reported.
  */
-const interprot: CatalogueEntry[] = [4, 8, 12, 16, 20, 24, 28, 32, 33].map((layer) => {
+const interprot: CatalogueEntry[] = [4, 8, 12, 16, 20, 24, 28, 32, 33].map(layer => {
   const file = layer === 24 ? 'esm2_plm1280_l24_sae4096_100k.safetensors' : `esm2_plm1280_l${layer}_sae4096.safetensors`
   return {
     id: `${hubEntryId('liambai/InterProt-ESM2-SAEs')}/${file}`,
@@ -107,7 +107,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     id: PREPRINT_SAE_ID,
     kind: 'sae',
     name: 'Preprint SAE, ESM2-8M layer 4',
-    description: 'The sparse autoencoder of "Interpreting and Steering Protein Language Models through Sparse Autoencoders" (evillegasgarcia/sae_esm2_6_l3): reads the output of block 3 of ESM2-8M, i.e. layer 4.',
+    description:
+      'The sparse autoencoder of "Interpreting and Steering Protein Language Models through Sparse Autoencoders" (evillegasgarcia/sae_esm2_6_l3): reads the output of block 3 of ESM2-8M, i.e. layer 4.',
     repo: 'evillegasgarcia/sae_esm2_6_l3',
     revision: 'main',
     saeFormat: 'preprint',
@@ -125,7 +126,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
  */
 export const KNOWN_FILES: Record<string, Record<string, { size: number; sha256: string }>> = {
   'facebook/esm2_t6_8M_UR50D': {
-    'model.safetensors': { size: 31_384_292, sha256: '24c5fa474c48f3b754b86efe752d5f189d2bcd88190fa2270fc92b2ef3034189' },
-    'pytorch_model.bin': { size: 31_406_877, sha256: '9edcf393212f3a26684cd68ca8095ec43c2c341ee0fcc3ba7a4d3a47c5dc138f' }
+    'model.safetensors': {
+      size: 31_384_292,
+      sha256: '24c5fa474c48f3b754b86efe752d5f189d2bcd88190fa2270fc92b2ef3034189'
+    },
+    'pytorch_model.bin': {
+      size: 31_406_877,
+      sha256: '9edcf393212f3a26684cd68ca8095ec43c2c341ee0fcc3ba7a4d3a47c5dc138f'
+    }
   }
 }

@@ -62,12 +62,18 @@ export function openDemoProject(resourcesDir: string): DemoProject {
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as DemoManifest
   } catch (e) {
-    throw new Error(`${manifestPath}: cannot read the demo project's manifest (${(e as Error).message}); reinstall the app or restore resources/demo`, { cause: e })
+    throw new Error(
+      `${manifestPath}: cannot read the demo project's manifest (${(e as Error).message}); reinstall the app or restore resources/demo`,
+      { cause: e }
+    )
   }
   const sequencesPath = join(dir, manifest.sequences.file)
-  const structurePaths = manifest.structures.map((s) => join(dir, s.file))
-  const missing = [sequencesPath, ...structurePaths].filter((p) => !existsSync(p))
-  if (missing.length > 0) throw new Error(`the demo project is incomplete: missing ${missing.join(', ')}; reinstall the app or restore resources/demo`)
+  const structurePaths = manifest.structures.map(s => join(dir, s.file))
+  const missing = [sequencesPath, ...structurePaths].filter(p => !existsSync(p))
+  if (missing.length > 0)
+    throw new Error(
+      `the demo project is incomplete: missing ${missing.join(', ')}; reinstall the app or restore resources/demo`
+    )
   const structuresByAccession = new Map<string, { structure: DemoStructure; chain: DemoChainMapping; path: string }[]>()
   manifest.structures.forEach((structure, i) => {
     for (const chain of structure.chains) {

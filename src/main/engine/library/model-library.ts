@@ -35,7 +35,16 @@ import {
   type SaeFileFormat
 } from '../../../shared/library-types'
 import { CATALOGUE, ESM2_8M_ID, hubEntryId, KNOWN_FILES, PREPRINT_SAE_ID } from './catalogue'
-import { DEMO_ESM2_NAME, DEMO_ESM2_SHAPE, DEMO_SAE_LAYER, DEMO_SAE_NAME, demoModelPaths, demoReady, ensureDemoModels, type HiddenStatesRunner } from './demo-models'
+import {
+  DEMO_ESM2_NAME,
+  DEMO_ESM2_SHAPE,
+  DEMO_SAE_LAYER,
+  DEMO_SAE_NAME,
+  demoModelPaths,
+  demoReady,
+  ensureDemoModels,
+  type HiddenStatesRunner
+} from './demo-models'
 import { detectSaeFormat as detectRegisteredFormat, formatsSummary, saeFormatProvider } from '../sae/sae-formats'
 
 export const DEMO_ESM2_ID = 'demo:esm2'
@@ -75,12 +84,13 @@ const WEIGHT_LAYOUTS = [
 
 /** The weight files to fetch from a listing: one file, or an index with its shards (never two formats). */
 function weightFiles(files: RepoFile[], prefix: string): RepoFile[] {
-  const byPath = new Map(files.map((f) => [f.path, f]))
+  const byPath = new Map(files.map(f => [f.path, f]))
   for (const layout of WEIGHT_LAYOUTS) {
     const single = byPath.get(prefix + layout.file)
     if (single) return [single]
     const index = byPath.get(prefix + layout.index)
-    if (index) return [index, ...files.filter((f) => f.path.startsWith(prefix) && layout.shard.test(f.path.slice(prefix.length)))]
+    if (index)
+      return [index, ...files.filter(f => f.path.startsWith(prefix) && layout.shard.test(f.path.slice(prefix.length)))]
   }
   return []
 }
@@ -104,12 +114,18 @@ function missingWeights(dir: string): string[] {
 const ESM2_SMALL_FILES = ['config.json', 'vocab.txt', 'tokenizer_config.json', 'special_tokens_map.json']
 
 function catalogueDefs(): EntryDef[] {
-  return CATALOGUE.map((c) => ({
+  return CATALOGUE.map(c => ({
     id: c.id,
     kind: c.kind,
     name: c.name,
     description: c.description,
-    source: { kind: 'hub', repo: c.repo, revision: c.revision, ...(c.subfolder ? { subfolder: c.subfolder } : {}), ...(c.file ? { file: c.file } : {}) },
+    source: {
+      kind: 'hub',
+      repo: c.repo,
+      revision: c.revision,
+      ...(c.subfolder ? { subfolder: c.subfolder } : {}),
+      ...(c.file ? { file: c.file } : {})
+    },
     builtIn: true,
     demo: false,
     saeFormat: c.saeFormat,
@@ -127,7 +143,8 @@ const DEMO_DEFS: EntryDef[] = [
     id: DEMO_ESM2_ID,
     kind: 'esm2',
     name: DEMO_ESM2_NAME,
-    description: 'RANDOM WEIGHTS in the ESM2-8M shape and the real Hugging Face format, generated on this computer so the app can be tried without downloading a model. Its outputs and features mean nothing.',
+    description:
+      'RANDOM WEIGHTS in the ESM2-8M shape and the real Hugging Face format, generated on this computer so the app can be tried without downloading a model. Its outputs and features mean nothing.',
     source: { kind: 'demo' },
     builtIn: true,
     demo: true,
@@ -149,7 +166,10 @@ const DEMO_DEFS: EntryDef[] = [
 ]
 
 /** Which files of a hub repository an entry needs. */
-export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFileFormat; source: LibraryEntrySource }): { include?: string[]; select?: (files: RepoFile[]) => RepoFile[] } {
+export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFileFormat; source: LibraryEntrySource }): {
+  include?: string[]
+  select?: (files: RepoFile[]) => RepoFile[]
+} {
   const sub = def.source.kind === 'hub' ? def.source.subfolder : undefined
   const prefix = sub ? `${sub}/` : ''
   if (def.source.kind === 'hub' && def.source.file) return { include: [prefix + def.source.file] }
@@ -158,9 +178,12 @@ export function fileSelection(def: { kind: LibraryEntryKind; saeFormat?: SaeFile
     const small = def.kind === 'esm2' ? ESM2_SMALL_FILES : ['config.json']
     return {
       include,
-      select: (files) => {
-        const byPath = new Map(files.map((f) => [f.path, f]))
-        return [...small.map((s) => byPath.get(prefix + s)).filter((f): f is RepoFile => f !== undefined), ...weightFiles(files, prefix)]
+      select: files => {
+        const byPath = new Map(files.map(f => [f.path, f]))
+        return [
+          ...small.map(s => byPath.get(prefix + s)).filter((f): f is RepoFile => f !== undefined),
+          ...weightFiles(files, prefix)
+        ]
       }
     }
   }
@@ -172,15 +195,18 @@ export function missingFiles(dir: string, kind: LibraryEntryKind, format?: SaeFi
   const has = (f: string): boolean => existsSync(join(dir, f))
   const weights = missingWeights(dir)
   if (kind === 'esm2' || format === 'preprint') return [...(has('config.json') ? [] : ['config.json']), ...weights]
-  if (format === 'generic') return ['sae.json', 'sae.safetensors'].filter((f) => !has(f))
+  if (format === 'generic') return ['sae.json', 'sae.safetensors'].filter(f => !has(f))
   if (format === 'interplm') return listPt(dir).length > 0 ? [] : ['ae_normalized.pt (or ae_unnormalized.pt)']
-  if (format !== undefined) return detectSaeFormat(dir) === format ? [] : [`the files of a ${saeFormatProvider(format).name} SAE: ${saeFormatProvider(format).files.replace(/`/g, '')}`]
+  if (format !== undefined)
+    return detectSaeFormat(dir) === format
+      ? []
+      : [`the files of a ${saeFormatProvider(format).name} SAE: ${saeFormatProvider(format).files.replace(/`/g, '')}`]
   return detectSaeFormat(dir) ? [] : [`an SAE in one of these formats: ${formatsSummary()}`]
 }
 
 function listPt(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.pt'))
+    return readdirSync(dir).filter(f => f.endsWith('.pt'))
   } catch {
     return []
   }
@@ -237,7 +263,9 @@ export class ModelLibrary {
   private userDefs(): EntryDef[] {
     const json = readJson(this.userPath)
     const entries = Array.isArray(json?.entries) ? (json.entries as EntryDef[]) : []
-    return entries.filter((e) => typeof e?.id === 'string' && (e.kind === 'esm2' || e.kind === 'sae') && e.source !== undefined).map((e) => ({ ...e, builtIn: false, demo: false }))
+    return entries
+      .filter(e => typeof e?.id === 'string' && (e.kind === 'esm2' || e.kind === 'sae') && e.source !== undefined)
+      .map(e => ({ ...e, builtIn: false, demo: false }))
   }
 
   private saveUserDefs(defs: EntryDef[]): void {
@@ -258,8 +286,14 @@ export class ModelLibrary {
   }
 
   private def(id: string): EntryDef {
-    const d = this.defs().find((x) => x.id === id)
-    if (!d) throw new Error(`"${id}" is not in the model library (known: ${this.defs().map((x) => x.id).slice(0, 8).join(', ')}, ...)`)
+    const d = this.defs().find(x => x.id === id)
+    if (!d)
+      throw new Error(
+        `"${id}" is not in the model library (known: ${this.defs()
+          .map(x => x.id)
+          .slice(0, 8)
+          .join(', ')}, ...)`
+      )
     return d
   }
 
@@ -267,7 +301,7 @@ export class ModelLibrary {
 
   list(): LibraryEntry[] {
     const state = this.state()
-    const out = this.defs().map((d) => this.describe(d, state))
+    const out = this.defs().map(d => this.describe(d, state))
     this.saveHashesIfChanged(state)
     return out
   }
@@ -327,7 +361,8 @@ export class ModelLibrary {
     if (!subfolder) return folderBytes(cache.dir)
     let total = 0
     for (const d of safeReaddir(cache.dir)) {
-      if (d === 'downloads') for (const sha of safeReaddir(join(cache.dir, d))) total += folderBytes(join(cache.dir, d, sha, subfolder))
+      if (d === 'downloads')
+        for (const sha of safeReaddir(join(cache.dir, d))) total += folderBytes(join(cache.dir, d, sha, subfolder))
       else if (d !== 'refs' && d !== 'manifests') total += folderBytes(join(cache.dir, d, subfolder))
     }
     return total
@@ -357,14 +392,25 @@ export class ModelLibrary {
       const dir = d.kind === 'esm2' ? demoModelPaths(this.dataDir).esm2Dir : demoModelPaths(this.dataDir).saeDir
       base.diskBytes = folderBytes(dir)
       if (demoReady(dir)) return { ...base, status: 'ready', localPath: dir }
-      return { ...base, status: running ? 'downloading' : 'not-downloaded', message: 'generated on this computer on first use (a few seconds, about 30 MB); random weights, for trying the app only' }
+      return {
+        ...base,
+        status: running ? 'downloading' : 'not-downloaded',
+        message:
+          'generated on this computer on first use (a few seconds, about 30 MB); random weights, for trying the app only'
+      }
     }
     if (d.source.kind === 'local') {
       const dir = d.source.path
       base.diskBytes = folderBytes(dir)
-      if (!existsSync(dir)) return { ...base, status: 'missing-files', message: `the folder ${dir} does not exist any more; put the files back or remove this entry` }
+      if (!existsSync(dir))
+        return {
+          ...base,
+          status: 'missing-files',
+          message: `the folder ${dir} does not exist any more; put the files back or remove this entry`
+        }
       const missing = missingFiles(dir, d.kind, d.saeFormat)
-      if (missing.length > 0) return { ...base, status: 'missing-files', localPath: dir, message: `${dir} lacks ${missing.join(', ')}` }
+      if (missing.length > 0)
+        return { ...base, status: 'missing-files', localPath: dir, message: `${dir} lacks ${missing.join(', ')}` }
       return { ...base, status: 'ready', localPath: dir }
     }
     const { repo, revision, subfolder } = d.source
@@ -377,20 +423,32 @@ export class ModelLibrary {
     } catch (e) {
       offlineMessage = (e as Error).message.replace(/^offline: /, '')
     }
-    if (running) return { ...base, status: 'downloading', message: running.progress ? `${formatBytes(running.progress.bytesDone)} of ${formatBytes(running.progress.bytesTotal)}` : 'starting' }
+    if (running)
+      return {
+        ...base,
+        status: 'downloading',
+        message: running.progress
+          ? `${formatBytes(running.progress.bytesDone)} of ${formatBytes(running.progress.bytesTotal)}`
+          : 'starting'
+      }
     if (res) {
       const folder = subfolder ? join(res.dir, ...subfolder.split('/')) : res.dir
       const dir = d.source.file ? join(folder, d.source.file) : folder
       const withSha = { ...base, localPath: dir, ...(res.handPlaced ? {} : { revisionSha: res.sha }) }
       const missing = missingFiles(dir, d.kind, d.saeFormat)
-      if (missing.length > 0) return { ...withSha, status: 'missing-files', message: `${repo}${subfolder ? `/${subfolder}` : ''} lacks ${missing.join(', ')} for a ${d.kind === 'esm2' ? 'ESM2 model' : `${d.saeFormat ?? ''} SAE`}` }
+      if (missing.length > 0)
+        return {
+          ...withSha,
+          status: 'missing-files',
+          message: `${repo}${subfolder ? `/${subfolder}` : ''} lacks ${missing.join(', ')} for a ${d.kind === 'esm2' ? 'ESM2 model' : `${d.saeFormat ?? ''} SAE`}`
+        }
       const mismatches = this.knownMismatches(repo, res, state)
       if (mismatches.length > 0) {
         return {
           ...withSha,
           status: 'failed-verification',
           mismatches,
-          message: `${mismatches.map((m) => m.file).join(', ')} ${mismatches.length === 1 ? 'differs' : 'differ'} from the published ${repo} (sha256 ${mismatches[0].actualSha256.slice(0, 12)}…, expected ${mismatches[0].expectedSha256.slice(0, 12)}…): these are not the real weights. Remove the entry's files and download again from huggingface.co.`
+          message: `${mismatches.map(m => m.file).join(', ')} ${mismatches.length === 1 ? 'differs' : 'differ'} from the published ${repo} (sha256 ${mismatches[0].actualSha256.slice(0, 12)}…, expected ${mismatches[0].expectedSha256.slice(0, 12)}…): these are not the real weights. Remove the entry's files and download again from huggingface.co.`
         }
       }
       return { ...withSha, status: 'ready' }
@@ -402,7 +460,7 @@ export class ModelLibrary {
       partial > 0 ? `an interrupted download (${formatBytes(partial)}) is kept and resumes` : '',
       last ? `last attempt failed: ${last.message}` : '',
       offlineMessage ? `to get it: ${offlineMessage}` : ''
-    ].filter((s) => s !== '')
+    ].filter(s => s !== '')
     return { ...base, status: 'not-downloaded', message: notes.join('; ') }
   }
 
@@ -423,16 +481,23 @@ export class ModelLibrary {
         source: { kind: 'hub', repo: req.repo, revision, ...(subfolder ? { subfolder } : {}) },
         builtIn: false,
         demo: false,
-        saeFormat: req.kind === 'sae' ? req.saeFormat ?? (subfolder && /^layer_\d+$/.test(basename(subfolder)) ? 'interplm' : 'preprint') : undefined,
+        saeFormat:
+          req.kind === 'sae'
+            ? (req.saeFormat ?? (subfolder && /^layer_\d+$/.test(basename(subfolder)) ? 'interplm' : 'preprint'))
+            : undefined,
         layer: req.layer ?? (subfolder ? interplmLayer(subfolder) : undefined),
         baseModelId: req.baseModelId
       }
     } else {
       const path = resolve(req.path)
-      if (!isAbsolute(path) || !existsSync(path) || !statSync(path).isDirectory()) throw new Error(`${req.path}: no such folder (give the folder that holds the model or SAE files)`)
-      const format = req.kind === 'sae' ? req.saeFormat ?? detectSaeFormat(path) : undefined
+      if (!isAbsolute(path) || !existsSync(path) || !statSync(path).isDirectory())
+        throw new Error(`${req.path}: no such folder (give the folder that holds the model or SAE files)`)
+      const format = req.kind === 'sae' ? (req.saeFormat ?? detectSaeFormat(path)) : undefined
       const missing = missingFiles(path, req.kind, format)
-      if (missing.length > 0) throw new Error(`${path} is not a${req.kind === 'esm2' ? 'n ESM2 model folder' : 'n SAE folder'}: it lacks ${missing.join(', ')}`)
+      if (missing.length > 0)
+        throw new Error(
+          `${path} is not a${req.kind === 'esm2' ? 'n ESM2 model folder' : 'n SAE folder'}: it lacks ${missing.join(', ')}`
+        )
       const cfg = readJson(join(path, 'config.json'))
       const inner = (cfg?.cfg ?? cfg) as Record<string, unknown> | undefined
       def = {
@@ -444,12 +509,21 @@ export class ModelLibrary {
         builtIn: false,
         demo: false,
         saeFormat: format,
-        layer: req.layer ?? (format === 'preprint' && typeof inner?.layer === 'number' ? inner.layer + 1 : format === 'interplm' ? interplmLayer(basename(path)) : undefined),
+        layer:
+          req.layer ??
+          (format === 'preprint' && typeof inner?.layer === 'number'
+            ? inner.layer + 1
+            : format === 'interplm'
+              ? interplmLayer(basename(path))
+              : undefined),
         baseModelId: req.baseModelId,
-        ...(req.kind === 'esm2' && typeof cfg?.num_hidden_layers === 'number' ? { numLayers: cfg.num_hidden_layers, hiddenSize: cfg.hidden_size as number } : {})
+        ...(req.kind === 'esm2' && typeof cfg?.num_hidden_layers === 'number'
+          ? { numLayers: cfg.num_hidden_layers, hiddenSize: cfg.hidden_size as number }
+          : {})
       }
     }
-    if (this.defs().some((d) => d.id === def.id)) throw new Error(`${def.id.replace(/^(hub|local):/, '')} is already in the library`)
+    if (this.defs().some(d => d.id === def.id))
+      throw new Error(`${def.id.replace(/^(hub|local):/, '')} is already in the library`)
     this.saveUserDefs([...this.userDefs(), stripUndefined(def)])
     return this.get(def.id)
   }
@@ -465,8 +539,11 @@ export class ModelLibrary {
       const sub = d.source.subfolder
       if (sub) {
         for (const name of safeReaddir(cache.dir)) {
-          if (name === 'downloads') for (const sha of safeReaddir(join(cache.dir, name))) rmSync(join(cache.dir, name, sha, sub), { recursive: true, force: true })
-          else if (name !== 'refs' && name !== 'manifests') rmSync(join(cache.dir, name, sub), { recursive: true, force: true })
+          if (name === 'downloads')
+            for (const sha of safeReaddir(join(cache.dir, name)))
+              rmSync(join(cache.dir, name, sha, sub), { recursive: true, force: true })
+          else if (name !== 'refs' && name !== 'manifests')
+            rmSync(join(cache.dir, name, sub), { recursive: true, force: true })
         }
       } else {
         rmSync(cache.dir, { recursive: true, force: true })
@@ -482,7 +559,7 @@ export class ModelLibrary {
     delete state.lastErrors[id]
     this.saveState(state)
     const entryRemoved = !d.builtIn
-    if (entryRemoved) this.saveUserDefs(this.userDefs().filter((x) => x.id !== id))
+    if (entryRemoved) this.saveUserDefs(this.userDefs().filter(x => x.id !== id))
     return { id, freedBytes: freed, entryRemoved }
   }
 
@@ -490,21 +567,26 @@ export class ModelLibrary {
   async download(id: string, opts: DownloadOptions = {}): Promise<LibraryEntry> {
     const d = this.def(id)
     if (this.active.has(id)) throw new Error(`${d.name} is already downloading`)
-    if (d.source.kind === 'local') throw new Error(`${d.name} is a folder on this computer; there is nothing to download`)
+    if (d.source.kind === 'local')
+      throw new Error(`${d.name} is a folder on this computer; there is nothing to download`)
     const ctl = new AbortController()
     const onAbort = (): void => ctl.abort()
     opts.signal?.addEventListener('abort', onAbort)
     const slot: { ctl: AbortController; progress?: DownloadProgress } = { ctl }
     // The demo model and SAE are generated together.
     const ids = d.source.kind === 'demo' ? [DEMO_ESM2_ID, DEMO_SAE_ID] : [id]
-    if (ids.some((x) => this.active.has(x))) throw new Error(`${d.name} is already being prepared`)
+    if (ids.some(x => this.active.has(x))) throw new Error(`${d.name} is already being prepared`)
     for (const x of ids) this.active.set(x, slot)
     try {
       if (d.source.kind === 'demo') {
         const demo = this.opts.demo
-        if (!demo) throw new Error('the demo model cannot be generated: the library was opened without the resources folder (resources/esm)')
+        if (!demo)
+          throw new Error(
+            'the demo model cannot be generated: the library was opened without the resources folder (resources/esm)'
+          )
         let run = demo.runHidden
-        if (!run) run = (await import('./demo-runtime')).onnxHiddenRunner(demo.modelCacheRoot ?? join(this.dataDir, 'models'))
+        if (!run)
+          run = (await import('./demo-runtime')).onnxHiddenRunner(demo.modelCacheRoot ?? join(this.dataDir, 'models'))
         await ensureDemoModels(this.dataDir, demo.esmResourcesDir, run)
       } else {
         const { repo, revision } = d.source
@@ -525,7 +607,11 @@ export class ModelLibrary {
       this.saveState(state)
     } catch (e) {
       const state = this.state()
-      state.lastErrors[id] = { code: e instanceof HubError ? e.code : 'error', message: (e as Error).message, at: new Date().toISOString() }
+      state.lastErrors[id] = {
+        code: e instanceof HubError ? e.code : 'error',
+        message: (e as Error).message,
+        at: new Date().toISOString()
+      }
       this.saveState(state)
       throw e
     } finally {
@@ -548,11 +634,18 @@ export class ModelLibrary {
    */
   startupSelection(settings: AppSettings): { model?: LibraryEntry; sae?: LibraryEntry; demo: boolean } {
     const entries = this.list()
-    const ready = (id?: string): LibraryEntry | undefined => entries.find((e) => e.id === id && e.status === 'ready')
+    const ready = (id?: string): LibraryEntry | undefined => entries.find(e => e.id === id && e.status === 'ready')
     let model = ready(settings.lastModelId) ?? ready(ESM2_8M_ID)
     let sae = ready(settings.lastSaeId)
     if (sae && model && sae.baseModelId && sae.baseModelId !== model.id && !sae.id.startsWith('local:')) sae = undefined
-    if (model && !sae) sae = entries.find((e) => e.kind === 'sae' && e.status === 'ready' && e.baseModelId === model?.id && (e.id === PREPRINT_SAE_ID || !e.demo))
+    if (model && !sae)
+      sae = entries.find(
+        e =>
+          e.kind === 'sae' &&
+          e.status === 'ready' &&
+          e.baseModelId === model?.id &&
+          (e.id === PREPRINT_SAE_ID || !e.demo)
+      )
     if (!model) {
       model = ready(DEMO_ESM2_ID)
       sae = ready(DEMO_SAE_ID)

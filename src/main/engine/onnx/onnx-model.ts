@@ -28,8 +28,7 @@ export interface ValueInfo {
 
 /** Where an initializer's bytes live: in the model file itself, or in an external data file. */
 export type TensorData =
-  | { kind: 'raw'; bytes: Uint8Array }
-  | { kind: 'external'; location: string; offset: number; length: number }
+  { kind: 'raw'; bytes: Uint8Array } | { kind: 'external'; location: string; offset: number; length: number }
 
 export interface Initializer {
   name: string
@@ -131,9 +130,9 @@ function encodeGraph(graph: GraphDef): ProtoWriter {
 
 /** Every node of a graph and of its subgraphs (If branches). */
 function allNodes(graph: GraphDef): NodeDef[] {
-  return graph.nodes.flatMap((n) => [
+  return graph.nodes.flatMap(n => [
     n,
-    ...Object.values(n.attributes ?? {}).flatMap((a) => (a.type === 'graph' ? allNodes(a.value) : []))
+    ...Object.values(n.attributes ?? {}).flatMap(a => (a.type === 'graph' ? allNodes(a.value) : []))
   ])
 }
 
@@ -146,7 +145,11 @@ export function encodeModel(graph: GraphDef, producerVersion: string): Uint8Arra
     .message(7, g)
     .message(8, new ProtoWriter().string(1, '').int(2, ONNX_OPSET))
   // ONNX Runtime's contrib ops (MultiHeadAttention, RotaryEmbedding, ...) live in com.microsoft, version 1.
-  const domains = new Set(allNodes(graph).map((n) => n.domain).filter((d): d is string => Boolean(d)))
+  const domains = new Set(
+    allNodes(graph)
+      .map(n => n.domain)
+      .filter((d): d is string => Boolean(d))
+  )
   for (const d of domains) model.message(8, new ProtoWriter().string(1, d).int(2, CONTRIB_OPSET[d] ?? 1))
   return model.finish()
 }
@@ -181,13 +184,21 @@ export class GraphBuilder {
    * `If(cond)`: each branch is built in a subgraph that may use any value of this graph by name and
    * returns its outputs (the same count and types in both branches); returns the If node's outputs.
    */
-  ifElse(cond: string, outputs: { elemType: ElemType; shape: Dim[] }[], thenBranch: (g: GraphBuilder) => string[], elseBranch: (g: GraphBuilder) => string[]): string[] {
+  ifElse(
+    cond: string,
+    outputs: { elemType: ElemType; shape: Dim[] }[],
+    thenBranch: (g: GraphBuilder) => string[],
+    elseBranch: (g: GraphBuilder) => string[]
+  ): string[] {
     const branch = (label: string, build: (g: GraphBuilder) => string[]): GraphDef => {
       const id = this.counter++
       const g = new GraphBuilder(`${this.name}_${label}${id}`, `${this.prefix}${label}${id}/`)
       const values = build(g)
-      if (values.length !== outputs.length) throw new Error(`the ${label} branch returns ${values.length} values, expected ${outputs.length}`)
-      values.forEach((v, i) => g.output(v, `${this.prefix}${label}${id}/out${i}`, outputs[i].elemType, outputs[i].shape))
+      if (values.length !== outputs.length)
+        throw new Error(`the ${label} branch returns ${values.length} values, expected ${outputs.length}`)
+      values.forEach((v, i) =>
+        g.output(v, `${this.prefix}${label}${id}/out${i}`, outputs[i].elemType, outputs[i].shape)
+      )
       return g.build()
     }
     const thenGraph = branch('then', thenBranch)
@@ -224,7 +235,12 @@ export class GraphBuilder {
     const hit = key.length < 4096 ? this.constCache.get(key) : undefined
     if (hit) return hit
     const name = this.fresh('const')
-    this.initializer({ name, elemType: ElemType.FLOAT, dims, data: { kind: 'raw', bytes: rawBytes(Float32Array.from(values)) } })
+    this.initializer({
+      name,
+      elemType: ElemType.FLOAT,
+      dims,
+      data: { kind: 'raw', bytes: rawBytes(Float32Array.from(values)) }
+    })
     if (key.length < 4096) this.constCache.set(key, name)
     return name
   }
@@ -234,17 +250,33 @@ export class GraphBuilder {
     const hit = this.constCache.get(key)
     if (hit) return hit
     const name = this.fresh('const')
-    this.initializer({ name, elemType: ElemType.INT64, dims, data: { kind: 'raw', bytes: rawBytes(BigInt64Array.from(values.map(BigInt))) } })
+    this.initializer({
+      name,
+      elemType: ElemType.INT64,
+      dims,
+      data: { kind: 'raw', bytes: rawBytes(BigInt64Array.from(values.map(BigInt))) }
+    })
     this.constCache.set(key, name)
     return name
   }
 
-  node(opType: string, inputs: string[], opts: { outputs?: string[] | number; attributes?: Record<string, Attribute>; domain?: string } = {}): string {
+  node(
+    opType: string,
+    inputs: string[],
+    opts: { outputs?: string[] | number; attributes?: Record<string, Attribute>; domain?: string } = {}
+  ): string {
     const outputs =
       typeof opts.outputs === 'number'
         ? Array.from({ length: opts.outputs }, () => this.fresh(opType))
         : (opts.outputs ?? [this.fresh(opType)])
-    this.nodes.push({ opType, inputs, outputs, name: `${this.prefix}${opType}_${this.counter++}`, attributes: opts.attributes, domain: opts.domain })
+    this.nodes.push({
+      opType,
+      inputs,
+      outputs,
+      name: `${this.prefix}${opType}_${this.counter++}`,
+      attributes: opts.attributes,
+      domain: opts.domain
+    })
     return outputs[0]
   }
 
@@ -275,7 +307,9 @@ export class GraphBuilder {
     return bias ? this.add(y, bias) : y
   }
   layerNorm(x: string, weight: string, bias: string, eps: number): string {
-    return this.node('LayerNormalization', [x, weight, bias], { attributes: { axis: { type: 'int', value: -1 }, epsilon: { type: 'float', value: eps } } })
+    return this.node('LayerNormalization', [x, weight, bias], {
+      attributes: { axis: { type: 'int', value: -1 }, epsilon: { type: 'float', value: eps } }
+    })
   }
   /** The exact (erf) GELU, written as the pattern ONNX Runtime fuses into one kernel. */
   gelu(x: string): string {
@@ -310,7 +344,9 @@ export class GraphBuilder {
     return this.nodeMulti('Split', [x, this.constInt64(sizes)], sizes.length, { axis: { type: 'int', value: axis } })
   }
   reduceSum(x: string, axes: number[], keepDims = true): string {
-    return this.node('ReduceSum', [x, this.constInt64(axes)], { attributes: { keepdims: { type: 'int', value: keepDims ? 1 : 0 } } })
+    return this.node('ReduceSum', [x, this.constInt64(axes)], {
+      attributes: { keepdims: { type: 'int', value: keepDims ? 1 : 0 } }
+    })
   }
   equal(a: string, b: string): string {
     return this.node('Equal', [a, b])
@@ -320,7 +356,13 @@ export class GraphBuilder {
   }
 
   build(): GraphDef {
-    return { name: this.name, nodes: this.nodes, initializers: this.initializers, inputs: this.inputs, outputs: this.outputs }
+    return {
+      name: this.name,
+      nodes: this.nodes,
+      initializers: this.initializers,
+      inputs: this.inputs,
+      outputs: this.outputs
+    }
   }
 }
 

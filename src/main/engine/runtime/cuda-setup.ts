@@ -25,7 +25,8 @@ import { delimiter, dirname, join, sep } from 'node:path'
 export const CUDA_PROVIDER_FILES = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'] as const
 
 /** The NuGet package the provider comes from (the same version as onnxruntime-node). */
-export const CUDA_PROVIDER_SOURCE = 'Microsoft.ML.OnnxRuntime.Gpu.Linux 1.30.0 (NuGet), folder runtimes/linux-x64/native/'
+export const CUDA_PROVIDER_SOURCE =
+  'Microsoft.ML.OnnxRuntime.Gpu.Linux 1.30.0 (NuGet), folder runtimes/linux-x64/native/'
 
 export interface CudaLibrary {
   /** The name the dynamic loader looks for. */
@@ -106,10 +107,21 @@ export interface CudaSetupAdvice {
  */
 export function adviseCudaSetup(probes: CudaProbes, loadError?: string): CudaSetupAdvice {
   const smi = probes.nvidiaSmi()
-  const base = { gpus: [] as string[], providerDir: probes.providerDir, missingProviderFiles: [] as string[], missingLibraries: [] as CudaSetupAdvice['missingLibraries'] }
+  const base = {
+    gpus: [] as string[],
+    providerDir: probes.providerDir,
+    missingProviderFiles: [] as string[],
+    missingLibraries: [] as CudaSetupAdvice['missingLibraries']
+  }
   if (smi === undefined) {
     const summary = 'CPU: no NVIDIA GPU found (nvidia-smi is not installed)'
-    return { ...base, status: 'no-nvidia-gpu', showAtStart: false, summary, message: `${summary}. Inference runs on the CPU.` }
+    return {
+      ...base,
+      status: 'no-nvidia-gpu',
+      showAtStart: false,
+      summary,
+      message: `${summary}. Inference runs on the CPU.`
+    }
   }
   if ('error' in smi) {
     const summary = 'CPU: the NVIDIA driver is not working'
@@ -140,16 +152,28 @@ export function adviseCudaSetup(probes: CudaProbes, loadError?: string): CudaSet
     }
   }
 
-  const missingProviderFiles = CUDA_PROVIDER_FILES.filter((f) => !probes.fileExists(join(probes.providerDir, f)))
-  const missingLibraries = CUDA_LIBRARIES.filter((l) => probes.findLibrary(l.soname) === undefined).map((l) => {
+  const missingProviderFiles = CUDA_PROVIDER_FILES.filter(f => !probes.fileExists(join(probes.providerDir, f)))
+  const missingLibraries = CUDA_LIBRARIES.filter(l => probes.findLibrary(l.soname) === undefined).map(l => {
     const offPath = probes.findLibraryOffLoaderPath(l.soname)
     return offPath ? { ...l, offPath } : { ...l }
   })
   // A load error naming a library the probes did not flag (e.g. a broken symlink) still counts as missing.
   const named = loadError?.match(/(lib[\w.+-]+\.so(?:\.\d+)*): cannot open shared object file/)?.[1]
-  if (named && !missingLibraries.some((l) => l.soname === named) && !(CUDA_PROVIDER_FILES as readonly string[]).includes(named)) {
-    const known = CUDA_LIBRARIES.find((l) => l.soname === named)
-    missingLibraries.push(known ? { ...known } : { soname: named, what: 'a library the CUDA provider needs', aptPackage: '(see the CUDA 12 / cuDNN 9 installation)' })
+  if (
+    named &&
+    !missingLibraries.some(l => l.soname === named) &&
+    !(CUDA_PROVIDER_FILES as readonly string[]).includes(named)
+  ) {
+    const known = CUDA_LIBRARIES.find(l => l.soname === named)
+    missingLibraries.push(
+      known
+        ? { ...known }
+        : {
+            soname: named,
+            what: 'a library the CUDA provider needs',
+            aptPackage: '(see the CUDA 12 / cuDNN 9 installation)'
+          }
+    )
   }
   const result = { ...base, gpus, missingProviderFiles, missingLibraries }
 
@@ -168,16 +192,24 @@ export function adviseCudaSetup(probes: CudaProbes, loadError?: string): CudaSet
       }
     }
     const summary = `CUDA ready on ${gpuText}`
-    return { ...result, status: 'ready', showAtStart: false, summary, message: `${summary}: ONNX Runtime's CUDA provider in ${probes.providerDir}; CUDA 12 and cuDNN 9 found.` }
+    return {
+      ...result,
+      status: 'ready',
+      showAtStart: false,
+      summary,
+      message: `${summary}: ONNX Runtime's CUDA provider in ${probes.providerDir}; CUDA 12 and cuDNN 9 found.`
+    }
   }
 
   const steps: string[] = []
   if (missingLibraries.length > 0) steps.push(librariesStep(missingLibraries))
   if (missingProviderFiles.length > 0) steps.push(providerStep(probes, missingProviderFiles))
-  steps.push('Restart PLM-SAE Workbench: it tries CUDA at every start, and the execution-provider indicator then shows the GPU.')
+  steps.push(
+    'Restart PLM-SAE Workbench: it tries CUDA at every start, and the execution-provider indicator then shows the GPU.'
+  )
   const status: CudaStatus = missingProviderFiles.length > 0 ? 'provider-missing' : 'libraries-missing'
   const what = [
-    ...(missingLibraries.length > 0 ? [`${[...new Set(missingLibraries.map((l) => l.what))].join(', ')} not found`] : []),
+    ...(missingLibraries.length > 0 ? [`${[...new Set(missingLibraries.map(l => l.what))].join(', ')} not found`] : []),
     ...(missingProviderFiles.length > 0 ? ["ONNX Runtime's CUDA provider not installed"] : [])
   ].join('; ')
   const summary = `CPU: ${gpuText} found but CUDA cannot be used (${what})`
@@ -191,8 +223,11 @@ export function adviseCudaSetup(probes: CudaProbes, loadError?: string): CudaSet
 }
 
 function librariesStep(missing: CudaSetupAdvice['missingLibraries']): string {
-  const list = missing.map((l) => `${l.soname} (${l.what}; apt package ${l.aptPackage})${l.offPath ? ` — present at ${l.offPath} but not on the library path` : ''}`)
-  const offPath = missing.filter((l) => l.offPath).map((l) => dirname(l.offPath!))
+  const list = missing.map(
+    l =>
+      `${l.soname} (${l.what}; apt package ${l.aptPackage})${l.offPath ? ` — present at ${l.offPath} but not on the library path` : ''}`
+  )
+  const offPath = missing.filter(l => l.offPath).map(l => dirname(l.offPath!))
   const loaderHint =
     offPath.length > 0
       ? ` Libraries that are installed but not on the library path: add their folder to the loader (\`echo ${[...new Set(offPath)].join(' ')} | sudo tee /etc/ld.so.conf.d/plm-sae-cuda.conf && sudo ldconfig\`).`
@@ -248,7 +283,14 @@ export function detectInstallKind(providerDir: string, env: NodeJS.ProcessEnv = 
   return 'packaged'
 }
 
-const LINUX_DEFAULT_LIB_DIRS = ['/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib64', '/usr/lib64', '/lib', '/usr/lib']
+const LINUX_DEFAULT_LIB_DIRS = [
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib64',
+  '/usr/lib64',
+  '/lib',
+  '/usr/lib'
+]
 
 /** The sonames in the ldconfig cache, from `ldconfig -p` output. */
 export function parseLdconfigCache(text: string): Map<string, string> {
@@ -263,7 +305,9 @@ export function parseLdconfigCache(text: string): Map<string, string> {
 function ldconfigCache(): Map<string, string> {
   for (const exe of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
     try {
-      return parseLdconfigCache(execFileSync(exe, ['-p'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] }))
+      return parseLdconfigCache(
+        execFileSync(exe, ['-p'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+      )
     } catch {
       // try the next location
     }
@@ -286,8 +330,17 @@ function cudaInstallDirs(): string[] {
 
 function runNvidiaSmi(): NvidiaSmiResult | undefined {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { encoding: 'utf8', timeout: 10000, stdio: ['ignore', 'pipe', 'pipe'] })
-    return { gpus: out.split('\n').map((s) => s.trim()).filter((s) => s.length > 0) }
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      encoding: 'utf8',
+      timeout: 10000,
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    return {
+      gpus: out
+        .split('\n')
+        .map(s => s.trim())
+        .filter(s => s.length > 0)
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stdout?: string; stderr?: string }
     if (err.code === 'ENOENT') return undefined
@@ -300,7 +353,10 @@ function runNvidiaSmi(): NvidiaSmiResult | undefined {
 export function systemCudaProbes(env: NodeJS.ProcessEnv = process.env): CudaProbes {
   const providerDir = ortNativeDir()
   let cache: Map<string, string> | undefined
-  const loaderDirs = () => [...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter((d) => d.length > 0), ...LINUX_DEFAULT_LIB_DIRS]
+  const loaderDirs = () => [
+    ...(env.LD_LIBRARY_PATH ?? '').split(delimiter).filter(d => d.length > 0),
+    ...LINUX_DEFAULT_LIB_DIRS
+  ]
   return {
     platform: process.platform,
     arch: process.arch,

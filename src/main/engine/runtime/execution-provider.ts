@@ -50,7 +50,7 @@ export interface ProviderReport {
 }
 
 export const CUDA_SETUP_HINT =
-  'To use an NVIDIA GPU: install the CUDA 12 runtime and cuDNN 9, then run `npm run setup:cuda` in the app folder (it fetches ONNX Runtime\'s CUDA provider), and restart.'
+  "To use an NVIDIA GPU: install the CUDA 12 runtime and cuDNN 9, then run `npm run setup:cuda` in the app folder (it fetches ONNX Runtime's CUDA provider), and restart."
 
 function ortBinaryDir(): string {
   const req = createRequire(import.meta.url)
@@ -70,7 +70,11 @@ export function cudaProviderInstalled(): boolean {
 
 function gpuName(deviceId: number): string | undefined {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', `--id=${deviceId}`], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] })
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader', `--id=${deviceId}`], {
+      encoding: 'utf8',
+      timeout: 5000,
+      stdio: ['ignore', 'pipe', 'ignore']
+    })
     return out.trim() || undefined
   } catch {
     return undefined
@@ -114,23 +118,36 @@ function webGpuOptions(threads: number): ort.InferenceSession.SessionOptions {
  * `cuda`, WebGPU for `auto` (hardware adapters only) and `webgpu`, then the CPU. The report says which
  * provider it is and why, and why a GPU that was asked for (or is there) is not used.
  */
-export async function createSession(graph: GraphFile, opts: RuntimeOptions): Promise<{ session: ort.InferenceSession; report: ProviderReport }> {
+export async function createSession(
+  graph: GraphFile,
+  opts: RuntimeOptions
+): Promise<{ session: ort.InferenceSession; report: ProviderReport }> {
   let fallbackReason: string | undefined
   const notes: string[] = []
   if (opts.device === 'auto' || opts.device === 'cuda') {
     if (!cudaProviderInstalled()) {
       fallbackReason = cudaFallbackReason(opts.device === 'cuda' ? 'cuda' : 'auto')
       // Asked for CUDA explicitly: also say what it takes, even where the advice is only "no GPU here".
-      if (opts.device === 'cuda' && !fallbackReason?.includes('setup:cuda')) fallbackReason = `${fallbackReason ?? 'CUDA is not available.'} ${CUDA_SETUP_HINT}`
-      notes.push('CUDA: ONNX Runtime\'s CUDA provider is not installed')
+      if (opts.device === 'cuda' && !fallbackReason?.includes('setup:cuda'))
+        fallbackReason = `${fallbackReason ?? 'CUDA is not available.'} ${CUDA_SETUP_HINT}`
+      notes.push("CUDA: ONNX Runtime's CUDA provider is not installed")
     } else {
       try {
         const session = await ort.InferenceSession.create(graphFor(graph, 'cuda'), {
           ...cpuOptions(opts.threads),
           executionProviders: [{ name: 'cuda', deviceId: opts.deviceId }, 'cpu']
         })
-        const reason = opts.device === 'cuda' ? 'asked for CUDA' : 'auto: CUDA\'s provider loaded'
-        return { session, report: { provider: 'cuda', deviceId: opts.deviceId, deviceName: gpuName(opts.deviceId), threads: opts.threads, reason } }
+        const reason = opts.device === 'cuda' ? 'asked for CUDA' : "auto: CUDA's provider loaded"
+        return {
+          session,
+          report: {
+            provider: 'cuda',
+            deviceId: opts.deviceId,
+            deviceName: gpuName(opts.deviceId),
+            threads: opts.threads,
+            reason
+          }
+        }
       } catch (e) {
         fallbackReason = `CUDA device ${opts.deviceId} could not be used (${firstLine(e)}); running on the CPU. ${cudaFallbackReason(opts.device === 'cuda' ? 'cuda' : 'auto', (e as Error).message) ?? 'No NVIDIA GPU found (nvidia-smi is not installed).'}`
         notes.push(`CUDA: ${firstLine(e)}`)
@@ -141,17 +158,27 @@ export async function createSession(graph: GraphFile, opts: RuntimeOptions): Pro
     const found = await findWebGpuAdapter()
     if (!found.adapter) {
       notes.push(`WebGPU: ${found.reason}`)
-      if (opts.device === 'webgpu') fallbackReason = `WebGPU is not available (${found.reason}); running on the CPU. WebGPU needs only the GPU's driver (Vulkan on Linux, Direct3D 12 on Windows, Metal on macOS).`
+      if (opts.device === 'webgpu')
+        fallbackReason = `WebGPU is not available (${found.reason}); running on the CPU. WebGPU needs only the GPU's driver (Vulkan on Linux, Direct3D 12 on Windows, Metal on macOS).`
     } else if (opts.device === 'auto' && found.adapter.software) {
-      notes.push(`WebGPU: only a software adapter, ${describeAdapter(found.adapter)}, which is slower than the CPU (--device webgpu uses it anyway)`)
+      notes.push(
+        `WebGPU: only a software adapter, ${describeAdapter(found.adapter)}, which is slower than the CPU (--device webgpu uses it anyway)`
+      )
     } else {
       try {
         const session = await ort.InferenceSession.create(graphFor(graph, 'webgpu'), webGpuOptions(opts.threads))
-        const reason = opts.device === 'webgpu' ? 'asked for WebGPU' : `auto: ${notes.length ? `${notes.join('; ')}; ` : ''}WebGPU adapter found`
-        return { session, report: { provider: 'webgpu', adapter: found.adapter, threads: opts.threads, reason, fallbackReason } }
+        const reason =
+          opts.device === 'webgpu'
+            ? 'asked for WebGPU'
+            : `auto: ${notes.length ? `${notes.join('; ')}; ` : ''}WebGPU adapter found`
+        return {
+          session,
+          report: { provider: 'webgpu', adapter: found.adapter, threads: opts.threads, reason, fallbackReason }
+        }
       } catch (e) {
         notes.push(`WebGPU: ${firstLine(e)}`)
-        if (opts.device === 'webgpu') fallbackReason = `WebGPU on ${describeAdapter(found.adapter)} could not be used (${firstLine(e)}); running on the CPU.`
+        if (opts.device === 'webgpu')
+          fallbackReason = `WebGPU on ${describeAdapter(found.adapter)} could not be used (${firstLine(e)}); running on the CPU.`
       }
     }
   }
@@ -217,7 +244,9 @@ export class SessionCache<K> {
     if (!s) {
       const runtime: RuntimeOptions = this.gpuFailure ? { ...this.runtime, device: 'cpu' } : this.runtime
       s = createSession(graph(), runtime).then(({ session, report }) => {
-        const r: ProviderReport = this.gpuFailure ? { ...report, reason: 'a GPU run failed', fallbackReason: this.gpuFailure } : report
+        const r: ProviderReport = this.gpuFailure
+          ? { ...report, reason: 'a GPU run failed', fallbackReason: this.gpuFailure }
+          : report
         this.onReport?.(r)
         return { session, report: r }
       })
@@ -233,7 +262,11 @@ export class SessionCache<K> {
   }
 
   /** Runs the session of `key` on `feeds`, falling back to the CPU if a GPU fails (see the class comment). */
-  async run(key: K, graph: () => GraphFile, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
+  async run(
+    key: K,
+    graph: () => GraphFile,
+    feeds: Record<string, ort.Tensor>
+  ): Promise<ort.InferenceSession.ReturnType> {
     const { session, report } = await this.entry(key, graph)
     try {
       return await session.run(feeds)

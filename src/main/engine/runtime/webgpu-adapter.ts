@@ -44,7 +44,9 @@ async function lookUpAdapter(): Promise<AdapterProbe> {
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
     if (!adapter) return { reason: `no WebGPU adapter found (no ${dawnBackend()} driver for a GPU)` }
     const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }
-    const software = info.isFallbackAdapter === true || /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.architecture} ${info.device} ${info.description}`)
+    const software =
+      info.isFallbackAdapter === true ||
+      /swiftshader|llvmpipe|lavapipe|software/i.test(`${info.architecture} ${info.device} ${info.description}`)
     return {
       adapter: {
         vendor: info.vendor || 'unknown vendor',

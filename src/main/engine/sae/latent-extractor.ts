@@ -17,7 +17,13 @@ import { writeGraphFileOnce } from '../onnx/onnx-model'
 import { SessionCache, type ProviderReport } from '../runtime/execution-provider'
 import { attentionFormFor, type AttentionForm } from '../esm/esm2-graph'
 import type { LatentSource, LatentSourceProgress } from './latent-source'
-import { buildLatentGraph, latentGraphKey, MAX_FLAT_LATENTS, type LatentGraphSpec, type LatentOutput } from './sae-graph'
+import {
+  buildLatentGraph,
+  latentGraphKey,
+  MAX_FLAT_LATENTS,
+  type LatentGraphSpec,
+  type LatentOutput
+} from './sae-graph'
 import { saeLayerFor } from './sae-load'
 import type { SaeWeights } from './sae-weights'
 import type { SparseLatents } from './sparse-latents'
@@ -54,7 +60,7 @@ interface ExtractOptions {
 type SparsePiece = Omit<SparseLatents, 'id'>
 
 function padBatch(tokens: Int32Array[]): { ids: BigInt64Array; T: number } {
-  const T = Math.max(...tokens.map((t) => t.length))
+  const T = Math.max(...tokens.map(t => t.length))
   const ids = new BigInt64Array(tokens.length * T).fill(BigInt(PAD_ID))
   tokens.forEach((t, i) => {
     for (let j = 0; j < t.length; j++) ids[i * T + j] = BigInt(t[j])
@@ -104,7 +110,7 @@ export class LatentExtractor implements LatentSource {
     private readonly batching: BatchingOptions,
     private readonly chunkTokens: number | undefined
   ) {
-    this.sessions = new SessionCache(model.runtime, (report) => (this.providerReport = report))
+    this.sessions = new SessionCache(model.runtime, report => (this.providerReport = report))
   }
 
   /** Which execution provider the chained graphs run on (known after the first run). */
@@ -115,12 +121,18 @@ export class LatentExtractor implements LatentSource {
   /** Checks that the SAE fits the model (width, layer) and prepares the chained graphs (built on first use). */
   static async open(model: Esm2Model, sae: SaeWeights, opts: LatentExtractorOptions = {}): Promise<LatentExtractor> {
     const c = model.config
-    const layer = saeLayerFor(sae, { name: model.imported.name, hiddenSize: c.hiddenSize, numLayers: c.numLayers }, opts.layer)
+    const layer = saeLayerFor(
+      sae,
+      { name: model.imported.name, hiddenSize: c.hiddenSize, numLayers: c.numLayers },
+      opts.layer
+    )
     const base = opts.batching ?? model.batching
     const cap = Math.max(1, Math.floor(Math.min(LATENT_BATCH_BUDGET, MAX_FLAT_LATENTS) / sae.dSae))
     const batching = opts.batching ?? { ...base, maxBatchTokens: Math.min(base.maxBatchTokens, cap) }
     if (batching.maxBatchTokens * sae.dSae > MAX_FLAT_LATENTS) {
-      throw new Error(`batches of ${batching.maxBatchTokens} tokens × ${sae.dSae} latents overflow the latent index; use at most ${Math.floor(MAX_FLAT_LATENTS / sae.dSae)} batch tokens`)
+      throw new Error(
+        `batches of ${batching.maxBatchTokens} tokens × ${sae.dSae} latents overflow the latent index; use at most ${Math.floor(MAX_FLAT_LATENTS / sae.dSae)} batch tokens`
+      )
     }
     return new LatentExtractor(model, sae, layer, batching, opts.chunkTokens)
   }
@@ -146,7 +158,7 @@ export class LatentExtractor implements LatentSource {
 
   /** Runs a chained graph on the runtime's provider (its attention form is the provider's; CPU fallback in SessionCache). */
   private run(output: LatentOutput, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
-    return this.sessions.run(output, () => (provider) => this.graphPath(output, attentionFormFor(provider)), feeds)
+    return this.sessions.run(output, () => provider => this.graphPath(output, attentionFormFor(provider)), feeds)
   }
 
   /** Sparse residue rows of one padded batch of pieces. */
@@ -189,7 +201,8 @@ export class LatentExtractor implements LatentSource {
         e = e1
         rowStart += rows
       }
-      if (e !== index.length) throw new Error(`internal: ${index.length - e} latent entries beyond the batch's ${rowStart} residue rows`)
+      if (e !== index.length)
+        throw new Error(`internal: ${index.length - e} latent entries beyond the batch's ${rowStart} residue rows`)
       return out
     } finally {
       for (const v of Object.values(result)) v.dispose?.()
@@ -208,9 +221,16 @@ export class LatentExtractor implements LatentSource {
     }
   }
 
-  async *extract(inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>, opts: ExtractOptions = {}): AsyncGenerator<SparseLatents> {
+  async *extract(
+    inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>,
+    opts: ExtractOptions = {}
+  ): AsyncGenerator<SparseLatents> {
     const progress: LatentSourceProgress = { sequences: 0, residues: 0 }
-    for await (const done of this.model.forwardPieces(inputs, (t) => this.runSparse(t), { batching: this.batching, chunkTokens: this.chunkTokens, signal: opts.signal })) {
+    for await (const done of this.model.forwardPieces(inputs, t => this.runSparse(t), {
+      batching: this.batching,
+      chunkTokens: this.chunkTokens,
+      signal: opts.signal
+    })) {
       const latents = stitchSparse(done.input.id, done.windows, done.results, this.sae.dSae)
       progress.sequences++
       progress.residues += latents.rows
@@ -220,9 +240,16 @@ export class LatentExtractor implements LatentSource {
   }
 
   /** Dense latents [T, dSae] with the `<cls>`/`<eos>` rows, for every input (not necessarily in input order). */
-  async *dense(inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>, opts: ExtractOptions = {}): AsyncGenerator<DenseLatents> {
+  async *dense(
+    inputs: Iterable<SequenceInput> | AsyncIterable<SequenceInput>,
+    opts: ExtractOptions = {}
+  ): AsyncGenerator<DenseLatents> {
     const progress: LatentSourceProgress = { sequences: 0, residues: 0 }
-    for await (const done of this.model.forwardPieces(inputs, (t) => this.runDense(t), { batching: this.batching, chunkTokens: this.chunkTokens, signal: opts.signal })) {
+    for await (const done of this.model.forwardPieces(inputs, t => this.runDense(t), {
+      batching: this.batching,
+      chunkTokens: this.chunkTokens,
+      signal: opts.signal
+    })) {
       const latents = stitchDense(done.input.id, done.windows, done.results, this.sae.dSae)
       progress.sequences++
       progress.residues += latents.rows - 2

@@ -18,8 +18,26 @@ import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { PickleObject, attributesOf } from '../formats/pickle'
 import { openTorchCheckpoint } from '../formats/torch-checkpoint'
-import { DICTIONARY_TENSORS, dictionaryClassOf, readDictionary, withPrefix, type DictionaryClass } from './sae-dictionary'
-import { has, isDir, isFile, listDir, NOT_THIS, peekTensors, shapesOf, tensorSummary, type SaeChoice, type SaeFormatProvider, type SaeProbe } from './sae-provider'
+import {
+  DICTIONARY_TENSORS,
+  dictionaryClassOf,
+  readDictionary,
+  withPrefix,
+  type DictionaryClass
+} from './sae-dictionary'
+import {
+  has,
+  isDir,
+  isFile,
+  listDir,
+  NOT_THIS,
+  peekTensors,
+  shapesOf,
+  tensorSummary,
+  type SaeChoice,
+  type SaeFormatProvider,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { hashFiles } from './sae-tensors'
 
@@ -44,11 +62,14 @@ function positiveInt(v: unknown): number | undefined {
 }
 
 /** The prefix of the state dict inside a Lightning checkpoint's tensors, and its class. */
-function findStateDict(names: ReadonlySet<string>, batchHint: boolean): { prefix: string; cls: DictionaryClass } | undefined {
+function findStateDict(
+  names: ReadonlySet<string>,
+  batchHint: boolean
+): { prefix: string; cls: DictionaryClass } | undefined {
   const prefixes = new Set<string>()
   for (const n of names) for (const a of ANCHORS) if (n.endsWith(a)) prefixes.add(n.slice(0, n.length - a.length))
   for (const prefix of [...prefixes].sort((a, b) => a.length - b.length)) {
-    const inner = new Set([...names].filter((n) => n.startsWith(prefix)).map((n) => n.slice(prefix.length)))
+    const inner = new Set([...names].filter(n => n.startsWith(prefix)).map(n => n.slice(prefix.length)))
     const cls = dictionaryClassOf(inner, batchHint)
     if (cls) return { prefix, cls }
   }
@@ -71,11 +92,11 @@ function isTrainerDir(dir: string): boolean {
 
 function choicesIn(dir: string): SaeChoice[] {
   const trainers = listDir(dir)
-    .filter((n) => isDir(join(dir, n)) && isTrainerDir(join(dir, n)))
-    .map((n) => ({ path: join(dir, n), file: n }))
+    .filter(n => isDir(join(dir, n)) && isTrainerDir(join(dir, n)))
+    .map(n => ({ path: join(dir, n), file: n }))
   const ckpts = listDir(dir)
-    .filter((n) => n.endsWith('.ckpt'))
-    .map((n) => ({ path: join(dir, n), file: n }))
+    .filter(n => n.endsWith('.ckpt'))
+    .map(n => ({ path: join(dir, n), file: n }))
   return [...trainers, ...ckpts]
 }
 
@@ -83,7 +104,10 @@ function probeCkpt(file: string): SaeProbe {
   const { tensors, error } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
   const sd = findStateDict(new Set(tensors.keys()), false)
-  return { confidence: sd ? 1 : 0, found: `${basename(file)}: ${tensorSummary(shapesOf(tensors))}${sd ? ` (${sd.cls} under "${sd.prefix}")` : ''}` }
+  return {
+    confidence: sd ? 1 : 0,
+    found: `${basename(file)}: ${tensorSummary(shapesOf(tensors))}${sd ? ` (${sd.cls} under "${sd.prefix}")` : ''}`
+  }
 }
 
 export const dictionaryLearningProvider: SaeFormatProvider = {
@@ -95,7 +119,8 @@ export const dictionaryLearningProvider: SaeFormatProvider = {
   probe(path: string): SaeProbe {
     if (isFile(path)) {
       if (path.endsWith('.ckpt')) return probeCkpt(path)
-      if (basename(path) === 'ae.pt' && has(dirname(path), 'config.json')) return dictionaryLearningProvider.probe(dirname(path))
+      if (basename(path) === 'ae.pt' && has(dirname(path), 'config.json'))
+        return dictionaryLearningProvider.probe(dirname(path))
       return NOT_THIS
     }
     if (!isDir(path)) return NOT_THIS
@@ -109,11 +134,14 @@ export const dictionaryLearningProvider: SaeFormatProvider = {
         return { confidence: 0.5, found: (e as Error).message }
       }
       const cls = dictionaryClassOf(tensors, /batch/i.test(dictClass))
-      return { confidence: cls ? 1 : 0.3, found: `ae.pt + config.json (dict_class ${dictClass}): ${tensorSummary(shapesOf(tensors))}` }
+      return {
+        confidence: cls ? 1 : 0.3,
+        found: `ae.pt + config.json (dict_class ${dictClass}): ${tensorSummary(shapesOf(tensors))}`
+      }
     }
     const choices = choicesIn(path)
     if (choices.length === 1) return dictionaryLearningProvider.probe(choices[0].path)
-    if (choices.length > 1) return { confidence: 0.9, found: `${choices.map((c) => c.file).join(', ')}`, choices }
+    if (choices.length > 1) return { confidence: 0.9, found: `${choices.map(c => c.file).join(', ')}`, choices }
     return { confidence: 0, found: 'no ae.pt + config.json, trainer_N folders or .ckpt files' }
   },
   load(path: string): SaeWeights {
@@ -133,8 +161,15 @@ function loadTrainerDir(dir: string): SaeWeights {
   try {
     const dictClass = typeof trainer.dict_class === 'string' ? trainer.dict_class : ''
     const cls = dictionaryClassOf(ckpt.tensors, /batch/i.test(dictClass))
-    if (cls === undefined) throw new Error(`${file}: not one of dictionary_learning's classes (config says ${dictClass || 'no dict_class'}); it holds ${tensorSummary(ckpt.tensors)}; they need ${DICTIONARY_TENSORS}`)
-    const parts = readDictionary(ckpt, cls, { normalizedForm: false, formatName: 'dictionary_learning', k: positiveInt(trainer.k) })
+    if (cls === undefined)
+      throw new Error(
+        `${file}: not one of dictionary_learning's classes (config says ${dictClass || 'no dict_class'}); it holds ${tensorSummary(ckpt.tensors)}; they need ${DICTIONARY_TENSORS}`
+      )
+    const parts = readDictionary(ckpt, cls, {
+      normalizedForm: false,
+      formatName: 'dictionary_learning',
+      k: positiveInt(trainer.k)
+    })
     const layer = positiveInt(trainer.layer)
     return {
       ...parts,
@@ -155,11 +190,18 @@ function loadLightningCheckpoint(file: string): SaeWeights {
   const ckpt = openTorchCheckpoint(file)
   try {
     const hp = record(record(ckpt.root).hyper_parameters)
-    const batchHint = /batch/i.test(JSON.stringify(Object.values(hp).filter((v) => typeof v === 'string')))
+    const batchHint = /batch/i.test(JSON.stringify(Object.values(hp).filter(v => typeof v === 'string')))
     const sd = findStateDict(new Set(ckpt.tensors.keys()), batchHint)
-    if (sd === undefined) throw new Error(`${file}: no SAE state dict found in this checkpoint; it holds ${tensorSummary(ckpt.tensors)}; dictionary_learning classes need ${DICTIONARY_TENSORS}`)
+    if (sd === undefined)
+      throw new Error(
+        `${file}: no SAE state dict found in this checkpoint; it holds ${tensorSummary(ckpt.tensors)}; dictionary_learning classes need ${DICTIONARY_TENSORS}`
+      )
     const k = positiveInt(hp.k) ?? positiveInt(hp.top_k)
-    const parts = readDictionary(withPrefix(ckpt, sd.prefix), sd.cls, { normalizedForm: false, formatName: 'Lightning checkpoint', k })
+    const parts = readDictionary(withPrefix(ckpt, sd.prefix), sd.cls, {
+      normalizedForm: false,
+      formatName: 'Lightning checkpoint',
+      k
+    })
     const layer = positiveInt(hp.layer)
     return {
       ...parts,
@@ -169,7 +211,10 @@ function loadLightningCheckpoint(file: string): SaeWeights {
       hash: hashFiles([file]),
       name: basename(file),
       layer: layer === undefined ? undefined : layer + 1,
-      notes: [`state dict under "${sd.prefix}"`, ...(layer === undefined ? [] : [`hyper-parameter layer ${layer} (block output) = layer ${layer + 1}`])]
+      notes: [
+        `state dict under "${sd.prefix}"`,
+        ...(layer === undefined ? [] : [`hyper-parameter layer ${layer} (block output) = layer ${layer + 1}`])
+      ]
     }
   } finally {
     ckpt.close()

@@ -25,10 +25,20 @@ import type { TensorArchive } from '../formats/tensor-archive'
 import type { SaeActivation, SaeInputNorm, SaeWeights } from './sae-weights'
 import { ShapeContext, transpose } from './sae-tensors'
 
-export type DictionaryClass = 'ReLUSAE' | 'ReLUSAE_Tied' | 'TopKSAE' | 'BatchTopKSAE' | 'JumpReLUSAE' | 'JumpReLUSAE (old names)' | 'MatryoshkaBatchTopKSAE'
+export type DictionaryClass =
+  | 'ReLUSAE'
+  | 'ReLUSAE_Tied'
+  | 'TopKSAE'
+  | 'BatchTopKSAE'
+  | 'JumpReLUSAE'
+  | 'JumpReLUSAE (old names)'
+  | 'MatryoshkaBatchTopKSAE'
 
 /** The class a state dict holds, from its tensor names; `batchTopK` settles TopK vs BatchTopK. */
-export function dictionaryClassOf(names: ReadonlySet<string> | ReadonlyMap<string, unknown>, batchTopK = false): DictionaryClass | undefined {
+export function dictionaryClassOf(
+  names: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  batchTopK = false
+): DictionaryClass | undefined {
   const h = (n: string): boolean => names.has(n)
   if (h('W_enc') && h('b_enc') && h('W_dec') && h('b_dec')) {
     if (h('k') || h('group_sizes')) return 'MatryoshkaBatchTopKSAE'
@@ -44,9 +54,23 @@ export function dictionaryClassOf(names: ReadonlySet<string> | ReadonlyMap<strin
 }
 
 /** What each class needs, for the no-match error. */
-export const DICTIONARY_TENSORS = 'bias + encoder.* + decoder.weight (ReLU), + decoder.bias (tied / + threshold: JumpReLU), b_dec + k (TopK, BatchTopK), W_enc/W_dec/b_dec + threshold (old JumpReLU) or + k (Matryoshka)'
+export const DICTIONARY_TENSORS =
+  'bias + encoder.* + decoder.weight (ReLU), + decoder.bias (tied / + threshold: JumpReLU), b_dec + k (TopK, BatchTopK), W_enc/W_dec/b_dec + threshold (old JumpReLU) or + k (Matryoshka)'
 
-export type DictionaryParts = Pick<SaeWeights, 'dIn' | 'dSae' | 'activation' | 'inputNorm' | 'preBias' | 'encWeight' | 'encBias' | 'featureScale' | 'decWeight' | 'decBias' | 'architecture'>
+export type DictionaryParts = Pick<
+  SaeWeights,
+  | 'dIn'
+  | 'dSae'
+  | 'activation'
+  | 'inputNorm'
+  | 'preBias'
+  | 'encWeight'
+  | 'encBias'
+  | 'featureScale'
+  | 'decWeight'
+  | 'decBias'
+  | 'architecture'
+>
 
 export interface DictionaryOptions {
   /** Report features divided by activation_rescale_factor (InterPLM's normalized form). */
@@ -71,10 +95,13 @@ export function readDictionary(archive: TensorArchive, cls: DictionaryClass, opt
     encBias = ctx.read('encoder.bias', ['d_sae'])
   }
   const linearDecoder = (): Float32Array =>
-    ctx.has('decoder.weight') ? transpose(ctx.read('decoder.weight', ['d_in', 'd_sae']), ctx.size('d_in'), ctx.size('d_sae')) : transpose(encWeight, ctx.size('d_in'), ctx.size('d_sae'))
+    ctx.has('decoder.weight')
+      ? transpose(ctx.read('decoder.weight', ['d_in', 'd_sae']), ctx.size('d_in'), ctx.size('d_sae'))
+      : transpose(encWeight, ctx.size('d_in'), ctx.size('d_sae'))
   const intScalar = (key: string): number => {
     const v = ctx.scalar(key) ?? opts.k
-    if (v === undefined || !Number.isInteger(v) || v < 1) throw new Error(`${archive.source}: ${cls} needs a positive integer "${key}", found ${String(v)}`)
+    if (v === undefined || !Number.isInteger(v) || v < 1)
+      throw new Error(`${archive.source}: ${cls} needs a positive integer "${key}", found ${String(v)}`)
     return v
   }
   const uniform = (value: number, n: number): Float32Array => new Float32Array(n).fill(value)
@@ -100,7 +127,9 @@ export function readDictionary(archive: TensorArchive, cls: DictionaryClass, opt
       preBias = ctx.read('b_dec', ['d_in'])
       decBias = preBias.slice()
       activation =
-        cls === 'TopKSAE' ? { kind: 'topk', k: Math.min(intScalar('k'), ctx.size('d_sae')), relu: true } : { kind: 'jumprelu', threshold: uniform(ctx.scalar('threshold') ?? 0, ctx.size('d_sae')), relu: true }
+        cls === 'TopKSAE'
+          ? { kind: 'topk', k: Math.min(intScalar('k'), ctx.size('d_sae')), relu: true }
+          : { kind: 'jumprelu', threshold: uniform(ctx.scalar('threshold') ?? 0, ctx.size('d_sae')), relu: true }
       break
     case 'JumpReLUSAE':
       fromLinear()
@@ -118,7 +147,10 @@ export function readDictionary(archive: TensorArchive, cls: DictionaryClass, opt
       if (cls === 'MatryoshkaBatchTopKSAE') {
         preBias = decBias.slice()
         const t = ctx.scalar('threshold')
-        if (t === undefined) throw new Error(`${archive.source}: a Matryoshka BatchTopK SAE needs its inference "threshold" (a single value); this one has none`)
+        if (t === undefined)
+          throw new Error(
+            `${archive.source}: a Matryoshka BatchTopK SAE needs its inference "threshold" (a single value); this one has none`
+          )
         activation = { kind: 'jumprelu', threshold: uniform(t, ctx.size('d_sae')), relu: true }
       } else {
         preBias = new Float32Array(ctx.size('d_in'))
@@ -146,12 +178,26 @@ export function readDictionary(archive: TensorArchive, cls: DictionaryClass, opt
     }
   }
   const inputNorm: SaeInputNorm = (ctx.scalar('normalize_to_sqrt_d') ?? 0) !== 0 ? 'sqrt-d' : 'none'
-  return { architecture: cls, dIn, dSae, activation: activation!, inputNorm, preBias: preBias!, encWeight: encWeight!, encBias: encBias!, featureScale, decWeight: decWeight!, decBias: decBias! }
+  return {
+    architecture: cls,
+    dIn,
+    dSae,
+    activation: activation!,
+    inputNorm,
+    preBias: preBias!,
+    encWeight: encWeight!,
+    encBias: encBias!,
+    featureScale,
+    decWeight: decWeight!,
+    decBias: decBias!
+  }
 }
 
 /** A view of `archive` holding only the tensors under `prefix` (the prefix removed). */
 export function withPrefix(archive: TensorArchive, prefix: string): TensorArchive {
   if (prefix === '') return archive
-  const tensors = new Map([...archive.tensors.entries()].filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t]))
+  const tensors = new Map(
+    [...archive.tensors.entries()].filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t])
+  )
   return { source: archive.source, tensors, close: () => archive.close() }
 }

@@ -74,7 +74,11 @@ export const POOR_FVU = 0.5
 export const BETTER_BY = 0.1
 
 /** The masked copy of each protein and the masked positions (token indices), seeded. */
-export function maskProteins(tokens: Int32Array[], fraction: number, seed: number): { masked: Int32Array[]; positions: number[][] } {
+export function maskProteins(
+  tokens: Int32Array[],
+  fraction: number,
+  seed: number
+): { masked: Int32Array[]; positions: number[][] } {
   const uniform = mulberry32(seed)
   const masked: Int32Array[] = []
   const positions: number[][] = []
@@ -108,27 +112,50 @@ function residueRows(h: Float32Array, T: number, H: number): Float32Array {
   return h.subarray(H, (T - 1) * H)
 }
 
-export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: Int32Array[], opts: FitOptions = {}): Promise<SaeFitReport> {
+export async function checkSaeFit(
+  model: Esm2Model,
+  sae: SaeWeights,
+  proteins: Int32Array[],
+  opts: FitOptions = {}
+): Promise<SaeFitReport> {
   const c = model.config
   const H = c.hiddenSize
   const V = c.vocabSize
-  if (sae.dIn !== H) throw new Error(`SAE ${sae.name} reads vectors of width ${sae.dIn}, but ${model.imported.name} has hidden size ${H}: it was trained on another model`)
+  if (sae.dIn !== H)
+    throw new Error(
+      `SAE ${sae.name} reads vectors of width ${sae.dIn}, but ${model.imported.name} has hidden size ${H}: it was trained on another model`
+    )
   if (proteins.length === 0) throw new Error('the fit check needs at least one protein')
-  const tooLong = proteins.find((t) => t.length - 2 > model.window)
-  if (tooLong) throw new Error(`a protein of ${tooLong.length - 2} residues is longer than the model's window (${model.window}); the fit check runs whole proteins only`)
-  const layers = [...new Set(opts.layers ?? (sae.layer !== undefined ? [sae.layer] : Array.from({ length: c.numLayers + 1 }, (_, l) => l)))].sort((a, b) => a - b)
-  for (const l of layers) if (!Number.isInteger(l) || l < 0 || l > c.numLayers) throw new Error(`layer ${l} does not exist: ${model.imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
+  const tooLong = proteins.find(t => t.length - 2 > model.window)
+  if (tooLong)
+    throw new Error(
+      `a protein of ${tooLong.length - 2} residues is longer than the model's window (${model.window}); the fit check runs whole proteins only`
+    )
+  const layers = [
+    ...new Set(
+      opts.layers ?? (sae.layer !== undefined ? [sae.layer] : Array.from({ length: c.numLayers + 1 }, (_, l) => l))
+    )
+  ].sort((a, b) => a - b)
+  for (const l of layers)
+    if (!Number.isInteger(l) || l < 0 || l > c.numLayers)
+      throw new Error(`layer ${l} does not exist: ${model.imported.name} has layers 0 (embeddings) to ${c.numLayers}`)
   const { masked, positions } = maskProteins(proteins, opts.maskFraction ?? 0.15, opts.seed ?? 1)
   const maskedPositions = positions.reduce((a, p) => a + p.length, 0)
   const denseThreshold = opts.denseThreshold ?? 0.1
-  const batches = batchesOf(proteins.map((t, i) => ({ t, m: masked[i], pos: positions[i], length: t.length })), STEER_BATCHING)
+  const batches = batchesOf(
+    proteins.map((t, i) => ({ t, m: masked[i], pos: positions[i], length: t.length })),
+    STEER_BATCHING
+  )
   const total = layers.length * batches.length
   let done = 0
 
   // clean loss: the model on the masked proteins (independent of the layer)
   let clean = 0
   for (const b of batches) {
-    const res = await model.runBatch(b.map((x) => x.m), { hidden: [], logits: true })
+    const res = await model.runBatch(
+      b.map(x => x.m),
+      { hidden: [], logits: true }
+    )
     res.forEach((r, k) => (clean += crossEntropySum(r.logits!, V, b[k].pos, b[k].t)))
   }
 
@@ -137,7 +164,10 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
     // reconstruction statistics on the unmasked proteins
     const rows: Float32Array[] = []
     for (const b of batches) {
-      const res = await model.runBatch(b.map((x) => x.t), { hidden: [layer], logits: false })
+      const res = await model.runBatch(
+        b.map(x => x.t),
+        { hidden: [layer], logits: false }
+      )
       res.forEach((r, k) => rows.push(residueRows(r.hidden.get(layer)!, b[k].length, H).slice()))
     }
     const n = rows.reduce((a, r) => a + r.length / H, 0)
@@ -186,7 +216,10 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
     const loss = { spliced: 0, zeroAblation: 0, meanAblation: 0 }
     const meanRow = Float32Array.from(mean)
     for (const b of batches) {
-      const prefix = await model.runBatch(b.map((x) => x.m), { hidden: [layer], logits: false })
+      const prefix = await model.runBatch(
+        b.map(x => x.m),
+        { hidden: [layer], logits: false }
+      )
       const variants: Record<keyof typeof loss, Float32Array[]> = { spliced: [], zeroAblation: [], meanAblation: [] }
       prefix.forEach((p, k) => {
         const T = b[k].length
@@ -206,7 +239,7 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
       })
       for (const key of Object.keys(variants) as (keyof typeof loss)[]) {
         const out = await model.runBatch(
-          b.map((x) => x.m),
+          b.map(x => x.m),
           { hidden: [], logits: true },
           { from: layer, hiddenIn: variants[key] }
         )
@@ -215,8 +248,14 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
       opts.onProgress?.(++done, total)
     }
     const per = (v: number): number => v / maskedPositions
-    const L = { clean: per(clean), spliced: per(loss.spliced), zeroAblation: per(loss.zeroAblation), meanAblation: per(loss.meanAblation) }
-    const recovered = (ablated: number): number => (ablated === L.clean ? 100 : (100 * (ablated - L.spliced)) / (ablated - L.clean))
+    const L = {
+      clean: per(clean),
+      spliced: per(loss.spliced),
+      zeroAblation: per(loss.zeroAblation),
+      meanAblation: per(loss.meanAblation)
+    }
+    const recovered = (ablated: number): number =>
+      ablated === L.clean ? 100 : (100 * (ablated - L.spliced)) / (ablated - L.clean)
     fits.push({
       layer,
       fvu: varSum > 0 ? err / varSum : 0,
@@ -252,13 +291,23 @@ export async function checkSaeFit(model: Esm2Model, sae: SaeWeights, proteins: I
 export function fitWarnings(fits: LayerFit[], declaredLayer: number | undefined): string[] {
   const best = fits.reduce((a, b) => (b.fvu < a.fvu ? b : a))
   const warnings: string[] = []
-  const declared = declaredLayer !== undefined ? fits.find((f) => f.layer === declaredLayer) : undefined
-  const fmt = (f: LayerFit): string => `layer ${f.layer}: FVU ${f.fvu.toFixed(3)}, ${f.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered`
-  if (declared && best.layer !== declared.layer && best.fvu < declared.fvu - BETTER_BY && best.fvu < 0.8 * declared.fvu) {
-    warnings.push(`the SAE's files say layer ${declared.layer}, but layer ${best.layer} fits clearly better (${fmt(best)}; ${fmt(declared)}): check the layer numbering or the model`)
+  const declared = declaredLayer !== undefined ? fits.find(f => f.layer === declaredLayer) : undefined
+  const fmt = (f: LayerFit): string =>
+    `layer ${f.layer}: FVU ${f.fvu.toFixed(3)}, ${f.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered`
+  if (
+    declared &&
+    best.layer !== declared.layer &&
+    best.fvu < declared.fvu - BETTER_BY &&
+    best.fvu < 0.8 * declared.fvu
+  ) {
+    warnings.push(
+      `the SAE's files say layer ${declared.layer}, but layer ${best.layer} fits clearly better (${fmt(best)}; ${fmt(declared)}): check the layer numbering or the model`
+    )
   }
   if (best.fvu > POOR_FVU) {
-    warnings.push(`the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${fits.length === 1 ? ' or another layer (check with --layers all)' : ''}`)
+    warnings.push(
+      `the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${fits.length === 1 ? ' or another layer (check with --layers all)' : ''}`
+    )
   }
   return warnings
 }
@@ -277,7 +326,11 @@ export function formatFitReport(r: SaeFitReport): string {
         `${f.loss.clean.toFixed(4).padEnd(11)} ${f.loss.spliced.toFixed(4).padEnd(8)} ${f.loss.zeroAblation.toFixed(4).padEnd(9)} ${f.loss.meanAblation.toFixed(4).padEnd(9)} ${f.recoveredVsZero.toFixed(1).padEnd(16)} ${f.recoveredVsMean.toFixed(1)}`
     )
   }
-  lines.push(r.declaredLayer !== undefined ? `* the layer the SAE's files name (${r.declaredLayer}); + the best fit (${r.bestLayer})` : `the files name no layer: proposed layer ${r.proposedLayer} (the best fit)`)
+  lines.push(
+    r.declaredLayer !== undefined
+      ? `* the layer the SAE's files name (${r.declaredLayer}); + the best fit (${r.bestLayer})`
+      : `the files name no layer: proposed layer ${r.proposedLayer} (the best fit)`
+  )
   for (const w of r.warnings) lines.push(`warning: ${w}`)
   return lines.join('\n')
 }
@@ -297,7 +350,7 @@ export interface RunFit {
 }
 
 export function runFitOf(report: SaeFitReport, layer: number): RunFit {
-  const f = report.layers.find((l) => l.layer === layer)
+  const f = report.layers.find(l => l.layer === layer)
   if (f === undefined) throw new Error(`internal: the fit report has no layer ${layer}`)
   return {
     layer,
@@ -318,7 +371,15 @@ export function runFitOf(report: SaeFitReport, layer: number): RunFit {
  * records skipped), stopping before `maxResidues` residues in all (at least one protein): the check run before
  * indexing. Undefined when the file has no usable protein.
  */
-export async function checkFitOnFile(model: Esm2Model, sae: SaeWeights, layer: number, path: string, limit: number, signal?: AbortSignal, maxResidues = FIT_SAMPLE_RESIDUES): Promise<RunFit | undefined> {
+export async function checkFitOnFile(
+  model: Esm2Model,
+  sae: SaeWeights,
+  layer: number,
+  path: string,
+  limit: number,
+  signal?: AbortSignal,
+  maxResidues = FIT_SAMPLE_RESIDUES
+): Promise<RunFit | undefined> {
   const proteins: Int32Array[] = []
   let residues = 0
   for await (const p of readProteins(path, { policy: 'skip' })) {

@@ -13,10 +13,17 @@ import { saelensProvider } from './sae-saelens'
 import type { SaeFormat } from './sae-weights'
 
 /** In order of precedence when two providers are equally sure. */
-export const SAE_FORMATS: readonly SaeFormatProvider[] = [genericProvider, preprintProvider, interplmProvider, interprotProvider, saelensProvider, dictionaryLearningProvider]
+export const SAE_FORMATS: readonly SaeFormatProvider[] = [
+  genericProvider,
+  preprintProvider,
+  interplmProvider,
+  interprotProvider,
+  saelensProvider,
+  dictionaryLearningProvider
+]
 
 export function saeFormatProvider(id: SaeFormat): SaeFormatProvider {
-  const p = SAE_FORMATS.find((f) => f.id === id)
+  const p = SAE_FORMATS.find(f => f.id === id)
   if (p === undefined) throw new Error(`internal: no SAE format "${id}"`)
   return p
 }
@@ -28,7 +35,7 @@ export interface ProbeResult {
 
 /** Every provider's view of `path`, the most confident first. */
 export function probeSae(path: string): ProbeResult[] {
-  const results = SAE_FORMATS.map((provider) => {
+  const results = SAE_FORMATS.map(provider => {
     let probe: SaeProbe
     try {
       probe = provider.probe(path)
@@ -48,11 +55,11 @@ export function detectSaeFormat(path: string): SaeFormat | undefined {
 
 /** One line per format: for --help and error messages. */
 export function formatsSummary(): string {
-  return SAE_FORMATS.map((f) => `${f.name}: ${f.files.replace(/`/g, '')}`).join('; ')
+  return SAE_FORMATS.map(f => `${f.name}: ${f.files.replace(/`/g, '')}`).join('; ')
 }
 
 /** The README's table of formats (checked against the README by a test). */
 export function formatsMarkdownTable(): string {
-  const rows = SAE_FORMATS.map((f) => `| ${f.name} | \`${f.id}\` | ${f.files} | ${f.architectures} | ${f.origin} |`)
+  const rows = SAE_FORMATS.map(f => `| ${f.name} | \`${f.id}\` | ${f.files} | ${f.architectures} | ${f.origin} |`)
   return ['| Format | id | Files | Architectures | From |', '| --- | --- | --- | --- | --- |', ...rows].join('\n')
 }

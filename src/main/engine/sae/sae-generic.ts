@@ -37,7 +37,17 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { openSafetensors, SafetensorsWriter } from '../formats/safetensors'
-import { has, isDir, isFile, NOT_THIS, peekTensors, shapesOf, tensorSummary, type SaeFormatProvider, type SaeProbe } from './sae-provider'
+import {
+  has,
+  isDir,
+  isFile,
+  NOT_THIS,
+  peekTensors,
+  shapesOf,
+  tensorSummary,
+  type SaeFormatProvider,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeActivation, SaeInputNorm, SaeWeights } from './sae-weights'
 import { configInt, hashFiles, ones, ShapeContext, transpose } from './sae-tensors'
 
@@ -70,7 +80,8 @@ export function isGenericDir(dir: string): boolean {
 
 function bool(value: unknown, key: string, file: string, fallback: boolean): boolean {
   if (value === undefined || value === null) return fallback
-  if (typeof value !== 'boolean') throw new Error(`${file}: "${key}" should be true or false, found ${JSON.stringify(value)}`)
+  if (typeof value !== 'boolean')
+    throw new Error(`${file}: "${key}" should be true or false, found ${JSON.stringify(value)}`)
   return value
 }
 
@@ -85,13 +96,17 @@ export const genericProvider: SaeFormatProvider = {
   name: 'Generic (this app)',
   origin: 'this project (src/main/engine/sae/sae-generic.ts)',
   files: '`sae.json` + `sae.safetensors`',
-  architectures: 'ReLU, top-k (with or without ReLU), JumpReLU, BatchTopK; √d or standardised input; per-feature scale; tied decoder',
+  architectures:
+    'ReLU, top-k (with or without ReLU), JumpReLU, BatchTopK; √d or standardised input; per-feature scale; tied decoder',
   probe(path: string): SaeProbe {
     const dir = folderOf(path)
     if (!isDir(dir) || !has(dir, GENERIC_CONFIG)) return NOT_THIS
     if (!has(dir, GENERIC_WEIGHTS)) return { confidence: 0.9, found: `${GENERIC_CONFIG} without ${GENERIC_WEIGHTS}` }
     const { tensors, error } = peekTensors(join(dir, GENERIC_WEIGHTS))
-    return { confidence: 1, found: `${GENERIC_CONFIG} + ${GENERIC_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}` }
+    return {
+      confidence: 1,
+      found: `${GENERIC_CONFIG} + ${GENERIC_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}`
+    }
   },
   load(path: string): SaeWeights {
     return loadGenericSae(folderOf(path))
@@ -107,32 +122,57 @@ export function loadGenericSae(dir: string): SaeWeights {
   } catch (e) {
     throw new Error(`${configPath}: cannot read the SAE config (${(e as Error).message})`, { cause: e })
   }
-  if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new Error(`${configPath}: expected a JSON object`)
-  if (cfg.format !== undefined && cfg.format !== GENERIC_FORMAT_MARKER) throw new Error(`${configPath}: "format" is "${cfg.format}", expected "${GENERIC_FORMAT_MARKER}"`)
-  if (cfg.version !== undefined && cfg.version !== 1) throw new Error(`${configPath}: version ${cfg.version} is not supported (this build reads version 1); update PLM-SAE Workbench`)
+  if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg))
+    throw new Error(`${configPath}: expected a JSON object`)
+  if (cfg.format !== undefined && cfg.format !== GENERIC_FORMAT_MARKER)
+    throw new Error(`${configPath}: "format" is "${cfg.format}", expected "${GENERIC_FORMAT_MARKER}"`)
+  if (cfg.version !== undefined && cfg.version !== 1)
+    throw new Error(
+      `${configPath}: version ${cfg.version} is not supported (this build reads version 1); update PLM-SAE Workbench`
+    )
   if (!existsSync(weightPath)) throw new Error(`${dir}: ${GENERIC_CONFIG} is there but ${GENERIC_WEIGHTS} is missing`)
   const kind = cfg.activation ?? 'relu'
-  if (!['relu', 'topk', 'jumprelu', 'batchtopk'].includes(kind)) throw new Error(`${configPath}: "activation" is ${JSON.stringify(kind)}; use "relu", "topk", "jumprelu" or "batchtopk"`)
-  let inputNorm: SaeInputNorm = bool(cfg.normalize_to_sqrt_d, 'normalize_to_sqrt_d', configPath, false) ? 'sqrt-d' : 'none'
+  if (!['relu', 'topk', 'jumprelu', 'batchtopk'].includes(kind))
+    throw new Error(
+      `${configPath}: "activation" is ${JSON.stringify(kind)}; use "relu", "topk", "jumprelu" or "batchtopk"`
+    )
+  let inputNorm: SaeInputNorm = bool(cfg.normalize_to_sqrt_d, 'normalize_to_sqrt_d', configPath, false)
+    ? 'sqrt-d'
+    : 'none'
   if (cfg.input_norm !== undefined) {
     const n = INPUT_NORMS[cfg.input_norm]
-    if (n === undefined) throw new Error(`${configPath}: "input_norm" is ${JSON.stringify(cfg.input_norm)}; use "none", "sqrt_d" or "standardize"`)
+    if (n === undefined)
+      throw new Error(
+        `${configPath}: "input_norm" is ${JSON.stringify(cfg.input_norm)}; use "none", "sqrt_d" or "standardize"`
+      )
     inputNorm = n
   }
   const archive = openSafetensors(weightPath)
   try {
-    const ctx = new ShapeContext(archive, 'generic (W_enc/b_enc/W_dec/b_dec)', { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) }, `${GENERIC_CONFIG} d_in/d_sae`)
+    const ctx = new ShapeContext(
+      archive,
+      'generic (W_enc/b_enc/W_dec/b_dec)',
+      { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) },
+      `${GENERIC_CONFIG} d_in/d_sae`
+    )
     const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
     const encBias = ctx.read('b_enc', ['d_sae'])
     const dIn = ctx.size('d_in')
     const dSae = ctx.size('d_sae')
     const decWeight = ctx.has('W_dec') ? ctx.read('W_dec', ['d_sae', 'd_in']) : transpose(encWeight, dIn, dSae)
     const decBias = ctx.read('b_dec', ['d_in'])
-    const preBias = ctx.has('b_pre') ? ctx.read('b_pre', ['d_in']) : bool(cfg.apply_b_dec_to_input, 'apply_b_dec_to_input', configPath, true) ? decBias.slice() : new Float32Array(dIn)
+    const preBias = ctx.has('b_pre')
+      ? ctx.read('b_pre', ['d_in'])
+      : bool(cfg.apply_b_dec_to_input, 'apply_b_dec_to_input', configPath, true)
+        ? decBias.slice()
+        : new Float32Array(dIn)
     const threshold = (): Float32Array => {
       if (ctx.has('threshold')) return ctx.read('threshold', ['d_sae'])
-      if (typeof cfg.threshold === 'number' && Number.isFinite(cfg.threshold)) return new Float32Array(dSae).fill(cfg.threshold)
-      throw new Error(`${configPath}: a ${kind} SAE needs a "threshold" tensor [d_sae] in ${GENERIC_WEIGHTS} or a numeric "threshold" in ${GENERIC_CONFIG}`)
+      if (typeof cfg.threshold === 'number' && Number.isFinite(cfg.threshold))
+        return new Float32Array(dSae).fill(cfg.threshold)
+      throw new Error(
+        `${configPath}: a ${kind} SAE needs a "threshold" tensor [d_sae] in ${GENERIC_WEIGHTS} or a numeric "threshold" in ${GENERIC_CONFIG}`
+      )
     }
     let activation: SaeActivation
     if (kind === 'topk') {
@@ -140,7 +180,11 @@ export function loadGenericSae(dir: string): SaeWeights {
       if (k === undefined || k < 1) throw new Error(`${configPath}: a topk SAE needs "k" (a positive integer)`)
       activation = { kind: 'topk', k: Math.min(k, dSae), relu: bool(cfg.topk_relu, 'topk_relu', configPath, true) }
     } else if (kind === 'jumprelu') {
-      activation = { kind: 'jumprelu', threshold: threshold(), relu: bool(cfg.jumprelu_relu, 'jumprelu_relu', configPath, false) }
+      activation = {
+        kind: 'jumprelu',
+        threshold: threshold(),
+        relu: bool(cfg.jumprelu_relu, 'jumprelu_relu', configPath, false)
+      }
     } else if (kind === 'batchtopk') {
       activation = { kind: 'jumprelu', threshold: threshold(), relu: true }
     } else {
@@ -185,7 +229,11 @@ export function saveGenericSae(sae: SaeWeights, dir: string): void {
     ['feature_scale', [sae.dSae], sae.featureScale]
   ]
   if (a.kind === 'jumprelu') tensors.push(['threshold', [sae.dSae], a.threshold])
-  const w = new SafetensorsWriter(join(dir, GENERIC_WEIGHTS), tensors.map(([name, shape]) => ({ name, shape })), { format: 'pt' })
+  const w = new SafetensorsWriter(
+    join(dir, GENERIC_WEIGHTS),
+    tensors.map(([name, shape]) => ({ name, shape })),
+    { format: 'pt' }
+  )
   try {
     for (const [name, , data] of tensors) w.put(name, data)
     w.finish()

@@ -63,11 +63,17 @@ export function addSaeEncoder(b: GraphBuilder, sae: SaeWeights, x: string): stri
   } else if (sae.inputNorm === 'standardize') {
     const mean = b.mul(b.reduceSum(x, [-1], true), b.constFloat([1 / dIn], []))
     const centred = b.sub(x, mean)
-    const variance = b.mul(b.reduceSum(b.mul(centred, centred), [-1], true), b.constFloat([1 / Math.max(1, dIn - 1)], []))
+    const variance = b.mul(
+      b.reduceSum(b.mul(centred, centred), [-1], true),
+      b.constFloat([1 / Math.max(1, dIn - 1)], [])
+    )
     input = b.div(centred, b.add(b.node('Sqrt', [variance]), b.constFloat([STANDARDIZE_EPS], [])))
   }
   if (!allEqual(sae.preBias, 0)) input = b.sub(input, floatInit(b, 'sae.pre_bias', sae.preBias, [dIn]))
-  const z = b.add(b.matMul(input, floatInit(b, 'sae.enc_weight', sae.encWeight, [dIn, dSae])), floatInit(b, 'sae.enc_bias', sae.encBias, [dSae]))
+  const z = b.add(
+    b.matMul(input, floatInit(b, 'sae.enc_weight', sae.encWeight, [dIn, dSae])),
+    floatInit(b, 'sae.enc_bias', sae.encBias, [dSae])
+  )
   let f: string
   const act = sae.activation
   if (act.kind === 'relu') {
@@ -80,7 +86,9 @@ export function addSaeEncoder(b: GraphBuilder, sae: SaeWeights, x: string): stri
       sorted: { type: 'int', value: 0 }
     })
     const zeros = b.node('ConstantOfShape', [b.node('Shape', [z])])
-    f = b.node('ScatterElements', [zeros, indices, act.relu ? b.relu(values) : values], { attributes: { axis: { type: 'int', value: -1 } } })
+    f = b.node('ScatterElements', [zeros, indices, act.relu ? b.relu(values) : values], {
+      attributes: { axis: { type: 'int', value: -1 } }
+    })
   } else {
     const keep = b.cast(b.node('Greater', [z, floatInit(b, 'sae.threshold', act.threshold, [dSae])]), ElemType.FLOAT)
     f = b.mul(act.relu ? b.relu(z) : z, keep)
@@ -100,7 +108,8 @@ export function esmSpecFor(spec: LatentGraphSpec): Esm2GraphSpec {
  */
 export function buildLatentGraph(model: ImportedEsm2, sae: SaeWeights, spec: LatentGraphSpec): GraphBuilder {
   const H = model.config.hiddenSize
-  if (sae.dIn !== H) throw new Error(`SAE ${sae.name} reads vectors of width ${sae.dIn}, but the model has hidden size ${H}`)
+  if (sae.dIn !== H)
+    throw new Error(`SAE ${sae.name} reads vectors of width ${sae.dIn}, but the model has hidden size ${H}`)
   const b = new GraphBuilder(`esm2_sae_${spec.output}_l${spec.layer}`)
   const ids = b.input('input_ids', ElemType.INT64, ['batch', 'tokens'])
   const esm = addEsm2(b, model, esmSpecFor(spec), ids)
@@ -112,7 +121,10 @@ export function buildLatentGraph(model: ImportedEsm2, sae: SaeWeights, spec: Lat
   }
   // residue rows only: drop <cls>, <eos> and <pad> before encoding
   const flatIds = b.reshape(ids, [-1])
-  const special = b.node('Or', [b.node('Or', [b.equal(flatIds, b.constInt64([CLS_ID], [])), b.equal(flatIds, b.constInt64([EOS_ID], []))]), b.equal(flatIds, b.constInt64([PAD_ID], []))])
+  const special = b.node('Or', [
+    b.node('Or', [b.equal(flatIds, b.constInt64([CLS_ID], [])), b.equal(flatIds, b.constInt64([EOS_ID], []))]),
+    b.equal(flatIds, b.constInt64([PAD_ID], []))
+  ])
   const residueRows = b.reshape(b.node('NonZero', [b.node('Not', [special])]), [-1])
   const rows = b.gather(b.reshape(hidden, [-1, H]), residueRows)
   const f = b.reshape(addSaeEncoder(b, sae, rows), [-1])
@@ -129,7 +141,18 @@ export function buildLatentGraph(model: ImportedEsm2, sae: SaeWeights, spec: Lat
 export function latentGraphKey(sae: SaeWeights, spec: LatentGraphSpec): string {
   const h = createHash('sha256')
   const act = sae.activation
-  h.update(JSON.stringify({ v: 2, dIn: sae.dIn, dSae: sae.dSae, act: act.kind, k: act.kind === 'topk' ? act.k : null, relu: act.kind === 'relu' || act.relu, norm: sae.inputNorm, spec }))
+  h.update(
+    JSON.stringify({
+      v: 2,
+      dIn: sae.dIn,
+      dSae: sae.dSae,
+      act: act.kind,
+      k: act.kind === 'topk' ? act.k : null,
+      relu: act.kind === 'relu' || act.relu,
+      norm: sae.inputNorm,
+      spec
+    })
+  )
   const arrays = [sae.preBias, sae.encWeight, sae.encBias, sae.featureScale]
   if (act.kind === 'jumprelu') arrays.push(act.threshold)
   for (const a of arrays) h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))

@@ -18,7 +18,20 @@
 import { basename, dirname, join } from 'node:path'
 import { openTorchCheckpoint } from '../formats/torch-checkpoint'
 import { DICTIONARY_TENSORS, dictionaryClassOf, readDictionary } from './sae-dictionary'
-import { has, isDir, isFile, listDir, NOT_THIS, peekTensors, shapesOf, tensorSummary, type SaeChoice, type SaeFormatProvider, type SaeLoadOptions, type SaeProbe } from './sae-provider'
+import {
+  has,
+  isDir,
+  isFile,
+  listDir,
+  NOT_THIS,
+  peekTensors,
+  shapesOf,
+  tensorSummary,
+  type SaeChoice,
+  type SaeFormatProvider,
+  type SaeLoadOptions,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { hashFiles } from './sae-tensors'
 
@@ -32,25 +45,29 @@ export function interplmLayerOf(folder: string): number | undefined {
 
 function fileIn(dir: string, variant: 'normalized' | 'unnormalized' = 'normalized'): string | undefined {
   const preferred = variant === 'normalized' ? INTERPLM_FILES : [...INTERPLM_FILES].reverse()
-  return preferred.map((f) => join(dir, f)).find((p) => isFile(p))
+  return preferred.map(f => join(dir, f)).find(p => isFile(p))
 }
 
 function probeFile(file: string): SaeProbe {
   if (!file.endsWith('.pt') && !file.endsWith('.pth')) return NOT_THIS
   // dictionary_learning's ae.pt next to its config.json belongs to that provider
-  if (basename(file) === 'ae.pt' && has(dirname(file), 'config.json')) return { confidence: 0.2, found: `${basename(file)} next to config.json (a dictionary_learning save)` }
+  if (basename(file) === 'ae.pt' && has(dirname(file), 'config.json'))
+    return { confidence: 0.2, found: `${basename(file)} next to config.json (a dictionary_learning save)` }
   const { tensors, error } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
   const cls = dictionaryClassOf(tensors, /batch/i.test(basename(file)))
   const found = `${basename(file)}: ${tensorSummary(shapesOf(tensors))}`
   if (cls === undefined) return { confidence: 0, found }
-  return { confidence: INTERPLM_FILES.includes(basename(file) as (typeof INTERPLM_FILES)[number]) ? 1 : 0.8, found: `${found} (${cls})` }
+  return {
+    confidence: INTERPLM_FILES.includes(basename(file) as (typeof INTERPLM_FILES)[number]) ? 1 : 0.8,
+    found: `${found} (${cls})`
+  }
 }
 
 function layerChoices(dir: string): SaeChoice[] {
   return listDir(dir)
-    .filter((n) => interplmLayerOf(n) !== undefined && isDir(join(dir, n)) && fileIn(join(dir, n)) !== undefined)
-    .map((n) => ({ path: join(dir, n), file: n, layer: interplmLayerOf(n) }))
+    .filter(n => interplmLayerOf(n) !== undefined && isDir(join(dir, n)) && fileIn(join(dir, n)) !== undefined)
+    .map(n => ({ path: join(dir, n), file: n, layer: interplmLayerOf(n) }))
     .sort((a, b) => (a.layer ?? 0) - (b.layer ?? 0))
 }
 
@@ -59,16 +76,24 @@ export const interplmProvider: SaeFormatProvider = {
   name: 'InterPLM',
   origin: 'github.com/ElanaPearl/InterPLM (hub Elana/InterPLM-esm2-8m, -650m)',
   files: '`layer_N/ae_normalized.pt` / `ae_unnormalized.pt` (or any `.pt` of its dictionary classes)',
-  architectures: 'ReLU (normalised / unnormalised, with or without √d scaling), ReLU tied, TopK, BatchTopK, JumpReLU (current and old tensor names)',
+  architectures:
+    'ReLU (normalised / unnormalised, with or without √d scaling), ReLU tied, TopK, BatchTopK, JumpReLU (current and old tensor names)',
   probe(path: string): SaeProbe {
     if (isFile(path)) return probeFile(path)
     if (!isDir(path)) return NOT_THIS
     const direct = fileIn(path)
     if (direct) return probeFile(direct)
     const choices = layerChoices(path)
-    if (choices.length > 0) return { confidence: 1, found: `layer folders ${choices.map((c) => c.file).join(', ')}`, choices }
-    const pts = listDir(path).filter((n) => n.endsWith('.pt'))
-    return { confidence: 0, found: pts.length > 0 ? `${pts.join(', ')} (not ae_normalized.pt / ae_unnormalized.pt)` : 'no ae_normalized.pt, ae_unnormalized.pt or layer_N folders' }
+    if (choices.length > 0)
+      return { confidence: 1, found: `layer folders ${choices.map(c => c.file).join(', ')}`, choices }
+    const pts = listDir(path).filter(n => n.endsWith('.pt'))
+    return {
+      confidence: 0,
+      found:
+        pts.length > 0
+          ? `${pts.join(', ')} (not ae_normalized.pt / ae_unnormalized.pt)`
+          : 'no ae_normalized.pt, ae_unnormalized.pt or layer_N folders'
+    }
   },
   load(path: string, opts: SaeLoadOptions): SaeWeights {
     const file = isDir(path) ? fileIn(path, opts.interplmVariant) : path
@@ -81,10 +106,21 @@ export function loadInterplmSae(file: string): SaeWeights {
   const ckpt = openTorchCheckpoint(file)
   try {
     const cls = dictionaryClassOf(ckpt.tensors, /batch/i.test(basename(file)))
-    if (cls === undefined) throw new Error(`${file}: not one of InterPLM's SAE classes; it holds ${tensorSummary(ckpt.tensors)}; InterPLM's classes need ${DICTIONARY_TENSORS}`)
-    const parts = readDictionary(ckpt, cls, { normalizedForm: !/unnormalized/i.test(basename(file)), formatName: 'InterPLM' })
+    if (cls === undefined)
+      throw new Error(
+        `${file}: not one of InterPLM's SAE classes; it holds ${tensorSummary(ckpt.tensors)}; InterPLM's classes need ${DICTIONARY_TENSORS}`
+      )
+    const parts = readDictionary(ckpt, cls, {
+      normalizedForm: !/unnormalized/i.test(basename(file)),
+      formatName: 'InterPLM'
+    })
     const folder = dirname(file)
-    const notes = cls === 'TopKSAE' ? ['TopKSAE and BatchTopKSAE store the same tensors; read as TopKSAE (top-k per row). A file whose name contains "batch" is read as BatchTopKSAE (its threshold).'] : undefined
+    const notes =
+      cls === 'TopKSAE'
+        ? [
+            'TopKSAE and BatchTopKSAE store the same tensors; read as TopKSAE (top-k per row). A file whose name contains "batch" is read as BatchTopKSAE (its threshold).'
+          ]
+        : undefined
     return {
       ...parts,
       architecture: `InterPLM ${cls}`,

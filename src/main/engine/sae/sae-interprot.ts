@@ -16,7 +16,19 @@
  */
 import { basename, join } from 'node:path'
 import { openSafetensors } from '../formats/safetensors'
-import { isDir, isFile, listDir, NOT_THIS, peekTensors, shapesOf, tensorSummary, type SaeChoice, type SaeFormatProvider, type SaeLoadOptions, type SaeProbe } from './sae-provider'
+import {
+  isDir,
+  isFile,
+  listDir,
+  NOT_THIS,
+  peekTensors,
+  shapesOf,
+  tensorSummary,
+  type SaeChoice,
+  type SaeFormatProvider,
+  type SaeLoadOptions,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { hashFiles, ShapeContext } from './sae-tensors'
 
@@ -36,7 +48,12 @@ export interface InterprotName {
 export function parseInterprotName(file: string): InterprotName | undefined {
   const m = /esm2_plm(\d+)_l(\d+)_sae(\d+)(?:_k(\d+))?/.exec(basename(file))
   if (!m) return undefined
-  return { dIn: Number(m[1]), layer: Number(m[2]), dSae: Number(m[3]), k: m[4] === undefined ? undefined : Number(m[4]) }
+  return {
+    dIn: Number(m[1]),
+    layer: Number(m[2]),
+    dSae: Number(m[3]),
+    k: m[4] === undefined ? undefined : Number(m[4])
+  }
 }
 
 function probeFile(file: string): SaeProbe {
@@ -44,7 +61,7 @@ function probeFile(file: string): SaeProbe {
   const { tensors, error } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
   const found = `${basename(file)}: ${tensorSummary(shapesOf(tensors))}`
-  const present = REQUIRED.filter((n) => tensors.has(n)).length
+  const present = REQUIRED.filter(n => tensors.has(n)).length
   if (present === 0) return { confidence: 0, found }
   const named = parseInterprotName(file) !== undefined
   return { confidence: present === REQUIRED.length ? (named ? 1 : 0.8) : 0.3, found }
@@ -52,8 +69,8 @@ function probeFile(file: string): SaeProbe {
 
 function choicesIn(dir: string): SaeChoice[] {
   return listDir(dir)
-    .filter((n) => n.endsWith('.safetensors') && parseInterprotName(n) !== undefined)
-    .map((n) => ({ path: join(dir, n), file: n, layer: parseInterprotName(n)?.layer }))
+    .filter(n => n.endsWith('.safetensors') && parseInterprotName(n) !== undefined)
+    .map(n => ({ path: join(dir, n), file: n, layer: parseInterprotName(n)?.layer }))
     .sort((a, b) => (a.layer ?? 0) - (b.layer ?? 0) || a.file.localeCompare(b.file))
 }
 
@@ -73,7 +90,8 @@ export const interprotProvider: SaeFormatProvider = {
   },
   load(path: string, opts: SaeLoadOptions): SaeWeights {
     const file = isDir(path) ? choicesIn(path)[0]?.path : path
-    if (file === undefined) throw new Error(`${path}: no InterProt SAE file (esm2_plm<d>_l<layer>_sae<n>*.safetensors) here`)
+    if (file === undefined)
+      throw new Error(`${path}: no InterProt SAE file (esm2_plm<d>_l<layer>_sae<n>*.safetensors) here`)
     return loadInterprotSae(file, opts)
   }
 }
@@ -82,7 +100,12 @@ export function loadInterprotSae(file: string, opts: SaeLoadOptions = {}): SaeWe
   const named = parseInterprotName(file)
   const archive = openSafetensors(file)
   try {
-    const ctx = new ShapeContext(archive, 'InterProt (w_enc/w_dec/b_enc/b_pre)', { d_in: named?.dIn, d_sae: named?.dSae }, 'the file name (esm2_plm<d>_l<layer>_sae<n>)')
+    const ctx = new ShapeContext(
+      archive,
+      'InterProt (w_enc/w_dec/b_enc/b_pre)',
+      { d_in: named?.dIn, d_sae: named?.dSae },
+      'the file name (esm2_plm<d>_l<layer>_sae<n>)'
+    )
     const encWeight = ctx.read('w_enc', ['d_in', 'd_sae'])
     const decWeight = ctx.read('w_dec', ['d_sae', 'd_in'])
     const encBias = ctx.read('b_enc', ['d_sae'])
@@ -93,10 +116,15 @@ export function loadInterprotSae(file: string, opts: SaeLoadOptions = {}): SaeWe
     if (opts.k !== undefined) [k, kFrom] = [opts.k, 'given with --sae-k']
     else if (named?.k !== undefined) [k, kFrom] = [named.k, `from the file name (_k${named.k})`]
     else if (opts.libraryK !== undefined) [k, kFrom] = [opts.libraryK, 'from the model library entry']
-    else [k, kFrom] = [INTERPROT_DEFAULT_K, `the InterProt loader's default (the file does not store k; pass --sae-k to change it)`]
+    else
+      [k, kFrom] = [
+        INTERPROT_DEFAULT_K,
+        `the InterProt loader's default (the file does not store k; pass --sae-k to change it)`
+      ]
     if (!Number.isInteger(k) || k < 1) throw new Error(`${file}: k must be a positive integer, found ${k}`)
     const notes = [`k = ${k}: ${kFrom}`]
-    if (named === undefined) notes.push('the file name does not follow esm2_plm<d>_l<layer>_sae<n>: the layer is unknown')
+    if (named === undefined)
+      notes.push('the file name does not follow esm2_plm<d>_l<layer>_sae<n>: the layer is unknown')
     return {
       source: file,
       format: 'interprot',

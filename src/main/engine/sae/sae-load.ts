@@ -27,8 +27,12 @@ export interface SaeInspection {
 }
 
 function noMatch(path: string): Error {
-  const lines = probeSae(path).map(({ provider, probe }) => `  - ${provider.name}: looks for ${provider.files.replace(/`/g, '')}; found ${probe.found}`)
-  return new Error(`${path}: not a recognised SAE. What each format looked for, and what it found:\n${lines.join('\n')}\nConvert the SAE to the generic layout (sae.json + sae.safetensors) if its format is not listed.`)
+  const lines = probeSae(path).map(
+    ({ provider, probe }) => `  - ${provider.name}: looks for ${provider.files.replace(/`/g, '')}; found ${probe.found}`
+  )
+  return new Error(
+    `${path}: not a recognised SAE. What each format looked for, and what it found:\n${lines.join('\n')}\nConvert the SAE to the generic layout (sae.json + sae.safetensors) if its format is not listed.`
+  )
 }
 
 /** The SAEs a path holds (several for a folder of them), without loading any; throws when none is recognised. */
@@ -42,19 +46,24 @@ export function inspectSae(path: string): SaeInspection {
 export async function loadSae(path: string, opts: LoadSaeOptions = {}): Promise<SaeWeights> {
   const target = opts.file ? join(path, opts.file) : path
   if (!existsSync(target)) {
-    throw new Error(`${target}: no such file or folder (expected an SAE file or folder${opts.file ? `; --sae-file is relative to ${path}` : ''})`)
+    throw new Error(
+      `${target}: no such file or folder (expected an SAE file or folder${opts.file ? `; --sae-file is relative to ${path}` : ''})`
+    )
   }
   const [best] = probeSae(target)
   if (best.probe.confidence <= 0) throw noMatch(target)
   const choices = best.probe.choices ?? []
   if (choices.length > 0) {
-    const byLayer = opts.layer === undefined ? [] : choices.filter((c) => c.layer === opts.layer)
-    if (byLayer.length === 1 || choices.length === 1) return loadSae(byLayer[0]?.path ?? choices[0].path, { ...opts, file: undefined })
-    const layers = [...new Set(choices.map((c) => c.layer).filter((l): l is number => l !== undefined))]
+    const byLayer = opts.layer === undefined ? [] : choices.filter(c => c.layer === opts.layer)
+    if (byLayer.length === 1 || choices.length === 1)
+      return loadSae(byLayer[0]?.path ?? choices[0].path, { ...opts, file: undefined })
+    const layers = [...new Set(choices.map(c => c.layer).filter((l): l is number => l !== undefined))]
     if (opts.layer !== undefined && layers.length > 0 && byLayer.length === 0) {
       throw new Error(`${target}: no SAE for layer ${opts.layer} here; there are layers ${layers.join(', ')}`)
     }
-    const list = (byLayer.length > 1 ? byLayer : choices).map((c) => `${c.file}${c.layer !== undefined ? ` (layer ${c.layer})` : ''}`)
+    const list = (byLayer.length > 1 ? byLayer : choices).map(
+      c => `${c.file}${c.layer !== undefined ? ` (layer ${c.layer})` : ''}`
+    )
     throw new Error(
       `${target}: this ${best.provider.name} folder holds ${choices.length} SAEs${layers.length > 0 ? ` for layers ${layers.join(', ')}` : ''}; choose one ` +
         `(--sae-file NAME${layers.length > 0 ? ' or --sae-layer N' : ''}, or pass its path): ${list.join(', ')}`
@@ -84,14 +93,20 @@ export function saeLayerFor(sae: SaeWeights, model: ModelShape, requested?: numb
     )
   }
   if (requested !== undefined && sae.layer !== undefined && requested !== sae.layer) {
-    throw new Error(`SAE ${sae.name} was trained on layer ${sae.layer} (its files say so), but layer ${requested} was requested; drop the layer option or pass ${sae.layer}`)
+    throw new Error(
+      `SAE ${sae.name} was trained on layer ${sae.layer} (its files say so), but layer ${requested} was requested; drop the layer option or pass ${sae.layer}`
+    )
   }
   const layer = requested ?? sae.layer
   if (layer === undefined) {
-    throw new Error(`SAE ${sae.name} (${sae.source}) does not say which layer it reads; pass it (--sae-layer N, HF hidden_states numbering: 0 = embeddings), or run plm-sae check-sae to find the layer it fits best`)
+    throw new Error(
+      `SAE ${sae.name} (${sae.source}) does not say which layer it reads; pass it (--sae-layer N, HF hidden_states numbering: 0 = embeddings), or run plm-sae check-sae to find the layer it fits best`
+    )
   }
   if (!Number.isInteger(layer) || layer < 0 || layer > model.numLayers) {
-    throw new Error(`SAE ${sae.name} reads layer ${layer}, but ${model.name} has layers 0 (embeddings) to ${model.numLayers}`)
+    throw new Error(
+      `SAE ${sae.name} reads layer ${layer}, but ${model.name} has layers 0 (embeddings) to ${model.numLayers}`
+    )
   }
   return layer
 }

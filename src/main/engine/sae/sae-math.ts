@@ -105,7 +105,8 @@ export function encodeRows(sae: SaeWeights, x: Float32Array, rows: number, norms
     const ob = r * dSae
     if (activation.kind === 'topk') {
       const mask = topKMask(acc, activation.k)
-      for (let j = 0; j < dSae; j++) if (mask[j] === 1 && (!activation.relu || acc[j] > 0)) out[ob + j] = acc[j] * featureScale[j]
+      for (let j = 0; j < dSae; j++)
+        if (mask[j] === 1 && (!activation.relu || acc[j] > 0)) out[ob + j] = acc[j] * featureScale[j]
     } else {
       for (let j = 0; j < dSae; j++) {
         const v = activateOne(sae, j, acc[j])

@@ -27,7 +27,16 @@ import { basename, dirname, join } from 'node:path'
 import { openSafetensors } from '../formats/safetensors'
 import type { TensorArchive } from '../formats/tensor-archive'
 import { openTorchCheckpoint } from '../formats/torch-checkpoint'
-import { has, isDir, isFile, listDir, NOT_THIS, type SaeChoice, type SaeFormatProvider, type SaeProbe } from './sae-provider'
+import {
+  has,
+  isDir,
+  isFile,
+  listDir,
+  NOT_THIS,
+  type SaeChoice,
+  type SaeFormatProvider,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { configInt, hashFiles, ones, ShapeContext } from './sae-tensors'
 
@@ -42,11 +51,15 @@ export interface PreprintConfig {
 
 /** The constructor config from config.json, flat or nested under "cfg". */
 export function parsePreprintConfig(json: unknown, file: string): PreprintConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new Error(`${file}: expected a JSON object`)
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new Error(`${file}: expected a JSON object`)
   const outer = json as Record<string, unknown>
   const cfg = (typeof outer.cfg === 'object' && outer.cfg !== null ? outer.cfg : outer) as Record<string, unknown>
   if (cfg.act_size === undefined && cfg.dict_size === undefined) {
-    const hint = outer.model_type !== undefined ? ` (it has model_type "${String(outer.model_type)}": this looks like a model folder, not an SAE)` : ''
+    const hint =
+      outer.model_type !== undefined
+        ? ` (it has model_type "${String(outer.model_type)}": this looks like a model folder, not an SAE)`
+        : ''
     throw new Error(`${file}: not a preprint SAE config: it has neither "act_size" nor "dict_size"${hint}`)
   }
   return {
@@ -73,14 +86,17 @@ function trainingConfigOf(ptFile: string): string {
 
 function trainingSaves(dir: string): SaeChoice[] {
   return listDir(dir)
-    .filter((n) => n.endsWith('.pt') && has(dir, n.replace(/\.pt$/, '_cfg.json')))
-    .map((n) => ({ path: join(dir, n), file: n }))
+    .filter(n => n.endsWith('.pt') && has(dir, n.replace(/\.pt$/, '_cfg.json')))
+    .map(n => ({ path: join(dir, n), file: n }))
 }
 
 function configProbe(configPath: string, what: string): SaeProbe {
   try {
     const cfg = readConfig(configPath)
-    return { confidence: 1, found: `${what} (act_size ${cfg.dIn ?? '?'}, dict_size ${cfg.dSae ?? '?'}, layer ${cfg.block ?? 'not given'})` }
+    return {
+      confidence: 1,
+      found: `${what} (act_size ${cfg.dIn ?? '?'}, dict_size ${cfg.dSae ?? '?'}, layer ${cfg.block ?? 'not given'})`
+    }
   } catch (e) {
     return { confidence: 0.1, found: `${what}: ${(e as Error).message}` }
   }
@@ -90,36 +106,54 @@ export const preprintProvider: SaeFormatProvider = {
   id: 'preprint',
   name: 'Preprint (plm-sae)',
   origin: 'github.com/edithvillegas/plm-sae (hub evillegasgarcia/sae_esm2_6_l3)',
-  files: '`config.json` (flat or nested `cfg`) + `model.safetensors` / `pytorch_model.bin`; training saves `<n>.pt` + `<n>_cfg.json`',
+  files:
+    '`config.json` (flat or nested `cfg`) + `model.safetensors` / `pytorch_model.bin`; training saves `<n>.pt` + `<n>_cfg.json`',
   architectures: 'ReLU, input centred on b_dec',
   probe(path: string): SaeProbe {
     if (isFile(path)) {
-      if (path.endsWith('.pt') && isFile(trainingConfigOf(path))) return configProbe(trainingConfigOf(path), `${basename(path)} + ${basename(trainingConfigOf(path))}`)
+      if (path.endsWith('.pt') && isFile(trainingConfigOf(path)))
+        return configProbe(trainingConfigOf(path), `${basename(path)} + ${basename(trainingConfigOf(path))}`)
       return NOT_THIS
     }
     if (!isDir(path)) return NOT_THIS
-    const weights = PREPRINT_WEIGHT_FILES.find((f) => has(path, f))
-    if (has(path, 'config.json') && weights !== undefined) return configProbe(join(path, 'config.json'), `config.json + ${weights}`)
+    const weights = PREPRINT_WEIGHT_FILES.find(f => has(path, f))
+    if (has(path, 'config.json') && weights !== undefined)
+      return configProbe(join(path, 'config.json'), `config.json + ${weights}`)
     const saves = trainingSaves(path)
     if (saves.length === 1) return configProbe(trainingConfigOf(saves[0].path), `${saves[0].file} + its _cfg.json`)
-    if (saves.length > 1) return { confidence: 1, found: `training saves ${saves.map((c) => c.file).join(', ')}`, choices: saves }
-    return { confidence: 0, found: has(path, 'config.json') ? 'config.json without model.safetensors or pytorch_model.bin' : 'no config.json and no <n>.pt + <n>_cfg.json' }
+    if (saves.length > 1)
+      return { confidence: 1, found: `training saves ${saves.map(c => c.file).join(', ')}`, choices: saves }
+    return {
+      confidence: 0,
+      found: has(path, 'config.json')
+        ? 'config.json without model.safetensors or pytorch_model.bin'
+        : 'no config.json and no <n>.pt + <n>_cfg.json'
+    }
   },
   load(path: string): SaeWeights {
     if (isFile(path)) return loadPreprintSae(path, trainingConfigOf(path))
     const saves = trainingSaves(path)
-    if (!has(path, 'config.json') && saves.length === 1) return loadPreprintSae(saves[0].path, trainingConfigOf(saves[0].path))
-    const weightFile = PREPRINT_WEIGHT_FILES.map((f) => join(path, f)).find((p) => existsSync(p))
-    if (weightFile === undefined) throw new Error(`${path}: no ${PREPRINT_WEIGHT_FILES.join(' or ')} next to config.json`)
+    if (!has(path, 'config.json') && saves.length === 1)
+      return loadPreprintSae(saves[0].path, trainingConfigOf(saves[0].path))
+    const weightFile = PREPRINT_WEIGHT_FILES.map(f => join(path, f)).find(p => existsSync(p))
+    if (weightFile === undefined)
+      throw new Error(`${path}: no ${PREPRINT_WEIGHT_FILES.join(' or ')} next to config.json`)
     return loadPreprintSae(weightFile, join(path, 'config.json'))
   }
 }
 
 export function loadPreprintSae(weightFile: string, configPath: string): SaeWeights {
   const cfg = readConfig(configPath)
-  const archive: TensorArchive = weightFile.endsWith('.safetensors') ? openSafetensors(weightFile) : openTorchCheckpoint(weightFile)
+  const archive: TensorArchive = weightFile.endsWith('.safetensors')
+    ? openSafetensors(weightFile)
+    : openTorchCheckpoint(weightFile)
   try {
-    const ctx = new ShapeContext(archive, 'preprint (W_enc/b_enc/W_dec/b_dec)', { d_in: cfg.dIn, d_sae: cfg.dSae }, `${basename(configPath)} act_size/dict_size`)
+    const ctx = new ShapeContext(
+      archive,
+      'preprint (W_enc/b_enc/W_dec/b_dec)',
+      { d_in: cfg.dIn, d_sae: cfg.dSae },
+      `${basename(configPath)} act_size/dict_size`
+    )
     const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
     const encBias = ctx.read('b_enc', ['d_sae'])
     const decWeight = ctx.read('W_dec', ['d_sae', 'd_in'])

@@ -18,7 +18,17 @@
 import { readFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { openSafetensors } from '../formats/safetensors'
-import { has, isDir, isFile, NOT_THIS, peekTensors, shapesOf, tensorSummary, type SaeFormatProvider, type SaeProbe } from './sae-provider'
+import {
+  has,
+  isDir,
+  isFile,
+  NOT_THIS,
+  peekTensors,
+  shapesOf,
+  tensorSummary,
+  type SaeFormatProvider,
+  type SaeProbe
+} from './sae-provider'
 import type { SaeActivation, SaeWeights } from './sae-weights'
 import { configInt, hashFiles, ones, ShapeContext } from './sae-tensors'
 
@@ -64,7 +74,10 @@ export const saelensProvider: SaeFormatProvider = {
   architectures: 'standard (ReLU), topk, jumprelu',
   probe(path: string): SaeProbe {
     const dir = folderOf(path)
-    if (!isDir(dir) || !has(dir, SAELENS_WEIGHTS)) return has(dir, SAELENS_CONFIG) ? { confidence: 0.5, found: `${SAELENS_CONFIG} without ${SAELENS_WEIGHTS}` } : NOT_THIS
+    if (!isDir(dir) || !has(dir, SAELENS_WEIGHTS))
+      return has(dir, SAELENS_CONFIG)
+        ? { confidence: 0.5, found: `${SAELENS_CONFIG} without ${SAELENS_WEIGHTS}` }
+        : NOT_THIS
     if (!has(dir, SAELENS_CONFIG)) return { confidence: 0.5, found: `${SAELENS_WEIGHTS} without ${SAELENS_CONFIG}` }
     const { tensors, error } = peekTensors(join(dir, SAELENS_WEIGHTS))
     let arch: string
@@ -73,7 +86,10 @@ export const saelensProvider: SaeFormatProvider = {
     } catch (e) {
       return { confidence: 0.5, found: (e as Error).message }
     }
-    return { confidence: 1, found: `${SAELENS_CONFIG} (architecture ${arch}) + ${SAELENS_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}` }
+    return {
+      confidence: 1,
+      found: `${SAELENS_CONFIG} (architecture ${arch}) + ${SAELENS_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}`
+    }
   },
   load(path: string): SaeWeights {
     return loadSaelensSae(folderOf(path))
@@ -85,14 +101,24 @@ export function loadSaelensSae(dir: string): SaeWeights {
   const configPath = join(dir, SAELENS_CONFIG)
   const weightPath = join(dir, SAELENS_WEIGHTS)
   const arch = architectureOf(cfg)
-  if (!['standard', 'topk', 'jumprelu'].includes(arch)) throw new Error(`${configPath}: architecture "${arch}" is not supported (standard, topk and jumprelu are); convert it to the generic layout (sae.json + sae.safetensors)`)
+  if (!['standard', 'topk', 'jumprelu'].includes(arch))
+    throw new Error(
+      `${configPath}: architecture "${arch}" is not supported (standard, topk and jumprelu are); convert it to the generic layout (sae.json + sae.safetensors)`
+    )
   const norm = cfg.normalize_activations
   if (norm !== undefined && norm !== null && norm !== 'none') {
-    throw new Error(`${configPath}: normalize_activations is "${String(norm)}": the activations must be rescaled by a dataset statistic that is not in these files; fold it into the weights (SAELens fold_activation_norm_scaling_factor) and save again`)
+    throw new Error(
+      `${configPath}: normalize_activations is "${String(norm)}": the activations must be rescaled by a dataset statistic that is not in these files; fold it into the weights (SAELens fold_activation_norm_scaling_factor) and save again`
+    )
   }
   const archive = openSafetensors(weightPath)
   try {
-    const ctx = new ShapeContext(archive, 'SAELens (W_enc/b_enc/W_dec/b_dec)', { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) }, `${SAELENS_CONFIG} d_in/d_sae`)
+    const ctx = new ShapeContext(
+      archive,
+      'SAELens (W_enc/b_enc/W_dec/b_dec)',
+      { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) },
+      `${SAELENS_CONFIG} d_in/d_sae`
+    )
     const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
     const encBias = ctx.read('b_enc', ['d_sae'])
     const decWeight = ctx.read('W_dec', ['d_sae', 'd_in'])
@@ -106,8 +132,15 @@ export function loadSaelensSae(dir: string): SaeWeights {
       if (k === undefined || k < 1) throw new Error(`${configPath}: a topk SAE needs "k" (or activation_fn_kwargs.k)`)
       activation = { kind: 'topk', k: Math.min(k, dSae), relu: true }
     } else if (arch === 'jumprelu') {
-      const threshold = ctx.has('threshold') ? ctx.read('threshold', ['d_sae']) : ctx.has('log_threshold') ? ctx.read('log_threshold', ['d_sae']).map(Math.exp) : undefined
-      if (threshold === undefined) throw new Error(`${weightPath}: a jumprelu SAE needs "threshold" (or "log_threshold") [d_sae]; found ${tensorSummary(archive.tensors)}`)
+      const threshold = ctx.has('threshold')
+        ? ctx.read('threshold', ['d_sae'])
+        : ctx.has('log_threshold')
+          ? ctx.read('log_threshold', ['d_sae']).map(Math.exp)
+          : undefined
+      if (threshold === undefined)
+        throw new Error(
+          `${weightPath}: a jumprelu SAE needs "threshold" (or "log_threshold") [d_sae]; found ${tensorSummary(archive.tensors)}`
+        )
       activation = { kind: 'jumprelu', threshold, relu: true }
     }
     const applyBDec = cfg.apply_b_dec_to_input === undefined ? true : cfg.apply_b_dec_to_input === true
@@ -129,7 +162,10 @@ export function loadSaelensSae(dir: string): SaeWeights {
       featureScale: ones(dSae),
       decWeight,
       decBias,
-      notes: layer === undefined ? [`hook "${String(cfg.hook_name)}" does not name an ESM2 layer: pass --sae-layer`] : undefined
+      notes:
+        layer === undefined
+          ? [`hook "${String(cfg.hook_name)}" does not name an ESM2 layer: pass --sae-layer`]
+          : undefined
     }
   } finally {
     archive.close()

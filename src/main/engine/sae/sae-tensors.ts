@@ -43,11 +43,19 @@ export class ShapeContext {
           'Check that this is the right file, or convert the SAE to the generic layout (sae.json + sae.safetensors).'
       )
     }
-    const ok = t.shape.length === shape.length && shape.every((d, i) => (typeof d === 'number' ? t.shape[i] === d : (this.sizes.get(d) ?? t.shape[i]) === t.shape[i]))
+    const ok =
+      t.shape.length === shape.length &&
+      shape.every((d, i) =>
+        typeof d === 'number' ? t.shape[i] === d : (this.sizes.get(d) ?? t.shape[i]) === t.shape[i]
+      )
     if (!ok) {
-      const expected = shape.map((d) => (typeof d === 'number' ? String(d) : this.sizes.has(d) ? `${d}=${this.sizes.get(d)}` : d)).join(', ')
+      const expected = shape
+        .map(d => (typeof d === 'number' ? String(d) : this.sizes.has(d) ? `${d}=${this.sizes.get(d)}` : d))
+        .join(', ')
       const from = this.knownFrom ? ` (sizes from ${this.knownFrom} and the other tensors)` : ''
-      throw new Error(`${this.archive.source}: tensor "${key}" has shape [${t.shape.join(', ')}], expected [${expected}]${from}; the file does not match a ${this.formatName} SAE`)
+      throw new Error(
+        `${this.archive.source}: tensor "${key}" has shape [${t.shape.join(', ')}], expected [${expected}]${from}; the file does not match a ${this.formatName} SAE`
+      )
     }
     shape.forEach((d, i) => {
       if (typeof d === 'string' && !this.sizes.has(d)) this.sizes.set(d, t.shape[i])
@@ -60,7 +68,8 @@ export class ShapeContext {
     const t = this.archive.tensors.get(key)
     if (t === undefined) return undefined
     const v = t.readFloat32()
-    if (v.length !== 1) throw new Error(`${this.archive.source}: "${key}" should be a single value, found shape [${t.shape.join(', ')}]`)
+    if (v.length !== 1)
+      throw new Error(`${this.archive.source}: "${key}" should be a single value, found shape [${t.shape.join(', ')}]`)
     return v[0]
   }
 }

@@ -24,7 +24,10 @@ export type SaeFormat = 'generic' | 'preprint' | 'interplm' | 'interprot' | 'sae
 
 export type SaeInputNorm = 'none' | 'sqrt-d' | 'standardize'
 
-export type SaeActivation = { kind: 'relu' } | { kind: 'topk'; k: number; relu: boolean } | { kind: 'jumprelu'; threshold: Float32Array; relu: boolean }
+export type SaeActivation =
+  | { kind: 'relu' }
+  | { kind: 'topk'; k: number; relu: boolean }
+  | { kind: 'jumprelu'; threshold: Float32Array; relu: boolean }
 
 /** The eps InterProt adds to the row's standard deviation. */
 export const STANDARDIZE_EPS = 1e-5
@@ -64,7 +67,17 @@ export interface SaeWeights {
 /** A short description of the encoder, e.g. "topk k=64 (ReLU), standardized input". */
 export function describeEncoder(sae: Pick<SaeWeights, 'activation' | 'inputNorm'>): string {
   const a = sae.activation
-  const act = a.kind === 'relu' ? 'ReLU' : a.kind === 'topk' ? `top-k k=${a.k}${a.relu ? ' + ReLU' : ''}` : `JumpReLU${a.relu ? ' + ReLU' : ''}`
-  const norm = sae.inputNorm === 'none' ? '' : sae.inputNorm === 'sqrt-d' ? ', input scaled to norm √d' : ', input standardized per row'
+  const act =
+    a.kind === 'relu'
+      ? 'ReLU'
+      : a.kind === 'topk'
+        ? `top-k k=${a.k}${a.relu ? ' + ReLU' : ''}`
+        : `JumpReLU${a.relu ? ' + ReLU' : ''}`
+  const norm =
+    sae.inputNorm === 'none'
+      ? ''
+      : sae.inputNorm === 'sqrt-d'
+        ? ', input scaled to norm √d'
+        : ', input standardized per row'
   return act + norm
 }

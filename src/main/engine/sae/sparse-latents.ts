@@ -18,7 +18,14 @@ export interface SparseLatents {
 }
 
 /** Keeps the entries of `dense` ([rows, width], row-major, starting at row `rowOffset`) that are > threshold. */
-export function sparsify(id: string, dense: Float32Array, rows: number, width: number, rowOffset = 0, threshold = 0): SparseLatents {
+export function sparsify(
+  id: string,
+  dense: Float32Array,
+  rows: number,
+  width: number,
+  rowOffset = 0,
+  threshold = 0
+): SparseLatents {
   let count = 0
   const start = rowOffset * width
   const end = start + rows * width

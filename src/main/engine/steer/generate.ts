@@ -19,7 +19,9 @@ import { Prng } from './prng'
 import { batchesOf, type SteeredModel } from './steered-model'
 
 /** Token ids of the 20 standard amino acids, in STANDARD_AMINO_ACIDS order. */
-export const STANDARD_IDS: readonly number[] = [...STANDARD_AMINO_ACIDS].map((a) => ESM_VOCAB.indexOf(a as (typeof ESM_VOCAB)[number]))
+export const STANDARD_IDS: readonly number[] = [...STANDARD_AMINO_ACIDS].map(a =>
+  ESM_VOCAB.indexOf(a as (typeof ESM_VOCAB)[number])
+)
 
 export interface GenerationProgress {
   done: number
@@ -37,7 +39,12 @@ export interface GenerationOptions {
 }
 
 /** Probabilities of the 20 standard amino acids at one token row of logits ([T, V]), at a temperature > 0. */
-export function standardProbabilities(logits: Float32Array, row: number, vocab: number, temperature: number): Float64Array {
+export function standardProbabilities(
+  logits: Float32Array,
+  row: number,
+  vocab: number,
+  temperature: number
+): Float64Array {
   const p = new Float64Array(STANDARD_IDS.length)
   let max = -Infinity
   for (let a = 0; a < p.length; a++) max = Math.max(max, logits[row * vocab + STANDARD_IDS[a]])
@@ -54,7 +61,8 @@ export function standardProbabilities(logits: Float32Array, row: number, vocab: 
 export function pickToken(logits: Float32Array, row: number, vocab: number, temperature: number, rng: Prng): number {
   if (temperature === 0) {
     let best = 0
-    for (let a = 1; a < STANDARD_IDS.length; a++) if (logits[row * vocab + STANDARD_IDS[a]] > logits[row * vocab + STANDARD_IDS[best]]) best = a
+    for (let a = 1; a < STANDARD_IDS.length; a++)
+      if (logits[row * vocab + STANDARD_IDS[a]] > logits[row * vocab + STANDARD_IDS[best]]) best = a
     return STANDARD_IDS[best]
   }
   const p = standardProbabilities(logits, row, vocab, temperature)
@@ -94,13 +102,13 @@ export async function generateTokens(
   const V = steered.model.config.vocabSize
   const streams = opts.indices ?? Array.from({ length: settings.n }, (_, i) => i)
   const n = streams.length
-  const rngs = streams.map((i) => new Prng(settings.seed, i))
+  const rngs = streams.map(i => new Prng(settings.seed, i))
   const T = settings.temperature
   if (settings.mode === 'edit') {
     if (!start) throw new Error('edit mode needs a starting sequence')
     throwIfCancelled(opts.signal)
     const [logits] = await steered.logits([start], intervention)
-    const out = rngs.map((rng) => {
+    const out = rngs.map(rng => {
       const t = start.slice()
       for (let r = 1; r < t.length - 1; r++) t[r] = pickToken(logits, r, V, T, rng)
       return t
@@ -117,13 +125,13 @@ export async function generateTokens(
     const k = Math.max(1, Math.round(settings.maskFraction * L))
     seqs = rngs.map(() => start.slice())
     rounds = settings.rounds
-    schedule = (i) => rngs[i].choose(L, k)
+    schedule = i => rngs[i].choose(L, k)
   } else {
     const L = settings.length
     if (!L || L < 1) throw new Error('de novo generation needs a length ≥ 1')
     seqs = rngs.map(() => withEnds(new Int32Array(L).fill(MASK_ID)))
     rounds = Math.min(settings.rounds, L)
-    const orders = rngs.map((rng) => rng.choose(L, L))
+    const orders = rngs.map(rng => rng.choose(L, L))
     schedule = (i, round) => orders[i].slice(Math.round((round * L) / rounds), Math.round(((round + 1) * L) / rounds))
   }
   const total = n * rounds

@@ -22,9 +22,9 @@ export class FeatureIntervention {
     readonly sae: SaeWeights,
     readonly clamps: ResolvedClamp[]
   ) {
-    this.features = [...new Set(clamps.map((c) => c.feature))]
+    this.features = [...new Set(clamps.map(c => c.feature))]
     const { dIn, dSae, encWeight } = sae
-    this.columns = this.features.map((j) => {
+    this.columns = this.features.map(j => {
       const col = new Float64Array(dIn)
       for (let i = 0; i < dIn; i++) col[i] = encWeight[i * dSae + j]
       return col
@@ -51,7 +51,7 @@ export class FeatureIntervention {
       for (let r = 0; r < T; r++) features.forEach((j, k) => (values[r * nf + k] = full[r * dSae + j]))
       return { values, norms }
     }
-    const cols = features.map((j) => {
+    const cols = features.map(j => {
       const known = this.features.indexOf(j)
       if (known >= 0) return this.columns[known]
       const col = new Float64Array(dIn)
@@ -82,7 +82,10 @@ export class FeatureIntervention {
     const { dIn, decWeight } = this.sae
     const rowsTouched = new Uint8Array(T)
     for (const c of this.clamps) {
-      if (c.rowEnd > T - 1 || c.rowStart < 1) throw new Error(`clamp on feature ${c.feature}: token rows ${c.rowStart}-${c.rowEnd - 1} do not fit a sequence of ${T - 2} residues`)
+      if (c.rowEnd > T - 1 || c.rowStart < 1)
+        throw new Error(
+          `clamp on feature ${c.feature}: token rows ${c.rowStart}-${c.rowEnd - 1} do not fit a sequence of ${T - 2} residues`
+        )
       rowsTouched.fill(1, c.rowStart, c.rowEnd)
     }
     const { values, norms } = this.naturalValues(hidden, T)

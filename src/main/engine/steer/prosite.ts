@@ -29,7 +29,9 @@ const LETTERS = /^[A-Z]$/
 
 export class PrositeSyntaxError extends Error {
   constructor(pattern: string, position: number, what: string) {
-    super(`PROSITE pattern "${pattern}": ${what} at character ${position + 1}. Syntax: elements separated by "-": a letter, x, [ABC], {ABC}, each optionally followed by (n) or (n,m); "<" first / ">" last anchor the ends. Example: C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H`)
+    super(
+      `PROSITE pattern "${pattern}": ${what} at character ${position + 1}. Syntax: elements separated by "-": a letter, x, [ABC], {ABC}, each optionally followed by (n) or (n,m); "<" first / ">" last anchor the ends. Example: C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H`
+    )
     this.name = 'PrositeSyntaxError'
   }
 }
@@ -41,7 +43,7 @@ export function parseProsite(source: string): PrositePattern {
   if (p.length === 0) throw new PrositeSyntaxError(source, 0, 'empty pattern')
   let i = 0
   let re = ''
-  const fail: (what: string) => never = (what) => {
+  const fail: (what: string) => never = what => {
     throw new PrositeSyntaxError(source, source.indexOf(p) + i, what)
   }
   if (p[i] === '<') {
@@ -112,7 +114,11 @@ export function parseProsite(source: string): PrositePattern {
 }
 
 /** Matches of a pattern in a sequence (1-based inclusive positions). */
-export function findMotifs(pattern: PrositePattern | string, sequence: string, opts: { overlapping?: boolean } = {}): MotifHit[] {
+export function findMotifs(
+  pattern: PrositePattern | string,
+  sequence: string,
+  opts: { overlapping?: boolean } = {}
+): MotifHit[] {
   const pat = typeof pattern === 'string' ? parseProsite(pattern) : pattern
   const seq = sequence.toUpperCase()
   const re = new RegExp(pat.regex.source, 'y')

@@ -9,12 +9,15 @@
  */
 import type { SequenceScores, SteeringRunRecord } from '../../../shared/steering-types'
 
-const fmt = (v: number | undefined, digits = 4): string => (v === undefined ? 'NA' : Number(v.toFixed(digits)).toString())
+const fmt = (v: number | undefined, digits = 4): string =>
+  v === undefined ? 'NA' : Number(v.toFixed(digits)).toString()
 
 export function clampLabel(run: SteeringRunRecord): string {
-  return run.clamps
-    .map((c) => `${c.feature}:${c.mode}:${c.value}${c.range ? `@${c.range.start}-${c.range.end}` : ''}`)
-    .join(',') || 'none'
+  return (
+    run.clamps
+      .map(c => `${c.feature}:${c.mode}:${c.value}${c.range ? `@${c.range.start}-${c.range.end}` : ''}`)
+      .join(',') || 'none'
+  )
 }
 
 function settingsLabel(run: SteeringRunRecord): string {
@@ -31,7 +34,10 @@ function scoreLabel(run: SteeringRunRecord, sc: SequenceScores): string {
   if (sc.pll !== undefined) parts.push(`pll=${fmt(sc.pll, 3)}`, `pll_per_residue=${fmt(sc.pllPerResidue)}`)
   for (const f of sc.featureActivation) parts.push(`f${f.feature}=${fmt(f.mean)}`)
   if (run.motif && sc.motifHits) {
-    parts.push(`motif=${run.motif.replace(/\s+/g, '')}`, `motif_hits=${sc.motifHits.length}${sc.motifHits.length ? '@' + sc.motifHits.map((h) => `${h.start}-${h.end}`).join(';') : ''}`)
+    parts.push(
+      `motif=${run.motif.replace(/\s+/g, '')}`,
+      `motif_hits=${sc.motifHits.length}${sc.motifHits.length ? '@' + sc.motifHits.map(h => `${h.start}-${h.end}`).join(';') : ''}`
+    )
   }
   return parts.join(' ')
 }
@@ -52,8 +58,18 @@ function csvCell(v: string): string {
 }
 
 export function toCsv(run: SteeringRunRecord): string {
-  const features = run.clamps.map((c) => c.feature)
-  const header = ['id', 'sequence', 'length', 'identity', 'pll', 'pll_per_residue', ...features.map((f, k) => `f${f}_activation${features.indexOf(f) !== k ? `_${k + 1}` : ''}`), 'motif_hits', 'motif_positions']
+  const features = run.clamps.map(c => c.feature)
+  const header = [
+    'id',
+    'sequence',
+    'length',
+    'identity',
+    'pll',
+    'pll_per_residue',
+    ...features.map((f, k) => `f${f}_activation${features.indexOf(f) !== k ? `_${k + 1}` : ''}`),
+    'motif_hits',
+    'motif_positions'
+  ]
   const rows: string[][] = []
   const add = (id: string, seq: string, sc: SequenceScores): void => {
     rows.push([
@@ -63,14 +79,14 @@ export function toCsv(run: SteeringRunRecord): string {
       fmt(sc.identity, 6),
       fmt(sc.pll, 6),
       fmt(sc.pllPerResidue, 6),
-      ...sc.featureActivation.map((f) => fmt(f.mean, 6)),
+      ...sc.featureActivation.map(f => fmt(f.mean, 6)),
       sc.motifHits ? String(sc.motifHits.length) : 'NA',
-      sc.motifHits ? sc.motifHits.map((h) => `${h.start}-${h.end}`).join(';') : ''
+      sc.motifHits ? sc.motifHits.map(h => `${h.start}-${h.end}`).join(';') : ''
     ])
   }
   if (run.parent && run.parentScores) add(`parent:${run.parent.id}`, run.parent.sequence, run.parentScores)
   for (const s of run.sequences) add(s.id, s.sequence, s.scores)
-  return [header, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n'
+  return [header, ...rows].map(r => r.map(csvCell).join(',')).join('\n') + '\n'
 }
 
 export function toJson(run: SteeringRunRecord): string {

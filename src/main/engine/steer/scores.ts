@@ -16,7 +16,8 @@ import type { ResolvedClamp } from './steering-plan'
 import { batchesOf, type SteeredModel } from './steered-model'
 
 export function identity(a: Int32Array, b: Int32Array): number {
-  if (a.length !== b.length) throw new Error(`identity needs sequences of equal length (${a.length - 2} and ${b.length - 2} residues)`)
+  if (a.length !== b.length)
+    throw new Error(`identity needs sequences of equal length (${a.length - 2} and ${b.length - 2} residues)`)
   const L = a.length - 2
   let same = 0
   for (let r = 1; r <= L; r++) if (a[r] === b[r]) same++
@@ -47,7 +48,7 @@ export async function pseudoLogLikelihood(
   let done = 0
   for (const batch of batchesOf(jobs, steered.limits)) {
     if (opts.signal?.aborted) throw new Error('cancelled')
-    const inputs = batch.map((j) => {
+    const inputs = batch.map(j => {
       const t = sequences[j.seq].slice()
       t[j.row] = MASK_ID
       return t
@@ -61,7 +62,11 @@ export async function pseudoLogLikelihood(
 }
 
 /** Per clamp: the mean (over the clamp's rows) of its feature in the unsteered encoding of each sequence. */
-export async function clampedFeatureActivations(steered: SteeredModel, clamps: ResolvedClamp[], sequences: Int32Array[]): Promise<number[][]> {
+export async function clampedFeatureActivations(
+  steered: SteeredModel,
+  clamps: ResolvedClamp[],
+  sequences: Int32Array[]
+): Promise<number[][]> {
   if (clamps.length === 0) return sequences.map(() => [])
   const hidden = await steered.hiddenAtLayer(sequences)
   const probe = new FeatureIntervention(steered.sae, clamps)
@@ -69,7 +74,7 @@ export async function clampedFeatureActivations(steered: SteeredModel, clamps: R
     const T = sequences[s].length
     const { values } = probe.naturalValues(h, T)
     const nf = probe.features.length
-    return clamps.map((c) => {
+    return clamps.map(c => {
       const k = probe.features.indexOf(c.feature)
       let sum = 0
       for (let r = c.rowStart; r < c.rowEnd; r++) sum += values[r * nf + k]
@@ -125,7 +130,8 @@ export async function stridedPseudoLogLikelihood(
   stride: number,
   opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}
 ): Promise<number[]> {
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`the PLL stride must be a whole number ≥ 1, got ${stride}`)
+  if (!Number.isInteger(stride) || stride < 1)
+    throw new Error(`the PLL stride must be a whole number ≥ 1, got ${stride}`)
   const V = steered.model.config.vocabSize
   const jobs: { seq: number; group: number; length: number }[] = []
   sequences.forEach((s, seq) => {
@@ -136,7 +142,7 @@ export async function stridedPseudoLogLikelihood(
   let done = 0
   for (const batch of batchesOf(jobs, steered.limits)) {
     if (opts.signal?.aborted) throw new Error('cancelled')
-    const inputs = batch.map((j) => {
+    const inputs = batch.map(j => {
       const t = sequences[j.seq].slice()
       for (let row = 1 + j.group; row < t.length - 1; row += stride) t[row] = MASK_ID
       return t

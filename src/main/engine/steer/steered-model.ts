@@ -57,7 +57,9 @@ export class SteeredModel {
 
   private checkLength(tokens: Int32Array): void {
     if (tokens.length - 2 > this.model.window) {
-      throw new Error(`a sequence of ${tokens.length - 2} residues is longer than the model's window (${this.model.window}); steering runs whole sequences only`)
+      throw new Error(
+        `a sequence of ${tokens.length - 2} residues is longer than the model's window (${this.model.window}); steering runs whole sequences only`
+      )
     }
   }
 
@@ -65,7 +67,7 @@ export class SteeredModel {
   async hiddenAtLayer(tokens: Int32Array[]): Promise<Float32Array[]> {
     const out: Float32Array[] = []
     for (const batch of batchesOf(tokens, this.limits)) {
-      batch.forEach((t) => this.checkLength(t))
+      batch.forEach(t => this.checkLength(t))
       const res = await this.model.runBatch(batch, { hidden: [this.layer], logits: false })
       for (const r of res) out.push(r.hidden.get(this.layer)!)
     }
@@ -76,12 +78,15 @@ export class SteeredModel {
    * Steered logits ([T, 33] per sequence): prefix to layer L, the intervention of sequence i
    * (`interventions[i]`, or one for all), the rest of the model from layer L.
    */
-  async logits(tokens: Int32Array[], interventions: FeatureIntervention | FeatureIntervention[]): Promise<Float32Array[]> {
+  async logits(
+    tokens: Int32Array[],
+    interventions: FeatureIntervention | FeatureIntervention[]
+  ): Promise<Float32Array[]> {
     const pick = (i: number): FeatureIntervention => (Array.isArray(interventions) ? interventions[i] : interventions)
     const out: Float32Array[] = []
     let offset = 0
     for (const batch of batchesOf(tokens, this.limits)) {
-      batch.forEach((t) => this.checkLength(t))
+      batch.forEach(t => this.checkLength(t))
       const prefix = await this.model.runBatch(batch, { hidden: [this.layer], logits: false })
       const hiddenIn = prefix.map((p, k) => pick(offset + k).apply(p.hidden.get(this.layer)!, batch[k].length))
       const suffix = await this.model.runBatch(batch, { hidden: [], logits: true }, { from: this.layer, hiddenIn })
@@ -95,7 +100,7 @@ export class SteeredModel {
   async unsteeredLogits(tokens: Int32Array[]): Promise<Float32Array[]> {
     const out: Float32Array[] = []
     for (const batch of batchesOf(tokens, this.limits)) {
-      batch.forEach((t) => this.checkLength(t))
+      batch.forEach(t => this.checkLength(t))
       const res = await this.model.runBatch(batch, { hidden: [], logits: true })
       for (const r of res) out.push(r.logits!)
     }

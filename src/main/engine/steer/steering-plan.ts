@@ -39,13 +39,17 @@ export function resolveSteeringPlan(plan: SteeringPlan, ctx: PlanContext): Resol
   return plan.clamps.map((c, i) => {
     const where = `clamp ${i + 1} (feature ${c.feature})`
     if (c.feature >= ctx.dSae) {
-      throw new Error(`${where}: feature ${c.feature} does not exist: the SAE "${ctx.saeName}" has features 0 to ${ctx.dSae - 1}`)
+      throw new Error(
+        `${where}: feature ${c.feature} does not exist: the SAE "${ctx.saeName}" has features 0 to ${ctx.dSae - 1}`
+      )
     }
     let rowStart = 1
     let rowEnd = ctx.residues + 1
     if (c.range) {
       if (c.range.end > ctx.residues) {
-        throw new Error(`${where}: residue range ${c.range.start}-${c.range.end} is outside the sequence, which has residues 1-${ctx.residues}`)
+        throw new Error(
+          `${where}: residue range ${c.range.start}-${c.range.end} is outside the sequence, which has residues 1-${ctx.residues}`
+        )
       }
       rowStart = c.range.start
       rowEnd = c.range.end + 1
@@ -56,9 +60,14 @@ export function resolveSteeringPlan(plan: SteeringPlan, ctx: PlanContext): Resol
     else if (c.mode === 'multiple-of-max') {
       const max = ctx.maxActivation?.(c.feature)
       if (max === undefined) {
-        throw new Error(`${where}: "multiple-of-max" needs the feature's max activation in the project, which is not known (index the project with this SAE first, or use an absolute value)`)
+        throw new Error(
+          `${where}: "multiple-of-max" needs the feature's max activation in the project, which is not known (index the project with this SAE first, or use an absolute value)`
+        )
       }
-      if (!(max > 0)) throw new Error(`${where}: feature ${c.feature} never fires in the project (max activation ${max}), so a multiple of its max is 0; use an absolute value`)
+      if (!(max > 0))
+        throw new Error(
+          `${where}: feature ${c.feature} never fires in the project (max activation ${max}), so a multiple of its max is 0; use an absolute value`
+        )
       value = c.value * max
     }
     if (!Number.isFinite(value)) throw new Error(`${where}: the resolved value ${value} is not a finite number`)

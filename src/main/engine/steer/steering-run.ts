@@ -48,7 +48,10 @@ export function provenanceOf(steered: SteeredModel): SteeringProvenance {
 }
 
 /** Checks a request and resolves its plan for the sequence length (throws clear errors). */
-export function prepareRequest(ctx: SteeringContext, req: SteeringRequest): { start?: Int32Array; residues: number; clamps: ResolvedClamp[] } {
+export function prepareRequest(
+  ctx: SteeringContext,
+  req: SteeringRequest
+): { start?: Int32Array; residues: number; clamps: ResolvedClamp[] } {
   checkGenerationSettings(req.settings)
   let start: Int32Array | undefined
   let residues: number
@@ -59,13 +62,17 @@ export function prepareRequest(ctx: SteeringContext, req: SteeringRequest): { st
     start = tokenize(req.start.sequence, req.start.id)
     residues = start.length - 2
   }
-  if (residues > ctx.steered.model.window) throw new Error(`${residues} residues is longer than the model's window (${ctx.steered.model.window})`)
-  const clamps = resolveSteeringPlan({ clamps: req.clamps }, {
-    dSae: ctx.steered.sae.dSae,
-    saeName: ctx.steered.sae.name,
-    residues,
-    maxActivation: ctx.maxActivation
-  })
+  if (residues > ctx.steered.model.window)
+    throw new Error(`${residues} residues is longer than the model's window (${ctx.steered.model.window})`)
+  const clamps = resolveSteeringPlan(
+    { clamps: req.clamps },
+    {
+      dSae: ctx.steered.sae.dSae,
+      saeName: ctx.steered.sae.name,
+      residues,
+      maxActivation: ctx.maxActivation
+    }
+  )
   if (req.motif !== undefined && req.motif.trim() !== '') parseProsite(req.motif)
   return { start, residues, clamps }
 }
@@ -80,10 +87,10 @@ export async function runSteering(
   const intervention = new FeatureIntervention(steered.sae, clamps)
   const tokens = await generateTokens(steered, intervention, start, req.settings, {
     signal: opts.signal,
-    onProgress: (p) => opts.onProgress?.({ phase: 'generating', ...p })
+    onProgress: p => opts.onProgress?.({ phase: 'generating', ...p })
   })
   const runId = opts.runId ?? randomUUID().slice(0, 8)
-  const residues = tokens.map((t) => detokenize(t))
+  const residues = tokens.map(t => detokenize(t))
   const motif = req.motif !== undefined && req.motif.trim() !== '' ? parseProsite(req.motif) : undefined
   const all = start ? [...tokens, start] : tokens
   const allResidues = start ? [...residues, detokenize(start)] : residues
@@ -99,7 +106,7 @@ export async function runSteering(
     provenance: provenanceOf(steered),
     parent: req.start && start ? { id: req.start.id, sequence: detokenize(start) } : undefined,
     clamps: req.clamps,
-    resolvedValues: clamps.map((c) => c.value),
+    resolvedValues: clamps.map(c => c.value),
     settings: req.settings,
     motif: motif?.source,
     sequences: tokens.map((_, i) => ({ id: `${runId}_${i + 1}`, sequence: residues[i], scores: scores[i] })),
@@ -117,10 +124,17 @@ export interface ProbabilityShift {
 }
 
 /** The live preview: per-position amino-acid probabilities of the sequence with and without the plan. */
-export async function previewShift(ctx: SteeringContext, sequence: { id: string; sequence: string }, clampSpecs: ClampSpec[]): Promise<ProbabilityShift> {
+export async function previewShift(
+  ctx: SteeringContext,
+  sequence: { id: string; sequence: string },
+  clampSpecs: ClampSpec[]
+): Promise<ProbabilityShift> {
   const tokens = tokenize(sequence.sequence, sequence.id)
   const L = tokens.length - 2
-  const clamps = resolveSteeringPlan({ clamps: clampSpecs }, { dSae: ctx.steered.sae.dSae, saeName: ctx.steered.sae.name, residues: L, maxActivation: ctx.maxActivation })
+  const clamps = resolveSteeringPlan(
+    { clamps: clampSpecs },
+    { dSae: ctx.steered.sae.dSae, saeName: ctx.steered.sae.name, residues: L, maxActivation: ctx.maxActivation }
+  )
   const V = ctx.steered.model.config.vocabSize
   const [plain] = await ctx.steered.unsteeredLogits([tokens])
   const [steered] = await ctx.steered.logits([tokens], new FeatureIntervention(ctx.steered.sae, clamps))

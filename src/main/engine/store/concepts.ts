@@ -11,7 +11,13 @@
  * (a running counter per concept across the proteins of a shard). Overlapping instances of one concept stay
  * separate instances (InterPLM's per-residue label column keeps only the last one's number on the overlap).
  */
-import { CONCEPT_TYPES, PER_RESIDUE_CONCEPT_TYPES, type AnnotationType, type ConceptScoring, type ResidueAnnotation } from '../../../shared/store-types'
+import {
+  CONCEPT_TYPES,
+  PER_RESIDUE_CONCEPT_TYPES,
+  type AnnotationType,
+  type ConceptScoring,
+  type ResidueAnnotation
+} from '../../../shared/store-types'
 
 export const DEFAULT_CONCEPT_SCORING: ConceptScoring = { falsePositives: 'annotated', splitTypes: [], minInstances: 1 }
 
@@ -83,9 +89,13 @@ export class ConceptCounter {
   catalogue(): ConceptCatalogue {
     const min = Math.max(1, this.scoring.minInstances)
     const keys = [...this.counts.values()]
-      .filter((c) => c.n >= min)
-      .map((c) => c.key)
-      .sort((a, b) => CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) || (a.note < b.note ? -1 : a.note > b.note ? 1 : 0))
+      .filter(c => c.n >= min)
+      .map(c => c.key)
+      .sort(
+        (a, b) =>
+          CONCEPT_TYPES.indexOf(a.type) - CONCEPT_TYPES.indexOf(b.type) ||
+          (a.note < b.note ? -1 : a.note > b.note ? 1 : 0)
+      )
     return new ConceptCatalogue(keys, this.split)
   }
 }
@@ -100,7 +110,7 @@ export class ConceptCatalogue {
     private readonly split: Set<AnnotationType>
   ) {
     keys.forEach((k, i) => this.index.set(conceptName(k), i))
-    this.perResidue = keys.map((k) => PER_RESIDUE_CONCEPT_TYPES.includes(k.type))
+    this.perResidue = keys.map(k => PER_RESIDUE_CONCEPT_TYPES.includes(k.type))
   }
 
   get size(): number {
@@ -142,7 +152,12 @@ export interface ConceptLayout {
  * it is advanced here, so calling this for the proteins in scan order numbers the instances run-wide.
  * Undefined when none of the protein's annotations is a scored concept.
  */
-export function conceptLayout(length: number, annotations: ResidueAnnotation[], catalogue: ConceptCatalogue, counters: Int32Array): ConceptLayout | undefined {
+export function conceptLayout(
+  length: number,
+  annotations: ResidueAnnotation[],
+  catalogue: ConceptCatalogue,
+  counters: Int32Array
+): ConceptLayout | undefined {
   const perResidue: { c: number; inst: number }[][] = []
   const instanceConcept: number[] = []
   const instanceId: number[] = []
@@ -193,11 +208,15 @@ export function conceptLayout(length: number, annotations: ResidueAnnotation[], 
 export function conceptScoringOf(partial: Partial<ConceptScoring> | undefined): ConceptScoring {
   const s = { ...DEFAULT_CONCEPT_SCORING, ...(partial ?? {}) }
   if (s.falsePositives !== 'annotated' && s.falsePositives !== 'all') {
-    throw new Error(`false positives are counted on 'annotated' proteins or on 'all' proteins, not "${String(s.falsePositives)}"`)
+    throw new Error(
+      `false positives are counted on 'annotated' proteins or on 'all' proteins, not "${String(s.falsePositives)}"`
+    )
   }
   for (const t of s.splitTypes) {
-    if (!CONCEPT_TYPES.includes(t)) throw new Error(`"${t}" is not a concept type that can be split by note; use one of ${CONCEPT_TYPES.join(', ')}`)
+    if (!CONCEPT_TYPES.includes(t))
+      throw new Error(`"${t}" is not a concept type that can be split by note; use one of ${CONCEPT_TYPES.join(', ')}`)
   }
-  if (!Number.isInteger(s.minInstances) || s.minInstances < 1) throw new Error(`the minimum instance count of a concept must be a whole number ≥ 1, not ${s.minInstances}`)
+  if (!Number.isInteger(s.minInstances) || s.minInstances < 1)
+    throw new Error(`the minimum instance count of a concept must be a whole number ≥ 1, not ${s.minInstances}`)
   return { falsePositives: s.falsePositives, splitTypes: [...s.splitTypes], minInstances: s.minInstances }
 }

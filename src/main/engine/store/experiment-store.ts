@@ -57,7 +57,10 @@ interface ExperimentRow {
 export class ExperimentStore {
   constructor(private readonly db: Database.Database) {
     const ok = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'experiments'").get()
-    if (!ok) throw new Error('this store has no experiment tables (it was opened read-only before migration 4): open it once for writing')
+    if (!ok)
+      throw new Error(
+        'this store has no experiment tables (it was opened read-only before migration 4): open it once for writing'
+      )
   }
 
   exists(id: string): boolean {
@@ -65,12 +68,23 @@ export class ExperimentStore {
   }
 
   /** Creates the experiment with its conditions, or returns false when it exists already (resume). */
-  create(id: string, design: ExperimentDesign, provenance: ExperimentProvenance, conditions: ExperimentCondition[]): boolean {
+  create(
+    id: string,
+    design: ExperimentDesign,
+    provenance: ExperimentProvenance,
+    conditions: ExperimentCondition[]
+  ): boolean {
     if (this.db.prepare('SELECT 1 FROM experiments WHERE id = ?').get(id)) return false
     const now = new Date().toISOString()
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO experiments (id, name, design, provenance, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, design.name, JSON.stringify(design), JSON.stringify(provenance), 'running', now, now)
-      const ins = this.db.prepare('INSERT INTO experiment_conditions (experiment_id, idx, key, definition) VALUES (?, ?, ?, ?)')
+      this.db
+        .prepare(
+          'INSERT INTO experiments (id, name, design, provenance, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)'
+        )
+        .run(id, design.name, JSON.stringify(design), JSON.stringify(provenance), 'running', now, now)
+      const ins = this.db.prepare(
+        'INSERT INTO experiment_conditions (experiment_id, idx, key, definition) VALUES (?, ?, ?, ?)'
+      )
       for (const c of conditions) ins.run(id, c.index, c.key, JSON.stringify(c))
     })()
     return true
@@ -91,31 +105,60 @@ export class ExperimentStore {
   }
 
   conditions(id: string): ExperimentCondition[] {
-    return (this.db.prepare('SELECT definition FROM experiment_conditions WHERE experiment_id = ? ORDER BY idx').all(id) as { definition: string }[]).map((r) => JSON.parse(r.definition) as ExperimentCondition)
+    return (
+      this.db.prepare('SELECT definition FROM experiment_conditions WHERE experiment_id = ? ORDER BY idx').all(id) as {
+        definition: string
+      }[]
+    ).map(r => JSON.parse(r.definition) as ExperimentCondition)
   }
 
   /** Keys "condition:index" of the sequences already stored. */
   finished(id: string): Set<string> {
-    const rows = this.db.prepare('SELECT condition_idx AS c, seq_index AS i FROM experiment_sequences WHERE experiment_id = ?').all(id) as { c: number; i: number }[]
-    return new Set(rows.map((r) => `${r.c}:${r.i}`))
+    const rows = this.db
+      .prepare('SELECT condition_idx AS c, seq_index AS i FROM experiment_sequences WHERE experiment_id = ?')
+      .all(id) as { c: number; i: number }[]
+    return new Set(rows.map(r => `${r.c}:${r.i}`))
   }
 
   /** Stores one chunk of sequences in one transaction. */
   putSequences(id: string, items: StoredSequence[]): void {
-    const ins = this.db.prepare('INSERT INTO experiment_sequences (experiment_id, condition_idx, seq_index, start_id, sequence, outcomes, feature_means) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    const ins = this.db.prepare(
+      'INSERT INTO experiment_sequences (experiment_id, condition_idx, seq_index, start_id, sequence, outcomes, feature_means) VALUES (?, ?, ?, ?, ?, ?, ?)'
+    )
     this.db.transaction(() => {
-      for (const s of items) ins.run(id, s.conditionIndex, s.index, s.startId, s.sequence, JSON.stringify(s.outcomes), encodeFeatureMeans(s.featureMeans))
+      for (const s of items)
+        ins.run(
+          id,
+          s.conditionIndex,
+          s.index,
+          s.startId,
+          s.sequence,
+          JSON.stringify(s.outcomes),
+          encodeFeatureMeans(s.featureMeans)
+        )
       this.db.prepare('UPDATE experiments SET updated_at = ? WHERE id = ?').run(new Date().toISOString(), id)
     })()
   }
 
   /** Stored sequences (optionally of one condition), by condition then index; feature means only when asked. */
-  sequences(id: string, opts: { conditionIndex?: number; withMeans?: boolean; offset?: number; limit?: number } = {}): StoredSequence[] {
+  sequences(
+    id: string,
+    opts: { conditionIndex?: number; withMeans?: boolean; offset?: number; limit?: number } = {}
+  ): StoredSequence[] {
     const where = opts.conditionIndex === undefined ? '' : ' AND condition_idx = @c'
     const rows = this.db
-      .prepare(`SELECT condition_idx, seq_index, start_id, sequence, outcomes${opts.withMeans ? ', feature_means' : ''} FROM experiment_sequences WHERE experiment_id = @id${where} ORDER BY condition_idx, seq_index LIMIT @limit OFFSET @offset`)
-      .all({ id, c: opts.conditionIndex, limit: opts.limit ?? -1, offset: opts.offset ?? 0 }) as { condition_idx: number; seq_index: number; start_id: string; sequence: string; outcomes: string; feature_means?: Buffer }[]
-    return rows.map((r) => ({
+      .prepare(
+        `SELECT condition_idx, seq_index, start_id, sequence, outcomes${opts.withMeans ? ', feature_means' : ''} FROM experiment_sequences WHERE experiment_id = @id${where} ORDER BY condition_idx, seq_index LIMIT @limit OFFSET @offset`
+      )
+      .all({ id, c: opts.conditionIndex, limit: opts.limit ?? -1, offset: opts.offset ?? 0 }) as {
+      condition_idx: number
+      seq_index: number
+      start_id: string
+      sequence: string
+      outcomes: string
+      feature_means?: Buffer
+    }[]
+    return rows.map(r => ({
       conditionIndex: r.condition_idx,
       index: r.seq_index,
       startId: r.start_id,
@@ -127,18 +170,24 @@ export class ExperimentStore {
 
   /** Rewrites the outcomes of stored sequences (the summary's diversity values). */
   updateOutcomes(id: string, items: ExperimentSequence[]): void {
-    const up = this.db.prepare('UPDATE experiment_sequences SET outcomes = ? WHERE experiment_id = ? AND condition_idx = ? AND seq_index = ?')
+    const up = this.db.prepare(
+      'UPDATE experiment_sequences SET outcomes = ? WHERE experiment_id = ? AND condition_idx = ? AND seq_index = ?'
+    )
     this.db.transaction(() => {
       for (const s of items) up.run(JSON.stringify(s.outcomes), id, s.conditionIndex, s.index)
     })()
   }
 
   setSummary(id: string, summary: ExperimentSummary, status: ExperimentStatus): void {
-    this.db.prepare('UPDATE experiments SET summary = ?, status = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(summary), status, new Date().toISOString(), id)
+    this.db
+      .prepare('UPDATE experiments SET summary = ?, status = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(summary), status, new Date().toISOString(), id)
   }
 
   setStatus(id: string, status: ExperimentStatus): void {
-    this.db.prepare('UPDATE experiments SET status = ?, updated_at = ? WHERE id = ?').run(status, new Date().toISOString(), id)
+    this.db
+      .prepare('UPDATE experiments SET status = ?, updated_at = ? WHERE id = ?')
+      .run(status, new Date().toISOString(), id)
   }
 
   summary(id: string): ExperimentSummary | undefined {
@@ -147,20 +196,33 @@ export class ExperimentStore {
   }
 
   list(): ExperimentInfo[] {
-    const rows = this.db.prepare('SELECT id, name, design, status, created_at, updated_at FROM experiments ORDER BY updated_at DESC, id').all() as ExperimentRow[]
+    const rows = this.db
+      .prepare('SELECT id, name, design, status, created_at, updated_at FROM experiments ORDER BY updated_at DESC, id')
+      .all() as ExperimentRow[]
     const count = this.db.prepare('SELECT COUNT(*) AS n FROM experiment_sequences WHERE experiment_id = ?')
     const conds = this.db.prepare('SELECT COUNT(*) AS n FROM experiment_conditions WHERE experiment_id = ?')
-    return rows.map((r) => {
+    return rows.map(r => {
       const c = (conds.get(r.id) as { n: number }).n
       const design = JSON.parse(r.design) as ExperimentDesign
-      return { id: r.id, name: r.name, status: r.status, conditions: c, sequences: c * design.n, done: (count.get(r.id) as { n: number }).n, createdAt: r.created_at, updatedAt: r.updated_at }
+      return {
+        id: r.id,
+        name: r.name,
+        status: r.status,
+        conditions: c,
+        sequences: c * design.n,
+        done: (count.get(r.id) as { n: number }).n,
+        createdAt: r.created_at,
+        updatedAt: r.updated_at
+      }
     })
   }
 
   // ------------------------------------------------------------------------------ steering runs
 
   putSteeringRun(run: SteeringRunRecord): void {
-    this.db.prepare('INSERT OR REPLACE INTO steering_runs (id, created_at, record) VALUES (?, ?, ?)').run(run.id, run.createdAt, JSON.stringify(run))
+    this.db
+      .prepare('INSERT OR REPLACE INTO steering_runs (id, created_at, record) VALUES (?, ?, ?)')
+      .run(run.id, run.createdAt, JSON.stringify(run))
   }
 
   steeringRun(id: string): SteeringRunRecord | undefined {
@@ -169,10 +231,19 @@ export class ExperimentStore {
   }
 
   steeringRuns(): SteeringRunSummary[] {
-    const rows = this.db.prepare('SELECT record FROM steering_runs ORDER BY created_at DESC').all() as { record: string }[]
-    return rows.map((row) => {
+    const rows = this.db.prepare('SELECT record FROM steering_runs ORDER BY created_at DESC').all() as {
+      record: string
+    }[]
+    return rows.map(row => {
       const r = JSON.parse(row.record) as SteeringRunRecord
-      return { id: r.id, createdAt: r.createdAt, mode: r.settings.mode, n: r.sequences.length, clamps: r.clamps, parentId: r.parent?.id }
+      return {
+        id: r.id,
+        createdAt: r.createdAt,
+        mode: r.settings.mode,
+        n: r.sequences.length,
+        clamps: r.clamps,
+        parentId: r.parent?.id
+      }
     })
   }
 }

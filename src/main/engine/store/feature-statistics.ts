@@ -24,7 +24,14 @@
  *
  * Pass 3 also feeds the label cards (label-card.ts) from the top-k proteins' tracks and sequences.
  */
-import { CONCEPT_TYPES, SMALL_HISTOGRAM_BINS, type AnnotationType, type ConceptScoring, type FeatureLabelCard, type ResidueAnnotation } from '../../../shared/store-types'
+import {
+  CONCEPT_TYPES,
+  SMALL_HISTOGRAM_BINS,
+  type AnnotationType,
+  type ConceptScoring,
+  type FeatureLabelCard,
+  type ResidueAnnotation
+} from '../../../shared/store-types'
 import { ConceptCounter, DEFAULT_CONCEPT_SCORING, conceptLayout, type ConceptCatalogue } from './concepts'
 import { ByteReader, ByteWriter, readTrack, writeTrack, type FeatureMajorLatents } from './latent-codec'
 import { CARD_FIRING_FRACTION, LabelCardAccumulator } from './label-card'
@@ -96,9 +103,26 @@ export interface ConceptRow {
   tp: number
   predicted: number
   positives: number
-  byThreshold: { threshold: number; precision: number; recall: number; f1: number; recallDomain: number; f1Domain: number; tp: number; predicted: number; foundInstances: number }[]
+  byThreshold: {
+    threshold: number
+    precision: number
+    recall: number
+    f1: number
+    recallDomain: number
+    f1Domain: number
+    tp: number
+    predicted: number
+    foundInstances: number
+  }[]
   /** InterPLM's metric at its best threshold. */
-  domain: { threshold: number; precision: number; recall: number; f1: number; foundInstances: number; instances: number }
+  domain: {
+    threshold: number
+    precision: number
+    recall: number
+    f1: number
+    foundInstances: number
+    instances: number
+  }
 }
 
 export interface FeatureRow {
@@ -221,7 +245,7 @@ export class FeatureStatisticsBuilder {
     const m = item.latents
     this.proteins++
     this.residues += m.rows
-    if (item.annotations?.some((a) => CONCEPT_TYPES.includes(a.type))) {
+    if (item.annotations?.some(a => CONCEPT_TYPES.includes(a.type))) {
       this.annotatedProteins++
       this.annotatedResidues += m.rows
       this.conceptCounter.add(m.rows, item.annotations)
@@ -306,8 +330,10 @@ export class FeatureStatisticsBuilder {
     const C = this.catalogue!.size
     const B = this.settings.buckets
     const S = this.settings.samplesPerBucket
-    const annotated = item.annotations?.some((a) => CONCEPT_TYPES.includes(a.type)) ?? false
-    const layout = annotated ? conceptLayout(m.rows, item.annotations!, this.catalogue!, this.instanceCounters) : undefined
+    const annotated = item.annotations?.some(a => CONCEPT_TYPES.includes(a.type)) ?? false
+    const layout = annotated
+      ? conceptLayout(m.rows, item.annotations!, this.catalogue!, this.instanceCounters)
+      : undefined
     const countPredicted = annotated || this.settings.concepts?.falsePositives === 'all'
     if (layout) for (let k = 0; k < layout.concepts.length; k++) this.positives[layout.concepts[k]]++
     const perResidue = this.catalogue!.perResidue
@@ -333,7 +359,8 @@ export class FeatureStatisticsBuilder {
           this.predicted[f * L + level - 1]++
           if (!layout) continue
           const r = m.residues[e]
-          for (let k = layout.conceptStart[r]; k < layout.conceptStart[r + 1]; k++) this.tp[(f * C + layout.concepts[k]) * L + level - 1]++
+          for (let k = layout.conceptStart[r]; k < layout.conceptStart[r + 1]; k++)
+            this.tp[(f * C + layout.concepts[k]) * L + level - 1]++
           for (let k = layout.instanceStart[r]; k < layout.instanceStart[r + 1]; k++) {
             const inst = layout.instances[k]
             if (instLevel![inst] < level) {
@@ -444,7 +471,8 @@ export class FeatureStatisticsBuilder {
       w.varint(b - a)
       writeTrack(w, m.residues, m.values, a, b)
       this.exampleCounts[f]++
-      if (list[q + 1] === 0 && item.sequence !== undefined) this.cards.add(f, item.sequence, m.residues, m.values, a, b, CARD_FIRING_FRACTION * this.max[f])
+      if (list[q + 1] === 0 && item.sequence !== undefined)
+        this.cards.add(f, item.sequence, m.residues, m.values, a, b, CARD_FIRING_FRACTION * this.max[f])
     }
   }
 
@@ -477,7 +505,13 @@ export class FeatureStatisticsBuilder {
           const perResidue = cat.perResidue[c]
           const instances = this.instanceCounters[c]
           const foundAt = suffixSums(this.tpInstances, (f * C + c) * L, L)
-          const byThreshold = conceptScores(st.thresholds, { tp: tpAt, predicted: predAt, found: perResidue ? tpAt.map(() => 0) : foundAt }, pos, instances, perResidue)
+          const byThreshold = conceptScores(
+            st.thresholds,
+            { tp: tpAt, predicted: predAt, found: perResidue ? tpAt.map(() => 0) : foundAt },
+            pos,
+            instances,
+            perResidue
+          )
           let j = 0
           let k = 0
           for (let q = 1; q < byThreshold.length; q++) {
@@ -511,7 +545,12 @@ export class FeatureStatisticsBuilder {
           }
           concepts.push(row)
           if (!best || row.f1 > best.f1) best = row
-          if (!bestDomain || row.domain.f1 > bestDomain.domain.f1 || (row.domain.f1 === bestDomain.domain.f1 && row.f1 > bestDomain.f1)) bestDomain = row
+          if (
+            !bestDomain ||
+            row.domain.f1 > bestDomain.domain.f1 ||
+            (row.domain.f1 === bestDomain.domain.f1 && row.f1 > bestDomain.f1)
+          )
+            bestDomain = row
           featureConcepts.push({ type: row.type, note: row.note, f1: row.f1, f1Domain: row.domain.f1 })
         }
       }
@@ -532,7 +571,7 @@ export class FeatureStatisticsBuilder {
         card,
         histSmall: coarsen(fine, SMALL_HISTOGRAM_BINS),
         histogram: { edges: edges(M, st.histogramBins), counts: coarsen(fine, st.histogramBins) },
-        quantiles: st.quantiles.map((p) => ({ p, value: quantileOf(fine, n, M, p) }))
+        quantiles: st.quantiles.map(p => ({ p, value: quantileOf(fine, n, M, p) }))
       })
     }
     const examples: Uint8Array[] = []
@@ -554,7 +593,12 @@ export class FeatureStatisticsBuilder {
       annotatedResidues: this.annotatedResidues,
       features,
       concepts,
-      catalogue: cat.keys.map((k, c) => ({ type: k.type, note: k.note, instances: this.instanceCounters[c], positives: this.positives[c] })),
+      catalogue: cat.keys.map((k, c) => ({
+        type: k.type,
+        note: k.note,
+        instances: this.instanceCounters[c],
+        positives: this.positives[c]
+      })),
       examples
     }
   }
@@ -571,7 +615,13 @@ export interface ConceptCounts {
 }
 
 /** Precision, recall, F1 and InterPLM's per-domain recall and F1 at every threshold, from the counts. */
-export function conceptScores(thresholds: number[], c: ConceptCounts, positives: number, instances: number, perResidue: boolean): ConceptRow['byThreshold'] {
+export function conceptScores(
+  thresholds: number[],
+  c: ConceptCounts,
+  positives: number,
+  instances: number,
+  perResidue: boolean
+): ConceptRow['byThreshold'] {
   return thresholds.map((threshold, j) => {
     const precision = c.predicted[j] > 0 ? c.tp[j] / c.predicted[j] : 0
     const recall = positives > 0 ? c.tp[j] / positives : 0

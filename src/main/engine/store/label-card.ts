@@ -75,7 +75,15 @@ export class LabelCardAccumulator {
   }
 
   /** One top protein of feature f: its sequence and the feature's sparse track (residues increasing). */
-  add(f: number, sequence: string, residues: ArrayLike<number>, values: ArrayLike<number>, from: number, to: number, cut: number): void {
+  add(
+    f: number,
+    sequence: string,
+    residues: ArrayLike<number>,
+    values: ArrayLike<number>,
+    from: number,
+    to: number,
+    cut: number
+  ): void {
     const L = sequence.length
     const base = f * NA
     for (let i = 0; i < L; i++) this.aaAll[base + aaIndex(sequence.charCodeAt(i))]++
@@ -99,9 +107,13 @@ export class LabelCardAccumulator {
   }
 
   /** The card of feature f, from its concepts (F1 and per-domain F1, best first in either order). */
-  card(f: number, concepts: { type: AnnotationType; note: string; f1: number; f1Domain: number | null }[], floor = DEFAULT_CONCEPT_F1_FLOOR): FeatureLabelCard {
+  card(
+    f: number,
+    concepts: { type: AnnotationType; note: string; f1: number; f1Domain: number | null }[],
+    floor = DEFAULT_CONCEPT_F1_FLOOR
+  ): FeatureLabelCard {
     const strong = concepts
-      .filter((c) => c.f1 >= floor || (c.f1Domain ?? 0) >= floor)
+      .filter(c => c.f1 >= floor || (c.f1Domain ?? 0) >= floor)
       .sort((a, b) => Math.max(b.f1, b.f1Domain ?? 0) - Math.max(a.f1, a.f1Domain ?? 0))
       .slice(0, 3)
     let pattern: ActivationPattern | null = null
@@ -128,7 +140,8 @@ export class LabelCardAccumulator {
       }
       enriched.sort((x, y) => y.ratio - x.ratio || (x.aa < y.aa ? -1 : 1))
     }
-    const terminal = firing === 0 ? null : this.nTerm[f] / firing >= 0.5 ? 'N' : this.cTerm[f] / firing >= 0.5 ? 'C' : null
+    const terminal =
+      firing === 0 ? null : this.nTerm[f] / firing >= 0.5 ? 'N' : this.cTerm[f] / firing >= 0.5 ? 'C' : null
     const card: FeatureLabelCard = {
       concepts: strong,
       pattern,
@@ -153,9 +166,10 @@ export function cardText(card: Omit<FeatureLabelCard, 'text'>): string {
   if (card.concepts.length > 0) {
     parts.push(
       card.concepts
-        .map((c) => {
+        .map(c => {
           const name = c.note ? `${ANNOTATION_LABELS[c.type]}: ${c.note}` : ANNOTATION_LABELS[c.type]
-          const scores = c.f1Domain === null ? `F1 ${c.f1.toFixed(2)}` : `F1 ${c.f1.toFixed(2)}, domain F1 ${c.f1Domain.toFixed(2)}`
+          const scores =
+            c.f1Domain === null ? `F1 ${c.f1.toFixed(2)}` : `F1 ${c.f1.toFixed(2)}, domain F1 ${c.f1Domain.toFixed(2)}`
           return `${name} (${scores})`
         })
         .join(', ')
@@ -163,6 +177,7 @@ export function cardText(card: Omit<FeatureLabelCard, 'text'>): string {
   }
   if (card.pattern) parts.push(PATTERN_LABELS[card.pattern])
   if (card.terminal) parts.push(`${card.terminal}-terminal`)
-  if (card.enriched.length > 0) parts.push(`enriched in ${card.enriched.map((e) => `${e.aa} ×${e.ratio.toFixed(1)}`).join(', ')}`)
+  if (card.enriched.length > 0)
+    parts.push(`enriched in ${card.enriched.map(e => `${e.aa} ×${e.ratio.toFixed(1)}`).join(', ')}`)
   return parts.join(' · ')
 }

@@ -224,7 +224,8 @@ export function encodeLatents(s: SparseLatents): Uint8Array {
 export function decodeFeatureMajor(blob: Uint8Array): FeatureMajorLatents {
   const r = new ByteReader(blob)
   const version = blob[r.pos++]
-  if (version !== LATENT_CODEC_VERSION) throw new Error(`latent blob has encoding version ${version}; this build reads version ${LATENT_CODEC_VERSION}`)
+  if (version !== LATENT_CODEC_VERSION)
+    throw new Error(`latent blob has encoding version ${version}; this build reads version ${LATENT_CODEC_VERSION}`)
   const rows = r.varint()
   const width = r.varint()
   const nFeatures = r.varint()
@@ -320,7 +321,13 @@ export function featureMajorOf(s: SparseLatents): FeatureMajorLatents {
 }
 
 /** Appends a sparse track (firing residues + values): varint count, varint residue deltas, f16 values. */
-export function writeTrack(w: ByteWriter, residues: ArrayLike<number>, values: ArrayLike<number>, from = 0, to = residues.length): void {
+export function writeTrack(
+  w: ByteWriter,
+  residues: ArrayLike<number>,
+  values: ArrayLike<number>,
+  from = 0,
+  to = residues.length
+): void {
   w.varint(to - from)
   let last = 0
   for (let k = from; k < to; k++) {

@@ -41,7 +41,17 @@ import { ANNOTATION_LABELS } from '../../../shared/store-types'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { decodeFeatureMajor, encodeLatents, trackOf, type FeatureMajorLatents } from './latent-codec'
 import { conceptScoringOf } from './concepts'
-import { DEFAULT_STATISTICS, FeatureStatisticsBuilder, conceptScores, exampleProteinIds, type ConceptCounts, readExamples, type Example, type StatisticsResult, type StatisticsSettings } from './feature-statistics'
+import {
+  DEFAULT_STATISTICS,
+  FeatureStatisticsBuilder,
+  conceptScores,
+  exampleProteinIds,
+  type ConceptCounts,
+  readExamples,
+  type Example,
+  type StatisticsResult,
+  type StatisticsSettings
+} from './feature-statistics'
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import { SCHEMA_VERSION, migrate } from './schema'
 
@@ -166,16 +176,22 @@ function checkOurs(db: Database.Database, path: string): void {
   const what = `${path}: not a PLM-SAE store`
   const todo = 'pass the path of a project store (or a new file name) to --db; the file was not changed'
   if (appId !== 0 && appId !== STORE_APPLICATION_ID) {
-    throw new Error(`${what} (it belongs to another application: SQLite application_id 0x${appId.toString(16)}); ${todo}`)
+    throw new Error(
+      `${what} (it belongs to another application: SQLite application_id 0x${appId.toString(16)}); ${todo}`
+    )
   }
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").pluck().all() as string[]
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    .pluck()
+    .all() as string[]
   if (tables.includes('schema_version')) return
   if (tables.length > 0) {
     const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '')
     throw new Error(`${what} (an SQLite database of another application, with tables ${shown}); ${todo}`)
   }
   const userVersion = db.pragma('user_version', { simple: true }) as number
-  if (userVersion !== 0) throw new Error(`${what} (an SQLite database of another application, user_version ${userVersion}); ${todo}`)
+  if (userVersion !== 0)
+    throw new Error(`${what} (an SQLite database of another application, user_version ${userVersion}); ${todo}`)
 }
 const PAGE_PROTEINS = 128
 
@@ -184,7 +200,7 @@ function now(): string {
 }
 
 function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+  return `%${text.replace(/[\\%_]/g, c => `\\${c}`)}%`
 }
 
 export class LatentStore {
@@ -204,7 +220,11 @@ export class LatentStore {
   static open(path: string, opts: OpenOptions = {}): LatentStore {
     let db: Database.Database
     try {
-      db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false, timeout: STORE_BUSY_TIMEOUT_MS })
+      db = new Database(path, {
+        readonly: opts.readonly ?? false,
+        fileMustExist: opts.readonly ?? false,
+        timeout: STORE_BUSY_TIMEOUT_MS
+      })
     } catch (e) {
       throw new Error(`${path}: cannot open the store (${(e as Error).message})`, { cause: e })
     }
@@ -219,13 +239,15 @@ export class LatentStore {
       db.pragma('cache_size = -65536')
       if (!opts.readonly) {
         migrate(db, path, opts.schemaVersion ?? SCHEMA_VERSION)
-        if ((db.pragma('application_id', { simple: true }) as number) === 0) db.pragma(`application_id = ${STORE_APPLICATION_ID}`)
+        if ((db.pragma('application_id', { simple: true }) as number) === 0)
+          db.pragma(`application_id = ${STORE_APPLICATION_ID}`)
       }
       ino = statSync(path).ino
     } catch (e) {
       db.close()
       const msg = (e as Error).message
-      if (/file is not a database/i.test(msg)) throw new Error(`${path}: not a PLM-SAE store (not an SQLite file)`, { cause: e })
+      if (/file is not a database/i.test(msg))
+        throw new Error(`${path}: not a PLM-SAE store (not an SQLite file)`, { cause: e })
       throw e
     }
     return new LatentStore(path, db, ino)
@@ -269,7 +291,10 @@ export class LatentStore {
   }
 
   info(): StoreInfo {
-    const p = this.stmt('SELECT COUNT(*) AS n, COALESCE(SUM(length), 0) AS r FROM proteins').get() as { n: number; r: number }
+    const p = this.stmt('SELECT COUNT(*) AS n, COALESCE(SUM(length), 0) AS r FROM proteins').get() as {
+      n: number
+      r: number
+    }
     let bytes = 0
     for (const suffix of ['', '-wal']) {
       try {
@@ -278,7 +303,14 @@ export class LatentStore {
         /* missing -wal is fine */
       }
     }
-    return { path: this.path, schemaVersion: this.schemaVersion, proteins: p.n, residues: p.r, bytes, runs: this.runs() }
+    return {
+      path: this.path,
+      schemaVersion: this.schemaVersion,
+      proteins: p.n,
+      residues: p.r,
+      bytes,
+      runs: this.runs()
+    }
   }
 
   // ---- proteins --------------------------------------------------------------------------------------------
@@ -296,32 +328,45 @@ export class LatentStore {
     const ids: number[] = []
     const conflicts: BadRecordReport[] = []
     let added = 0
-    this.db.transaction(() => {
-      for (const p of proteins) {
-        const existing = find.get(p.accession) as { id: number; sequence: string } | undefined
-        if (existing) {
-          if (existing.sequence === p.sequence) ids.push(existing.id)
-          else {
-            ids.push(-1)
-            conflicts.push({
-              file: p.file ?? '',
-              line: p.line ?? 0,
-              id: p.accession,
-              message: `"${p.accession}" is already in the store with a different sequence (${existing.sequence.length} vs ${p.sequence.length} residues); give it another id or use a new store`
-            })
+    this.db
+      .transaction(() => {
+        for (const p of proteins) {
+          const existing = find.get(p.accession) as { id: number; sequence: string } | undefined
+          if (existing) {
+            if (existing.sequence === p.sequence) ids.push(existing.id)
+            else {
+              ids.push(-1)
+              conflicts.push({
+                file: p.file ?? '',
+                line: p.line ?? 0,
+                id: p.accession,
+                message: `"${p.accession}" is already in the store with a different sequence (${existing.sequence.length} vs ${p.sequence.length} residues); give it another id or use a new store`
+              })
+            }
+            continue
           }
-          continue
+          const r = insert.run(
+            p.accession,
+            p.name,
+            p.organism,
+            p.description,
+            p.sequence,
+            p.sequence.length,
+            JSON.stringify(p.annotations),
+            p.file ?? '',
+            p.line ?? 0
+          )
+          ids.push(Number(r.lastInsertRowid))
+          added++
         }
-        const r = insert.run(p.accession, p.name, p.organism, p.description, p.sequence, p.sequence.length, JSON.stringify(p.annotations), p.file ?? '', p.line ?? 0)
-        ids.push(Number(r.lastInsertRowid))
-        added++
-      }
-    }).immediate()
+      })
+      .immediate()
     return { ids, added, conflicts }
   }
 
   private proteinRow(ref: number | string): ProteinRow | undefined {
-    if (typeof ref === 'number') return this.stmt('SELECT * FROM proteins WHERE id = ?').get(ref) as ProteinRow | undefined
+    if (typeof ref === 'number')
+      return this.stmt('SELECT * FROM proteins WHERE id = ?').get(ref) as ProteinRow | undefined
     return this.stmt('SELECT * FROM proteins WHERE accession = ?').get(ref) as ProteinRow | undefined
   }
 
@@ -334,10 +379,14 @@ export class LatentStore {
     const offset = Math.max(0, Math.floor(q.offset ?? 0))
     const limit = Math.max(0, Math.min(1000, Math.floor(q.limit ?? 100)))
     const text = q.text?.trim()
-    const where = text ? `WHERE accession LIKE @like ESCAPE '\\' OR name LIKE @like ESCAPE '\\' OR organism LIKE @like ESCAPE '\\' OR description LIKE @like ESCAPE '\\'` : ''
+    const where = text
+      ? `WHERE accession LIKE @like ESCAPE '\\' OR name LIKE @like ESCAPE '\\' OR organism LIKE @like ESCAPE '\\' OR description LIKE @like ESCAPE '\\'`
+      : ''
     const params = text ? { like: likePattern(text) } : {}
     const total = (this.stmt(`SELECT COUNT(*) AS n FROM proteins ${where}`).get(params) as { n: number }).n
-    const rows = this.stmt(`SELECT id, accession, name, organism, length FROM proteins ${where} ORDER BY id LIMIT @limit OFFSET @offset`).all({
+    const rows = this.stmt(
+      `SELECT id, accession, name, organism, length FROM proteins ${where} ORDER BY id LIMIT @limit OFFSET @offset`
+    ).all({
       ...params,
       limit,
       offset
@@ -349,7 +398,9 @@ export class LatentStore {
 
   /** The run of this model + SAE + layer, if there is one. */
   findRun(key: Pick<RunKey, 'modelHash' | 'saeHash' | 'layer'>): RunInfo | undefined {
-    const found = this.stmt('SELECT id FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').pluck().get(key.modelHash, key.saeHash, key.layer) as number | undefined
+    const found = this.stmt('SELECT id FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?')
+      .pluck()
+      .get(key.modelHash, key.saeHash, key.layer) as number | undefined
     return found === undefined ? undefined : this.run(found)
   }
 
@@ -357,11 +408,14 @@ export class LatentStore {
   ensureRun(key: RunKey): RunInfo {
     return this.db
       .transaction((): RunInfo => {
-        const found = this.stmt('SELECT id, d_sae FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').get(key.modelHash, key.saeHash, key.layer) as
-          | { id: number; d_sae: number }
-          | undefined
+        const found = this.stmt('SELECT id, d_sae FROM runs WHERE model_hash = ? AND sae_hash = ? AND layer = ?').get(
+          key.modelHash,
+          key.saeHash,
+          key.layer
+        ) as { id: number; d_sae: number } | undefined
         if (found) {
-          if (found.d_sae !== key.dSae) throw new Error(`run ${found.id} has dSae ${found.d_sae} but the SAE now has ${key.dSae}`)
+          if (found.d_sae !== key.dSae)
+            throw new Error(`run ${found.id} has dSae ${found.d_sae} but the SAE now has ${key.dSae}`)
           this.stmt('UPDATE runs SET settings = ?, model_name = ?, sae_name = ?, updated_at = ? WHERE id = ?').run(
             JSON.stringify(key.settings ?? {}),
             key.modelName,
@@ -375,7 +429,17 @@ export class LatentStore {
         const r = this.stmt(
           `INSERT INTO runs (model_name, model_hash, sae_name, sae_hash, layer, d_sae, settings, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'indexing', ?, ?)`
-        ).run(key.modelName, key.modelHash, key.saeName, key.saeHash, key.layer, key.dSae, JSON.stringify(key.settings ?? {}), t, t)
+        ).run(
+          key.modelName,
+          key.modelHash,
+          key.saeName,
+          key.saeHash,
+          key.layer,
+          key.dSae,
+          JSON.stringify(key.settings ?? {}),
+          t,
+          t
+        )
         return this.run(Number(r.lastInsertRowid))!
       })
       .immediate()
@@ -386,7 +450,12 @@ export class LatentStore {
    * cancelled without changing its work, so a complete run stays complete.
    */
   restoreRun(run: Pick<RunInfo, 'id' | 'status' | 'settings' | 'updatedAt'>): void {
-    this.stmt('UPDATE runs SET status = ?, settings = ?, updated_at = ? WHERE id = ?').run(run.status, JSON.stringify(run.settings), run.updatedAt, run.id)
+    this.stmt('UPDATE runs SET status = ?, settings = ?, updated_at = ? WHERE id = ?').run(
+      run.status,
+      JSON.stringify(run.settings),
+      run.updatedAt,
+      run.id
+    )
   }
 
   /** Sets (or clears, with []) the run's warnings: kept in its settings, shown with the run. */
@@ -405,9 +474,13 @@ export class LatentStore {
 
   /** Residues, stored nonzero latents and dead features of a run (for the sanity check after indexing). */
   runSparsity(runId: number): { residues: number; nonzeros: number; deadFeatures: number | undefined } {
-    const l = this.stmt('SELECT COALESCE(SUM(rows), 0) AS r, COALESCE(SUM(nnz), 0) AS n FROM latents WHERE run_id = ?').get(runId) as { r: number; n: number }
+    const l = this.stmt(
+      'SELECT COALESCE(SUM(rows), 0) AS r, COALESCE(SUM(nnz), 0) AS n FROM latents WHERE run_id = ?'
+    ).get(runId) as { r: number; n: number }
     const hasStats = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(runId) !== undefined
-    const dead = hasStats ? (this.stmt('SELECT COUNT(*) FROM feature_stats WHERE run_id = ? AND dead = 1').pluck().get(runId) as number) : undefined
+    const dead = hasStats
+      ? (this.stmt('SELECT COUNT(*) FROM feature_stats WHERE run_id = ? AND dead = 1').pluck().get(runId) as number)
+      : undefined
     return { residues: l.r, nonzeros: l.n, deadFeatures: dead }
   }
 
@@ -417,7 +490,7 @@ export class LatentStore {
   }
 
   runs(): RunInfo[] {
-    return (this.stmt('SELECT * FROM runs ORDER BY id').all() as RunRow[]).map((r) => this.toRunInfo(r))
+    return (this.stmt('SELECT * FROM runs ORDER BY id').all() as RunRow[]).map(r => this.toRunInfo(r))
   }
 
   setRunStatus(id: number, status: RunStatus): void {
@@ -426,9 +499,13 @@ export class LatentStore {
 
   /** The run queries use when none is given: the latest complete run, else the latest run. */
   defaultRunId(): number {
-    const r = (this.stmt("SELECT id FROM runs WHERE status = 'complete' ORDER BY updated_at DESC, id DESC LIMIT 1").get() ??
-      this.stmt('SELECT id FROM runs ORDER BY id DESC LIMIT 1').get()) as { id: number } | undefined
-    if (!r) throw new NotInStoreError(`${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`)
+    const r = (this.stmt(
+      "SELECT id FROM runs WHERE status = 'complete' ORDER BY updated_at DESC, id DESC LIMIT 1"
+    ).get() ?? this.stmt('SELECT id FROM runs ORDER BY id DESC LIMIT 1').get()) as { id: number } | undefined
+    if (!r)
+      throw new NotInStoreError(
+        `${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`
+      )
     return r.id
   }
 
@@ -441,7 +518,8 @@ export class LatentStore {
 
   private toRunInfo(r: RunRow): RunInfo {
     const counts = this.latentCounts(r.id)
-    const stats = this.stmt('SELECT proteins FROM run_stats WHERE run_id = ?').get(r.id) as { proteins: number } | undefined
+    const stats = this.stmt('SELECT proteins FROM run_stats WHERE run_id = ?').get(r.id) as
+      { proteins: number } | undefined
     const settings = JSON.parse(r.settings) as Record<string, unknown>
     return {
       id: r.id,
@@ -458,12 +536,16 @@ export class LatentStore {
       proteins: counts.proteins,
       residues: counts.residues,
       statsUpToDate: stats !== undefined && stats.proteins === counts.proteins,
-      ...(Array.isArray(settings.warnings) && settings.warnings.length > 0 ? { warnings: settings.warnings.map(String) } : {})
+      ...(Array.isArray(settings.warnings) && settings.warnings.length > 0
+        ? { warnings: settings.warnings.map(String) }
+        : {})
     }
   }
 
   private latentCounts(runId: number): { proteins: number; residues: number; bytes: number } {
-    const r = this.stmt('SELECT COUNT(*) AS n, COALESCE(SUM(rows), 0) AS r, COALESCE(SUM(length(data)), 0) AS b FROM latents WHERE run_id = ?').get(runId) as {
+    const r = this.stmt(
+      'SELECT COUNT(*) AS n, COALESCE(SUM(rows), 0) AS r, COALESCE(SUM(length(data)), 0) AS b FROM latents WHERE run_id = ?'
+    ).get(runId) as {
       n: number
       r: number
       b: number
@@ -481,7 +563,8 @@ export class LatentStore {
   /** Ids of the proteins that already have latents in this run. */
   proteinsWithLatents(runId: number): Set<number> {
     const out = new Set<number>()
-    for (const r of this.stmt('SELECT protein_id FROM latents WHERE run_id = ?').pluck().iterate(runId)) out.add(r as number)
+    for (const r of this.stmt('SELECT protein_id FROM latents WHERE run_id = ?').pluck().iterate(runId))
+      out.add(r as number)
     return out
   }
 
@@ -494,28 +577,35 @@ export class LatentStore {
    * keeps them (so a resumed job never counts anything twice). Returns the bytes written.
    */
   putLatents(runId: number, items: { proteinId: number; latents: SparseLatents }[]): number {
-    const insert = this.stmt('INSERT OR IGNORE INTO latents (run_id, protein_id, rows, nnz, data) VALUES (?, ?, ?, ?, ?)')
+    const insert = this.stmt(
+      'INSERT OR IGNORE INTO latents (run_id, protein_id, rows, nnz, data) VALUES (?, ?, ?, ?, ?)'
+    )
     const len = this.stmt('SELECT length FROM proteins WHERE id = ?').pluck()
-    const encoded = items.map((it) => ({ it, blob: encodeLatents(it.latents) }))
+    const encoded = items.map(it => ({ it, blob: encodeLatents(it.latents) }))
     let bytes = 0
-    this.db.transaction(() => {
-      for (const { it, blob } of encoded) {
-        const length = len.get(it.proteinId) as number | undefined
-        if (length === undefined) throw new Error(`latents for protein ${it.proteinId}, which is not in the store`)
-        if (length !== it.latents.rows) {
-          throw new Error(`latents of protein ${it.proteinId} have ${it.latents.rows} rows but the protein has ${length} residues`)
+    this.db
+      .transaction(() => {
+        for (const { it, blob } of encoded) {
+          const length = len.get(it.proteinId) as number | undefined
+          if (length === undefined) throw new Error(`latents for protein ${it.proteinId}, which is not in the store`)
+          if (length !== it.latents.rows) {
+            throw new Error(
+              `latents of protein ${it.proteinId} have ${it.latents.rows} rows but the protein has ${length} residues`
+            )
+          }
+          const r = insert.run(runId, it.proteinId, it.latents.rows, it.latents.indptr[it.latents.rows], blob)
+          if (r.changes > 0) bytes += blob.length
         }
-        const r = insert.run(runId, it.proteinId, it.latents.rows, it.latents.indptr[it.latents.rows], blob)
-        if (r.changes > 0) bytes += blob.length
-      }
-      this.stmt('UPDATE runs SET updated_at = ? WHERE id = ?').run(now(), runId)
-    }).immediate()
+        this.stmt('UPDATE runs SET updated_at = ? WHERE id = ?').run(now(), runId)
+      })
+      .immediate()
     return bytes
   }
 
   /** One protein's stored latents (feature-major), or undefined when not indexed in this run. */
   latents(runId: number, proteinId: number): FeatureMajorLatents | undefined {
-    const row = this.stmt('SELECT data FROM latents WHERE run_id = ? AND protein_id = ?').get(runId, proteinId) as { data: Buffer } | undefined
+    const row = this.stmt('SELECT data FROM latents WHERE run_id = ? AND protein_id = ?').get(runId, proteinId) as
+      { data: Buffer } | undefined
     return row ? decodeFeatureMajor(row.data) : undefined
   }
 
@@ -532,7 +622,9 @@ export class LatentStore {
    * Streams the stored latents of a run in protein id order, a page at a time: the raw blob (decode it with
    * `decodeFeatureMajor`) with the protein's length and annotations (JSON).
    */
-  *scanLatentBlobs(runId: number): Generator<{ proteinId: number; data: Uint8Array; length: number; annotations: string }> {
+  *scanLatentBlobs(
+    runId: number
+  ): Generator<{ proteinId: number; data: Uint8Array; length: number; annotations: string }> {
     const page = this.stmt(
       `SELECT l.protein_id AS id, l.data AS data, p.length AS length, p.annotations AS annotations
        FROM latents l JOIN proteins p ON p.id = l.protein_id
@@ -540,7 +632,12 @@ export class LatentStore {
     )
     let last = -1
     for (;;) {
-      const rows = page.all(runId, last, PAGE_PROTEINS) as { id: number; data: Buffer; length: number; annotations: string }[]
+      const rows = page.all(runId, last, PAGE_PROTEINS) as {
+        id: number
+        data: Buffer
+        length: number
+        annotations: string
+      }[]
       if (rows.length === 0) return
       for (const r of rows) yield { proteinId: r.id, data: r.data, length: r.length, annotations: r.annotations }
       last = rows[rows.length - 1].id
@@ -548,8 +645,16 @@ export class LatentStore {
   }
 
   /** Like `scanLatentBlobs`, decoded. */
-  *scanLatents(runId: number): Generator<{ proteinId: number; latents: FeatureMajorLatents; length: number; annotations: string }> {
-    for (const r of this.scanLatentBlobs(runId)) yield { proteinId: r.proteinId, latents: decodeFeatureMajor(r.data), length: r.length, annotations: r.annotations }
+  *scanLatents(
+    runId: number
+  ): Generator<{ proteinId: number; latents: FeatureMajorLatents; length: number; annotations: string }> {
+    for (const r of this.scanLatentBlobs(runId))
+      yield {
+        proteinId: r.proteinId,
+        latents: decodeFeatureMajor(r.data),
+        length: r.length,
+        annotations: r.annotations
+      }
   }
 
   // ---- statistics ------------------------------------------------------------------------------------------
@@ -559,7 +664,8 @@ export class LatentStore {
    * given, were computed with those settings).
    */
   statsUpToDate(runId: number, settings?: StatisticsSettings): boolean {
-    const s = this.stmt('SELECT proteins, settings FROM run_stats WHERE run_id = ?').get(runId) as { proteins: number; settings: string } | undefined
+    const s = this.stmt('SELECT proteins, settings FROM run_stats WHERE run_id = ?').get(runId) as
+      { proteins: number; settings: string } | undefined
     if (s === undefined || s.proteins !== this.latentCounts(runId).proteins) return false
     return settings === undefined || canonicalJson(JSON.parse(s.settings)) === canonicalJson(settings)
   }
@@ -579,7 +685,8 @@ export class LatentStore {
     st.concepts = conceptScoringOf(st.concepts)
     const total = this.latentCounts(runId).proteins
     const builder = new FeatureStatisticsBuilder(run.d_sae, st)
-    const annotationsOf = (annotations: string): ResidueAnnotation[] | undefined => (annotations === '[]' ? undefined : (JSON.parse(annotations) as ResidueAnnotation[]))
+    const annotationsOf = (annotations: string): ResidueAnnotation[] | undefined =>
+      annotations === '[]' ? undefined : (JSON.parse(annotations) as ResidueAnnotation[])
     const sequenceOf = this.stmt('SELECT sequence FROM proteins WHERE id = ?').pluck()
     let chosen: Set<number> | undefined
     for (const pass of [1, 2, 3] as const) {
@@ -588,7 +695,7 @@ export class LatentStore {
         n++
         if (n % PAGE_PROTEINS === 0) {
           opts.onProgress?.({ pass, proteins: n, total })
-          await new Promise((r) => setImmediate(r))
+          await new Promise(r => setImmediate(r))
           if (opts.signal?.aborted) throw new Error('cancelled')
         }
         if (pass === 3 && !chosen!.has(item.proteinId)) continue
@@ -622,85 +729,115 @@ export class LatentStore {
          domain_threshold, domain_precision, domain_recall, domain_f1, found_instances, instances)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
-    const insDetail = this.stmt('INSERT INTO feature_details (run_id, feature, histogram, quantiles, examples, label_card) VALUES (?, ?, ?, ?, ?, ?)')
-    const conceptText = (type: AnnotationType, note: string): string => `${type} ${ANNOTATION_LABELS[type]}${note ? ` ${note}` : ''}`
-    this.db.transaction(() => {
-      for (const t of ['feature_stats', 'feature_concepts', 'feature_details', 'run_stats']) this.stmt(`DELETE FROM ${t} WHERE run_id = ?`).run(runId)
-      for (const f of res.features) {
-        const b = f.best
-        const bd = f.bestDomain
-        const text = [b ? conceptText(b.type, b.note) : '', bd && bd !== b ? conceptText(bd.type, bd.note) : ''].filter(Boolean).join(' ')
-        insStats.run(
+    const insDetail = this.stmt(
+      'INSERT INTO feature_details (run_id, feature, histogram, quantiles, examples, label_card) VALUES (?, ?, ?, ?, ?, ?)'
+    )
+    const conceptText = (type: AnnotationType, note: string): string =>
+      `${type} ${ANNOTATION_LABELS[type]}${note ? ` ${note}` : ''}`
+    this.db
+      .transaction(() => {
+        for (const t of ['feature_stats', 'feature_concepts', 'feature_details', 'run_stats'])
+          this.stmt(`DELETE FROM ${t} WHERE run_id = ?`).run(runId)
+        for (const f of res.features) {
+          const b = f.best
+          const bd = f.bestDomain
+          const text = [b ? conceptText(b.type, b.note) : '', bd && bd !== b ? conceptText(bd.type, bd.note) : '']
+            .filter(Boolean)
+            .join(' ')
+          insStats.run(
+            runId,
+            f.feature,
+            f.firingResidues,
+            f.firingProteins,
+            f.freqResidue,
+            f.freqProtein,
+            f.max,
+            f.meanNonzero,
+            f.stdNonzero,
+            f.dead ? 1 : 0,
+            b ? b.type : null,
+            b ? b.f1 : 0,
+            b ? b.precision : 0,
+            b ? b.recall : 0,
+            b ? b.threshold : 0,
+            text,
+            JSON.stringify(f.histSmall),
+            b ? b.note : '',
+            bd ? bd.type : null,
+            bd ? bd.note : '',
+            bd ? bd.domain.f1 : 0,
+            bd ? bd.domain.precision : 0,
+            bd ? bd.domain.recall : 0,
+            bd ? bd.domain.threshold : 0,
+            f.card.text
+          )
+          insDetail.run(
+            runId,
+            f.feature,
+            JSON.stringify(f.histogram.counts),
+            JSON.stringify(f.quantiles),
+            res.examples[f.feature],
+            JSON.stringify(f.card)
+          )
+        }
+        for (const c of res.concepts) {
+          const d = c.domain
+          insConcept.run(
+            runId,
+            c.feature,
+            c.type,
+            c.note,
+            c.perResidue ? 1 : 0,
+            c.threshold,
+            c.precision,
+            c.recall,
+            c.f1,
+            c.tp,
+            c.predicted,
+            c.positives,
+            JSON.stringify({
+              tp: c.byThreshold.map(b => b.tp),
+              predicted: c.byThreshold.map(b => b.predicted),
+              found: c.byThreshold.map(b => b.foundInstances)
+            }),
+            d.threshold,
+            d.precision,
+            d.recall,
+            d.f1,
+            d.foundInstances,
+            d.instances
+          )
+        }
+        this.stmt(
+          `INSERT INTO run_stats (run_id, proteins, residues, annotated_proteins, annotated_residues, settings, computed_at, concepts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+        ).run(
           runId,
-          f.feature,
-          f.firingResidues,
-          f.firingProteins,
-          f.freqResidue,
-          f.freqProtein,
-          f.max,
-          f.meanNonzero,
-          f.stdNonzero,
-          f.dead ? 1 : 0,
-          b ? b.type : null,
-          b ? b.f1 : 0,
-          b ? b.precision : 0,
-          b ? b.recall : 0,
-          b ? b.threshold : 0,
-          text,
-          JSON.stringify(f.histSmall),
-          b ? b.note : '',
-          bd ? bd.type : null,
-          bd ? bd.note : '',
-          bd ? bd.domain.f1 : 0,
-          bd ? bd.domain.precision : 0,
-          bd ? bd.domain.recall : 0,
-          bd ? bd.domain.threshold : 0,
-          f.card.text
+          res.proteins,
+          res.residues,
+          res.annotatedProteins,
+          res.annotatedResidues,
+          JSON.stringify(st),
+          now(),
+          JSON.stringify(res.catalogue)
         )
-        insDetail.run(runId, f.feature, JSON.stringify(f.histogram.counts), JSON.stringify(f.quantiles), res.examples[f.feature], JSON.stringify(f.card))
-      }
-      for (const c of res.concepts) {
-        const d = c.domain
-        insConcept.run(
-          runId,
-          c.feature,
-          c.type,
-          c.note,
-          c.perResidue ? 1 : 0,
-          c.threshold,
-          c.precision,
-          c.recall,
-          c.f1,
-          c.tp,
-          c.predicted,
-          c.positives,
-          JSON.stringify({ tp: c.byThreshold.map((b) => b.tp), predicted: c.byThreshold.map((b) => b.predicted), found: c.byThreshold.map((b) => b.foundInstances) }),
-          d.threshold,
-          d.precision,
-          d.recall,
-          d.f1,
-          d.foundInstances,
-          d.instances
-        )
-      }
-      this.stmt(
-        `INSERT INTO run_stats (run_id, proteins, residues, annotated_proteins, annotated_residues, settings, computed_at, concepts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-      ).run(runId, res.proteins, res.residues, res.annotatedProteins, res.annotatedResidues, JSON.stringify(st), now(), JSON.stringify(res.catalogue))
-    }).immediate()
+      })
+      .immediate()
   }
 
   // ---- labels ----------------------------------------------------------------------------------------------
 
   setFeatureLabel(u: FeatureLabelUpdate): { label: string; notes: string } {
     const run = this.resolveRun(u.runId)
-    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae) throw new FeatureOutOfRangeError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
+    if (!Number.isInteger(u.feature) || u.feature < 0 || u.feature >= run.d_sae)
+      throw new FeatureOutOfRangeError(`feature ${u.feature} is not in 0..${run.d_sae - 1}`)
     return this.db.transaction(() => this.writeFeatureLabel(run, u)).immediate()
   }
 
   private writeFeatureLabel(run: RunRow, u: FeatureLabelUpdate): { label: string; notes: string } {
-    const cur = this.stmt('SELECT label, notes FROM feature_labels WHERE sae_hash = ? AND feature = ?').get(run.sae_hash, u.feature) as
-      | { label: string; notes: string }
-      | undefined
+    const cur = this.stmt('SELECT label, notes FROM feature_labels WHERE sae_hash = ? AND feature = ?').get(
+      run.sae_hash,
+      u.feature
+    ) as { label: string; notes: string } | undefined
     const label = u.label ?? cur?.label ?? ''
     const notes = u.notes ?? cur?.notes ?? ''
     this.stmt(
@@ -712,7 +849,10 @@ export class LatentStore {
 
   // ---- feature queries -------------------------------------------------------------------------------------
 
-  private featureWhere(q: Omit<FeatureListQuery, 'offset' | 'limit'>): { where: string; params: Record<string, unknown> } {
+  private featureWhere(q: Omit<FeatureListQuery, 'offset' | 'limit'>): {
+    where: string
+    params: Record<string, unknown>
+  } {
     const parts = ['s.run_id = @run']
     const params: Record<string, unknown> = {}
     if (q.minFreqResidue !== undefined) {
@@ -749,7 +889,7 @@ export class LatentStore {
     }
     if (q.ids) {
       parts.push('s.feature IN (SELECT value FROM json_each(@ids))')
-      params.ids = JSON.stringify(q.ids.filter((i) => Number.isInteger(i)))
+      params.ids = JSON.stringify(q.ids.filter(i => Number.isInteger(i)))
     }
     const text = q.text?.trim()
     if (text) {
@@ -797,7 +937,10 @@ export class LatentStore {
 
   private requireStats(run: RunRow): void {
     const s = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(run.id)
-    if (!s) throw new NotInStoreError(`run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`)
+    if (!s)
+      throw new NotInStoreError(
+        `run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`
+      )
   }
 
   listFeatures(q: FeatureListQuery = {}): FeatureListResult {
@@ -812,7 +955,11 @@ export class LatentStore {
     const usesSae = needLabels || Boolean(q.text?.trim())
     const all = { ...params, run: run.id, sae: run.sae_hash }
     const order = this.orderBy(q)
-    const total = (this.stmt(`SELECT COUNT(*) AS n FROM feature_stats s ${needLabels ? join : ''} WHERE ${where}`).get(usesSae ? all : { ...params, run: run.id }) as { n: number }).n
+    const total = (
+      this.stmt(`SELECT COUNT(*) AS n FROM feature_stats s ${needLabels ? join : ''} WHERE ${where}`).get(
+        usesSae ? all : { ...params, run: run.id }
+      ) as { n: number }
+    ).n
     const sql = needLabels
       ? `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s ${join} WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`
       : `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM (SELECT s.feature AS f FROM feature_stats s WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset) page
@@ -828,7 +975,11 @@ export class LatentStore {
     const stamp = (this.stmt('SELECT computed_at FROM run_stats WHERE run_id = ?').pluck().get(run.id) as string) ?? ''
     const cached = this.overviews.get(run.id)
     if (cached && cached.stamp === stamp) return cached.overview
-    const rows = this.stmt('SELECT feature, freq_residue, max, best_f1 FROM feature_stats WHERE run_id = ? ORDER BY feature').raw().all(run.id) as number[][]
+    const rows = this.stmt(
+      'SELECT feature, freq_residue, max, best_f1 FROM feature_stats WHERE run_id = ? ORDER BY feature'
+    )
+      .raw()
+      .all(run.id) as number[][]
     const out: FeatureOverview = { runId: run.id, ids: [], freqResidue: [], max: [], bestF1: [] }
     for (const r of rows) {
       out.ids.push(r[0])
@@ -848,17 +999,27 @@ export class LatentStore {
       `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
        WHERE s.run_id = ? AND s.feature = ?`
     ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row) throw new FeatureOutOfRangeError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
-    const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as { proteins: number; residues: number; settings: string }
+    if (!row)
+      throw new FeatureOutOfRangeError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
+    const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as {
+      proteins: number
+      residues: number
+      settings: string
+    }
     const st = JSON.parse(rs.settings) as StatisticsSettings
-    const detail = this.stmt('SELECT histogram, quantiles, examples, label_card FROM feature_details WHERE run_id = ? AND feature = ?').get(run.id, feature) as
-      | { histogram: string; quantiles: string; examples: Buffer; label_card: string | null }
-      | undefined
-    if (!detail) throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
+    const detail = this.stmt(
+      'SELECT histogram, quantiles, examples, label_card FROM feature_details WHERE run_id = ? AND feature = ?'
+    ).get(run.id, feature) as
+      { histogram: string; quantiles: string; examples: Buffer; label_card: string | null } | undefined
+    if (!detail)
+      throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
     const ids = [...new Set(exampleProteinIds(detail.examples))]
     const proteins = new Map<number, ProteinRow>()
     if (ids.length > 0) {
-      for (const p of this.stmt('SELECT p.* FROM json_each(?) j JOIN proteins p ON p.id = j.value').all(JSON.stringify(ids)) as ProteinRow[]) proteins.set(p.id, p)
+      for (const p of this.stmt('SELECT p.* FROM json_each(?) j JOIN proteins p ON p.id = j.value').all(
+        JSON.stringify(ids)
+      ) as ProteinRow[])
+        proteins.set(p.id, p)
     }
     const annotations = new Map<number, ResidueAnnotation[]>()
     const annotationsOf = (p: ProteinRow): ResidueAnnotation[] => {
@@ -866,7 +1027,9 @@ export class LatentStore {
       if (!a) annotations.set(p.id, (a = JSON.parse(p.annotations) as ResidueAnnotation[]))
       return a
     }
-    const examples = readExamples(detail.examples, (id) => proteins.get(id)?.length ?? 0).filter((e) => proteins.has(e.proteinId))
+    const examples = readExamples(detail.examples, id => proteins.get(id)?.length ?? 0).filter(e =>
+      proteins.has(e.proteinId)
+    )
     const topLimit = opts.topLimit ?? Infinity
     const perBucket = opts.samplesPerBucket ?? Infinity
     const toActivation = (e: Example): FeatureProteinActivation => {
@@ -882,14 +1045,23 @@ export class LatentStore {
         annotations: annotationsOf(p)
       }
     }
-    const topProteins = examples.filter((e) => e.kind === 0 && e.rank < topLimit).map(toActivation)
+    const topProteins = examples.filter(e => e.kind === 0 && e.rank < topLimit).map(toActivation)
     const buckets: QuantileBucketSample[] = []
     for (let b = 0; b < st.buckets; b++) {
-      buckets.push({ bucket: b, lower: (row.max * b) / st.buckets, upper: (row.max * (b + 1)) / st.buckets, proteins: [] })
+      buckets.push({
+        bucket: b,
+        lower: (row.max * b) / st.buckets,
+        upper: (row.max * (b + 1)) / st.buckets,
+        proteins: []
+      })
     }
-    for (const e of examples) if (e.kind === 1 && e.rank < perBucket && buckets[e.bucket]) buckets[e.bucket].proteins.push(toActivation(e))
+    for (const e of examples)
+      if (e.kind === 1 && e.rank < perBucket && buckets[e.bucket]) buckets[e.bucket].proteins.push(toActivation(e))
     const concepts = (
-      this.stmt('SELECT * FROM feature_concepts WHERE run_id = ? AND feature = ? ORDER BY f1 DESC, type, note').all(run.id, feature) as {
+      this.stmt('SELECT * FROM feature_concepts WHERE run_id = ? AND feature = ? ORDER BY f1 DESC, type, note').all(
+        run.id,
+        feature
+      ) as {
         type: string
         note: string
         per_residue: number
@@ -908,33 +1080,31 @@ export class LatentStore {
         positives: number
         by_threshold: string
       }[]
-    ).map(
-      (c): ConceptAssociation => ({
-        type: c.type as AnnotationType,
-        threshold: c.threshold,
-        precision: c.precision,
-        recall: c.recall,
-        f1: c.f1,
-        truePositives: c.tp,
-        predicted: c.predicted,
-        positives: c.positives,
-        byThreshold: byThresholdOf(c.by_threshold, st.thresholds, c.positives, c.instances ?? 0, c.per_residue === 1),
-        note: c.note,
-        perResidue: c.per_residue === 1,
-        ...(c.domain_f1 === null
-          ? {}
-          : {
-              domain: {
-                threshold: c.domain_threshold!,
-                precision: c.domain_precision!,
-                recall: c.domain_recall!,
-                f1: c.domain_f1,
-                foundInstances: c.found_instances!,
-                instances: c.instances!
-              }
-            })
-      })
-    )
+    ).map((c): ConceptAssociation => ({
+      type: c.type as AnnotationType,
+      threshold: c.threshold,
+      precision: c.precision,
+      recall: c.recall,
+      f1: c.f1,
+      truePositives: c.tp,
+      predicted: c.predicted,
+      positives: c.positives,
+      byThreshold: byThresholdOf(c.by_threshold, st.thresholds, c.positives, c.instances ?? 0, c.per_residue === 1),
+      note: c.note,
+      perResidue: c.per_residue === 1,
+      ...(c.domain_f1 === null
+        ? {}
+        : {
+            domain: {
+              threshold: c.domain_threshold!,
+              precision: c.domain_precision!,
+              recall: c.domain_recall!,
+              f1: c.domain_f1,
+              foundInstances: c.found_instances!,
+              instances: c.instances!
+            }
+          })
+    }))
     const summary = toSummary(row)
     return {
       runId: run.id,
@@ -951,7 +1121,10 @@ export class LatentStore {
         stdNonzero: row.std_nz
       },
       quantiles: JSON.parse(detail.quantiles) as FeatureDetail['quantiles'],
-      histogram: { edges: Array.from({ length: st.histogramBins + 1 }, (_, i) => (row.max * i) / st.histogramBins), counts: JSON.parse(detail.histogram) as number[] },
+      histogram: {
+        edges: Array.from({ length: st.histogramBins + 1 }, (_, i) => (row.max * i) / st.histogramBins),
+        counts: JSON.parse(detail.histogram) as number[]
+      },
       topProteins,
       quantileSamples: buckets,
       concepts,
@@ -1018,7 +1191,10 @@ export class LatentStore {
     return { runId: run.id, protein, sequence, annotations, range, sortBy, total, offset, items }
   }
 
-  private featureInfo(run: RunRow, hits: RangeHit[]): Map<number, { label: string; best: BestConcept | null; max: number }> {
+  private featureInfo(
+    run: RunRow,
+    hits: RangeHit[]
+  ): Map<number, { label: string; best: BestConcept | null; max: number }> {
     const out = new Map<number, { label: string; best: BestConcept | null; max: number }>()
     if (hits.length === 0) return out
     const rows = this.stmt(
@@ -1026,7 +1202,7 @@ export class LatentStore {
        FROM json_each(?) j
        LEFT JOIN feature_stats s ON s.run_id = ? AND s.feature = j.value
        LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = j.value`
-    ).all(JSON.stringify(hits.map((h) => h.feature)), run.id, run.sae_hash) as {
+    ).all(JSON.stringify(hits.map(h => h.feature)), run.id, run.sae_hash) as {
       feature: number
       max: number | null
       best_type: string | null
@@ -1042,7 +1218,14 @@ export class LatentStore {
         label: r.label ?? '',
         max: r.max ?? 0,
         best: r.best_type
-          ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold, ...(r.best_note ? { note: r.best_note } : {}) }
+          ? {
+              type: r.best_type as AnnotationType,
+              f1: r.best_f1,
+              precision: r.best_precision,
+              recall: r.best_recall,
+              threshold: r.best_threshold,
+              ...(r.best_note ? { note: r.best_note } : {})
+            }
           : null
       })
     }
@@ -1062,10 +1245,24 @@ export class LatentStore {
       `SELECT c.feature, c.type, c.note, c.f1, c.threshold, s.max FROM feature_concepts c
        JOIN feature_stats s ON s.run_id = c.run_id AND s.feature = c.feature
        WHERE c.run_id = ? AND c.f1 >= ? ORDER BY c.feature, c.f1 DESC, c.type, c.note`
-    ).all(run.id, floor) as { feature: number; type: string; note: string; f1: number; threshold: number; max: number }[]
+    ).all(run.id, floor) as {
+      feature: number
+      type: string
+      note: string
+      f1: number
+      threshold: number
+      max: number
+    }[]
     return {
       runId: run.id,
-      predictors: rows.map((r) => ({ feature: r.feature, type: r.type as AnnotationType, note: r.note, f1: r.f1, threshold: r.threshold, cut: r.threshold * r.max }))
+      predictors: rows.map(r => ({
+        feature: r.feature,
+        type: r.type as AnnotationType,
+        note: r.note,
+        f1: r.f1,
+        threshold: r.threshold,
+        cut: r.threshold * r.max
+      }))
     }
   }
 
@@ -1079,7 +1276,7 @@ export class LatentStore {
     for (let offset = items.length; offset < res.total; offset += MAX_FEATURE_PAGE) {
       items = items.concat(this.listFeatures({ ...query, offset, limit: MAX_FEATURE_PAGE }).items)
     }
-    const rows = items.map((f) => ({
+    const rows = items.map(f => ({
       feature: f.id,
       label: f.label,
       best_concept: f.bestConcept?.type ?? '',
@@ -1107,7 +1304,7 @@ export class LatentStore {
       return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
     }
     const lines = [header.join(',')]
-    for (const r of rows) lines.push(header.map((h) => cell((r as Record<string, unknown>)[h])).join(','))
+    for (const r of rows) lines.push(header.map(h => cell((r as Record<string, unknown>)[h])).join(','))
     return `${lines.join('\n')}\n`
   }
 }
@@ -1116,10 +1313,25 @@ export class LatentStore {
  * A concept's figures per threshold from its stored counts (schema 6: {tp, predicted, found}); statistics
  * from before schema 6 stored the figures themselves (an array), returned as they are.
  */
-function byThresholdOf(json: string, thresholds: number[], positives: number, instances: number, perResidue: boolean): ConceptAssociation['byThreshold'] {
+function byThresholdOf(
+  json: string,
+  thresholds: number[],
+  positives: number,
+  instances: number,
+  perResidue: boolean
+): ConceptAssociation['byThreshold'] {
   const v = JSON.parse(json) as ConceptCounts | ConceptAssociation['byThreshold']
   if (Array.isArray(v)) return v
-  return conceptScores(thresholds, v, positives, instances, perResidue).map(({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({ threshold, precision, recall, f1, recallDomain, f1Domain }))
+  return conceptScores(thresholds, v, positives, instances, perResidue).map(
+    ({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({
+      threshold,
+      precision,
+      recall,
+      f1,
+      recallDomain,
+      f1Domain
+    })
+  )
 }
 
 /** JSON with object keys sorted: equal settings give equal text, whatever order their keys were written in. */
@@ -1129,7 +1341,7 @@ export function canonicalJson(v: unknown): string {
     const o = v as Record<string, unknown>
     return `{${Object.keys(o)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .map(k => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
       .join(',')}}`
   }
   return JSON.stringify(v)
@@ -1153,7 +1365,14 @@ function toSummary(r: StatsRow): FeatureSummary {
     id: r.feature,
     label: r.label ?? '',
     bestConcept: r.best_type
-      ? { type: r.best_type as AnnotationType, f1: r.best_f1, precision: r.best_precision, recall: r.best_recall, threshold: r.best_threshold, ...(r.best_note ? { note: r.best_note } : {}) }
+      ? {
+          type: r.best_type as AnnotationType,
+          f1: r.best_f1,
+          precision: r.best_precision,
+          recall: r.best_recall,
+          threshold: r.best_threshold,
+          ...(r.best_note ? { note: r.best_note } : {})
+        }
       : null,
     bestConceptDomain: r.best_domain_type
       ? {

@@ -81,6 +81,8 @@ export function featuresInRange(
     chosen = sel.subarray(0, n)
   }
   const order = Array.from(chosen).sort((a, b) => key[b] - key[a] || m.featureIds[a] - m.featureIds[b])
-  const hits = order.slice(offset, offset + limit).map((i) => ({ feature: m.featureIds[i], max: maxA[i], mean: sumA[i] / width, argmax: argA[i] + 1, firing: firA[i] }))
+  const hits = order
+    .slice(offset, offset + limit)
+    .map(i => ({ feature: m.featureIds[i], max: maxA[i], mean: sumA[i] / width, argmax: argA[i] + 1, firing: firA[i] }))
   return { total, hits }
 }

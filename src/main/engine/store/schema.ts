@@ -219,7 +219,9 @@ export function currentSchemaVersion(db: Database.Database): number {
  * refused rather than damaged.
  */
 export function migrate(db: Database.Database, path: string, target = SCHEMA_VERSION): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)')
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)'
+  )
   const current = currentSchemaVersion(db)
   if (current > SCHEMA_VERSION) {
     throw new Error(
@@ -231,7 +233,11 @@ export function migrate(db: Database.Database, path: string, target = SCHEMA_VER
     if (m.version <= current || m.version > target) continue
     db.transaction(() => {
       db.exec(m.up)
-      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(m.version, m.description, new Date().toISOString())
+      db.prepare('INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.description,
+        new Date().toISOString()
+      )
     })()
   }
   return currentSchemaVersion(db)

@@ -33,15 +33,21 @@ export function describeStoreFile(path: string): StoreFileSummary {
       throw new Error(`${path}: not a PLM-SAE store (${(e as Error).message})`, { cause: e })
     }
     if (info.schemaVersion > SCHEMA_VERSION) {
-      throw new Error(`${path}: written by a newer PLM-SAE Workbench (schema ${info.schemaVersion}; this one reads up to ${SCHEMA_VERSION}); update the app`)
+      throw new Error(
+        `${path}: written by a newer PLM-SAE Workbench (schema ${info.schemaVersion}; this one reads up to ${SCHEMA_VERSION}); update the app`
+      )
     }
-    const shard = info.runs.find((r) => typeof r.settings.shard === 'string')
+    const shard = info.runs.find(r => typeof r.settings.shard === 'string')
     if (shard) {
-      throw new Error(`${path}: this is shard ${String(shard.settings.shard)} of a sharded index; merge all shards first (plm-sae merge --db project.sqlite shard-*.sqlite) and open the merged store`)
+      throw new Error(
+        `${path}: this is shard ${String(shard.settings.shard)} of a sharded index; merge all shards first (plm-sae merge --db project.sqlite shard-*.sqlite) and open the merged store`
+      )
     }
-    const runs = info.runs.filter((r) => r.status === 'complete' && r.statsUpToDate)
+    const runs = info.runs.filter(r => r.status === 'complete' && r.statsUpToDate)
     if (runs.length === 0) {
-      throw new Error(`${path}: the store has no complete index with statistics (runs: ${info.runs.map((r) => `${r.id} ${r.status}`).join(', ') || 'none'}); finish its index first`)
+      throw new Error(
+        `${path}: the store has no complete index with statistics (runs: ${info.runs.map(r => `${r.id} ${r.status}`).join(', ') || 'none'}); finish its index first`
+      )
     }
     return { proteins: info.proteins, residues: info.residues, runs }
   } finally {

@@ -75,7 +75,13 @@ function readHolder(path: string): WriterLockHolder | undefined {
   try {
     const h = JSON.parse(text) as Partial<WriterLockHolder>
     if (typeof h.pid === 'number' && typeof h.owner === 'string') {
-      return { pid: h.pid, host: String(h.host ?? ''), command: String(h.command ?? ''), since: String(h.since ?? ''), owner: h.owner }
+      return {
+        pid: h.pid,
+        host: String(h.host ?? ''),
+        command: String(h.command ?? ''),
+        since: String(h.since ?? ''),
+        owner: h.owner
+      }
     }
   } catch {
     /* a torn or foreign file: treated as stale */
@@ -92,9 +98,18 @@ function held(h: WriterLockHolder): boolean {
  * Takes the store's writer lock for `command`, or throws a `StoreBusyError` naming the live holder. A lock
  * of a process that is gone is taken over (`tookOver` says whose).
  */
-export function acquireWriterLock(store: LatentStore, command = thisCommand()): WriterLock & { tookOver?: WriterLockHolder } {
+export function acquireWriterLock(
+  store: LatentStore,
+  command = thisCommand()
+): WriterLock & { tookOver?: WriterLockHolder } {
   const path = writerLockPath(store.path)
-  const holder: WriterLockHolder = { pid: process.pid, host: hostname(), command, since: new Date().toISOString(), owner: randomUUID() }
+  const holder: WriterLockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command,
+    since: new Date().toISOString(),
+    owner: randomUUID()
+  }
   let tookOver: WriterLockHolder | undefined
   store.db
     .transaction(() => {

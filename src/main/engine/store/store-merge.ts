@@ -50,7 +50,14 @@ export interface MergeResult {
   /** Latent bytes read from the shards / written to the target. */
   bytesRead: number
   bytesAdded: number
-  runs: { runId: number; modelName: string; saeName: string; layer: number; proteins: number; statisticsComputed: boolean }[]
+  runs: {
+    runId: number
+    modelName: string
+    saeName: string
+    layer: number
+    proteins: number
+    statisticsComputed: boolean
+  }[]
   seconds: number
 }
 
@@ -116,7 +123,10 @@ function openShard(path: string): ShardInfo {
   try {
     const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[])
     for (const t of ['schema_version', 'proteins', 'runs', 'latents', 'run_stats']) {
-      if (!tables.has(t)) throw new Error(`${path}: not a PLM-SAE store (no table "${t}"); pass the shard stores written by plm-sae index --shard`)
+      if (!tables.has(t))
+        throw new Error(
+          `${path}: not a PLM-SAE store (no table "${t}"); pass the shard stores written by plm-sae index --shard`
+        )
     }
     const rows = db.prepare('SELECT * FROM runs ORDER BY id').all() as RunRow[]
     if (rows.length === 0) throw new Error(`${path}: the store has no indexing run; run its shard's index task first`)
@@ -125,10 +135,13 @@ function openShard(path: string): ShardInfo {
     for (const r of rows) {
       const settings = JSON.parse(r.settings) as Record<string, unknown>
       if (typeof settings.shard !== 'string') {
-        throw new Error(`${path}: run ${r.id} was indexed without --shard; merge combines the stores of plm-sae index --shard I/N (one per shard)`)
+        throw new Error(
+          `${path}: run ${r.id} was indexed without --shard; merge combines the stores of plm-sae index --shard I/N (one per shard)`
+        )
       }
       const s = parseShard(settings.shard)
-      if (shard && (shard.index !== s.index || shard.count !== s.count)) throw new Error(`${path}: the store mixes shards ${shard.index}/${shard.count} and ${settings.shard}`)
+      if (shard && (shard.index !== s.index || shard.count !== s.count))
+        throw new Error(`${path}: the store mixes shards ${shard.index}/${shard.count} and ${settings.shard}`)
       shard = s
       const latents = (db.prepare('SELECT COUNT(*) FROM latents WHERE run_id = ?').pluck().get(r.id) as number) ?? 0
       if (r.status !== 'complete') {
@@ -137,9 +150,12 @@ function openShard(path: string): ShardInfo {
             'let its task finish (running it again resumes it) before merging'
         )
       }
-      const stats = db.prepare('SELECT proteins, settings FROM run_stats WHERE run_id = ?').get(r.id) as { proteins: number; settings: string } | undefined
+      const stats = db.prepare('SELECT proteins, settings FROM run_stats WHERE run_id = ?').get(r.id) as
+        { proteins: number; settings: string } | undefined
       if (!stats || stats.proteins !== latents) {
-        throw new Error(`${path} (shard ${settings.shard}): run ${r.id} has no up-to-date statistics; run its shard's index task again to complete it`)
+        throw new Error(
+          `${path} (shard ${settings.shard}): run ${r.id} has no up-to-date statistics; run its shard's index task again to complete it`
+        )
       }
       // The SAE's fit (sae-fit.ts) is measured by each shard's task on the same sample, but nodes of other CPUs may
       // round it differently: it is not compared, and the merged run keeps shard 1's.
@@ -170,12 +186,14 @@ function openShard(path: string): ShardInfo {
 /** All shards hold the same runs with the same settings, and together are shards 1..N of N. */
 function checkShards(shards: ShardInfo[]): void {
   const ref = shards[0]
-  const refRuns = new Map(ref.runs.map((r) => [runKey(r), r]))
+  const refRuns = new Map(ref.runs.map(r => [runKey(r), r]))
   for (const s of shards) {
     if (s.shard.count !== ref.shard.count) {
-      throw new Error(`${s.path}: is shard ${s.shard.index}/${s.shard.count} but ${ref.path} is shard ${ref.shard.index}/${ref.shard.count}; merge the shards of one partition (the same N)`)
+      throw new Error(
+        `${s.path}: is shard ${s.shard.index}/${s.shard.count} but ${ref.path} is shard ${ref.shard.index}/${ref.shard.count}; merge the shards of one partition (the same N)`
+      )
     }
-    const keys = new Map(s.runs.map((r) => [runKey(r), r]))
+    const keys = new Map(s.runs.map(r => [runKey(r), r]))
     for (const [k, r] of keys) {
       const other = refRuns.get(k)
       if (!other) {
@@ -185,7 +203,8 @@ function checkShards(shards: ShardInfo[]): void {
             'merge only shards of the same model, SAE and layer'
         )
       }
-      if (r.dSae !== other.dSae) throw new Error(`${s.path}: run of ${describeRun(r)} has ${r.dSae} latents but ${ref.path} has ${other.dSae}`)
+      if (r.dSae !== other.dSae)
+        throw new Error(`${s.path}: run of ${describeRun(r)} has ${r.dSae} latents but ${ref.path} has ${other.dSae}`)
       if (canonicalJson(r.settings) !== canonicalJson(other.settings)) {
         throw new Error(
           `${s.path} (shard ${s.shard.index}/${s.shard.count}): indexed with settings ${canonicalJson(r.settings)}, but ${ref.path} with ${canonicalJson(other.settings)}; ` +
@@ -193,17 +212,25 @@ function checkShards(shards: ShardInfo[]): void {
         )
       }
       if (canonicalJson(r.stats) !== canonicalJson(other.stats)) {
-        throw new Error(`${s.path}: statistics settings ${canonicalJson(r.stats)} differ from ${ref.path}'s ${canonicalJson(other.stats)}`)
+        throw new Error(
+          `${s.path}: statistics settings ${canonicalJson(r.stats)} differ from ${ref.path}'s ${canonicalJson(other.stats)}`
+        )
       }
     }
     for (const [k, r] of refRuns) {
-      if (!keys.has(k)) throw new Error(`${s.path} (shard ${s.shard.index}/${s.shard.count}): has no run of ${describeRun(r)}, which ${ref.path} has; index it there too (or merge without it)`)
+      if (!keys.has(k))
+        throw new Error(
+          `${s.path} (shard ${s.shard.index}/${s.shard.count}): has no run of ${describeRun(r)}, which ${ref.path} has; index it there too (or merge without it)`
+        )
     }
   }
   const byIndex = new Map<number, ShardInfo>()
   for (const s of shards) {
     const dup = byIndex.get(s.shard.index)
-    if (dup) throw new Error(`${s.path} and ${dup.path} both hold shard ${s.shard.index}/${s.shard.count}; pass each shard's store once`)
+    if (dup)
+      throw new Error(
+        `${s.path} and ${dup.path} both hold shard ${s.shard.index}/${s.shard.count}; pass each shard's store once`
+      )
     byIndex.set(s.shard.index, s)
   }
   const missing: string[] = []
@@ -223,7 +250,10 @@ function checkProteins(shards: ShardInfo[], target: LatentStore, opts: MergeOpti
   for (const s of shards) {
     progress.shard = s.name
     let n = 0
-    for (const p of s.db.prepare('SELECT accession, sequence FROM proteins ORDER BY id').iterate() as IterableIterator<{ accession: string; sequence: string }>) {
+    for (const p of s.db.prepare('SELECT accession, sequence FROM proteins ORDER BY id').iterate() as IterableIterator<{
+      accession: string
+      sequence: string
+    }>) {
       if (!inShard(p.accession, s.shard)) {
         throw new Error(
           `${s.path}: protein "${p.accession}" does not belong to shard ${s.shard.index}/${s.shard.count} (the partition hashes accessions); ` +
@@ -258,9 +288,17 @@ interface ProteinRow {
 }
 
 /** Proteins of all shards in input order (k-way merge on the input line), into the target. */
-function mergeProteins(shards: ShardInfo[], target: LatentStore, opts: MergeOptions, progress: MergeProgress, result: MergeResult): void {
-  const cursors = shards.map((s) => s.db.prepare('SELECT * FROM proteins ORDER BY id').iterate() as IterableIterator<ProteinRow>)
-  const heads: (ProteinRow | undefined)[] = cursors.map((c) => c.next().value as ProteinRow | undefined)
+function mergeProteins(
+  shards: ShardInfo[],
+  target: LatentStore,
+  opts: MergeOptions,
+  progress: MergeProgress,
+  result: MergeResult
+): void {
+  const cursors = shards.map(
+    s => s.db.prepare('SELECT * FROM proteins ORDER BY id').iterate() as IterableIterator<ProteinRow>
+  )
+  const heads: (ProteinRow | undefined)[] = cursors.map(c => c.next().value as ProteinRow | undefined)
   const find = target.db.prepare('SELECT id, sequence FROM proteins WHERE accession = ?')
   const insert = target.db.prepare(
     `INSERT INTO proteins (accession, name, organism, description, sequence, length, annotations, source_file, source_line)
@@ -271,7 +309,9 @@ function mergeProteins(shards: ShardInfo[], target: LatentStore, opts: MergeOpti
       const existing = find.get(row.accession) as { id: number; sequence: string } | undefined
       if (existing) {
         if (existing.sequence !== row.sequence) {
-          throw new Error(`${shard.path} (shard ${shard.shard.index}/${shard.shard.count}): protein "${row.accession}" is already in ${target.path} with a different sequence`)
+          throw new Error(
+            `${shard.path} (shard ${shard.shard.index}/${shard.shard.count}): protein "${row.accession}" is already in ${target.path} with a different sequence`
+          )
         }
         result.proteinsExisting++
         continue
@@ -305,7 +345,15 @@ function mergeProteins(shards: ShardInfo[], target: LatentStore, opts: MergeOpti
 }
 
 /** Latent blobs of one shard's run, byte for byte, onto the target's protein ids. */
-function mergeLatents(shard: ShardInfo, run: ShardRun, targetRun: number, target: LatentStore, opts: MergeOptions, progress: MergeProgress, result: MergeResult): void {
+function mergeLatents(
+  shard: ShardInfo,
+  run: ShardRun,
+  targetRun: number,
+  target: LatentStore,
+  opts: MergeOptions,
+  progress: MergeProgress,
+  result: MergeResult
+): void {
   const rows = shard.db
     .prepare(
       `SELECT p.accession AS accession, l.rows AS rows, l.nnz AS nnz, l.data AS data
@@ -313,12 +361,20 @@ function mergeLatents(shard: ShardInfo, run: ShardRun, targetRun: number, target
     )
     .iterate(run.id) as IterableIterator<{ accession: string; rows: number; nnz: number; data: Buffer }>
   const idOf = target.db.prepare('SELECT id, length FROM proteins WHERE accession = ?')
-  const insert = target.db.prepare('INSERT OR IGNORE INTO latents (run_id, protein_id, rows, nnz, data) VALUES (?, ?, ?, ?, ?)')
+  const insert = target.db.prepare(
+    'INSERT OR IGNORE INTO latents (run_id, protein_id, rows, nnz, data) VALUES (?, ?, ?, ?, ?)'
+  )
   const write = target.db.transaction((batch: { accession: string; rows: number; nnz: number; data: Buffer }[]) => {
     for (const r of batch) {
       const p = idOf.get(r.accession) as { id: number; length: number } | undefined
-      if (!p) throw new Error(`${shard.path}: latents of "${r.accession}", whose protein is not in the store (internal: proteins are merged first)`)
-      if (p.length !== r.rows) throw new Error(`${shard.path}: latents of "${r.accession}" have ${r.rows} rows but the protein has ${p.length} residues`)
+      if (!p)
+        throw new Error(
+          `${shard.path}: latents of "${r.accession}", whose protein is not in the store (internal: proteins are merged first)`
+        )
+      if (p.length !== r.rows)
+        throw new Error(
+          `${shard.path}: latents of "${r.accession}" have ${r.rows} rows but the protein has ${p.length} residues`
+        )
       const changed = insert.run(targetRun, p.id, r.rows, r.nnz, r.data).changes > 0
       if (changed) {
         result.latentsAdded++
@@ -355,7 +411,8 @@ function mergeLatents(shard: ShardInfo, run: ShardRun, targetRun: number, target
 export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
   const started = performance.now()
   const { target } = opts
-  if (opts.shards.length === 0) throw new Error('no shard stores given: pass the stores written by plm-sae index --shard I/N')
+  if (opts.shards.length === 0)
+    throw new Error('no shard stores given: pass the stores written by plm-sae index --shard I/N')
   const targetReal = realpathSync(target.path)
   const seen = new Set<string>()
   const paths: string[] = []
@@ -373,7 +430,9 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
   }
   for (const r of target.runs()) {
     if (typeof r.settings.shard === 'string') {
-      throw new Error(`${target.path}: this store is itself shard ${r.settings.shard} (run ${r.id}); merge into a new store, e.g. --db project.sqlite`)
+      throw new Error(
+        `${target.path}: this store is itself shard ${r.settings.shard} (run ${r.id}); merge into a new store, e.g. --db project.sqlite`
+      )
     }
   }
   const shards: ShardInfo[] = []
@@ -448,7 +507,7 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
         target.setRunStatus(runId, 'statistics')
         await target.computeStatistics(runId, r.stats, {
           signal: opts.signal,
-          onProgress: (p) => {
+          onProgress: p => {
             progress.statsFraction = p.pass === 3 ? 1 : (p.pass - 1) / 2 + p.proteins / Math.max(1, p.total) / 2
             opts.onProgress?.({ ...progress })
           }
@@ -457,7 +516,14 @@ export async function mergeStores(opts: MergeOptions): Promise<MergeResult> {
       }
       target.setRunStatus(runId, 'complete')
       const info = target.run(runId)!
-      result.runs.push({ runId, modelName: info.modelName, saeName: info.saeName, layer: info.layer, proteins: info.proteins, statisticsComputed: computed })
+      result.runs.push({
+        runId,
+        modelName: info.modelName,
+        saeName: info.saeName,
+        layer: info.layer,
+        proteins: info.proteins,
+        statisticsComputed: computed
+      })
     }
     progress.phase = 'done'
     opts.onProgress?.({ ...progress })

@@ -3,7 +3,16 @@
  * browser (`plm-sae serve`) the same `WorkbenchApi` is implemented over HTTP (`POST /api/<method>`) and
  * server-sent events (`GET /api/events`). Views import `api` from here and never care which one it is.
  */
-import { API_METHODS, type ApiCalls, type ApiErrorBody, type ApiMethod, type ApiRequest, type ApiResult, type JobEvent, type WorkbenchApi } from '@shared/api'
+import {
+  API_METHODS,
+  type ApiCalls,
+  type ApiErrorBody,
+  type ApiMethod,
+  type ApiRequest,
+  type ApiResult,
+  type JobEvent,
+  type WorkbenchApi
+} from '@shared/api'
 
 declare global {
   interface Window {
@@ -45,7 +54,10 @@ export function createHttpApi(base = ''): WorkbenchApi {
       })
     } catch (e) {
       if (typeof window !== 'undefined') window.dispatchEvent(new Event(SERVER_UNREACHABLE_EVENT))
-      throw new ApiError('network', `The workbench server cannot be reached (${(e as Error).message}). Is \`plm-sae serve\` still running?`)
+      throw new ApiError(
+        'network',
+        `The workbench server cannot be reached (${(e as Error).message}). Is \`plm-sae serve\` still running?`
+      )
     }
     const body = (await res.json().catch(() => null)) as unknown
     if (!res.ok) {
@@ -64,13 +76,13 @@ export function createHttpApi(base = ''): WorkbenchApi {
     source.addEventListener('error', () => {
       if (source?.readyState !== EventSource.OPEN) window.dispatchEvent(new Event(SERVER_UNREACHABLE_EVENT))
     })
-    source.addEventListener('job', (ev) => {
+    source.addEventListener('job', ev => {
       const event = JSON.parse((ev as MessageEvent<string>).data) as JobEvent
       for (const l of listeners) l(event)
     })
   }
 
-  const calls = Object.fromEntries(API_METHODS.map((m) => [m, (req: never) => call(m, req)])) as unknown as ApiCalls
+  const calls = Object.fromEntries(API_METHODS.map(m => [m, (req: never) => call(m, req)])) as unknown as ApiCalls
   return {
     ...calls,
     onJobEvent(listener) {
@@ -90,7 +102,7 @@ export function createHttpApi(base = ''): WorkbenchApi {
 /** Wraps the preload bridge so that IPC errors read like the HTTP ones. */
 function wrapIpcApi(bridge: WorkbenchApi): WorkbenchApi {
   const calls = Object.fromEntries(
-    API_METHODS.map((m) => [
+    API_METHODS.map(m => [
       m,
       async (req: never) => {
         try {
@@ -101,7 +113,7 @@ function wrapIpcApi(bridge: WorkbenchApi): WorkbenchApi {
       }
     ])
   ) as unknown as ApiCalls
-  return { ...calls, onJobEvent: (l) => bridge.onJobEvent(l) }
+  return { ...calls, onJobEvent: l => bridge.onJobEvent(l) }
 }
 
 function pickApi(): WorkbenchApi {

@@ -25,8 +25,15 @@ export function ExportButtons({ what, onExport, formats = ['svg', 'png'], testId
   }
   return (
     <span className="export-buttons" data-testid={testId}>
-      {formats.map((f) => (
-        <button key={f} type="button" className="btn-small" disabled={busy} title={`Export the ${what} as ${f.toUpperCase()}`} onClick={() => void run(f)}>
+      {formats.map(f => (
+        <button
+          key={f}
+          type="button"
+          className="btn-small"
+          disabled={busy}
+          title={`Export the ${what} as ${f.toUpperCase()}`}
+          onClick={() => void run(f)}
+        >
           {f.toUpperCase()}
         </button>
       ))}

@@ -35,10 +35,25 @@ export interface VirtualTableProps<T> {
 
 const OVERSCAN = 6
 
-export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height, activeIndex, onActiveIndexChange, onOpen, openOnClick = false, sort, onSort, footer, testId = 'virtual-table', emptyText = 'Nothing to show' }: VirtualTableProps<T>) {
+export function VirtualTable<T>({
+  rows,
+  columns,
+  rowKey,
+  rowHeight = 30,
+  height,
+  activeIndex,
+  onActiveIndexChange,
+  onOpen,
+  openOnClick = false,
+  sort,
+  onSort,
+  footer,
+  testId = 'virtual-table',
+  emptyText = 'Nothing to show'
+}: VirtualTableProps<T>) {
   const bodyRef = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
-  const template = columns.map((c) => c.width).join(' ')
+  const template = columns.map(c => c.width).join(' ')
   const bodyHeight = Math.max(rowHeight * 3, height - 34 - (footer ? 30 : 0))
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - OVERSCAN)
   const last = Math.min(rows.length, Math.ceil((scrollTop + bodyHeight) / rowHeight) + OVERSCAN)
@@ -59,12 +74,18 @@ export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height,
       if (rows.length) onActiveIndexChange(Math.max(0, Math.min(rows.length - 1, to)))
     }
     switch (e.key) {
-      case 'ArrowDown': return move(activeIndex + 1)
-      case 'ArrowUp': return move(activeIndex - 1)
-      case 'PageDown': return move(activeIndex + page)
-      case 'PageUp': return move(activeIndex - page)
-      case 'Home': return move(0)
-      case 'End': return move(rows.length - 1)
+      case 'ArrowDown':
+        return move(activeIndex + 1)
+      case 'ArrowUp':
+        return move(activeIndex - 1)
+      case 'PageDown':
+        return move(activeIndex + page)
+      case 'PageUp':
+        return move(activeIndex - page)
+      case 'Home':
+        return move(0)
+      case 'End':
+        return move(rows.length - 1)
       case 'Enter':
         if (activeIndex >= 0 && activeIndex < rows.length && onOpen) {
           e.preventDefault()
@@ -90,7 +111,7 @@ export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height,
         }}
         onDoubleClick={openOnClick ? undefined : () => onOpen?.(row, i)}
       >
-        {columns.map((c) => (
+        {columns.map(c => (
           <div key={c.key} role="cell" className={c.numeric ? 'num' : undefined}>
             {c.render(row, i)}
           </div>
@@ -100,15 +121,23 @@ export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height,
   }
 
   return (
-    <div className="vt" style={{ height }} data-testid={testId} data-rows={rows.length} data-first-key={rows.length ? rowKey(rows[0]) : ''}>
+    <div
+      className="vt"
+      style={{ height }}
+      data-testid={testId}
+      data-rows={rows.length}
+      data-first-key={rows.length ? rowKey(rows[0]) : ''}
+    >
       <div className="vt-head" role="row" style={{ gridTemplateColumns: template }}>
-        {columns.map((c) => {
+        {columns.map(c => {
           const sorted = sort && c.sortKey === sort.key
           return (
             <div
               key={c.key}
               role="columnheader"
-              className={[c.numeric ? 'num' : '', c.sortKey && onSort ? 'sortable' : '', sorted ? 'sorted' : ''].join(' ')}
+              className={[c.numeric ? 'num' : '', c.sortKey && onSort ? 'sortable' : '', sorted ? 'sorted' : ''].join(
+                ' '
+              )}
               aria-sort={sorted ? (sort.dir === 'asc' ? 'ascending' : 'descending') : undefined}
               data-testid={`${testId}-sort-${c.key}`}
               onClick={c.sortKey && onSort ? () => onSort(c.sortKey as string) : undefined}
@@ -127,12 +156,16 @@ export function VirtualTable<T>({ rows, columns, rowKey, rowHeight = 30, height,
         aria-rowcount={rows.length}
         aria-activedescendant={undefined}
         style={{ height: bodyHeight }}
-        onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+        onScroll={e => setScrollTop(e.currentTarget.scrollTop)}
         onKeyDown={onKeyDown}
         data-testid={`${testId}-body`}
       >
         <div style={{ height: rows.length * rowHeight, position: 'relative' }}>{visible}</div>
-        {rows.length === 0 && <div className="muted" style={{ padding: 16, position: 'absolute', top: 0 }}>{emptyText}</div>}
+        {rows.length === 0 && (
+          <div className="muted" style={{ padding: 16, position: 'absolute', top: 0 }}>
+            {emptyText}
+          </div>
+        )}
       </div>
       {footer && <div className="vt-foot">{footer}</div>}
     </div>

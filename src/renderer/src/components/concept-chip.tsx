@@ -17,7 +17,9 @@ export function conceptName(type: AnnotationType): string {
 
 export function readConceptFloor(): number {
   const v = Number(globalThis.localStorage?.getItem(FLOOR_KEY))
-  return globalThis.localStorage?.getItem(FLOOR_KEY) !== null && Number.isFinite(v) && v >= 0 && v <= 1 ? v : DEFAULT_CONCEPT_F1_FLOOR
+  return globalThis.localStorage?.getItem(FLOOR_KEY) !== null && Number.isFinite(v) && v >= 0 && v <= 1
+    ? v
+    : DEFAULT_CONCEPT_F1_FLOOR
 }
 
 /** The concept floor, kept in this browser's storage and shared by every view that shows concept chips. */
@@ -36,7 +38,13 @@ export function useConceptFloor(): [number, (v: number) => void] {
   return [floor, setFloor]
 }
 
-export function ConceptChip({ concept, floor }: { concept: { type: AnnotationType; f1: number; note?: string } | null | undefined; floor: number }): ReactNode {
+export function ConceptChip({
+  concept,
+  floor
+}: {
+  concept: { type: AnnotationType; f1: number; note?: string } | null | undefined
+  floor: number
+}): ReactNode {
   if (!concept) return <span className="muted">—</span>
   const below = concept.f1 < floor
   return (
@@ -44,7 +52,11 @@ export function ConceptChip({ concept, floor }: { concept: { type: AnnotationTyp
       className={below ? 'wb-chip concept below-floor' : 'wb-chip concept'}
       data-testid="concept-chip"
       data-below-floor={below ? 'true' : 'false'}
-      title={below ? `F1 ${concept.f1.toFixed(2)} is below the concept floor ${floor.toFixed(2)}: not a finding` : `F1 ${concept.f1.toFixed(2)}`}
+      title={
+        below
+          ? `F1 ${concept.f1.toFixed(2)} is below the concept floor ${floor.toFixed(2)}: not a finding`
+          : `F1 ${concept.f1.toFixed(2)}`
+      }
     >
       {conceptName(concept.type)}
       {concept.note ? `: ${concept.note}` : ''}

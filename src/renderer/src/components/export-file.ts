@@ -39,7 +39,7 @@ export function svgToString(svg: SVGSVGElement): string {
   if (!clone.getAttribute('viewBox')) clone.setAttribute('viewBox', `0 0 ${width} ${height}`)
   clone.setAttribute('font-family', 'Inter, "Segoe UI", Roboto, Helvetica, Arial, sans-serif')
   clone.setAttribute('font-size', '11')
-  clone.querySelectorAll('[data-export="skip"]').forEach((el) => el.remove())
+  clone.querySelectorAll('[data-export="skip"]').forEach(el => el.remove())
   const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect')
   bg.setAttribute('width', '100%')
   bg.setAttribute('height', '100%')
@@ -94,5 +94,5 @@ export function toCsv(header: string[], rows: (string | number | null | undefine
     const s = v === null || v === undefined ? '' : String(v)
     return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s
   }
-  return [header, ...rows].map((r) => r.map(cell).join(',')).join('\n') + '\n'
+  return [header, ...rows].map(r => r.map(cell).join(',')).join('\n') + '\n'
 }

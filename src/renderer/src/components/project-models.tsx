@@ -8,14 +8,18 @@ import type { LibraryEntry } from '@shared/library-types'
 import { api } from '../api'
 
 /** The library entries of the project's model and SAE (undefined until read). */
-export function useProjectModels(project: ProjectInfo | undefined): { model?: LibraryEntry; sae?: LibraryEntry; loaded: boolean } {
+export function useProjectModels(project: ProjectInfo | undefined): {
+  model?: LibraryEntry
+  sae?: LibraryEntry
+  loaded: boolean
+} {
   const [entries, setEntries] = useState<LibraryEntry[] | null>(null)
   const key = project ? `${project.modelId}|${project.saeId}` : ''
   useEffect(() => {
     if (!key) return
     let live = true
     api.listModels({}).then(
-      (list) => live && setEntries(list),
+      list => live && setEntries(list),
       () => live && setEntries([])
     )
     return () => {
@@ -23,7 +27,11 @@ export function useProjectModels(project: ProjectInfo | undefined): { model?: Li
     }
   }, [key])
   if (!project) return { loaded: false }
-  return { model: entries?.find((e) => e.id === project.modelId), sae: entries?.find((e) => e.id === project.saeId), loaded: entries !== null }
+  return {
+    model: entries?.find(e => e.id === project.modelId),
+    sae: entries?.find(e => e.id === project.saeId),
+    loaded: entries !== null
+  }
 }
 
 function nameOf(entry: LibraryEntry | undefined, id: string): string {
@@ -41,8 +49,8 @@ export function DemoModelBanner({ project }: { project: ProjectInfo | undefined 
   if (demos.length === 0) return null
   return (
     <div className="demo-banner" role="note" data-testid="demo-banner">
-      <strong>Demo models, random weights:</strong> {demos.join(' and ')}. The numbers in this view show how the workbench works; they are not findings about
-      proteins. Add a real ESM2 model and SAE under Models &amp; projects.
+      <strong>Demo models, random weights:</strong> {demos.join(' and ')}. The numbers in this view show how the
+      workbench works; they are not findings about proteins. Add a real ESM2 model and SAE under Models &amp; projects.
     </div>
   )
 }

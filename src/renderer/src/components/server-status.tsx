@@ -23,7 +23,7 @@ export function ServerStatus(): ReactNode {
     const timer = setTimeout(() => {
       api.appInfo({}).then(
         () => live && window.location.reload(),
-        () => live && setTries((t) => t + 1)
+        () => live && setTries(t => t + 1)
       )
     }, RETRY_MS)
     return () => {
@@ -34,8 +34,8 @@ export function ServerStatus(): ReactNode {
   if (!down) return null
   return (
     <div className="server-down" role="alert" data-testid="server-unreachable">
-      The workbench server cannot be reached (is <code>plm-sae serve</code> still running?). Retrying every {RETRY_MS / 1000} s{tries > 0 ? ` (${tries} tries so far)` : ''}; the page
-      reloads when it answers.
+      The workbench server cannot be reached (is <code>plm-sae serve</code> still running?). Retrying every{' '}
+      {RETRY_MS / 1000} s{tries > 0 ? ` (${tries} tries so far)` : ''}; the page reloads when it answers.
     </div>
   )
 }

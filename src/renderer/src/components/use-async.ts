@@ -12,16 +12,17 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
   const [tick, setTick] = useState(0)
   useEffect(() => {
     let live = true
-    setState((s) => ({ ...s, loading: true, error: null }))
+    setState(s => ({ ...s, loading: true, error: null }))
     load().then(
-      (data) => live && setState({ data, error: null, loading: false }),
-      (e: unknown) => live && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
+      data => live && setState({ data, error: null, loading: false }),
+      (e: unknown) =>
+        live && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
     )
     return () => {
       live = false
     }
   }, [...deps, tick])
-  return { ...state, reload: () => setTick((t) => t + 1) }
+  return { ...state, reload: () => setTick(t => t + 1) }
 }
 
 /** Element width tracked with a ResizeObserver. */

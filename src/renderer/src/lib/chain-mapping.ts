@@ -22,7 +22,11 @@ export interface ChainChoice {
  * then the first chain in the file (so the A chain of a homodimer wins).
  */
 export function chooseChain(sequence: string, chains: StructureChain[], options?: AlignmentOptions): ChainChoice {
-  const all = chains.map((chain, chainIndex) => ({ chainId: chain.chainId, chainIndex, alignment: alignGlobal(sequence, chain.sequence, options) }))
+  const all = chains.map((chain, chainIndex) => ({
+    chainId: chain.chainId,
+    chainIndex,
+    alignment: alignGlobal(sequence, chain.sequence, options)
+  }))
   let best: ChainMatch | null = null
   for (const match of all) {
     if (match.alignment.matches === 0) continue
@@ -30,7 +34,8 @@ export function chooseChain(sequence: string, chains: StructureChain[], options?
       !best ||
       match.alignment.matches > best.alignment.matches ||
       (match.alignment.matches === best.alignment.matches && match.alignment.identity > best.alignment.identity)
-    ) best = match
+    )
+      best = match
   }
   return { best, all }
 }
@@ -38,9 +43,11 @@ export function chooseChain(sequence: string, chains: StructureChain[], options?
 /** Values per chain residue (null where the chain residue has no sequence residue: an insertion). */
 export function valuesOnChain(values: ArrayLike<number>, alignment: SequenceAlignment): (number | null)[] {
   if (values.length !== alignment.queryToTarget.length) {
-    throw new Error(`valuesOnChain: ${values.length} values for a sequence of ${alignment.queryToTarget.length} residues`)
+    throw new Error(
+      `valuesOnChain: ${values.length} values for a sequence of ${alignment.queryToTarget.length} residues`
+    )
   }
-  return Array.from(alignment.targetToQuery, (q) => (q < 0 ? null : values[q]))
+  return Array.from(alignment.targetToQuery, q => (q < 0 ? null : values[q]))
 }
 
 /** Key of a chain residue as Mol* and the PDB file name it: "A:42" or "A:42B" with an insertion code. */
@@ -70,6 +77,15 @@ export function paintCheck(alignment: SequenceAlignment, sequenceLength: number,
   const pct = (v: number): string => `${(v * 100).toFixed(0)}%`
   const problems: string[] = []
   if (identity < PAINT_MIN_IDENTITY) problems.push(`identity ${pct(identity)} is below ${pct(PAINT_MIN_IDENTITY)}`)
-  if (overlap < PAINT_MIN_OVERLAP) problems.push(`${alignment.alignedPairs} aligned residues cover ${pct(overlap)} of the shorter sequence, below ${pct(PAINT_MIN_OVERLAP)}`)
-  return { ok: problems.length === 0, identity, overlap, alignedPairs: alignment.alignedPairs, reason: problems.join('; ') }
+  if (overlap < PAINT_MIN_OVERLAP)
+    problems.push(
+      `${alignment.alignedPairs} aligned residues cover ${pct(overlap)} of the shorter sequence, below ${pct(PAINT_MIN_OVERLAP)}`
+    )
+  return {
+    ok: problems.length === 0,
+    identity,
+    overlap,
+    alignedPairs: alignment.alignedPairs,
+    reason: problems.join('; ')
+  }
 }

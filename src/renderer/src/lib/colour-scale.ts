@@ -36,7 +36,7 @@ export function activationScale(max: number, tickCount = 5): ActivationScale {
   return {
     max: safeMax,
     rgb,
-    hex: (value) => rgbToHex(rgb(value)),
+    hex: value => rgbToHex(rgb(value)),
     position,
     ticks: niceTicks(0, safeMax, tickCount)
   }
@@ -51,7 +51,7 @@ export function lerpRgb(a: Rgb, b: Rgb, t: number): Rgb {
 }
 
 export function rgbToHex([r, g, b]: Rgb): string {
-  return '#' + [r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')
+  return '#' + [r, g, b].map(v => v.toString(16).padStart(2, '0')).join('')
 }
 
 /** 0xRRGGBB integer (Mol*'s Color type is this number). */

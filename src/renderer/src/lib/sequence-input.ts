@@ -10,7 +10,10 @@ export interface PastedRecord {
  * A UTF-8 byte-order mark at the start is ignored.
  */
 export function parsePastedRecords(text: string): { records: PastedRecord[] } | { error: string } {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim())
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .map(l => l.trim())
   const raw: { name: string; lines: string[] }[] = []
   for (const line of lines) {
     if (line.startsWith('>')) {
@@ -27,7 +30,9 @@ export function parsePastedRecords(text: string): { records: PastedRecord[] } | 
     const bad = sequence.search(/[^ACDEFGHIKLMNPQRSTVWYBZXUO*]/)
     if (bad >= 0) {
       const where = raw.length > 1 ? ` in ${r.name}` : ''
-      return { error: `Not a protein sequence: “${sequence[bad]}” at position ${bad + 1}${where}. Use one-letter amino-acid codes.` }
+      return {
+        error: `Not a protein sequence: “${sequence[bad]}” at position ${bad + 1}${where}. Use one-letter amino-acid codes.`
+      }
     }
     records.push({ name: r.name, sequence: sequence.replace(/\*$/, '') })
   }

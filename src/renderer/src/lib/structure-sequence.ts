@@ -30,13 +30,56 @@ export interface StructureChain {
 export type StructureFormat = 'pdb' | 'mmcif'
 
 const THREE_TO_ONE: Record<string, string> = {
-  ALA: 'A', ARG: 'R', ASN: 'N', ASP: 'D', CYS: 'C', GLN: 'Q', GLU: 'E', GLY: 'G', HIS: 'H', ILE: 'I',
-  LEU: 'L', LYS: 'K', MET: 'M', PHE: 'F', PRO: 'P', SER: 'S', THR: 'T', TRP: 'W', TYR: 'Y', VAL: 'V',
-  SEC: 'U', PYL: 'O', ASX: 'B', GLX: 'Z', UNK: 'X',
+  ALA: 'A',
+  ARG: 'R',
+  ASN: 'N',
+  ASP: 'D',
+  CYS: 'C',
+  GLN: 'Q',
+  GLU: 'E',
+  GLY: 'G',
+  HIS: 'H',
+  ILE: 'I',
+  LEU: 'L',
+  LYS: 'K',
+  MET: 'M',
+  PHE: 'F',
+  PRO: 'P',
+  SER: 'S',
+  THR: 'T',
+  TRP: 'W',
+  TYR: 'Y',
+  VAL: 'V',
+  SEC: 'U',
+  PYL: 'O',
+  ASX: 'B',
+  GLX: 'Z',
+  UNK: 'X',
   // Common modified residues → parent.
-  MSE: 'M', SEP: 'S', TPO: 'T', PTR: 'Y', HYP: 'P', MLY: 'K', CSO: 'C', KCX: 'K', CME: 'C', HIC: 'H',
-  HID: 'H', HIE: 'H', HIP: 'H', CYX: 'C', ASH: 'D', GLH: 'E', LYN: 'K', NLE: 'L', PCA: 'E', CSD: 'C',
-  OCS: 'C', M3L: 'K', ALY: 'K', FME: 'M'
+  MSE: 'M',
+  SEP: 'S',
+  TPO: 'T',
+  PTR: 'Y',
+  HYP: 'P',
+  MLY: 'K',
+  CSO: 'C',
+  KCX: 'K',
+  CME: 'C',
+  HIC: 'H',
+  HID: 'H',
+  HIE: 'H',
+  HIP: 'H',
+  CYX: 'C',
+  ASH: 'D',
+  GLH: 'E',
+  LYN: 'K',
+  NLE: 'L',
+  PCA: 'E',
+  CSD: 'C',
+  OCS: 'C',
+  M3L: 'K',
+  ALY: 'K',
+  FME: 'M'
 }
 
 /** One-letter code of a residue name, or null when it is not an amino acid (water, ligand, nucleotide). */
@@ -51,7 +94,10 @@ export function detectStructureFormat(text: string): StructureFormat {
   return 'pdb'
 }
 
-export function parseStructureChains(text: string, format: StructureFormat = detectStructureFormat(text)): StructureChain[] {
+export function parseStructureChains(
+  text: string,
+  format: StructureFormat = detectStructureFormat(text)
+): StructureChain[] {
   return format === 'mmcif' ? parseMmcifChains(text) : parsePdbChains(text)
 }
 
@@ -78,7 +124,7 @@ function finish(map: Map<string, ChainBuilder>): StructureChain[] {
     const chain: StructureChain = {
       chainId: b.chainId,
       residues: b.residues,
-      sequence: b.residues.map((r) => r.code).join('')
+      sequence: b.residues.map(r => r.code).join('')
     }
     if (b.seqres.length > 0) chain.seqres = b.seqres.join('')
     chains.push(chain)
@@ -94,7 +140,11 @@ export function parsePdbChains(text: string): StructureChain[] {
     if (rec === 'ENDMDL') break // first model only
     if (rec === 'SEQRES') {
       const chainId = line.slice(11, 12).trim()
-      const names = line.slice(19).trim().split(/\s+/).filter((s) => /^[A-Z0-9]{1,3}$/i.test(s))
+      const names = line
+        .slice(19)
+        .trim()
+        .split(/\s+/)
+        .filter(s => /^[A-Z0-9]{1,3}$/i.test(s))
       const b = builderFor(chains, chainId)
       for (const name of names) {
         const code = residueCode(name)
@@ -131,10 +181,17 @@ function cifTokens(line: string): string[] {
   let i = 0
   while (i < line.length) {
     const c = line[i]
-    if (c === ' ' || c === '\t') { i++; continue }
+    if (c === ' ' || c === '\t') {
+      i++
+      continue
+    }
     if (c === "'" || c === '"') {
       let j = i + 1
-      while (j < line.length && !(line[j] === c && (j + 1 === line.length || line[j + 1] === ' ' || line[j + 1] === '\t'))) j++
+      while (
+        j < line.length &&
+        !(line[j] === c && (j + 1 === line.length || line[j + 1] === ' ' || line[j + 1] === '\t'))
+      )
+        j++
       out.push(line.slice(i + 1, j))
       i = j + 1
       continue
@@ -147,7 +204,10 @@ function cifTokens(line: string): string[] {
   return out
 }
 
-interface CifLoop { columns: string[]; rows: string[][] }
+interface CifLoop {
+  columns: string[]
+  rows: string[][]
+}
 
 /** Read the loop_ whose columns start with `category.` (rows of simple tokens; multi-line ; values skipped). */
 function readCifLoop(lines: string[], category: string): CifLoop | null {
@@ -165,7 +225,14 @@ function readCifLoop(lines: string[], category: string): CifLoop | null {
     for (; k < lines.length; k++) {
       const line = lines[k]
       const trimmed = line.trim()
-      if (trimmed === '' || trimmed === '#' || trimmed === 'loop_' || trimmed.startsWith('_') || trimmed.startsWith('data_')) break
+      if (
+        trimmed === '' ||
+        trimmed === '#' ||
+        trimmed === 'loop_' ||
+        trimmed.startsWith('_') ||
+        trimmed.startsWith('data_')
+      )
+        break
       if (trimmed.startsWith(';')) continue
       pending.push(...cifTokens(line))
       while (pending.length >= columns.length) {
@@ -173,7 +240,7 @@ function readCifLoop(lines: string[], category: string): CifLoop | null {
         pending = pending.slice(columns.length)
       }
     }
-    return { columns: columns.map((c) => c.slice(category.length + 1)), rows }
+    return { columns: columns.map(c => c.slice(category.length + 1)), rows }
   }
   return null
 }

@@ -38,7 +38,23 @@ const ANN_GAP = 3
 
 /** Per-residue activation bars over the sequence, the annotation tracks aligned under them. */
 export function ActivationTrack(props: ActivationTrackProps) {
-  const { sequence, activations, max, annotations = [], width, barHeight = 44, hovered = null, onHover, range = null, onRange, exportName = 'activation-track', showExport = true, title, headerExtra, testId = 'activation-track' } = props
+  const {
+    sequence,
+    activations,
+    max,
+    annotations = [],
+    width,
+    barHeight = 44,
+    hovered = null,
+    onHover,
+    range = null,
+    onRange,
+    exportName = 'activation-track',
+    showExport = true,
+    title,
+    headerExtra,
+    testId = 'activation-track'
+  } = props
   const svgRef = useRef<SVGSVGElement>(null)
   const brushRef = useRef<SVGGElement>(null)
   const brushBehaviour = useRef<d3.BrushBehavior<unknown> | null>(null)
@@ -54,7 +70,14 @@ export function ActivationTrack(props: ActivationTrackProps) {
   const tracks = useMemo(() => {
     const byType = new Map<AnnotationType, ResidueAnnotation[]>()
     for (const a of annotations) {
-      if (a.type === 'chain' || a.type === 'variant' || a.type === 'conflict' || a.type === 'splice_variant' || a.type === 'mutagenesis') continue
+      if (
+        a.type === 'chain' ||
+        a.type === 'variant' ||
+        a.type === 'conflict' ||
+        a.type === 'splice_variant' ||
+        a.type === 'mutagenesis'
+      )
+        continue
       const list = byType.get(a.type) ?? []
       list.push(a)
       byType.set(a.type, list)
@@ -66,8 +89,8 @@ export function ActivationTrack(props: ActivationTrackProps) {
     })
     // Helix/strand/turn share one "secondary structure" row.
     const rows: { name: string; items: ResidueAnnotation[] }[] = []
-    const ss: AnnotationType[] = types.filter((t) => t === 'helix' || t === 'strand' || t === 'turn')
-    if (ss.length) rows.push({ name: 'Secondary str.', items: ss.flatMap((t) => byType.get(t) ?? []) })
+    const ss: AnnotationType[] = types.filter(t => t === 'helix' || t === 'strand' || t === 'turn')
+    if (ss.length) rows.push({ name: 'Secondary str.', items: ss.flatMap(t => byType.get(t) ?? []) })
     for (const t of types) if (!ss.includes(t)) rows.push({ name: ANNOTATION_LABELS[t], items: byType.get(t) ?? [] })
     return rows
   }, [annotations])
@@ -78,8 +101,11 @@ export function ActivationTrack(props: ActivationTrackProps) {
   const height = annTop + tracks.length * (ANN_H + ANN_GAP) + 4
   const firing = activations.reduce((n, v) => n + (v > 0 ? 1 : 0), 0)
   const posTicks = useMemo(() => {
-    const ticks = d3.scaleLinear().domain([1, Math.max(2, len)]).ticks(Math.max(2, Math.floor(iw / 80)))
-    return ticks.filter((t) => Number.isInteger(t) && t >= 1 && t <= len)
+    const ticks = d3
+      .scaleLinear()
+      .domain([1, Math.max(2, len)])
+      .ticks(Math.max(2, Math.floor(iw / 80)))
+    return ticks.filter(t => Number.isInteger(t) && t >= 1 && t <= len)
   }, [len, iw])
 
   // Brush for a residue range.
@@ -128,18 +154,33 @@ export function ActivationTrack(props: ActivationTrackProps) {
   }
 
   return (
-    <div className="plot activation-track" data-testid={testId} data-residues={len} data-firing={firing} data-range={range ? `${range.start}-${range.end}` : ''} data-hovered={hovered ?? ''}>
+    <div
+      className="plot activation-track"
+      data-testid={testId}
+      data-residues={len}
+      data-firing={firing}
+      data-range={range ? `${range.start}-${range.end}` : ''}
+      data-hovered={hovered ?? ''}
+    >
       {title ? (
         <div className="wb-panel-head">
           <h3>{title}</h3>
           {headerExtra}
           <span className="spacer" />
-          {showExport && <ExportButtons what="track" onExport={(f) => svgRef.current && exportSvgElement(svgRef.current, exportName, f)} />}
+          {showExport && (
+            <ExportButtons
+              what="track"
+              onExport={f => svgRef.current && exportSvgElement(svgRef.current, exportName, f)}
+            />
+          )}
         </div>
       ) : (
         showExport && (
           <div className="track-export">
-            <ExportButtons what="track" onExport={(f) => svgRef.current && exportSvgElement(svgRef.current, exportName, f)} />
+            <ExportButtons
+              what="track"
+              onExport={f => svgRef.current && exportSvgElement(svgRef.current, exportName, f)}
+            />
           </div>
         )
       )}
@@ -147,24 +188,47 @@ export function ActivationTrack(props: ActivationTrackProps) {
         ref={svgRef}
         width={width}
         height={height}
-        onMouseMove={onHover ? (e) => onHover(residueAt(e.clientX)) : undefined}
+        onMouseMove={onHover ? e => onHover(residueAt(e.clientX)) : undefined}
         onMouseLeave={onHover ? () => onHover(null) : undefined}
       >
-        {barHeight >= 30 && <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>activation</text>}
-        <text x={LEFT - 8} y={barHeight - 2} textAnchor="end" fontSize={9} fill="#9aa5b1">0</text>
-        <text x={LEFT - 8} y={8} textAnchor="end" fontSize={9} fill="#9aa5b1">{Number(scale.max.toPrecision(3))}</text>
+        {barHeight >= 30 && (
+          <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>
+            activation
+          </text>
+        )}
+        <text x={LEFT - 8} y={barHeight - 2} textAnchor="end" fontSize={9} fill="#9aa5b1">
+          0
+        </text>
+        <text x={LEFT - 8} y={8} textAnchor="end" fontSize={9} fill="#9aa5b1">
+          {Number(scale.max.toPrecision(3))}
+        </text>
         <g transform={`translate(${LEFT},0)`}>
           <rect x={0} y={0} width={iw} height={barHeight} fill="#fafbfc" />
           {activations.map((v, i) => {
             if (!(v > 0)) return null
             const h = Math.max(1, Math.min(1, v / scale.max) * barHeight)
-            return <rect key={i} x={i * step} y={barHeight - h} width={Math.max(0.6, step - (step > 3 ? 0.6 : 0))} height={h} fill={scale.hex(v)} />
+            return (
+              <rect
+                key={i}
+                x={i * step}
+                y={barHeight - h}
+                width={Math.max(0.6, step - (step > 3 ? 0.6 : 0))}
+                height={h}
+                fill={scale.hex(v)}
+              />
+            )
           })}
           <line x1={0} x2={iw} y1={barHeight + 0.5} y2={barHeight + 0.5} stroke="#cbd2d9" />
           {showLetters && (
             <g className="mono" style={{ fontSize: letterFont }} data-testid={`${testId}-letters`}>
               {Array.from(sequence, (c, i) => (
-                <text key={i} x={i * step + step / 2} y={seqTop + 10} textAnchor="middle" fill={activations[i] > 0 ? '#7f1d1d' : '#7b8794'}>
+                <text
+                  key={i}
+                  x={i * step + step / 2}
+                  y={seqTop + 10}
+                  textAnchor="middle"
+                  fill={activations[i] > 0 ? '#7f1d1d' : '#7b8794'}
+                >
                   {c}
                 </text>
               ))}
@@ -172,10 +236,12 @@ export function ActivationTrack(props: ActivationTrackProps) {
           )}
           <g transform={`translate(0,${axisTop})`}>
             <line x1={0} x2={iw} y1={0.5} y2={0.5} stroke="#9aa5b1" />
-            {posTicks.map((t) => (
+            {posTicks.map(t => (
               <g key={t} transform={`translate(${x(t) + step / 2},0)`}>
                 <line y2={4} stroke="#9aa5b1" />
-                <text y={14} textAnchor="middle" fontSize={9}>{t}</text>
+                <text y={14} textAnchor="middle" fontSize={9}>
+                  {t}
+                </text>
               </g>
             ))}
           </g>
@@ -189,12 +255,26 @@ export function ActivationTrack(props: ActivationTrackProps) {
                     <g key={j}>
                       <rect x={x(a.start)} width={Math.max(2, step)} height={ANN_H} fill={colour} />
                       <rect x={x(a.end)} width={Math.max(2, step)} height={ANN_H} fill={colour} />
-                      <line x1={x(a.start) + step / 2} x2={x(a.end) + step / 2} y1={ANN_H / 2} y2={ANN_H / 2} stroke={colour} strokeDasharray="2 2" />
+                      <line
+                        x1={x(a.start) + step / 2}
+                        x2={x(a.end) + step / 2}
+                        y1={ANN_H / 2}
+                        y2={ANN_H / 2}
+                        stroke={colour}
+                        strokeDasharray="2 2"
+                      />
                     </g>
                   )
                 }
                 return (
-                  <rect key={j} x={x(a.start)} width={Math.max(1.5, (a.end - a.start + 1) * step)} height={ANN_H} rx={a.type === 'helix' ? 3 : 1} fill={colour}>
+                  <rect
+                    key={j}
+                    x={x(a.start)}
+                    width={Math.max(1.5, (a.end - a.start + 1) * step)}
+                    height={ANN_H}
+                    rx={a.type === 'helix' ? 3 : 1}
+                    fill={colour}
+                  >
                     <title>{`${ANNOTATION_LABELS[a.type]} ${a.start}–${a.end}${a.description ? `: ${a.description}` : ''}`}</title>
                   </rect>
                 )
@@ -202,12 +282,27 @@ export function ActivationTrack(props: ActivationTrackProps) {
             </g>
           ))}
           {hovered !== null && hovered >= 1 && hovered <= len && (
-            <rect data-export="skip" className="track-residue-hover" x={x(hovered)} width={Math.max(2, step)} y={0} height={height - 2} pointerEvents="none" />
+            <rect
+              data-export="skip"
+              className="track-residue-hover"
+              x={x(hovered)}
+              width={Math.max(2, step)}
+              y={0}
+              height={height - 2}
+              pointerEvents="none"
+            />
           )}
           {onRange && <g ref={brushRef} className="brush" data-testid={`${testId}-brush`} data-export="skip" />}
         </g>
         {tracks.map((row, k) => (
-          <text key={row.name} x={LEFT - 8} y={annTop + k * (ANN_H + ANN_GAP) + ANN_H / 2} dy="0.32em" textAnchor="end" fontSize={9}>
+          <text
+            key={row.name}
+            x={LEFT - 8}
+            y={annTop + k * (ANN_H + ANN_GAP) + ANN_H / 2}
+            dy="0.32em"
+            textAnchor="end"
+            fontSize={9}
+          >
             {row.name}
           </text>
         ))}

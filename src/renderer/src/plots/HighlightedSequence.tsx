@@ -19,7 +19,14 @@ export interface HighlightedSequenceProps {
   onOpen?: () => void
 }
 
-export function HighlightedSequence({ name, sequence, activations, argmax, max, onOpen }: HighlightedSequenceProps): ReactNode {
+export function HighlightedSequence({
+  name,
+  sequence,
+  activations,
+  argmax,
+  max,
+  onOpen
+}: HighlightedSequenceProps): ReactNode {
   const scale = activationScale(max)
   const start = Math.max(0, argmax - 1 - HIGHLIGHT_FLANK)
   const end = Math.min(sequence.length, argmax + HIGHLIGHT_FLANK)

@@ -1,5 +1,13 @@
 /** A tiny bar histogram for table rows (counts of nonzero activations over [0, max]); no axes. */
-export function MiniHistogram({ counts, width = 80, height = 18 }: { counts: number[]; width?: number; height?: number }) {
+export function MiniHistogram({
+  counts,
+  width = 80,
+  height = 18
+}: {
+  counts: number[]
+  width?: number
+  height?: number
+}) {
   const n = counts.length
   if (n === 0) return <svg width={width} height={height} aria-hidden="true" />
   const top = Math.max(...counts)

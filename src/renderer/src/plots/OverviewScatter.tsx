@@ -25,7 +25,15 @@ const MIN_FREQ = 1e-5
  * Frequency (fraction of residues, log scale) against max activation, one dot per feature, coloured by the
  * F1 of the best concept. Dots are drawn on a canvas (10,000+ points stay fast); axes and the brush are SVG.
  */
-export function OverviewScatter({ overview, width, height = 260, activeId, onBrush, onPick, describe }: OverviewScatterProps) {
+export function OverviewScatter({
+  overview,
+  width,
+  height = 260,
+  activeId,
+  onBrush,
+  onPick,
+  describe
+}: OverviewScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null)
   const brushRef = useRef<SVGGElement>(null)
   const iw = Math.max(10, width - M.left - M.right)
@@ -47,8 +55,16 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
       if (overview.freqResidue[i] > maxFreq) maxFreq = overview.freqResidue[i]
       if (overview.max[i] > maxAct) maxAct = overview.max[i]
     }
-    const x = d3.scaleLog().domain([MIN_FREQ, Math.min(1, maxFreq * 1.5)]).range([0, iw]).clamp(true)
-    const y = d3.scaleLinear().domain([0, maxAct * 1.05]).nice().range([ih, 0])
+    const x = d3
+      .scaleLog()
+      .domain([MIN_FREQ, Math.min(1, maxFreq * 1.5)])
+      .range([0, iw])
+      .clamp(true)
+    const y = d3
+      .scaleLinear()
+      .domain([0, maxAct * 1.05])
+      .nice()
+      .range([ih, 0])
     let maxF1 = 0.3
     for (let i = 0; i < n; i++) if (overview.bestF1[i] > maxF1) maxF1 = overview.bestF1[i]
     const colour = d3.scaleSequential(d3.interpolateRgb('#9fb3c8', '#d9480f')).domain([0, maxF1]).clamp(true)
@@ -152,37 +168,58 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
 
   const svgText = (): string => {
     const parts: string[] = []
-    parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="Helvetica, Arial, sans-serif" font-size="10">`)
+    parts.push(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="Helvetica, Arial, sans-serif" font-size="10">`
+    )
     parts.push(`<rect width="100%" height="100%" fill="#fff"/><g transform="translate(${M.left},${M.top})">`)
     for (const i of alive) {
       const f1 = overview.bestF1[i]
-      parts.push(`<circle cx="${px[i].toFixed(1)}" cy="${py[i].toFixed(1)}" r="1.3" fill="${f1 > 0 ? colour(f1) : '#7b8794'}" fill-opacity="${f1 > 0 ? 0.9 : 0.45}"/>`)
+      parts.push(
+        `<circle cx="${px[i].toFixed(1)}" cy="${py[i].toFixed(1)}" r="1.3" fill="${f1 > 0 ? colour(f1) : '#7b8794'}" fill-opacity="${f1 > 0 ? 0.9 : 0.45}"/>`
+      )
     }
-    parts.push(`<line x1="0" x2="${iw}" y1="${ih}" y2="${ih}" stroke="#9aa5b1"/><line x1="0" x2="0" y1="0" y2="${ih}" stroke="#9aa5b1"/>`)
-    for (const t of xTicks) parts.push(`<text x="${x(t)}" y="${ih + 15}" text-anchor="middle" fill="#52606d">${tickFormat(t)}</text>`)
-    for (const t of y.ticks(5)) parts.push(`<text x="-6" y="${y(t) + 3}" text-anchor="end" fill="#52606d">${tickFormat(t)}</text>`)
-    parts.push(`<text x="${iw / 2}" y="${ih + 32}" text-anchor="middle" fill="#52606d">fraction of residues firing (log)</text>`)
-    parts.push(`<text transform="translate(-40,${ih / 2}) rotate(-90)" text-anchor="middle" fill="#52606d">max activation</text></g></svg>`)
+    parts.push(
+      `<line x1="0" x2="${iw}" y1="${ih}" y2="${ih}" stroke="#9aa5b1"/><line x1="0" x2="0" y1="0" y2="${ih}" stroke="#9aa5b1"/>`
+    )
+    for (const t of xTicks)
+      parts.push(`<text x="${x(t)}" y="${ih + 15}" text-anchor="middle" fill="#52606d">${tickFormat(t)}</text>`)
+    for (const t of y.ticks(5))
+      parts.push(`<text x="-6" y="${y(t) + 3}" text-anchor="end" fill="#52606d">${tickFormat(t)}</text>`)
+    parts.push(
+      `<text x="${iw / 2}" y="${ih + 32}" text-anchor="middle" fill="#52606d">fraction of residues firing (log)</text>`
+    )
+    parts.push(
+      `<text transform="translate(-40,${ih / 2}) rotate(-90)" text-anchor="middle" fill="#52606d">max activation</text></g></svg>`
+    )
     return parts.join('')
   }
-  const xTicks = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1].filter((t) => t >= x.domain()[0] && t <= x.domain()[1] * 1.0001)
+  const xTicks = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1].filter(t => t >= x.domain()[0] && t <= x.domain()[1] * 1.0001)
 
   return (
     <div className="plot" data-testid="overview-scatter">
       <div className="wb-panel-head">
         <h3>Overview</h3>
         <span className="muted" style={{ fontSize: 11 }}>
-          {alive.length.toLocaleString()} features · {dead > 0 ? `${dead.toLocaleString()} dead not plotted · ` : ''}drag to select, click a dot to open
+          {alive.length.toLocaleString()} features · {dead > 0 ? `${dead.toLocaleString()} dead not plotted · ` : ''}
+          drag to select, click a dot to open
         </span>
         <span className="muted" style={{ fontSize: 11, display: 'inline-flex', alignItems: 'center', gap: 4 }}>
           best concept F1 0
-          <span style={{ display: 'inline-block', width: 60, height: 8, borderRadius: 2, background: `linear-gradient(to right, ${colour(0)}, ${colour(colour.domain()[1])})` }} />
+          <span
+            style={{
+              display: 'inline-block',
+              width: 60,
+              height: 8,
+              borderRadius: 2,
+              background: `linear-gradient(to right, ${colour(0)}, ${colour(colour.domain()[1])})`
+            }}
+          />
           {colour.domain()[1].toFixed(2)}
         </span>
         <span className="spacer" />
         <ExportButtons
           what="overview plot"
-          onExport={async (f) => {
+          onExport={async f => {
             const text = svgText()
             if (f === 'svg') downloadText('feature-overview.svg', text, 'image/svg+xml')
             else downloadDataUrl('feature-overview.png', await svgTextToPngDataUrl(text, width, height))
@@ -194,32 +231,50 @@ export function OverviewScatter({ overview, width, height = 260, activeId, onBru
         <svg width={width} height={height}>
           <g transform={`translate(${M.left},${M.top})`}>
             <g className="grid">
-              {y.ticks(5).map((t) => (
+              {y.ticks(5).map(t => (
                 <line key={`y${t}`} x1={0} x2={iw} y1={y(t)} y2={y(t)} />
               ))}
-              {xTicks.map((t) => (
+              {xTicks.map(t => (
                 <line key={`x${t}`} y1={0} y2={ih} x1={x(t)} x2={x(t)} />
               ))}
             </g>
             <g className="axis" transform={`translate(0,${ih})`}>
               <line x1={0} x2={iw} stroke="#9aa5b1" />
-              {xTicks.map((t) => (
-                <text key={t} x={x(t)} y={15} textAnchor="middle" fontSize={10}>{tickFormat(t)}</text>
+              {xTicks.map(t => (
+                <text key={t} x={x(t)} y={15} textAnchor="middle" fontSize={10}>
+                  {tickFormat(t)}
+                </text>
               ))}
-              <text x={iw / 2} y={32} textAnchor="middle" fontSize={10}>fraction of residues firing (log)</text>
+              <text x={iw / 2} y={32} textAnchor="middle" fontSize={10}>
+                fraction of residues firing (log)
+              </text>
             </g>
             <g className="axis">
               <line y1={0} y2={ih} stroke="#9aa5b1" />
-              {y.ticks(5).map((t) => (
-                <text key={t} x={-6} y={y(t)} dy="0.32em" textAnchor="end" fontSize={10}>{tickFormat(t)}</text>
+              {y.ticks(5).map(t => (
+                <text key={t} x={-6} y={y(t)} dy="0.32em" textAnchor="end" fontSize={10}>
+                  {tickFormat(t)}
+                </text>
               ))}
-              <text transform={`translate(-40,${ih / 2}) rotate(-90)`} textAnchor="middle" fontSize={10}>max activation</text>
+              <text transform={`translate(-40,${ih / 2}) rotate(-90)`} textAnchor="middle" fontSize={10}>
+                max activation
+              </text>
             </g>
             <g ref={brushRef} className="brush" data-testid="overview-brush" />
           </g>
         </svg>
         {hover && (
-          <div className="plot-tooltip" data-testid="overview-tooltip" data-feature={overview.ids[hover.i]} style={{ position: 'absolute', left: Math.min(hover.x + 10, width - 220), top: Math.max(0, hover.y - 34), pointerEvents: 'none' }}>
+          <div
+            className="plot-tooltip"
+            data-testid="overview-tooltip"
+            data-feature={overview.ids[hover.i]}
+            style={{
+              position: 'absolute',
+              left: Math.min(hover.x + 10, width - 220),
+              top: Math.max(0, hover.y - 34),
+              pointerEvents: 'none'
+            }}
+          >
             {describe ? describe(overview.ids[hover.i]) : `#${overview.ids[hover.i]}`}
           </div>
         )}

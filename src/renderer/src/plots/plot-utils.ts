@@ -32,7 +32,27 @@ export function annotationColour(type: AnnotationType): string {
 }
 
 /** Annotation types drawn as tracks, in display order: secondary structure first, then the rest by name. */
-export const TRACK_ORDER: AnnotationType[] = ['helix', 'strand', 'turn', 'transmembrane', 'signal_peptide', 'topological_domain', 'domain', 'region', 'repeat', 'zinc_finger', 'dna_binding', 'motif', 'binding_site', 'active_site', 'metal', 'site', 'disulfide_bond', 'glycosylation', 'modified_residue']
+export const TRACK_ORDER: AnnotationType[] = [
+  'helix',
+  'strand',
+  'turn',
+  'transmembrane',
+  'signal_peptide',
+  'topological_domain',
+  'domain',
+  'region',
+  'repeat',
+  'zinc_finger',
+  'dna_binding',
+  'motif',
+  'binding_site',
+  'active_site',
+  'metal',
+  'site',
+  'disulfide_bond',
+  'glycosylation',
+  'modified_residue'
+]
 
 export function tickFormat(v: number): string {
   if (v === 0) return '0'

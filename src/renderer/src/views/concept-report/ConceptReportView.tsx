@@ -7,7 +7,13 @@
 import { useState, type ReactElement } from 'react'
 import { api } from '@renderer/api'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '@shared/concept-floor'
-import { ANNOTATION_LABELS, type AnnotationType, type ConceptReport, type ResidueAnnotation, type SequenceConceptReport } from '@shared/store-types'
+import {
+  ANNOTATION_LABELS,
+  type AnnotationType,
+  type ConceptReport,
+  type ResidueAnnotation,
+  type SequenceConceptReport
+} from '@shared/store-types'
 import { downloadText } from '@renderer/components/export-file'
 
 export interface ConceptReportViewProps {
@@ -15,7 +21,8 @@ export interface ConceptReportViewProps {
   onOpenFeature: (feature: number) => void
 }
 
-const name = (type: AnnotationType, note: string): string => (note ? `${ANNOTATION_LABELS[type]}: ${note}` : ANNOTATION_LABELS[type])
+const name = (type: AnnotationType, note: string): string =>
+  note ? `${ANNOTATION_LABELS[type]}: ${note}` : ANNOTATION_LABELS[type]
 
 export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportViewProps) {
   const [text, setText] = useState('')
@@ -46,7 +53,13 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
         <span className="muted">what the project&apos;s features predict on your sequences</span>
         <span className="spacer" />
         {report && (
-          <button type="button" className="btn" onClick={() => downloadText('concept-report.json', `${JSON.stringify(report, null, 1)}\n`, 'application/json')}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() =>
+              downloadText('concept-report.json', `${JSON.stringify(report, null, 1)}\n`, 'application/json')
+            }
+          >
             Export JSON
           </button>
         )}
@@ -55,20 +68,41 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
         <textarea
           className="notes-input"
           rows={6}
-          placeholder={'>seq1\nMKTAYIAKQR…\n>seq2 (a family: several records)\n…\n(or UniProt flat-file text: its annotations are compared with the predictions)'}
+          placeholder={
+            '>seq1\nMKTAYIAKQR…\n>seq2 (a family: several records)\n…\n(or UniProt flat-file text: its annotations are compared with the predictions)'
+          }
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={e => setText(e.target.value)}
           aria-label="Sequences"
           data-testid="concept-report-input"
           style={{ width: '100%', fontFamily: 'monospace' }}
         />
         <div className="wb-toolbar">
-          <input type="file" accept=".fasta,.fa,.faa,.dat,.txt" onChange={(e) => void upload(e.target.files?.[0])} aria-label="Upload FASTA or UniProt file" />
+          <input
+            type="file"
+            accept=".fasta,.fa,.faa,.dat,.txt"
+            onChange={e => void upload(e.target.files?.[0])}
+            aria-label="Upload FASTA or UniProt file"
+          />
           <label title="A feature predicts a concept when its F1 for the concept is at least this">
             F1 floor
-            <input type="number" min={0} max={1} step={0.05} value={floor} onChange={(e) => setFloor(Math.max(0, Math.min(1, Number(e.target.value) || 0)))} style={{ width: 70 }} />
+            <input
+              type="number"
+              min={0}
+              max={1}
+              step={0.05}
+              value={floor}
+              onChange={e => setFloor(Math.max(0, Math.min(1, Number(e.target.value) || 0)))}
+              style={{ width: 70 }}
+            />
           </label>
-          <button type="button" className="btn btn-primary" disabled={busy || !text.trim()} onClick={() => void run()} data-testid="concept-report-run">
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={busy || !text.trim()}
+            onClick={() => void run()}
+            data-testid="concept-report-run"
+          >
             {busy ? 'Computing…' : 'Report'}
           </button>
         </div>
@@ -79,13 +113,14 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
           <div className="muted" data-testid="concept-report-summary">
             Run {report.runId}: {report.predictors.toLocaleString()} features predict concepts (F1 ≥ {report.floor}).
           </div>
-          {report.sequences.map((s) => (
+          {report.sequences.map(s => (
             <SequenceReport key={s.id} report={s} onOpenFeature={onOpenFeature} />
           ))}
           {report.family && (
             <div className="wb-panel" data-testid="concept-report-family">
               <h3>
-                Family: features firing in at least {Math.round(report.family.minFraction * 100)} % of the {report.sequences.length} sequences (on {report.family.reference})
+                Family: features firing in at least {Math.round(report.family.minFraction * 100)} % of the{' '}
+                {report.sequences.length} sequences (on {report.family.reference})
               </h3>
               <table className="table">
                 <thead>
@@ -97,18 +132,29 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
                   </tr>
                 </thead>
                 <tbody>
-                  {report.family.features.map((f) => (
+                  {report.family.features.map(f => (
                     <tr key={f.feature}>
                       <td>
                         <button type="button" className="btn-small" onClick={() => onOpenFeature(f.feature)}>
                           #{f.feature}
                         </button>
                       </td>
-                      <td>{f.label || (f.bestConcept ? name(f.bestConcept.type, f.bestConcept.note ?? '') : <span className="muted">—</span>)}</td>
+                      <td>
+                        {f.label ||
+                          (f.bestConcept ? (
+                            name(f.bestConcept.type, f.bestConcept.note ?? '')
+                          ) : (
+                            <span className="muted">—</span>
+                          ))}
+                      </td>
                       <td className="num">
                         {f.members} ({Math.round(f.fraction * 100)} %)
                       </td>
-                      <td className="mono">{f.segments.map((g) => (g.start === g.end ? `${g.start}` : `${g.start}–${g.end}`)).join(', ') || <span className="muted">scattered</span>}</td>
+                      <td className="mono">
+                        {f.segments.map(g => (g.start === g.end ? `${g.start}` : `${g.start}–${g.end}`)).join(', ') || (
+                          <span className="muted">scattered</span>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -122,11 +168,17 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
 }
 
 /** Tracks of one sequence: one row per predicted concept (colour = features agreeing), and the known annotations. */
-function SequenceReport({ report: s, onOpenFeature }: { report: SequenceConceptReport; onOpenFeature: (f: number) => void }) {
+function SequenceReport({
+  report: s,
+  onOpenFeature
+}: {
+  report: SequenceConceptReport
+  onOpenFeature: (f: number) => void
+}) {
   const L = s.sequence.length
   const width = 720
   const x = (r: number): number => (r / L) * width
-  const knownTypes = [...new Set(s.known.map((a) => a.type))]
+  const knownTypes = [...new Set(s.known.map(a => a.type))]
   const row = (label: string, cells: ReactElement[], key: string, known = false): ReactElement => (
     <div key={key} style={{ display: 'flex', alignItems: 'center', gap: 8 }}>
       <span style={{ width: 200, textAlign: 'right' }} className={known ? 'muted' : ''}>
@@ -141,18 +193,46 @@ function SequenceReport({ report: s, onOpenFeature }: { report: SequenceConceptR
   return (
     <div className="wb-panel" data-testid="concept-report-sequence">
       <h3>
-        {s.id} <span className="muted">{s.description} · {L} aa</span>
+        {s.id}{' '}
+        <span className="muted">
+          {s.description} · {L} aa
+        </span>
       </h3>
       {s.predicted.length === 0 && <div className="muted">No concept predicted.</div>}
-      {s.predicted.map((t) => {
+      {s.predicted.map(t => {
         const top = Math.max(1, ...t.support)
-        const cells = t.support.flatMap((v, r) => (v > 0 ? [<rect key={r} x={x(r)} y={1} width={Math.max(1, x(1))} height={10} fill="#c0392b" opacity={0.35 + (0.65 * v) / top} />] : []))
+        const cells = t.support.flatMap((v, r) =>
+          v > 0
+            ? [
+                <rect
+                  key={r}
+                  x={x(r)}
+                  y={1}
+                  width={Math.max(1, x(1))}
+                  height={10}
+                  fill="#c0392b"
+                  opacity={0.35 + (0.65 * v) / top}
+                />
+              ]
+            : []
+        )
         return row(`${name(t.type, t.note)} (predicted)`, cells, `p-${t.type}-${t.note}`)
       })}
-      {knownTypes.map((type) =>
+      {knownTypes.map(type =>
         row(
           `${ANNOTATION_LABELS[type]} (known)`,
-          s.known.filter((a) => a.type === type).map((a: ResidueAnnotation, i) => <rect key={i} x={x(a.start - 1)} y={3} width={Math.max(1, x(a.pairwise ? 1 : a.end - a.start + 1))} height={6} fill="#2c3e50" />),
+          s.known
+            .filter(a => a.type === type)
+            .map((a: ResidueAnnotation, i) => (
+              <rect
+                key={i}
+                x={x(a.start - 1)}
+                y={3}
+                width={Math.max(1, x(a.pairwise ? 1 : a.end - a.start + 1))}
+                height={6}
+                fill="#2c3e50"
+              />
+            )),
           `k-${type}`,
           true
         )
@@ -160,11 +240,17 @@ function SequenceReport({ report: s, onOpenFeature }: { report: SequenceConceptR
       {s.predicted.length > 0 && (
         <div className="muted small">
           Predicting features:{' '}
-          {s.predicted.map((t) => (
+          {s.predicted.map(t => (
             <span key={`${t.type}-${t.note}`}>
               {name(t.type, t.note)}{' '}
-              {t.features.slice(0, 8).map((f) => (
-                <button key={f.feature} type="button" className="btn-small" onClick={() => onOpenFeature(f.feature)} title={`F1 ${f.f1.toFixed(2)}, ${f.residues} residues`}>
+              {t.features.slice(0, 8).map(f => (
+                <button
+                  key={f.feature}
+                  type="button"
+                  className="btn-small"
+                  onClick={() => onOpenFeature(f.feature)}
+                  title={`F1 ${f.f1.toFixed(2)}, ${f.residues} residues`}
+                >
                   #{f.feature}
                 </button>
               ))}{' '}
@@ -186,7 +272,7 @@ function SequenceReport({ report: s, onOpenFeature }: { report: SequenceConceptR
             </tr>
           </thead>
           <tbody>
-            {s.agreement.map((a) => (
+            {s.agreement.map(a => (
               <tr key={`${a.type}-${a.note}`}>
                 <td>{name(a.type, a.note)}</td>
                 <td className="num">{a.predicted}</td>

@@ -5,5 +5,7 @@ import { ConceptReportView } from './ConceptReportView'
 /** The "Concept report" view: paste or upload sequences, see the concepts the project's features predict. */
 export default function ConceptReportPage({ projectId, navigate }: ViewProps) {
   if (!projectId) return <div className="wb-view muted">Open or create a project first (Models &amp; projects).</div>
-  return <ConceptReportView projectId={projectId} onOpenFeature={(feature) => navigate({ view: 'feature-detail', feature })} />
+  return (
+    <ConceptReportView projectId={projectId} onOpenFeature={feature => navigate({ view: 'feature-detail', feature })} />
+  )
 }

@@ -21,7 +21,7 @@ function parseFeatures(text: string): number[] {
   return text
     .split(/[\s,+]+/)
     .filter(Boolean)
-    .map((t) => {
+    .map(t => {
       if (!/^\d+$/.test(t)) throw new Error(`"${t}" is not a feature id`)
       return Number(t)
     })
@@ -42,13 +42,26 @@ function parseFasta(text: string): { id: string; sequence: string }[] {
   }
   for (const block of text.split('>').slice(1)) {
     const [head, ...lines] = block.split('\n')
-    out.push({ id: head.trim().split(/\s+/)[0] || `seq${out.length + 1}`, sequence: lines.join('').replace(/\s+/g, '') })
+    out.push({
+      id: head.trim().split(/\s+/)[0] || `seq${out.length + 1}`,
+      sequence: lines.join('').replace(/\s+/g, '')
+    })
   }
   return out
 }
 
-export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialFeatures?: number[]; onStart: (d: ExperimentDesign) => void; busy: boolean }) {
-  const [name, setName] = useState(initialFeatures?.length ? `Steering f${initialFeatures.join(', f')}` : 'Steering experiment')
+export function ExperimentBuilder({
+  initialFeatures,
+  onStart,
+  busy
+}: {
+  initialFeatures?: number[]
+  onStart: (d: ExperimentDesign) => void
+  busy: boolean
+}) {
+  const [name, setName] = useState(
+    initialFeatures?.length ? `Steering f${initialFeatures.join(', f')}` : 'Steering experiment'
+  )
   const [startKind, setStartKind] = useState<'proteins' | 'sequences' | 'denovo'>('proteins')
   const [accessions, setAccessions] = useState('')
   const [pasted, setPasted] = useState('')
@@ -59,7 +72,11 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
   const [maskFraction, setMaskFraction] = useState(0.15)
   const [n, setN] = useState(32)
   const [seed, setSeed] = useState(1)
-  const [sets, setSets] = useState<SetRow[]>(initialFeatures?.length ? initialFeatures.map((f) => ({ features: String(f), mode: 'multiple-of-max', value: 1, range: '' })) : [{ features: '', mode: 'multiple-of-max', value: 1, range: '' }])
+  const [sets, setSets] = useState<SetRow[]>(
+    initialFeatures?.length
+      ? initialFeatures.map(f => ({ features: String(f), mode: 'multiple-of-max', value: 1, range: '' }))
+      : [{ features: '', mode: 'multiple-of-max', value: 1, range: '' }]
+  )
   const [doses, setDoses] = useState('0.5, 1, 2, 4')
   const [noClamp, setNoClamp] = useState(true)
   const [ablation, setAblation] = useState(true)
@@ -83,30 +100,52 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
           ? { kind: 'sequences', sequences: parseFasta(pasted) }
           : { kind: 'denovo', length }
     const clampSets = sets
-      .filter((s) => s.features.trim())
-      .map((s) => {
+      .filter(s => s.features.trim())
+      .map(s => {
         const range = parseRange(s.range)
-        return { clamps: parseFeatures(s.features).map((f) => ({ feature: f, mode: s.mode, value: s.value, ...(range ? { range } : {}) })) }
+        return {
+          clamps: parseFeatures(s.features).map(f => ({
+            feature: f,
+            mode: s.mode,
+            value: s.value,
+            ...(range ? { range } : {})
+          }))
+        }
       })
     const screenList = screenFeatures.trim() ? parseFeatures(screenFeatures) : undefined
     const d: ExperimentDesign = {
       name,
       start,
-      generation: { mode: startKind === 'denovo' ? 'denovo' : mode === 'denovo' ? 'resample' : mode, temperature, rounds, maskFraction },
+      generation: {
+        mode: startKind === 'denovo' ? 'denovo' : mode === 'denovo' ? 'resample' : mode,
+        temperature,
+        rounds,
+        maskFraction
+      },
       n,
       seed,
       clampSets,
-      doses: doses.split(/[\s,]+/).filter(Boolean).map(Number),
+      doses: doses
+        .split(/[\s,]+/)
+        .filter(Boolean)
+        .map(Number),
       controls: { noClamp, ablation, randomDraws },
       pll,
       ...(pll === 'strided' ? { pllStride: stride } : {}),
       ...(motif.trim() ? { motif: motif.trim() } : {}),
-      success: success === 'motif' ? { kind: 'motif' } : { kind: 'activation', ...(threshold.trim() ? { threshold: Number(threshold) } : {}) },
+      success:
+        success === 'motif'
+          ? { kind: 'motif' }
+          : { kind: 'activation', ...(threshold.trim() ? { threshold: Number(threshold) } : {}) },
       likelihoodMargin: margin
     }
     if (screenList || screenConcept) {
       const first = sets[0]
-      d.screen = { clamp: { mode: first?.mode ?? 'multiple-of-max', value: first?.value ?? 1 }, ...(screenList ? { features: screenList } : {}), ...(screenConcept ? { concept: { type: screenConcept, top: screenTop } } : {}) }
+      d.screen = {
+        clamp: { mode: first?.mode ?? 'multiple-of-max', value: first?.value ?? 1 },
+        ...(screenList ? { features: screenList } : {}),
+        ...(screenConcept ? { concept: { type: screenConcept, top: screenTop } } : {})
+      }
     }
     checkExperimentDesign(d)
     return d
@@ -123,7 +162,10 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
 
   const conditions = (() => {
     try {
-      const k = sets.filter((s) => s.features.trim()).length + (screenFeatures.trim() ? parseFeatures(screenFeatures).length : 0) + (screenConcept ? screenTop : 0)
+      const k =
+        sets.filter(s => s.features.trim()).length +
+        (screenFeatures.trim() ? parseFeatures(screenFeatures).length : 0) +
+        (screenConcept ? screenTop : 0)
       const dn = doses.split(/[\s,]+/).filter(Boolean).length
       return (noClamp ? 1 : 0) + k * (dn + (ablation ? 1 : 0) + randomDraws)
     } catch {
@@ -134,123 +176,215 @@ export function ExperimentBuilder({ initialFeatures, onStart, busy }: { initialF
   return (
     <div className="exp-builder" data-testid="experiment-builder">
       <label>
-        Name <input value={name} onChange={(e) => setName(e.target.value)} />
+        Name <input value={name} onChange={e => setName(e.target.value)} />
       </label>
       <fieldset>
         <legend>Start</legend>
-        <select value={startKind} onChange={(e) => setStartKind(e.target.value as typeof startKind)}>
+        <select value={startKind} onChange={e => setStartKind(e.target.value as typeof startKind)}>
           <option value="proteins">proteins of the project</option>
           <option value="sequences">pasted sequences (FASTA)</option>
           <option value="denovo">de novo</option>
         </select>
-        {startKind === 'proteins' && <input placeholder="accessions, e.g. P69905, P68871" value={accessions} onChange={(e) => setAccessions(e.target.value)} data-testid="exp-accessions" />}
-        {startKind === 'sequences' && <textarea rows={3} value={pasted} onChange={(e) => setPasted(e.target.value)} placeholder=">id&#10;SEQUENCE" />}
+        {startKind === 'proteins' && (
+          <input
+            placeholder="accessions, e.g. P69905, P68871"
+            value={accessions}
+            onChange={e => setAccessions(e.target.value)}
+            data-testid="exp-accessions"
+          />
+        )}
+        {startKind === 'sequences' && (
+          <textarea
+            rows={3}
+            value={pasted}
+            onChange={e => setPasted(e.target.value)}
+            placeholder=">id&#10;SEQUENCE"
+          />
+        )}
         {startKind === 'denovo' && (
           <label>
-            length <input type="number" min={1} value={length} onChange={(e) => setLength(Number(e.target.value))} />
+            length <input type="number" min={1} value={length} onChange={e => setLength(Number(e.target.value))} />
           </label>
         )}
       </fieldset>
       <fieldset>
         <legend>Generation</legend>
         {startKind !== 'denovo' && (
-          <select value={mode} onChange={(e) => setMode(e.target.value as GenerationMode)} data-testid="exp-mode">
-            {GENERATION_MODES.filter((m) => m !== 'denovo').map((m) => (
+          <select value={mode} onChange={e => setMode(e.target.value as GenerationMode)} data-testid="exp-mode">
+            {GENERATION_MODES.filter(m => m !== 'denovo').map(m => (
               <option key={m}>{m}</option>
             ))}
           </select>
         )}
         <label>
-          temperature <input type="number" step={0.1} min={0} value={temperature} onChange={(e) => setTemperature(Number(e.target.value))} />
+          temperature{' '}
+          <input
+            type="number"
+            step={0.1}
+            min={0}
+            value={temperature}
+            onChange={e => setTemperature(Number(e.target.value))}
+          />
         </label>
         <label>
-          rounds <input type="number" min={1} value={rounds} onChange={(e) => setRounds(Number(e.target.value))} data-testid="exp-rounds" />
+          rounds{' '}
+          <input
+            type="number"
+            min={1}
+            value={rounds}
+            onChange={e => setRounds(Number(e.target.value))}
+            data-testid="exp-rounds"
+          />
         </label>
         <label>
-          mask fraction <input type="number" step={0.05} min={0.01} max={1} value={maskFraction} data-testid="exp-mask-fraction" onChange={(e) => setMaskFraction(Number(e.target.value))} />
+          mask fraction{' '}
+          <input
+            type="number"
+            step={0.05}
+            min={0.01}
+            max={1}
+            value={maskFraction}
+            data-testid="exp-mask-fraction"
+            onChange={e => setMaskFraction(Number(e.target.value))}
+          />
         </label>
         <label>
-          n per condition <input type="number" min={2} value={n} onChange={(e) => setN(Number(e.target.value))} data-testid="exp-n" />
+          n per condition{' '}
+          <input type="number" min={2} value={n} onChange={e => setN(Number(e.target.value))} data-testid="exp-n" />
         </label>
         <label>
-          seed <input type="number" min={0} value={seed} onChange={(e) => setSeed(Number(e.target.value))} />
+          seed <input type="number" min={0} value={seed} onChange={e => setSeed(Number(e.target.value))} />
         </label>
       </fieldset>
       <fieldset>
         <legend>Clamp sets (value at dose 1)</legend>
         {sets.map((s, i) => (
           <div key={i} className="exp-set">
-            <input placeholder="features, e.g. 123+456" value={s.features} onChange={(e) => setSets(sets.map((x, k) => (k === i ? { ...x, features: e.target.value } : x)))} data-testid="exp-set-features" />
-            <select value={s.mode} onChange={(e) => setSets(sets.map((x, k) => (k === i ? { ...x, mode: e.target.value as ClampMode } : x)))}>
-              {CLAMP_MODES.map((m) => (
+            <input
+              placeholder="features, e.g. 123+456"
+              value={s.features}
+              onChange={e => setSets(sets.map((x, k) => (k === i ? { ...x, features: e.target.value } : x)))}
+              data-testid="exp-set-features"
+            />
+            <select
+              value={s.mode}
+              onChange={e => setSets(sets.map((x, k) => (k === i ? { ...x, mode: e.target.value as ClampMode } : x)))}
+            >
+              {CLAMP_MODES.map(m => (
                 <option key={m}>{m}</option>
               ))}
             </select>
-            <input type="number" step={0.1} value={s.value} onChange={(e) => setSets(sets.map((x, k) => (k === i ? { ...x, value: Number(e.target.value) } : x)))} />
-            <input placeholder="residues A-B (all)" value={s.range} onChange={(e) => setSets(sets.map((x, k) => (k === i ? { ...x, range: e.target.value } : x)))} />
-            <button className="btn-small" onClick={() => setSets(sets.filter((_, k) => k !== i))} aria-label="remove clamp set">
+            <input
+              type="number"
+              step={0.1}
+              value={s.value}
+              onChange={e => setSets(sets.map((x, k) => (k === i ? { ...x, value: Number(e.target.value) } : x)))}
+            />
+            <input
+              placeholder="residues A-B (all)"
+              value={s.range}
+              onChange={e => setSets(sets.map((x, k) => (k === i ? { ...x, range: e.target.value } : x)))}
+            />
+            <button
+              className="btn-small"
+              onClick={() => setSets(sets.filter((_, k) => k !== i))}
+              aria-label="remove clamp set"
+            >
               ×
             </button>
           </div>
         ))}
-        <button className="btn-small" onClick={() => setSets([...sets, { features: '', mode: 'multiple-of-max', value: 1, range: '' }])}>
+        <button
+          className="btn-small"
+          onClick={() => setSets([...sets, { features: '', mode: 'multiple-of-max', value: 1, range: '' }])}
+        >
           + clamp set
         </button>
         <label>
-          doses (× value) <input value={doses} onChange={(e) => setDoses(e.target.value)} data-testid="exp-doses" />
+          doses (× value) <input value={doses} onChange={e => setDoses(e.target.value)} data-testid="exp-doses" />
         </label>
       </fieldset>
       <fieldset>
         <legend>Controls</legend>
         <label>
-          <input type="checkbox" checked={noClamp} onChange={(e) => setNoClamp(e.target.checked)} /> no clamp
+          <input type="checkbox" checked={noClamp} onChange={e => setNoClamp(e.target.checked)} /> no clamp
         </label>
         <label>
-          <input type="checkbox" checked={ablation} onChange={(e) => setAblation(e.target.checked)} data-testid="exp-ablation" /> same features clamped to 0
+          <input
+            type="checkbox"
+            checked={ablation}
+            onChange={e => setAblation(e.target.checked)}
+            data-testid="exp-ablation"
+          />{' '}
+          same features clamped to 0
         </label>
         <label>
-          random features matched by firing frequency: <input type="number" min={0} value={randomDraws} onChange={(e) => setRandomDraws(Number(e.target.value))} data-testid="exp-random-draws" /> draws
+          random features matched by firing frequency:{' '}
+          <input
+            type="number"
+            min={0}
+            value={randomDraws}
+            onChange={e => setRandomDraws(Number(e.target.value))}
+            data-testid="exp-random-draws"
+          />{' '}
+          draws
         </label>
       </fieldset>
       <fieldset>
         <legend>Outcomes and success</legend>
         <label>
-          motif (PROSITE) <input value={motif} onChange={(e) => setMotif(e.target.value)} placeholder="C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H" />
+          motif (PROSITE){' '}
+          <input
+            value={motif}
+            onChange={e => setMotif(e.target.value)}
+            placeholder="C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H"
+          />
         </label>
         <label>
           PLL{' '}
-          <select value={pll} onChange={(e) => setPll(e.target.value as PllMethod)} data-testid="exp-pll">
-            {PLL_METHODS.map((m) => (
+          <select value={pll} onChange={e => setPll(e.target.value as PllMethod)} data-testid="exp-pll">
+            {PLL_METHODS.map(m => (
               <option key={m}>{m}</option>
             ))}
           </select>
         </label>
         {pll === 'strided' && (
           <label>
-            groups <input type="number" min={1} value={stride} onChange={(e) => setStride(Number(e.target.value))} />
+            groups <input type="number" min={1} value={stride} onChange={e => setStride(Number(e.target.value))} />
           </label>
         )}
         <label>
           success{' '}
-          <select value={success} onChange={(e) => setSuccess(e.target.value as 'activation' | 'motif')}>
+          <select value={success} onChange={e => setSuccess(e.target.value as 'activation' | 'motif')}>
             <option value="activation">target activation above threshold</option>
             <option value="motif">has the motif</option>
           </select>
         </label>
-        {success === 'activation' && <input placeholder="threshold (default: control's 95th percentile)" value={threshold} onChange={(e) => setThreshold(e.target.value)} />}
+        {success === 'activation' && (
+          <input
+            placeholder="threshold (default: control's 95th percentile)"
+            value={threshold}
+            onChange={e => setThreshold(e.target.value)}
+          />
+        )}
         <label>
-          likelihood margin (nats/residue) <input type="number" step={0.05} min={0} value={margin} onChange={(e) => setMargin(Number(e.target.value))} />
+          likelihood margin (nats/residue){' '}
+          <input type="number" step={0.05} min={0} value={margin} onChange={e => setMargin(Number(e.target.value))} />
         </label>
       </fieldset>
       <fieldset>
         <legend>Screening (optional: one clamp set per candidate, clamped like the first set)</legend>
-        <input placeholder="candidate features, e.g. 12, 99, 1034" value={screenFeatures} onChange={(e) => setScreenFeatures(e.target.value)} />
+        <input
+          placeholder="candidate features, e.g. 12, 99, 1034"
+          value={screenFeatures}
+          onChange={e => setScreenFeatures(e.target.value)}
+        />
         <label>
-          or top{' '}
-          <input type="number" min={1} value={screenTop} onChange={(e) => setScreenTop(Number(e.target.value))} /> by concept F1 for{' '}
-          <select value={screenConcept} onChange={(e) => setScreenConcept(e.target.value)}>
+          or top <input type="number" min={1} value={screenTop} onChange={e => setScreenTop(Number(e.target.value))} />{' '}
+          by concept F1 for{' '}
+          <select value={screenConcept} onChange={e => setScreenConcept(e.target.value)}>
             <option value="">(none)</option>
-            {ANNOTATION_TYPES.map((t) => (
+            {ANNOTATION_TYPES.map(t => (
               <option key={t}>{t}</option>
             ))}
           </select>

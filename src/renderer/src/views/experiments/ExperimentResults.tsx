@@ -6,7 +6,12 @@
  */
 import { useEffect, useMemo, useState } from 'react'
 import { api } from '@renderer/api'
-import { NUMERIC_OUTCOMES, type ExperimentSequence, type ExperimentSummary, type NumericOutcome } from '@shared/experiment-types'
+import {
+  NUMERIC_OUTCOMES,
+  type ExperimentSequence,
+  type ExperimentSummary,
+  type NumericOutcome
+} from '@shared/experiment-types'
 import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '@shared/experiment-plots'
 import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '@renderer/components/export-file'
 import { ProteinView } from '../protein/ProteinView'
@@ -34,7 +39,15 @@ function Plot({ svg, name }: { svg: string; name: string }) {
 
 const fmt = (v: number | undefined, d = 3): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d))
 
-export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { projectId: string; experimentId: string; onOpenFeature: (f: number) => void }) {
+export function ExperimentResults({
+  projectId,
+  experimentId,
+  onOpenFeature
+}: {
+  projectId: string
+  experimentId: string
+  onOpenFeature: (f: number) => void
+}) {
   const [summary, setSummary] = useState<ExperimentSummary | null>(null)
   const [all, setAll] = useState<ExperimentSequence[]>([])
   const [outcome, setOutcome] = useState<NumericOutcome>('targetActivation')
@@ -52,9 +65,12 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
   const values = useMemo(() => {
     const m = new Map<number, number[]>()
     if (!summary) return m
-    const setOf = new Map(summary.conditions.map((c) => [c.condition.index, c.condition.setIndex ?? 0]))
+    const setOf = new Map(summary.conditions.map(c => [c.condition.index, c.condition.setIndex ?? 0]))
     for (const s of all) {
-      const v = outcome === 'targetActivation' ? s.outcomes.targetActivation[setOf.get(s.conditionIndex) ?? 0] : (s.outcomes[outcome] as number | undefined)
+      const v =
+        outcome === 'targetActivation'
+          ? s.outcomes.targetActivation[setOf.get(s.conditionIndex) ?? 0]
+          : (s.outcomes[outcome] as number | undefined)
       if (v === undefined || !Number.isFinite(v)) continue
       m.set(s.conditionIndex, [...(m.get(s.conditionIndex) ?? []), v])
     }
@@ -63,11 +79,16 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
 
   if (error) return <div className="error">{error}</div>
   if (!summary) return <div className="muted">Loading the experiment…</div>
-  const shown = NUMERIC_OUTCOMES.filter((k) => summary.conditions.some((c) => c.outcomes[k]))
-  const seqs = all.filter((s) => s.conditionIndex === condition)
+  const shown = NUMERIC_OUTCOMES.filter(k => summary.conditions.some(c => c.outcomes[k]))
+  const seqs = all.filter(s => s.conditionIndex === condition)
   const start = open ? startOf(summary, open.startId) : undefined
   const exportAs = async (format: 'csv' | 'json' | 'fasta' | 'html', conditionIndex?: number): Promise<void> => {
-    const r = await api.exportExperiment({ projectId, experimentId, format, ...(conditionIndex !== undefined ? { conditionIndex } : {}) })
+    const r = await api.exportExperiment({
+      projectId,
+      experimentId,
+      format,
+      ...(conditionIndex !== undefined ? { conditionIndex } : {})
+    })
     downloadText(r.fileName, r.text, r.mimeType)
   }
 
@@ -76,11 +97,17 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
       <div className="exp-head">
         <h2>{summary.design.name}</h2>
         <span className="muted">
-          {summary.id} · {summary.provenance.model} + {summary.provenance.sae} (layer {summary.provenance.layer}) · PLL {summary.provenance.pllMethod} · statistics from {summary.provenance.featureStatistics}
+          {summary.id} · {summary.provenance.model} + {summary.provenance.sae} (layer {summary.provenance.layer}) · PLL{' '}
+          {summary.provenance.pllMethod} · statistics from {summary.provenance.featureStatistics}
         </span>
         <span className="export-buttons">
-          {(['html', 'csv', 'json', 'fasta'] as const).map((f) => (
-            <button key={f} className="btn-small" onClick={() => void exportAs(f).catch((e: Error) => setError(e.message))} data-testid={`exp-export-${f}`}>
+          {(['html', 'csv', 'json', 'fasta'] as const).map(f => (
+            <button
+              key={f}
+              className="btn-small"
+              onClick={() => void exportAs(f).catch((e: Error) => setError(e.message))}
+              data-testid={`exp-export-${f}`}
+            >
               {f === 'html' ? 'HTML report' : f.toUpperCase()}
             </button>
           ))}
@@ -97,11 +124,15 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
           </tr>
         </thead>
         <tbody>
-          {summary.clampSets.map((s) => (
+          {summary.clampSets.map(s => (
             <tr key={s.setIndex}>
               <td>{s.name}</td>
               <td>{s.bestDose ?? 'none'}</td>
-              <td>{s.success ? `${s.success.successes}/${s.success.n} [${fmt(s.success.ci.lo, 2)}, ${fmt(s.success.ci.hi, 2)}]` : '–'}</td>
+              <td>
+                {s.success
+                  ? `${s.success.successes}/${s.success.n} [${fmt(s.success.ci.lo, 2)}, ${fmt(s.success.ci.hi, 2)}]`
+                  : '–'}
+              </td>
               <td>{fmt(s.effect)}</td>
               <td>{fmt(s.randomEffect)}</td>
             </tr>
@@ -110,8 +141,8 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
       </table>
       <label>
         outcome{' '}
-        <select value={outcome} onChange={(e) => setOutcome(e.target.value as NumericOutcome)} data-testid="exp-outcome">
-          {shown.map((k) => (
+        <select value={outcome} onChange={e => setOutcome(e.target.value as NumericOutcome)} data-testid="exp-outcome">
+          {shown.map(k => (
             <option key={k} value={k}>
               {OUTCOME_LABELS[k]}
             </option>
@@ -154,7 +185,7 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
           <thead>
             <tr>
               <th>condition</th>
-              {shown.map((k) => (
+              {shown.map(k => (
                 <th key={k}>{OUTCOME_LABELS[k]}</th>
               ))}
               <th>success</th>
@@ -162,21 +193,34 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
             </tr>
           </thead>
           <tbody>
-            {summary.conditions.map((c) => (
-              <tr key={c.condition.index} className={c.condition.index === condition ? 'selected' : ''} onClick={() => setCondition(c.condition.index)}>
+            {summary.conditions.map(c => (
+              <tr
+                key={c.condition.index}
+                className={c.condition.index === condition ? 'selected' : ''}
+                onClick={() => setCondition(c.condition.index)}
+              >
                 <td title={c.condition.key}>{c.condition.label}</td>
-                {shown.map((k) => {
+                {shown.map(k => {
                   const o = c.outcomes[k]
                   return (
-                    <td key={k} title={o ? `95% [${fmt(o.ci.lo)}, ${fmt(o.ci.hi)}]${o.p !== undefined ? `, Δ ${fmt(o.diff)}, p = ${o.p.toPrecision(2)}` : ''}` : ''}>
+                    <td
+                      key={k}
+                      title={
+                        o
+                          ? `95% [${fmt(o.ci.lo)}, ${fmt(o.ci.hi)}]${o.p !== undefined ? `, Δ ${fmt(o.diff)}, p = ${o.p.toPrecision(2)}` : ''}`
+                          : ''
+                      }
+                    >
                       {fmt(o?.mean)}
-                      {o?.p !== undefined && <span className={o.p < 0.05 ? 'exp-p sig' : 'exp-p'}> p={o.p.toPrecision(2)}</span>}
+                      {o?.p !== undefined && (
+                        <span className={o.p < 0.05 ? 'exp-p sig' : 'exp-p'}> p={o.p.toPrecision(2)}</span>
+                      )}
                     </td>
                   )
                 })}
                 <td>{c.success ? `${c.success.successes}/${c.success.n}` : '–'}</td>
                 <td>
-                  {c.changedFeatures.slice(0, 3).map((f) => (
+                  {c.changedFeatures.slice(0, 3).map(f => (
                     <button key={f.feature} className="link" onClick={() => onOpenFeature(f.feature)}>
                       f{f.feature} ({f.delta >= 0 ? '+' : ''}
                       {fmt(f.delta)})
@@ -209,7 +253,7 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
             </tr>
           </thead>
           <tbody>
-            {seqs.map((s) => (
+            {seqs.map(s => (
               <tr key={s.index}>
                 <td>{s.index}</td>
                 <td>{s.startId}</td>
@@ -242,7 +286,11 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
               {start && (
                 <ProteinView
                   projectId={projectId}
-                  source={summary.design.start.kind === 'proteins' ? { kind: 'stored', protein: start.id } : { kind: 'live', name: start.id, sequence: start.sequence }}
+                  source={
+                    summary.design.start.kind === 'proteins'
+                      ? { kind: 'stored', protein: start.id }
+                      : { kind: 'live', name: start.id, sequence: start.sequence }
+                  }
                   featureId={summary.design.clampSets[0]?.clamps[0]?.feature}
                   onPickSource={() => undefined}
                   onOpenFeature={onOpenFeature}
@@ -251,7 +299,13 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
             </div>
             <div>
               <h3>Generated #{open.index}</h3>
-              <ProteinView projectId={projectId} source={{ kind: 'live', name: `${open.startId}-steered-${open.index}`, sequence: open.sequence }} featureId={summary.design.clampSets[0]?.clamps[0]?.feature} onPickSource={() => undefined} onOpenFeature={onOpenFeature} />
+              <ProteinView
+                projectId={projectId}
+                source={{ kind: 'live', name: `${open.startId}-steered-${open.index}`, sequence: open.sequence }}
+                featureId={summary.design.clampSets[0]?.clamps[0]?.feature}
+                onPickSource={() => undefined}
+                onOpenFeature={onOpenFeature}
+              />
             </div>
           </div>
         </section>
@@ -262,7 +316,7 @@ export function ExperimentResults({ projectId, experimentId, onOpenFeature }: { 
 
 function startOf(summary: ExperimentSummary, id: string): { id: string; sequence: string } | undefined {
   const s = summary.design.start
-  if (s.kind === 'sequences') return s.sequences.find((q) => q.id === id)
+  if (s.kind === 'sequences') return s.sequences.find(q => q.id === id)
   if (s.kind === 'proteins') return { id, sequence: '' }
   return undefined
 }

@@ -26,7 +26,9 @@ export function ExperimentsView({
   const [jobId, setJobId] = useState<string | null>(null)
   const [error, setError] = useState<string | null>(null)
   const jobs = useJobs()
-  const job = jobId ? jobs.find((j) => j.id === jobId) : jobs.find((j) => j.kind === 'experiment' && j.projectId === projectId && j.state === 'running')
+  const job = jobId
+    ? jobs.find(j => j.id === jobId)
+    : jobs.find(j => j.kind === 'experiment' && j.projectId === projectId && j.state === 'running')
   const reload = (): void => {
     api.listExperiments({ projectId }).then(setList, (e: Error) => setError(e.message))
   }
@@ -35,10 +37,13 @@ export function ExperimentsView({
     if (job?.state === 'failed') setError(job.error ?? 'The experiment failed.')
     if (job?.state === 'done' && jobId === job.id) {
       // the experiment this job ran (or resumed) is the most recently updated one
-      api.listExperiments({ projectId }).then((l) => {
-        setList(l)
-        if (l[0]?.status === 'complete') onOpenExperiment(l[0].id)
-      }, (e: Error) => setError(e.message))
+      api.listExperiments({ projectId }).then(
+        l => {
+          setList(l)
+          if (l[0]?.status === 'complete') onOpenExperiment(l[0].id)
+        },
+        (e: Error) => setError(e.message)
+      )
     }
   }, [job?.state])
 
@@ -57,7 +62,7 @@ export function ExperimentsView({
     <div className="wb-view exp-view" data-testid="experiments-view">
       <section className="wb-panel">
         <div className="wb-panel-head">New experiment</div>
-        <ExperimentBuilder initialFeatures={initialFeatures} onStart={(d) => void start(d)} busy={Boolean(running)} />
+        <ExperimentBuilder initialFeatures={initialFeatures} onStart={d => void start(d)} busy={Boolean(running)} />
         {job && (
           <div className="exp-job" data-testid="exp-job">
             {job.title}: {job.state} · {job.progress.phase} {job.progress.done}/{job.progress.total} {job.progress.unit}
@@ -65,7 +70,11 @@ export function ExperimentsView({
             {job.progress.etaSeconds !== undefined ? ` · about ${Math.ceil(job.progress.etaSeconds)} s left` : ''}
             {job.progress.detail && <div className="muted">{job.progress.detail}</div>}
             {running && (
-              <button className="btn-small" onClick={() => void api.cancelJob({ jobId: job.id })} data-testid="exp-cancel">
+              <button
+                className="btn-small"
+                onClick={() => void api.cancelJob({ jobId: job.id })}
+                data-testid="exp-cancel"
+              >
                 cancel
               </button>
             )}
@@ -81,13 +90,15 @@ export function ExperimentsView({
         <div className="wb-panel-head">Experiments of this project</div>
         {list.length === 0 && <div className="muted">None yet.</div>}
         <ul className="exp-list">
-          {list.map((e) => (
+          {list.map(e => (
             <li key={e.id}>
               <button className="link" onClick={() => onOpenExperiment(e.id)} disabled={e.status !== 'complete'}>
                 {e.name}
               </button>{' '}
               <span className="muted">
-                {e.id} · {e.conditions} conditions · {e.done}/{e.sequences} sequences · {e.status === 'complete' ? 'complete' : 'interrupted or running (start the same design to resume)'} · {e.createdAt.slice(0, 16).replace('T', ' ')}
+                {e.id} · {e.conditions} conditions · {e.done}/{e.sequences} sequences ·{' '}
+                {e.status === 'complete' ? 'complete' : 'interrupted or running (start the same design to resume)'} ·{' '}
+                {e.createdAt.slice(0, 16).replace('T', ' ')}
               </span>
             </li>
           ))}

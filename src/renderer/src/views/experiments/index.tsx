@@ -13,8 +13,8 @@ export default function ExperimentsRoute({ projectId, route, navigate }: ViewPro
       projectId={projectId}
       initialFeatures={r.features ? r.features.split(',').map(Number) : undefined}
       experiment={r.experiment}
-      onOpenExperiment={(id) => navigate({ view: 'experiments', experiment: id })}
-      onOpenFeature={(f) => navigate({ view: 'feature-detail', feature: f })}
+      onOpenExperiment={id => navigate({ view: 'experiments', experiment: id })}
+      onOpenFeature={f => navigate({ view: 'feature-detail', feature: f })}
     />
   )
 }

@@ -12,10 +12,10 @@ export default function FeatureDetailRoute({ projectId, route, navigate }: ViewP
     <FeatureDetailView
       projectId={projectId}
       featureId={feature}
-      onOpenFeature={(f) => navigate({ view: 'feature-detail', feature: f })}
+      onOpenFeature={f => navigate({ view: 'feature-detail', feature: f })}
       onOpenProtein={(protein, f) => navigate({ view: 'protein', protein, feature: f })}
       onBack={() => navigate({ view: 'features' })}
-      onSteer={(f) => navigate({ view: 'steering', feature: f })}
+      onSteer={f => navigate({ view: 'steering', feature: f })}
     />
   )
 }

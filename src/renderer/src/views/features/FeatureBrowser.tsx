@@ -8,7 +8,18 @@ import { api } from '@renderer/api'
 import { ConceptChip, conceptName, useConceptFloor } from '@renderer/components/concept-chip'
 import { ProjectModelsLine } from '@renderer/components/project-models'
 import { useWorkbench } from '@renderer/navigation'
-import { ANNOTATION_LABELS, CONCEPT_TYPES, type AnnotationType, type BestConcept, type ConceptMetric, type FeatureListQuery, type FeatureOverview, type FeatureSortKey, type FeatureSummary, type SortDirection } from '@shared/store-types'
+import {
+  ANNOTATION_LABELS,
+  CONCEPT_TYPES,
+  type AnnotationType,
+  type BestConcept,
+  type ConceptMetric,
+  type FeatureListQuery,
+  type FeatureOverview,
+  type FeatureSortKey,
+  type FeatureSummary,
+  type SortDirection
+} from '@shared/store-types'
 import { downloadText } from '@renderer/components/export-file'
 import { formatNumber, formatPercent } from '@renderer/components/format'
 import { useElementWidth } from '@renderer/components/use-async'
@@ -25,7 +36,17 @@ type StatusFilter = 'all' | 'alive' | 'dead'
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
 
 const PAGE = 20_000
-const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = { id: 'asc', label: 'asc', concept: 'asc', bestF1: 'desc', freqResidue: 'desc', freqProtein: 'desc', max: 'desc', meanNonzero: 'desc', bestF1Domain: 'desc' }
+const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = {
+  id: 'asc',
+  label: 'asc',
+  concept: 'asc',
+  bestF1: 'desc',
+  freqResidue: 'desc',
+  freqProtein: 'desc',
+  max: 'desc',
+  meanNonzero: 'desc',
+  bestF1Domain: 'desc'
+}
 
 export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps) {
   const panelRef = useRef<HTMLDivElement>(null)
@@ -66,10 +87,15 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
     return q
   }, [sort, debouncedText, status, concept, minF1, brushed, metric])
 
-  const bestOf = (f: FeatureSummary): BestConcept | null | undefined => (metric === 'domain' ? f.bestConceptDomain : f.bestConcept)
+  const bestOf = (f: FeatureSummary): BestConcept | null | undefined =>
+    metric === 'domain' ? f.bestConceptDomain : f.bestConcept
   const onMetric = (m: ConceptMetric): void => {
     setMetric(m)
-    setSort((s) => (s.key === 'bestF1' || s.key === 'bestF1Domain' ? { key: m === 'domain' ? 'bestF1Domain' : 'bestF1', dir: s.dir } : s))
+    setSort(s =>
+      s.key === 'bestF1' || s.key === 'bestF1Domain'
+        ? { key: m === 'domain' ? 'bestF1Domain' : 'bestF1', dir: s.dir }
+        : s
+    )
   }
 
   useEffect(() => {
@@ -86,7 +112,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       if (!live) return
       setRows(items)
       setTotal(first.total)
-      setActive((a) => Math.min(Math.max(0, a), Math.max(0, items.length - 1)))
+      setActive(a => Math.min(Math.max(0, a), Math.max(0, items.length - 1)))
       setError(null)
     }
     load()
@@ -100,7 +126,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
   useEffect(() => {
     let live = true
     api.featureOverview({ projectId }).then(
-      (o) => live && setOverview(o),
+      o => live && setOverview(o),
       () => undefined
     )
     return () => {
@@ -110,7 +136,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
 
   const onSort = (key: string): void => {
     const k = key as FeatureSortKey
-    setSort((s) => (s.key === k ? { key: k, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key: k, dir: DEFAULT_DIR[k] }))
+    setSort(s => (s.key === k ? { key: k, dir: s.dir === 'asc' ? 'desc' : 'asc' } : { key: k, dir: DEFAULT_DIR[k] }))
     setActive(0)
   }
 
@@ -125,17 +151,28 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
   }, [])
 
   const columns: Column<FeatureSummary>[] = [
-    { key: 'id', title: 'Feature', width: '76px', numeric: true, sortKey: 'id', render: (f) => <span className="mono">#{f.id}</span> },
+    {
+      key: 'id',
+      title: 'Feature',
+      width: '76px',
+      numeric: true,
+      sortKey: 'id',
+      render: f => <span className="mono">#{f.id}</span>
+    },
     {
       key: 'label',
       title: 'Label',
       width: 'minmax(120px, 2fr)',
       sortKey: 'label',
-      render: (f) =>
+      render: f =>
         f.label ? (
           f.label
         ) : f.generatedLabel ? (
-          <span className="muted generated-label" title={`Generated from the statistics (no LLM): ${f.generatedLabel}`} data-testid="generated-label">
+          <span
+            className="muted generated-label"
+            title={`Generated from the statistics (no LLM): ${f.generatedLabel}`}
+            data-testid="generated-label"
+          >
             <span className="wb-chip">gen</span> <em>{f.generatedLabel}</em>
           </span>
         ) : (
@@ -147,7 +184,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       title: 'Best concept',
       width: 'minmax(120px, 1.4fr)',
       sortKey: 'concept',
-      render: (f) => <ConceptChip concept={bestOf(f)} floor={minF1} />
+      render: f => <ConceptChip concept={bestOf(f)} floor={minF1} />
     },
     {
       key: 'f1',
@@ -155,28 +192,51 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       width: '56px',
       numeric: true,
       sortKey: metric === 'domain' ? 'bestF1Domain' : 'bestF1',
-      render: (f) => {
+      render: f => {
         const b = bestOf(f)
         return b ? <span className={b.f1 < minF1 ? 'muted' : undefined}>{b.f1.toFixed(2)}</span> : ''
       }
     },
-    { key: 'freqResidue', title: 'Residues', width: '76px', numeric: true, sortKey: 'freqResidue', render: (f) => formatPercent(f.freqResidue) },
-    { key: 'freqProtein', title: 'Proteins', width: '76px', numeric: true, sortKey: 'freqProtein', render: (f) => formatPercent(f.freqProtein) },
-    { key: 'max', title: 'Max', width: '64px', numeric: true, sortKey: 'max', render: (f) => formatNumber(f.max) },
-    { key: 'mean', title: 'Mean', width: '64px', numeric: true, sortKey: 'meanNonzero', render: (f) => formatNumber(f.meanNonzero) },
-    { key: 'hist', title: 'Distribution', width: '92px', render: (f) => <MiniHistogram counts={f.histogram} /> }
+    {
+      key: 'freqResidue',
+      title: 'Residues',
+      width: '76px',
+      numeric: true,
+      sortKey: 'freqResidue',
+      render: f => formatPercent(f.freqResidue)
+    },
+    {
+      key: 'freqProtein',
+      title: 'Proteins',
+      width: '76px',
+      numeric: true,
+      sortKey: 'freqProtein',
+      render: f => formatPercent(f.freqProtein)
+    },
+    { key: 'max', title: 'Max', width: '64px', numeric: true, sortKey: 'max', render: f => formatNumber(f.max) },
+    {
+      key: 'mean',
+      title: 'Mean',
+      width: '64px',
+      numeric: true,
+      sortKey: 'meanNonzero',
+      render: f => formatNumber(f.meanNonzero)
+    },
+    { key: 'hist', title: 'Distribution', width: '92px', render: f => <MiniHistogram counts={f.histogram} /> }
   ]
 
   // The overview's tooltip: id, label and best concept (from the full list, whatever the table's filters).
   const [allRows, setAllRows] = useState<Map<number, FeatureSummary>>(new Map())
   useEffect(() => {
-    if (!query.text && !query.status && !query.conceptType && !query.ids) setAllRows(new Map(rows.map((f) => [f.id, f])))
+    if (!query.text && !query.status && !query.conceptType && !query.ids) setAllRows(new Map(rows.map(f => [f.id, f])))
   }, [rows, query])
   const describeFeature = useCallback(
     (id: number): string => {
       const f = allRows.get(id)
       if (!f) return `#${id}`
-      const concept = f.bestConcept ? `${conceptName(f.bestConcept.type)} (F1 ${f.bestConcept.f1.toFixed(2)}${f.bestConcept.f1 < minF1 ? ', below the floor' : ''})` : 'no concept'
+      const concept = f.bestConcept
+        ? `${conceptName(f.bestConcept.type)} (F1 ${f.bestConcept.f1.toFixed(2)}${f.bestConcept.f1 < minF1 ? ', below the floor' : ''})`
+        : 'no concept'
       return `#${id}${f.label ? ` · ${f.label}` : ''} · ${concept}`
     },
     [allRows, minF1]
@@ -190,25 +250,48 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         <h2>Features</h2>
         <ProjectModelsLine project={project} />
         <span className="muted" data-testid="feature-count">
-          {loading ? 'loading…' : `${total.toLocaleString()} ${brushed || debouncedText || status !== 'all' || concept ? 'matching' : 'features'}`}
+          {loading
+            ? 'loading…'
+            : `${total.toLocaleString()} ${brushed || debouncedText || status !== 'all' || concept ? 'matching' : 'features'}`}
         </span>
         <span className="spacer" />
-        <button type="button" className="btn" onClick={() => void exportCsv().catch((e: Error) => setError(e.message))} data-testid="features-export-csv">
+        <button
+          type="button"
+          className="btn"
+          onClick={() => void exportCsv().catch((e: Error) => setError(e.message))}
+          data-testid="features-export-csv"
+        >
           Export CSV
         </button>
       </div>
       <div className="wb-panel" ref={panelRef} style={{ minHeight: 282 }}>
         {overview && overview.ids.length > 0 ? (
-          <OverviewScatter overview={overview} width={Math.max(300, width - 30)} height={240} activeId={activeRow?.id ?? null} onBrush={onBrush} onPick={onOpenFeature} describe={describeFeature} />
+          <OverviewScatter
+            overview={overview}
+            width={Math.max(300, width - 30)}
+            height={240}
+            activeId={activeRow?.id ?? null}
+            onBrush={onBrush}
+            onPick={onOpenFeature}
+            describe={describeFeature}
+          />
         ) : (
           <div className="loading">{overview ? 'No features to plot' : 'Loading the overview…'}</div>
         )}
       </div>
       <div className="wb-toolbar">
-        <input type="search" placeholder="Search id, label, notes, concept…" value={text} onChange={(e) => setText(e.target.value)} style={{ width: 280 }} aria-label="Search features" data-testid="feature-search" />
+        <input
+          type="search"
+          placeholder="Search id, label, notes, concept…"
+          value={text}
+          onChange={e => setText(e.target.value)}
+          style={{ width: 280 }}
+          aria-label="Search features"
+          data-testid="feature-search"
+        />
         <label>
           Status
-          <select value={status} onChange={(e) => setStatus(e.target.value as StatusFilter)} data-testid="feature-status">
+          <select value={status} onChange={e => setStatus(e.target.value as StatusFilter)} data-testid="feature-status">
             <option value="all">all</option>
             <option value="alive">firing</option>
             <option value="dead">dead</option>
@@ -216,11 +299,15 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         </label>
         <label>
           Concept
-          <select value={concept} onChange={(e) => setConcept(e.target.value as ConceptFilter)} data-testid="feature-concept">
+          <select
+            value={concept}
+            onChange={e => setConcept(e.target.value as ConceptFilter)}
+            data-testid="feature-concept"
+          >
             <option value="">any or none</option>
             <option value="any">has a concept</option>
             <option value="none">no concept</option>
-            {CONCEPT_TYPES.map((t) => (
+            {CONCEPT_TYPES.map(t => (
               <option key={t} value={t}>
                 {ANNOTATION_LABELS[t]}
               </option>
@@ -229,14 +316,23 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         </label>
         <label title="Residue F1: precision and recall over residues. InterPLM F1: residue precision with per-domain recall (an annotation counts as found when one of its residues fires).">
           Rank by
-          <select value={metric} onChange={(e) => onMetric(e.target.value as ConceptMetric)} data-testid="feature-metric">
+          <select value={metric} onChange={e => onMetric(e.target.value as ConceptMetric)} data-testid="feature-metric">
             <option value="residue">residue F1</option>
             <option value="domain">InterPLM F1 (per domain)</option>
           </select>
         </label>
         <label title="Concepts with a lower F1 are muted everywhere and do not count for the concept filter">
           Concept floor F1
-          <input type="number" min={0} max={1} step={0.05} value={minF1} onChange={(e) => setMinF1(Number(e.target.value) || 0)} style={{ width: 70 }} data-testid="concept-floor" />
+          <input
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={minF1}
+            onChange={e => setMinF1(Number(e.target.value) || 0)}
+            style={{ width: 70 }}
+            data-testid="concept-floor"
+          />
         </label>
         {brushed && (
           <span className="wb-chip" data-testid="brush-chip">
@@ -251,11 +347,11 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       <VirtualTable
         rows={rows}
         columns={columns}
-        rowKey={(f) => f.id}
+        rowKey={f => f.id}
         height={tableHeight}
         activeIndex={active}
         onActiveIndexChange={setActive}
-        onOpen={(f) => onOpenFeature(f.id)}
+        onOpen={f => onOpenFeature(f.id)}
         openOnClick
         sort={sort}
         onSort={onSort}
@@ -263,7 +359,8 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         emptyText={loading ? 'Loading…' : 'No feature matches these filters'}
         footer={
           <span>
-            {rows.length.toLocaleString()} rows · click a row to open it, or ↑/↓ and Enter{activeRow ? ` · #${activeRow.id}${activeRow.label ? ` ${activeRow.label}` : ''}` : ''}
+            {rows.length.toLocaleString()} rows · click a row to open it, or ↑/↓ and Enter
+            {activeRow ? ` · #${activeRow.id}${activeRow.label ? ` ${activeRow.label}` : ''}` : ''}
           </span>
         }
       />

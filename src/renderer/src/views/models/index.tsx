@@ -36,16 +36,19 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
   const [models, setModels] = useState<LibraryEntry[]>([])
   const [tick, setTick] = useState(0)
   const reload = useCallback(() => {
-    setTick((t) => t + 1)
+    setTick(t => t + 1)
     onChanged()
   }, [onChanged])
   const [run, error, clearError] = useAction(reload)
   const { navigate } = useWorkbench()
 
-  const finishedJobs = jobs.filter((j) => j.state === 'done' || j.state === 'failed' || j.state === 'cancelled').length
+  const finishedJobs = jobs.filter(j => j.state === 'done' || j.state === 'failed' || j.state === 'cancelled').length
   useEffect(() => {
     let alive = true
-    api.listModels({}).then((m) => alive && setModels(m), () => undefined)
+    api.listModels({}).then(
+      m => alive && setModels(m),
+      () => undefined
+    )
     return () => {
       alive = false
     }
@@ -55,20 +58,25 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
     <div className="models-view">
       {error && (
         <div className="panel error" role="alert">
-          {error} <button className="link" onClick={clearError}>dismiss</button>
+          {error}{' '}
+          <button className="link" onClick={clearError}>
+            dismiss
+          </button>
         </div>
       )}
-      <ProviderPanel appInfo={appInfo} onDevice={(device) => run(() => api.setDevice({ device }))} />
-      <JobsPanel jobs={jobs} onCancel={(id) => run(() => api.cancelJob({ jobId: id }))} />
+      <ProviderPanel appInfo={appInfo} onDevice={device => run(() => api.setDevice({ device }))} />
+      <JobsPanel jobs={jobs} onCancel={id => run(() => api.cancelJob({ jobId: id }))} />
       <ProjectsPanel
         projects={projects}
         currentProjectId={currentProjectId}
         models={models}
-        onOpen={(id) => run(async () => {
-          await api.openProject({ projectId: id })
-          navigate({ view: 'features' })
-        })}
-        onIndex={(id) => run(() => api.startIndexJob({ projectId: id }))}
+        onOpen={id =>
+          run(async () => {
+            await api.openProject({ projectId: id })
+            navigate({ view: 'features' })
+          })
+        }
+        onIndex={id => run(() => api.startIndexJob({ projectId: id }))}
         onOpenStore={
           appInfo?.canPickLocalFolders
             ? () =>
@@ -94,7 +102,13 @@ const DEVICE_LABELS: Record<DeviceSetting, string> = {
   cpu: 'CPU'
 }
 
-function ProviderPanel({ appInfo, onDevice }: { appInfo: AppInfo | undefined; onDevice(device: DeviceSetting): void }): ReactNode {
+function ProviderPanel({
+  appInfo,
+  onDevice
+}: {
+  appInfo: AppInfo | undefined
+  onDevice(device: DeviceSetting): void
+}): ReactNode {
   if (!appInfo) return <section className="panel">Reading the execution provider…</section>
   const p = appInfo.provider
   const saved = appInfo.savedDevice ?? 'auto'
@@ -112,8 +126,8 @@ function ProviderPanel({ appInfo, onDevice }: { appInfo: AppInfo | undefined; on
       <p>
         <label>
           Run on{' '}
-          <select value={saved} onChange={(e) => onDevice(e.target.value as DeviceSetting)} data-testid="device-setting">
-            {DEVICE_SETTINGS.map((d) => (
+          <select value={saved} onChange={e => onDevice(e.target.value as DeviceSetting)} data-testid="device-setting">
+            {DEVICE_SETTINGS.map(d => (
               <option key={d} value={d}>
                 {DEVICE_LABELS[d]}
               </option>
@@ -133,8 +147,8 @@ function ProviderPanel({ appInfo, onDevice }: { appInfo: AppInfo | undefined; on
         </p>
       )}
       <p className="muted">
-        Data folder: <code>{appInfo.dataDir}</code> · models {formatBytes(appInfo.diskBytes.models)} · projects {formatBytes(appInfo.diskBytes.projects)} · version{' '}
-        {appInfo.version}
+        Data folder: <code>{appInfo.dataDir}</code> · models {formatBytes(appInfo.diskBytes.models)} · projects{' '}
+        {formatBytes(appInfo.diskBytes.projects)} · version {appInfo.version}
       </p>
     </section>
   )
@@ -146,8 +160,14 @@ function JobsPanel({ jobs, onCancel }: { jobs: JobInfo[]; onCancel(id: string): 
       <h2 id="jobs-h">Jobs</h2>
       {jobs.length === 0 && <p className="muted">No jobs yet.</p>}
       <ul className="job-list">
-        {jobs.map((j) => (
-          <li key={j.id} className={`job job-${j.state}`} data-testid="job" data-job-state={j.state} data-job-kind={j.kind}>
+        {jobs.map(j => (
+          <li
+            key={j.id}
+            className={`job job-${j.state}`}
+            data-testid="job"
+            data-job-state={j.state}
+            data-job-kind={j.kind}
+          >
             <div className="job-line">
               <span className="job-title">{j.title}</span>
               <span className={`job-state state-${j.state}`} data-testid="job-state">
@@ -222,7 +242,11 @@ function jobLabel(j: JobInfo): string {
       : p.unit === 'permille'
         ? `${Math.round(p.done / 10)}%`
         : `${formatCount(p.done)} / ${formatCount(p.total)} ${p.unit}`
-  const rate = p.rate ? (p.unit === 'bytes' ? ` · ${formatBytes(p.rate)}/s` : ` · ${formatCount(Math.round(p.rate))} ${p.unit}/s`) : ''
+  const rate = p.rate
+    ? p.unit === 'bytes'
+      ? ` · ${formatBytes(p.rate)}/s`
+      : ` · ${formatCount(Math.round(p.rate))} ${p.unit}/s`
+    : ''
   const eta = j.state === 'running' && p.etaSeconds ? ` · ${formatDuration(p.etaSeconds)} left` : ''
   return `${p.phase}: ${unit}${rate}${eta}${p.detail ? ` · ${p.detail}` : ''}`
 }
@@ -241,7 +265,9 @@ function ProjectsPanel(props: {
   remembered: { modelId?: string; saeId?: string }
 }): ReactNode {
   const { projects, currentProjectId, models, onOpen, onIndex, onOpenStore, run, jobs, remembered } = props
-  const indexing = new Set(jobs.filter((j) => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')).map((j) => j.projectId))
+  const indexing = new Set(
+    jobs.filter(j => j.kind === 'index' && (j.state === 'running' || j.state === 'queued')).map(j => j.projectId)
+  )
   return (
     <section className="panel" aria-labelledby="projects-h" data-testid="projects-panel">
       <h2 id="projects-h">Projects</h2>
@@ -259,7 +285,7 @@ function ProjectsPanel(props: {
           </tr>
         </thead>
         <tbody>
-          {projects.map((p) => (
+          {projects.map(p => (
             <tr key={p.id} data-testid="project-row" className={p.id === currentProjectId ? 'current' : undefined}>
               <td>
                 {p.name}
@@ -273,24 +299,29 @@ function ProjectsPanel(props: {
               </td>
               <td>{formatCount(p.proteinCount)}</td>
               <td>
-                {p.fromStore ? p.fromStore.modelName : modelName(models, p.modelId)} + {p.fromStore ? p.fromStore.saeName : modelName(models, p.saeId)} ({p.layer})
+                {p.fromStore ? p.fromStore.modelName : modelName(models, p.modelId)} +{' '}
+                {p.fromStore ? p.fromStore.saeName : modelName(models, p.saeId)} ({p.layer})
               </td>
               <td>{p.featureCount !== undefined ? formatCount(p.featureCount) : '—'}</td>
               <td data-testid="project-fit" className="small">
                 {p.saeFit ? (
-                  <span title={`on ${p.saeFit.proteins} proteins: fraction of variance unexplained, cosine ${p.saeFit.cosine.toFixed(3)}, L0 ${p.saeFit.l0.toFixed(1)}, masked-LM loss recovered vs zero-ablation`}>
+                  <span
+                    title={`on ${p.saeFit.proteins} proteins: fraction of variance unexplained, cosine ${p.saeFit.cosine.toFixed(3)}, L0 ${p.saeFit.l0.toFixed(1)}, masked-LM loss recovered vs zero-ablation`}
+                  >
                     FVU {p.saeFit.fvu.toFixed(3)} · {p.saeFit.recoveredVsZero.toFixed(0)}% loss recovered
                   </span>
                 ) : (
                   '—'
                 )}
-                {p.saeFit?.warnings.map((w) => (
+                {p.saeFit?.warnings.map(w => (
                   <div key={w} className="error-text small">
                     {w}
                   </div>
                 ))}
               </td>
-              <td data-testid="project-status">{indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}</td>
+              <td data-testid="project-status">
+                {indexing.has(p.id) ? 'indexing…' : p.indexed ? 'indexed' : 'not indexed'}
+              </td>
               <td>{formatBytes(p.diskBytes)}</td>
               <td className="actions">
                 <button onClick={() => onOpen(p.id)} data-testid="project-open">
@@ -304,7 +335,11 @@ function ProjectsPanel(props: {
       </table>
       {onOpenStore && (
         <p>
-          <button onClick={onOpenStore} data-testid="open-store" title="A store indexed elsewhere, e.g. merged from a cluster index (plm-sae merge); it is copied into a new project">
+          <button
+            onClick={onOpenStore}
+            data-testid="open-store"
+            title="A store indexed elsewhere, e.g. merged from a cluster index (plm-sae merge); it is copied into a new project"
+          >
             Open a store…
           </button>
         </p>
@@ -315,12 +350,20 @@ function ProjectsPanel(props: {
 }
 
 function modelName(models: LibraryEntry[], id: string): string {
-  return models.find((m) => m.id === id)?.name ?? id
+  return models.find(m => m.id === id)?.name ?? id
 }
 
-function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; run(f: () => Promise<unknown>): void; remembered: { modelId?: string; saeId?: string } }): ReactNode {
-  const esm = models.filter((m) => m.kind === 'esm2' && m.status === 'ready')
-  const saes = models.filter((m) => m.kind === 'sae' && m.status === 'ready')
+function NewProjectForm({
+  models,
+  run,
+  remembered
+}: {
+  models: LibraryEntry[]
+  run(f: () => Promise<unknown>): void
+  remembered: { modelId?: string; saeId?: string }
+}): ReactNode {
+  const esm = models.filter(m => m.kind === 'esm2' && m.status === 'ready')
+  const saes = models.filter(m => m.kind === 'sae' && m.status === 'ready')
   const [name, setName] = useState('')
   const [modelId, setModelId] = useState('')
   const [saeId, setSaeId] = useState('')
@@ -329,34 +372,55 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
   const [falsePositives, setFalsePositives] = useState<FalsePositiveScope>('annotated')
   // Bumped after a project is created: the form starts empty again (the file input included).
   const [formKey, setFormKey] = useState(0)
-  const lastModel = esm.find((m) => m.id === remembered.modelId)?.id
+  const lastModel = esm.find(m => m.id === remembered.modelId)?.id
   const model = modelId || lastModel || esm[0]?.id || ''
-  const lastSae = model === lastModel ? saes.find((s) => s.id === remembered.saeId)?.id : undefined
-  const sae = saeId || lastSae || saes.find((s) => !s.baseModelId || s.baseModelId === model)?.id || ''
+  const lastSae = model === lastModel ? saes.find(s => s.id === remembered.saeId)?.id : undefined
+  const sae = saeId || lastSae || saes.find(s => !s.baseModelId || s.baseModelId === model)?.id || ''
   const submit = (): void =>
     run(async () => {
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
       const text = await file.text()
       const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
-      await api.createProject({ name: name || file.name.replace(/\.[^.]*$/, ''), source: { kind, text, fileName: file.name }, modelId: model, saeId: sae, onBadRecord, falsePositives })
+      await api.createProject({
+        name: name || file.name.replace(/\.[^.]*$/, ''),
+        source: { kind, text, fileName: file.name },
+        modelId: model,
+        saeId: sae,
+        onBadRecord,
+        falsePositives
+      })
       setName('')
       setFile(undefined)
-      setFormKey((k) => k + 1)
+      setFormKey(k => k + 1)
     })
   return (
     <details className="subpanel">
       <summary>New project…</summary>
       <div className="form-row">
         <label>
-          Name <input value={name} onChange={(e) => setName(e.target.value)} maxLength={120} placeholder="my proteins" data-testid="new-project-name" />
+          Name{' '}
+          <input
+            value={name}
+            onChange={e => setName(e.target.value)}
+            maxLength={120}
+            placeholder="my proteins"
+            data-testid="new-project-name"
+          />
         </label>
         <label>
-          Proteins (FASTA or UniProt .dat) <input key={formKey} type="file" accept=".fasta,.fa,.faa,.dat,.txt" onChange={(e) => setFile(e.target.files?.[0])} data-testid="new-project-file" />
+          Proteins (FASTA or UniProt .dat){' '}
+          <input
+            key={formKey}
+            type="file"
+            accept=".fasta,.fa,.faa,.dat,.txt"
+            onChange={e => setFile(e.target.files?.[0])}
+            data-testid="new-project-file"
+          />
         </label>
         <label>
           Model
-          <select value={model} onChange={(e) => setModelId(e.target.value)}>
-            {esm.map((m) => (
+          <select value={model} onChange={e => setModelId(e.target.value)}>
+            {esm.map(m => (
               <option key={m.id} value={m.id}>
                 {m.name}
               </option>
@@ -365,8 +429,8 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
         </label>
         <label>
           SAE
-          <select value={sae} onChange={(e) => setSaeId(e.target.value)}>
-            {saes.map((m) => (
+          <select value={sae} onChange={e => setSaeId(e.target.value)}>
+            {saes.map(m => (
               <option key={m.id} value={m.id}>
                 {m.name} (layer {m.layer ?? '?'})
               </option>
@@ -375,14 +439,22 @@ function NewProjectForm({ models, run, remembered }: { models: LibraryEntry[]; r
         </label>
         <label title="A bad record is a sequence with letters that are not amino acids, an entry that does not parse, or an id already stored with another sequence. Every one is listed with its file, line and id.">
           Bad records
-          <select value={onBadRecord} onChange={(e) => setOnBadRecord(e.target.value as BadRecordPolicy)} data-testid="new-project-bad-records">
+          <select
+            value={onBadRecord}
+            onChange={e => setOnBadRecord(e.target.value as BadRecordPolicy)}
+            data-testid="new-project-bad-records"
+          >
             <option value="skip">skip them (listed after the job)</option>
             <option value="stop">stop at the first</option>
           </select>
         </label>
         <label title="Concept association: a residue above a feature's threshold that does not carry the annotation is a false positive. Count them on proteins that have annotations only, or on every indexed protein as InterPLM does. Recorded with the run.">
           Concept false positives
-          <select value={falsePositives} onChange={(e) => setFalsePositives(e.target.value as FalsePositiveScope)} data-testid="new-project-false-positives">
+          <select
+            value={falsePositives}
+            onChange={e => setFalsePositives(e.target.value as FalsePositiveScope)}
+            data-testid="new-project-false-positives"
+          >
             <option value="annotated">on annotated proteins</option>
             <option value="all">on all proteins (InterPLM)</option>
           </select>
@@ -409,8 +481,10 @@ function LibraryPanel({
   projects: ProjectInfo[]
 }): ReactNode {
   const usersOf = (id: string): string => {
-    const names = projects.filter((p) => p.modelId === id || p.saeId === id).map((p) => `"${p.name}"`)
-    return names.length > 0 ? `\n\n${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} indexed with it: stored features stay readable, but typing a sequence, steering and indexing more need it again.` : ''
+    const names = projects.filter(p => p.modelId === id || p.saeId === id).map(p => `"${p.name}"`)
+    return names.length > 0
+      ? `\n\n${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} indexed with it: stored features stay readable, but typing a sequence, steering and indexing more need it again.`
+      : ''
   }
   return (
     <section className="panel" aria-labelledby="library-h" data-testid="library-panel">
@@ -428,34 +502,68 @@ function LibraryPanel({
           </tr>
         </thead>
         <tbody>
-          {models.map((m) => {
-            const job = jobs.find((j) => j.kind === 'download' && j.entryId === m.id && (j.state === 'running' || j.state === 'queued'))
+          {models.map(m => {
+            const job = jobs.find(
+              j => j.kind === 'download' && j.entryId === m.id && (j.state === 'running' || j.state === 'queued')
+            )
             return (
               <tr key={m.id} data-testid="model-row" data-model-id={m.id}>
                 <td>
                   {m.name}
                   {m.demo && (
-                    <span className="badge badge-warn" title="Random weights in the real file format: for trying the app, not a real model">
+                    <span
+                      className="badge badge-warn"
+                      title="Random weights in the real file format: for trying the app, not a real model"
+                    >
                       demo · random weights
                     </span>
                   )}
-                  {m.message && (m.status === 'failed-verification' || m.status === 'missing-files') && <div className="error-text small">{m.message}</div>}
+                  {m.message && (m.status === 'failed-verification' || m.status === 'missing-files') && (
+                    <div className="error-text small">{m.message}</div>
+                  )}
                 </td>
-                <td>{m.kind === 'esm2' ? 'ESM2' : `SAE${m.saeFormat ? ` · ${m.saeFormat}` : ''}${m.saeK !== undefined ? `, k ${m.saeK}` : ''}`}</td>
+                <td>
+                  {m.kind === 'esm2'
+                    ? 'ESM2'
+                    : `SAE${m.saeFormat ? ` · ${m.saeFormat}` : ''}${m.saeK !== undefined ? `, k ${m.saeK}` : ''}`}
+                </td>
                 <td>{m.layer ?? (m.numLayers !== undefined ? `${m.numLayers} layers` : '')}</td>
-                <td className="small">{m.source.kind === 'hub' ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}${m.source.file ? `/${m.source.file}` : ''}` : m.source.kind}</td>
+                <td className="small">
+                  {m.source.kind === 'hub'
+                    ? `${m.source.repo}${m.source.subfolder ? `/${m.source.subfolder}` : ''}${m.source.file ? `/${m.source.file}` : ''}`
+                    : m.source.kind}
+                </td>
                 <td data-testid="model-status" title={m.message}>
                   {job ? (
-                    <ProgressBar done={job.progress.done} total={job.progress.total} label={jobLabel(job)} testId="download-progress" />
+                    <ProgressBar
+                      done={job.progress.done}
+                      total={job.progress.total}
+                      label={jobLabel(job)}
+                      testId="download-progress"
+                    />
                   ) : (
                     m.status
                   )}
                 </td>
-                <td>{m.diskBytes > 0 ? formatBytes(m.diskBytes) : m.expectedBytes ? `(${formatBytes(m.expectedBytes)})` : '—'}</td>
+                <td>
+                  {m.diskBytes > 0
+                    ? formatBytes(m.diskBytes)
+                    : m.expectedBytes
+                      ? `(${formatBytes(m.expectedBytes)})`
+                      : '—'}
+                </td>
                 <td className="actions">
-                  {m.source.kind === 'hub' && m.status !== 'ready' && !job && <button onClick={() => run(() => api.downloadModel({ id: m.id }))}>Download</button>}
+                  {m.source.kind === 'hub' && m.status !== 'ready' && !job && (
+                    <button onClick={() => run(() => api.downloadModel({ id: m.id }))}>Download</button>
+                  )}
                   {(m.diskBytes > 0 || !m.builtIn) && !m.demo && (
-                    <button onClick={() => window.confirm(`Remove ${m.name}${m.diskBytes ? ` and free ${formatBytes(m.diskBytes)}` : ''}?${usersOf(m.id)}`) && run(() => api.removeModel({ id: m.id }))}>
+                    <button
+                      onClick={() =>
+                        window.confirm(
+                          `Remove ${m.name}${m.diskBytes ? ` and free ${formatBytes(m.diskBytes)}` : ''}?${usersOf(m.id)}`
+                        ) && run(() => api.removeModel({ id: m.id }))
+                      }
+                    >
                       Remove
                     </button>
                   )}
@@ -470,7 +578,13 @@ function LibraryPanel({
   )
 }
 
-function AddModelForm({ canPickLocal, run }: { canPickLocal: boolean; run(f: () => Promise<unknown>): void }): ReactNode {
+function AddModelForm({
+  canPickLocal,
+  run
+}: {
+  canPickLocal: boolean
+  run(f: () => Promise<unknown>): void
+}): ReactNode {
   const [repo, setRepo] = useState('')
   const [kind, setKind] = useState<'esm2' | 'sae'>('sae')
   const [subfolder, setSubfolder] = useState('')
@@ -482,29 +596,54 @@ function AddModelForm({ canPickLocal, run }: { canPickLocal: boolean; run(f: () 
       <div className="form-row">
         <label>
           Kind
-          <select value={kind} onChange={(e) => setKind(e.target.value as 'esm2' | 'sae')}>
+          <select value={kind} onChange={e => setKind(e.target.value as 'esm2' | 'sae')}>
             <option value="esm2">ESM2 model</option>
             <option value="sae">SAE</option>
           </select>
         </label>
         <label>
-          Hugging Face repository <input value={repo} onChange={(e) => setRepo(e.target.value)} placeholder="owner/name" maxLength={200} />
+          Hugging Face repository{' '}
+          <input value={repo} onChange={e => setRepo(e.target.value)} placeholder="owner/name" maxLength={200} />
         </label>
         <label>
-          Subfolder <input value={subfolder} onChange={(e) => setSubfolder(e.target.value)} placeholder="(optional) layer_4" maxLength={200} />
+          Subfolder{' '}
+          <input
+            value={subfolder}
+            onChange={e => setSubfolder(e.target.value)}
+            placeholder="(optional) layer_4"
+            maxLength={200}
+          />
         </label>
         {kind === 'sae' && (
           <label>
-            Layer <input value={layer} onChange={(e) => setLayer(e.target.value)} inputMode="numeric" size={3} />
+            Layer <input value={layer} onChange={e => setLayer(e.target.value)} inputMode="numeric" size={3} />
           </label>
         )}
         <button
           disabled={!repo}
-          onClick={() => run(() => api.addModel({ kind, source: 'hub', repo: repo.trim(), subfolder: subfolder || undefined, layer: kind === 'sae' ? layerNumber : undefined }))}
+          onClick={() =>
+            run(() =>
+              api.addModel({
+                kind,
+                source: 'hub',
+                repo: repo.trim(),
+                subfolder: subfolder || undefined,
+                layer: kind === 'sae' ? layerNumber : undefined
+              })
+            )
+          }
         >
           Add
         </button>
-        {canPickLocal && <button onClick={() => run(() => api.addModel({ kind, source: 'local-dialog', layer: kind === 'sae' ? layerNumber : undefined }))}>Add a local folder…</button>}
+        {canPickLocal && (
+          <button
+            onClick={() =>
+              run(() => api.addModel({ kind, source: 'local-dialog', layer: kind === 'sae' ? layerNumber : undefined }))
+            }
+          >
+            Add a local folder…
+          </button>
+        )}
       </div>
     </details>
   )

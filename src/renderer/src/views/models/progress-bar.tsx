@@ -1,10 +1,28 @@
 /** A labelled progress bar (role="progressbar" with aria values, so tests and screen readers can read it). */
 import type { ReactNode } from 'react'
 
-export function ProgressBar({ done, total, label, testId }: { done: number; total: number; label?: string; testId?: string }): ReactNode {
+export function ProgressBar({
+  done,
+  total,
+  label,
+  testId
+}: {
+  done: number
+  total: number
+  label?: string
+  testId?: string
+}): ReactNode {
   const fraction = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0
   return (
-    <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)} aria-label={label} data-testid={testId}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={Math.round(fraction * 100)}
+      aria-label={label}
+      data-testid={testId}
+    >
       <div className="progress-fill" style={{ width: `${(fraction * 100).toFixed(1)}%` }} />
       <span className="progress-text">{label ?? `${Math.round(fraction * 100)}%`}</span>
     </div>

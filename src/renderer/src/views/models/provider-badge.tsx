@@ -7,7 +7,8 @@ import type { ReactNode } from 'react'
 import type { ExecutionProviderInfo } from '@shared/api'
 
 export function providerLabel(provider: ExecutionProviderInfo): string {
-  if (provider.provider === 'cuda') return `GPU: ${provider.deviceName ?? `CUDA device ${provider.deviceId ?? 0}`} (CUDA)`
+  if (provider.provider === 'cuda')
+    return `GPU: ${provider.deviceName ?? `CUDA device ${provider.deviceId ?? 0}`} (CUDA)`
   if (provider.provider === 'webgpu') {
     const a = provider.adapter
     return a ? `${a.software ? 'WebGPU (software)' : 'GPU'}: ${a.name} (${a.vendor}, ${a.backend})` : 'GPU: WebGPU'
@@ -17,9 +18,16 @@ export function providerLabel(provider: ExecutionProviderInfo): string {
 
 export function ProviderBadge({ provider }: { provider: ExecutionProviderInfo }): ReactNode {
   const gpu = provider.provider !== 'cpu' && !provider.adapter?.software
-  const title = [provider.summary, provider.reason && `why: ${provider.reason}`, provider.fallbackReason].filter(Boolean).join('\n')
+  const title = [provider.summary, provider.reason && `why: ${provider.reason}`, provider.fallbackReason]
+    .filter(Boolean)
+    .join('\n')
   return (
-    <span className={gpu ? 'badge badge-gpu' : 'badge badge-cpu'} title={title} data-testid="provider-badge" data-provider={provider.provider}>
+    <span
+      className={gpu ? 'badge badge-gpu' : 'badge badge-cpu'}
+      title={title}
+      data-testid="provider-badge"
+      data-provider={provider.provider}
+    >
       {providerLabel(provider)}
     </span>
   )

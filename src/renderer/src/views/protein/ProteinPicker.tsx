@@ -28,7 +28,7 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
     let live = true
     const t = setTimeout(() => {
       api.listProteins({ projectId, text: text.trim() || undefined, offset, limit: PAGE }).then(
-        (r) => {
+        r => {
           if (!live) return
           setItems(r.items)
           setTotal(r.total)
@@ -57,19 +57,27 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
           type="search"
           placeholder="Search accession, name, organism…"
           value={text}
-          onChange={(e) => {
+          onChange={e => {
             setText(e.target.value)
             setOffset(0)
           }}
           style={{ width: '100%', marginBottom: 8 }}
           aria-label="Search proteins"
           data-testid="protein-search"
-          onKeyDown={(e) => {
-            if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(items.length - 1, a + 1)) }
-            else if (e.key === 'ArrowUp') { e.preventDefault(); setActive((a) => Math.max(0, a - 1)) }
-            else if (e.key === 'PageDown' && offset + PAGE < total) { e.preventDefault(); setOffset(offset + PAGE) }
-            else if (e.key === 'PageUp' && offset > 0) { e.preventDefault(); setOffset(Math.max(0, offset - PAGE)) }
-            else if (e.key === 'Enter' && items[active]) onPick(items[active])
+          onKeyDown={e => {
+            if (e.key === 'ArrowDown') {
+              e.preventDefault()
+              setActive(a => Math.min(items.length - 1, a + 1))
+            } else if (e.key === 'ArrowUp') {
+              e.preventDefault()
+              setActive(a => Math.max(0, a - 1))
+            } else if (e.key === 'PageDown' && offset + PAGE < total) {
+              e.preventDefault()
+              setOffset(offset + PAGE)
+            } else if (e.key === 'PageUp' && offset > 0) {
+              e.preventDefault()
+              setOffset(Math.max(0, offset - PAGE))
+            } else if (e.key === 'Enter' && items[active]) onPick(items[active])
           }}
         />
         {error && <div className="error">{error}</div>}
@@ -85,7 +93,13 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
             </thead>
             <tbody>
               {items.map((p, i) => (
-                <tr key={p.id} className={i === active ? 'clickable active' : 'clickable'} onClick={() => onPick(p)} data-testid="protein-row" data-accession={p.accession}>
+                <tr
+                  key={p.id}
+                  className={i === active ? 'clickable active' : 'clickable'}
+                  onClick={() => onPick(p)}
+                  data-testid="protein-row"
+                  data-accession={p.accession}
+                >
                   <td className="mono">{p.accession}</td>
                   <td>{p.name}</td>
                   <td className="muted">{p.organism}</td>
@@ -97,13 +111,26 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
         </div>
         {total > PAGE && (
           <div style={{ display: 'flex', gap: 8, marginTop: 8, alignItems: 'center' }}>
-            <button type="button" className="btn-small" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))} data-testid="protein-page-prev">
+            <button
+              type="button"
+              className="btn-small"
+              disabled={offset === 0}
+              onClick={() => setOffset(Math.max(0, offset - PAGE))}
+              data-testid="protein-page-prev"
+            >
               ‹ Previous
             </button>
             <span className="muted" style={{ fontSize: 11 }} data-testid="protein-page">
-              {(offset + 1).toLocaleString()}–{Math.min(total, offset + PAGE).toLocaleString()} of {total.toLocaleString()}
+              {(offset + 1).toLocaleString()}–{Math.min(total, offset + PAGE).toLocaleString()} of{' '}
+              {total.toLocaleString()}
             </span>
-            <button type="button" className="btn-small" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)} data-testid="protein-page-next">
+            <button
+              type="button"
+              className="btn-small"
+              disabled={offset + PAGE >= total}
+              onClick={() => setOffset(offset + PAGE)}
+              data-testid="protein-page-next"
+            >
               Next ›
             </button>
           </div>
@@ -112,9 +139,18 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
       <div className="wb-panel">
         <div className="wb-panel-head">
           <h3>Or paste a sequence</h3>
-          <span className="muted" style={{ fontSize: 11 }}>plain or FASTA; features are computed live with the project’s model and SAE</span>
+          <span className="muted" style={{ fontSize: 11 }}>
+            plain or FASTA; features are computed live with the project’s model and SAE
+          </span>
         </div>
-        <textarea className="seq-input" rows={8} placeholder={'>my_protein\nMKTAYIAKQRQISFVKSHFSRQ…'} value={pasted} onChange={(e) => setPasted(e.target.value)} data-testid="sequence-input" />
+        <textarea
+          className="seq-input"
+          rows={8}
+          placeholder={'>my_protein\nMKTAYIAKQRQISFVKSHFSRQ…'}
+          value={pasted}
+          onChange={e => setPasted(e.target.value)}
+          data-testid="sequence-input"
+        />
         <div style={{ display: 'flex', gap: 8, marginTop: 8, alignItems: 'center' }}>
           <button
             type="button"
@@ -141,11 +177,18 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
         </div>
         {pastedRecords.length > 1 && (
           <div style={{ marginTop: 8 }} data-testid="pasted-records">
-            <span className="muted">This paste holds {pastedRecords.length} FASTA records; one protein is shown at a time. Choose one:</span>
+            <span className="muted">
+              This paste holds {pastedRecords.length} FASTA records; one protein is shown at a time. Choose one:
+            </span>
             <ul className="pasted-records">
               {pastedRecords.map((rec, i) => (
                 <li key={i}>
-                  <button type="button" className="link" onClick={() => onSequence(rec.name, rec.sequence)} data-testid="pasted-record">
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => onSequence(rec.name, rec.sequence)}
+                    data-testid="pasted-record"
+                  >
                     {rec.name}
                   </button>{' '}
                   <span className="muted">{rec.sequence.length} aa</span>

@@ -33,7 +33,16 @@ export interface ProteinViewProps {
 const HIT_LIMIT = 200
 const HEATMAP_ROWS = 16
 
-export function ProteinView({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps) {
+export function ProteinView({
+  projectId,
+  source,
+  featureId,
+  onPickSource,
+  onOpenFeature,
+  onSelectFeature,
+  structureId,
+  onStructureChange
+}: ProteinViewProps) {
   if (!source) {
     return (
       <div className="wb-view" data-testid="protein-view">
@@ -41,14 +50,39 @@ export function ProteinView({ projectId, source, featureId, onPickSource, onOpen
           <h2>Protein</h2>
           <span className="muted">Pick a protein of the project or paste a sequence</span>
         </div>
-        <ProteinPicker projectId={projectId} onPick={(p) => onPickSource({ kind: 'stored', protein: p.accession })} onSequence={(name, sequence) => onPickSource({ kind: 'live', name, sequence })} />
+        <ProteinPicker
+          projectId={projectId}
+          onPick={p => onPickSource({ kind: 'stored', protein: p.accession })}
+          onSequence={(name, sequence) => onPickSource({ kind: 'live', name, sequence })}
+        />
       </div>
     )
   }
-  return <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} projectId={projectId} source={source} featureId={featureId} onPickSource={onPickSource} onOpenFeature={onOpenFeature} onSelectFeature={onSelectFeature} structureId={structureId} onStructureChange={onStructureChange} />
+  return (
+    <ProteinFeatures
+      key={source.kind === 'stored' ? source.protein : source.sequence}
+      projectId={projectId}
+      source={source}
+      featureId={featureId}
+      onPickSource={onPickSource}
+      onOpenFeature={onOpenFeature}
+      onSelectFeature={onSelectFeature}
+      structureId={structureId}
+      onStructureChange={onStructureChange}
+    />
+  )
 }
 
-function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFeature, onSelectFeature, structureId, onStructureChange }: ProteinViewProps & { source: ProteinSource }) {
+function ProteinFeatures({
+  projectId,
+  source,
+  featureId,
+  onPickSource,
+  onOpenFeature,
+  onSelectFeature,
+  structureId,
+  onStructureChange
+}: ProteinViewProps & { source: ProteinSource }) {
   const leftRef = useRef<HTMLDivElement>(null)
   const leftWidth = useElementWidth(leftRef, 700)
   const [range, setRange] = useState<ResidueRange | null>(null)
@@ -68,15 +102,20 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
     let live = true
     setLoading(true)
     const common = { projectId, sortBy, limit: HIT_LIMIT, withTracks: HIT_LIMIT, ...(range ? { range } : {}) }
-    const request = source.kind === 'stored' ? api.proteinFeatures({ ...common, protein: source.protein }) : api.liveFeatures({ ...common, sequence: source.sequence })
+    const request =
+      source.kind === 'stored'
+        ? api.proteinFeatures({ ...common, protein: source.protein })
+        : api.liveFeatures({ ...common, sequence: source.sequence })
     request.then(
-      (r) => {
+      r => {
         if (!live) return
-        for (const h of r.items) if (h.activations) tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
+        for (const h of r.items)
+          if (h.activations)
+            tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
         setResult(r)
         setError(null)
         setLoading(false)
-        setSelected((s) => (s !== null ? s : (r.items[0]?.feature ?? null)))
+        setSelected(s => (s !== null ? s : (r.items[0]?.feature ?? null)))
       },
       (e: Error) => {
         if (!live) return
@@ -95,15 +134,29 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
     if (!result || selected === null || tracks.current.has(selected)) return
     let live = true
     const find = async (): Promise<void> => {
-      for (let offset = result.items.length, pages = 0; offset < result.total && pages < 50; offset += HIT_LIMIT, pages++) {
+      for (
+        let offset = result.items.length, pages = 0;
+        offset < result.total && pages < 50;
+        offset += HIT_LIMIT, pages++
+      ) {
         const common = { projectId, sortBy: 'max' as const, offset, limit: HIT_LIMIT, withTracks: HIT_LIMIT }
-        const r = source.kind === 'stored' ? await api.proteinFeatures({ ...common, protein: source.protein }) : await api.liveFeatures({ ...common, sequence: source.sequence })
+        const r =
+          source.kind === 'stored'
+            ? await api.proteinFeatures({ ...common, protein: source.protein })
+            : await api.liveFeatures({ ...common, sequence: source.sequence })
         if (!live) return
-        for (const h of r.items) if (h.activations) tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
+        for (const h of r.items)
+          if (h.activations)
+            tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
         if (tracks.current.has(selected)) break
       }
-      if (!tracks.current.has(selected)) tracks.current.set(selected, { activations: new Array<number>(result.sequence.length).fill(0), globalMax: 1, label: '' })
-      setTrackTick((t) => t + 1)
+      if (!tracks.current.has(selected))
+        tracks.current.set(selected, {
+          activations: new Array<number>(result.sequence.length).fill(0),
+          globalMax: 1,
+          label: ''
+        })
+      setTrackTick(t => t + 1)
     }
     find().catch((e: Error) => live && setError(e.message))
     return () => {
@@ -121,48 +174,96 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
 
   const sequence = result?.sequence ?? (source.kind === 'live' ? source.sequence : '')
   const selTrack = selected !== null ? tracks.current.get(selected) : undefined
-  const selectedIndex = result ? result.items.findIndex((h) => h.feature === selected) : -1
+  const selectedIndex = result ? result.items.findIndex(h => h.feature === selected) : -1
   const selHit = selectedIndex >= 0 ? result?.items[selectedIndex] : undefined
   const heatRows = useMemo(
     () =>
       (result?.items ?? [])
         .slice(0, HEATMAP_ROWS)
-        .filter((h) => h.activations)
-        .map((h) => ({ feature: h.feature, label: h.label, activations: h.activations as number[], max: h.globalMax })),
+        .filter(h => h.activations)
+        .map(h => ({ feature: h.feature, label: h.label, activations: h.activations as number[], max: h.globalMax })),
     [result]
   )
 
   const [conceptFloor] = useConceptFloor()
   const columns: Column<ProteinFeatureHit>[] = [
-    { key: 'feature', title: 'Feature', width: '70px', numeric: true, render: (h) => <span className="mono">#{h.feature}</span> },
-    { key: 'label', title: 'Label', width: 'minmax(90px, 1.5fr)', render: (h) => h.label || <span className="muted">—</span> },
-    { key: 'concept', title: 'Concept', width: 'minmax(90px, 1.2fr)', render: (h) => <ConceptChip concept={h.bestConcept} floor={conceptFloor} /> },
+    {
+      key: 'feature',
+      title: 'Feature',
+      width: '70px',
+      numeric: true,
+      render: h => <span className="mono">#{h.feature}</span>
+    },
+    {
+      key: 'label',
+      title: 'Label',
+      width: 'minmax(90px, 1.5fr)',
+      render: h => h.label || <span className="muted">—</span>
+    },
+    {
+      key: 'concept',
+      title: 'Concept',
+      width: 'minmax(90px, 1.2fr)',
+      render: h => <ConceptChip concept={h.bestConcept} floor={conceptFloor} />
+    },
     {
       key: 'max',
       title: 'Max',
       width: '60px',
       numeric: true,
       sortKey: 'max',
-      render: (h) =>
+      render: h =>
         h.max > h.globalMax ? (
-          <span className="above-range" data-testid="above-range-cell" title={`above the project's max ${formatNumber(h.globalMax)} for this feature: colours clip there`}>
+          <span
+            className="above-range"
+            data-testid="above-range-cell"
+            title={`above the project's max ${formatNumber(h.globalMax)} for this feature: colours clip there`}
+          >
             {formatNumber(h.max)}↑
           </span>
         ) : (
           formatNumber(h.max)
         )
     },
-    { key: 'mean', title: 'Mean', width: '60px', numeric: true, sortKey: 'mean', render: (h) => formatNumber(h.mean) },
-    { key: 'firing', title: 'Firing', width: '56px', numeric: true, render: (h) => h.firingResidues },
-    { key: 'argmax', title: 'Peak', width: '56px', numeric: true, render: (h) => `${sequence[h.argmax - 1] ?? ''}${h.argmax}` }
+    { key: 'mean', title: 'Mean', width: '60px', numeric: true, sortKey: 'mean', render: h => formatNumber(h.mean) },
+    { key: 'firing', title: 'Firing', width: '56px', numeric: true, render: h => h.firingResidues },
+    {
+      key: 'argmax',
+      title: 'Peak',
+      width: '56px',
+      numeric: true,
+      render: h => `${sequence[h.argmax - 1] ?? ''}${h.argmax}`
+    }
   ]
 
   const exportCsv = (): void => {
     if (!result) return
     const name = result.protein?.accession ?? (source.kind === 'live' ? source.name : 'protein')
     const text = toCsv(
-      ['feature', 'label', 'best_concept', 'best_f1', 'max', 'mean', 'argmax', 'firing_residues', 'range_start', 'range_end'],
-      result.items.map((h) => [h.feature, h.label, h.bestConcept?.type ?? '', h.bestConcept?.f1 ?? '', h.max, h.mean, h.argmax, h.firingResidues, result.range.start, result.range.end])
+      [
+        'feature',
+        'label',
+        'best_concept',
+        'best_f1',
+        'max',
+        'mean',
+        'argmax',
+        'firing_residues',
+        'range_start',
+        'range_end'
+      ],
+      result.items.map(h => [
+        h.feature,
+        h.label,
+        h.bestConcept?.type ?? '',
+        h.bestConcept?.f1 ?? '',
+        h.max,
+        h.mean,
+        h.argmax,
+        h.firingResidues,
+        result.range.start,
+        result.range.end
+      ])
     )
     downloadText(`${name}-features.csv`, text, 'text/csv')
   }
@@ -206,16 +307,30 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
                 onRange={setRange}
                 exportName={`${title}-feature-${selected ?? 'none'}-track`}
                 testId="sequence-track"
-                title={selected !== null ? `Feature #${selected}${selTrack?.label ? ` · ${selTrack.label}` : ''}` : 'No feature fires'}
+                title={
+                  selected !== null
+                    ? `Feature #${selected}${selTrack?.label ? ` · ${selTrack.label}` : ''}`
+                    : 'No feature fires'
+                }
                 headerExtra={
                   <>
                     {selected !== null && (
-                      <button type="button" className="btn-small" onClick={() => onOpenFeature(selected)} data-testid="open-feature">
+                      <button
+                        type="button"
+                        className="btn-small"
+                        onClick={() => onOpenFeature(selected)}
+                        data-testid="open-feature"
+                      >
                         open feature
                       </button>
                     )}
                     {range && (
-                      <button type="button" className="btn-small" onClick={() => setRange(null)} data-testid="clear-range">
+                      <button
+                        type="button"
+                        className="btn-small"
+                        onClick={() => setRange(null)}
+                        data-testid="clear-range"
+                      >
                         clear range {range.start}–{range.end}
                       </button>
                     )}
@@ -225,19 +340,34 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
             </div>
             {heatRows.length > 0 && (
               <div className="wb-panel">
-                <ResidueHeatmap rows={heatRows} length={sequence.length} width={trackWidth} hovered={hovered} onHover={setHovered} range={range} activeFeature={selected} onPickFeature={select} exportName={`${title}-heatmap`} />
+                <ResidueHeatmap
+                  rows={heatRows}
+                  length={sequence.length}
+                  width={trackWidth}
+                  hovered={hovered}
+                  onHover={setHovered}
+                  range={range}
+                  activeFeature={selected}
+                  onPickFeature={select}
+                  exportName={`${title}-heatmap`}
+                />
               </div>
             )}
             <div className="wb-panel" style={{ padding: 0, border: 'none' }}>
               <div className="wb-toolbar" style={{ marginBottom: 8 }}>
                 <h3>Features firing {range ? `in ${range.start}–${range.end}` : 'on the protein'}</h3>
                 <span className="muted" data-testid="protein-feature-count">
-                  {result.total.toLocaleString()} features{result.total > result.items.length ? ` (top ${result.items.length} shown)` : ''}
+                  {result.total.toLocaleString()} features
+                  {result.total > result.items.length ? ` (top ${result.items.length} shown)` : ''}
                 </span>
                 <span className="spacer" style={{ flex: 1 }} />
                 <label>
                   Sort by
-                  <select value={sortBy} onChange={(e) => setSortBy(e.target.value as 'max' | 'mean')} data-testid="protein-sort">
+                  <select
+                    value={sortBy}
+                    onChange={e => setSortBy(e.target.value as 'max' | 'mean')}
+                    data-testid="protein-sort"
+                  >
                     <option value="max">max</option>
                     <option value="mean">mean</option>
                   </select>
@@ -249,16 +379,16 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
               <VirtualTable
                 rows={result.items}
                 columns={columns}
-                rowKey={(h) => h.feature}
+                rowKey={h => h.feature}
                 height={340}
                 activeIndex={selectedIndex}
-                onActiveIndexChange={(i) => {
+                onActiveIndexChange={i => {
                   const h = result.items[i]
                   if (h) select(h.feature)
                 }}
-                onOpen={(h) => onOpenFeature(h.feature)}
+                onOpen={h => onOpenFeature(h.feature)}
                 sort={{ key: sortBy, dir: 'desc' }}
-                onSort={(k) => setSortBy(k as 'max' | 'mean')}
+                onSort={k => setSortBy(k as 'max' | 'mean')}
                 testId="protein-feature-table"
                 emptyText={loading ? 'Loading…' : 'No feature fires in this range'}
               />
@@ -273,20 +403,24 @@ function ProteinFeatures({ projectId, source, featureId, onPickSource, onOpenFea
               onStructureChosen={onStructureChange}
               activations={selTrack?.activations ?? null}
               max={selTrack?.globalMax ?? 1}
-              featureLabel={selected !== null ? `#${selected}${selTrack?.label ? ` ${selTrack.label}` : ''}` : undefined}
+              featureLabel={
+                selected !== null ? `#${selected}${selTrack?.label ? ` ${selTrack.label}` : ''}` : undefined
+              }
               hovered={hovered}
               onHover={setHovered}
             />
             {selHit && selHit.max > selHit.globalMax && (
               <div className="warning" style={{ fontSize: 12, marginTop: 6 }} data-testid="above-range">
-                #{selHit.feature} reaches {formatNumber(selHit.max)} here, above its maximum over the project ({formatNumber(selHit.globalMax)}): the track and the
-                structure colours stop at the project's maximum, so higher values look the same.
+                #{selHit.feature} reaches {formatNumber(selHit.max)} here, above its maximum over the project (
+                {formatNumber(selHit.globalMax)}): the track and the structure colours stop at the project's maximum, so
+                higher values look the same.
               </div>
             )}
             {selHit && (
               <div className="muted" style={{ fontSize: 12, marginTop: 6 }}>
                 #{selHit.feature}: max {formatNumber(selHit.max)} at {sequence[selHit.argmax - 1]}
-                {selHit.argmax}, mean {formatNumber(selHit.mean)}, {selHit.firingResidues} residue{selHit.firingResidues === 1 ? '' : 's'} firing{range ? ` in ${range.start}–${range.end}` : ''}
+                {selHit.argmax}, mean {formatNumber(selHit.mean)}, {selHit.firingResidues} residue
+                {selHit.firingResidues === 1 ? '' : 's'} firing{range ? ` in ${range.start}–${range.end}` : ''}
               </div>
             )}
           </div>

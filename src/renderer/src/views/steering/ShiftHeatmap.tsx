@@ -14,12 +14,22 @@ export function ShiftHeatmap({ shift, sequence, width }: { shift: ShiftMatrix; s
   const height = A * ROW + 34
   const changed = new Set(shift.changedArgmax)
   return (
-    <div className="plot" data-testid="steering-preview" data-residues={shift.residues} data-changed={shift.changedArgmax.length} data-max-abs={shift.maxAbs.toFixed(6)}>
+    <div
+      className="plot"
+      data-testid="steering-preview"
+      data-residues={shift.residues}
+      data-changed={shift.changedArgmax.length}
+      data-max-abs={shift.maxAbs.toFixed(6)}
+    >
       <div className="wb-panel-head">
         <span>
-          Probability shift (steered − unsteered), ±{shift.maxAbs.toFixed(3)}; most likely residue changes at {shift.changedArgmax.length} of {shift.residues} positions
+          Probability shift (steered − unsteered), ±{shift.maxAbs.toFixed(3)}; most likely residue changes at{' '}
+          {shift.changedArgmax.length} of {shift.residues} positions
         </span>
-        <ExportButtons what="preview heat map" onExport={(f) => svgRef.current && exportSvgElement(svgRef.current, 'steering-preview', f)} />
+        <ExportButtons
+          what="preview heat map"
+          onExport={f => svgRef.current && exportSvgElement(svgRef.current, 'steering-preview', f)}
+        />
       </div>
       <svg ref={svgRef} width={width} height={height} role="img" aria-label="probability shift heat map">
         {[...shift.aminoAcids].map((aa, a) => (
@@ -29,13 +39,27 @@ export function ShiftHeatmap({ shift, sequence, width }: { shift: ShiftMatrix; s
         ))}
         {Array.from({ length: shift.residues }, (_, r) =>
           [...shift.aminoAcids].map((aa, a) => (
-            <rect key={`${r}-${a}`} x={LEFT + r * step} y={a * ROW} width={step + 0.3} height={ROW} fill={shiftColour(shift.delta[r * A + a], shift.maxAbs)}>
+            <rect
+              key={`${r}-${a}`}
+              x={LEFT + r * step}
+              y={a * ROW}
+              width={step + 0.3}
+              height={ROW}
+              fill={shiftColour(shift.delta[r * A + a], shift.maxAbs)}
+            >
               <title>{`residue ${r + 1} (${sequence[r] ?? '?'}) → ${aa}: ${shift.delta[r * A + a] >= 0 ? '+' : ''}${shift.delta[r * A + a].toFixed(4)}`}</title>
             </rect>
           ))
         )}
-        {shift.changedArgmax.map((r) => (
-          <rect key={`c${r}`} x={LEFT + (r - 1) * step} y={A * ROW + 2} width={Math.max(step, 1.5)} height={5} fill="#111" />
+        {shift.changedArgmax.map(r => (
+          <rect
+            key={`c${r}`}
+            x={LEFT + (r - 1) * step}
+            y={A * ROW + 2}
+            width={Math.max(step, 1.5)}
+            height={5}
+            fill="#111"
+          />
         ))}
         <text x={LEFT} y={A * ROW + 20} fontSize={9}>
           1

@@ -56,7 +56,7 @@ function sliderBounds(c: ClampRow): { min: number; max: number; step: number } {
 }
 
 function toSpecs(clamps: ClampRow[]): ClampSpec[] {
-  return clamps.map((c) => ({ feature: c.feature, mode: c.mode, value: c.value, ...(c.range ? { range: c.range } : {}) }))
+  return clamps.map(c => ({ feature: c.feature, mode: c.mode, value: c.value, ...(c.range ? { range: c.range } : {}) }))
 }
 
 /** Sampling defaults per mode: edit is deterministic (argmax) like its preview; the sampling modes draw several. */
@@ -66,11 +66,23 @@ const MODE_DEFAULTS: Record<GenerationSettings['mode'], Pick<GenerationSettings,
   denovo: { temperature: 1, n: 10 }
 }
 
-export function SteeringView({ projectId, initialFeature, onOpenFeature }: { projectId: string; initialFeature?: number; onOpenFeature: (f: number) => void }) {
+export function SteeringView({
+  projectId,
+  initialFeature,
+  onOpenFeature
+}: {
+  projectId: string
+  initialFeature?: number
+  onOpenFeature: (f: number) => void
+}) {
   const [clamps, setClamps] = useState<ClampRow[]>([])
   const [start, setStart] = useState<StartSequence | null>(null)
   // Edit mode starts at argmax (temperature 0, one sequence): exactly the changes the preview shows.
-  const [settings, setSettings] = useState<GenerationSettings>({ ...DEFAULT_GENERATION, ...MODE_DEFAULTS.edit, length: 100 })
+  const [settings, setSettings] = useState<GenerationSettings>({
+    ...DEFAULT_GENERATION,
+    ...MODE_DEFAULTS.edit,
+    length: 100
+  })
   const [motif, setMotif] = useState('')
   const [pll, setPll] = useState(false)
   const [error, setError] = useState<string | null>(null)
@@ -79,10 +91,10 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
   const [run, setRun] = useState<SteeringRunRecord | null>(null)
   const [compare, setCompare] = useState<string | null>(null)
   const jobs = useJobs()
-  const job = pending ? jobs.find((j) => j.id === pending.jobId) : undefined
+  const job = pending ? jobs.find(j => j.id === pending.jobId) : undefined
 
   const addFeature = async (feature: number): Promise<void> => {
-    if (clamps.some((c) => c.feature === feature)) return
+    if (clamps.some(c => c.feature === feature)) return
     let label = ''
     let max = 0
     try {
@@ -92,7 +104,11 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
       // not indexed: slider on a default scale
     }
     // (checked again here: a second click while the first lookup ran must not add the feature twice)
-    setClamps((cs) => (cs.some((c) => c.feature === feature) ? cs : [...cs, { feature, label, max, mode: 'absolute', value: max > 0 ? max : 5, range: null }]))
+    setClamps(cs =>
+      cs.some(c => c.feature === feature)
+        ? cs
+        : [...cs, { feature, label, max, mode: 'absolute', value: max > 0 ? max : 5, range: null }]
+    )
   }
 
   useEffect(() => {
@@ -139,7 +155,7 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
     downloadText(r.fileName, r.text, r.mimeType)
   }
 
-  const compared = run?.sequences.find((s) => s.id === compare)
+  const compared = run?.sequences.find(s => s.id === compare)
   // the parent is shown as the project's protein (annotations, structures) when it is one
   const [parentStored, setParentStored] = useState(false)
   useEffect(() => {
@@ -148,7 +164,7 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
     if (run?.parent) {
       const parent = run.parent
       api.proteinDetail({ projectId, protein: parent.id }).then(
-        (d) => live && setParentStored(d.sequence === parent.sequence),
+        d => live && setParentStored(d.sequence === parent.sequence),
         () => undefined
       )
     }
@@ -170,14 +186,18 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
       <div className="steer-grid">
         <section className="wb-panel">
           <div className="wb-panel-head">Features</div>
-          <FeatureSearch projectId={projectId} onAdd={(f) => void addFeature(f)} />
-          {clamps.length === 0 && <p className="muted">No feature clamped: add one (search by id, label or concept) or open Steering from a feature's page.</p>}
+          <FeatureSearch projectId={projectId} onAdd={f => void addFeature(f)} />
+          {clamps.length === 0 && (
+            <p className="muted">
+              No feature clamped: add one (search by id, label or concept) or open Steering from a feature's page.
+            </p>
+          )}
           {clamps.map((c, i) => (
             <ClampEditor
               key={c.feature}
               clamp={c}
-              onChange={(next) => setClamps((cs) => cs.map((x, k) => (k === i ? next : x)))}
-              onRemove={() => setClamps((cs) => cs.filter((_, k) => k !== i))}
+              onChange={next => setClamps(cs => cs.map((x, k) => (k === i ? next : x)))}
+              onRemove={() => setClamps(cs => cs.filter((_, k) => k !== i))}
               onOpen={() => onOpenFeature(c.feature)}
             />
           ))}
@@ -190,36 +210,99 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
               <select
                 value={settings.mode}
                 data-testid="steer-mode"
-                onChange={(e) => {
+                onChange={e => {
                   const mode = e.target.value as GenerationSettings['mode']
                   setSettings({ ...settings, mode, ...MODE_DEFAULTS[mode] })
                 }}
               >
-                {GENERATION_MODES.map((m) => (
+                {GENERATION_MODES.map(m => (
                   <option key={m} value={m}>
                     {m === 'edit' ? 'edit (one pass)' : m === 'resample' ? 'iterative masked resampling' : 'de novo'}
                   </option>
                 ))}
               </select>
             </label>
-            <NumberField label="Sequences" value={settings.n} min={1} max={10000} step={1} onChange={(n) => setSettings({ ...settings, n })} testId="steer-n" />
-            <NumberField label="Seed" value={settings.seed} min={0} max={2 ** 31} step={1} onChange={(seed) => setSettings({ ...settings, seed })} testId="steer-seed" />
-            <NumberField label="Temperature (0 = argmax)" value={settings.temperature} min={0} max={100} step={0.1} onChange={(temperature) => setSettings({ ...settings, temperature })} />
-            {settings.mode !== 'edit' && <NumberField label={settings.mode === 'denovo' ? 'Unmasking steps' : 'Rounds'} value={settings.rounds} min={1} max={10000} step={1} onChange={(rounds) => setSettings({ ...settings, rounds })} />}
-            {settings.mode === 'resample' && <NumberField label="Mask fraction" value={settings.maskFraction} min={0.01} max={1} step={0.01} onChange={(maskFraction) => setSettings({ ...settings, maskFraction })} />}
-            {settings.mode === 'denovo' && <NumberField label="Length" value={settings.length ?? 100} min={1} max={1022} step={1} onChange={(length) => setSettings({ ...settings, length })} testId="steer-length" />}
+            <NumberField
+              label="Sequences"
+              value={settings.n}
+              min={1}
+              max={10000}
+              step={1}
+              onChange={n => setSettings({ ...settings, n })}
+              testId="steer-n"
+            />
+            <NumberField
+              label="Seed"
+              value={settings.seed}
+              min={0}
+              max={2 ** 31}
+              step={1}
+              onChange={seed => setSettings({ ...settings, seed })}
+              testId="steer-seed"
+            />
+            <NumberField
+              label="Temperature (0 = argmax)"
+              value={settings.temperature}
+              min={0}
+              max={100}
+              step={0.1}
+              onChange={temperature => setSettings({ ...settings, temperature })}
+            />
+            {settings.mode !== 'edit' && (
+              <NumberField
+                label={settings.mode === 'denovo' ? 'Unmasking steps' : 'Rounds'}
+                value={settings.rounds}
+                min={1}
+                max={10000}
+                step={1}
+                onChange={rounds => setSettings({ ...settings, rounds })}
+              />
+            )}
+            {settings.mode === 'resample' && (
+              <NumberField
+                label="Mask fraction"
+                value={settings.maskFraction}
+                min={0.01}
+                max={1}
+                step={0.01}
+                onChange={maskFraction => setSettings({ ...settings, maskFraction })}
+              />
+            )}
+            {settings.mode === 'denovo' && (
+              <NumberField
+                label="Length"
+                value={settings.length ?? 100}
+                min={1}
+                max={1022}
+                step={1}
+                onChange={length => setSettings({ ...settings, length })}
+                testId="steer-length"
+              />
+            )}
             <label>
               Motif (PROSITE){' '}
-              <input type="text" value={motif} placeholder="C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H" onChange={(e) => setMotif(e.target.value)} data-testid="steer-motif" />
+              <input
+                type="text"
+                value={motif}
+                placeholder="C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H"
+                onChange={e => setMotif(e.target.value)}
+                data-testid="steer-motif"
+              />
             </label>
             <label title="One forward per residue per sequence: slow for many or long sequences">
-              <input type="checkbox" checked={pll} onChange={(e) => setPll(e.target.checked)} /> pseudo-log-likelihood (slow)
+              <input type="checkbox" checked={pll} onChange={e => setPll(e.target.checked)} /> pseudo-log-likelihood
+              (slow)
             </label>
           </div>
           {settings.mode !== 'denovo' && (
             <div className="steer-start">
               <div className="wb-panel-head">
-                Starting sequence {start && <span className="wb-chip">{start.id} · {start.sequence.length} aa</span>}
+                Starting sequence{' '}
+                {start && (
+                  <span className="wb-chip">
+                    {start.id} · {start.sequence.length} aa
+                  </span>
+                )}
                 {start && (
                   <button className="btn-small" onClick={() => setStart(null)}>
                     change
@@ -229,8 +312,11 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
               {!start && (
                 <ProteinPicker
                   projectId={projectId}
-                  onPick={(p) => {
-                    api.proteinDetail({ projectId, protein: p.accession }).then((d) => setStart({ id: d.accession, sequence: d.sequence, accession: d.accession }), (e: Error) => setError(e.message))
+                  onPick={p => {
+                    api.proteinDetail({ projectId, protein: p.accession }).then(
+                      d => setStart({ id: d.accession, sequence: d.sequence, accession: d.accession }),
+                      (e: Error) => setError(e.message)
+                    )
                   }}
                   onSequence={(name, sequence) => setStart({ id: name || 'pasted', sequence })}
                 />
@@ -238,17 +324,30 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
             </div>
           )}
           <div className="wb-toolbar">
-            <button data-testid="steer-generate" disabled={pending !== null || (settings.mode !== 'denovo' && !start)} onClick={() => void generate()}>
+            <button
+              data-testid="steer-generate"
+              disabled={pending !== null || (settings.mode !== 'denovo' && !start)}
+              onClick={() => void generate()}
+            >
               Generate
             </button>
             {clamps.length > 0 && (
-              <a className="btn-small" href={`#/experiments?features=${clamps.map((c) => c.feature).join(',')}`} title="An experiment over doses of these features, with controls and statistics" data-testid="steer-experiment">
+              <a
+                className="btn-small"
+                href={`#/experiments?features=${clamps.map(c => c.feature).join(',')}`}
+                title="An experiment over doses of these features, with controls and statistics"
+                data-testid="steer-experiment"
+              >
                 Experiment with these features…
               </a>
             )}
             {pending && job && (
               <>
-                <progress max={Math.max(1, job.progress.total)} value={job.progress.done} data-testid="steer-progress" />
+                <progress
+                  max={Math.max(1, job.progress.total)}
+                  value={job.progress.done}
+                  data-testid="steer-progress"
+                />
                 <span className="muted">
                   {job.progress.phase} {job.progress.done}/{job.progress.total}
                 </span>
@@ -260,23 +359,38 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
           </div>
         </section>
       </div>
-      {settings.mode !== 'denovo' && start && <Preview projectId={projectId} sequence={start.sequence} clamps={clamps} />}
+      {settings.mode !== 'denovo' && start && (
+        <Preview projectId={projectId} sequence={start.sequence} clamps={clamps} />
+      )}
       <section className="wb-panel">
         <div className="wb-panel-head">
           Runs of this project
-          <select value={run?.id ?? ''} onChange={(e) => e.target.value && api.steeringRun({ projectId, runId: e.target.value }).then(setRun, (err: Error) => setError(err.message))} data-testid="steer-runs">
+          <select
+            value={run?.id ?? ''}
+            onChange={e =>
+              e.target.value &&
+              api.steeringRun({ projectId, runId: e.target.value }).then(setRun, (err: Error) => setError(err.message))
+            }
+            data-testid="steer-runs"
+          >
             <option value="">{runs.length ? 'open a run…' : 'no runs yet'}</option>
-            {runs.map((r) => (
+            {runs.map(r => (
               <option key={r.id} value={r.id}>
-                {r.createdAt.slice(0, 16).replace('T', ' ')} · {r.mode} × {r.n} · {r.clamps.map((c) => `f${c.feature}`).join(', ') || 'no clamp'}
+                {r.createdAt.slice(0, 16).replace('T', ' ')} · {r.mode} × {r.n} ·{' '}
+                {r.clamps.map(c => `f${c.feature}`).join(', ') || 'no clamp'}
                 {r.parentId ? ` · from ${r.parentId}` : ''}
               </option>
             ))}
           </select>
           {run && (
             <span className="export-buttons">
-              {(['fasta', 'csv', 'json'] as const).map((f) => (
-                <button key={f} className="btn-small" onClick={() => void exportRun(f).catch((e: Error) => setError(e.message))} data-testid={`steer-export-${f}`}>
+              {(['fasta', 'csv', 'json'] as const).map(f => (
+                <button
+                  key={f}
+                  className="btn-small"
+                  onClick={() => void exportRun(f).catch((e: Error) => setError(e.message))}
+                  data-testid={`steer-export-${f}`}
+                >
                   {f.toUpperCase()}
                 </button>
               ))}
@@ -293,14 +407,25 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
               close
             </button>
           </div>
-          {run.parent && <SequenceDiff parentId={run.parent.id} parent={run.parent.sequence} childId={compared.id} child={compared.sequence} />}
+          {run.parent && (
+            <SequenceDiff
+              parentId={run.parent.id}
+              parent={run.parent.sequence}
+              childId={compared.id}
+              child={compared.sequence}
+            />
+          )}
           <div className="steer-compare">
             <div>
               <h3>{run.parent ? `Parent ${run.parent.id}` : 'No parent (de novo)'}</h3>
               {run.parent && (
                 <ProteinView
                   projectId={projectId}
-                  source={parentStored ? { kind: 'stored', protein: run.parent.id } : { kind: 'live', name: run.parent.id, sequence: run.parent.sequence }}
+                  source={
+                    parentStored
+                      ? { kind: 'stored', protein: run.parent.id }
+                      : { kind: 'live', name: run.parent.id, sequence: run.parent.sequence }
+                  }
                   featureId={run.clamps[0]?.feature}
                   onPickSource={() => undefined}
                   onOpenFeature={onOpenFeature}
@@ -309,7 +434,13 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
             </div>
             <div>
               <h3>{compared.id}</h3>
-              <ProteinView projectId={projectId} source={{ kind: 'live', name: compared.id, sequence: compared.sequence }} featureId={run.clamps[0]?.feature} onPickSource={() => undefined} onOpenFeature={onOpenFeature} />
+              <ProteinView
+                projectId={projectId}
+                source={{ kind: 'live', name: compared.id, sequence: compared.sequence }}
+                featureId={run.clamps[0]?.feature}
+                onPickSource={() => undefined}
+                onOpenFeature={onOpenFeature}
+              />
             </div>
           </div>
         </section>
@@ -318,7 +449,23 @@ export function SteeringView({ projectId, initialFeature, onOpenFeature }: { pro
   )
 }
 
-function NumberField({ label, value, min, max, step, onChange, testId }: { label: string; value: number; min: number; max: number; step: number; onChange: (v: number) => void; testId?: string }) {
+function NumberField({
+  label,
+  value,
+  min,
+  max,
+  step,
+  onChange,
+  testId
+}: {
+  label: string
+  value: number
+  min: number
+  max: number
+  step: number
+  onChange: (v: number) => void
+  testId?: string
+}) {
   return (
     <label>
       {label}{' '}
@@ -329,7 +476,7 @@ function NumberField({ label, value, min, max, step, onChange, testId }: { label
         max={max}
         step={step}
         data-testid={testId}
-        onChange={(e) => {
+        onChange={e => {
           const v = Number(e.target.value)
           if (Number.isFinite(v) && v >= min && v <= max) onChange(step === 1 ? Math.round(v) : v)
         }}
@@ -350,7 +497,7 @@ function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: (featur
     let live = true
     const timer = setTimeout(() => {
       api.listFeatures({ projectId, text: q, status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 12 }).then(
-        (r) => live && setItems(r.items),
+        r => live && setItems(r.items),
         () => live && setItems([])
       )
     }, 200)
@@ -367,18 +514,25 @@ function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: (featur
   }
   return (
     <div className="steer-search">
-      <input type="search" placeholder="Add a feature: id, label or concept" value={text} onChange={(e) => setText(e.target.value)} data-testid="steer-feature-search" />
-      {asId !== undefined && !items.some((f) => f.id === asId) && (
+      <input
+        type="search"
+        placeholder="Add a feature: id, label or concept"
+        value={text}
+        onChange={e => setText(e.target.value)}
+        data-testid="steer-feature-search"
+      />
+      {asId !== undefined && !items.some(f => f.id === asId) && (
         <button className="btn-small" onClick={() => add(asId)}>
           add feature {asId}
         </button>
       )}
       {items.length > 0 && (
         <ul className="steer-search-results">
-          {items.map((f) => (
+          {items.map(f => (
             <li key={f.id}>
               <button className="link" onClick={() => add(f.id)} data-testid="steer-feature-result">
-                f{f.id} {f.label || (f.bestConcept ? conceptName(f.bestConcept.type) : '')} <span className="muted">max {formatNumber(f.max)}</span>
+                f{f.id} {f.label || (f.bestConcept ? conceptName(f.bestConcept.type) : '')}{' '}
+                <span className="muted">max {formatNumber(f.max)}</span>
               </button>
             </li>
           ))}
@@ -388,7 +542,17 @@ function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: (featur
   )
 }
 
-function ClampEditor({ clamp, onChange, onRemove, onOpen }: { clamp: ClampRow; onChange: (c: ClampRow) => void; onRemove: () => void; onOpen: () => void }) {
+function ClampEditor({
+  clamp,
+  onChange,
+  onRemove,
+  onOpen
+}: {
+  clamp: ClampRow
+  onChange: (c: ClampRow) => void
+  onRemove: () => void
+  onOpen: () => void
+}) {
   const b = sliderBounds(clamp)
   return (
     <div className="steer-clamp" data-testid="steer-clamp" data-feature={clamp.feature}>
@@ -396,10 +560,20 @@ function ClampEditor({ clamp, onChange, onRemove, onOpen }: { clamp: ClampRow; o
         <button className="link" onClick={onOpen}>
           f{clamp.feature}
         </button>{' '}
-        <span className="muted">{clamp.label}</span> <span className="muted">{clamp.max > 0 ? `max ${formatNumber(clamp.max)}` : 'max unknown'}</span>
+        <span className="muted">{clamp.label}</span>{' '}
+        <span className="muted">{clamp.max > 0 ? `max ${formatNumber(clamp.max)}` : 'max unknown'}</span>
         <span className="spacer" />
-        <select value={clamp.mode} onChange={(e) => onChange({ ...clamp, mode: e.target.value as ClampMode, value: e.target.value === 'multiple-of-max' ? 1 : e.target.value === 'add-to-natural' ? 0 : clamp.max || 5 })}>
-          {CLAMP_MODES.map((m) => (
+        <select
+          value={clamp.mode}
+          onChange={e =>
+            onChange({
+              ...clamp,
+              mode: e.target.value as ClampMode,
+              value: e.target.value === 'multiple-of-max' ? 1 : e.target.value === 'add-to-natural' ? 0 : clamp.max || 5
+            })
+          }
+        >
+          {CLAMP_MODES.map(m => (
             <option key={m} value={m} disabled={m === 'multiple-of-max' && !(clamp.max > 0)}>
               {m === 'absolute' ? 'set to' : m === 'multiple-of-max' ? '× max' : 'add'}
             </option>
@@ -410,16 +584,60 @@ function ClampEditor({ clamp, onChange, onRemove, onOpen }: { clamp: ClampRow; o
         </button>
       </div>
       <div className="steer-clamp-body">
-        <input type="range" min={b.min} max={b.max} step={b.step} value={clamp.value} onChange={(e) => onChange({ ...clamp, value: Number(e.target.value) })} aria-label={`value of feature ${clamp.feature}`} data-testid="steer-slider" />
-        <input type="number" className="steer-value" value={Number(clamp.value.toFixed(4))} step={b.step} onChange={(e) => Number.isFinite(Number(e.target.value)) && onChange({ ...clamp, value: Number(e.target.value) })} />
+        <input
+          type="range"
+          min={b.min}
+          max={b.max}
+          step={b.step}
+          value={clamp.value}
+          onChange={e => onChange({ ...clamp, value: Number(e.target.value) })}
+          aria-label={`value of feature ${clamp.feature}`}
+          data-testid="steer-slider"
+        />
+        <input
+          type="number"
+          className="steer-value"
+          value={Number(clamp.value.toFixed(4))}
+          step={b.step}
+          onChange={e =>
+            Number.isFinite(Number(e.target.value)) && onChange({ ...clamp, value: Number(e.target.value) })
+          }
+        />
         <label className="muted">
-          <input type="checkbox" checked={clamp.range !== null} onChange={(e) => onChange({ ...clamp, range: e.target.checked ? { start: 1, end: 10 } : null })} /> residues
+          <input
+            type="checkbox"
+            checked={clamp.range !== null}
+            onChange={e => onChange({ ...clamp, range: e.target.checked ? { start: 1, end: 10 } : null })}
+          />{' '}
+          residues
         </label>
         {clamp.range && (
           <>
-            <input type="number" className="steer-pos" min={1} value={clamp.range.start} onChange={(e) => onChange({ ...clamp, range: { ...clamp.range!, start: Math.max(1, Math.round(Number(e.target.value) || 1)) } })} />
+            <input
+              type="number"
+              className="steer-pos"
+              min={1}
+              value={clamp.range.start}
+              onChange={e =>
+                onChange({
+                  ...clamp,
+                  range: { ...clamp.range!, start: Math.max(1, Math.round(Number(e.target.value) || 1)) }
+                })
+              }
+            />
             –
-            <input type="number" className="steer-pos" min={1} value={clamp.range.end} onChange={(e) => onChange({ ...clamp, range: { ...clamp.range!, end: Math.max(1, Math.round(Number(e.target.value) || 1)) } })} />
+            <input
+              type="number"
+              className="steer-pos"
+              min={1}
+              value={clamp.range.end}
+              onChange={e =>
+                onChange({
+                  ...clamp,
+                  range: { ...clamp.range!, end: Math.max(1, Math.round(Number(e.target.value) || 1)) }
+                })
+              }
+            />
           </>
         )}
       </div>
@@ -437,7 +655,7 @@ function Preview({ projectId, sequence, clamps }: { projectId: string; sequence:
     let live = true
     const timer = setTimeout(() => {
       api.steeringPreview({ projectId, sequence, clamps: toSpecs(clamps) }).then(
-        (p) => {
+        p => {
           if (!live) return
           setPreview(p)
           setError(null)
@@ -462,12 +680,18 @@ function Preview({ projectId, sequence, clamps }: { projectId: string; sequence:
 }
 
 function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (id: string) => void }) {
-  const features = run.clamps.map((c) => c.feature)
-  const rows = [...(run.parent && run.parentScores ? [{ id: `parent ${run.parent.id}`, sequence: run.parent.sequence, scores: run.parentScores, parent: true }] : []), ...run.sequences.map((s) => ({ ...s, parent: false }))]
+  const features = run.clamps.map(c => c.feature)
+  const rows = [
+    ...(run.parent && run.parentScores
+      ? [{ id: `parent ${run.parent.id}`, sequence: run.parent.sequence, scores: run.parentScores, parent: true }]
+      : []),
+    ...run.sequences.map(s => ({ ...s, parent: false }))
+  ]
   return (
     <div className="steer-results" data-testid="steer-results" data-run-id={run.id}>
       <p className="muted">
-        {run.provenance.model} + {run.provenance.sae} at layer {run.provenance.layer} · {run.settings.mode} · seed {run.settings.seed} · T {run.settings.temperature}
+        {run.provenance.model} + {run.provenance.sae} at layer {run.provenance.layer} · {run.settings.mode} · seed{' '}
+        {run.settings.seed} · T {run.settings.temperature}
         {run.motif ? ` · motif ${run.motif}` : ''}
       </p>
       <table className="wb-table">
@@ -485,15 +709,24 @@ function ResultsTable({ run, onCompare }: { run: SteeringRunRecord; onCompare: (
           </tr>
         </thead>
         <tbody>
-          {rows.map((r) => (
-            <tr key={r.id} data-testid="steer-result-row" data-parent={r.parent ? 'true' : 'false'} className={r.parent ? 'muted' : undefined}>
+          {rows.map(r => (
+            <tr
+              key={r.id}
+              data-testid="steer-result-row"
+              data-parent={r.parent ? 'true' : 'false'}
+              className={r.parent ? 'muted' : undefined}
+            >
               <td>{r.id}</td>
               <td>{r.scores.identity === undefined ? '–' : `${(100 * r.scores.identity).toFixed(1)}%`}</td>
               <td>{r.scores.pllPerResidue === undefined ? '–' : r.scores.pllPerResidue.toFixed(3)}</td>
               {r.scores.featureActivation.map((f, k) => (
                 <td key={k}>{formatNumber(f.mean)}</td>
               ))}
-              {run.motif && <td title={(r.scores.motifHits ?? []).map((h) => `${h.start}-${h.end} ${h.match}`).join('\n')}>{r.scores.motifHits?.length ?? 0}</td>}
+              {run.motif && (
+                <td title={(r.scores.motifHits ?? []).map(h => `${h.start}-${h.end} ${h.match}`).join('\n')}>
+                  {r.scores.motifHits?.length ?? 0}
+                </td>
+              )}
               <td className="steer-seq" title={r.sequence}>
                 {r.sequence.length > 60 ? `${r.sequence.slice(0, 60)}…` : r.sequence}
               </td>
@@ -545,7 +778,12 @@ function CopyButton({ text }: { text: string }) {
     setTimeout(() => setState('idle'), 1500)
   }
   return (
-    <button className="btn-small" onClick={() => void copy()} data-testid="steer-copy" title={`Copy all ${text.length} residues`}>
+    <button
+      className="btn-small"
+      onClick={() => void copy()}
+      data-testid="steer-copy"
+      title={`Copy all ${text.length} residues`}
+    >
       {state === 'copied' ? 'copied' : state === 'failed' ? 'copy failed: select the tooltip text' : 'copy'}
     </button>
   )

@@ -7,5 +7,11 @@ import { SteeringView } from './SteeringView'
 export default function SteeringRoute({ projectId, route, navigate }: ViewProps) {
   if (!projectId) return <div className="wb-view muted">Open or create a project first (Models &amp; projects).</div>
   const feature = route.view === 'steering' ? route.feature : undefined
-  return <SteeringView projectId={projectId} initialFeature={feature} onOpenFeature={(f) => navigate({ view: 'feature-detail', feature: f })} />
+  return (
+    <SteeringView
+      projectId={projectId}
+      initialFeature={feature}
+      onOpenFeature={f => navigate({ view: 'feature-detail', feature: f })}
+    />
+  )
 }

@@ -14,7 +14,12 @@ export interface ShiftMatrix {
   changedArgmax: number[]
 }
 
-export function shiftMatrix(p: { aminoAcids: string; residues: number; unsteered: number[]; steered: number[] }): ShiftMatrix {
+export function shiftMatrix(p: {
+  aminoAcids: string
+  residues: number
+  unsteered: number[]
+  steered: number[]
+}): ShiftMatrix {
   const A = p.aminoAcids.length
   const delta = p.steered.map((v, i) => v - p.unsteered[i])
   let maxAbs = 0

@@ -11,7 +11,13 @@ import { Script } from 'molstar/lib/mol-script/script'
 import { Color } from 'molstar/lib/mol-util/color'
 import type { Loci } from 'molstar/lib/mol-model/loci'
 import { Vec2 } from 'molstar/lib/mol-math/linear-algebra'
-import { ACTIVATION_THEME_NAME, ActivationColorThemeProvider, registerActivationColouring, themeRecord, type ActivationColouring } from './activation-theme'
+import {
+  ACTIVATION_THEME_NAME,
+  ActivationColorThemeProvider,
+  registerActivationColouring,
+  themeRecord,
+  type ActivationColouring
+} from './activation-theme'
 
 export interface ChainResidueRef {
   chainId: string
@@ -47,7 +53,16 @@ export interface MolstarViewerProps {
 
 type Status = { kind: 'starting' } | { kind: 'ready' } | { kind: 'loading' } | { kind: 'error'; message: string }
 
-export function MolstarViewer({ structure, colouring, highlight, onHoverResidue, onThemeApplied, ref, height, focusChainId = null }: MolstarViewerProps) {
+export function MolstarViewer({
+  structure,
+  colouring,
+  highlight,
+  onHoverResidue,
+  onThemeApplied,
+  ref,
+  height,
+  focusChainId = null
+}: MolstarViewerProps) {
   const hostRef = useRef<HTMLDivElement>(null)
   const [plugin, setPlugin] = useState<PluginContext | null>(null)
   const [status, setStatus] = useState<Status>({ kind: 'starting' })
@@ -69,15 +84,24 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
     const start = async (): Promise<void> => {
       await p.init()
       const ok = await p.mountAsync(host)
-      if (!ok) throw new Error('3D view unavailable: this browser has no WebGL (try another browser or enable hardware acceleration).')
+      if (!ok)
+        throw new Error(
+          '3D view unavailable: this browser has no WebGL (try another browser or enable hardware acceleration).'
+        )
       if (!p.representation.structure.themes.colorThemeRegistry.has(ActivationColorThemeProvider)) {
         p.representation.structure.themes.colorThemeRegistry.add(ActivationColorThemeProvider)
       }
-      p.canvas3d?.setProps({ renderer: { backgroundColor: Color(0xffffff) }, camera: { helper: { axes: { name: 'off', params: {} } } } })
+      p.canvas3d?.setProps({
+        renderer: { backgroundColor: Color(0xffffff) },
+        camera: { helper: { axes: { name: 'off', params: {} } } }
+      })
       const renderer = webglRenderer(p)
       if (/swiftshader|llvmpipe|software/i.test(renderer)) {
         // Software WebGL (no GPU, e.g. a headless server's browser): skip the costly passes to stay responsive.
-        p.canvas3d?.setProps({ multiSample: { mode: 'off' }, postprocessing: { occlusion: { name: 'off', params: {} }, outline: { name: 'off', params: {} } } })
+        p.canvas3d?.setProps({
+          multiSample: { mode: 'off' },
+          postprocessing: { occlusion: { name: 'off', params: {} }, outline: { name: 'off', params: {} } }
+        })
         // Mol*'s asynchronous hover picking returns nothing on software WebGL: pick synchronously (throttled).
         const canvas3d = p.canvas3d
         if (canvas3d) {
@@ -114,11 +138,11 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
       }
       hoverRef.current?.(null)
     }
-    const sub = p.behaviors.interaction.hover.subscribe((ev) => {
+    const sub = p.behaviors.interaction.hover.subscribe(ev => {
       if (!syncPicking) report(ev.current.loci)
     })
     // A click reports its residue too (pins it in the sequence track until the pointer moves on).
-    const subClick = p.behaviors.interaction.click.subscribe((ev) => report(ev.current.loci))
+    const subClick = p.behaviors.interaction.click.subscribe(ev => report(ev.current.loci))
     return () => {
       disposed = true
       sub.unsubscribe()
@@ -146,14 +170,20 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
       const trajectory = await plugin.builders.structure.parseTrajectory(data, structure.format)
       await plugin.builders.structure.hierarchy.applyPreset(trajectory, 'default', { showUnitcell: false })
       // Crystal waters only clutter an activation view.
-      const waters = plugin.managers.structure.hierarchy.current.structures.flatMap((s) => s.components).filter((c) => c.key?.includes('water'))
+      const waters = plugin.managers.structure.hierarchy.current.structures
+        .flatMap(s => s.components)
+        .filter(c => c.key?.includes('water'))
       if (waters.length) await plugin.managers.structure.hierarchy.remove(waters)
       if (!live) return
       setLoadedKey(structure.key)
       setStatus({ kind: 'ready' })
     }
     load().catch((e: unknown) => {
-      if (live) setStatus({ kind: 'error', message: `Could not read ${structure?.name ?? 'the structure'}: ${e instanceof Error ? e.message : String(e)}` })
+      if (live)
+        setStatus({
+          kind: 'error',
+          message: `Could not read ${structure?.name ?? 'the structure'}: ${e instanceof Error ? e.message : String(e)}`
+        })
     })
     return () => {
       live = false
@@ -170,8 +200,13 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
       for (const s of structures) {
         await plugin.managers.structure.component.updateRepresentationsTheme(s.components, (_c, r) => {
           // Colour the polymer by activation.
-          const isPolymer = r.cell.transform.params?.type?.name === 'cartoon' || r.cell.transform.params?.type?.name === 'putty' || r.cell.transform.params?.type?.name === 'gaussian-surface' || r.cell.transform.params?.type?.name === 'molecular-surface'
-          if (colouring && isPolymer) return { color: ACTIVATION_THEME_NAME as never, colorParams: { dataId: colouring.dataId } as never }
+          const isPolymer =
+            r.cell.transform.params?.type?.name === 'cartoon' ||
+            r.cell.transform.params?.type?.name === 'putty' ||
+            r.cell.transform.params?.type?.name === 'gaussian-surface' ||
+            r.cell.transform.params?.type?.name === 'molecular-surface'
+          if (colouring && isPolymer)
+            return { color: ACTIVATION_THEME_NAME as never, colorParams: { dataId: colouring.dataId } as never }
           // With an activation colouring, ligands and water are a quiet slate so that red means activation only.
           if (colouring) return { color: 'uniform' as never, colorParams: { value: Color(0x8796a8) } as never }
           return { color: (isPolymer ? 'chain-id' : 'element-symbol') as never }
@@ -182,9 +217,13 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
       const coloured = mine ? themeRecord.colouredKeys.size : 0
       const firing = mine ? themeRecord.firingKeys.size : 0
       setApplied(colouring ? { dataId: colouring.dataId, coloured, firing } : null)
-      if (colouring) appliedRef.current?.({ dataId: colouring.dataId, colouredResidues: coloured, firingResidues: firing })
+      if (colouring)
+        appliedRef.current?.({ dataId: colouring.dataId, colouredResidues: coloured, firingResidues: firing })
     }
-    apply().catch((e: unknown) => live && setStatus({ kind: 'error', message: `Colouring failed: ${e instanceof Error ? e.message : String(e)}` }))
+    apply().catch(
+      (e: unknown) =>
+        live && setStatus({ kind: 'error', message: `Colouring failed: ${e instanceof Error ? e.message : String(e)}` })
+    )
     return () => {
       live = false
     }
@@ -197,14 +236,17 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
     if (!data) return
     // The chain's polymer only: waters carry chain ids too and would pull the centre away.
     const selection = Script.getStructureSelection(
-      (Q) =>
+      Q =>
         Q.struct.generator.atomGroups({
           'entity-test': Q.core.rel.eq([Q.struct.atomProperty.macromolecular.entityType(), 'polymer']),
           'chain-test': Q.core.rel.eq([Q.struct.atomProperty.macromolecular.auth_asym_id(), focusChainId])
         }),
       data
     )
-    plugin.managers.camera.focusLoci(StructureSelection.toLociWithSourceUnits(selection), { durationMs: 0, extraRadius: 6 })
+    plugin.managers.camera.focusLoci(StructureSelection.toLociWithSourceUnits(selection), {
+      durationMs: 0,
+      extraRadius: 6
+    })
   }, [plugin, loadedKey, focusChainId, colouring, applied])
 
   // Highlight a residue from outside.
@@ -218,7 +260,7 @@ export function MolstarViewer({ structure, colouring, highlight, onHoverResidue,
     const data = plugin.managers.structure.hierarchy.current.structures[0]?.cell.obj?.data
     if (!data) return
     const selection = Script.getStructureSelection(
-      (Q) =>
+      Q =>
         Q.struct.generator.atomGroups({
           'chain-test': Q.core.rel.eq([Q.struct.atomProperty.macromolecular.auth_asym_id(), highlight.chainId]),
           'residue-test': Q.core.logic.and([

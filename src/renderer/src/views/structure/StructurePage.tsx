@@ -38,14 +38,18 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
     const load = async (): Promise<ProteinFeaturesResult> => {
       const first = await api.proteinFeatures({ projectId, protein, limit: PAGE, withTracks: PAGE })
       const items = [...first.items]
-      for (let offset = PAGE; feature !== undefined && !items.some((h) => h.feature === feature) && offset < first.total; offset += PAGE) {
+      for (
+        let offset = PAGE;
+        feature !== undefined && !items.some(h => h.feature === feature) && offset < first.total;
+        offset += PAGE
+      ) {
         const next = await api.proteinFeatures({ projectId, protein, offset, limit: PAGE, withTracks: PAGE })
         items.push(...next.items)
       }
       return { ...first, items }
     }
     load().then(
-      (r) => {
+      r => {
         if (!live) return
         setData(r)
         setError(null)
@@ -57,9 +61,10 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
     }
   }, [projectId, protein, feature])
 
-  const hit = data && feature !== undefined ? data.items.find((h) => h.feature === feature) : undefined
+  const hit = data && feature !== undefined ? data.items.find(h => h.feature === feature) : undefined
   const sequence = data?.sequence ?? ''
-  const activations = data && feature !== undefined ? (hit?.activations ?? new Array<number>(sequence.length).fill(0)) : null
+  const activations =
+    data && feature !== undefined ? (hit?.activations ?? new Array<number>(sequence.length).fill(0)) : null
 
   return (
     <div className="wb-view" ref={ref} data-testid="structure-page">
@@ -68,19 +73,34 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
         <span className="spacer" />
         <form
           className="wb-toolbar"
-          onSubmit={(e) => {
+          onSubmit={e => {
             e.preventDefault()
             const f = featureText.trim() === '' ? undefined : Number(featureText)
-            onChange({ protein: proteinText.trim() || undefined, feature: f !== undefined && Number.isInteger(f) && f >= 0 ? f : undefined })
+            onChange({
+              protein: proteinText.trim() || undefined,
+              feature: f !== undefined && Number.isInteger(f) && f >= 0 ? f : undefined
+            })
           }}
         >
           <label>
             Protein
-            <input type="text" value={proteinText} onChange={(e) => setProteinText(e.target.value)} placeholder="accession" style={{ width: 120 }} />
+            <input
+              type="text"
+              value={proteinText}
+              onChange={e => setProteinText(e.target.value)}
+              placeholder="accession"
+              style={{ width: 120 }}
+            />
           </label>
           <label>
             Feature
-            <input type="number" min={0} value={featureText} onChange={(e) => setFeatureText(e.target.value)} style={{ width: 90 }} />
+            <input
+              type="number"
+              min={0}
+              value={featureText}
+              onChange={e => setFeatureText(e.target.value)}
+              style={{ width: 90 }}
+            />
           </label>
           <button type="submit" className="btn">
             Colour
@@ -103,7 +123,17 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
       />
       {data && activations && (
         <div className="wb-panel">
-          <ActivationTrack sequence={sequence} activations={activations} max={hit?.globalMax ?? 1} annotations={data.annotations} width={Math.max(300, width - 70)} hovered={hovered} onHover={setHovered} title={`${data.protein?.accession ?? protein} · feature #${feature}`} exportName={`${protein}-feature-${feature}`} />
+          <ActivationTrack
+            sequence={sequence}
+            activations={activations}
+            max={hit?.globalMax ?? 1}
+            annotations={data.annotations}
+            width={Math.max(300, width - 70)}
+            hovered={hovered}
+            onHover={setHovered}
+            title={`${data.protein?.accession ?? protein} · feature #${feature}`}
+            exportName={`${protein}-feature-${feature}`}
+          />
         </div>
       )}
     </div>

@@ -9,7 +9,15 @@ import type { StructureInfo } from '@shared/api'
 import { ExportButtons } from '@renderer/components/ExportButtons'
 import { downloadDataUrl } from '@renderer/components/export-file'
 import { chooseChain, paintCheck, residueKey } from '@renderer/lib/chain-mapping'
-import { activationScale, HIGH_RGB, LOW_RGB, rgbToHex, rgbToInt, UNMAPPED_RGB, ZERO_RGB } from '@renderer/lib/colour-scale'
+import {
+  activationScale,
+  HIGH_RGB,
+  LOW_RGB,
+  rgbToHex,
+  rgbToInt,
+  UNMAPPED_RGB,
+  ZERO_RGB
+} from '@renderer/lib/colour-scale'
 import { parseStructureChains, type StructureChain } from '@renderer/lib/structure-sequence'
 import type { ActivationColouring } from './activation-theme'
 import { MolstarViewer, type ChainResidueRef, type MolstarViewerHandle, type StructureText } from './MolstarViewer'
@@ -39,7 +47,19 @@ export interface StructureViewProps {
 const OTHER_CHAIN_RGB = [241, 243, 246] as const
 let colouringCounter = 0
 
-export function StructureView({ projectId, sequence, accession, structureId, onStructureChosen, viewerHeight, activations, max, featureLabel, hovered = null, onHover }: StructureViewProps) {
+export function StructureView({
+  projectId,
+  sequence,
+  accession,
+  structureId,
+  onStructureChosen,
+  viewerHeight,
+  activations,
+  max,
+  featureLabel,
+  hovered = null,
+  onHover
+}: StructureViewProps) {
   const viewerRef = useRef<MolstarViewerHandle>(null)
   const [structures, setStructures] = useState<StructureInfo[]>([])
   const [structuresLoaded, setStructuresLoaded] = useState(false)
@@ -55,7 +75,7 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
   useEffect(() => {
     let live = true
     api.listStructures({ projectId }).then(
-      (list) => {
+      list => {
         if (!live) return
         setStructures(list)
         setStructuresLoaded(true)
@@ -87,8 +107,10 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
   // Pick the project's structure of this protein automatically (or the one that matches the sequence best).
   useEffect(() => {
     if (structures.length === 0 || structure) return
-    const wanted = structureId ? structures.find((s) => s.id === structureId) : undefined
-    const own = accession ? structures.find((s) => s.proteinIds.some((p) => p.toUpperCase() === accession.toUpperCase())) : undefined
+    const wanted = structureId ? structures.find(s => s.id === structureId) : undefined
+    const own = accession
+      ? structures.find(s => s.proteinIds.some(p => p.toUpperCase() === accession.toUpperCase()))
+      : undefined
     if (wanted ?? own) {
       void loadBundled((wanted ?? own) as StructureInfo)
       return
@@ -104,7 +126,8 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
         const found = chooseChain(sequence, parseStructureChains(file.text, file.format)).best
         if (!found) continue
         const a = found.alignment
-        if (a.identity >= 0.9 && a.coverage >= 0.5 && (!best || a.matches > best.score)) best = { info, score: a.matches }
+        if (a.identity >= 0.9 && a.coverage >= 0.5 && (!best || a.matches > best.score))
+          best = { info, score: a.matches }
       }
       if (live && best) await loadBundled(best.info)
     }
@@ -115,9 +138,13 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
   }, [structures, accession, structureId, structure, loadBundled, sequence, projectId])
 
   // A protein with an accession but no structure in the project: offer its AlphaFold DB model in the fetch box.
-  const alphaFoldOffer = structuresLoaded && !!accession && !structures.some((s) => s.proteinIds.some((p) => p.toUpperCase() === accession.toUpperCase())) && !/^[0-9][A-Za-z0-9]{3}$/.test(accession)
+  const alphaFoldOffer =
+    structuresLoaded &&
+    !!accession &&
+    !structures.some(s => s.proteinIds.some(p => p.toUpperCase() === accession.toUpperCase())) &&
+    !/^[0-9][A-Za-z0-9]{3}$/.test(accession)
   useEffect(() => {
-    if (alphaFoldOffer && accession) setRemoteId((r) => r || accession)
+    if (alphaFoldOffer && accession) setRemoteId(r => r || accession)
   }, [alphaFoldOffer, accession])
 
   const chains: StructureChain[] = useMemo(() => {
@@ -133,11 +160,14 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
   const choice = useMemo(() => (chains.length && sequence ? chooseChain(sequence, chains) : null), [chains, sequence])
   const match = useMemo(() => {
     if (!choice) return null
-    if (chainOverride) return choice.all.find((m) => m.chainId === chainOverride) ?? choice.best
+    if (chainOverride) return choice.all.find(m => m.chainId === chainOverride) ?? choice.best
     return choice.best
   }, [choice, chainOverride])
   const chain = match ? chains[match.chainIndex] : null
-  const check = useMemo(() => (match && chain ? paintCheck(match.alignment, sequence.length, chain.residues.length) : null), [match, chain, sequence])
+  const check = useMemo(
+    () => (match && chain ? paintCheck(match.alignment, sequence.length, chain.residues.length) : null),
+    [match, chain, sequence]
+  )
   const paintKey = structure && chain ? `${structure.key}|${chain.chainId}|${sequence.length}` : ''
   const refused = !!check && !check.ok && paintOverride !== paintKey
 
@@ -154,7 +184,7 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
     const firingKeys = new Set<string>()
     chain.residues.forEach((r, k) => {
       const q = match.alignment.targetToQuery[k]
-      const value = q < 0 ? null : activations ? activations[q] ?? 0 : 0
+      const value = q < 0 ? null : activations ? (activations[q] ?? 0) : 0
       const key = residueKey(chain.chainId, r.seqNumber, r.insCode)
       if (value !== null && value > 0) firingKeys.add(key)
       colours.set(key, rgbToInt(scale.rgb(value)))
@@ -207,14 +237,18 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
     try {
       // 4-character ids are PDB entries; anything else is a UniProt accession for AlphaFold DB.
       const isPdb = /^[0-9][A-Za-z0-9]{3}$/.test(id)
-      const url = isPdb ? `https://files.rcsb.org/download/${id.toUpperCase()}.cif` : `https://alphafold.ebi.ac.uk/files/AF-${id.toUpperCase()}-F1-model_v4.cif`
+      const url = isPdb
+        ? `https://files.rcsb.org/download/${id.toUpperCase()}.cif`
+        : `https://alphafold.ebi.ac.uk/files/AF-${id.toUpperCase()}-F1-model_v4.cif`
       const res = await fetch(url)
       if (!res.ok) throw new Error(`${isPdb ? 'RCSB PDB' : 'AlphaFold DB'} has no structure ${id} (HTTP ${res.status})`)
       const text = await res.text()
       setChainOverride(null)
       setStructure({ key: `remote:${id}`, name: id.toUpperCase(), format: 'mmcif', text })
     } catch (e) {
-      setSourceError(`Could not fetch ${id}: ${(e as Error).message}. Without internet, open a local file or a project structure instead.`)
+      setSourceError(
+        `Could not fetch ${id}: ${(e as Error).message}. Without internet, open a local file or a project structure instead.`
+      )
     } finally {
       setBusy(false)
     }
@@ -243,15 +277,15 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
           aria-label="Project structure"
           data-testid="structure-select"
           value={selectedBundled}
-          onChange={(e) => {
-            const info = structures.find((s) => s.id === e.target.value)
+          onChange={e => {
+            const info = structures.find(s => s.id === e.target.value)
             if (!info) return
             void loadBundled(info)
             onStructureChosen?.(info.id)
           }}
         >
           <option value="">{structures.length ? 'Project structures…' : 'No project structures'}</option>
-          {structures.map((s) => (
+          {structures.map(s => (
             <option key={s.id} value={s.id}>
               {s.name}
               {s.title ? ` — ${s.title.slice(0, 40)}` : ''}
@@ -260,20 +294,55 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
         </select>
         <label className="btn" style={{ cursor: 'pointer' }}>
           Open file…
-          <input type="file" accept=".pdb,.ent,.cif,.mmcif" data-testid="structure-file" style={{ display: 'none' }} onChange={(e) => e.target.files?.[0] && void openFile(e.target.files[0])} />
+          <input
+            type="file"
+            accept=".pdb,.ent,.cif,.mmcif"
+            data-testid="structure-file"
+            style={{ display: 'none' }}
+            onChange={e => e.target.files?.[0] && void openFile(e.target.files[0])}
+          />
         </label>
-        <input type="text" placeholder="PDB id or UniProt AC" value={remoteId} onChange={(e) => setRemoteId(e.target.value)} style={{ width: 150 }} aria-label="PDB id or UniProt accession" data-testid="structure-remote-id" onKeyDown={(e) => e.key === 'Enter' && void fetchRemote()} />
-        <button type="button" className="btn" disabled={busy || !remoteId.trim()} onClick={() => void fetchRemote()} title="Download from RCSB PDB (4-character id) or AlphaFold DB (UniProt accession)">
+        <input
+          type="text"
+          placeholder="PDB id or UniProt AC"
+          value={remoteId}
+          onChange={e => setRemoteId(e.target.value)}
+          style={{ width: 150 }}
+          aria-label="PDB id or UniProt accession"
+          data-testid="structure-remote-id"
+          onKeyDown={e => e.key === 'Enter' && void fetchRemote()}
+        />
+        <button
+          type="button"
+          className="btn"
+          disabled={busy || !remoteId.trim()}
+          onClick={() => void fetchRemote()}
+          title="Download from RCSB PDB (4-character id) or AlphaFold DB (UniProt accession)"
+        >
           Fetch
         </button>
       </div>
       {alphaFoldOffer && !structure && (
         <div className="muted" style={{ marginBottom: 8 }} data-testid="structure-alphafold-offer">
-          The project has no structure of {accession}: press Fetch for its AlphaFold DB model (AF-{accession}-F1), or open a file.
+          The project has no structure of {accession}: press Fetch for its AlphaFold DB model (AF-{accession}-F1), or
+          open a file.
         </div>
       )}
-      {sourceError && <div className="error" style={{ marginBottom: 8 }}>{sourceError}</div>}
-      <MolstarViewer ref={viewerRef} height={viewerHeight} focusChainId={chain?.chainId ?? null} structure={structure} colouring={colouring} highlight={highlight} onHoverResidue={onViewerHover} onThemeApplied={(info) => setApplied({ coloured: info.colouredResidues, firing: info.firingResidues })} />
+      {sourceError && (
+        <div className="error" style={{ marginBottom: 8 }}>
+          {sourceError}
+        </div>
+      )}
+      <MolstarViewer
+        ref={viewerRef}
+        height={viewerHeight}
+        focusChainId={chain?.chainId ?? null}
+        structure={structure}
+        colouring={colouring}
+        highlight={highlight}
+        onHoverResidue={onViewerHover}
+        onThemeApplied={info => setApplied({ coloured: info.colouredResidues, firing: info.firingResidues })}
+      />
       {chain && a && (
         <div
           className="muted structure-alignment"
@@ -288,8 +357,13 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
         >
           Chain{' '}
           {choice && choice.all.length > 1 ? (
-            <select value={chain.chainId} onChange={(e) => setChainOverride(e.target.value)} aria-label="Chain" data-testid="structure-chain">
-              {choice.all.map((m) => (
+            <select
+              value={chain.chainId}
+              onChange={e => setChainOverride(e.target.value)}
+              aria-label="Chain"
+              data-testid="structure-chain"
+            >
+              {choice.all.map(m => (
                 <option key={m.chainId} value={m.chainId}>
                   {m.chainId} ({Math.round(m.alignment.identity * 100)}% id, {m.alignment.alignedPairs} aligned)
                 </option>
@@ -298,19 +372,38 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
           ) : (
             <b>{chain.chainId}</b>
           )}{' '}
-          · identity <b>{(a.identity * 100).toFixed(1)}%</b> over {a.alignedPairs} residues · {Math.round(a.coverage * 100)}% of the sequence has coordinates
+          · identity <b>{(a.identity * 100).toFixed(1)}%</b> over {a.alignedPairs} residues ·{' '}
+          {Math.round(a.coverage * 100)}% of the sequence has coordinates
           {a.missing.length > 0 && ` · ${a.missing.length} missing from the structure`}
           {a.insertions.length > 0 && ` · ${a.insertions.length} inserted in the structure`}
         </div>
       )}
-      {structure && !sequence && <div className="muted" style={{ marginTop: 6 }} data-testid="structure-no-protein">No protein chosen: choose a protein (or paste a sequence) to colour {structure.name} by its activations.</div>}
-      {structure && sequence && !match && chains.length > 0 && <div className="error" style={{ marginTop: 6 }}>No chain of {structure.name} aligns to this protein’s sequence.</div>}
+      {structure && !sequence && (
+        <div className="muted" style={{ marginTop: 6 }} data-testid="structure-no-protein">
+          No protein chosen: choose a protein (or paste a sequence) to colour {structure.name} by its activations.
+        </div>
+      )}
+      {structure && sequence && !match && chains.length > 0 && (
+        <div className="error" style={{ marginTop: 6 }}>
+          No chain of {structure.name} aligns to this protein’s sequence.
+        </div>
+      )}
       {check && !check.ok && chain && structure && (
-        <div className={refused ? 'error' : 'warning'} style={{ marginTop: 6 }} data-testid="structure-paint-refused" data-refused={refused ? 'true' : 'false'}>
-          {refused ? 'Not painted: ' : 'Painted on your request although '}chain {chain.chainId} of {structure.name} does not look like this protein ({check.reason}). Its residues would carry
-          another protein’s activations.{' '}
+        <div
+          className={refused ? 'error' : 'warning'}
+          style={{ marginTop: 6 }}
+          data-testid="structure-paint-refused"
+          data-refused={refused ? 'true' : 'false'}
+        >
+          {refused ? 'Not painted: ' : 'Painted on your request although '}chain {chain.chainId} of {structure.name}{' '}
+          does not look like this protein ({check.reason}). Its residues would carry another protein’s activations.{' '}
           {refused ? (
-            <button type="button" className="btn-small" onClick={() => setPaintOverride(paintKey)} data-testid="structure-paint-anyway">
+            <button
+              type="button"
+              className="btn-small"
+              onClick={() => setPaintOverride(paintKey)}
+              data-testid="structure-paint-anyway"
+            >
               Paint anyway
             </button>
           ) : (
@@ -327,7 +420,10 @@ export function StructureView({ projectId, sequence, accession, structureId, onS
           <>
             <span>{featureLabel ?? 'activation'}</span>
             <span>0</span>
-            <span className="ramp" style={{ background: `linear-gradient(to right, ${rgbToHex(LOW_RGB)}, ${rgbToHex(HIGH_RGB)})` }} />
+            <span
+              className="ramp"
+              style={{ background: `linear-gradient(to right, ${rgbToHex(LOW_RGB)}, ${rgbToHex(HIGH_RGB)})` }}
+            />
             <span>{Number(scale.max.toPrecision(3))}</span>
             <span>
               <span className="swatch" style={{ background: rgbToHex(ZERO_RGB) }} />

@@ -73,7 +73,12 @@ function ActivationColorTheme(_ctx: ThemeDataContext, props: PD.Values<Params>):
   const color = (location: Location): Color => {
     if (StructureElement.Location.is(location)) return colourOf(location)
     if (Bond.isLocation(location)) {
-      StructureElement.Location.set(elementLoc, location.aStructure, location.aUnit, location.aUnit.elements[location.aIndex])
+      StructureElement.Location.set(
+        elementLoc,
+        location.aStructure,
+        location.aUnit,
+        location.aUnit.elements[location.aIndex]
+      )
       return colourOf(elementLoc)
     }
     return fallback
@@ -84,7 +89,9 @@ function ActivationColorTheme(_ctx: ThemeDataContext, props: PD.Values<Params>):
     color,
     props,
     description: 'Residues coloured by a sparse-autoencoder feature’s activation.',
-    legend: data ? ScaleLegend(`0`, `${Number(data.max.toPrecision(3))}`, [Color(data.minColour), Color(data.maxColour)]) : undefined
+    legend: data
+      ? ScaleLegend(`0`, `${Number(data.max.toPrecision(3))}`, [Color(data.minColour), Color(data.maxColour)])
+      : undefined
   }
 }
 

@@ -17,7 +17,7 @@ export default function StructureRoute({ projectId, route, navigate }: ViewProps
       structureId={'structure' in r ? r.structure : undefined}
       protein={'protein' in r ? r.protein : undefined}
       feature={'feature' in r ? r.feature : undefined}
-      onChange={(next) => navigate({ view: 'structure', structure: 'structure' in r ? r.structure : undefined, ...next })}
+      onChange={next => navigate({ view: 'structure', structure: 'structure' in r ? r.structure : undefined, ...next })}
     />
   )
 }
