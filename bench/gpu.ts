@@ -1,5 +1,5 @@
 /**
- * `npm run bench:gpu [-- --sequences 200 --shape 8M|650M --threads 2]`: the one command to run on a machine
+ * `npm run bench:gpu [-- --sequences 200 --max-length 0 --shape 8M|650M --threads 2]`: the one command to run on a machine
  * with a GPU. On every execution provider that is available here (CPU always; CUDA when its provider loads;
  * WebGPU when Dawn finds an adapter, a software one included, labelled so), over the first sequences of
  * ../shared/data/sequences/uniprot-20k.fasta.gz with an ESM2 model of the chosen shape (random weights, the
@@ -10,7 +10,9 @@
  *     and the parity of the latents against the CPU;
  *   - peak memory: the process's peak resident set (host memory; each provider runs in its own process),
  *     and on CUDA the GPU memory in use after the runs (nvidia-smi).
- * Session creation (graph compilation, shader compilation on WebGPU) is not timed.
+ * Session creation (graph compilation, shader compilation on WebGPU) is not timed; each phase's wall time is
+ * printed to stderr as it ends, so a slow provider (SwiftShader) shows where it is. `--max-length N` takes only
+ * sequences of at most N residues (0: all), for a short run on a software adapter.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -39,6 +41,7 @@ import { numberArg, UNIPROT_20K } from './bench-args'
 const LAYER = 4
 const D_SAE = 10_240
 const N = numberArg('sequences', 200)
+const MAX_LENGTH = numberArg('max-length', 0)
 const THREADS = numberArg('threads', 0)
 const PARITY_SEQUENCES = 8
 const SHAPE_NAME = process.argv.includes('--shape') ? process.argv[process.argv.indexOf('--shape') + 1] : '8M'
@@ -64,6 +67,7 @@ async function readInputs(): Promise<SequenceInput[]> {
   const inputs: SequenceInput[] = []
   for await (const rec of readFasta(UNIPROT_20K)) {
     if (inputs.length >= N) break
+    if (MAX_LENGTH > 0 && rec.sequence.length > MAX_LENGTH) continue
     inputs.push({ id: rec.id, tokens: tokenize(rec.sequence, rec.id) })
   }
   return inputs
@@ -71,6 +75,12 @@ async function readInputs(): Promise<SequenceInput[]> {
 
 /** One provider, in this process (a child of the parent): throughput, parity outputs, peak memory. */
 async function measure(dir: string, provider: ExecutionProvider): Promise<ProviderResult> {
+  let phaseStart = performance.now()
+  const phase = (what: string): void => {
+    const now = performance.now()
+    process.stderr.write(`         [${provider}] ${what}: ${((now - phaseStart) / 1000).toFixed(1)} s\n`)
+    phaseStart = now
+  }
   const inputs = await readInputs()
   const residues = inputs.reduce((s, x) => s + x.tokens.length - 2, 0)
   const imported = await importEsm2(join(dir, 'ckpt'), join(dir, 'cache'))
@@ -86,19 +96,23 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   const hidden = (await model.runBatch(parity, req)).map(o => Array.from(o.hidden.get(LAYER)!)) // also creates the session
   if (model.provider?.provider !== provider)
     throw new Error(`asked for ${provider}, got ${model.provider ? describeProvider(model.provider) : 'nothing'}`)
+  phase('session + parity batch (tokens → layer)')
   const batching = batchingFor(provider)
   let t0 = performance.now()
   for await (const out of model.forward(inputs, req, { batching })) void out
   const inferRate = residues / ((performance.now() - t0) / 1000)
+  phase('tokens → layer (timed)')
 
   const sae = await loadSae(join(dir, 'sae'))
   const ex = await LatentExtractor.open(model, sae)
   const latents: number[][] = []
   for await (const s of ex.extract(parity.map((tokens, i) => ({ id: `p${i}`, tokens }))))
     latents[Number(s.id.slice(1))] = Array.from(densify(s))
+  phase('SAE session + parity batch (index)')
   t0 = performance.now()
   for await (const s of ex.extract(inputs)) void s
   const indexRate = residues / ((performance.now() - t0) / 1000)
+  phase('index (timed)')
   await ex.close()
   await model.close()
   let gpuMemory: string | undefined
@@ -165,7 +179,7 @@ async function main(): Promise<void> {
       return Math.max(...r[key].map((v, i) => relativeError(v, cpu[key][i]))).toExponential(1)
     }
     process.stdout.write(
-      `\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`
+      `\nbench:gpu — ESM2 ${SHAPE_NAME}-shaped (random weights), ${N} UniProt sequences${MAX_LENGTH > 0 ? ` of ≤ ${MAX_LENGTH} residues` : ''}, onnxruntime-node ${ort.env.versions.common}; load average ${loadavg()[0].toFixed(2)} (other processes share the machine)\n`
     )
     // Each provider's figures are printed as soon as they are measured (the CPU first: the parity reference).
     for (const p of providers) {
