@@ -133,6 +133,18 @@ export default tseslint.config(
       { group: ['@renderer/*', '@shared/*'], message: 'src/shared imports only itself, relatively (./…).' }
     ]
   }),
+  {
+    // no-restricted-imports sees static imports and re-exports only: Electron loaded at run time is caught here.
+    files: ['src/**/*.{ts,tsx}', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs'],
+    ignores: ['src/main/index.ts', 'src/preload/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportExpression[source.value='electron']", message: ELECTRON.message },
+        { selector: "CallExpression[callee.name='require'][arguments.0.value='electron']", message: ELECTRON.message }
+      ]
+    }
+  },
   layer(['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs'], {
     paths: [
       {

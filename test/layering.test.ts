@@ -101,6 +101,18 @@ describe('layer rules (eslint.config.mjs)', () => {
     }
   })
 
+  it('Electron loaded at run time (import(), require) fails lint outside src/main/index.ts and src/preload', async () => {
+    for (const code of [
+      `export const electron = await import('electron')\n`,
+      `declare const require: (id: string) => unknown\nexport const electron = require('electron')\n`
+    ]) {
+      const [result] = await eslint.lintText(code, { filePath: 'src/main/workbench/x.ts' })
+      expect(result.messages.map(m => m.ruleId)).toEqual(['no-restricted-syntax'])
+      const [entry] = await eslint.lintText(code, { filePath: 'src/main/index.ts' })
+      expect(entry.messages).toEqual([])
+    }
+  })
+
   it.each(ALLOWED)('%s: importing %s passes lint (%s)', async (filePath, specifier) => {
     expect(await lint(filePath, importOf(specifier))).toEqual({ restricted: [], other: [] })
   })
