@@ -5,8 +5,8 @@
 import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
-import type { ExperimentTask } from './experiments'
 import type { DeviceChoice } from '../engine/runtime/execution-provider'
+import type { ExperimentDesign } from '../../shared/experiment-types'
 
 export interface IndexTask {
   kind: 'index'
@@ -35,6 +35,22 @@ export interface IndexTask {
   device: DeviceChoice
   /** Generate the demo models first (when missing) into `dataDir`/demo. */
   demo?: { dataDir: string; esmResourcesDir: string }
+}
+
+/** What the worker needs to run an experiment job (experiment-task.ts runs it). */
+export interface ExperimentTask {
+  kind: 'experiment'
+  modelCacheRoot: string
+  modelDir: string
+  saeDir: string
+  modelName: string
+  saeName: string
+  layer: number
+  device: DeviceChoice
+  threads: number
+  /** The project's store: the experiment is written into it. */
+  db: string
+  design: ExperimentDesign
 }
 
 export type WorkerTask = IndexTask | SteerTask | ExperimentTask

@@ -1,4 +1,4 @@
-import { useEffect, useState, type DependencyList, type RefObject } from 'react'
+import { useCallback, useEffect, useState, type RefObject } from 'react'
 
 export interface AsyncState<T> {
   data: T | undefined
@@ -6,8 +6,11 @@ export interface AsyncState<T> {
   loading: boolean
 }
 
-/** Runs `load` when `deps` change; stale results (from earlier deps) are dropped. */
-export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): AsyncState<T> & { reload: () => void } {
+/**
+ * Runs `load` whenever it changes (give a `useCallback` with the request's inputs as its dependencies) and on
+ * `reload`; stale results (from an earlier `load`) are dropped.
+ */
+export function useAsync<T>(load: () => Promise<T>): AsyncState<T> & { reload: () => void } {
   const [state, setState] = useState<AsyncState<T>>({ data: undefined, error: null, loading: true })
   const [tick, setTick] = useState(0)
   useEffect(() => {
@@ -21,8 +24,9 @@ export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): Async
     return () => {
       live = false
     }
-  }, [...deps, tick])
-  return { ...state, reload: () => setTick(t => t + 1) }
+  }, [load, tick])
+  const reload = useCallback(() => setTick(t => t + 1), [])
+  return { ...state, reload }
 }
 
 /** Element width tracked with a ResizeObserver. */

@@ -136,14 +136,18 @@ export function ActivationTrack(props: ActivationTrackProps) {
     }
   }, [iw, height, len, step, onRange])
 
+  // Shows `range` on the brush (again after the brush is rebuilt: iw, height, onRange); the range's bounds are the
+  // dependencies, not its object, so a new object with the same bounds moves nothing.
+  const rangeStart = range?.start
+  const rangeEnd = range?.end
   useEffect(() => {
     const g = brushRef.current
     const brush = brushBehaviour.current
     if (!g || !brush) return
     const sel = d3.select(g) as d3.Selection<SVGGElement, unknown, null, undefined>
-    if (range) brush.move(sel, [(range.start - 1) * step, range.end * step])
+    if (rangeStart !== undefined && rangeEnd !== undefined) brush.move(sel, [(rangeStart - 1) * step, rangeEnd * step])
     else brush.move(sel, null)
-  }, [range?.start, range?.end, step, iw, height, onRange])
+  }, [rangeStart, rangeEnd, step, iw, height, onRange])
 
   const residueAt = (clientX: number): number | null => {
     const svg = svgRef.current

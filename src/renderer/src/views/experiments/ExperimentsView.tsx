@@ -3,7 +3,7 @@
  * the project's experiments (an interrupted one resumes when its design is started again), and the results of
  * the selected one.
  */
-import { useEffect, useState } from 'react'
+import { useEffect, useEffectEvent, useState } from 'react'
 import { api, useJobs } from '@renderer/api'
 import type { ExperimentDesign, ExperimentInfo } from '@shared/experiment-types'
 import { ExperimentBuilder } from './ExperimentBuilder'
@@ -29,11 +29,14 @@ export function ExperimentsView({
   const job = jobId
     ? jobs.find(j => j.id === jobId)
     : jobs.find(j => j.kind === 'experiment' && j.projectId === projectId && j.state === 'running')
-  const reload = (): void => {
-    api.listExperiments({ projectId }).then(setList, (e: Error) => setError(e.message))
-  }
-  useEffect(reload, [projectId, job?.state, job && Math.floor(job.progress.done / 32)])
+  const jobState = job?.state
+  // The list is read again every 32 conditions of a running job.
+  const progressStep = job && Math.floor(job.progress.done / 32)
   useEffect(() => {
+    api.listExperiments({ projectId }).then(setList, (e: Error) => setError(e.message))
+  }, [projectId, jobState, progressStep])
+  // Runs when the job's state changes (only then), with the props and job of that render.
+  const onJobStateChange = useEffectEvent(() => {
     if (job?.state === 'failed') setError(job.error ?? 'The experiment failed.')
     if (job?.state === 'done' && jobId === job.id) {
       // the experiment this job ran (or resumed) is the most recently updated one
@@ -45,7 +48,8 @@ export function ExperimentsView({
         (e: Error) => setError(e.message)
       )
     }
-  }, [job?.state])
+  })
+  useEffect(() => onJobStateChange(), [jobState])
 
   const start = async (design: ExperimentDesign): Promise<void> => {
     setError(null)

@@ -5,7 +5,7 @@
  * and cancel; the results table with scores; compare any result with its parent in the protein view; the runs
  * of the project (saved, re-openable) and their export as FASTA, CSV or JSON.
  */
-import { useEffect, useMemo, useRef, useState } from 'react'
+import { useEffect, useEffectEvent, useMemo, useRef, useState } from 'react'
 import { api, useJobs } from '@renderer/api'
 import type { FeatureSummary } from '@shared/store-types'
 import {
@@ -111,8 +111,9 @@ export function SteeringView({
     )
   }
 
+  const addInitialFeature = useEffectEvent((feature: number) => void addFeature(feature))
   useEffect(() => {
-    if (initialFeature !== undefined) void addFeature(initialFeature)
+    if (initialFeature !== undefined) addInitialFeature(initialFeature)
   }, [initialFeature])
 
   const reloadRuns = (): void => {
@@ -121,14 +122,16 @@ export function SteeringView({
   useEffect(reloadRuns, [projectId])
 
   // the job ended: open its run
-  useEffect(() => {
+  const jobState = job?.state
+  const onJobStateChange = useEffectEvent(() => {
     if (!pending || !job || job.state === 'running' || job.state === 'queued') return
     if (job.state === 'done') {
       api.steeringRun({ projectId, runId: pending.runId }).then(setRun, (e: Error) => setError(e.message))
       reloadRuns()
     } else if (job.state === 'failed') setError(job.error ?? 'The steering job failed.')
     setPending(null)
-  }, [job?.state])
+  })
+  useEffect(() => onJobStateChange(), [jobState])
 
   const request = () => ({
     projectId,
@@ -651,10 +654,11 @@ function Preview({ projectId, sequence, clamps }: { projectId: string; sequence:
   const [preview, setPreview] = useState<SteeringPreview | null>(null)
   const [error, setError] = useState<string | null>(null)
   const key = JSON.stringify(toSpecs(clamps))
+  const requestPreview = useEffectEvent(() => api.steeringPreview({ projectId, sequence, clamps: toSpecs(clamps) }))
   useEffect(() => {
     let live = true
     const timer = setTimeout(() => {
-      api.steeringPreview({ projectId, sequence, clamps: toSpecs(clamps) }).then(
+      requestPreview().then(
         p => {
           if (!live) return
           setPreview(p)
