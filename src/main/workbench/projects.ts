@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
+import { detectStructureFormat, readStructure } from '../../shared/structure-reader'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
@@ -73,34 +74,18 @@ export function countRecords(text: string, format: 'fasta' | 'uniprot'): number 
   return (text.match(re) ?? []).length
 }
 
-/** Minimal PDB / mmCIF header reading: title and chain ids (for the structure list). */
+/** Title, chain ids and UniProt cross-references of a PDB / mmCIF file (for the structure list), by the shared reader. */
 export function describeStructureText(
   text: string,
   fileName: string
 ): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
-  const mmcif = /^data_/m.test(text.slice(0, 200)) || /\.cif$/i.test(fileName)
-  const chains = new Set<string>()
-  const uniprot = new Set<string>()
-  let title: string
-  if (!mmcif) {
-    const titles: string[] = []
-    for (const line of text.split('\n')) {
-      const rec = line.slice(0, 6)
-      if (rec === 'TITLE ') titles.push(line.slice(10, 80).trim())
-      else if (rec === 'ATOM  ' || rec === 'HETATM') {
-        if (rec === 'ATOM  ') chains.add(line[21] ?? ' ')
-      } else if (rec === 'DBREF ' && line.slice(26, 32).trim() === 'UNP') uniprot.add(line.slice(33, 41).trim())
-    }
-    title = titles.join(' ').replace(/\s+/g, ' ')
-  } else {
-    const m = /_struct\.title\s+(?:'([^']*)'|"([^"]*)"|(\S.*))/.exec(text)
-    title = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim()
-  }
+  const format = /\.cif$/i.test(fileName) ? 'mmcif' : detectStructureFormat(text)
+  const file = readStructure(text, format)
   return {
-    format: mmcif ? 'mmcif' : 'pdb',
-    title,
-    chains: [...chains].filter(c => c.trim() !== ''),
-    uniprot: [...uniprot]
+    format,
+    title: file.title,
+    chains: file.chains.map(c => c.chainId).filter(c => c.trim() !== ''),
+    uniprot: file.uniprot
   }
 }
 
