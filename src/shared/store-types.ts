@@ -408,8 +408,32 @@ export interface FeatureLabelCard {
   terminal: 'N' | 'C' | null
   /** Mean relative position (0 = N-terminus, 1 = C-terminus) of the firing residues. */
   meanPosition: number
+  /** Whether the firing residues cluster in 3D, where the project has structures of top proteins (else absent). */
+  structure?: StructureClustering
   /** The one-line text shown in the label column. */
   text: string
+}
+
+/**
+ * 3D clustering of a feature's firing residues on the structures of its top proteins: the mean pairwise CA
+ * distance of the firing residues against random residue sets of the same size on the same chains.
+ */
+export interface StructureClustering {
+  /** Protein–chain pairs used (a top protein with ≥ 3 firing residues on a chain aligned to it). */
+  structures: number
+  /** Which chains, e.g. "2HHB:A". */
+  chains: string[]
+  /** Firing residues with CA coordinates, over all the structures. */
+  residues: number
+  /** Mean over the structures of the mean pairwise CA distance of the firing residues (Å). */
+  meanDistance: number
+  /** The same for random residue sets of the same sizes on the same chains (mean over the permutations, Å). */
+  expectedDistance: number
+  /** Permutation p-value: share of random sets at least as compact (one-sided, (1 + hits) / (1 + permutations)). */
+  p: number
+  permutations: number
+  /** p ≤ 0.01. */
+  clusters: boolean
 }
 
 export interface FeatureDetail {

@@ -291,6 +291,15 @@ export class ProjectRegistry {
     return { info, text: readFileSync(join(this.dir(projectId), 'structures', basename(file)), 'utf8') }
   }
 
+  /** The project's structure files with the accessions each shows (for the label cards' 3D clustering). */
+  structureFiles(id: string): { path: string; name: string; proteinIds: string[] }[] {
+    return this.structureRecords(id).map(r => ({
+      path: join(this.dir(id), 'structures', basename(r.file)),
+      name: r.name,
+      proteinIds: r.proteinIds
+    }))
+  }
+
   remove(id: string): void {
     rmSync(this.dir(this.get(id).id), { recursive: true, force: true })
   }

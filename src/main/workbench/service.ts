@@ -297,6 +297,7 @@ export class WorkbenchService implements WorkbenchApi {
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
         falsePositives: project.falsePositives ?? 'annotated',
+        structures: this.projects.structureFiles(project.id),
         db: this.projects.storePath(project.id),
         layer: project.layer,
         device: this.runtime.device,

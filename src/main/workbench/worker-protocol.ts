@@ -28,6 +28,8 @@ export interface IndexTask {
   onBadRecord: BadRecordPolicy
   /** Where concept association counts false positives (default 'annotated'). */
   falsePositives?: FalsePositiveScope
+  /** The project's structure files and the accessions each shows (for the label cards' 3D clustering). */
+  structures?: { path: string; name: string; proteinIds: string[] }[]
   /** The project's store file. */
   db: string
   layer?: number
