@@ -150,6 +150,9 @@ export interface ConceptScoring {
   minInstances: number
 }
 
+/** Concepts split by note or ligand, with a minimum instance count (the app's and the API's part of ConceptScoring). */
+export type ConceptSplit = Pick<ConceptScoring, 'splitTypes' | 'minInstances'>
+
 /** Which concept metric ranks features: residue F1, or InterPLM's F1 with per-domain recall. */
 export type ConceptMetric = 'residue' | 'domain'
 
@@ -427,7 +430,7 @@ export interface StructureClustering {
   residues: number
   /** Mean over the structures of the mean pairwise CA distance of the firing residues (Å). */
   meanDistance: number
-  /** The same for random residue sets of the same sizes on the same chains (mean over the permutations, Å). */
+  /** The same expected for random residue sets of the same sizes on the same chains (exact: all-pairs mean, Å). */
   expectedDistance: number
   /** Permutation p-value: share of random sets at least as compact (one-sided, (1 + hits) / (1 + permutations)). */
   p: number

@@ -104,7 +104,9 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       sae: { name: task.saeName, hash: sae.hash, dir: task.saeDir },
       fit,
       onBadRecord: task.onBadRecord,
-      statistics: { concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated' }) },
+      statistics: {
+        concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated', ...task.conceptSplit })
+      },
       structures: task.structures?.length ? ProteinStructures.fromFiles(task.structures) : undefined,
       onBadRecordReport: r => ctx.badRecord?.(named(r)),
       signal: ctx.signal,

@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
 import { detectStructureFormat, readStructure } from '../../shared/structure-reader'
-import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
+import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
@@ -29,6 +29,8 @@ export interface ProjectRecord {
   onBadRecord?: BadRecordPolicy
   /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
   falsePositives?: FalsePositiveScope
+  /** Concepts split by note and their minimum instances for its index jobs (the user's last choice). */
+  conceptSplit?: ConceptSplit
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
   /**
@@ -159,6 +161,7 @@ export class ProjectRegistry {
     id?: string
     onBadRecord?: BadRecordPolicy
     falsePositives?: FalsePositiveScope
+    conceptSplit?: ConceptSplit
     sourceName?: string
   }): ProjectRecord {
     const count = countRecords(input.text, input.format)
@@ -189,6 +192,7 @@ export class ProjectRegistry {
       proteinCount: count,
       ...(input.onBadRecord ? { onBadRecord: input.onBadRecord } : {}),
       ...(input.falsePositives ? { falsePositives: input.falsePositives } : {}),
+      ...(input.conceptSplit ? { conceptSplit: input.conceptSplit } : {}),
       // A display name only (never opened): whatever path the client sent, just its last part.
       ...(input.sourceName ? { sourceName: basename(input.sourceName.replace(/\\/g, '/')) } : {})
     }

@@ -5,8 +5,10 @@
  * firing residues that have a CA atom on that chain, and D(S) the mean pairwise Euclidean distance of their CA
  * atoms. The statistic is the mean of D(S) over those protein–chain pairs (pairs with |S| < 3 are left out).
  * The null: for each pair, a random set of |S| residues drawn uniformly without replacement from the chain
- * residues aligned to the protein that have a CA; the same mean over the pairs. The expected distance is the mean
- * of the null statistic over the permutations, and the one-sided p-value (1 + #{null ≤ observed}) / (1 + K).
+ * residues aligned to the protein that have a CA; the same mean over the pairs. The expected distance is exact: the
+ * mean pairwise distance of a uniform random subset is the mean over all pairs of the chain's residues (each pair
+ * is equally likely to be in it), averaged over the protein–chain pairs. The one-sided p-value is
+ * (1 + #{null ≤ observed}) / (1 + K) over K random draws.
  * The feature "clusters in 3D" when p ≤ CLUSTER_MAX_P. Random sets come from a seeded generator, so the same
  * store and structures give the same card.
  */
@@ -42,6 +44,18 @@ export function meanPairwiseDistance(ca: Float64Array, positions: ArrayLike<numb
   return sum / ((n * (n - 1)) / 2)
 }
 
+const allPairs = new WeakMap<ChainTrack, number>()
+
+/** Mean pairwise CA distance over every residue of the track with coordinates (cached per track). */
+function allPairsMean(track: ChainTrack, pool: Int32Array): number {
+  let v = allPairs.get(track)
+  if (v === undefined) {
+    v = meanPairwiseDistance(track.ca, pool)
+    allPairs.set(track, v)
+  }
+  return v
+}
+
 /** Sequence positions of `track` that have coordinates. */
 export function positionsWithCoordinates(track: ChainTrack): Int32Array {
   const out: number[] = []
@@ -72,7 +86,6 @@ export function clusteringTest(
   observed /= used.length
   const rand = mulberry32(seed)
   let hits = 0
-  let nullSum = 0
   for (let k = 0; k < permutations; k++) {
     let stat = 0
     for (const u of used) {
@@ -88,7 +101,6 @@ export function clusteringTest(
       stat += meanPairwiseDistance(u.track.ca, pool.subarray(0, n))
     }
     stat /= used.length
-    nullSum += stat
     if (stat <= observed) hits++
   }
   const p = (1 + hits) / (1 + permutations)
@@ -97,7 +109,7 @@ export function clusteringTest(
     chains: used.map(u => u.track.label),
     residues: used.reduce((a, u) => a + u.s.length, 0),
     meanDistance: observed,
-    expectedDistance: nullSum / permutations,
+    expectedDistance: used.reduce((a, u) => a + allPairsMean(u.track, u.pool), 0) / used.length,
     p,
     permutations,
     clusters: p <= CLUSTER_MAX_P

@@ -63,7 +63,8 @@ export function FeatureDetailView({
                 : undefined
             }
           >
-            {conceptName(d.summary.bestConcept.type)} · F1 {d.summary.bestConcept.f1.toFixed(2)}
+            {conceptName(d.summary.bestConcept.type, d.summary.bestConcept.note)} · F1{' '}
+            {d.summary.bestConcept.f1.toFixed(2)}
           </span>
         )}
         {d?.summary.dead && <span className="wb-chip">dead</span>}
@@ -456,8 +457,7 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
               {d.concepts.map(c => (
                 <tr key={`${c.type}:${c.note ?? ''}`}>
                   <td className={Math.max(c.f1, c.domain?.f1 ?? 0) < conceptFloor ? 'muted' : undefined}>
-                    {conceptName(c.type)}
-                    {c.note ? `: ${c.note}` : ''}
+                    {conceptName(c.type, c.note)}
                   </td>
                   <td className="num">
                     <F1Bar f1={c.f1} />
