@@ -508,7 +508,9 @@ describe('label cards: 3D clustering on a real structure', () => {
     expect(Math.abs(onSpread.expectedDistance - populationMean)).toBeLessThan(1e-9)
     const p = independentP(spread)
     expect(p).toBeGreaterThan(0.05)
-    expect(Math.abs(onSpread.p - p)).toBeLessThan(0.1)
+    // the sequential stop (20 hits) estimates p with a standard deviation of about p·√((1 − p) / 20) ≈ 0.07 here
+    expect(onSpread.permutations).toBeLessThan(CLUSTER_PERMUTATIONS)
+    expect(Math.abs(onSpread.p - p)).toBeLessThan(0.2)
     expect(onSpread.clusters).toBe(false)
     // fewer than 3 firing residues on the chain: no test
     expect(clusteringTest([{ track, firing: [0, 1] }], 1)).toBeNull()

@@ -432,8 +432,9 @@ export interface StructureClustering {
   meanDistance: number
   /** The same expected for random residue sets of the same sizes on the same chains (exact: all-pairs mean, Å). */
   expectedDistance: number
-  /** Permutation p-value: share of random sets at least as compact (one-sided, (1 + hits) / (1 + permutations)). */
+  /** Permutation p-value: share of random sets at least as compact (one-sided; see structure-clustering.ts). */
   p: number
+  /** Random draws made (199, fewer when the sequential stop ended the test early). */
   permutations: number
   /** p ≤ 0.01. */
   clusters: boolean
