@@ -125,6 +125,24 @@ describe('concepts in the app', () => {
     )
     await page.getByRole('cell', { name: withSplit!.name, exact: true }).first().waitFor({ timeout: 30_000 })
 
+    // the project's structures (2HHB: the demo's haemoglobins) reach the label cards through the index job
+    let with3d: { feature: number; chains: string[]; text: string } | undefined
+    for (const f of features) {
+      const card = (await e2e.service.featureDetail({ projectId, feature: f.id })).labelCard
+      if (card?.structure) {
+        with3d = { feature: f.id, chains: card.structure.chains, text: card.text }
+        break
+      }
+    }
+    expect(with3d).toBeDefined()
+    expect(with3d!.chains.every(c => /^2HHB:[A-D]$/.test(c))).toBe(true)
+    expect(with3d!.text).toMatch(
+      /(clusters in 3D|no 3D clustering) \(mean CA distance [\d.]+ Å vs [\d.]+ Å expected; \d+ structures?\)/
+    )
+    await page.goto(`${e2e.baseUrl}#/feature-detail?feature=${with3d!.feature}`)
+    await page.getByTestId('label-card-3d').waitFor({ timeout: 30_000 })
+    expect(await page.getByTestId('label-card-3d').textContent()).toContain(`on ${with3d!.chains.join(', ')}`)
+
     const best = features.find(f => f.bestConcept?.note)
     expect(best).toBeDefined()
     await page.goto(`${e2e.baseUrl}#/features`)

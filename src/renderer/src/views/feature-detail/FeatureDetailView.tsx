@@ -410,9 +410,16 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
         <div
           className="muted"
           data-testid="label-card"
-          title="Generated from the statistics (no LLM): concepts with F1 above the floor, activation pattern, position and amino-acid enrichment on the top proteins"
+          title="Generated from the statistics (no LLM): concepts with F1 above the floor, activation pattern, position and amino-acid enrichment on the top proteins, 3D clustering where the project has their structures"
         >
           <span className="wb-chip">generated</span> <em>{d.labelCard.text}</em>
+          {d.labelCard.structure && (
+            <div className="small" data-testid="label-card-3d">
+              3D: {d.labelCard.structure.residues} firing residues on {d.labelCard.structure.chains.join(', ')} · p ={' '}
+              {d.labelCard.structure.p.toPrecision(2)} ({d.labelCard.structure.permutations} random sets of the same
+              sizes; clusters when p ≤ 0.01)
+            </div>
+          )}
         </div>
       )}
       {d.conceptScoring && (
