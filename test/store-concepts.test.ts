@@ -3,6 +3,7 @@
  * all proteins, concepts split by note with a minimum instance count), instance numbering, and label cards,
  * each against an independent computation from the definitions on a small annotated set in a real store.
  */
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { LatentStore } from '../src/main/engine/store/latent-store'
@@ -10,6 +11,8 @@ import { roundTripValue } from '../src/main/engine/store/latent-codec'
 import type { StatisticsSettings } from '../src/main/engine/store/feature-statistics'
 import { ConceptCounter, conceptLayout, conceptScoringOf } from '../src/main/engine/store/concepts'
 import { classifyPattern } from '../src/main/engine/store/label-card'
+import { ProteinStructures } from '../src/main/engine/store/protein-structures'
+import { CLUSTER_PERMUTATIONS, clusteringTest } from '../src/main/engine/store/structure-clustering'
 import { sparsify } from '../src/main/engine/sae/sparse-latents'
 import { mulberry32 } from '../src/main/engine/random'
 import type { ResidueAnnotation } from '../src/shared/store-types'
@@ -89,11 +92,16 @@ function synthesize(n: number, seed: number): Synth[] {
   return out
 }
 
-async function storeOf(name: string, synth: Synth[], stats: Partial<StatisticsSettings>) {
+async function storeOf(
+  name: string,
+  synth: Synth[],
+  stats: Partial<StatisticsSettings>,
+  opts: { accessions?: string[]; structures?: ProteinStructures } = {}
+) {
   const store = LatentStore.open(join(tmp.dir, name))
   const { ids } = store.addProteins(
     synth.map((s, i) => ({
-      accession: `Q${i}`,
+      accession: opts.accessions?.[i] ?? `Q${i}`,
       name: '',
       organism: '',
       description: '',
@@ -106,7 +114,7 @@ async function storeOf(name: string, synth: Synth[], stats: Partial<StatisticsSe
     run.id,
     synth.map((s, i) => ({ proteinId: ids[i], latents: sparsify(String(ids[i]), s.dense, s.sequence.length, WIDTH) }))
   )
-  await store.computeStatistics(run.id, stats)
+  await store.computeStatistics(run.id, stats, { structures: opts.structures })
   store.setRunStatus(run.id, 'complete')
   const proteins: RefProtein[] = synth.map(s => ({
     length: s.sequence.length,
@@ -412,6 +420,138 @@ describe('label cards', () => {
         .split('\n')[0]
         .endsWith(',generated_label')
     ).toBe(true)
+    store.close()
+  })
+})
+
+/**
+ * 3D clustering of firing residues, on the real ubiquitin structure (../shared/data/structures/1ubq.pdb), against
+ * an independent computation: CA coordinates read from the ATOM records with a regular expression, the observed
+ * mean pairwise distance computed directly, the expected one as the mean over all pairs of the chain (what a random
+ * subset's mean pairwise distance averages to), and the p-value by an independent Monte Carlo.
+ */
+describe('label cards: 3D clustering on a real structure', () => {
+  const UBQ_FILE = join(__dirname, '..', '..', 'shared', 'data', 'structures', '1ubq.pdb')
+  const UBIQUITIN = 'MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEGIPPDQQRLIFAGKQLEDGRTLSDYNIQKESTLHLVLRLRGG'
+  const HBA =
+    'VLSPADKTNVKAAWGKVGAHAGEYGAEALERMFLSFPTTKTYFPHFDLSHGSAQVKGHGKKVADALTNAVAHVDDMPNALSALSDLHAHKLRVDPVNFKLLSHCLLVTLAAHLPAEFTPAVHASLDKFLASVSTVLTSKYR'
+  const text = readFileSync(UBQ_FILE, 'utf8')
+  // independent reading: residue number → CA (1UBQ numbers residues 1..76, as the sequence)
+  const ca = new Map<number, number[]>()
+  for (const m of text.matchAll(/^ATOM {2}.{6} CA {2}\w{3} A *(\d+) {4}(.{8})(.{8})(.{8})/gm))
+    ca.set(Number(m[1]), [Number(m[2]), Number(m[3]), Number(m[4])])
+  const dist = (a: number, b: number) => Math.hypot(...ca.get(a)!.map((x, k) => x - ca.get(b)![k]))
+  const meanPairs = (set: number[]) => {
+    let s = 0
+    let n = 0
+    for (let i = 0; i < set.length; i++)
+      for (let j = i + 1; j < set.length; j++) {
+        s += dist(set[i], set[j])
+        n++
+      }
+    return s / n
+  }
+  const all = [...ca.keys()]
+  const populationMean = meanPairs(all)
+  const independentP = (set: number[]) => {
+    const rand = mulberry32(12345)
+    const obs = meanPairs(set)
+    let hits = 0
+    let sum = 0
+    const K = 2000
+    for (let k = 0; k < K; k++) {
+      const pool = [...all]
+      const pick: number[] = []
+      for (let i = 0; i < set.length; i++) pick.push(pool.splice(Math.floor(rand() * pool.length), 1)[0])
+      const d = meanPairs(pick)
+      sum += d
+      if (d <= obs) hits++
+    }
+    // the Monte Carlo mean of random sets agrees with the all-pairs mean the card uses as the expectation
+    expect(Math.abs(sum / K - populationMean) / populationMean).toBeLessThan(0.02)
+    return hits / K
+  }
+  // a compact patch: the 8 residues whose CA lies nearest residue 30's; residues spread along the chain
+  const patch = [...all].sort((a, b) => dist(30, a) - dist(30, b)).slice(0, 8)
+  const spread = [1, 13, 25, 37, 49, 61, 73]
+  const structures = () => new ProteinStructures([{ name: '1UBQ', proteinIds: ['P62988'], text: () => text }])
+
+  it('reads the structure as independent: 76 CA atoms; the chain aligned to ubiquitin position by position', () => {
+    expect(ca.size).toBe(76)
+    const track = structures().trackOf('p62988', UBIQUITIN)!
+    expect(track.label).toBe('1UBQ:A')
+    for (const r of [1, 30, 76]) expect(Array.from(track.ca.subarray(3 * (r - 1), 3 * r))).toEqual(ca.get(r))
+    // a structure named for a protein it does not show is not used (identity below the painting floor)
+    const other = new ProteinStructures([{ name: '1UBQ', proteinIds: ['Q1'], text: () => text }])
+    expect(other.trackOf('Q1', 'W'.repeat(76))).toBeNull()
+  })
+
+  it('plm-sae index --structures: a folder of files, each matched by its UniProt cross-references', () => {
+    const folder = ProteinStructures.fromFolder(join(UBQ_FILE, '..'))
+    expect(folder.size).toBe(5)
+    expect(folder.trackOf('P62988', UBIQUITIN)!.label).toBe('1UBQ:A')
+    expect(folder.trackOf('P69905', 'M' + HBA)).toBeNull() // 2HHB (this copy) has no DBREF: it names no protein
+    expect(() => ProteinStructures.fromFolder(join(tmp.dir, 'nope'))).toThrow(/does not exist/)
+  })
+
+  it('a compact patch clusters; residues spread along the chain do not (statistic, expectation and p-value)', () => {
+    const track = structures().trackOf('P62988', UBIQUITIN)!
+    const onPatch = clusteringTest([{ track, firing: patch.map(r => r - 1) }], 1)!
+    expect(Math.abs(onPatch.meanDistance - meanPairs(patch))).toBeLessThan(1e-9)
+    expect(Math.abs(onPatch.expectedDistance - populationMean)).toBeLessThan(1e-9)
+    expect(independentP(patch)).toBe(0)
+    expect(onPatch.p).toBe(1 / (1 + CLUSTER_PERMUTATIONS))
+    expect(onPatch.clusters).toBe(true)
+    expect(onPatch).toMatchObject({ structures: 1, chains: ['1UBQ:A'], residues: 8 })
+    const onSpread = clusteringTest([{ track, firing: spread.map(r => r - 1) }], 1)!
+    expect(Math.abs(onSpread.meanDistance - meanPairs(spread))).toBeLessThan(1e-9)
+    expect(Math.abs(onSpread.expectedDistance - populationMean)).toBeLessThan(1e-9)
+    const p = independentP(spread)
+    expect(p).toBeGreaterThan(0.05)
+    // the sequential stop (20 hits) estimates p with a standard deviation of about p·√((1 − p) / 20) ≈ 0.07 here
+    expect(onSpread.permutations).toBeLessThan(CLUSTER_PERMUTATIONS)
+    expect(Math.abs(onSpread.p - p)).toBeLessThan(0.2)
+    expect(onSpread.clusters).toBe(false)
+    // fewer than 3 firing residues on the chain: no test
+    expect(clusteringTest([{ track, firing: [0, 1] }], 1)).toBeNull()
+  })
+
+  it('the card generated with the project structures says whether firing residues cluster in 3D', async () => {
+    const rand = mulberry32(9)
+    const synth: Synth[] = [UBIQUITIN, 'MKTAYIAKQRQISFVKSHFSRQLEERLGLIEVQ', 'MSDNGPQNQRNAPRITFGGPSDSTGSNQNGERS'].map(
+      (sequence, p) => {
+        const dense = new Float32Array(sequence.length * WIDTH)
+        for (let r = 0; r < sequence.length; r++) {
+          if (p === 0 && patch.includes(r + 1)) dense[r * WIDTH] = 1 + rand()
+          if (p === 0 && spread.includes(r + 1)) dense[r * WIDTH + 1] = 1 + rand()
+          if (p > 0 && r % 4 === 0) dense[r * WIDTH] = 0.5 * rand() + 1e-3
+        }
+        return { sequence, annotations: [], dense }
+      }
+    )
+    const { store, runId } = await storeOf(
+      'cards-3d.sqlite',
+      synth,
+      { topK: 5 },
+      {
+        accessions: ['P62988', 'X1', 'X2'],
+        structures: structures()
+      }
+    )
+    const c0 = store.feature(0, { runId }).labelCard!
+    expect(c0.structure).toMatchObject({ structures: 1, chains: ['1UBQ:A'], clusters: true })
+    expect(Math.abs(c0.structure!.meanDistance - meanPairs(patch))).toBeLessThan(1e-4)
+    expect(c0.text).toContain(
+      `clusters in 3D (mean CA distance ${meanPairs(patch).toFixed(1)} Å vs ${c0.structure!.expectedDistance.toFixed(1)} Å expected; 1 structure)`
+    )
+    const c1 = store.feature(1, { runId }).labelCard!
+    expect(c1.structure!.clusters).toBe(false)
+    expect(c1.text).toContain('no 3D clustering (mean CA distance')
+    expect(store.listFeatures({ runId, text: 'clusters in 3D' }).items.map(f => f.id)).toEqual([0])
+    // no structures given: no 3D part
+    const plain = await storeOf('cards-3d-plain.sqlite', synth, { topK: 5 }, { accessions: ['P62988', 'X1', 'X2'] })
+    expect(plain.store.feature(0, { runId: plain.runId }).labelCard!.structure).toBeUndefined()
+    plain.store.close()
     store.close()
   })
 })

@@ -29,6 +29,7 @@ import type {
 } from './library-types'
 import type {
   BadRecordPolicy,
+  ConceptSplit,
   FalsePositiveScope,
   BadRecordReport,
   FeatureDetail,
@@ -161,6 +162,8 @@ export interface ProjectInfo {
   onBadRecord: BadRecordPolicy
   /** Where its index jobs count concept false positives (the last choice; 'annotated' when never chosen). */
   falsePositives?: FalsePositiveScope
+  /** Concept types its index jobs also score per note, and the minimum instances (the last choice; absent: none, 1). */
+  conceptSplit?: ConceptSplit
   /** Structures bundled with the project. */
   structureCount: number
   /**
@@ -196,6 +199,8 @@ export interface CreateProjectRequest {
    * proteins (InterPLM's way); recorded with the run.
    */
   falsePositives?: FalsePositiveScope
+  /** Concept types also scored per note / ligand ("Metal binding: Zn(2+)"), and the minimum instances of a concept. */
+  conceptSplit?: ConceptSplit
 }
 
 export interface OpenStoreRequest {
@@ -274,6 +279,8 @@ export interface StartIndexJobRequest {
   onBadRecord?: BadRecordPolicy
   /** Concept false-positive scope of this run (default: the project's last choice); remembered for the next. */
   falsePositives?: FalsePositiveScope
+  /** Concepts split by note and the minimum instances of this run (default: the project's last choice); remembered. */
+  conceptSplit?: ConceptSplit
 }
 
 export interface JobIdRequest {

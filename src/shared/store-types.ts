@@ -150,6 +150,9 @@ export interface ConceptScoring {
   minInstances: number
 }
 
+/** Concepts split by note or ligand, with a minimum instance count (the app's and the API's part of ConceptScoring). */
+export type ConceptSplit = Pick<ConceptScoring, 'splitTypes' | 'minInstances'>
+
 /** Which concept metric ranks features: residue F1, or InterPLM's F1 with per-domain recall. */
 export type ConceptMetric = 'residue' | 'domain'
 
@@ -408,8 +411,33 @@ export interface FeatureLabelCard {
   terminal: 'N' | 'C' | null
   /** Mean relative position (0 = N-terminus, 1 = C-terminus) of the firing residues. */
   meanPosition: number
+  /** Whether the firing residues cluster in 3D, where the project has structures of top proteins (else absent). */
+  structure?: StructureClustering
   /** The one-line text shown in the label column. */
   text: string
+}
+
+/**
+ * 3D clustering of a feature's firing residues on the structures of its top proteins: the mean pairwise CA
+ * distance of the firing residues against random residue sets of the same size on the same chains.
+ */
+export interface StructureClustering {
+  /** Protein–chain pairs used (a top protein with ≥ 3 firing residues on a chain aligned to it). */
+  structures: number
+  /** Which chains, e.g. "2HHB:A". */
+  chains: string[]
+  /** Firing residues with CA coordinates, over all the structures. */
+  residues: number
+  /** Mean over the structures of the mean pairwise CA distance of the firing residues (Å). */
+  meanDistance: number
+  /** The same expected for random residue sets of the same sizes on the same chains (exact: all-pairs mean, Å). */
+  expectedDistance: number
+  /** Permutation p-value: share of random sets at least as compact (one-sided; see structure-clustering.ts). */
+  p: number
+  /** Random draws made (199, fewer when the sequential stop ended the test early). */
+  permutations: number
+  /** p ≤ 0.01. */
+  clusters: boolean
 }
 
 export interface FeatureDetail {

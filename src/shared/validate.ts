@@ -7,7 +7,7 @@
  * To add a method: add its entry to `requestValidators` (the compiler requires one per method of ApiMethods).
  */
 import { API_METHODS, isApiMethod, type ApiMethod, type ApiRequest } from './api'
-import { ANNOTATION_TYPES, type AnnotationType } from './store-types'
+import { ANNOTATION_TYPES, CONCEPT_TYPES, type AnnotationType } from './store-types'
 import { CLAMP_MODES, GENERATION_MODES, MAX_STEERING_CLAMPS, MAX_STEERING_N } from './steering-types'
 import { checkExperimentDesign, MAX_EXPERIMENT_N, PLL_METHODS, type ExperimentDesign } from './experiment-types'
 import { DEVICE_SETTINGS, SAE_FILE_FORMATS } from './library-types'
@@ -286,6 +286,9 @@ const revision = str({
 const empty = obj({})
 const projectScoped = obj({ projectId: id })
 const badRecordPolicy = opt(oneOf(['skip', 'stop'] as const))
+const conceptSplit = opt(
+  obj({ splitTypes: arrayOf(oneOf(CONCEPT_TYPES), CONCEPT_TYPES.length), minInstances: int(1, 100_000_000) })
+)
 
 // ------------------------------------------------------------------------------------------------- steering
 
@@ -436,14 +439,16 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
     saeId: id,
     index: opt(bool),
     onBadRecord: badRecordPolicy,
-    falsePositives: opt(oneOf(['annotated', 'all'] as const))
+    falsePositives: opt(oneOf(['annotated', 'all'] as const)),
+    conceptSplit
   }),
   openProject: projectScoped,
   openStore: obj({ name: opt(text(120, 1)) }),
   startIndexJob: obj({
     projectId: id,
     onBadRecord: badRecordPolicy,
-    falsePositives: opt(oneOf(['annotated', 'all'] as const))
+    falsePositives: opt(oneOf(['annotated', 'all'] as const)),
+    conceptSplit
   }),
   listJobs: empty,
   cancelJob: obj({ jobId: id }),

@@ -15,6 +15,7 @@ import { LatentExtractor } from '../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
 import { loadSae } from '../engine/sae/sae-load'
 import { LatentStore } from '../engine/store/latent-store'
+import { ProteinStructures } from '../engine/store/protein-structures'
 import type { IndexTask } from './worker-protocol'
 
 export interface TaskContext {
@@ -103,7 +104,10 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
       sae: { name: task.saeName, hash: sae.hash, dir: task.saeDir },
       fit,
       onBadRecord: task.onBadRecord,
-      statistics: { concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated' }) },
+      statistics: {
+        concepts: conceptScoringOf({ falsePositives: task.falsePositives ?? 'annotated', ...task.conceptSplit })
+      },
+      structures: task.structures?.length ? ProteinStructures.fromFiles(task.structures) : undefined,
       onBadRecordReport: r => ctx.badRecord?.(named(r)),
       signal: ctx.signal,
       onProgress: p => ctx.progress(jobProgressOf(p)),

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
-import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
+import { detectStructureFormat, readStructure } from '../../shared/structure-reader'
+import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
@@ -28,6 +29,8 @@ export interface ProjectRecord {
   onBadRecord?: BadRecordPolicy
   /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
   falsePositives?: FalsePositiveScope
+  /** Concepts split by note and their minimum instances for its index jobs (the user's last choice). */
+  conceptSplit?: ConceptSplit
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
   /**
@@ -73,34 +76,18 @@ export function countRecords(text: string, format: 'fasta' | 'uniprot'): number 
   return (text.match(re) ?? []).length
 }
 
-/** Minimal PDB / mmCIF header reading: title and chain ids (for the structure list). */
+/** Title, chain ids and UniProt cross-references of a PDB / mmCIF file (for the structure list), by the shared reader. */
 export function describeStructureText(
   text: string,
   fileName: string
 ): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
-  const mmcif = /^data_/m.test(text.slice(0, 200)) || /\.cif$/i.test(fileName)
-  const chains = new Set<string>()
-  const uniprot = new Set<string>()
-  let title: string
-  if (!mmcif) {
-    const titles: string[] = []
-    for (const line of text.split('\n')) {
-      const rec = line.slice(0, 6)
-      if (rec === 'TITLE ') titles.push(line.slice(10, 80).trim())
-      else if (rec === 'ATOM  ' || rec === 'HETATM') {
-        if (rec === 'ATOM  ') chains.add(line[21] ?? ' ')
-      } else if (rec === 'DBREF ' && line.slice(26, 32).trim() === 'UNP') uniprot.add(line.slice(33, 41).trim())
-    }
-    title = titles.join(' ').replace(/\s+/g, ' ')
-  } else {
-    const m = /_struct\.title\s+(?:'([^']*)'|"([^"]*)"|(\S.*))/.exec(text)
-    title = (m?.[1] ?? m?.[2] ?? m?.[3] ?? '').trim()
-  }
+  const format = /\.cif$/i.test(fileName) ? 'mmcif' : detectStructureFormat(text)
+  const file = readStructure(text, format)
   return {
-    format: mmcif ? 'mmcif' : 'pdb',
-    title,
-    chains: [...chains].filter(c => c.trim() !== ''),
-    uniprot: [...uniprot]
+    format,
+    title: file.title,
+    chains: file.chains.map(c => c.chainId).filter(c => c.trim() !== ''),
+    uniprot: file.uniprot
   }
 }
 
@@ -174,6 +161,7 @@ export class ProjectRegistry {
     id?: string
     onBadRecord?: BadRecordPolicy
     falsePositives?: FalsePositiveScope
+    conceptSplit?: ConceptSplit
     sourceName?: string
   }): ProjectRecord {
     const count = countRecords(input.text, input.format)
@@ -204,6 +192,7 @@ export class ProjectRegistry {
       proteinCount: count,
       ...(input.onBadRecord ? { onBadRecord: input.onBadRecord } : {}),
       ...(input.falsePositives ? { falsePositives: input.falsePositives } : {}),
+      ...(input.conceptSplit ? { conceptSplit: input.conceptSplit } : {}),
       // A display name only (never opened): whatever path the client sent, just its last part.
       ...(input.sourceName ? { sourceName: basename(input.sourceName.replace(/\\/g, '/')) } : {})
     }
@@ -304,6 +293,15 @@ export class ProjectRegistry {
     if (!rec) throw new NotFoundError(`Project "${projectId}" has no structure "${structureId}".`)
     const { file, ...info } = rec
     return { info, text: readFileSync(join(this.dir(projectId), 'structures', basename(file)), 'utf8') }
+  }
+
+  /** The project's structure files with the accessions each shows (for the label cards' 3D clustering). */
+  structureFiles(id: string): { path: string; name: string; proteinIds: string[] }[] {
+    return this.structureRecords(id).map(r => ({
+      path: join(this.dir(id), 'structures', basename(r.file)),
+      name: r.name,
+      proteinIds: r.proteinIds
+    }))
   }
 
   remove(id: string): void {

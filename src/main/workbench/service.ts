@@ -22,7 +22,7 @@ import type {
   WorkbenchApi
 } from '../../shared/api'
 import type { AppSettings, LibraryEntry } from '../../shared/library-types'
-import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
+import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/fs/app-paths'
 import { cleanModelCache } from '../engine/esm/esm2-import'
 import { SettingsStore } from '../engine/library/app-settings'
@@ -251,6 +251,7 @@ export class WorkbenchService implements WorkbenchApi {
       diskBytes: folderBytes(this.projects.dir(p.id)),
       onBadRecord: p.onBadRecord ?? 'skip',
       falsePositives: p.falsePositives ?? 'annotated',
+      ...(p.conceptSplit ? { conceptSplit: p.conceptSplit } : {}),
       structureCount: this.projects.structures(p.id).length,
       ...(p.fromStore ? { fromStore: p.fromStore } : {})
     }
@@ -260,7 +261,8 @@ export class WorkbenchService implements WorkbenchApi {
   private startIndex(
     record: ProjectRecord,
     onBadRecord?: BadRecordPolicy,
-    falsePositives?: FalsePositiveScope
+    falsePositives?: FalsePositiveScope,
+    conceptSplit?: ConceptSplit
   ): JobInfo {
     const running = this.jobs.active(j => j.kind === 'index' && j.projectId === record.id)
     if (running) return running
@@ -277,6 +279,10 @@ export class WorkbenchService implements WorkbenchApi {
     }
     if (falsePositives && falsePositives !== (project.falsePositives ?? 'annotated')) {
       project = { ...project, falsePositives }
+      this.projects.save(project)
+    }
+    if (conceptSplit) {
+      project = { ...project, conceptSplit }
       this.projects.save(project)
     }
     const demo = project.modelId === DEMO_ESM2_ID || project.saeId === DEMO_SAE_ID
@@ -297,6 +303,8 @@ export class WorkbenchService implements WorkbenchApi {
         inputName: project.sourceName ?? project.proteinsFile,
         onBadRecord: project.onBadRecord ?? 'skip',
         falsePositives: project.falsePositives ?? 'annotated',
+        ...(project.conceptSplit ? { conceptSplit: project.conceptSplit } : {}),
+        structures: this.projects.structureFiles(project.id),
         db: this.projects.storePath(project.id),
         layer: project.layer,
         device: this.runtime.device,
@@ -389,6 +397,7 @@ export class WorkbenchService implements WorkbenchApi {
       if (req.name) record = { ...record, name: req.name }
       if (req.onBadRecord) record = { ...record, onBadRecord: req.onBadRecord }
       if (req.falsePositives) record = { ...record, falsePositives: req.falsePositives }
+      if (req.conceptSplit) record = { ...record, conceptSplit: req.conceptSplit }
       this.projects.save(record)
     } else {
       record = this.projects.create({
@@ -400,6 +409,7 @@ export class WorkbenchService implements WorkbenchApi {
         layer: sae.layer,
         onBadRecord: req.onBadRecord,
         falsePositives: req.falsePositives,
+        conceptSplit: req.conceptSplit,
         sourceName: req.source.fileName
       })
     }
@@ -448,7 +458,7 @@ export class WorkbenchService implements WorkbenchApi {
   // ----------------------------------------------------------------------------------------------------- jobs
 
   async startIndexJob(req: ApiRequest<'startIndexJob'>): Promise<JobInfo> {
-    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord, req.falsePositives)
+    return this.startIndex(this.projects.get(req.projectId), req.onBadRecord, req.falsePositives, req.conceptSplit)
   }
 
   async listJobs(_req: ApiRequest<'listJobs'>): Promise<JobInfo[]> {

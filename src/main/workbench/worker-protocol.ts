@@ -3,7 +3,7 @@
  * `workerData` says which; the worker posts progress and then exactly one of done / failed / cancelled.
  */
 import type { JobProgress } from '../../shared/api'
-import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
+import type { BadRecordPolicy, BadRecordReport, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 import type { DeviceChoice } from '../engine/runtime/execution-provider'
 import type { ExperimentDesign } from '../../shared/experiment-types'
@@ -28,6 +28,10 @@ export interface IndexTask {
   onBadRecord: BadRecordPolicy
   /** Where concept association counts false positives (default 'annotated'). */
   falsePositives?: FalsePositiveScope
+  /** Concept types also scored per note, and the minimum instances of a concept (default: none, 1). */
+  conceptSplit?: ConceptSplit
+  /** The project's structure files and the accessions each shows (for the label cards' 3D clustering). */
+  structures?: { path: string; name: string; proteinIds: string[] }[]
   /** The project's store file. */
   db: string
   layer?: number

@@ -26,6 +26,7 @@ import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
 import { loadSae } from '../../engine/sae/sae-load'
 import { LatentStore } from '../../engine/store/latent-store'
+import { ProteinStructures } from '../../engine/store/protein-structures'
 import {
   addRuntimeOptions,
   addSaeOptions,
@@ -50,6 +51,7 @@ export interface IndexOptions {
   falsePositives: FalsePositiveScope
   splitConcepts?: AnnotationType[]
   minConceptInstances: number
+  structures?: string
   onBadRecord: BadRecordPolicy
   batchProteins: number
   window: number
@@ -106,6 +108,10 @@ export function indexCommand(): Command {
       'concepts (types and notes) with fewer annotation instances are not scored',
       positiveInt('--min-concept-instances'),
       1
+    )
+    .option(
+      '--structures <folder>',
+      "PDB / mmCIF files of the input's proteins (matched by their UniProt cross-references): the label cards say whether firing residues cluster in 3D"
     )
     .addOption(
       new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop')
@@ -182,6 +188,7 @@ function formatSeconds(s: number | null): string {
 export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   const log = new Reporter(opts.quiet ?? false)
   if (!existsSync(opts.input) || !statSync(opts.input).isFile()) throw new Error(`${opts.input}: no such file`)
+  const structures = opts.structures ? ProteinStructures.fromFolder(opts.structures) : undefined
   const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
     onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
@@ -214,6 +221,8 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
       for (const w of fit.warnings) log.line(`warning: ${w}`)
     }
     store = LatentStore.open(opts.db)
+    if (structures)
+      log.line(`${structures.size} structures of ${structures.accessions} proteins for the label cards' 3D clustering`)
     log.line(
       `indexing ${opts.shard ? `shard ${formatShard(opts.shard)} of ` : ''}${opts.input} with ${imported.name} + ${sae.name} (layer ${extractor.layer}, ${sae.dSae} latents) into ${opts.db}`
     )
@@ -232,6 +241,7 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
           minInstances: opts.minConceptInstances
         })
       },
+      structures,
       onBadRecord: opts.onBadRecord,
       onBadRecordReport: b =>
         log.line(`skipped bad record: ${b.file}:${b.line}${b.id ? ` (${b.id})` : ''}: ${b.message}`),

@@ -32,6 +32,7 @@ import { diskFullError } from '../fs/files'
 import type { LatentSource } from '../sae/latent-source'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from '../store/feature-statistics'
+import type { ProteinStructures } from '../store/protein-structures'
 import type { LatentStore } from '../store/latent-store'
 import { acquireWriterLock } from '../store/store-lock'
 import { runWarnings } from './run-sanity'
@@ -48,6 +49,8 @@ export interface IndexJobOptions {
   /** Proteins kept per feature by max activation (default 20). */
   topK?: number
   statistics?: Partial<Omit<StatisticsSettings, 'topK'>>
+  /** The project's structures, for the label cards' 3D clustering. */
+  structures?: ProteinStructures
   onBadRecord?: BadRecordPolicy
   /** Called for every bad record (skipped ones included). */
   onBadRecordReport?: (r: BadRecordReport) => void
@@ -386,6 +389,7 @@ export class IndexJob {
         try {
           await store.computeStatistics(runId, settings, {
             signal: o.signal,
+            structures: o.structures,
             onProgress: p => {
               progress.statsFraction = p.pass === 3 ? 1 : (p.pass - 1) / 2 + p.proteins / Math.max(1, p.total) / 2
               report()

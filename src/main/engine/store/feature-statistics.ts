@@ -35,6 +35,7 @@ import {
 import { ConceptCounter, DEFAULT_CONCEPT_SCORING, conceptLayout, type ConceptCatalogue } from './concepts'
 import { ByteReader, ByteWriter, readTrack, writeTrack, type FeatureMajorLatents } from './latent-codec'
 import { CARD_FIRING_FRACTION, LabelCardAccumulator } from './label-card'
+import type { ProteinStructures } from './protein-structures'
 
 export interface StatisticsSettings {
   /** Proteins kept per feature by max activation. */
@@ -72,6 +73,8 @@ export interface ScanItem {
   annotations?: ResidueAnnotation[]
   /** The protein's sequence (pass 3, for the label cards). */
   sequence?: string
+  /** The protein's accession (pass 3, to find its structure for the label cards). */
+  accession?: string
 }
 
 /** One example protein of a feature, as read back from the examples blob. */
@@ -213,7 +216,9 @@ export class FeatureStatisticsBuilder {
 
   constructor(
     readonly dSae: number,
-    readonly settings: StatisticsSettings = DEFAULT_STATISTICS
+    readonly settings: StatisticsSettings = DEFAULT_STATISTICS,
+    /** The project's structures, for the 3D clustering of the label cards (none: cards without it). */
+    private readonly structures?: ProteinStructures
   ) {
     const d = (this.d = dSae)
     this.k = Math.max(0, settings.topK)
@@ -472,7 +477,16 @@ export class FeatureStatisticsBuilder {
       writeTrack(w, m.residues, m.values, a, b)
       this.exampleCounts[f]++
       if (list[q + 1] === 0 && item.sequence !== undefined)
-        this.cards.add(f, item.sequence, m.residues, m.values, a, b, CARD_FIRING_FRACTION * this.max[f])
+        this.cards.add(
+          f,
+          item.sequence,
+          m.residues,
+          m.values,
+          a,
+          b,
+          CARD_FIRING_FRACTION * this.max[f],
+          item.accession !== undefined ? this.structures?.trackOf(item.accession, item.sequence) : undefined
+        )
     }
   }
 

@@ -11,10 +11,13 @@
  * - amino-acid enrichment: a residue type's share of the firing residues over its share of all residues of
  *   the same proteins (shown when ≥ 2 with at least 3 firing residues of that type);
  * - position: N- / C-terminal when ≥ 50 % of the firing residues lie in the first / last 10 % of the protein;
- * - concepts: the run's concepts with residue F1 or per-domain F1 at or above the floor.
+ * - concepts: the run's concepts with residue F1 or per-domain F1 at or above the floor;
+ * - 3D clustering (where the project has structures of top proteins): the firing residues of the top proteins on
+ *   the chains aligned to them against random residue sets of the same size (structure-clustering.ts).
  */
 import { ANNOTATION_LABELS, type AnnotationType, type FeatureLabelCard } from '../../../shared/store-types'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../shared/concept-floor'
+import { clusteringTest, clusteringText, type ChainTrack } from './structure-clustering'
 
 export const CARD_FIRING_FRACTION = 0.15
 const AAS = 'ACDEFGHIKLMNPQRSTVWY'
@@ -62,6 +65,8 @@ export class LabelCardAccumulator {
   private readonly cTerm: Uint32Array
   private readonly posSum: Float64Array
   private readonly firing: Uint32Array
+  /** Per feature, the firing residues of its top proteins that have a structure chain. */
+  private readonly onStructures = new Map<number, { track: ChainTrack; firing: number[] }[]>()
 
   constructor(readonly dSae: number) {
     this.aaFiring = new Uint32Array(dSae * NA)
@@ -74,7 +79,10 @@ export class LabelCardAccumulator {
     this.firing = new Uint32Array(dSae)
   }
 
-  /** One top protein of feature f: its sequence and the feature's sparse track (residues increasing). */
+  /**
+   * One top protein of feature f: its sequence and the feature's sparse track (residues increasing), and the
+   * CA coordinates of the structure chain aligned to it when the project has one.
+   */
   add(
     f: number,
     sequence: string,
@@ -82,7 +90,8 @@ export class LabelCardAccumulator {
     values: ArrayLike<number>,
     from: number,
     to: number,
-    cut: number
+    cut: number,
+    structure?: ChainTrack | null
   ): void {
     const L = sequence.length
     const base = f * NA
@@ -99,6 +108,11 @@ export class LabelCardAccumulator {
       if (rel > 0.9) this.cTerm[f]++
     }
     this.firing[f] += fired.length
+    if (structure && fired.length > 0) {
+      const list = this.onStructures.get(f) ?? []
+      list.push({ track: structure, firing: fired })
+      this.onStructures.set(f, list)
+    }
     const p = classifyPattern(fired, L)
     if (p !== null) {
       this.votes[f * PATTERNS.length + PATTERNS.indexOf(p)]++
@@ -151,6 +165,9 @@ export class LabelCardAccumulator {
       meanPosition: firing > 0 ? this.posSum[f] / firing : 0,
       text: ''
     }
+    const sets = this.onStructures.get(f)
+    const clustering = sets ? clusteringTest(sets, f + 1) : null
+    if (clustering) card.structure = clustering
     card.text = cardText(card)
     return card
   }
@@ -160,7 +177,7 @@ function aaIndex(code: number): number {
   return code < 128 ? AA_INDEX[code] : 20
 }
 
-/** The one-line text of a card: concepts · pattern · position · enrichment. */
+/** The one-line text of a card: concepts · pattern · position · enrichment · 3D clustering. */
 export function cardText(card: Omit<FeatureLabelCard, 'text'>): string {
   const parts: string[] = []
   if (card.concepts.length > 0) {
@@ -179,5 +196,6 @@ export function cardText(card: Omit<FeatureLabelCard, 'text'>): string {
   if (card.terminal) parts.push(`${card.terminal}-terminal`)
   if (card.enriched.length > 0)
     parts.push(`enriched in ${card.enriched.map(e => `${e.aa} ×${e.ratio.toFixed(1)}`).join(', ')}`)
+  if (card.structure) parts.push(clusteringText(card.structure))
   return parts.join(' · ')
 }

@@ -53,6 +53,7 @@ import {
   type StatisticsSettings
 } from './feature-statistics'
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
+import type { ProteinStructures } from './protein-structures'
 import { SCHEMA_VERSION, migrate } from './schema'
 
 export interface NewProtein {
@@ -678,16 +679,21 @@ export class LatentStore {
   async computeStatistics(
     runId: number,
     settings: Partial<StatisticsSettings> = {},
-    opts: { signal?: AbortSignal; onProgress?: (p: StatisticsProgress) => void } = {}
+    opts: {
+      signal?: AbortSignal
+      onProgress?: (p: StatisticsProgress) => void
+      /** The project's structures, for the label cards' 3D clustering. */
+      structures?: ProteinStructures
+    } = {}
   ): Promise<StatisticsResult> {
     const run = this.resolveRun(runId)
     const st: StatisticsSettings = { ...DEFAULT_STATISTICS, ...settings }
     st.concepts = conceptScoringOf(st.concepts)
     const total = this.latentCounts(runId).proteins
-    const builder = new FeatureStatisticsBuilder(run.d_sae, st)
+    const builder = new FeatureStatisticsBuilder(run.d_sae, st, opts.structures)
     const annotationsOf = (annotations: string): ResidueAnnotation[] | undefined =>
       annotations === '[]' ? undefined : (JSON.parse(annotations) as ResidueAnnotation[])
-    const sequenceOf = this.stmt('SELECT sequence FROM proteins WHERE id = ?').pluck()
+    const proteinOf = this.stmt('SELECT accession, sequence FROM proteins WHERE id = ?')
     let chosen: Set<number> | undefined
     for (const pass of [1, 2, 3] as const) {
       let n = 0
@@ -702,7 +708,11 @@ export class LatentStore {
         const latents = decodeFeatureMajor(item.data)
         const scan =
           pass === 3
-            ? { proteinId: item.proteinId, latents, sequence: sequenceOf.get(item.proteinId) as string }
+            ? {
+                proteinId: item.proteinId,
+                latents,
+                ...(proteinOf.get(item.proteinId) as { accession: string; sequence: string })
+              }
             : { proteinId: item.proteinId, latents, annotations: annotationsOf(item.annotations) }
         if (pass === 1) builder.addPass1(scan)
         else if (pass === 2) builder.addPass2(scan)

@@ -10,9 +10,10 @@ import { ANNOTATION_LABELS, type AnnotationType } from '@shared/store-types'
 const FLOOR_KEY = 'plm-sae.conceptF1Floor'
 const FLOOR_EVENT = 'plm-sae-concept-floor'
 
-/** The concept name as every view writes it. */
-export function conceptName(type: AnnotationType): string {
-  return ANNOTATION_LABELS[type] ?? type
+/** The concept name as every view writes it; a concept split by note adds it: "Metal binding: Zn(2+)". */
+export function conceptName(type: AnnotationType, note?: string | null): string {
+  const name = ANNOTATION_LABELS[type] ?? type
+  return note ? `${name}: ${note}` : name
 }
 
 export function readConceptFloor(): number {
@@ -58,8 +59,7 @@ export function ConceptChip({
           : `F1 ${concept.f1.toFixed(2)}`
       }
     >
-      {conceptName(concept.type)}
-      {concept.note ? `: ${concept.note}` : ''}
+      {conceptName(concept.type, concept.note)}
     </span>
   )
 }

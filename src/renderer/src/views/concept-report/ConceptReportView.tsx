@@ -15,14 +15,14 @@ import {
   type SequenceConceptReport
 } from '@shared/store-types'
 import { downloadText } from '@renderer/components/export-file'
+import { conceptName } from '@renderer/components/concept-chip'
 
 export interface ConceptReportViewProps {
   projectId: string
   onOpenFeature: (feature: number) => void
 }
 
-const name = (type: AnnotationType, note: string): string =>
-  note ? `${ANNOTATION_LABELS[type]}: ${note}` : ANNOTATION_LABELS[type]
+const name = (type: AnnotationType, note: string): string => conceptName(type, note)
 
 export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportViewProps) {
   const [text, setText] = useState('')

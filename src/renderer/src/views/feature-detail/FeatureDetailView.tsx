@@ -64,7 +64,8 @@ export function FeatureDetailView({
                 : undefined
             }
           >
-            {conceptName(d.summary.bestConcept.type)} · F1 {d.summary.bestConcept.f1.toFixed(2)}
+            {conceptName(d.summary.bestConcept.type, d.summary.bestConcept.note)} · F1{' '}
+            {d.summary.bestConcept.f1.toFixed(2)}
           </span>
         )}
         {d?.summary.dead && <span className="wb-chip">dead</span>}
@@ -410,9 +411,16 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
         <div
           className="muted"
           data-testid="label-card"
-          title="Generated from the statistics (no LLM): concepts with F1 above the floor, activation pattern, position and amino-acid enrichment on the top proteins"
+          title="Generated from the statistics (no LLM): concepts with F1 above the floor, activation pattern, position and amino-acid enrichment on the top proteins, 3D clustering where the project has their structures"
         >
           <span className="wb-chip">generated</span> <em>{d.labelCard.text}</em>
+          {d.labelCard.structure && (
+            <div className="small" data-testid="label-card-3d">
+              3D: {d.labelCard.structure.residues} firing residues on {d.labelCard.structure.chains.join(', ')} · p ={' '}
+              {d.labelCard.structure.p.toPrecision(2)} ({d.labelCard.structure.permutations} random sets of the same
+              sizes; clusters when p ≤ 0.01)
+            </div>
+          )}
         </div>
       )}
       {d.conceptScoring && (
@@ -457,8 +465,7 @@ function ConceptTable({ detail: d, featureId }: { detail: FeatureDetail; feature
               {d.concepts.map(c => (
                 <tr key={`${c.type}:${c.note ?? ''}`}>
                   <td className={Math.max(c.f1, c.domain?.f1 ?? 0) < conceptFloor ? 'muted' : undefined}>
-                    {conceptName(c.type)}
-                    {c.note ? `: ${c.note}` : ''}
+                    {conceptName(c.type, c.note)}
                   </td>
                   <td className="num">
                     <F1Bar f1={c.f1} />

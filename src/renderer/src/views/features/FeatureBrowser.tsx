@@ -235,7 +235,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
       const f = allRows.get(id)
       if (!f) return `#${id}`
       const concept = f.bestConcept
-        ? `${conceptName(f.bestConcept.type)} (F1 ${f.bestConcept.f1.toFixed(2)}${f.bestConcept.f1 < minF1 ? ', below the floor' : ''})`
+        ? `${conceptName(f.bestConcept.type, f.bestConcept.note)} (F1 ${f.bestConcept.f1.toFixed(2)}${f.bestConcept.f1 < minF1 ? ', below the floor' : ''})`
         : 'no concept'
       return `#${id}${f.label ? ` · ${f.label}` : ''} · ${concept}`
     },

@@ -5,10 +5,12 @@
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '@shared/api'
-import type { BadRecordPolicy, FalsePositiveScope } from '@shared/store-types'
+import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '@shared/store-types'
 import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '@shared/library-types'
 import { providerLabel } from './provider-badge'
 import { api } from '@renderer/api'
+import { conceptName } from '@renderer/components/concept-chip'
+import { ConceptSplitFields, conceptSplitRequest, NO_CONCEPT_SPLIT } from '@renderer/components/concept-split-fields'
 import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
 
@@ -76,7 +78,9 @@ export function ModelsView({ appInfo, projects, currentProjectId, jobs, onChange
             navigate({ view: 'features' })
           })
         }
-        onIndex={id => run(() => api.startIndexJob({ projectId: id }))}
+        onIndex={(id, conceptSplit) =>
+          run(() => api.startIndexJob({ projectId: id, ...(conceptSplit ? { conceptSplit } : {}) }))
+        }
         onOpenStore={
           appInfo?.canPickLocalFolders
             ? () =>
@@ -256,7 +260,8 @@ function ProjectsPanel(props: {
   currentProjectId: string | undefined
   models: LibraryEntry[]
   onOpen(id: string): void
-  onIndex(id: string): void
+  /** Index (again); with a concept split, the project's split changes to it first. */
+  onIndex(id: string, conceptSplit?: ConceptSplit): void
   /** Desktop only (a file dialog): open a store indexed elsewhere, e.g. a merged cluster index. */
   onOpenStore?: () => void
   run(f: () => Promise<unknown>): void
@@ -328,6 +333,7 @@ function ProjectsPanel(props: {
                   Open
                 </button>
                 {!p.fromStore && <button onClick={() => onIndex(p.id)}>{p.indexed ? 'Re-index' : 'Index'}</button>}
+                {!p.fromStore && <ProjectConceptSettings project={p} onIndex={split => onIndex(p.id, split)} />}
               </td>
             </tr>
           ))}
@@ -370,6 +376,7 @@ function NewProjectForm({
   const [file, setFile] = useState<File>()
   const [onBadRecord, setOnBadRecord] = useState<BadRecordPolicy>('skip')
   const [falsePositives, setFalsePositives] = useState<FalsePositiveScope>('annotated')
+  const [conceptSplit, setConceptSplit] = useState<ConceptSplit>(NO_CONCEPT_SPLIT)
   // Bumped after a project is created: the form starts empty again (the file input included).
   const [formKey, setFormKey] = useState(0)
   const lastModel = esm.find(m => m.id === remembered.modelId)?.id
@@ -387,7 +394,8 @@ function NewProjectForm({
         modelId: model,
         saeId: sae,
         onBadRecord,
-        falsePositives
+        falsePositives,
+        ...(conceptSplitRequest(conceptSplit) ? { conceptSplit } : {})
       })
       setName('')
       setFile(undefined)
@@ -459,8 +467,43 @@ function NewProjectForm({
             <option value="all">on all proteins (InterPLM)</option>
           </select>
         </label>
+        <ConceptSplitFields value={conceptSplit} onChange={setConceptSplit} testId="new-project-concept-split" />
         <button onClick={submit} disabled={!model || !sae}>
           Create and index
+        </button>
+      </div>
+    </details>
+  )
+}
+
+/** A project's concept split (types scored per note, minimum instances), changed and applied by re-indexing. */
+function ProjectConceptSettings({
+  project,
+  onIndex
+}: {
+  project: ProjectInfo
+  onIndex(split: ConceptSplit): void
+}): ReactNode {
+  const [split, setSplit] = useState<ConceptSplit>(project.conceptSplit ?? NO_CONCEPT_SPLIT)
+  const current = project.conceptSplit ?? NO_CONCEPT_SPLIT
+  return (
+    <details className="subpanel" data-testid="project-concept-settings">
+      <summary
+        title="Concept types split by note or ligand, and the minimum instances of a concept"
+        data-testid="project-concept-summary"
+      >
+        Concepts:{' '}
+        {current.splitTypes.length ? `split ${current.splitTypes.map(t => conceptName(t)).join(', ')}` : 'not split'}
+        {current.minInstances > 1 ? `, ≥ ${current.minInstances} instances` : ''}
+      </summary>
+      <div className="form-row">
+        <ConceptSplitFields value={split} onChange={setSplit} testId="project-concept-split" />
+        <button
+          onClick={() => onIndex(split)}
+          data-testid="project-concept-reindex"
+          title="Re-index with these concept settings: stored latents are kept, only the statistics are computed again"
+        >
+          Re-index with these concepts
         </button>
       </div>
     </details>
