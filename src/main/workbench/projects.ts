@@ -6,36 +6,34 @@
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { StructureInfo } from '../../shared/api'
+import type { ProjectInfo, StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
-export interface ProjectRecord {
-  id: string
-  name: string
-  demo: boolean
-  createdAt: string
-  openedAt: string
-  modelId: string
-  saeId: string
-  layer: number
+/**
+ * `project.json`: the fields of `ProjectInfo` (src/shared/api.ts) that are stored, plus where the proteins are.
+ * The rest of `ProjectInfo` (counts, sizes, whether it is indexed) is computed when it is listed.
+ */
+export type ProjectRecord = Pick<
+  ProjectInfo,
+  'id' | 'name' | 'demo' | 'createdAt' | 'openedAt' | 'modelId' | 'saeId' | 'layer' | 'proteinCount'
+> & {
   /** File name of the proteins inside the project folder. */
   proteinsFile: string
   proteinsFormat: 'fasta' | 'uniprot'
-  proteinCount: number
   /** Bad-record policy of its index jobs (the user's last choice; absent = 'skip'). */
-  onBadRecord?: BadRecordPolicy
+  onBadRecord?: ProjectInfo['onBadRecord']
   /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
-  falsePositives?: FalsePositiveScope
+  falsePositives?: ProjectInfo['falsePositives']
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
   /**
    * Set for a project opened from a store file indexed elsewhere (Projects → Open a store, e.g. a merged
-   * cluster index): the model and SAE it was indexed with, by name. Such a project has no proteins file and no
-   * library model / SAE (modelId and saeId are ''): it is browsed, not re-indexed.
+   * cluster index). Such a project has no proteins file and no library model / SAE (modelId and saeId are ''):
+   * it is browsed, not re-indexed.
    */
-  fromStore?: { fileName: string; modelName: string; saeName: string }
+  fromStore?: ProjectInfo['fromStore']
 }
 
 /** `structures.json`: what the renderer sees of each structure, plus its file name in `structures/`. */
