@@ -597,7 +597,7 @@ export interface ProteinFeaturesResult {
   sequence: string
   annotations: ResidueAnnotation[]
   range: ResidueRange
-  sortBy: 'max' | 'mean'
+  sortBy: FeatureHitSortKey
   /** Number of features firing in the range. */
   total: number
   offset: number
