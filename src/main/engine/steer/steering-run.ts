@@ -9,7 +9,7 @@ import { parse } from '../../../shared/schema'
 import {
   GenerationSettingsSchema,
   type ClampSpec,
-  type GenerationSettings,
+  type SteeringRequest as SteeringRunInput,
   type SteeringProgress,
   type SteeringProvenance,
   type SteeringRunRecord
@@ -21,16 +21,11 @@ import { scoreSequences } from './scores'
 import { resolveSteeringPlan, type ResolvedClamp } from './steering-plan'
 import type { SteeredModel } from './steered-model'
 
-export interface SteeringRequest {
-  /** The starting sequence (edit, resample); omitted for denovo. */
-  start?: { id: string; sequence: string }
-  clamps: ClampSpec[]
-  settings: GenerationSettings
-  /** A PROSITE pattern whose hits are scored. */
-  motif?: string
-  /** Compute the pseudo-log-likelihood (one forward per residue per sequence: the slowest score). Default true. */
-  pll?: boolean
-}
+/**
+ * A steering run as the engine takes it: the contract's request (src/shared/steering-types.ts, without the
+ * project), where the pseudo-log-likelihood defaults to on.
+ */
+export type SteeringRequest = Omit<SteeringRunInput, 'pll'> & { pll?: boolean }
 
 export interface SteeringContext {
   steered: SteeredModel
