@@ -346,13 +346,16 @@ export interface ExportResult {
 
 // --------------------------------------------------------------------------------------------------- structures
 
+export const STRUCTURE_FORMATS = ['pdb', 'mmcif'] as const
+export type StructureFormat = (typeof STRUCTURE_FORMATS)[number]
+
 export interface StructureInfo {
   /** Id to load it with (never a path). */
   id: string
   /** e.g. "1UBQ", as in the file's name. */
   name: string
   title: string
-  format: 'pdb' | 'mmcif'
+  format: StructureFormat
   /** Chains in the file (author chain ids). */
   chains: string[]
   /** Proteins of the project this structure is known to show (accessions), when known. */
@@ -362,7 +365,7 @@ export interface StructureInfo {
 
 export interface StructureFile {
   id: string
-  format: 'pdb' | 'mmcif'
+  format: StructureFormat
   text: string
 }
 

@@ -6,10 +6,13 @@
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { ProjectInfo, StructureInfo } from '../../shared/api'
+import type { ProjectInfo, ProjectSourceKind, StructureFormat, StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
+
+/** The proteins file of a project: the text a FASTA or UniProt source gave. */
+export type ProteinsFormat = Exclude<ProjectSourceKind, 'demo'>
 
 /**
  * `project.json`: the fields of `ProjectInfo` (src/shared/api.ts) that are stored, plus where the proteins are.
@@ -21,7 +24,7 @@ export type ProjectRecord = Pick<
 > & {
   /** File name of the proteins inside the project folder. */
   proteinsFile: string
-  proteinsFormat: 'fasta' | 'uniprot'
+  proteinsFormat: ProteinsFormat
   /** Bad-record policy of its index jobs (the user's last choice; absent = 'skip'). */
   onBadRecord?: ProjectInfo['onBadRecord']
   /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
@@ -66,7 +69,7 @@ function slug(name: string): string {
 }
 
 /** Number of records in FASTA ('>' lines) or UniProt flat-file ('ID   ' lines) text. */
-export function countRecords(text: string, format: 'fasta' | 'uniprot'): number {
+export function countRecords(text: string, format: ProteinsFormat): number {
   const re = format === 'fasta' ? /^>/gm : /^ID {3}/gm
   return (text.match(re) ?? []).length
 }
@@ -75,7 +78,7 @@ export function countRecords(text: string, format: 'fasta' | 'uniprot'): number 
 export function describeStructureText(
   text: string,
   fileName: string
-): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
+): { format: StructureFormat; title: string; chains: string[]; uniprot: string[] } {
   const mmcif = /^data_/m.test(text.slice(0, 200)) || /\.cif$/i.test(fileName)
   const chains = new Set<string>()
   const uniprot = new Set<string>()
@@ -163,7 +166,7 @@ export class ProjectRegistry {
   /** Creates a project from protein text (FASTA or UniProt flat file). */
   create(input: {
     name: string
-    format: 'fasta' | 'uniprot'
+    format: ProteinsFormat
     text: string
     modelId: string
     saeId: string
