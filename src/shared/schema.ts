@@ -26,7 +26,7 @@ export function invalidRequestMessage(e: ValidationError): string {
 export type Validator<T> = (value: unknown, at: string) => T
 
 /** A short description of a value for messages (`"abc"`, `number 3`, `an array`). */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === null) return 'null'
   if (Array.isArray(value)) return 'an array'
   if (typeof value === 'string') return value.length > 40 ? `a string of ${value.length} characters` : `"${value}"`
@@ -36,13 +36,13 @@ export function describe(value: unknown): string {
 
 export function str(opts: { min?: number; max: number; pattern?: RegExp; patternHint?: string }): Validator<string> {
   return (value, at) => {
-    if (typeof value !== 'string') throw new ValidationError(at, `expected a string, got ${describe(value)}`)
+    if (typeof value !== 'string') throw new ValidationError(at, `expected a string, got ${describeValue(value)}`)
     if (value.length < (opts.min ?? 0))
       throw new ValidationError(at, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} characters`)
     if (value.length > opts.max)
       throw new ValidationError(at, `is too long (${value.length} characters, at most ${opts.max})`)
     if (opts.pattern && !opts.pattern.test(value))
-      throw new ValidationError(at, opts.patternHint ?? `has an invalid format (${describe(value)})`)
+      throw new ValidationError(at, opts.patternHint ?? `has an invalid format (${describeValue(value)})`)
     return value
   }
 }
@@ -50,7 +50,7 @@ export function str(opts: { min?: number; max: number; pattern?: RegExp; pattern
 export function int(min: number, max: number): Validator<number> {
   return (value, at) => {
     if (typeof value !== 'number' || !Number.isInteger(value))
-      throw new ValidationError(at, `expected a whole number, got ${describe(value)}`)
+      throw new ValidationError(at, `expected a whole number, got ${describeValue(value)}`)
     if (value < min || value > max) throw new ValidationError(at, `must be between ${min} and ${max}, got ${value}`)
     return value
   }
@@ -59,14 +59,14 @@ export function int(min: number, max: number): Validator<number> {
 export function num(min: number, max: number): Validator<number> {
   return (value, at) => {
     if (typeof value !== 'number' || !Number.isFinite(value))
-      throw new ValidationError(at, `expected a finite number, got ${describe(value)}`)
+      throw new ValidationError(at, `expected a finite number, got ${describeValue(value)}`)
     if (value < min || value > max) throw new ValidationError(at, `must be between ${min} and ${max}, got ${value}`)
     return value
   }
 }
 
 export const bool: Validator<boolean> = (value, at) => {
-  if (typeof value !== 'boolean') throw new ValidationError(at, `expected true or false, got ${describe(value)}`)
+  if (typeof value !== 'boolean') throw new ValidationError(at, `expected true or false, got ${describeValue(value)}`)
   return value
 }
 
@@ -74,7 +74,7 @@ export function oneOf<const T extends string>(choices: readonly T[]): Validator<
   return (value, at) => {
     if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
       const list = choices.length > 8 ? `${choices.slice(0, 8).join(', ')}, ...` : choices.join(', ')
-      throw new ValidationError(at, `must be one of ${list}; got ${describe(value)}`)
+      throw new ValidationError(at, `must be one of ${list}; got ${describeValue(value)}`)
     }
     return value as T
   }
@@ -86,7 +86,7 @@ export function literal<const T extends string>(expected: T): Validator<T> {
 
 export function arrayOf<T>(item: Validator<T>, maxLength: number): Validator<T[]> {
   return (value, at) => {
-    if (!Array.isArray(value)) throw new ValidationError(at, `expected an array, got ${describe(value)}`)
+    if (!Array.isArray(value)) throw new ValidationError(at, `expected an array, got ${describeValue(value)}`)
     if (value.length > maxLength)
       throw new ValidationError(at, `has ${value.length} items, at most ${maxLength} allowed`)
     return value.map((v, i) => item(v, `${at}[${i}]`))
@@ -101,7 +101,7 @@ export function either<A, B>(a: Validator<A>, b: Validator<B>, hint: string): Va
       try {
         return b(value, at)
       } catch {
-        throw new ValidationError(at, `expected ${hint}, got ${describe(value)}`)
+        throw new ValidationError(at, `expected ${hint}, got ${describeValue(value)}`)
       }
     }
   }
@@ -133,7 +133,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** A plain object with exactly these fields (unknown fields are rejected). */
 export function obj<S extends Shape>(shape: S): Validator<Out<S>> {
   return (value, at) => {
-    if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describe(value)}`)
+    if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describeValue(value)}`)
     for (const key of Object.keys(value)) {
       if (!Object.prototype.hasOwnProperty.call(shape, key))
         throw new ValidationError(`${at}.${key}`, 'is not a known field')
@@ -158,12 +158,12 @@ export function tagged<const K extends string, V extends Record<string, Validato
   variants: V
 ): Validator<{ [N in keyof V]: V[N] extends Validator<infer T> ? T : never }[keyof V]> {
   return (value, at) => {
-    if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describe(value)}`)
+    if (!isPlainObject(value)) throw new ValidationError(at, `expected an object, got ${describeValue(value)}`)
     const t = value[tag]
     if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(variants, t)) {
       throw new ValidationError(
         `${at}.${tag}`,
-        `must be one of ${Object.keys(variants).join(', ')}; got ${describe(t)}`
+        `must be one of ${Object.keys(variants).join(', ')}; got ${describeValue(t)}`
       )
     }
     return variants[t](value, at) as never
@@ -188,7 +188,10 @@ function hasControl(s: string, allowed = ''): boolean {
 export const id: Validator<string> = (value, at) => {
   const s = str({ min: 1, max: 200 })(value, at)
   if (!/^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$/.test(s) || s.includes('..') || s.includes('//')) {
-    throw new ValidationError(at, `is not a valid id (${describe(s)}): ids use letters, digits and . _ : / @ + - only`)
+    throw new ValidationError(
+      at,
+      `is not a valid id (${describeValue(s)}): ids use letters, digits and . _ : / @ + - only`
+    )
   }
   return s
 }

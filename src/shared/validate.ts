@@ -48,7 +48,7 @@ import {
   ExperimentSequencesRequestSchema,
   StartExperimentRequestSchema
 } from './experiment-types'
-import { describe, obj, ValidationError, type Validator } from './schema'
+import { describeValue, obj, ValidationError, type Validator } from './schema'
 
 export * from './schema'
 
@@ -106,7 +106,7 @@ export function validateMethod(name: unknown): ApiMethod {
   if (typeof name !== 'string' || !isApiMethod(name)) {
     throw new ValidationError(
       'method',
-      `unknown API method ${describe(name)} (known: ${API_METHODS.length} methods, e.g. ${API_METHODS.slice(0, 3).join(', ')})`
+      `unknown API method ${describeValue(name)} (known: ${API_METHODS.length} methods, e.g. ${API_METHODS.slice(0, 3).join(', ')})`
     )
   }
   return name
