@@ -216,13 +216,30 @@ describe('the built main process under a stand-in Electron', () => {
       ['featureDetail', { projectId: 'demo', feature: -1 }],
       ['createProject', { name: '', source: { kind: 'demo' }, modelId: 'x', saeId: 'y' }],
       ['dropAllTables', {}],
-      ['openProject', { projectId: 'no-such-project' }]
+      ['openProject', { projectId: 'no-such-project' }],
+      [
+        'startSteering',
+        {
+          projectId: 'demo',
+          clamps: [
+            { feature: 1, mode: 'absolute', value: 1 },
+            { feature: 2, mode: 'absolute', value: 1 },
+            { feature: -3, mode: 'absolute', value: 1 }
+          ],
+          settings: { mode: 'edit', n: 1, seed: 1, temperature: 0, rounds: 1, maskFraction: 0.1 },
+          pll: false
+        }
+      ]
     ]
     for (const [method, request] of cases) {
       const overHttp = await httpError(method, request)
       expect(overHttp.status, method).toBeGreaterThanOrEqual(400)
       expect(await ipcError(method, request), method).toBe(overHttp.message)
     }
+    // A bad nested field is named by its path, the same over both transports.
+    expect(await ipcError('startSteering', cases.at(-1)![1])).toBe(
+      'Invalid request: request.clamps[2].feature: must be between 0 and 16777216, got -3'
+    )
     // Not an object at all (the HTTP server only sees JSON bodies): still a clear validation error.
     expect(await ipcError('listProjects', 'not an object')).toMatch(/^Invalid request: /)
   })

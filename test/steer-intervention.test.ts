@@ -138,10 +138,14 @@ describe('steering intervention', () => {
     expect(() => plan([{ feature: 64, mode: 'absolute', value: 1 }], 10)).toThrow(
       /clamp 1 \(feature 64\): feature 64 does not exist: the SAE "sae" has features 0 to 63/
     )
-    expect(() => plan([{ feature: -1, mode: 'absolute', value: 1 }], 10)).toThrow(/feature id must be a whole number/)
-    expect(() => plan([{ feature: 1.5, mode: 'absolute', value: 1 }], 10)).toThrow(/feature id must be a whole number/)
+    expect(() => plan([{ feature: -1, mode: 'absolute', value: 1 }], 10)).toThrow(
+      /clamps\[0\]\.feature: must be between 0 and/
+    )
+    expect(() => plan([{ feature: 1.5, mode: 'absolute', value: 1 }], 10)).toThrow(
+      /clamps\[0\]\.feature: expected a whole number/
+    )
     expect(() => plan([{ feature: 1, mode: 'absolute', value: NaN }], 10)).toThrow(
-      /clamp 1 \(feature 1\): value must be a finite number, got NaN/
+      /clamps\[0\]\.value: expected a finite number, got number NaN/
     )
     expect(() =>
       plan(
@@ -153,10 +157,10 @@ describe('steering intervention', () => {
       )
     ).toThrow(/clamp 2 \(feature 2\): residue range 5-11 is outside the sequence, which has residues 1-10/)
     expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 0, end: 3 } }], 10)).toThrow(
-      /range 0-3 is not a residue range/
+      /clamps\[0\]\.range\.start: must be between 1 and/
     )
     expect(() => plan([{ feature: 2, mode: 'absolute', value: 1, range: { start: 6, end: 3 } }], 10)).toThrow(
-      /range 6-3 is not a residue range/
+      /clamps\[0\]\.range: end \(3\) is before start \(6\)/
     )
     expect(() => plan([{ feature: 2, mode: 'multiple-of-max', value: 1 }], 10)).toThrow(
       /needs the feature's max activation in the project/
@@ -165,7 +169,7 @@ describe('steering intervention', () => {
       /never fires in the project/
     )
     expect(() => plan([{ feature: 2, mode: 'sideways' as never, value: 1 }], 10)).toThrow(
-      /mode must be one of absolute, multiple-of-max, add-to-natural/
+      /clamps\[0\]\.mode: must be one of absolute, multiple-of-max, add-to-natural/
     )
   })
 

@@ -60,9 +60,9 @@ describe('steering in the workbench', () => {
       service.steeringPreview({
         projectId: 'demo',
         sequence: seq,
-        clamps: [{ feature: 99_999_999, mode: 'absolute', value: 1 }]
+        clamps: [{ feature: 9_999_999, mode: 'absolute', value: 1 }]
       })
-    ).rejects.toThrow(/feature 99999999 does not exist/)
+    ).rejects.toThrow(/feature 9999999 does not exist/)
   })
 
   it('runs a steer job in the worker, saves the run in the project, re-opens and exports it', async () => {

@@ -8,9 +8,11 @@
  *     ONE plain JSON object (use `EmptyRequest` when there is nothing to send); the result is plain JSON
  *     (no class instances, no typed arrays, no Map/Set, no undefined-only distinctions that JSON would lose,
  *     no functions). Put the DTOs in your own `src/shared/<area>-types.ts` and import them here.
- *  2. Add its validator to `requestValidators` in src/shared/validate.ts (the compiler insists): every field
- *     checked (type, integer range, string length, enum), unknown fields rejected. The renderer sends ids,
- *     never filesystem paths; a file the user picks is sent as its text or chosen through a host dialog.
+ *  2. Define the request by its schema (src/shared/schema.ts: `export const XRequestSchema = obj({...})`,
+ *     `export type XRequest = Infer<typeof XRequestSchema>`) and add the schema to `requestValidators` in
+ *     src/shared/validate.ts (the compiler insists): every field checked (type, integer range, string length,
+ *     enum from an `as const` list), unknown fields rejected. The renderer sends ids, never filesystem paths;
+ *     a file the user picks is sent as its text or chosen through a host dialog.
  *  3. Implement it in `WorkbenchService` (src/main/workbench/service.ts). Long work runs as a job in the
  *     worker and reports through `onJobEvent`; the method returns the job's `JobInfo` at once.
  *  Nothing else is needed: the Electron IPC handlers, the preload bridge, the HTTP server and the renderer
@@ -18,20 +20,39 @@
  *
  * No Node or Electron imports in this file: it is compiled into the renderer too.
  */
-import type {
-  AddHubEntryRequest,
-  DeviceSetting,
-  DownloadProgress,
-  LibraryEntry,
-  LibraryEntryKind,
-  RemoveEntryResult,
-  SaeFileFormat
+import {
+  bool,
+  id,
+  longText,
+  MAX_FASTA_TEXT,
+  obj,
+  oneOf,
+  opt,
+  tagged,
+  text,
+  literal,
+  featureId,
+  runId,
+  type Infer,
+  type InferShape
+} from './schema'
+import {
+  addDialogEntryShape,
+  AddHubEntryRequestSchema,
+  DEVICE_SETTINGS,
+  type DeviceSetting,
+  type DownloadProgress,
+  type LibraryEntry,
+  type RemoveEntryResult
 } from './library-types'
-import type {
-  BadRecordPolicy,
-  ConceptSplit,
-  FalsePositiveScope,
-  BadRecordReport,
+import {
+  BAD_RECORD_POLICIES,
+  ConceptSplitSchema,
+  FALSE_POSITIVE_SCOPES,
+  type BadRecordPolicy,
+  type ConceptSplit,
+  type FalsePositiveScope,
+  type BadRecordReport,
   FeatureDetail,
   FeatureExportQuery,
   FeatureLabelUpdate,
@@ -46,6 +67,7 @@ import type {
   ProteinFeaturesResult,
   ProteinListQuery,
   ProteinListResult,
+  proteinRef,
   StoreInfo
 } from './store-types'
 import type {
@@ -68,6 +90,7 @@ import type {
 } from './steering-types'
 
 /** A request with nothing in it. */
+export const EmptyRequestSchema = obj({})
 export type EmptyRequest = Record<string, never>
 
 // ---------------------------------------------------------------------------------------------- app / provider
@@ -112,28 +135,23 @@ export interface AppInfo {
   savedDevice?: DeviceSetting
 }
 
-export interface SetDeviceRequest {
-  device: DeviceSetting
-}
+export const SetDeviceRequestSchema = obj({ device: oneOf(DEVICE_SETTINGS) })
+export type SetDeviceRequest = Infer<typeof SetDeviceRequestSchema>
 
 // ------------------------------------------------------------------------------------------------ model library
 
 /** Add a hub repository (or one of its subfolders), or (desktop only) a local folder chosen in a dialog. */
-export type AddModelRequest =
-  | AddHubEntryRequest
-  | {
-      kind: LibraryEntryKind
-      source: 'local-dialog'
-      name?: string
-      saeFormat?: SaeFileFormat
-      layer?: number
-      baseModelId?: string
-    }
+export const AddModelRequestSchema = tagged('source', {
+  hub: AddHubEntryRequestSchema,
+  'local-dialog': obj(addDialogEntryShape)
+})
+export type AddModelRequest = Infer<typeof AddModelRequestSchema>
 
-export interface ModelIdRequest {
+export const ModelIdRequestSchema = obj({
   /** A `LibraryEntry.id`. */
-  id: string
-}
+  id
+})
+export type ModelIdRequest = Infer<typeof ModelIdRequestSchema>
 
 // ----------------------------------------------------------------------------------------------------- projects
 
@@ -173,44 +191,52 @@ export interface ProjectInfo {
   fromStore?: { fileName: string; modelName: string; saeName: string }
 }
 
-export type ProjectSource =
-  /** The bundled demo set (resources/demo): 100 annotated Swiss-Prot entries and their structures. */
-  | { kind: 'demo' }
-  /** Sequences as FASTA text (the renderer reads the file the user picked; `fileName` names it in bad-record reports). */
-  | { kind: 'fasta'; text: string; fileName?: string }
-  /** UniProt flat-file text (Swiss-Prot .dat) with residue annotations. */
-  | { kind: 'uniprot'; text: string; fileName?: string }
+export const PROJECT_SOURCE_KINDS = ['demo', 'fasta', 'uniprot'] as const
+export type ProjectSourceKind = (typeof PROJECT_SOURCE_KINDS)[number]
 
-export interface CreateProjectRequest {
-  name: string
-  source: ProjectSource
-  modelId: string
-  saeId: string
+export const ProjectSourceSchema = tagged('kind', {
+  /** The bundled demo set (resources/demo): 100 annotated Swiss-Prot entries and their structures. */
+  demo: obj({ kind: literal('demo') }),
+  /** Sequences as FASTA text (the renderer reads the file the user picked; `fileName` names it in bad-record reports). */
+  fasta: obj({ kind: literal('fasta'), text: longText(MAX_FASTA_TEXT, 1), fileName: opt(text(255, 1)) }),
+  /** UniProt flat-file text (Swiss-Prot .dat) with residue annotations. */
+  uniprot: obj({ kind: literal('uniprot'), text: longText(MAX_FASTA_TEXT, 1), fileName: opt(text(255, 1)) })
+} satisfies Record<ProjectSourceKind, unknown>)
+export type ProjectSource = Infer<typeof ProjectSourceSchema>
+
+export const CreateProjectRequestSchema = obj({
+  name: text(120, 1),
+  source: ProjectSourceSchema,
+  modelId: id,
+  saeId: id,
   /** Start indexing at once (default true). */
-  index?: boolean
+  index: opt(bool),
   /**
    * What the index job does with a bad record (a sequence with letters that are not amino acids, an entry
    * that does not parse, an id already stored with another sequence): 'skip' it and go on (default; every
    * one is reported in the job's `badRecords`) or 'stop' (the job fails, naming the file, line and id).
    */
-  onBadRecord?: BadRecordPolicy
+  onBadRecord: opt(oneOf(BAD_RECORD_POLICIES)),
   /**
    * Concept association counts false positives on 'annotated' proteins only (default) or on 'all' indexed
    * proteins (InterPLM's way); recorded with the run.
    */
-  falsePositives?: FalsePositiveScope
+  falsePositives: opt(oneOf(FALSE_POSITIVE_SCOPES)),
   /** Concept types also scored per note / ligand ("Metal binding: Zn(2+)"), and the minimum instances of a concept. */
-  conceptSplit?: ConceptSplit
-}
+  conceptSplit: opt(ConceptSplitSchema)
+})
+export type CreateProjectRequest = Infer<typeof CreateProjectRequestSchema>
 
-export interface OpenStoreRequest {
+export const OpenStoreRequestSchema = obj({
   /** The project's name (default: the store file's name). */
-  name?: string
-}
+  name: opt(text(120, 1))
+})
+export type OpenStoreRequest = Infer<typeof OpenStoreRequestSchema>
 
-export interface ProjectIdRequest {
-  projectId: string
-}
+/** Store queries name the project; the rest of the request is the store's own query (store-types.ts). */
+export const projectScopedShape = { projectId: id }
+export const ProjectIdRequestSchema = obj(projectScopedShape)
+export type ProjectIdRequest = Infer<typeof ProjectIdRequestSchema>
 
 export interface CreateProjectResult {
   project: ProjectInfo
@@ -220,8 +246,10 @@ export interface CreateProjectResult {
 
 // --------------------------------------------------------------------------------------------------------- jobs
 
-export type JobKind = 'index' | 'download' | 'import' | 'steer' | 'experiment'
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+export const JOB_KINDS = ['index', 'download', 'import', 'steer', 'experiment'] as const
+export type JobKind = (typeof JOB_KINDS)[number]
+export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const
+export type JobState = (typeof JOB_STATES)[number]
 
 export interface JobProgress {
   /** What the job is doing now, e.g. "extracting latents", "writing store", "downloading model.safetensors". */
@@ -273,38 +301,43 @@ export interface JobEvent {
   job: JobInfo
 }
 
-export interface StartIndexJobRequest {
-  projectId: string
+export const StartIndexJobRequestSchema = obj({
+  projectId: id,
   /** Bad-record policy of this run (default: the project's last choice); remembered for the next. */
-  onBadRecord?: BadRecordPolicy
+  onBadRecord: opt(oneOf(BAD_RECORD_POLICIES)),
   /** Concept false-positive scope of this run (default: the project's last choice); remembered for the next. */
-  falsePositives?: FalsePositiveScope
+  falsePositives: opt(oneOf(FALSE_POSITIVE_SCOPES)),
   /** Concepts split by note and the minimum instances of this run (default: the project's last choice); remembered. */
-  conceptSplit?: ConceptSplit
-}
+  conceptSplit: opt(ConceptSplitSchema)
+})
+export type StartIndexJobRequest = Infer<typeof StartIndexJobRequestSchema>
 
-export interface JobIdRequest {
-  jobId: string
-}
+export const JobIdRequestSchema = obj({ jobId: id })
+export type JobIdRequest = Infer<typeof JobIdRequestSchema>
 
 // -------------------------------------------------------------------------------------------------------- store
 
 /** Store queries name the project; the rest of the request is the store's own query type (store-types.ts). */
-export interface ProjectScoped {
-  projectId: string
-}
+export type ProjectScoped = InferShape<typeof projectScopedShape>
 
-export interface FeatureRequest extends ProjectScoped {
+export const FeatureRequestSchema = obj({
+  ...projectScopedShape,
   /** Default: the project's latest complete run. */
-  runId?: number
+  runId: opt(runId),
   /** Feature id (latent index). */
-  feature: number
-}
+  feature: featureId
+})
+export type FeatureRequest = Infer<typeof FeatureRequestSchema>
 
-export interface ProteinRequest extends ProjectScoped {
+export const ProteinRequestSchema = obj({
+  ...projectScopedShape,
   /** The store's protein id or its accession. */
-  protein: number | string
-}
+  protein: proteinRef
+})
+export type ProteinRequest = Infer<typeof ProteinRequestSchema>
+
+export const FeatureOverviewRequestSchema = obj({ ...projectScopedShape, runId: opt(runId) })
+export type FeatureOverviewRequest = Infer<typeof FeatureOverviewRequestSchema>
 
 export interface FeatureLabelResult {
   feature: number
@@ -321,13 +354,16 @@ export interface ExportResult {
 
 // --------------------------------------------------------------------------------------------------- structures
 
+export const STRUCTURE_FORMATS = ['pdb', 'mmcif'] as const
+export type StructureFormat = (typeof STRUCTURE_FORMATS)[number]
+
 export interface StructureInfo {
   /** Id to load it with (never a path). */
   id: string
   /** e.g. "1UBQ", as in the file's name. */
   name: string
   title: string
-  format: 'pdb' | 'mmcif'
+  format: StructureFormat
   /** Chains in the file (author chain ids). */
   chains: string[]
   /** Proteins of the project this structure is known to show (accessions), when known. */
@@ -337,14 +373,12 @@ export interface StructureInfo {
 
 export interface StructureFile {
   id: string
-  format: 'pdb' | 'mmcif'
+  format: StructureFormat
   text: string
 }
 
-export interface StructureRequest {
-  projectId: string
-  structureId: string
-}
+export const StructureRequestSchema = obj({ projectId: id, structureId: id })
+export type StructureRequest = Infer<typeof StructureRequestSchema>
 
 // ----------------------------------------------------------------------------------------------- the method map
 
@@ -376,7 +410,7 @@ export interface ApiMethods {
   storeInfo: { request: ProjectScoped; result: StoreInfo }
   listFeatures: { request: ProjectScoped & FeatureListQuery; result: FeatureListResult }
   /** Every feature as a point (frequency, max, best F1) for the overview plot. */
-  featureOverview: { request: ProjectScoped & { runId?: number }; result: FeatureOverview }
+  featureOverview: { request: FeatureOverviewRequest; result: FeatureOverview }
   featureDetail: { request: FeatureRequest; result: FeatureDetail }
   updateFeatureLabel: { request: ProjectScoped & FeatureLabelUpdate; result: FeatureLabelResult }
   listProteins: { request: ProjectScoped & ProteinListQuery; result: ProteinListResult }

@@ -1,26 +1,52 @@
 /**
  * Steering experiments: the design (what is generated, under which conditions), the outcomes of every
  * generated sequence, and the statistics per condition. The engine (src/main/engine/experiment/) and the
- * CLI (`plm-sae experiment --design design.json`) read the same `ExperimentDesign`; `checkExperimentDesign`
- * is its one structural check (the engine then checks feature ids against the SAE and ranges against the
- * starts).
+ * CLI (`plm-sae experiment --design design.json`) read the same `ExperimentDesign`, derived from its schema
+ * `ExperimentDesignSchema` (every field, then the cross-field rules); `checkExperimentDesign` checks a design
+ * with it (the engine then checks feature ids against the SAE and ranges against the starts).
  */
-import { checkClampSpecs, GENERATION_MODES, type ClampSpec, type GenerationMode } from './steering-types'
+import {
+  arrayOf,
+  bool,
+  featureId,
+  id,
+  int,
+  literal,
+  MAX_RESIDUE,
+  num,
+  obj,
+  oneOf,
+  opt,
+  parse,
+  refine,
+  residueRange,
+  sequenceText,
+  str,
+  tagged,
+  text,
+  ValidationError,
+  type Infer
+} from './schema'
+import { ClampListSchema, CLAMP_MODES, GENERATION_MODES, STEERING_LIMITS, type ClampSpec } from './steering-types'
+import { ANNOTATION_TYPES } from './store-types'
 
 /** Where the generated sequences start. */
-export type ExperimentStart =
+export const ExperimentStartSchema = tagged('kind', {
   /** Proteins of the project's store, by accession. */
-  | { kind: 'proteins'; accessions: string[] }
+  proteins: obj({ kind: literal('proteins'), accessions: arrayOf(text(200, 1), 1000) }),
   /** Pasted sequences. */
-  | { kind: 'sequences'; sequences: { id: string; sequence: string }[] }
+  sequences: obj({
+    kind: literal('sequences'),
+    sequences: arrayOf(obj({ id: text(200, 1), sequence: sequenceText }), 1000)
+  }),
   /** De novo sequences of a length (generation mode must be denovo). */
-  | { kind: 'denovo'; length: number }
+  denovo: obj({ kind: literal('denovo'), length: int(1, MAX_RESIDUE) })
+})
+export type ExperimentStart = Infer<typeof ExperimentStartSchema>
 
 /** One clamp set: its clamps at dose 1 (each clamp's value is multiplied by the dose). */
-export interface ClampSet {
-  name?: string
-  clamps: ClampSpec[]
-}
+export const ClampSetSchema = obj({ name: opt(text(200)), clamps: ClampListSchema })
+export type ClampSet = Infer<typeof ClampSetSchema>
 
 /**
  * How the pseudo-log-likelihood is computed (under the unsteered model):
@@ -30,65 +56,130 @@ export interface ClampSet {
  *   sequence: an estimate that approaches the exact PLL as the stride grows; stride = L is exact);
  * - `off`: not computed.
  */
-export type PllMethod = 'exact' | 'strided' | 'off'
+export const PLL_METHODS = ['exact', 'strided', 'off'] as const
+export type PllMethod = (typeof PLL_METHODS)[number]
 
-export const PLL_METHODS: readonly PllMethod[] = ['exact', 'strided', 'off']
+/**
+ * What counts as a success for the per-clamp-set summary: `motif`, at least one hit of the design's motif;
+ * `activation`, the set's target activation (mean re-encoded activation of its clamped features over their
+ * ranges) above `threshold`; without one, above the 95th percentile of the no-clamp control's target activation.
+ */
+export const SuccessCriterionSchema = tagged('kind', {
+  motif: obj({ kind: literal('motif') }),
+  activation: obj({ kind: literal('activation'), threshold: opt(num(-1e9, 1e9)) })
+})
+export type SuccessCriterion = Infer<typeof SuccessCriterionSchema>
 
-/** What counts as a success for the per-clamp-set summary. */
-export type SuccessCriterion =
-  /** At least one hit of the design's motif. */
-  | { kind: 'motif' }
-  /**
-   * The set's target activation (mean re-encoded activation of its clamped features over their ranges) above
-   * `threshold`; without one, above the 95th percentile of the no-clamp control's target activation.
-   */
-  | { kind: 'activation'; threshold?: number }
+const G = STEERING_LIMITS
+export const MAX_EXPERIMENT_N = 10_000
 
-export interface ExperimentDesign {
-  name: string
-  start: ExperimentStart
+const designHeadShape = {
+  name: text(200, 1),
+  start: ExperimentStartSchema,
   /** Today's steering settings; `n` and `seed` of steering are the experiment's. */
-  generation: { mode: GenerationMode; temperature: number; rounds: number; maskFraction: number }
+  generation: obj({
+    mode: oneOf(GENERATION_MODES),
+    temperature: num(G.temperature.min, G.temperature.max),
+    rounds: int(G.rounds.min, G.rounds.max),
+    maskFraction: num(G.maskFraction.min, G.maskFraction.max)
+  })
+}
+/** What is generated, checked first (a start that does not fit the mode is named before any later field). */
+const designHead = refine(obj(designHeadShape), (d, at) => {
+  if ((d.generation.mode === 'denovo') !== (d.start.kind === 'denovo'))
+    throw new ValidationError(
+      `${at}.generation.mode`,
+      'de novo generation goes with start.kind "denovo" (and only with it)'
+    )
+})
+
+const experimentDesignShape = obj({
+  ...designHeadShape,
   /** Sequences per condition (sequence i starts from start i mod #starts). */
-  n: number
+  n: int(2, MAX_EXPERIMENT_N),
   /** The sampler's seed: every condition uses it (common random numbers), sequence i its own stream. */
-  seed: number
-  clampSets: ClampSet[]
+  seed: int(G.seed.min, G.seed.max),
+  clampSets: arrayOf(ClampSetSchema, 1000),
   /**
    * Screening: one more clamp set per candidate feature (after `clampSets`, which may then be empty): the
    * listed features and/or the top `concept.top` features by concept F1 for `concept.type` in the project;
    * each clamped with `clamp` (its feature is replaced by the candidate).
    */
-  screen?: { features?: number[]; concept?: { type: string; top: number }; clamp: Omit<ClampSpec, 'feature'> }
+  screen: opt(
+    obj({
+      features: opt(arrayOf(featureId, 1000)),
+      concept: opt(obj({ type: oneOf(ANNOTATION_TYPES), top: int(1, 1000) })),
+      clamp: obj({
+        mode: oneOf(CLAMP_MODES),
+        value: num(G.clampValue.min, G.clampValue.max),
+        range: opt(residueRange)
+      })
+    })
+  ),
   /** Multipliers of each clamp's value, e.g. [0.5, 1, 2, 4]. */
-  doses: number[]
-  controls: {
+  doses: arrayOf(num(0, 1e6), 100),
+  controls: obj({
     /** The same sampling with no clamp (needed for differences and p-values). */
-    noClamp: boolean
+    noClamp: bool,
     /** Per clamp set, its features clamped to 0 (absolute) on their ranges. */
-    ablation: boolean
+    ablation: bool,
     /** Per clamp set, this many draws of random features matched by firing frequency, at the strongest dose. */
-    randomDraws: number
-  }
+    randomDraws: int(0, 100)
+  }),
   /** PROSITE pattern scored for every sequence. */
-  motif?: string
-  pll: PllMethod
+  motif: opt(text(500)),
+  pll: oneOf(PLL_METHODS),
   /** Groups of the strided estimate (default 8). */
-  pllStride?: number
-  success: SuccessCriterion
+  pllStride: opt(int(1, 10_000)),
+  success: SuccessCriterionSchema,
   /** Largest acceptable drop of mean PLL per residue below the no-clamp control, in nats (default 0.1). */
-  likelihoodMargin?: number
+  likelihoodMargin: opt(num(0, 1e6)),
   /** Bootstrap resamples (default 2000) and permutation draws (default 5000). */
-  bootstrap?: number
-  permutations?: number
-}
+  bootstrap: opt(int(100, 100_000)),
+  permutations: opt(int(100, 1_000_000))
+})
+
+/** A design: what is generated, every field, then the rules across fields. */
+export const ExperimentDesignSchema = refine(
+  (value: unknown, at: string) => {
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const { name, start, generation } = value as Record<string, unknown>
+      designHead({ name, start, generation }, at)
+    }
+    return experimentDesignShape(value, at)
+  },
+  (d, at) => {
+    const fail = (field: string, message: string): never => {
+      throw new ValidationError(`${at}.${field}`, message)
+    }
+    if (d.name.trim() === '') fail('name', 'give the experiment a name (a non-empty string)')
+    if (d.start.kind === 'proteins' && d.start.accessions.length === 0)
+      fail('start.accessions', 'a non-empty list of protein accessions of the project')
+    if (d.start.kind === 'sequences' && d.start.sequences.length === 0)
+      fail('start.sequences', 'a non-empty list of {id, sequence}')
+    if (d.clampSets.length === 0 && d.screen === undefined)
+      fail(
+        'clampSets',
+        'a list of {name?, clamps: [{feature, mode, value, range?}]} (non-empty unless design.screen gives candidates)'
+      )
+    if (d.screen && d.screen.features === undefined && d.screen.concept === undefined)
+      fail('screen', 'give features and/or concept')
+    d.clampSets.forEach((c, i) => {
+      if (c.clamps.length === 0) fail(`clampSets[${i}].clamps`, 'a non-empty list of clamps')
+    })
+    if (d.doses.length === 0) fail('doses', 'a non-empty list of multipliers ≥ 0, e.g. [0.5, 1, 2, 4]')
+    if (new Set(d.doses).size !== d.doses.length) fail('doses', 'each dose once')
+    if (d.success.kind === 'motif' && (d.motif === undefined || d.motif.trim() === ''))
+      fail('success', 'kind "motif" needs design.motif')
+  }
+)
+export type ExperimentDesign = Infer<typeof ExperimentDesignSchema>
 
 export const DEFAULT_PLL_STRIDE = 8
 export const DEFAULT_LIKELIHOOD_MARGIN = 0.1
 export const DEFAULT_BOOTSTRAP = 2000
 export const DEFAULT_PERMUTATIONS = 5000
 export const MAX_EXPERIMENT_CONDITIONS = 500
-export const MAX_EXPERIMENT_N = 10_000
 
 export type ConditionKind = 'dose' | 'no-clamp' | 'ablation' | 'random'
 
@@ -252,164 +343,36 @@ export interface ExperimentInfo {
   updatedAt: string
 }
 
-function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v)
-}
-
-/** Structural check of a design; every message names the field and says what is expected. */
+/** Checks a design (ExperimentDesignSchema); errors name the field, e.g. "design.doses: each dose once". */
 export function checkExperimentDesign(d: unknown): asserts d is ExperimentDesign {
-  if (typeof d !== 'object' || d === null)
-    throw new Error('design: must be a JSON object (see the README, "Steering experiments")')
-  const o = d as Record<string, unknown>
-  if (typeof o.name !== 'string' || o.name.trim() === '')
-    throw new Error('design.name: give the experiment a name (a non-empty string)')
-  const s = o.start as Record<string, unknown> | undefined
-  if (typeof s !== 'object' || s === null)
-    throw new Error(
-      'design.start: must be {kind: "proteins", accessions}, {kind: "sequences", sequences} or {kind: "denovo", length}'
-    )
-  if (s.kind === 'proteins') {
-    if (
-      !Array.isArray(s.accessions) ||
-      s.accessions.length === 0 ||
-      !s.accessions.every(a => typeof a === 'string' && a !== '')
-    ) {
-      throw new Error('design.start.accessions: a non-empty list of protein accessions of the project')
-    }
-  } else if (s.kind === 'sequences') {
-    if (!Array.isArray(s.sequences) || s.sequences.length === 0)
-      throw new Error('design.start.sequences: a non-empty list of {id, sequence}')
-    s.sequences.forEach((q: unknown, i) => {
-      const r = q as Record<string, unknown>
-      if (
-        typeof r !== 'object' ||
-        r === null ||
-        typeof r.id !== 'string' ||
-        typeof r.sequence !== 'string' ||
-        r.sequence === ''
-      ) {
-        throw new Error(`design.start.sequences[${i}]: must be {id: string, sequence: residues}`)
-      }
-    })
-  } else if (s.kind === 'denovo') {
-    if (!Number.isInteger(s.length) || (s.length as number) < 1)
-      throw new Error(`design.start.length: de novo needs a length (whole number ≥ 1), got ${String(s.length)}`)
-  } else throw new Error(`design.start.kind: one of proteins, sequences, denovo; got ${String(s.kind)}`)
-  const g = o.generation as Record<string, unknown> | undefined
-  if (typeof g !== 'object' || g === null)
-    throw new Error('design.generation: must be {mode, temperature, rounds, maskFraction}')
-  if (!GENERATION_MODES.includes(g.mode as GenerationMode))
-    throw new Error(`design.generation.mode: one of ${GENERATION_MODES.join(', ')}, got ${String(g.mode)}`)
-  if ((g.mode === 'denovo') !== (s.kind === 'denovo'))
-    throw new Error('design.generation.mode: de novo generation goes with start.kind "denovo" (and only with it)')
-  if (!isFiniteNumber(g.temperature) || g.temperature < 0)
-    throw new Error(`design.generation.temperature: a number ≥ 0, got ${String(g.temperature)}`)
-  if (!Number.isInteger(g.rounds) || (g.rounds as number) < 1)
-    throw new Error(`design.generation.rounds: a whole number ≥ 1, got ${String(g.rounds)}`)
-  if (!isFiniteNumber(g.maskFraction) || g.maskFraction <= 0 || g.maskFraction > 1)
-    throw new Error(`design.generation.maskFraction: in (0, 1], got ${String(g.maskFraction)}`)
-  if (!Number.isInteger(o.n) || (o.n as number) < 2 || (o.n as number) > MAX_EXPERIMENT_N)
-    throw new Error(
-      `design.n: sequences per condition, a whole number from 2 to ${MAX_EXPERIMENT_N}, got ${String(o.n)}`
-    )
-  if (!Number.isInteger(o.seed) || (o.seed as number) < 0)
-    throw new Error(`design.seed: a whole number ≥ 0, got ${String(o.seed)}`)
-  if (!Array.isArray(o.clampSets) || (o.clampSets.length === 0 && o.screen === undefined))
-    throw new Error(
-      'design.clampSets: a list of {name?, clamps: [{feature, mode, value, range?}]} (non-empty unless design.screen gives candidates)'
-    )
-  if (o.screen !== undefined) {
-    const sc = o.screen as Record<string, unknown>
-    if (typeof sc !== 'object' || sc === null)
-      throw new Error('design.screen: {features?, concept?: {type, top}, clamp: {mode, value, range?}}')
-    if (
-      sc.features !== undefined &&
-      (!Array.isArray(sc.features) || !sc.features.every(f => Number.isInteger(f) && f >= 0))
-    )
-      throw new Error('design.screen.features: a list of feature ids')
-    const cc = sc.concept as Record<string, unknown> | undefined
-    if (
-      cc !== undefined &&
-      (typeof cc !== 'object' ||
-        cc === null ||
-        typeof cc.type !== 'string' ||
-        !Number.isInteger(cc.top) ||
-        (cc.top as number) < 1)
-    )
-      throw new Error('design.screen.concept: {type: annotation type, top: whole number ≥ 1}')
-    if (sc.features === undefined && cc === undefined) throw new Error('design.screen: give features and/or concept')
-    try {
-      checkClampSpecs([{ feature: 0, ...(sc.clamp as object) }])
-    } catch (e) {
-      throw new Error(`design.screen.clamp: ${(e as Error).message}`, { cause: e })
-    }
-  }
-  o.clampSets.forEach((c: unknown, i) => {
-    const r = c as Record<string, unknown>
-    if (typeof r !== 'object' || r === null) throw new Error(`design.clampSets[${i}]: must be {name?, clamps}`)
-    if (!Array.isArray(r.clamps) || r.clamps.length === 0)
-      throw new Error(`design.clampSets[${i}].clamps: a non-empty list of clamps`)
-    try {
-      checkClampSpecs(r.clamps)
-    } catch (e) {
-      throw new Error(`design.clampSets[${i}]: ${(e as Error).message}`, { cause: e })
-    }
-  })
-  if (!Array.isArray(o.doses) || o.doses.length === 0 || !o.doses.every(x => isFiniteNumber(x) && x >= 0)) {
-    throw new Error('design.doses: a non-empty list of multipliers ≥ 0, e.g. [0.5, 1, 2, 4]')
-  }
-  if (new Set(o.doses).size !== o.doses.length) throw new Error('design.doses: each dose once')
-  const c = o.controls as Record<string, unknown> | undefined
-  if (
-    typeof c !== 'object' ||
-    c === null ||
-    typeof c.noClamp !== 'boolean' ||
-    typeof c.ablation !== 'boolean' ||
-    !Number.isInteger(c.randomDraws) ||
-    (c.randomDraws as number) < 0
-  ) {
-    throw new Error('design.controls: must be {noClamp: boolean, ablation: boolean, randomDraws: whole number ≥ 0}')
-  }
-  if (!PLL_METHODS.includes(o.pll as PllMethod))
-    throw new Error(`design.pll: one of ${PLL_METHODS.join(', ')}, got ${String(o.pll)}`)
-  if (o.pllStride !== undefined && (!Number.isInteger(o.pllStride) || (o.pllStride as number) < 1))
-    throw new Error(`design.pllStride: a whole number ≥ 1, got ${String(o.pllStride)}`)
-  if (o.motif !== undefined && typeof o.motif !== 'string') throw new Error('design.motif: a PROSITE pattern (string)')
-  const su = o.success as Record<string, unknown> | undefined
-  if (typeof su !== 'object' || su === null || (su.kind !== 'motif' && su.kind !== 'activation'))
-    throw new Error('design.success: {kind: "activation", threshold?} or {kind: "motif"}')
-  if (su.kind === 'motif' && (typeof o.motif !== 'string' || o.motif.trim() === ''))
-    throw new Error('design.success: kind "motif" needs design.motif')
-  if (su.kind === 'activation' && su.threshold !== undefined && !isFiniteNumber(su.threshold))
-    throw new Error('design.success.threshold: a number')
-  if (o.likelihoodMargin !== undefined && (!isFiniteNumber(o.likelihoodMargin) || o.likelihoodMargin < 0))
-    throw new Error('design.likelihoodMargin: nats per residue ≥ 0')
-  for (const k of ['bootstrap', 'permutations'] as const) {
-    if (o[k] !== undefined && (!Number.isInteger(o[k]) || (o[k] as number) < 100))
-      throw new Error(`design.${k}: a whole number ≥ 100`)
-  }
+  parse(ExperimentDesignSchema, d, 'design')
 }
 
 // ------------------------------------------------------------------------------------------- API (api.ts)
 
-export interface StartExperimentRequest {
-  projectId: string
-  design: ExperimentDesign
-}
+export const StartExperimentRequestSchema = obj({ projectId: id, design: ExperimentDesignSchema })
+export type StartExperimentRequest = Infer<typeof StartExperimentRequestSchema>
 
-export interface ExperimentRequest {
-  projectId: string
-  experimentId: string
+const experimentRef = {
+  projectId: id,
+  experimentId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not an experiment id' })
 }
+export const ExperimentRequestSchema = obj(experimentRef)
+export type ExperimentRequest = Infer<typeof ExperimentRequestSchema>
 
-export interface ExperimentSequencesRequest extends ExperimentRequest {
-  conditionIndex?: number
-  offset?: number
-  limit?: number
-}
+export const ExperimentSequencesRequestSchema = obj({
+  ...experimentRef,
+  conditionIndex: opt(int(0, 100_000)),
+  offset: opt(int(0, 100_000_000)),
+  limit: opt(int(1, 100_000))
+})
+export type ExperimentSequencesRequest = Infer<typeof ExperimentSequencesRequestSchema>
 
-export interface ExperimentExportRequest extends ExperimentRequest {
-  format: 'csv' | 'json' | 'fasta' | 'html'
+export const EXPERIMENT_EXPORT_FORMATS = ['csv', 'json', 'fasta', 'html'] as const
+export const ExperimentExportRequestSchema = obj({
+  ...experimentRef,
+  format: oneOf(EXPERIMENT_EXPORT_FORMATS),
   /** FASTA: one condition (default: all, one record group per condition). */
-  conditionIndex?: number
-}
+  conditionIndex: opt(int(0, 100_000))
+})
+export type ExperimentExportRequest = Infer<typeof ExperimentExportRequestSchema>

@@ -1,11 +1,13 @@
 /**
  * The model library contract between the main process and the renderer: the catalogue of ESM2 models and
- * SAEs, their download state, download progress, and the remembered settings. Plain types and validation
- * only (no Node imports).
+ * SAEs, their download state, download progress, and the remembered settings. Plain types and their schemas
+ * (src/shared/schema.ts) only (no Node imports).
  */
+import { id, int, obj, oneOf, opt, problemOf, str, tagged, text, literal, ValidationError, type Infer } from './schema'
 
 /** What a library entry holds. */
-export type LibraryEntryKind = 'esm2' | 'sae'
+export const LIBRARY_ENTRY_KINDS = ['esm2', 'sae'] as const
+export type LibraryEntryKind = (typeof LIBRARY_ENTRY_KINDS)[number]
 
 /** How an SAE's files are laid out: the ids of the engine's SAE format registry (a test checks they match). */
 export const SAE_FILE_FORMATS = [
@@ -26,7 +28,14 @@ export type SaeFileFormat = (typeof SAE_FILE_FORMATS)[number]
  *   the known real ESM2-8M sha): do not trust these weights.
  * - `missing-files`: a local folder that no longer exists or lacks the files the format needs.
  */
-export type LibraryEntryStatus = 'not-downloaded' | 'downloading' | 'ready' | 'failed-verification' | 'missing-files'
+export const LIBRARY_ENTRY_STATUSES = [
+  'not-downloaded',
+  'downloading',
+  'ready',
+  'failed-verification',
+  'missing-files'
+] as const
+export type LibraryEntryStatus = (typeof LIBRARY_ENTRY_STATUSES)[number]
 
 export type LibraryEntrySource =
   /** A Hugging Face hub repository (optionally a subfolder of it, e.g. InterPLM's `layer_4`). */
@@ -86,6 +95,10 @@ export interface LibraryEntry {
   message?: string
 }
 
+export const DOWNLOAD_PHASES = ['listing', 'downloading', 'verifying', 'done'] as const
+export type DownloadPhase = (typeof DOWNLOAD_PHASES)[number]
+
+/** A download's progress: the hub fetcher's report (engine/hub), plus the library entry it is for. */
 export interface DownloadProgress {
   entryId: string
   /** The file being downloaded now (path in the repository). */
@@ -99,32 +112,70 @@ export interface DownloadProgress {
   bytesPerSecond: number
   /** Seconds left at the current rate; null while unknown. */
   etaSeconds: number | null
-  phase: 'listing' | 'downloading' | 'verifying' | 'done'
+  phase: DownloadPhase
 }
 
-export interface AddHubEntryRequest {
-  kind: LibraryEntryKind
-  source: 'hub'
-  repo: string
-  revision?: string
-  subfolder?: string
-  name?: string
-  saeFormat?: SaeFileFormat
-  layer?: number
-  baseModelId?: string
+const REPO_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/
+
+/** A Hugging Face repository id ("owner/name"): letters, digits, ".", "_" or "-", no "..", not ending in ".git". */
+export const hubRepo = (value: unknown, at: string): string => {
+  const repo = str({ min: 1, max: 200 })(value, at)
+  if (!REPO_ID.test(repo) || repo.includes('..') || repo.endsWith('.git'))
+    throw new ValidationError(
+      at,
+      `is not a Hugging Face repository id (expected "owner/name" with letters, digits, ".", "_" or "-"; e.g. "facebook/esm2_t6_8M_UR50D")`
+    )
+  return repo
 }
 
-export interface AddLocalEntryRequest {
-  kind: LibraryEntryKind
-  source: 'local'
-  path: string
-  name?: string
-  saeFormat?: SaeFileFormat
-  layer?: number
-  baseModelId?: string
+/** A folder inside a repository (no "..", no leading "/", no empty segments); "" = the repository's root. */
+export const hubSubfolder = (value: unknown, at: string): string => {
+  const sub = str({ max: 200 })(value, at)
+  if (!/^(?:[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*)?$/.test(sub) || sub.split('/').some(p => p === '.' || p === '..'))
+    throw new ValidationError(
+      at,
+      `is not a valid folder inside a repository ("${sub}": letters, digits, . _ - separated by /, no "." or ".." segments)`
+    )
+  return sub
 }
 
-export type AddEntryRequest = AddHubEntryRequest | AddLocalEntryRequest
+const hubRevision = str({
+  min: 1,
+  max: 100,
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
+  patternHint: 'is not a branch, tag or commit'
+})
+
+/** The fields of an add request besides where the files come from. */
+const addEntryShape = {
+  kind: oneOf(LIBRARY_ENTRY_KINDS),
+  name: opt(text(200)),
+  saeFormat: opt(oneOf(SAE_FILE_FORMATS)),
+  layer: opt(int(0, 100)),
+  baseModelId: opt(id)
+}
+
+export const addHubEntryShape = {
+  ...addEntryShape,
+  source: literal('hub'),
+  repo: hubRepo,
+  revision: opt(hubRevision),
+  subfolder: opt(hubSubfolder)
+}
+export const AddHubEntryRequestSchema = obj(addHubEntryShape)
+export type AddHubEntryRequest = Infer<typeof AddHubEntryRequestSchema>
+
+/** A local folder (the desktop's folder dialog or the CLI give its path; the renderer never sends one). */
+export const addLocalEntryShape = { ...addEntryShape, source: literal('local'), path: text(4096, 1) }
+/** Desktop: the folder is chosen in a dialog of the main process. */
+export const addDialogEntryShape = { ...addEntryShape, source: literal('local-dialog') }
+
+export const AddEntryRequestSchema = tagged('source', {
+  hub: AddHubEntryRequestSchema,
+  local: obj(addLocalEntryShape)
+})
+export type AddEntryRequest = Infer<typeof AddEntryRequestSchema>
+export type AddLocalEntryRequest = Extract<AddEntryRequest, { source: 'local' }>
 
 export interface RemoveEntryResult {
   id: string
@@ -149,8 +200,8 @@ export interface AppSettings {
   device?: DeviceSetting
 }
 
-export type DeviceSetting = 'auto' | 'cuda' | 'webgpu' | 'cpu'
-export const DEVICE_SETTINGS: readonly DeviceSetting[] = ['auto', 'cuda', 'webgpu', 'cpu']
+export const DEVICE_SETTINGS = ['auto', 'cuda', 'webgpu', 'cpu'] as const
+export type DeviceSetting = (typeof DEVICE_SETTINGS)[number]
 
 export const SETTINGS_KEYS: readonly (keyof AppSettings)[] = [
   'lastProject',
@@ -160,39 +211,14 @@ export const SETTINGS_KEYS: readonly (keyof AppSettings)[] = [
   'device'
 ]
 
-const REPO_ID = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,95}\/)?[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/
-
-/** A Hugging Face repository id ("owner/name"); returns an error sentence, or undefined when valid. */
+/** A Hugging Face repository id ("owner/name"), checked by `hubRepo`; returns an error sentence, or undefined. */
 export function checkRepoId(repo: string): string | undefined {
-  if (typeof repo !== 'string' || repo.trim() === '')
-    return 'give a Hugging Face repository id such as "facebook/esm2_t6_8M_UR50D"'
-  if (!REPO_ID.test(repo) || repo.includes('..') || repo.endsWith('.git')) {
-    return `"${repo}" is not a Hugging Face repository id (expected "owner/name" with letters, digits, ".", "_" or "-")`
-  }
-  return undefined
+  return problemOf(hubRepo, repo, 'repository')
 }
 
-/** A subfolder inside a repository (no "..", no leading "/"). */
-export function checkSubfolder(sub: string): string | undefined {
-  if (sub === '') return undefined
-  if (sub.startsWith('/') || sub.split('/').some(p => p === '..' || p === '.' || p === ''))
-    return `"${sub}" is not a valid folder inside a repository`
-  return undefined
-}
-
-/** Validates an add request coming from the renderer; returns an error sentence, or undefined. */
+/** An add request (CLI, workbench), checked by `AddEntryRequestSchema`; returns an error sentence, or undefined. */
 export function checkAddEntryRequest(req: AddEntryRequest): string | undefined {
-  if (req.kind !== 'esm2' && req.kind !== 'sae') return `kind must be "esm2" or "sae", got "${String(req.kind)}"`
-  if (req.saeFormat !== undefined && !(SAE_FILE_FORMATS as readonly string[]).includes(req.saeFormat))
-    return `unknown SAE format "${String(req.saeFormat)}"`
-  if (req.layer !== undefined && (!Number.isInteger(req.layer) || req.layer < 0))
-    return `layer must be a whole number ≥ 0, got ${String(req.layer)}`
-  if (req.source === 'hub') return checkRepoId(req.repo) ?? (req.subfolder ? checkSubfolder(req.subfolder) : undefined)
-  if (req.source === 'local') {
-    if (typeof req.path !== 'string' || req.path.trim() === '') return 'give the folder that holds the model files'
-    return undefined
-  }
-  return `source must be "hub" or "local"`
+  return problemOf(AddEntryRequestSchema, req, 'request')
 }
 
 /** Human-readable byte count ("31.4 MB"). */

@@ -1,10 +1,30 @@
 /**
- * The steering contract between the renderer and the main process: plain types for a steering plan (which SAE
- * features are clamped, how, where), the generation settings, and a finished run with its scores. The engine
- * (src/main/engine/steer/) uses the same types; the checks here are the structural ones a request must pass
- * before it reaches the engine (the engine then checks feature ids against the SAE and ranges against the
- * sequence).
+ * The steering contract between the renderer and the main process: a steering plan (which SAE features are
+ * clamped, how, where), the generation settings, and a finished run with its scores. The engine
+ * (src/main/engine/steer/) uses the same types. Request types are derived from their schemas
+ * (src/shared/schema.ts): the app, `plm-sae serve` and `plm-sae steer` check a request with the same schema
+ * and the same limits (`STEERING_LIMITS`); the engine then checks feature ids against the SAE and ranges
+ * against the sequence.
  */
+import {
+  arrayOf,
+  bool,
+  featureId,
+  id,
+  int,
+  MAX_RESIDUE,
+  num,
+  obj,
+  oneOf,
+  opt,
+  refine,
+  residueRange,
+  sequenceText,
+  str,
+  text,
+  ValidationError,
+  type Infer
+} from './schema'
 
 /**
  * How a clamp's value is read:
@@ -12,43 +32,63 @@
  * - `multiple-of-max`: set to `value` × the feature's max activation in the project (needs the project's store);
  * - `add-to-natural`: `value` is added to the feature's natural activation (the result is not clipped).
  */
-export type ClampMode = 'absolute' | 'multiple-of-max' | 'add-to-natural'
-
-export const CLAMP_MODES: readonly ClampMode[] = ['absolute', 'multiple-of-max', 'add-to-natural']
+export const CLAMP_MODES = ['absolute', 'multiple-of-max', 'add-to-natural'] as const
+export type ClampMode = (typeof CLAMP_MODES)[number]
 
 /** Residues `start`..`end`, 1-based and inclusive (as a person counts them). */
-export interface ResidueRange {
-  start: number
-  end: number
-}
+export type ResidueRange = Infer<typeof residueRange>
 
-export interface ClampSpec {
-  feature: number
-  mode: ClampMode
-  value: number
+export const MAX_STEERING_CLAMPS = 64
+/** Sequences of one steering run (app, `plm-sae serve` and `plm-sae steer` alike). */
+export const MAX_STEERING_N = 10_000
+/** The limits of a steering request, the same in the app, `plm-sae serve` and `plm-sae steer`. */
+export const STEERING_LIMITS = {
+  clampValue: { min: -1e6, max: 1e6 },
+  n: { min: 1, max: MAX_STEERING_N },
+  seed: { min: 0, max: 2 ** 31 },
+  temperature: { min: 0, max: 100 },
+  rounds: { min: 1, max: 10_000 },
+  maskFraction: { min: 1e-6, max: 1 },
+  length: { min: 1, max: MAX_RESIDUE }
+} as const
+const L = STEERING_LIMITS
+
+export const ClampSpecSchema = obj({
+  feature: featureId,
+  mode: oneOf(CLAMP_MODES),
+  value: num(L.clampValue.min, L.clampValue.max),
   /** Without a range the clamp applies at every residue (never at `<cls>` / `<eos>`). */
-  range?: ResidueRange
-}
+  range: opt(residueRange)
+})
+export type ClampSpec = Infer<typeof ClampSpecSchema>
+export const ClampListSchema = arrayOf(ClampSpecSchema, MAX_STEERING_CLAMPS)
 
-export type GenerationMode = 'edit' | 'resample' | 'denovo'
+export const GENERATION_MODES = ['edit', 'resample', 'denovo'] as const
+export type GenerationMode = (typeof GENERATION_MODES)[number]
 
-export const GENERATION_MODES: readonly GenerationMode[] = ['edit', 'resample', 'denovo']
-
-export interface GenerationSettings {
-  mode: GenerationMode
-  /** Number of sequences to generate. */
-  n: number
-  /** Seed of the sampler: the same seed, plan and settings give the same sequences. */
-  seed: number
-  /** Sampling temperature over the 20 standard amino acids; 0 = argmax. */
-  temperature: number
-  /** resample: rounds of masking and resampling; denovo: steps in which the masks are filled. */
-  rounds: number
-  /** resample: fraction of the positions masked in each round (0 < f ≤ 1). */
-  maskFraction: number
-  /** denovo: the length of the generated sequences. */
-  length?: number
-}
+/** How the sequences are generated; de novo needs a length. */
+export const GenerationSettingsSchema = refine(
+  obj({
+    mode: oneOf(GENERATION_MODES),
+    /** Number of sequences to generate. */
+    n: int(L.n.min, L.n.max),
+    /** Seed of the sampler: the same seed, plan and settings give the same sequences. */
+    seed: int(L.seed.min, L.seed.max),
+    /** Sampling temperature over the 20 standard amino acids; 0 = argmax. */
+    temperature: num(L.temperature.min, L.temperature.max),
+    /** resample: rounds of masking and resampling; denovo: steps in which the masks are filled. */
+    rounds: int(L.rounds.min, L.rounds.max),
+    /** resample: fraction of the positions masked in each round (0 < f ≤ 1). */
+    maskFraction: num(L.maskFraction.min, L.maskFraction.max),
+    /** denovo: the length of the generated sequences. */
+    length: opt(int(L.length.min, L.length.max))
+  }),
+  (g, at) => {
+    if (g.mode === 'denovo' && g.length === undefined)
+      throw new ValidationError(`${at}.length`, 'de novo generation needs a length (a whole number ≥ 1)')
+  }
+)
+export type GenerationSettings = Infer<typeof GenerationSettingsSchema>
 
 export const DEFAULT_GENERATION: GenerationSettings = {
   mode: 'edit',
@@ -112,69 +152,16 @@ export interface SteeringProgress {
   total: number
 }
 
-function isFiniteNumber(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v)
-}
-
-/** Structural check of a clamp list (types, finite numbers, integer ids, ordered ranges); throws a message naming the clamp. */
-export function checkClampSpecs(clamps: unknown): asserts clamps is ClampSpec[] {
-  if (!Array.isArray(clamps)) throw new Error('clamps must be a list')
-  clamps.forEach((c: unknown, i) => {
-    const where = `clamp ${i + 1}`
-    if (typeof c !== 'object' || c === null) throw new Error(`${where}: not an object`)
-    const o = c as Record<string, unknown>
-    if (!Number.isInteger(o.feature) || (o.feature as number) < 0)
-      throw new Error(`${where}: feature id must be a whole number ≥ 0, got ${String(o.feature)}`)
-    if (!CLAMP_MODES.includes(o.mode as ClampMode))
-      throw new Error(
-        `${where} (feature ${String(o.feature)}): mode must be one of ${CLAMP_MODES.join(', ')}, got ${String(o.mode)}`
-      )
-    if (!isFiniteNumber(o.value))
-      throw new Error(`${where} (feature ${String(o.feature)}): value must be a finite number, got ${String(o.value)}`)
-    if (o.range !== undefined) {
-      const r = o.range as Record<string, unknown>
-      if (typeof r !== 'object' || r === null || !Number.isInteger(r.start) || !Number.isInteger(r.end)) {
-        throw new Error(
-          `${where} (feature ${String(o.feature)}): range must be {start, end} with whole residue numbers`
-        )
-      }
-      if ((r.start as number) < 1 || (r.end as number) < (r.start as number)) {
-        throw new Error(
-          `${where} (feature ${String(o.feature)}): range ${String(r.start)}-${String(r.end)} is not a residue range (1-based, start ≤ end)`
-        )
-      }
-    }
-  })
-}
-
-/** Structural check of generation settings. */
-export function checkGenerationSettings(s: unknown): asserts s is GenerationSettings {
-  if (typeof s !== 'object' || s === null) throw new Error('generation settings must be an object')
-  const o = s as Record<string, unknown>
-  if (!GENERATION_MODES.includes(o.mode as GenerationMode))
-    throw new Error(`mode must be one of ${GENERATION_MODES.join(', ')}, got ${String(o.mode)}`)
-  if (!Number.isInteger(o.n) || (o.n as number) < 1 || (o.n as number) > 100_000)
-    throw new Error(`n must be a whole number from 1 to 100000, got ${String(o.n)}`)
-  if (!Number.isInteger(o.seed)) throw new Error(`seed must be a whole number, got ${String(o.seed)}`)
-  if (!isFiniteNumber(o.temperature) || o.temperature < 0)
-    throw new Error(`temperature must be a number ≥ 0 (0 = argmax), got ${String(o.temperature)}`)
-  if (!Number.isInteger(o.rounds) || (o.rounds as number) < 1)
-    throw new Error(`rounds must be a whole number ≥ 1, got ${String(o.rounds)}`)
-  if (!isFiniteNumber(o.maskFraction) || o.maskFraction <= 0 || o.maskFraction > 1)
-    throw new Error(`mask fraction must be in (0, 1], got ${String(o.maskFraction)}`)
-  if (o.mode === 'denovo' && (!Number.isInteger(o.length) || (o.length as number) < 1))
-    throw new Error(`de novo generation needs a length (a whole number ≥ 1), got ${String(o.length)}`)
-}
-
 // ------------------------------------------------------------------------------------------- API (api.ts)
 
 /** The live preview: per-position probabilities of the 20 amino acids without and with the clamps. */
-export interface SteeringPreviewRequest {
-  projectId: string
+export const SteeringPreviewRequestSchema = obj({
+  projectId: id,
   /** Residues (one-letter code) or one FASTA record. */
-  sequence: string
-  clamps: ClampSpec[]
-}
+  sequence: sequenceText,
+  clamps: ClampListSchema
+})
+export type SteeringPreviewRequest = Infer<typeof SteeringPreviewRequestSchema>
 
 export interface SteeringPreview {
   sequence: string
@@ -186,17 +173,21 @@ export interface SteeringPreview {
   steered: number[]
 }
 
-export interface StartSteeringRequest {
-  projectId: string
+/** A steering run as `plm-sae steer` builds it and the app sends it (with its project). */
+const steeringRequestShape = {
   /** The starting sequence (edit, resample): residues; id is a name for it (e.g. the protein's accession). */
-  start?: { id: string; sequence: string }
-  clamps: ClampSpec[]
-  settings: GenerationSettings
+  start: opt(obj({ id: text(200, 1), sequence: sequenceText })),
+  clamps: ClampListSchema,
+  settings: GenerationSettingsSchema,
   /** PROSITE pattern whose hits are scored. */
-  motif?: string
+  motif: opt(text(500)),
   /** Compute the pseudo-log-likelihood (slow: one forward per residue per sequence). */
-  pll: boolean
+  pll: bool
 }
+export const SteeringRequestSchema = obj(steeringRequestShape)
+export type SteeringRequest = Infer<typeof SteeringRequestSchema>
+export const StartSteeringRequestSchema = obj({ projectId: id, ...steeringRequestShape })
+export type StartSteeringRequest = Infer<typeof StartSteeringRequestSchema>
 
 export interface SteeringRunSummary {
   id: string
@@ -207,14 +198,13 @@ export interface SteeringRunSummary {
   parentId?: string
 }
 
-export interface SteeringRunRequest {
-  projectId: string
-  runId: string
+const steeringRunRef = {
+  projectId: id,
+  runId: str({ min: 1, max: 64, pattern: /^[A-Za-z0-9_-]+$/, patternHint: 'is not a steering run id' })
 }
+export const SteeringRunRequestSchema = obj(steeringRunRef)
+export type SteeringRunRequest = Infer<typeof SteeringRunRequestSchema>
 
-export interface SteeringExportRequest extends SteeringRunRequest {
-  format: 'fasta' | 'csv' | 'json'
-}
-
-export const MAX_STEERING_CLAMPS = 64
-export const MAX_STEERING_N = 10_000
+export const STEERING_EXPORT_FORMATS = ['fasta', 'csv', 'json'] as const
+export const SteeringExportRequestSchema = obj({ ...steeringRunRef, format: oneOf(STEERING_EXPORT_FORMATS) })
+export type SteeringExportRequest = Infer<typeof SteeringExportRequestSchema>

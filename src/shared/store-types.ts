@@ -11,7 +11,29 @@
  * - Activation values are the SAE's `encode(x)` in the SAE's reported units.
  *
  * This file is a stable contract: extend it compatibly (new optional fields, new union members), never rename.
+ * Query types are derived from their schemas (src/shared/schema.ts), which the API checks requests with.
  */
+import {
+  arrayOf,
+  either,
+  featureId,
+  fraction,
+  id,
+  int,
+  longText,
+  MAX_FEATURE_ID,
+  MAX_REPORT_TEXT,
+  num,
+  obj,
+  oneOf,
+  opt,
+  residueRange,
+  runId,
+  sequenceText,
+  text,
+  type Infer,
+  type InferShape
+} from './schema'
 
 // ---------------------------------------------------------------------------------------------------------
 // Annotations
@@ -135,7 +157,8 @@ export const PER_RESIDUE_CONCEPT_TYPES: readonly AnnotationType[] = [
 ]
 
 /** Where concept association counts false positives. */
-export type FalsePositiveScope = 'annotated' | 'all'
+export const FALSE_POSITIVE_SCOPES = ['annotated', 'all'] as const
+export type FalsePositiveScope = (typeof FALSE_POSITIVE_SCOPES)[number]
 
 /** How concepts are scored (chosen at indexing, recorded with the run's statistics). */
 export interface ConceptScoring {
@@ -151,6 +174,10 @@ export interface ConceptScoring {
 }
 
 /** Concepts split by note or ligand, with a minimum instance count (the app's and the API's part of ConceptScoring). */
+export const ConceptSplitSchema = obj({
+  splitTypes: arrayOf(oneOf(CONCEPT_TYPES), CONCEPT_TYPES.length),
+  minInstances: int(1, 100_000_000)
+})
 export type ConceptSplit = Pick<ConceptScoring, 'splitTypes' | 'minInstances'>
 
 /** Which concept metric ranks features: residue F1, or InterPLM's F1 with per-domain recall. */
@@ -198,13 +225,14 @@ export interface ProteinDetail extends ProteinSummary {
   annotations: ResidueAnnotation[]
 }
 
-export interface ProteinListQuery {
+export const proteinListQueryShape = {
   /** Case-insensitive substring of accession, name, organism or description. */
-  text?: string
-  offset?: number
+  text: opt(text(200)),
+  offset: opt(int(0, 100_000_000)),
   /** Default 100, at most 1000. */
-  limit?: number
+  limit: opt(int(1, 1000))
 }
+export type ProteinListQuery = InferShape<typeof proteinListQueryShape>
 
 export interface ProteinListResult {
   total: number
@@ -215,7 +243,8 @@ export interface ProteinListResult {
 // ---------------------------------------------------------------------------------------------------------
 // Runs
 
-export type RunStatus = 'indexing' | 'statistics' | 'complete' | 'cancelled' | 'failed'
+export const RUN_STATUSES = ['indexing', 'statistics', 'complete', 'cancelled', 'failed'] as const
+export type RunStatus = (typeof RUN_STATUSES)[number]
 
 export interface RunInfo {
   id: number
@@ -459,36 +488,57 @@ export interface FeatureDetail {
   labelCard?: FeatureLabelCard
 }
 
-export type FeatureSortKey =
-  'id' | 'label' | 'freqResidue' | 'freqProtein' | 'max' | 'meanNonzero' | 'bestF1' | 'concept' | 'bestF1Domain'
-export type SortDirection = 'asc' | 'desc'
+export const FEATURE_SORT_KEYS = [
+  'id',
+  'label',
+  'freqResidue',
+  'freqProtein',
+  'max',
+  'meanNonzero',
+  'bestF1',
+  'concept',
+  'bestF1Domain'
+] as const
+export type FeatureSortKey = (typeof FEATURE_SORT_KEYS)[number]
+export const SORT_DIRECTIONS = ['asc', 'desc'] as const
+export type SortDirection = (typeof SORT_DIRECTIONS)[number]
+/** Which features a list shows by whether they ever fire. */
+export const FEATURE_STATUSES = ['all', 'alive', 'dead'] as const
+export type FeatureStatus = (typeof FEATURE_STATUSES)[number]
+/** A concept type filter: an annotation type, 'any' (has some concept) or 'none' (no concept). */
+export const CONCEPT_TYPE_FILTERS = [...ANNOTATION_TYPES, 'any', 'none'] as const
 
-export interface FeatureListQuery {
-  runId?: number
+/** The filters and sort of the feature table (listFeatures, exportFeatures). */
+export const featureFiltersShape = {
+  runId: opt(runId),
   /** Default { key: 'id', dir: 'asc' }. */
-  sort?: { key: FeatureSortKey; dir: SortDirection }
+  sort: opt(obj({ key: oneOf(FEATURE_SORT_KEYS), dir: oneOf(SORT_DIRECTIONS) })),
   /** Minimum fraction of firing residues. */
-  minFreqResidue?: number
-  maxFreqResidue?: number
-  minFreqProtein?: number
+  minFreqResidue: opt(fraction),
+  maxFreqResidue: opt(fraction),
+  minFreqProtein: opt(fraction),
   /** Minimum max activation. */
-  minMax?: number
+  minMax: opt(num(-1e30, 1e30)),
   /** 'alive' (default 'all'). */
-  status?: 'all' | 'alive' | 'dead'
+  status: opt(oneOf(FEATURE_STATUSES)),
   /** Only features whose best concept is this type; 'any' = has some concept, 'none' = no concept. */
-  conceptType?: AnnotationType | 'any' | 'none'
+  conceptType: opt(oneOf(CONCEPT_TYPE_FILTERS)),
   /** Minimum F1 of the best concept. */
-  minF1?: number
+  minF1: opt(fraction),
   /** Minimum InterPLM F1 (per-domain recall) of the best concept by that metric. */
-  minF1Domain?: number
+  minF1Domain: opt(fraction),
   /** Case-insensitive text search over id, label, notes and best-concept names. */
-  text?: string
+  text: opt(text(200)),
   /** Only these feature ids (e.g. a brushed selection in the overview plot). */
-  ids?: number[]
-  offset?: number
-  /** Default 100, at most 20,000. */
-  limit?: number
+  ids: opt(arrayOf(featureId, 100_000))
 }
+export const featureListQueryShape = {
+  ...featureFiltersShape,
+  offset: opt(int(0, MAX_FEATURE_ID)),
+  /** Default 100, at most 20,000. */
+  limit: opt(int(1, 20_000))
+}
+export type FeatureListQuery = InferShape<typeof featureListQueryShape>
 
 export interface FeatureListResult {
   runId: number
@@ -507,43 +557,52 @@ export interface FeatureOverview {
   bestF1: number[]
 }
 
-export interface FeatureLabelUpdate {
-  runId?: number
-  feature: number
+export const featureLabelUpdateShape = {
+  runId: opt(runId),
+  feature: featureId,
   /** Omitted = unchanged. */
-  label?: string
-  notes?: string
+  label: opt(text(200)),
+  notes: opt(longText(20_000))
 }
+export type FeatureLabelUpdate = InferShape<typeof featureLabelUpdateShape>
 
-export type FeatureExportFormat = 'csv' | 'json'
+export const FEATURE_EXPORT_FORMATS = ['csv', 'json'] as const
+export type FeatureExportFormat = (typeof FEATURE_EXPORT_FORMATS)[number]
 
-export interface FeatureExportQuery extends Omit<FeatureListQuery, 'offset' | 'limit'> {
-  format: FeatureExportFormat
-}
+export const featureExportQueryShape = { ...featureFiltersShape, format: oneOf(FEATURE_EXPORT_FORMATS) }
+export type FeatureExportQuery = InferShape<typeof featureExportQueryShape>
 
 // ---------------------------------------------------------------------------------------------------------
 // One protein's features
 
-export interface ResidueRange {
-  /** 1-based, inclusive. */
-  start: number
-  end: number
-}
+/** Residues `start`..`end`, 1-based and inclusive. */
+export type ResidueRange = Infer<typeof residueRange>
 
-export interface ProteinFeaturesQuery {
-  runId?: number
-  /** The store's protein id or its accession. */
-  protein: number | string
+/** How a protein's features are ordered: by their max or mean activation over the range. */
+export const FEATURE_HIT_SORT_KEYS = ['max', 'mean'] as const
+export type FeatureHitSortKey = (typeof FEATURE_HIT_SORT_KEYS)[number]
+
+/** A stored protein: the store's protein id or its accession. */
+export const proteinRef = either(int(0, 2 ** 31), id, 'a protein id (number) or accession')
+
+const featureHitsShape = {
+  runId: opt(runId),
   /** Default: the whole protein. */
-  range?: ResidueRange
+  range: opt(residueRange),
   /** Default 'max'. */
-  sortBy?: 'max' | 'mean'
-  offset?: number
+  sortBy: opt(oneOf(FEATURE_HIT_SORT_KEYS)),
+  offset: opt(int(0, MAX_FEATURE_ID)),
   /** Default 100. */
-  limit?: number
+  limit: opt(int(1, 20_000)),
   /** Include the full per-residue `activations` for the first N hits (for the heat map); default 0. */
-  withTracks?: number
+  withTracks: opt(int(0, 200))
 }
+export const proteinFeaturesQueryShape = {
+  ...featureHitsShape,
+  /** The store's protein id or its accession. */
+  protein: proteinRef
+}
+export type ProteinFeaturesQuery = InferShape<typeof proteinFeaturesQueryShape>
 
 export interface ProteinFeatureHit {
   feature: number
@@ -570,7 +629,7 @@ export interface ProteinFeaturesResult {
   sequence: string
   annotations: ResidueAnnotation[]
   range: ResidueRange
-  sortBy: 'max' | 'mean'
+  sortBy: FeatureHitSortKey
   /** Number of features firing in the range. */
   total: number
   offset: number
@@ -578,20 +637,14 @@ export interface ProteinFeaturesResult {
 }
 
 /** Features of a sequence typed by the user, computed live (not stored). */
-export interface LiveFeaturesQuery {
-  runId?: number
-  sequence: string
-  range?: ResidueRange
-  sortBy?: 'max' | 'mean'
-  offset?: number
-  limit?: number
-  withTracks?: number
-}
+export const liveFeaturesQueryShape = { ...featureHitsShape, sequence: sequenceText }
+export type LiveFeaturesQuery = InferShape<typeof liveFeaturesQueryShape>
 
 // ---------------------------------------------------------------------------------------------------------
 // Indexing jobs
 
-export type BadRecordPolicy = 'skip' | 'stop'
+export const BAD_RECORD_POLICIES = ['skip', 'stop'] as const
+export type BadRecordPolicy = (typeof BAD_RECORD_POLICIES)[number]
 
 export interface BadRecordReport {
   file: string
@@ -724,11 +777,12 @@ export interface ConceptReport {
 }
 
 /** The concept report of pasted sequences (FASTA, or UniProt flat-file text with annotations). */
-export interface ConceptReportQuery {
-  runId?: number
-  text: string
+export const conceptReportQueryShape = {
+  runId: opt(runId),
+  text: longText(MAX_REPORT_TEXT, 1),
   /** Default DEFAULT_CONCEPT_F1_FLOOR. */
-  floor?: number
+  floor: opt(fraction),
   /** Family features must fire in at least this fraction of the sequences (default 0.5 = "most"). */
-  minFraction?: number
+  minFraction: opt(fraction)
 }
+export type ConceptReportQuery = InferShape<typeof conceptReportQueryShape>

@@ -22,6 +22,18 @@ export function nonNegativeInt(name: string) {
   }
 }
 
+/** A whole number from `limits.min` to `limits.max` (e.g. a limit of a request schema in src/shared). */
+export function intInRange(name: string, limits: { min: number; max: number }) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!/^\d+$/.test(value.trim()) || n < limits.min || n > limits.max)
+      throw new InvalidArgumentError(
+        `${name} must be a whole number from ${limits.min} to ${limits.max}, got "${value}"`
+      )
+    return n
+  }
+}
+
 export function layerList(value: string): number[] {
   const parts = value
     .split(',')

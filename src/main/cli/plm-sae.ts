@@ -14,6 +14,7 @@ import { annotateCommand } from './commands/annotate'
 import { checkSaeCommand } from './commands/check-sae'
 import { convertSaeCommand } from './commands/convert-sae'
 import { markRequiredOptions } from './options'
+import { invalidRequestMessage, ValidationError } from '../../shared/schema'
 
 export function buildProgram(): Command {
   const program = new Command('plm-sae')
@@ -50,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode
-    process.stderr.write(`plm-sae: error: ${(e as Error).message}\n`)
+    process.stderr.write(
+      `plm-sae: error: ${e instanceof ValidationError ? invalidRequestMessage(e) : (e as Error).message}\n`
+    )
     if (process.env.PLM_SAE_DEBUG) process.stderr.write(`${(e as Error).stack}\n`)
     return 1
   }

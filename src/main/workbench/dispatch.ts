@@ -3,7 +3,7 @@
  * request against src/shared/validate.ts, then calls the service. Errors come back as an `ApiErrorBody`.
  */
 import type { ApiErrorBody, ApiMethod, WorkbenchApi } from '../../shared/api'
-import { validateMethod, validateRequest, ValidationError } from '../../shared/validate'
+import { invalidRequestMessage, validateMethod, validateRequest, ValidationError } from '../../shared/validate'
 import { SequenceError } from '../engine/esm/alphabet'
 import { InputLimitError } from '../engine/io/text-lines'
 import { NotInStoreError } from '../engine/store/latent-store'
@@ -23,7 +23,7 @@ export async function dispatch(api: WorkbenchApi, methodName: unknown, rawReques
       return {
         ok: false,
         status: 400,
-        body: { error: { kind: 'invalid-request', message: `Invalid request: ${e.message}` } }
+        body: { error: { kind: 'invalid-request', message: invalidRequestMessage(e) } }
       }
     throw e
   }
@@ -41,7 +41,8 @@ export async function dispatch(api: WorkbenchApi, methodName: unknown, rawReques
       e instanceof SequenceError ||
       e instanceof InputLimitError
     ) {
-      return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message } } }
+      const text = e instanceof ValidationError ? invalidRequestMessage(e) : message
+      return { ok: false, status: 400, body: { error: { kind: 'invalid-request', message: text } } }
     }
     if (e instanceof ConflictError || e instanceof StoreBusyError)
       return { ok: false, status: 409, body: { error: { kind: 'conflict', message } } }

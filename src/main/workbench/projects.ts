@@ -6,39 +6,40 @@
 import { randomBytes } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { StructureInfo } from '../../shared/api'
+import type { ProjectInfo, ProjectSourceKind, StructureFormat, StructureInfo } from '../../shared/api'
 import { detectStructureFormat, readStructure } from '../../shared/structure-reader'
 import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
-export interface ProjectRecord {
-  id: string
-  name: string
-  demo: boolean
-  createdAt: string
-  openedAt: string
-  modelId: string
-  saeId: string
-  layer: number
+/** The proteins file of a project: the text a FASTA or UniProt source gave. */
+export type ProteinsFormat = Exclude<ProjectSourceKind, 'demo'>
+
+/**
+ * `project.json`: the fields of `ProjectInfo` (src/shared/api.ts) that are stored, plus where the proteins are.
+ * The rest of `ProjectInfo` (counts, sizes, whether it is indexed) is computed when it is listed.
+ */
+export type ProjectRecord = Pick<
+  ProjectInfo,
+  'id' | 'name' | 'demo' | 'createdAt' | 'openedAt' | 'modelId' | 'saeId' | 'layer' | 'proteinCount'
+> & {
   /** File name of the proteins inside the project folder. */
   proteinsFile: string
-  proteinsFormat: 'fasta' | 'uniprot'
-  proteinCount: number
+  proteinsFormat: ProteinsFormat
   /** Bad-record policy of its index jobs (the user's last choice; absent = 'skip'). */
-  onBadRecord?: BadRecordPolicy
+  onBadRecord?: ProjectInfo['onBadRecord']
   /** Concept false-positive scope of its index jobs (the user's last choice; absent = 'annotated'). */
-  falsePositives?: FalsePositiveScope
+  falsePositives?: ProjectInfo['falsePositives']
   /** Concepts split by note and their minimum instances for its index jobs (the user's last choice). */
-  conceptSplit?: ConceptSplit
+  conceptSplit?: ProjectInfo['conceptSplit']
   /** Name of the file the proteins came from (for bad-record reports), when the user gave one. */
   sourceName?: string
   /**
    * Set for a project opened from a store file indexed elsewhere (Projects → Open a store, e.g. a merged
-   * cluster index): the model and SAE it was indexed with, by name. Such a project has no proteins file and no
-   * library model / SAE (modelId and saeId are ''): it is browsed, not re-indexed.
+   * cluster index). Such a project has no proteins file and no library model / SAE (modelId and saeId are ''):
+   * it is browsed, not re-indexed.
    */
-  fromStore?: { fileName: string; modelName: string; saeName: string }
+  fromStore?: ProjectInfo['fromStore']
 }
 
 /** `structures.json`: what the renderer sees of each structure, plus its file name in `structures/`. */
@@ -71,7 +72,7 @@ function slug(name: string): string {
 }
 
 /** Number of records in FASTA ('>' lines) or UniProt flat-file ('ID   ' lines) text. */
-export function countRecords(text: string, format: 'fasta' | 'uniprot'): number {
+export function countRecords(text: string, format: ProteinsFormat): number {
   const re = format === 'fasta' ? /^>/gm : /^ID {3}/gm
   return (text.match(re) ?? []).length
 }
@@ -80,7 +81,7 @@ export function countRecords(text: string, format: 'fasta' | 'uniprot'): number 
 export function describeStructureText(
   text: string,
   fileName: string
-): { format: 'pdb' | 'mmcif'; title: string; chains: string[]; uniprot: string[] } {
+): { format: StructureFormat; title: string; chains: string[]; uniprot: string[] } {
   const format = /\.cif$/i.test(fileName) ? 'mmcif' : detectStructureFormat(text)
   const file = readStructure(text, format)
   return {
@@ -152,7 +153,7 @@ export class ProjectRegistry {
   /** Creates a project from protein text (FASTA or UniProt flat file). */
   create(input: {
     name: string
-    format: 'fasta' | 'uniprot'
+    format: ProteinsFormat
     text: string
     modelId: string
     saeId: string

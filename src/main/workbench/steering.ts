@@ -14,8 +14,6 @@ import { join } from 'node:path'
 import type { ExportResult, JobInfo } from '../../shared/api'
 import { ValidationError } from '../../shared/validate'
 import {
-  checkClampSpecs,
-  checkGenerationSettings,
   type SteeringExportRequest,
   type SteeringPreview,
   type SteeringPreviewRequest,
@@ -30,12 +28,9 @@ import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-p
 import { loadSae } from '../engine/sae/sae-load'
 import { toCsv, toFasta, toJson } from '../engine/steer/run-export'
 import { SteeredModel } from '../engine/steer/steered-model'
-import { previewShift, runSteering } from '../engine/steer/steering-run'
-import { parseProsite } from '../engine/steer/prosite'
-import { resolveSteeringPlan } from '../engine/steer/steering-plan'
-import { tokenize } from '../engine/esm/alphabet'
+import { checkSteeringRequest, previewShift, runSteering } from '../engine/steer/steering-run'
 import type { LatentStore } from '../engine/store/latent-store'
-import { ClientError, NotFoundError } from './errors'
+import { NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
@@ -206,9 +201,14 @@ export class SteeringWorkbench {
     // check the request now (feature ids need the SAE: the worker checks those), so that bad requests fail at once
     // A request the workbench cannot run (a bad motif, a clamp out of range) is the caller's error: HTTP 400.
     try {
-      checkRequestShape(request, maxActivations)
+      checkSteeringRequest(request, {
+        window: DEFAULT_WINDOW,
+        dSae: Number.MAX_SAFE_INTEGER,
+        saeName: 'the project SAE',
+        maxActivation: f => maxActivations[String(f)]
+      })
     } catch (e) {
-      throw new ValidationError('request', (e as Error).message)
+      throw e instanceof ValidationError ? e : new ValidationError('request', (e as Error).message)
     }
     const runId = `${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomUUID().slice(0, 8)}`
     const dir = this.runsDir(projectId)
@@ -317,29 +317,4 @@ export class SteeringWorkbench {
       }
     }
   }
-}
-
-/**
- * The checks of a request that need no model (settings, clamp shapes and ranges, the motif, the start, max
- * activations for multiple-of-max), so that a bad request fails at once; feature ids are checked against the
- * SAE by the job itself (its error is the job's error).
- */
-function checkRequestShape(request: Omit<StartSteeringRequest, 'projectId'>, max: Record<string, number>): void {
-  checkGenerationSettings(request.settings)
-  checkClampSpecs(request.clamps)
-  if (request.settings.mode !== 'denovo' && !request.start)
-    throw new ClientError(`${request.settings.mode} mode needs a starting sequence: pick a protein or paste one.`)
-  const residues =
-    request.settings.mode === 'denovo'
-      ? request.settings.length!
-      : tokenize(request.start!.sequence, request.start!.id).length - 2
-  if (residues > DEFAULT_WINDOW)
-    throw new ClientError(
-      `Steering runs whole sequences of at most ${DEFAULT_WINDOW} residues; this one has ${residues}. Pick a shorter protein or a fragment.`
-    )
-  resolveSteeringPlan(
-    { clamps: request.clamps },
-    { dSae: Number.MAX_SAFE_INTEGER, saeName: 'the project SAE', residues, maxActivation: f => max[String(f)] }
-  )
-  if (request.motif !== undefined && request.motif.trim() !== '') parseProsite(request.motif)
 }

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander'
 import { existsSync, mkdirSync } from 'node:fs'
 import { slurmArrayScript, type SlurmArrayOptions } from '../../engine/jobs/slurm-array'
 import { nonNegativeInt, positiveInt, helpExample } from '../options'
+import { BAD_RECORD_POLICIES } from '../../../shared/store-types'
 
 /** The script's options (engine/jobs/slurm-array.ts) as the command line gives them, and the index options it passes on. */
 interface SlurmCommandOptions extends Omit<SlurmArrayOptions, 'plmSae' | 'jobName' | 'indexArgs'> {
@@ -53,7 +54,9 @@ function slurmCommand(): Command {
     .option('--max-parallel <k>', 'run at most k shards at once', positiveInt('--max-parallel'))
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(
-      new Option('--on-bad-record <policy>', 'what to do with a bad record').choices(['skip', 'stop']).default('stop')
+      new Option('--on-bad-record <policy>', 'what to do with a bad record')
+        .choices([...BAD_RECORD_POLICIES])
+        .default('stop')
     )
     .option('--batch-proteins <n>', 'proteins per committed batch', positiveInt('--batch-proteins'))
     .option('--window <n>', 'longest sequence run in one piece', positiveInt('--window'))

@@ -7,7 +7,9 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
+  BAD_RECORD_POLICIES,
   CONCEPT_TYPES,
+  FALSE_POSITIVE_SCOPES,
   type AnnotationType,
   type BadRecordPolicy,
   type FalsePositiveScope,
@@ -95,7 +97,7 @@ export function indexCommand(): Command {
         '--false-positives <scope>',
         "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)"
       )
-        .choices(['annotated', 'all'])
+        .choices([...FALSE_POSITIVE_SCOPES])
         .default('annotated')
     )
     .option(
@@ -115,7 +117,7 @@ export function indexCommand(): Command {
     )
     .addOption(
       new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop')
-        .choices(['skip', 'stop'])
+        .choices([...BAD_RECORD_POLICIES])
         .default('stop')
     )
     .option(

@@ -21,23 +21,18 @@ import { resolveSteeringPlan } from '../../engine/steer/steering-plan'
 import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
+import { parse } from '../../../shared/schema'
 import {
   CLAMP_MODES,
   GENERATION_MODES,
+  STEERING_LIMITS,
+  SteeringRequestSchema,
   type ClampMode,
   type ClampSpec,
   type GenerationMode,
   type ResidueRange
 } from '../../../shared/steering-types'
-import {
-  addRuntimeOptions,
-  addSaeOptions,
-  helpExample,
-  nonNegativeInt,
-  positiveInt,
-  runtimeFrom,
-  saeLoadOptions
-} from '../options'
+import { addRuntimeOptions, addSaeOptions, helpExample, intInRange, runtimeFrom, saeLoadOptions } from '../options'
 import { Reporter } from '../reporter'
 
 interface SteerOptions {
@@ -111,6 +106,7 @@ function maxEntry(value: string, prev: Map<number, number>): Map<number, number>
   return new Map(prev).set(Number(m[1]), Number(m[2]))
 }
 
+/** A number option within the steering limits of src/shared/steering-types.ts (the app's, too). */
 function finiteNumber(name: string, min: number, maxIncl = Infinity) {
   return (value: string): number => {
     const n = Number(value)
@@ -128,7 +124,7 @@ export function steerCommand(): Command {
     .requiredOption('--model <dir>', 'an ESM2 checkpoint folder (or fair-esm .pt file)')
     .option('--sequence <residues>', 'the starting sequence (modes edit and resample)')
     .option('--id <name>', 'a name for the starting sequence', 'start')
-    .option('--length <n>', 'length of de novo sequences (mode denovo)', positiveInt('--length'))
+    .option('--length <n>', 'length of de novo sequences (mode denovo)', intInRange('--length', STEERING_LIMITS.length))
     .addOption(
       new Option(
         '--clamp <F=V>',
@@ -158,19 +154,34 @@ export function steerCommand(): Command {
         .choices([...GENERATION_MODES])
         .default('edit')
     )
-    .option('--n <n>', 'number of sequences', positiveInt('--n'), 1)
-    .option('--seed <n>', 'seed of the sampler (same seed, same sequences)', nonNegativeInt('--seed'), 1)
+    .option(
+      '--n <n>',
+      `number of sequences (at most ${STEERING_LIMITS.n.max})`,
+      intInRange('--n', STEERING_LIMITS.n),
+      1
+    )
+    .option(
+      '--seed <n>',
+      'seed of the sampler (same seed, same sequences)',
+      intInRange('--seed', STEERING_LIMITS.seed),
+      1
+    )
     .option(
       '--temperature <t>',
       'sampling temperature over the 20 amino acids; 0 = argmax',
-      finiteNumber('--temperature', 0),
+      finiteNumber('--temperature', STEERING_LIMITS.temperature.min, STEERING_LIMITS.temperature.max),
       1
     )
-    .option('--rounds <n>', 'resample: rounds; denovo: unmasking steps', positiveInt('--rounds'), 10)
+    .option(
+      '--rounds <n>',
+      'resample: rounds; denovo: unmasking steps',
+      intInRange('--rounds', STEERING_LIMITS.rounds),
+      10
+    )
     .option(
       '--mask-fraction <f>',
       'resample: fraction of positions masked per round',
-      finiteNumber('--mask-fraction', 1e-9, 1),
+      finiteNumber('--mask-fraction', STEERING_LIMITS.maskFraction.min, STEERING_LIMITS.maskFraction.max),
       0.15
     )
     .option(
@@ -199,6 +210,26 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
       `--mode ${opts.mode} needs a starting sequence: --sequence RESIDUES (or use --mode denovo --length N)`
     )
   const clamps = opts.clamp.map(c => parseClamp(c, { mode: opts.clampMode, range: opts.range }))
+  // The same schema as the app's startSteering request (its errors name the field).
+  const request = parse(
+    SteeringRequestSchema,
+    {
+      ...(opts.sequence !== undefined ? { start: { id: opts.id, sequence: opts.sequence } } : {}),
+      clamps,
+      settings: {
+        mode: opts.mode,
+        n: opts.n,
+        seed: opts.seed,
+        temperature: opts.temperature,
+        rounds: opts.rounds,
+        maskFraction: opts.maskFraction,
+        ...(opts.length !== undefined ? { length: opts.length } : {})
+      },
+      ...(opts.motif !== undefined ? { motif: opts.motif } : {}),
+      pll: opts.pll
+    },
+    'request'
+  )
   const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
     onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
   })
@@ -210,25 +241,9 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
   const started = performance.now()
   try {
     const steered = new SteeredModel(model, sae, opts.saeLayer)
-    const run = await runSteering(
-      { steered, maxActivation: f => max.get(f) },
-      {
-        start: opts.sequence !== undefined ? { id: opts.id, sequence: opts.sequence } : undefined,
-        clamps,
-        settings: {
-          mode: opts.mode,
-          n: opts.n,
-          seed: opts.seed,
-          temperature: opts.temperature,
-          rounds: opts.rounds,
-          maskFraction: opts.maskFraction,
-          length: opts.length
-        },
-        motif: opts.motif,
-        pll: opts.pll
-      },
-      { onProgress: p => log.progress(p.phase, p.done, p.total) }
-    )
+    const run = await runSteering({ steered, maxActivation: f => max.get(f) }, request, {
+      onProgress: p => log.progress(p.phase, p.done, p.total)
+    })
     log.done()
     const base = opts.out.replace(/\.(fasta|fa|faa)$/i, '')
     writeFileSync(opts.out, toFasta(run))

@@ -8,6 +8,7 @@
  * Offline (no network, or HF_HUB_OFFLINE=1), the cached snapshot is used if it holds every wanted file;
  * otherwise the error names the missing files, where to get them, and the folder to put them in.
  */
+import type { DownloadProgress } from '../../../shared/library-types'
 import { createHash, type Hash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, open, readFile, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises'
@@ -28,16 +29,8 @@ import { httpGet } from './http-client'
 import { hubCacheRoot, isCommitSha, RepoCache } from './hub-cache'
 import { filterPaths } from './glob'
 
-export interface HubProgress {
-  phase: 'listing' | 'downloading' | 'verifying' | 'done'
-  file: string
-  fileIndex: number
-  fileCount: number
-  bytesDone: number
-  bytesTotal: number
-  bytesPerSecond: number
-  etaSeconds: number | null
-}
+/** A download's progress as the fetcher reports it: the library's `DownloadProgress` without its entry id. */
+export type HubProgress = Omit<DownloadProgress, 'entryId'>
 
 export interface FetchRepoOptions {
   revision?: string

@@ -18,6 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSyn
 import { join } from 'node:path'
 import { SafetensorsWriter, type TensorDeclaration } from '../formats/safetensors'
 import { mulberry32 } from '../random'
+import type { LibraryEntryKind } from '../../../shared/library-types'
 
 export const DEMO_ESM2_NAME = 'Demo ESM2 (random weights)'
 export const DEMO_SAE_NAME = 'Demo SAE (random weights)'
@@ -48,7 +49,7 @@ export const CALIBRATION_SEQUENCES: readonly string[] = [
 
 export interface DemoMarker {
   demo: true
-  kind: 'esm2' | 'sae'
+  kind: LibraryEntryKind
   name: string
   version: number
   seed: number
@@ -82,7 +83,7 @@ export function readDemoMarker(dir: string): DemoMarker | undefined {
   }
 }
 
-function writeMarker(dir: string, kind: 'esm2' | 'sae', name: string, seed: number): void {
+function writeMarker(dir: string, kind: LibraryEntryKind, name: string, seed: number): void {
   const marker: DemoMarker = {
     demo: true,
     kind,

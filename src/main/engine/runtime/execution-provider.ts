@@ -20,10 +20,12 @@ import * as ort from 'onnxruntime-node'
 import { ElemType, GraphBuilder, encodeModel } from '../onnx/onnx-model'
 import { cudaFallbackReason, unpackedPath } from './cuda-setup'
 import { describeAdapter, findWebGpuAdapter, type GpuAdapter } from './webgpu-adapter'
+import { DEVICE_SETTINGS, type DeviceSetting } from '../../../shared/library-types'
 
-export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu'
+/** Where inference is asked to run: the contract's device setting (src/shared/library-types.ts). */
+export type DeviceChoice = DeviceSetting
 export type ExecutionProvider = 'cpu' | 'cuda' | 'webgpu'
-export const DEVICE_CHOICES: readonly DeviceChoice[] = ['auto', 'cuda', 'webgpu', 'cpu']
+export const DEVICE_CHOICES: readonly DeviceChoice[] = DEVICE_SETTINGS
 
 export interface RuntimeOptions {
   device: DeviceChoice

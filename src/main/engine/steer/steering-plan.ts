@@ -5,7 +5,8 @@
  * Order matters only for clamps on the same feature and residues: they apply in the plan's order (a later
  * "set" overrides, "add" accumulates).
  */
-import { checkClampSpecs, type ClampSpec } from '../../../shared/steering-types'
+import { parse } from '../../../shared/schema'
+import { ClampListSchema, type ClampSpec } from '../../../shared/steering-types'
 
 export interface SteeringPlan {
   clamps: ClampSpec[]
@@ -35,7 +36,7 @@ export interface PlanContext {
 
 /** Checks a plan (feature ids, values, ranges, max activations) and resolves it; errors name the clamp and say what to do. */
 export function resolveSteeringPlan(plan: SteeringPlan, ctx: PlanContext): ResolvedClamp[] {
-  checkClampSpecs(plan.clamps)
+  parse(ClampListSchema, plan.clamps, 'clamps')
   return plan.clamps.map((c, i) => {
     const where = `clamp ${i + 1} (feature ${c.feature})`
     if (c.feature >= ctx.dSae) {

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto'
 import { STANDARD_AMINO_ACIDS, detokenize, tokenize } from '../esm/alphabet'
+import { parse } from '../../../shared/schema'
 import {
-  checkGenerationSettings,
+  GenerationSettingsSchema,
   type ClampSpec,
-  type GenerationSettings,
+  type SteeringRequest as SteeringRunInput,
   type SteeringProgress,
   type SteeringProvenance,
   type SteeringRunRecord
@@ -20,16 +21,11 @@ import { scoreSequences } from './scores'
 import { resolveSteeringPlan, type ResolvedClamp } from './steering-plan'
 import type { SteeredModel } from './steered-model'
 
-export interface SteeringRequest {
-  /** The starting sequence (edit, resample); omitted for denovo. */
-  start?: { id: string; sequence: string }
-  clamps: ClampSpec[]
-  settings: GenerationSettings
-  /** A PROSITE pattern whose hits are scored. */
-  motif?: string
-  /** Compute the pseudo-log-likelihood (one forward per residue per sequence: the slowest score). Default true. */
-  pll?: boolean
-}
+/**
+ * A steering run as the engine takes it: the contract's request (src/shared/steering-types.ts, without the
+ * project), where the pseudo-log-likelihood defaults to on.
+ */
+export type SteeringRequest = Omit<SteeringRunInput, 'pll'> & { pll?: boolean }
 
 export interface SteeringContext {
   steered: SteeredModel
@@ -47,34 +43,57 @@ export function provenanceOf(steered: SteeredModel): SteeringProvenance {
   }
 }
 
-/** Checks a request and resolves its plan for the sequence length (throws clear errors). */
+/** What a request is checked against: the model's window, the SAE's width, the project's max activations. */
+export interface SteeringLimits {
+  window: number
+  dSae: number
+  saeName: string
+  /** The feature's max activation in the project, for multiple-of-max clamps. */
+  maxActivation?: (feature: number) => number | undefined
+}
+
+/**
+ * Checks a request (its settings and clamps by their schemas in src/shared/steering-types.ts, then the start,
+ * the length against the window, the plan against the SAE, the motif) and resolves its plan (throws clear
+ * errors). The workbench calls it before the model is loaded (the default window, feature ids unchecked).
+ */
+export function checkSteeringRequest(
+  req: SteeringRequest,
+  limits: SteeringLimits
+): { start?: Int32Array; residues: number; clamps: ResolvedClamp[] } {
+  const settings = parse(GenerationSettingsSchema, req.settings, 'settings')
+  let start: Int32Array | undefined
+  let residues: number
+  if (settings.mode === 'denovo') {
+    residues = settings.length!
+  } else {
+    if (!req.start) throw new Error(`${settings.mode} mode needs a starting sequence: pick a protein or paste one`)
+    start = tokenize(req.start.sequence, req.start.id)
+    residues = start.length - 2
+  }
+  if (residues > limits.window)
+    throw new Error(
+      `Steering runs whole sequences of at most ${limits.window} residues; this one has ${residues}. Pick a shorter protein or a fragment.`
+    )
+  const clamps = resolveSteeringPlan(
+    { clamps: req.clamps },
+    { dSae: limits.dSae, saeName: limits.saeName, residues, maxActivation: limits.maxActivation }
+  )
+  if (req.motif !== undefined && req.motif.trim() !== '') parseProsite(req.motif)
+  return { start, residues, clamps }
+}
+
+/** Checks a request against the steered model and resolves its plan. */
 export function prepareRequest(
   ctx: SteeringContext,
   req: SteeringRequest
 ): { start?: Int32Array; residues: number; clamps: ResolvedClamp[] } {
-  checkGenerationSettings(req.settings)
-  let start: Int32Array | undefined
-  let residues: number
-  if (req.settings.mode === 'denovo') {
-    residues = req.settings.length!
-  } else {
-    if (!req.start) throw new Error(`${req.settings.mode} mode needs a starting sequence`)
-    start = tokenize(req.start.sequence, req.start.id)
-    residues = start.length - 2
-  }
-  if (residues > ctx.steered.model.window)
-    throw new Error(`${residues} residues is longer than the model's window (${ctx.steered.model.window})`)
-  const clamps = resolveSteeringPlan(
-    { clamps: req.clamps },
-    {
-      dSae: ctx.steered.sae.dSae,
-      saeName: ctx.steered.sae.name,
-      residues,
-      maxActivation: ctx.maxActivation
-    }
-  )
-  if (req.motif !== undefined && req.motif.trim() !== '') parseProsite(req.motif)
-  return { start, residues, clamps }
+  return checkSteeringRequest(req, {
+    window: ctx.steered.model.window,
+    dSae: ctx.steered.sae.dSae,
+    saeName: ctx.steered.sae.name,
+    maxActivation: ctx.maxActivation
+  })
 }
 
 export async function runSteering(

@@ -1,5 +1,5 @@
 /** The features that fire on one protein over a residue range, from its feature-major latents. */
-import type { ResidueRange } from '../../../shared/store-types'
+import type { FeatureHitSortKey, ResidueRange } from '../../../shared/store-types'
 import type { FeatureMajorLatents } from './latent-codec'
 
 export interface RangeHit {
@@ -28,7 +28,7 @@ export function clampRange(length: number, range: ResidueRange | undefined): Res
 export function featuresInRange(
   m: FeatureMajorLatents,
   range: ResidueRange,
-  sortBy: 'max' | 'mean',
+  sortBy: FeatureHitSortKey,
   offset = 0,
   limit = Infinity
 ): { total: number; hits: RangeHit[] } {

@@ -8,7 +8,7 @@
 import { useState } from 'react'
 import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } from '@shared/steering-types'
 import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '@shared/experiment-types'
-import { ANNOTATION_TYPES } from '@shared/store-types'
+import { ANNOTATION_TYPES, type AnnotationType } from '@shared/store-types'
 
 interface SetRow {
   features: string
@@ -144,7 +144,7 @@ export function ExperimentBuilder({
       d.screen = {
         clamp: { mode: first?.mode ?? 'multiple-of-max', value: first?.value ?? 1 },
         ...(screenList ? { features: screenList } : {}),
-        ...(screenConcept ? { concept: { type: screenConcept, top: screenTop } } : {})
+        ...(screenConcept ? { concept: { type: screenConcept as AnnotationType, top: screenTop } } : {})
       }
     }
     checkExperimentDesign(d)

@@ -8,6 +8,7 @@ import { useEffect, useMemo, useState } from 'react'
 import { api } from '@renderer/api'
 import {
   NUMERIC_OUTCOMES,
+  type ExperimentExportRequest,
   type ExperimentSequence,
   type ExperimentSummary,
   type NumericOutcome
@@ -82,7 +83,7 @@ export function ExperimentResults({
   const shown = NUMERIC_OUTCOMES.filter(k => summary.conditions.some(c => c.outcomes[k]))
   const seqs = all.filter(s => s.conditionIndex === condition)
   const start = open ? startOf(summary, open.startId) : undefined
-  const exportAs = async (format: 'csv' | 'json' | 'fasta' | 'html', conditionIndex?: number): Promise<void> => {
+  const exportAs = async (format: ExperimentExportRequest['format'], conditionIndex?: number): Promise<void> => {
     const r = await api.exportExperiment({
       projectId,
       experimentId,

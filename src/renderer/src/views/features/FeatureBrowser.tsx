@@ -17,6 +17,7 @@ import {
   type FeatureListQuery,
   type FeatureOverview,
   type FeatureSortKey,
+  type FeatureStatus,
   type FeatureSummary,
   type SortDirection
 } from '@shared/store-types'
@@ -32,7 +33,7 @@ export interface FeatureBrowserProps {
   onOpenFeature: (feature: number) => void
 }
 
-type StatusFilter = 'all' | 'alive' | 'dead'
+type StatusFilter = FeatureStatus
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
 
 const PAGE = 20_000

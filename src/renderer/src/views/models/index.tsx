@@ -6,7 +6,13 @@
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '@shared/api'
 import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '@shared/store-types'
-import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '@shared/library-types'
+import {
+  DEVICE_SETTINGS,
+  formatBytes,
+  type DeviceSetting,
+  type LibraryEntry,
+  type LibraryEntryKind
+} from '@shared/library-types'
 import { providerLabel } from './provider-badge'
 import { api } from '@renderer/api'
 import { conceptName } from '@renderer/components/concept-chip'
@@ -629,7 +635,7 @@ function AddModelForm({
   run(f: () => Promise<unknown>): void
 }): ReactNode {
   const [repo, setRepo] = useState('')
-  const [kind, setKind] = useState<'esm2' | 'sae'>('sae')
+  const [kind, setKind] = useState<LibraryEntryKind>('sae')
   const [subfolder, setSubfolder] = useState('')
   const [layer, setLayer] = useState('')
   const layerNumber = /^\d+$/.test(layer) ? Number(layer) : undefined
@@ -639,7 +645,7 @@ function AddModelForm({
       <div className="form-row">
         <label>
           Kind
-          <select value={kind} onChange={e => setKind(e.target.value as 'esm2' | 'sae')}>
+          <select value={kind} onChange={e => setKind(e.target.value as LibraryEntryKind)}>
             <option value="esm2">ESM2 model</option>
             <option value="sae">SAE</option>
           </select>

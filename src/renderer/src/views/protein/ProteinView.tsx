@@ -6,7 +6,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '@renderer/api'
 import { ConceptChip, useConceptFloor } from '@renderer/components/concept-chip'
-import { type ProteinFeatureHit, type ProteinFeaturesResult, type ResidueRange } from '@shared/store-types'
+import {
+  type FeatureHitSortKey,
+  type ProteinFeatureHit,
+  type ProteinFeaturesResult,
+  type ResidueRange
+} from '@shared/store-types'
 import { downloadText, toCsv } from '@renderer/components/export-file'
 import { formatNumber } from '@renderer/components/format'
 import { useElementWidth } from '@renderer/components/use-async'
@@ -86,7 +91,7 @@ function ProteinFeatures({
   const leftRef = useRef<HTMLDivElement>(null)
   const leftWidth = useElementWidth(leftRef, 700)
   const [range, setRange] = useState<ResidueRange | null>(null)
-  const [sortBy, setSortBy] = useState<'max' | 'mean'>('max')
+  const [sortBy, setSortBy] = useState<FeatureHitSortKey>('max')
   const [result, setResult] = useState<ProteinFeaturesResult | null>(null)
   const [error, setError] = useState<string | null>(null)
   const [loading, setLoading] = useState(true)
@@ -365,7 +370,7 @@ function ProteinFeatures({
                   Sort by
                   <select
                     value={sortBy}
-                    onChange={e => setSortBy(e.target.value as 'max' | 'mean')}
+                    onChange={e => setSortBy(e.target.value as FeatureHitSortKey)}
                     data-testid="protein-sort"
                   >
                     <option value="max">max</option>
@@ -388,7 +393,7 @@ function ProteinFeatures({
                 }}
                 onOpen={h => onOpenFeature(h.feature)}
                 sort={{ key: sortBy, dir: 'desc' }}
-                onSort={k => setSortBy(k as 'max' | 'mean')}
+                onSort={k => setSortBy(k as FeatureHitSortKey)}
                 testId="protein-feature-table"
                 emptyText={loading ? 'Loading…' : 'No feature fires in this range'}
               />
