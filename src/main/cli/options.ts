@@ -1,6 +1,8 @@
 /** Option parsing shared by the CLI commands: numbers, layer lists, and the runtime (device) options. */
 import { Command, Help, InvalidArgumentError, Option } from 'commander'
 import { DEVICE_CHOICES, type DeviceChoice, type RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { ModelSource } from '../engine/esm/open-esm2'
+import { modelCacheRoot } from '../engine/fs/app-paths'
 import { formatsSummary } from '../engine/sae/sae-formats'
 import type { LoadSaeOptions } from '../engine/sae/sae-load'
 
@@ -52,6 +54,24 @@ export function addRuntimeOptions(cmd: Command): Command {
 
 export function runtimeFrom(opts: { device: string; deviceId: number; threads: number }): RuntimeOptions {
   return { device: opts.device as DeviceChoice, deviceId: opts.deviceId, threads: opts.threads }
+}
+
+/**
+ * Where a command's model comes from (--model, --cache-dir, the runtime options, --window where it has one),
+ * with the import's progress drawn on the reporter.
+ */
+export function modelSourceFrom(
+  opts: { model: string; cacheDir?: string; window?: number; device: string; deviceId: number; threads: number },
+  log: { progress(label: string, done: number, total: number): void; done(): void }
+): ModelSource {
+  return {
+    modelDir: opts.model,
+    cacheRoot: opts.cacheDir ?? modelCacheRoot(),
+    runtime: runtimeFrom(opts),
+    window: opts.window,
+    onImportProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total),
+    onImported: () => log.done()
+  }
 }
 
 /** The SAE options of every command that reads an SAE; the formats named in --help come from the registry. */

@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { basename, join } from 'node:path'
 import type { StructureInfo } from '../../shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
+import { countRecords } from '../../shared/sequence-text'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
@@ -65,12 +66,6 @@ function slug(name: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
   return s || 'project'
-}
-
-/** Number of records in FASTA ('>' lines) or UniProt flat-file ('ID   ' lines) text. */
-export function countRecords(text: string, format: 'fasta' | 'uniprot'): number {
-  const re = format === 'fasta' ? /^>/gm : /^ID {3}/gm
-  return (text.match(re) ?? []).length
 }
 
 /** Minimal PDB / mmCIF header reading: title and chain ids (for the structure list). */

@@ -7,15 +7,11 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../shared/concept-floor'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { writeFileAtomic } from '../../engine/fs/files'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { Esm2Model } from '../../engine/esm/esm2-model'
 import { conceptReport, readReportSequences, reportTsv } from '../../engine/jobs/concept-report'
-import { LatentExtractor } from '../../engine/sae/latent-extractor'
-import { loadSae } from '../../engine/sae/sae-load'
+import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, positiveInt, runtimeFrom, helpExample } from '../options'
+import { addRuntimeOptions, positiveInt, modelSourceFrom, helpExample } from '../options'
 import { Reporter } from '../reporter'
 
 interface AnnotateOptions {
@@ -97,20 +93,18 @@ export async function runAnnotate(opts: AnnotateOptions): Promise<void> {
     const saeDir = opts.sae ?? (run.settings.saeDir as string | undefined)
     if (!modelDir || !saeDir)
       throw new Error(`run ${runId} does not record where its model and SAE are; give them with --model and --sae`)
-    const imported = await importEsm2(modelDir, opts.cacheDir ?? modelCacheRoot(), {
-      onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-    })
-    log.done()
-    const sae = await loadSae(saeDir, { layer: run.layer })
-    if (imported.hash !== run.modelHash || sae.hash !== run.saeHash) {
-      throw new Error(
-        `the model and SAE given (${imported.name}, ${sae.name}) are not the ones run ${runId} was indexed with (${run.modelName}, ${run.saeName})`
-      )
-    }
-    const model = await Esm2Model.open(imported, runtimeFrom(opts))
-    const extractor = await LatentExtractor.open(model, sae, { layer: run.layer }).catch(async (e: unknown) => {
-      await model.close()
-      throw e
+    const { extractor, close } = await openLatentSource({
+      ...modelSourceFrom({ ...opts, model: modelDir }, log),
+      saeDir,
+      sae: { layer: run.layer },
+      onSaeLoaded: (sae, model) => {
+        if (model.imported.hash !== run.modelHash || sae.hash !== run.saeHash) {
+          throw new Error(
+            `the model and SAE given (${model.imported.name}, ${sae.name}) are not the ones run ${runId} was indexed with (${run.modelName}, ${run.saeName})`
+          )
+        }
+      },
+      extractor: { layer: run.layer }
     })
     try {
       log.line(
@@ -130,8 +124,7 @@ export async function runAnnotate(opts: AnnotateOptions): Promise<void> {
             : '')
       )
     } finally {
-      await extractor.close()
-      await model.close()
+      await close()
     }
   } finally {
     store.close()

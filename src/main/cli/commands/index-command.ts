@@ -15,24 +15,21 @@ import {
   type IndexResult
 } from '../../../shared/store-types'
 import { conceptScoringOf } from '../../engine/store/concepts'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
+import { DEFAULT_BATCHING, DEFAULT_WINDOW } from '../../engine/esm/esm2-model'
 import { IndexJob } from '../../engine/jobs/index-job'
 import { formatShard, parseShard, type ShardSpec } from '../../engine/io/shard'
 import { DEFAULT_MAX_RESIDUES } from '../../engine/io/protein-input'
 import { describeProvider } from '../../engine/runtime/execution-provider'
-import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
-import { loadSae } from '../../engine/sae/sae-load'
+import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
 import {
   addRuntimeOptions,
   addSaeOptions,
   helpExample,
   nonNegativeInt,
+  modelSourceFrom,
   positiveInt,
-  runtimeFrom,
   saeLoadOptions
 } from '../options'
 import { Reporter } from '../reporter'
@@ -182,26 +179,27 @@ function formatSeconds(s: number | null): string {
 export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   const log = new Reporter(opts.quiet ?? false)
   if (!existsSync(opts.input) || !statSync(opts.input).isFile()) throw new Error(`${opts.input}: no such file`)
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-  })
-  log.done()
-  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
-  for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
-  const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
-  let extractor: LatentExtractor | undefined
-  let store: LatentStore | undefined
   const abort = new AbortController()
   const onSigint = (): void => {
     log.line('cancelling (what is finished is kept; run the same command again to resume) ...')
     abort.abort()
   }
-  process.on('SIGINT', onSigint)
-  try {
-    extractor = await LatentExtractor.open(model, sae, {
+  const { model, sae, extractor, close } = await openLatentSource({
+    ...modelSourceFrom(opts, log),
+    saeDir: opts.sae,
+    sae: saeLoadOptions(opts),
+    onSaeLoaded: loaded => {
+      for (const note of loaded.notes ?? []) log.line(`SAE ${loaded.name}: ${note}`)
+    },
+    extractor: {
       layer: opts.saeLayer,
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
-    })
+    }
+  })
+  const imported = model.imported
+  let store: LatentStore | undefined
+  process.on('SIGINT', onSigint)
+  try {
     const fit =
       opts.fitSample > 0
         ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal)
@@ -268,7 +266,6 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   } finally {
     process.off('SIGINT', onSigint)
     store?.close()
-    await extractor?.close()
-    await model.close()
+    await close()
   }
 }

@@ -10,14 +10,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, writeFileSync } from 'node:fs'
 import { LatentStore } from '../../engine/store/latent-store'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { Esm2Model } from '../../engine/esm/esm2-model'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
+import type { Esm2Model } from '../../engine/esm/esm2-model'
 import { describeProvider } from '../../engine/runtime/execution-provider'
-import { loadSae } from '../../engine/sae/sae-load'
 import type { SaeWeights } from '../../engine/sae/sae-weights'
 import { FeatureIntervention } from '../../engine/steer/intervention'
 import { resolveSteeringPlan } from '../../engine/steer/steering-plan'
+import { openSteeredModel } from '../../engine/steer/open-steered-model'
 import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
@@ -35,7 +33,7 @@ import {
   helpExample,
   nonNegativeInt,
   positiveInt,
-  runtimeFrom,
+  modelSourceFrom,
   saeLoadOptions
 } from '../options'
 import { Reporter } from '../reporter'
@@ -199,17 +197,20 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
       `--mode ${opts.mode} needs a starting sequence: --sequence RESIDUES (or use --mode denovo --length N)`
     )
   const clamps = opts.clamp.map(c => parseClamp(c, { mode: opts.clampMode, range: opts.range }))
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+  const max = new Map<number, number>()
+  const steered = await openSteeredModel({
+    ...modelSourceFrom(opts, log),
+    saeDir: opts.sae,
+    sae: saeLoadOptions(opts),
+    layer: opts.saeLayer,
+    onSaeLoaded: sae => {
+      for (const [f, m] of opts.db ? storeMaxActivations(opts.db, sae) : []) max.set(f, m)
+      for (const [f, m] of opts.max) max.set(f, m)
+    }
   })
-  log.done()
-  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
-  const max = new Map(opts.db ? storeMaxActivations(opts.db, sae) : [])
-  for (const [f, m] of opts.max) max.set(f, m)
-  const model = await Esm2Model.open(imported, runtimeFrom(opts))
+  const { model, sae } = steered
   const started = performance.now()
   try {
-    const steered = new SteeredModel(model, sae, opts.saeLayer)
     const run = await runSteering(
       { steered, maxActivation: f => max.get(f) },
       {

@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState, type ReactNode } from 'react'
 import type { AppInfo, JobInfo, ProjectInfo } from '@shared/api'
 import type { BadRecordPolicy, FalsePositiveScope } from '@shared/store-types'
 import { DEVICE_SETTINGS, formatBytes, type DeviceSetting, type LibraryEntry } from '@shared/library-types'
+import { sniffProteinFormat } from '@shared/sequence-text'
 import { providerLabel } from './provider-badge'
 import { api } from '@renderer/api'
 import { useWorkbench } from '@renderer/navigation'
@@ -380,7 +381,7 @@ function NewProjectForm({
     run(async () => {
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
       const text = await file.text()
-      const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
+      const kind = sniffProteinFormat(text.slice(0, 2000)) ?? 'fasta'
       await api.createProject({
         name: name || file.name.replace(/\.[^.]*$/, ''),
         source: { kind, text, fileName: file.name },
