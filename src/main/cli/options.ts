@@ -24,6 +24,26 @@ export function nonNegativeInt(name: string) {
   }
 }
 
+/** A number in [min, maxIncl] (e.g. a temperature, a fraction). */
+export function finiteNumber(name: string, min: number, maxIncl = Infinity) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isFinite(n) || n < min || n > maxIncl)
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
+    return n
+  }
+}
+
+/** An option that takes one of a list of values, with a default. */
+export function choiceOption(
+  flags: string,
+  description: string,
+  choices: readonly string[],
+  defaultValue: string
+): Option {
+  return new Option(flags, description).choices([...choices]).default(defaultValue)
+}
+
 export function layerList(value: string): number[] {
   const parts = value
     .split(',')
@@ -40,16 +60,24 @@ export function layerList(value: string): number[] {
 export function addRuntimeOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option(
+      choiceOption(
         '--device <device>',
-        'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu'
+        'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu',
+        DEVICE_CHOICES,
+        'auto'
       )
-        .choices([...DEVICE_CHOICES])
-        .default('auto')
     )
     .option('--device-id <n>', 'CUDA device id', nonNegativeInt('--device-id'), 0)
     .option('--threads <n>', 'CPU threads for inference (0 = one per core)', nonNegativeInt('--threads'), 0)
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')
+}
+
+/** The options `addRuntimeOptions` adds. */
+export interface RuntimeCliOptions {
+  device: string
+  deviceId: number
+  threads: number
+  cacheDir?: string
 }
 
 export function runtimeFrom(opts: { device: string; deviceId: number; threads: number }): RuntimeOptions {
@@ -61,7 +89,7 @@ export function runtimeFrom(opts: { device: string; deviceId: number; threads: n
  * with the import's progress drawn on the reporter.
  */
 export function modelSourceFrom(
-  opts: { model: string; cacheDir?: string; window?: number; device: string; deviceId: number; threads: number },
+  opts: RuntimeCliOptions & { model: string; window?: number },
   log: { progress(label: string, done: number, total: number): void; done(): void }
 ): ModelSource {
   return {

@@ -4,17 +4,24 @@
  * and for a family the features firing in most members, aligned to the first sequence (engine/jobs/concept-report.ts).
  * The model and SAE are the run's (recorded at indexing), or given with --model / --sae.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../shared/concept-floor'
 import { writeFileAtomic } from '../../engine/fs/files'
 import { conceptReport, readReportSequences, reportTsv } from '../../engine/jobs/concept-report'
 import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, positiveInt, modelSourceFrom, helpExample } from '../options'
+import {
+  addRuntimeOptions,
+  finiteNumber,
+  positiveInt,
+  modelSourceFrom,
+  helpExample,
+  type RuntimeCliOptions
+} from '../options'
 import { Reporter } from '../reporter'
 
-interface AnnotateOptions {
+interface AnnotateOptions extends RuntimeCliOptions {
   db: string
   input: string
   out: string
@@ -23,19 +30,7 @@ interface AnnotateOptions {
   sae?: string
   floor: number
   minFraction: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
-}
-
-function fraction(name: string) {
-  return (v: string): number => {
-    const x = Number(v)
-    if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1, not "${v}"`)
-    return x
-  }
 }
 
 export function annotateCommand(): Command {
@@ -58,13 +53,13 @@ export function annotateCommand(): Command {
     .option(
       '--floor <f1>',
       'features predict a concept whose F1 is at least this',
-      fraction('--floor'),
+      finiteNumber('--floor', 0, 1),
       DEFAULT_CONCEPT_F1_FLOOR
     )
     .option(
       '--min-fraction <x>',
       'family: features firing in at least this fraction of the sequences',
-      fraction('--min-fraction'),
+      finiteNumber('--min-fraction', 0, 1),
       0.5
     )
     .option('-q, --quiet', 'print nothing but errors')

@@ -22,19 +22,16 @@ import {
   positiveInt,
   saeLoadOptions,
   type SaeCliOptions,
-  helpExample
+  helpExample,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-interface CheckSaeOptions extends SaeCliOptions {
+interface CheckSaeOptions extends SaeCliOptions, RuntimeCliOptions {
   model: string
   layers?: string
   proteins?: string
   limit: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   json?: boolean
   quiet?: boolean
 }

@@ -3,7 +3,7 @@
  * statistics in a project store (SQLite). Resumable (run it again after an interruption), and a second run
  * on the same input does no work. Ctrl-C cancels cleanly (what finished is kept).
  */
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
@@ -25,16 +25,18 @@ import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
 import {
   addRuntimeOptions,
+  choiceOption,
   addSaeOptions,
   helpExample,
   nonNegativeInt,
   modelSourceFrom,
   positiveInt,
-  saeLoadOptions
+  saeLoadOptions,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-export interface IndexOptions {
+export interface IndexOptions extends RuntimeCliOptions {
   model: string
   sae: string
   saeLayer?: number
@@ -51,10 +53,6 @@ export interface IndexOptions {
   batchProteins: number
   window: number
   batchTokens?: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   json?: boolean
   quiet?: boolean
   shard?: ShardSpec
@@ -86,12 +84,12 @@ export function indexCommand(): Command {
     )
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(
-      new Option(
+      choiceOption(
         '--false-positives <scope>',
-        "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)"
+        "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)",
+        ['annotated', 'all'],
+        'annotated'
       )
-        .choices(['annotated', 'all'])
-        .default('annotated')
     )
     .option(
       '--split-concepts <types>',
@@ -105,9 +103,12 @@ export function indexCommand(): Command {
       1
     )
     .addOption(
-      new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop')
-        .choices(['skip', 'stop'])
-        .default('stop')
+      choiceOption(
+        '--on-bad-record <policy>',
+        'what to do with a bad record: skip it (reported) or stop',
+        ['skip', 'stop'],
+        'stop'
+      )
     )
     .option(
       '--batch-proteins <n>',

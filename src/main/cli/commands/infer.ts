@@ -21,14 +21,15 @@ import {
   modelSourceFrom,
   positiveInt,
   saeLoadOptions,
-  type SaeCliOptions
+  type SaeCliOptions,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 import { loadSaeFor } from '../../engine/sae/open-latent-source'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { inferSteering, type InferSteering } from './steer'
 
-interface InferOptions extends SaeCliOptions {
+interface InferOptions extends SaeCliOptions, RuntimeCliOptions {
   model: string
   fasta: string
   out: string
@@ -36,10 +37,6 @@ interface InferOptions extends SaeCliOptions {
   clamp: string[]
   window: number
   batchTokens: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
 }
 

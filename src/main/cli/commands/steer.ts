@@ -29,16 +29,19 @@ import {
 } from '../../../shared/steering-types'
 import {
   addRuntimeOptions,
+  choiceOption,
+  finiteNumber,
   addSaeOptions,
   helpExample,
   nonNegativeInt,
   positiveInt,
   modelSourceFrom,
-  saeLoadOptions
+  saeLoadOptions,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-interface SteerOptions {
+interface SteerOptions extends RuntimeCliOptions {
   model: string
   sae: string
   saeLayer?: number
@@ -61,10 +64,6 @@ interface SteerOptions {
   motif?: string
   pll: boolean
   out: string
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
 }
 
@@ -109,15 +108,6 @@ function maxEntry(value: string, prev: Map<number, number>): Map<number, number>
   return new Map(prev).set(Number(m[1]), Number(m[2]))
 }
 
-function finiteNumber(name: string, min: number, maxIncl = Infinity) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isFinite(n) || n < min || n > maxIncl)
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
-    return n
-  }
-}
-
 export function steerCommand(): Command {
   const cmd = new Command('steer')
     .description(
@@ -135,9 +125,7 @@ export function steerCommand(): Command {
         .argParser(collect)
         .default([], 'none')
     )
-    .addOption(
-      new Option('--clamp-mode <mode>', 'how a plain F=V is read').choices([...CLAMP_MODES]).default('absolute')
-    )
+    .addOption(choiceOption('--clamp-mode <mode>', 'how a plain F=V is read', CLAMP_MODES, 'absolute'))
     .option('--range <A-B>', 'default residue range of the clamps (1-based, inclusive)', (v: string) => parseRange(v))
     .addOption(
       new Option('--max <F=M>', "a feature's max activation in the project, for F=Vx clamps (repeatable)")
@@ -149,12 +137,12 @@ export function steerCommand(): Command {
       'a project store indexed with this SAE: max activations for F=Vx clamps come from its latest complete run'
     )
     .addOption(
-      new Option(
+      choiceOption(
         '--mode <mode>',
-        'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence'
+        'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence',
+        GENERATION_MODES,
+        'edit'
       )
-        .choices([...GENERATION_MODES])
-        .default('edit')
     )
     .option('--n <n>', 'number of sequences', positiveInt('--n'), 1)
     .option('--seed <n>', 'seed of the sampler (same seed, same sequences)', nonNegativeInt('--seed'), 1)
