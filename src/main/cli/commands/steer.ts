@@ -24,7 +24,7 @@ import {
   GENERATION_MODES,
   type ClampMode,
   type ClampSpec,
-  type GenerationMode,
+  type GenerationSettings,
   type ResidueRange
 } from '../../../shared/steering-types'
 import {
@@ -37,30 +37,22 @@ import {
   positiveInt,
   modelSourceFrom,
   saeLoadOptions,
-  type RuntimeCliOptions
+  type RuntimeCliOptions,
+  type SaeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-interface SteerOptions extends RuntimeCliOptions {
+/** The command's options: the generation settings are those of a steering request. */
+interface SteerOptions extends RuntimeCliOptions, SaeCliOptions, GenerationSettings {
   model: string
   sae: string
-  saeLayer?: number
-  saeFile?: string
-  saeK?: number
   sequence?: string
   id: string
-  length?: number
   clamp: string[]
   clampMode: ClampMode
   range?: ResidueRange
   max: Map<number, number>
   db?: string
-  mode: GenerationMode
-  n: number
-  seed: number
-  temperature: number
-  rounds: number
-  maskFraction: number
   motif?: string
   pll: boolean
   out: string
