@@ -57,12 +57,13 @@ export async function runExperimentFiles(
     extractor: { layer: files.layer }
   })
   const { model, sae, extractor } = source
-  const store = await Promise.resolve()
-    .then(() => LatentStore.open(files.db))
-    .catch(async (e: unknown) => {
-      await source.close()
-      throw e
-    })
+  let store: LatentStore
+  try {
+    store = LatentStore.open(files.db)
+  } catch (e) {
+    await source.close()
+    throw e
+  }
   try {
     const steered = new SteeredModel(model, sae, extractor.layer)
     let stats: FeatureStatistics | undefined
