@@ -8,6 +8,8 @@ import {
   singlePastedRecord,
   sniffProteinFormat
 } from '../src/shared/sequence-text'
+import { ClientError } from '../src/main/workbench/errors'
+import { sequenceFromText } from '../src/main/workbench/live-latents'
 
 describe('parsePastedRecords', () => {
   it('reads a bare sequence (spaces, newlines, lower case, a final stop)', () => {
@@ -55,6 +57,19 @@ describe('one paste, one rule for several records', () => {
     ]
     expect(pastedRecordsNote(records)).toBe('2 FASTA records pasted; showing the first, first_one')
     expect(pastedRecordsNote(records, 1)).toBe('2 FASTA records pasted; showing record 2, second_one')
+  })
+})
+
+describe('the service, asked for one sequence', () => {
+  it('takes the one record of a paste (byte-order mark, header, lower case) and refuses several, with a client error', () => {
+    expect(sequenceFromText('\uFEFF>x desc\nmkv\nla\n')).toBe('MKVLA')
+    expect(sequenceFromText('MKV LA*')).toBe('MKVLA')
+    expect(() => sequenceFromText('>a\nMKV\n>b\nMKV\n')).toThrow(
+      'The pasted text has 2 FASTA records: paste one sequence at a time (or index them all as a project).'
+    )
+    expect(() => sequenceFromText('>a\nMKV\n>b\nMKV\n')).toThrow(ClientError)
+    expect(() => sequenceFromText('MK1')).toThrow(/Not a protein sequence: “1” at position 3/)
+    expect(() => sequenceFromText('MKVL', 3)).toThrow(/The sequence has 4 residues; at most 3 can be analysed live/)
   })
 })
 
