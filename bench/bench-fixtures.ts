@@ -7,8 +7,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
+import type { ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
+import type { Esm2Model } from '../src/main/engine/esm/esm2-model'
+import { openEsm2 } from '../src/main/engine/esm/open-esm2'
 import { readFasta } from '../src/main/engine/io/fasta'
 import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
 import { loadSae } from '../src/main/engine/sae/sae-load'
@@ -34,8 +35,12 @@ export async function benchIndexFixtures(
 ): Promise<BenchIndexFixtures> {
   const modelDir = join(dir, 'esm2_8M_random')
   writeHfCheckpoint(modelDir, '8M', 1, { omitTiedDecoder: true })
-  const imported = await importEsm2(modelDir, join(dir, 'cache'))
-  const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: o.threads })
+  const model = await openEsm2({
+    modelDir,
+    cacheRoot: join(dir, 'cache'),
+    runtime: { device: 'cpu', deviceId: 0, threads: o.threads }
+  })
+  const imported = model.imported
   const H = imported.config.hiddenSize
   const shape = { dIn: H, dSae: BENCH_D_SAE }
   const seed = 11

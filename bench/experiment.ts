@@ -17,10 +17,7 @@ import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
 import { randomProtein } from '../test/helpers/compare'
 import { writePreprintSaeDir } from '../test/steer-helpers'
 import { tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2 } from '../src/main/engine/esm/esm2-import'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
-import { loadSae } from '../src/main/engine/sae/sae-load'
+import { openLatentSource } from '../src/main/engine/sae/open-latent-source'
 import { SteeredModel } from '../src/main/engine/steer/steered-model'
 import { pseudoLogLikelihood, stridedPseudoLogLikelihood } from '../src/main/engine/steer/scores'
 import { ExperimentStore } from '../src/main/engine/store/experiment-store'
@@ -42,11 +39,13 @@ async function main(): Promise<void> {
   try {
     writeHfCheckpoint(join(dir, 'model'), '8M', 1, { omitTiedDecoder: true })
     writePreprintSaeDir(join(dir, 'sae'), 320, 10240, 3, 2)
-    const imported = await importEsm2(join(dir, 'model'), join(dir, 'cache'))
-    const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
-    const sae = await loadSae(join(dir, 'sae'))
+    const { model, sae, extractor, close } = await openLatentSource({
+      modelDir: join(dir, 'model'),
+      cacheRoot: join(dir, 'cache'),
+      runtime: { device: 'cpu', deviceId: 0, threads: THREADS },
+      saeDir: join(dir, 'sae')
+    })
     const steered = new SteeredModel(model, sae)
-    const extractor = await LatentExtractor.open(model, sae)
     const stats = await measureFeatureStatistics(
       extractor,
       Array.from({ length: 32 }, (_, i) => ({ id: `r${i}`, sequence: randomProtein(100, 500 + i) })),
@@ -114,7 +113,7 @@ async function main(): Promise<void> {
         `strided (${STRIDE} groups) vs exact on ${toks.length} generated sequences: mean gap ${meanGap.toFixed(4)} nats/residue (exact − strided), Pearson r ${r.toFixed(3)}`
       )
     }
-    await model.close()
+    await close()
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

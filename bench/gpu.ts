@@ -20,8 +20,8 @@ import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { EOS_ID, tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2 } from '../src/main/engine/esm/esm2-import'
-import { batchingFor, Esm2Model, type SequenceInput } from '../src/main/engine/esm/esm2-model'
+import { batchingFor, type SequenceInput } from '../src/main/engine/esm/esm2-model'
+import { openEsm2 } from '../src/main/engine/esm/open-esm2'
 import { readFasta } from '../src/main/engine/io/fasta'
 import {
   cudaProviderInstalled,
@@ -83,9 +83,8 @@ async function measure(dir: string, provider: ExecutionProvider): Promise<Provid
   }
   const inputs = await readInputs()
   const residues = inputs.reduce((s, x) => s + x.tokens.length - 2, 0)
-  const imported = await importEsm2(join(dir, 'ckpt'), join(dir, 'cache'))
   const runtime: RuntimeOptions = { device: provider, deviceId: 0, threads: THREADS }
-  const model = await Esm2Model.open(imported, runtime)
+  const model = await openEsm2({ modelDir: join(dir, 'ckpt'), cacheRoot: join(dir, 'cache'), runtime })
   const req = { hidden: [LAYER], logits: false }
   // <cls> + at most 198 residues + <eos>
   const parity = inputs.slice(0, PARITY_SEQUENCES).map(x => {

@@ -17,8 +17,8 @@ import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
 import { tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2 } from '../src/main/engine/esm/esm2-import'
-import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model, type SequenceInput } from '../src/main/engine/esm/esm2-model'
+import { DEFAULT_BATCHING, DEFAULT_WINDOW, type SequenceInput } from '../src/main/engine/esm/esm2-model'
+import { openEsm2 } from '../src/main/engine/esm/open-esm2'
 import { planWindows } from '../src/main/engine/esm/windows'
 import { readFasta } from '../src/main/engine/io/fasta'
 import { ElemType, GraphBuilder, encodeModel } from '../src/main/engine/onnx/onnx-model'
@@ -97,7 +97,12 @@ async function main(): Promise<void> {
     const lengths = inputs.map(x => x.tokens.length - 2).sort((a, b) => a - b)
 
     writeHfCheckpoint(join(dir, 'ckpt'), '8M', 1, { omitTiedDecoder: true })
-    const imported = await importEsm2(join(dir, 'ckpt'), join(dir, 'cache'))
+    const model = await openEsm2({
+      modelDir: join(dir, 'ckpt'),
+      cacheRoot: join(dir, 'cache'),
+      runtime: { device: 'cpu', deviceId: 0, threads: THREADS }
+    })
+    const imported = model.imported
     const { hiddenSize: H, intermediateSize: F } = imported.config
     let flops = 0
     let pieces = 0
@@ -111,7 +116,6 @@ async function main(): Promise<void> {
     // Measured before and after the runs; the higher figure is the better estimate of the machine when shared.
     const matmulBefore = await matmulRate(dir, 2048, 320, 1280, THREADS)
 
-    const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
     const req = { hidden: [LAYER], logits: false }
     await model.runBatch([inputs[0].tokens.subarray(0, Math.min(inputs[0].tokens.length, 100))], req) // session creation, not timed
 

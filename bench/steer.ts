@@ -15,14 +15,11 @@ import { writeHfCheckpoint } from '../test/fixtures/esm2-checkpoint'
 import { randomProtein } from '../test/helpers/compare'
 import { writePreprintSaeDir } from '../test/steer-helpers'
 import { tokenize } from '../src/main/engine/esm/alphabet'
-import { importEsm2 } from '../src/main/engine/esm/esm2-import'
-import { Esm2Model } from '../src/main/engine/esm/esm2-model'
-import { loadSae } from '../src/main/engine/sae/sae-load'
 import { generateTokens } from '../src/main/engine/steer/generate'
 import { FeatureIntervention } from '../src/main/engine/steer/intervention'
 import { pseudoLogLikelihood } from '../src/main/engine/steer/scores'
 import { resolveSteeringPlan } from '../src/main/engine/steer/steering-plan'
-import { SteeredModel } from '../src/main/engine/steer/steered-model'
+import { openSteeredModel } from '../src/main/engine/steer/open-steered-model'
 import { DEFAULT_GENERATION, type GenerationMode } from '../src/shared/steering-types'
 import { numberArg } from './bench-args'
 
@@ -35,10 +32,13 @@ async function main(): Promise<void> {
   try {
     writeHfCheckpoint(join(dir, 'model'), '8M', 1, { omitTiedDecoder: true })
     writePreprintSaeDir(join(dir, 'sae'), 320, 10240, 3, 2)
-    const imported = await importEsm2(join(dir, 'model'), join(dir, 'cache'))
-    const model = await Esm2Model.open(imported, { device: 'cpu', deviceId: 0, threads: THREADS })
-    const sae = await loadSae(join(dir, 'sae'))
-    const steered = new SteeredModel(model, sae)
+    const steered = await openSteeredModel({
+      modelDir: join(dir, 'model'),
+      cacheRoot: join(dir, 'cache'),
+      runtime: { device: 'cpu', deviceId: 0, threads: THREADS },
+      saeDir: join(dir, 'sae')
+    })
+    const { model, sae } = steered
     console.log(
       `ESM2 8M shape (random weights), SAE ${sae.dSae} latents at layer ${steered.layer}, CPU ${THREADS} threads; 3 clamps (absolute, add, ranged)`
     )

@@ -48,6 +48,11 @@ const FROM_X = 1
 const FROM_Y = 2
 const STOP = 3
 
+/** Which of the three states (scores coming from M, X, Y) is best; a tie goes to the earlier (M, then X). */
+function bestState3(fromM: number, fromX: number, fromY: number): number {
+  return fromM >= fromX && fromM >= fromY ? FROM_M : fromX >= fromY ? FROM_X : FROM_Y
+}
+
 /** Align `query` to `target` (one-letter codes). Both may be empty. */
 export function alignGlobal(query: string, target: string, options: AlignmentOptions = {}): SequenceAlignment {
   const open = options.gapOpen ?? 11
@@ -94,7 +99,7 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
       bestScore = s
       bestI = i
       bestJ = j
-      bestState = mm >= xx && mm >= yy ? FROM_M : xx >= yy ? FROM_X : FROM_Y
+      bestState = bestState3(mm, xx, yy)
     }
   }
   if (n === 0) consider(0, m, m === 0 ? 0 : NEG, NEG, m === 0 ? NEG : prevY[m])
@@ -114,50 +119,20 @@ export function alignGlobal(query: string, target: string, options: AlignmentOpt
       const dm = prevM[j - 1]
       const dx = prevX[j - 1]
       const dy = prevY[j - 1]
-      let best = dm
-      let from = FROM_M
-      if (dx > best) {
-        best = dx
-        from = FROM_X
-      }
-      if (dy > best) {
-        best = dy
-        from = FROM_Y
-      }
-      curM[j] = best + blosumByIndex(qi, t[j - 1])
-      ptrM[row + j] = from
+      curM[j] = Math.max(dm, dx, dy) + blosumByIndex(qi, t[j - 1])
+      ptrM[row + j] = bestState3(dm, dx, dy)
       // X: query residue i against a gap (vertical move).
       const xOpenM = prevM[j] - open
       const xExt = prevX[j] - extend
       const xOpenY = prevY[j] - open
-      best = xOpenM
-      from = FROM_M
-      if (xExt > best) {
-        best = xExt
-        from = FROM_X
-      }
-      if (xOpenY > best) {
-        best = xOpenY
-        from = FROM_Y
-      }
-      curX[j] = best
-      ptrX[row + j] = from
+      curX[j] = Math.max(xOpenM, xExt, xOpenY)
+      ptrX[row + j] = bestState3(xOpenM, xExt, xOpenY)
       // Y: target residue j against a gap (horizontal move).
       const yOpenM = curM[j - 1] - open
-      const yExt = curY[j - 1] - extend
       const yOpenX = curX[j - 1] - open
-      best = yOpenM
-      from = FROM_M
-      if (yOpenX > best) {
-        best = yOpenX
-        from = FROM_X
-      }
-      if (yExt > best) {
-        best = yExt
-        from = FROM_Y
-      }
-      curY[j] = best
-      ptrY[row + j] = from
+      const yExt = curY[j - 1] - extend
+      curY[j] = Math.max(yOpenM, yOpenX, yExt)
+      ptrY[row + j] = bestState3(yOpenM, yOpenX, yExt)
     }
     if (freeEnds) {
       if (i === n) for (let j = 0; j <= m; j++) consider(i, j, curM[j], curX[j], curY[j])

@@ -223,11 +223,19 @@ describe('honesty of what is shown', () => {
     await page.getByTestId('sequence-submit').click()
     await page.getByTestId('pasted-records').waitFor()
     expect(await page.getByTestId('pasted-records').textContent()).toContain('2 FASTA records')
+    // The first record is shown at once, and the view says so; the others are offered in a select.
+    expect(await page.getByTestId('pasted-records').textContent()).toContain(
+      '2 FASTA records pasted; showing the first, first_one'
+    )
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="protein-view"]')?.getAttribute('data-protein') === 'first_one'
+    )
     expect(await page.getByTestId('pasted-record').allTextContents()).toEqual(['first_one', 'second_one'])
-    await page.getByTestId('pasted-record').nth(1).click()
+    await page.getByTestId('pasted-record-select').selectOption({ index: 1 })
     await page.waitForFunction(
       () => document.querySelector('[data-testid="protein-view"]')?.getAttribute('data-protein') === 'second_one'
     )
+    expect(await page.getByTestId('pasted-records').textContent()).toContain('showing record 2, second_one')
     // The pasted sequence is in the URL: a reload (or a link) shows the same protein.
     expect(page.url()).toContain('sequence=MQIFVKTLTGKTITLEVEPSDTIENVKAKIQDKEG')
     await page.reload()

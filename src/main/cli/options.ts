@@ -1,6 +1,8 @@
 /** Option parsing shared by the CLI commands: numbers, layer lists, and the runtime (device) options. */
 import { Command, Help, InvalidArgumentError, Option } from 'commander'
 import { DEVICE_CHOICES, type DeviceChoice, type RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { ModelSource } from '../engine/esm/open-esm2'
+import { modelCacheRoot } from '../engine/fs/app-paths'
 import { formatsSummary } from '../engine/sae/sae-formats'
 import type { LoadSaeOptions } from '../engine/sae/sae-load'
 
@@ -34,6 +36,26 @@ export function intInRange(name: string, limits: { min: number; max: number }) {
   }
 }
 
+/** A number in [min, maxIncl] (e.g. a temperature, a fraction). */
+export function finiteNumber(name: string, min: number, maxIncl = Infinity) {
+  return (value: string): number => {
+    const n = Number(value)
+    if (!Number.isFinite(n) || n < min || n > maxIncl)
+      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
+    return n
+  }
+}
+
+/** An option that takes one of a list of values, with a default. */
+export function choiceOption(
+  flags: string,
+  description: string,
+  choices: readonly string[],
+  defaultValue: string
+): Option {
+  return new Option(flags, description).choices([...choices]).default(defaultValue)
+}
+
 export function layerList(value: string): number[] {
   const parts = value
     .split(',')
@@ -50,20 +72,46 @@ export function layerList(value: string): number[] {
 export function addRuntimeOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option(
+      choiceOption(
         '--device <device>',
-        'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu'
+        'where to run: auto (CUDA if it loads, else a WebGPU GPU, else the CPU), cuda, webgpu, or cpu',
+        DEVICE_CHOICES,
+        'auto'
       )
-        .choices([...DEVICE_CHOICES])
-        .default('auto')
     )
     .option('--device-id <n>', 'CUDA device id', nonNegativeInt('--device-id'), 0)
     .option('--threads <n>', 'CPU threads for inference (0 = one per core)', nonNegativeInt('--threads'), 0)
     .option('--cache-dir <dir>', 'model cache folder (default: the app data folder, or $PLM_SAE_HOME/models)')
 }
 
+/** The options `addRuntimeOptions` adds. */
+export interface RuntimeCliOptions {
+  device: string
+  deviceId: number
+  threads: number
+  cacheDir?: string
+}
+
 export function runtimeFrom(opts: { device: string; deviceId: number; threads: number }): RuntimeOptions {
   return { device: opts.device as DeviceChoice, deviceId: opts.deviceId, threads: opts.threads }
+}
+
+/**
+ * Where a command's model comes from (--model, --cache-dir, the runtime options, --window where it has one),
+ * with the import's progress drawn on the reporter.
+ */
+export function modelSourceFrom(
+  opts: RuntimeCliOptions & { model: string; window?: number },
+  log: { progress(label: string, done: number, total: number): void; done(): void }
+): ModelSource {
+  return {
+    modelDir: opts.model,
+    cacheRoot: opts.cacheDir ?? modelCacheRoot(),
+    runtime: runtimeFrom(opts),
+    window: opts.window,
+    onImportProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total),
+    onImported: () => log.done()
+  }
 }
 
 /** The SAE options of every command that reads an SAE; the formats named in --help come from the registry. */

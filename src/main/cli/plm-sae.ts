@@ -23,19 +23,22 @@ export function buildProgram(): Command {
     )
     .version(process.env.PLM_SAE_VERSION ?? '0.1.0')
     .showHelpAfterError('(run with --help for usage)')
-  program.addCommand(inferCommand())
-  program.addCommand(importCommand())
-  program.addCommand(deviceCommand())
-  program.addCommand(fetchCommand())
-  program.addCommand(steerCommand())
-  program.addCommand(serveCommand())
-  program.addCommand(indexCommand())
-  program.addCommand(mergeCommand())
-  program.addCommand(clusterCommand())
-  program.addCommand(experimentCommand())
-  program.addCommand(annotateCommand())
-  program.addCommand(checkSaeCommand())
-  program.addCommand(convertSaeCommand())
+  for (const command of [
+    inferCommand(),
+    importCommand(),
+    deviceCommand(),
+    fetchCommand(),
+    steerCommand(),
+    serveCommand(),
+    indexCommand(),
+    mergeCommand(),
+    clusterCommand(),
+    experimentCommand(),
+    annotateCommand(),
+    checkSaeCommand(),
+    convertSaeCommand()
+  ])
+    program.addCommand(command)
   markRequiredOptions(program)
   return program
 }

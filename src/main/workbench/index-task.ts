@@ -6,14 +6,11 @@
 import type { JobProgress } from '../../shared/api'
 import type { BadRecordReport, IndexProgress, IndexResult } from '../../shared/store-types'
 import { conceptScoringOf } from '../engine/store/concepts'
-import { importEsm2 } from '../engine/esm/esm2-import'
-import { Esm2Model } from '../engine/esm/esm2-model'
 import { IndexJob } from '../engine/jobs/index-job'
 import { BadRecordError } from '../engine/io/protein-input'
 import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
-import { LatentExtractor } from '../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
-import { loadSae } from '../engine/sae/sae-load'
+import { openLatentSource } from '../engine/sae/open-latent-source'
 import { LatentStore } from '../engine/store/latent-store'
 import { ProteinStructures } from '../engine/store/protein-structures'
 import type { IndexTask } from './worker-protocol'
@@ -74,22 +71,27 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
   }
   throwIfCancelled(ctx.signal)
   ctx.progress({ phase: 'importing the model', done: 1, total: 3, unit: 'steps' })
-  const imported = await importEsm2(task.modelDir, task.modelCacheRoot, {
-    signal: ctx.signal,
-    onProgress: p =>
-      ctx.progress({ phase: `importing the model (${p.phase})`, done: p.done, total: p.total, unit: 'bytes' })
-  })
-  throwIfCancelled(ctx.signal)
-  ctx.progress({ phase: 'loading the SAE', done: 2, total: 3, unit: 'steps' })
-  const runtime = { device: task.device, deviceId: 0, threads: task.threads }
   const named = (r: BadRecordReport): BadRecordReport =>
     task.inputName && r.file === task.input ? { ...r, file: task.inputName } : r
-  const model = await Esm2Model.open(imported, runtime)
-  const store = LatentStore.open(task.db)
-  let extractor: LatentExtractor | undefined
+  const { model, sae, extractor, close } = await openLatentSource({
+    modelDir: task.modelDir,
+    cacheRoot: task.modelCacheRoot,
+    runtime: { device: task.device, deviceId: 0, threads: task.threads },
+    signal: ctx.signal,
+    onImportProgress: p =>
+      ctx.progress({ phase: `importing the model (${p.phase})`, done: p.done, total: p.total, unit: 'bytes' }),
+    onImported: () => {
+      throwIfCancelled(ctx.signal)
+      ctx.progress({ phase: 'loading the SAE', done: 2, total: 3, unit: 'steps' })
+    },
+    saeDir: task.saeDir,
+    sae: { layer: task.layer, libraryK: task.saeK },
+    extractor: { layer: task.layer }
+  })
+  const imported = model.imported
+  let store: LatentStore | undefined
   try {
-    const sae = await loadSae(task.saeDir, { layer: task.layer, libraryK: task.saeK })
-    extractor = await LatentExtractor.open(model, sae, { layer: task.layer })
+    store = LatentStore.open(task.db)
     ctx.progress({ phase: "checking the SAE's fit on the first proteins", done: 2, total: 3, unit: 'steps' })
     // the SAE's fit at its layer on the first proteins, stored with the run (a failure here never blocks indexing)
     const fit = await checkFitOnFile(model, sae, extractor.layer, task.input, FIT_SAMPLE_PROTEINS, ctx.signal).catch(
@@ -131,8 +133,7 @@ export async function runIndexTask(task: IndexTask, ctx: TaskContext): Promise<I
     if (result.cancelled) throw new Error('cancelled')
     return { ...result, badRecords: result.badRecords.map(named) }
   } finally {
-    await extractor?.close()
-    await model.close()
-    store.close()
+    await close()
+    store?.close()
   }
 }

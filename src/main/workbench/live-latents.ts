@@ -2,20 +2,13 @@
  * For sequences typed by the user: the pasted text cleaned to residues, and the project's latent source,
  * opened once per (model, SAE, layer) and kept (the store's `liveSequenceFeatures` does the rest).
  */
-import { importEsm2 } from '../engine/esm/esm2-import'
-import { Esm2Model } from '../engine/esm/esm2-model'
 import type { RuntimeOptions } from '../engine/runtime/execution-provider'
-import { LatentExtractor } from '../engine/sae/latent-extractor'
-import { loadSae } from '../engine/sae/sae-load'
+import { openLatentSource, type OpenLatentSource } from '../engine/sae/open-latent-source'
 import type { LatentSource } from '../engine/sae/latent-source'
+import { singlePastedRecord } from '../../shared/sequence-text'
 import { MAX_LIVE_SEQUENCE } from '../../shared/validate'
 import { ClientError } from './errors'
 import type { ResolvedModel } from './model-resolver'
-
-interface OpenExtractor {
-  model: Esm2Model
-  extractor: LatentExtractor
-}
 
 /**
  * The longest sequence whose features are computed live, in the request (a few model windows): longer ones
@@ -23,20 +16,15 @@ interface OpenExtractor {
  */
 export const MAX_LIVE_QUERY_RESIDUES = 10_000
 
-/** The residues of pasted text: a bare sequence, or FASTA with one record (header dropped). */
+/**
+ * The residues of pasted text where one sequence is asked for: a bare sequence, or FASTA with one record (the
+ * header dropped; `singlePastedRecord`, the renderer's rule too). Several records are refused, as is a sequence
+ * longer than `maxResidues`.
+ */
 export function sequenceFromText(text: string, maxResidues = MAX_LIVE_SEQUENCE): string {
-  const lines = text.split(/\r?\n/)
-  const headers = lines.filter(l => l.startsWith('>')).length
-  if (headers > 1) throw new ClientError(`The pasted text has ${headers} FASTA records: paste one sequence at a time.`)
-  const seq = lines
-    .filter(l => !l.startsWith('>') && !l.startsWith(';'))
-    .join('')
-    .replace(/\s+/g, '')
-    .toUpperCase()
-  if (seq.length === 0)
-    throw new ClientError(
-      'The pasted text has no sequence: paste residues in one-letter code (e.g. MQIFVKTLTG…), optionally with a FASTA header.'
-    )
+  const pasted = singlePastedRecord(text)
+  if ('error' in pasted) throw new ClientError(pasted.error)
+  const seq = pasted.record.sequence
   if (seq.length > maxResidues) {
     throw new ClientError(
       `The sequence has ${seq.length} residues; at most ${maxResidues} can be analysed live. ` +
@@ -51,7 +39,7 @@ export function sequenceFromText(text: string, maxResidues = MAX_LIVE_SEQUENCE):
  * opened on first use and kept for the next sequences (one cache per service).
  */
 export class LiveSources {
-  private readonly open = new Map<string, Promise<OpenExtractor>>()
+  private readonly open = new Map<string, Promise<OpenLatentSource>>()
 
   async source(input: {
     model: ResolvedModel
@@ -63,13 +51,14 @@ export class LiveSources {
     const key = `${input.model.dir}|${input.sae.dir}|${input.layer}|${input.runtime.device}`
     let entry = this.open.get(key)
     if (!entry) {
-      entry = (async () => {
-        const imported = await importEsm2(input.model.dir, input.modelCacheRoot)
-        const model = await Esm2Model.open(imported, input.runtime)
-        const sae = await loadSae(input.sae.dir, { layer: input.layer, libraryK: input.sae.saeK })
-        const extractor = await LatentExtractor.open(model, sae, { layer: input.layer })
-        return { model, extractor }
-      })()
+      entry = openLatentSource({
+        modelDir: input.model.dir,
+        cacheRoot: input.modelCacheRoot,
+        runtime: input.runtime,
+        saeDir: input.sae.dir,
+        sae: { layer: input.layer, libraryK: input.sae.saeK },
+        extractor: { layer: input.layer }
+      })
       this.open.set(key, entry)
       entry.catch(() => this.open.delete(key))
     }
@@ -94,11 +83,9 @@ export class LiveSources {
   }
 }
 
-async function release(p: Promise<OpenExtractor>): Promise<void> {
+async function release(p: Promise<OpenLatentSource>): Promise<void> {
   try {
-    const { extractor, model } = await p
-    await extractor.close()
-    await model.close()
+    await (await p).close()
   } catch {
     // failed opens have nothing to release
   }

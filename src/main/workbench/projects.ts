@@ -9,6 +9,7 @@ import { basename, join } from 'node:path'
 import type { ProjectInfo, ProjectSourceKind, StructureFormat, StructureInfo } from '../../shared/api'
 import { detectStructureFormat, readStructure } from '../../shared/structure-reader'
 import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
+import { countRecords } from '../../shared/sequence-text'
 import { ClientError, NotFoundError } from './errors'
 import { writeFileAtomic } from '../engine/fs/files'
 
@@ -69,12 +70,6 @@ function slug(name: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
   return s || 'project'
-}
-
-/** Number of records in FASTA ('>' lines) or UniProt flat-file ('ID   ' lines) text. */
-export function countRecords(text: string, format: ProteinsFormat): number {
-  const re = format === 'fasta' ? /^>/gm : /^ID {3}/gm
-  return (text.match(re) ?? []).length
 }
 
 /** Title, chain ids and UniProt cross-references of a PDB / mmCIF file (for the structure list), by the shared reader. */

@@ -22,12 +22,11 @@ import {
   type SteeringRunSummary,
   type StartSteeringRequest
 } from '../../shared/steering-types'
-import { importEsm2 } from '../engine/esm/esm2-import'
-import { DEFAULT_WINDOW, Esm2Model } from '../engine/esm/esm2-model'
+import { DEFAULT_WINDOW } from '../engine/esm/esm2-model'
 import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
-import { loadSae } from '../engine/sae/sae-load'
 import { toCsv, toFasta, toJson } from '../engine/steer/run-export'
-import { SteeredModel } from '../engine/steer/steered-model'
+import { openSteeredModel } from '../engine/steer/open-steered-model'
+import type { SteeredModel } from '../engine/steer/steered-model'
 import { checkSteeringRequest, previewShift, runSteering } from '../engine/steer/steering-run'
 import type { LatentStore } from '../engine/store/latent-store'
 import { NotFoundError } from './errors'
@@ -73,38 +72,19 @@ export interface ProjectJobDeps {
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
 
-async function openSteered(
-  modelDir: string,
-  saeDir: string,
-  layer: number,
-  runtime: RuntimeOptions,
-  cacheRoot: string,
-  saeK?: number
-): Promise<SteeredModel> {
-  const imported = await importEsm2(modelDir, cacheRoot)
-  const model = await Esm2Model.open(imported, runtime)
-  try {
-    const sae = await loadSae(saeDir, { layer, libraryK: saeK })
-    return new SteeredModel(model, sae, layer)
-  } catch (e) {
-    await model.close()
-    throw e
-  }
-}
-
 /** The worker side of a 'steer' job. */
 export async function runSteerTask(
   task: SteerTask,
   ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }
 ): Promise<{ runId: string }> {
-  const steered = await openSteered(
-    task.modelDir,
-    task.saeDir,
-    task.layer,
-    { device: task.device, deviceId: 0, threads: task.threads },
-    task.modelCacheRoot,
-    task.saeK
-  )
+  const steered = await openSteeredModel({
+    modelDir: task.modelDir,
+    cacheRoot: task.modelCacheRoot,
+    runtime: { device: task.device, deviceId: 0, threads: task.threads },
+    saeDir: task.saeDir,
+    sae: { layer: task.layer, libraryK: task.saeK },
+    layer: task.layer
+  })
   try {
     const run = await runSteering({ steered, maxActivation: f => task.maxActivations[String(f)] }, task.request, {
       signal: ctx.signal,
@@ -160,7 +140,14 @@ export class SteeringWorkbench {
     const key = `${model.dir}|${sae.dir}|${project.layer}`
     let s = this.previewModels.get(key)
     if (!s) {
-      s = openSteered(model.dir, sae.dir, project.layer, this.deps.runtime, this.deps.modelCacheRoot, sae.saeK)
+      s = openSteeredModel({
+        modelDir: model.dir,
+        cacheRoot: this.deps.modelCacheRoot,
+        runtime: this.deps.runtime,
+        saeDir: sae.dir,
+        sae: { layer: project.layer, libraryK: sae.saeK },
+        layer: project.layer
+      })
       this.previewModels.set(key, s)
       s.catch(() => this.previewModels.delete(key))
     }

@@ -4,21 +4,24 @@
  * and for a family the features firing in most members, aligned to the first sequence (engine/jobs/concept-report.ts).
  * The model and SAE are the run's (recorded at indexing), or given with --model / --sae.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { DEFAULT_CONCEPT_F1_FLOOR } from '../../../shared/concept-floor'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { writeFileAtomic } from '../../engine/fs/files'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { Esm2Model } from '../../engine/esm/esm2-model'
 import { conceptReport, readReportSequences, reportTsv } from '../../engine/jobs/concept-report'
-import { LatentExtractor } from '../../engine/sae/latent-extractor'
-import { loadSae } from '../../engine/sae/sae-load'
+import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
-import { addRuntimeOptions, positiveInt, runtimeFrom, helpExample } from '../options'
+import {
+  addRuntimeOptions,
+  finiteNumber,
+  positiveInt,
+  modelSourceFrom,
+  helpExample,
+  type RuntimeCliOptions
+} from '../options'
 import { Reporter } from '../reporter'
 
-interface AnnotateOptions {
+interface AnnotateOptions extends RuntimeCliOptions {
   db: string
   input: string
   out: string
@@ -27,19 +30,7 @@ interface AnnotateOptions {
   sae?: string
   floor: number
   minFraction: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
-}
-
-function fraction(name: string) {
-  return (v: string): number => {
-    const x = Number(v)
-    if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1, not "${v}"`)
-    return x
-  }
 }
 
 export function annotateCommand(): Command {
@@ -62,13 +53,13 @@ export function annotateCommand(): Command {
     .option(
       '--floor <f1>',
       'features predict a concept whose F1 is at least this',
-      fraction('--floor'),
+      finiteNumber('--floor', 0, 1),
       DEFAULT_CONCEPT_F1_FLOOR
     )
     .option(
       '--min-fraction <x>',
       'family: features firing in at least this fraction of the sequences',
-      fraction('--min-fraction'),
+      finiteNumber('--min-fraction', 0, 1),
       0.5
     )
     .option('-q, --quiet', 'print nothing but errors')
@@ -97,20 +88,18 @@ export async function runAnnotate(opts: AnnotateOptions): Promise<void> {
     const saeDir = opts.sae ?? (run.settings.saeDir as string | undefined)
     if (!modelDir || !saeDir)
       throw new Error(`run ${runId} does not record where its model and SAE are; give them with --model and --sae`)
-    const imported = await importEsm2(modelDir, opts.cacheDir ?? modelCacheRoot(), {
-      onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-    })
-    log.done()
-    const sae = await loadSae(saeDir, { layer: run.layer })
-    if (imported.hash !== run.modelHash || sae.hash !== run.saeHash) {
-      throw new Error(
-        `the model and SAE given (${imported.name}, ${sae.name}) are not the ones run ${runId} was indexed with (${run.modelName}, ${run.saeName})`
-      )
-    }
-    const model = await Esm2Model.open(imported, runtimeFrom(opts))
-    const extractor = await LatentExtractor.open(model, sae, { layer: run.layer }).catch(async (e: unknown) => {
-      await model.close()
-      throw e
+    const { extractor, close } = await openLatentSource({
+      ...modelSourceFrom({ ...opts, model: modelDir }, log),
+      saeDir,
+      sae: { layer: run.layer },
+      onSaeLoaded: (sae, model) => {
+        if (model.imported.hash !== run.modelHash || sae.hash !== run.saeHash) {
+          throw new Error(
+            `the model and SAE given (${model.imported.name}, ${sae.name}) are not the ones run ${runId} was indexed with (${run.modelName}, ${run.saeName})`
+          )
+        }
+      },
+      extractor: { layer: run.layer }
     })
     try {
       log.line(
@@ -130,8 +119,7 @@ export async function runAnnotate(opts: AnnotateOptions): Promise<void> {
             : '')
       )
     } finally {
-      await extractor.close()
-      await model.close()
+      await close()
     }
   } finally {
     store.close()

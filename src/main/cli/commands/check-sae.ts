@@ -7,34 +7,31 @@
 import { Command } from 'commander'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { tokenize } from '../../engine/esm/alphabet'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
+import { DEFAULT_WINDOW, type Esm2Model } from '../../engine/esm/esm2-model'
+import { openEsm2 } from '../../engine/esm/open-esm2'
 import { readProteins } from '../../engine/io/protein-input'
-import { checkSaeFit, formatFitReport } from '../../engine/sae/sae-fit'
+import { checkSaeFit, formatFitReport, type SaeFitReport } from '../../engine/sae/sae-fit'
+import type { SaeWeights } from '../../engine/sae/sae-weights'
 import { loadSae } from '../../engine/sae/sae-load'
 import { resourcesDir } from '../../engine/fs/resources-path'
 import {
   addRuntimeOptions,
   addSaeOptions,
+  modelSourceFrom,
   positiveInt,
-  runtimeFrom,
   saeLoadOptions,
   type SaeCliOptions,
-  helpExample
+  helpExample,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-interface CheckSaeOptions extends SaeCliOptions {
+interface CheckSaeOptions extends SaeCliOptions, RuntimeCliOptions {
   model: string
   layers?: string
   proteins?: string
   limit: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   json?: boolean
   quiet?: boolean
 }
@@ -75,11 +72,22 @@ export async function runCheckSae(opts: CheckSaeOptions): Promise<void> {
   const log = new Reporter(opts.quiet === true || opts.json === true)
   const sae = await loadSae(opts.sae as string, saeLoadOptions(opts))
   for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-  })
-  log.done()
-  const c = imported.config
+  const model = await openEsm2(modelSourceFrom(opts, log))
+  try {
+    const report = await checkSaeOn(model, sae, opts, log)
+    process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatFitReport(report)) + '\n')
+  } finally {
+    await model.close()
+  }
+}
+
+async function checkSaeOn(
+  model: Esm2Model,
+  sae: SaeWeights,
+  opts: CheckSaeOptions,
+  log: Reporter
+): Promise<SaeFitReport> {
+  const c = model.config
   const layers = parseLayers(opts.layers, c.numLayers) ?? (opts.saeLayer !== undefined ? [opts.saeLayer] : undefined)
   const sample =
     opts.proteins ??
@@ -96,15 +104,10 @@ export async function runCheckSae(opts: CheckSaeOptions): Promise<void> {
   }
   if (proteins.length === 0)
     throw new Error(`${sample}: no proteins of at most ${DEFAULT_WINDOW} residues to check the SAE on`)
-  const model = await Esm2Model.open(imported, runtimeFrom(opts))
-  try {
-    const report = await checkSaeFit(model, sae, proteins, {
-      layers,
-      onProgress: (d, t) => log.progress('checking', d, t)
-    })
-    log.done()
-    process.stdout.write((opts.json ? JSON.stringify(report, null, 2) : formatFitReport(report)) + '\n')
-  } finally {
-    await model.close()
-  }
+  const report = await checkSaeFit(model, sae, proteins, {
+    layers,
+    onProgress: (d, t) => log.progress('checking', d, t)
+  })
+  log.done()
+  return report
 }

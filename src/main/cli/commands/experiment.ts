@@ -14,10 +14,10 @@ import { join } from 'node:path'
 import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { runExperimentFiles, writeExperimentExports } from '../../engine/experiment/experiment-job'
 import { checkExperimentDesign } from '../../../shared/experiment-types'
-import { addRuntimeOptions, nonNegativeInt, runtimeFrom, helpExample } from '../options'
+import { addRuntimeOptions, nonNegativeInt, runtimeFrom, helpExample, type RuntimeCliOptions } from '../options'
 import { Reporter } from '../reporter'
 
-interface ExperimentOptions {
+interface ExperimentOptions extends RuntimeCliOptions {
   design: string
   model: string
   sae: string
@@ -25,10 +25,6 @@ interface ExperimentOptions {
   out: string
   db?: string
   reference?: string
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
 }
 

@@ -3,7 +3,7 @@
  * statistics in a project store (SQLite). Resumable (run it again after an interruption), and a second run
  * on the same input does no work. Ctrl-C cancels cleanly (what finished is kept).
  */
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { Command, InvalidArgumentError } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import {
@@ -17,30 +17,29 @@ import {
   type IndexResult
 } from '../../../shared/store-types'
 import { conceptScoringOf } from '../../engine/store/concepts'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model } from '../../engine/esm/esm2-model'
+import { DEFAULT_BATCHING, DEFAULT_WINDOW } from '../../engine/esm/esm2-model'
 import { IndexJob } from '../../engine/jobs/index-job'
 import { formatShard, parseShard, type ShardSpec } from '../../engine/io/shard'
 import { DEFAULT_MAX_RESIDUES } from '../../engine/io/protein-input'
 import { describeProvider } from '../../engine/runtime/execution-provider'
-import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../../engine/sae/sae-fit'
-import { loadSae } from '../../engine/sae/sae-load'
+import { openLatentSource } from '../../engine/sae/open-latent-source'
 import { LatentStore } from '../../engine/store/latent-store'
 import { ProteinStructures } from '../../engine/store/protein-structures'
 import {
   addRuntimeOptions,
+  choiceOption,
   addSaeOptions,
   helpExample,
   nonNegativeInt,
+  modelSourceFrom,
   positiveInt,
-  runtimeFrom,
-  saeLoadOptions
+  saeLoadOptions,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
 
-export interface IndexOptions {
+export interface IndexOptions extends RuntimeCliOptions {
   model: string
   sae: string
   saeLayer?: number
@@ -58,10 +57,6 @@ export interface IndexOptions {
   batchProteins: number
   window: number
   batchTokens?: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   json?: boolean
   quiet?: boolean
   shard?: ShardSpec
@@ -93,12 +88,12 @@ export function indexCommand(): Command {
     )
     .option('--top-k <n>', 'proteins kept per feature by max activation', positiveInt('--top-k'), 20)
     .addOption(
-      new Option(
+      choiceOption(
         '--false-positives <scope>',
-        "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)"
+        "concept association counts false positives on 'annotated' proteins only, or on 'all' indexed proteins (InterPLM's way)",
+        FALSE_POSITIVE_SCOPES,
+        'annotated'
       )
-        .choices([...FALSE_POSITIVE_SCOPES])
-        .default('annotated')
     )
     .option(
       '--split-concepts <types>',
@@ -116,9 +111,12 @@ export function indexCommand(): Command {
       "PDB / mmCIF files of the input's proteins (matched by their UniProt cross-references): the label cards say whether firing residues cluster in 3D"
     )
     .addOption(
-      new Option('--on-bad-record <policy>', 'what to do with a bad record: skip it (reported) or stop')
-        .choices([...BAD_RECORD_POLICIES])
-        .default('stop')
+      choiceOption(
+        '--on-bad-record <policy>',
+        'what to do with a bad record: skip it (reported) or stop',
+        BAD_RECORD_POLICIES,
+        'stop'
+      )
     )
     .option(
       '--batch-proteins <n>',
@@ -191,26 +189,27 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   const log = new Reporter(opts.quiet ?? false)
   if (!existsSync(opts.input) || !statSync(opts.input).isFile()) throw new Error(`${opts.input}: no such file`)
   const structures = opts.structures ? ProteinStructures.fromFolder(opts.structures) : undefined
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-  })
-  log.done()
-  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
-  for (const note of sae.notes ?? []) log.line(`SAE ${sae.name}: ${note}`)
-  const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
-  let extractor: LatentExtractor | undefined
-  let store: LatentStore | undefined
   const abort = new AbortController()
   const onSigint = (): void => {
     log.line('cancelling (what is finished is kept; run the same command again to resume) ...')
     abort.abort()
   }
-  process.on('SIGINT', onSigint)
-  try {
-    extractor = await LatentExtractor.open(model, sae, {
+  const { model, sae, extractor, close } = await openLatentSource({
+    ...modelSourceFrom(opts, log),
+    saeDir: opts.sae,
+    sae: saeLoadOptions(opts),
+    onSaeLoaded: loaded => {
+      for (const note of loaded.notes ?? []) log.line(`SAE ${loaded.name}: ${note}`)
+    },
+    extractor: {
       layer: opts.saeLayer,
       ...(opts.batchTokens ? { batching: { ...DEFAULT_BATCHING, maxBatchTokens: opts.batchTokens } } : {})
-    })
+    }
+  })
+  const imported = model.imported
+  let store: LatentStore | undefined
+  process.on('SIGINT', onSigint)
+  try {
     const fit =
       opts.fitSample > 0
         ? await checkFitOnFile(model, sae, extractor.layer, opts.input, opts.fitSample, abort.signal)
@@ -280,7 +279,6 @@ export async function runIndex(opts: IndexOptions): Promise<IndexResult> {
   } finally {
     process.off('SIGINT', onSigint)
     store?.close()
-    await extractor?.close()
-    await model.close()
+    await close()
   }
 }

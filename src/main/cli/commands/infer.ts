@@ -7,11 +7,10 @@
 import { Command } from 'commander'
 import { existsSync, statSync } from 'node:fs'
 import { tokenize } from '../../engine/esm/alphabet'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { DEFAULT_BATCHING, DEFAULT_WINDOW, Esm2Model, type SequenceInput } from '../../engine/esm/esm2-model'
+import { DEFAULT_BATCHING, DEFAULT_WINDOW, type SequenceInput } from '../../engine/esm/esm2-model'
+import { openEsm2 } from '../../engine/esm/open-esm2'
 import { readFasta } from '../../engine/io/fasta'
 import { lineOptions, maxResiduesFromEnv } from '../../engine/io/protein-input'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
 import { describeProvider } from '../../engine/runtime/execution-provider'
 import { SafetensorsWriter, type TensorDeclaration } from '../../engine/formats/safetensors'
 import {
@@ -19,17 +18,18 @@ import {
   addSaeOptions,
   helpExample,
   layerList,
+  modelSourceFrom,
   positiveInt,
-  runtimeFrom,
   saeLoadOptions,
-  type SaeCliOptions
+  type SaeCliOptions,
+  type RuntimeCliOptions
 } from '../options'
 import { Reporter } from '../reporter'
-import { loadSae } from '../../engine/sae/sae-load'
+import { loadSaeFor } from '../../engine/sae/open-latent-source'
 import { LatentExtractor } from '../../engine/sae/latent-extractor'
 import { inferSteering, type InferSteering } from './steer'
 
-interface InferOptions extends SaeCliOptions {
+interface InferOptions extends SaeCliOptions, RuntimeCliOptions {
   model: string
   fasta: string
   out: string
@@ -37,10 +37,6 @@ interface InferOptions extends SaeCliOptions {
   clamp: string[]
   window: number
   batchTokens: number
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
 }
 
@@ -128,21 +124,31 @@ export async function runInfer(opts: InferOptions): Promise<void> {
   const log = new Reporter(opts.quiet ?? false)
   const { inputs, residues } = await readRecords(opts.fasta)
   log.line(`${inputs.length} sequences, ${residues} residues from ${opts.fasta}`)
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
-  })
-  log.done()
-  const c = imported.config
   const layers = [...new Set(opts.layers ?? [])]
-  for (const l of layers) {
-    if (l > c.numLayers)
-      throw new Error(
-        `--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${c.numLayers}`
-      )
-  }
-  const model = await Esm2Model.open(imported, runtimeFrom(opts), opts.window)
-  const sae = opts.sae === undefined ? undefined : await loadSae(opts.sae, saeLoadOptions(opts))
-  for (const note of sae?.notes ?? []) log.line(`SAE ${sae?.name}: ${note}`)
+  const model = await openEsm2({
+    ...modelSourceFrom(opts, log),
+    onImported: imported => {
+      log.done()
+      for (const l of layers) {
+        if (l > imported.config.numLayers)
+          throw new Error(
+            `--layers: layer ${l} does not exist; ${imported.name} has layers 0 (embeddings) to ${imported.config.numLayers}`
+          )
+      }
+    }
+  })
+  const imported = model.imported
+  const c = imported.config
+  const sae =
+    opts.sae === undefined
+      ? undefined
+      : await loadSaeFor(model, {
+          saeDir: opts.sae,
+          sae: saeLoadOptions(opts),
+          onSaeLoaded: loaded => {
+            for (const note of loaded.notes ?? []) log.line(`SAE ${loaded.name}: ${note}`)
+          }
+        })
   const latents =
     sae === undefined
       ? undefined

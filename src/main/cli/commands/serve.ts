@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { resourcesDir } from '../../engine/fs/resources-path'
 import { DEFAULT_PORT, generateToken, isLoopbackHost, startHttpServer } from '../../workbench/http-server'
 import { openWorkbench } from '../../workbench/service'
-import { addRuntimeOptions, helpExample, nonNegativeInt, runtimeFrom } from '../options'
+import { addRuntimeOptions, helpExample, nonNegativeInt, runtimeFrom, type RuntimeCliOptions } from '../options'
 
 /** The built renderer: `out/renderer` of the nearest project folder above the running code. */
 export function findRendererDir(from = dirname(fileURLToPath(import.meta.url))): string | undefined {
@@ -27,7 +27,7 @@ function port(value: string): number {
   return n
 }
 
-interface ServeOptions {
+interface ServeOptions extends RuntimeCliOptions {
   port: number
   host: string
   /** A token, "generate", or false for --no-token. */
@@ -36,9 +36,6 @@ interface ServeOptions {
   cacheDir?: string
   staticDir?: string
   demo: boolean
-  device: string
-  deviceId: number
-  threads: number
 }
 
 export function serveCommand(): Command {

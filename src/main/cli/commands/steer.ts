@@ -10,14 +10,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, writeFileSync } from 'node:fs'
 import { LatentStore } from '../../engine/store/latent-store'
-import { importEsm2 } from '../../engine/esm/esm2-import'
-import { Esm2Model } from '../../engine/esm/esm2-model'
-import { modelCacheRoot } from '../../engine/fs/app-paths'
+import type { Esm2Model } from '../../engine/esm/esm2-model'
 import { describeProvider } from '../../engine/runtime/execution-provider'
-import { loadSae } from '../../engine/sae/sae-load'
 import type { SaeWeights } from '../../engine/sae/sae-weights'
 import { FeatureIntervention } from '../../engine/steer/intervention'
 import { resolveSteeringPlan } from '../../engine/steer/steering-plan'
+import { openSteeredModel } from '../../engine/steer/open-steered-model'
 import { SteeredModel } from '../../engine/steer/steered-model'
 import { runSteering } from '../../engine/steer/steering-run'
 import { toCsv, toFasta, toJson } from '../../engine/steer/run-export'
@@ -29,39 +27,37 @@ import {
   SteeringRequestSchema,
   type ClampMode,
   type ClampSpec,
-  type GenerationMode,
+  type GenerationSettings,
   type ResidueRange
 } from '../../../shared/steering-types'
-import { addRuntimeOptions, addSaeOptions, helpExample, intInRange, runtimeFrom, saeLoadOptions } from '../options'
+import {
+  addRuntimeOptions,
+  choiceOption,
+  finiteNumber,
+  addSaeOptions,
+  helpExample,
+  intInRange,
+  modelSourceFrom,
+  saeLoadOptions,
+  type RuntimeCliOptions,
+  type SaeCliOptions
+} from '../options'
 import { Reporter } from '../reporter'
 
-interface SteerOptions {
+/** The command's options: the generation settings are those of a steering request. */
+interface SteerOptions extends RuntimeCliOptions, SaeCliOptions, GenerationSettings {
   model: string
   sae: string
-  saeLayer?: number
-  saeFile?: string
-  saeK?: number
   sequence?: string
   id: string
-  length?: number
   clamp: string[]
   clampMode: ClampMode
   range?: ResidueRange
   max: Map<number, number>
   db?: string
-  mode: GenerationMode
-  n: number
-  seed: number
-  temperature: number
-  rounds: number
-  maskFraction: number
   motif?: string
   pll: boolean
   out: string
-  device: string
-  deviceId: number
-  threads: number
-  cacheDir?: string
   quiet?: boolean
 }
 
@@ -106,16 +102,6 @@ function maxEntry(value: string, prev: Map<number, number>): Map<number, number>
   return new Map(prev).set(Number(m[1]), Number(m[2]))
 }
 
-/** A number option within the steering limits of src/shared/steering-types.ts (the app's, too). */
-function finiteNumber(name: string, min: number, maxIncl = Infinity) {
-  return (value: string): number => {
-    const n = Number(value)
-    if (!Number.isFinite(n) || n < min || n > maxIncl)
-      throw new InvalidArgumentError(`${name} must be a number in [${min}, ${maxIncl}], got "${value}"`)
-    return n
-  }
-}
-
 export function steerCommand(): Command {
   const cmd = new Command('steer')
     .description(
@@ -133,9 +119,7 @@ export function steerCommand(): Command {
         .argParser(collect)
         .default([], 'none')
     )
-    .addOption(
-      new Option('--clamp-mode <mode>', 'how a plain F=V is read').choices([...CLAMP_MODES]).default('absolute')
-    )
+    .addOption(choiceOption('--clamp-mode <mode>', 'how a plain F=V is read', CLAMP_MODES, 'absolute'))
     .option('--range <A-B>', 'default residue range of the clamps (1-based, inclusive)', (v: string) => parseRange(v))
     .addOption(
       new Option('--max <F=M>', "a feature's max activation in the project, for F=Vx clamps (repeatable)")
@@ -147,12 +131,12 @@ export function steerCommand(): Command {
       'a project store indexed with this SAE: max activations for F=Vx clamps come from its latest complete run'
     )
     .addOption(
-      new Option(
+      choiceOption(
         '--mode <mode>',
-        'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence'
+        'edit: one pass over every position; resample: rounds of masking and resampling; denovo: unmask an all-<mask> sequence',
+        GENERATION_MODES,
+        'edit'
       )
-        .choices([...GENERATION_MODES])
-        .default('edit')
     )
     .option(
       '--n <n>',
@@ -230,17 +214,20 @@ export async function runSteer(opts: SteerOptions): Promise<void> {
     },
     'request'
   )
-  const imported = await importEsm2(opts.model, opts.cacheDir ?? modelCacheRoot(), {
-    onProgress: p => log.progress(`importing model: ${p.phase}`, p.done, p.total)
+  const max = new Map<number, number>()
+  const steered = await openSteeredModel({
+    ...modelSourceFrom(opts, log),
+    saeDir: opts.sae,
+    sae: saeLoadOptions(opts),
+    layer: opts.saeLayer,
+    onSaeLoaded: sae => {
+      for (const [f, m] of opts.db ? storeMaxActivations(opts.db, sae) : []) max.set(f, m)
+      for (const [f, m] of opts.max) max.set(f, m)
+    }
   })
-  log.done()
-  const sae = await loadSae(opts.sae, saeLoadOptions(opts))
-  const max = new Map(opts.db ? storeMaxActivations(opts.db, sae) : [])
-  for (const [f, m] of opts.max) max.set(f, m)
-  const model = await Esm2Model.open(imported, runtimeFrom(opts))
+  const { model, sae } = steered
   const started = performance.now()
   try {
-    const steered = new SteeredModel(model, sae, opts.saeLayer)
     const run = await runSteering({ steered, maxActivation: f => max.get(f) }, request, {
       onProgress: p => log.progress(p.phase, p.done, p.total)
     })

@@ -7,12 +7,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExperimentDesign, ExperimentSummary } from '../../../shared/experiment-types'
-import { importEsm2 } from '../esm/esm2-import'
-import { Esm2Model } from '../esm/esm2-model'
 import { readFasta } from '../io/fasta'
 import type { RuntimeOptions } from '../runtime/execution-provider'
-import { LatentExtractor } from '../sae/latent-extractor'
-import { loadSae } from '../sae/sae-load'
+import { openLatentSource } from '../sae/open-latent-source'
 import { SteeredModel } from '../steer/steered-model'
 import { ExperimentStore } from '../store/experiment-store'
 import { LatentStore } from '../store/latent-store'
@@ -50,15 +47,25 @@ export async function runExperimentFiles(
     onImport?: (phase: string, done: number, total: number) => void
   } = {}
 ): Promise<{ id: string; summary: ExperimentSummary; resumed: boolean }> {
-  const imported = await importEsm2(files.modelDir, files.cacheRoot, {
-    onProgress: p => opts.onImport?.(`importing model: ${p.phase}`, p.done, p.total)
+  const source = await openLatentSource({
+    modelDir: files.modelDir,
+    cacheRoot: files.cacheRoot,
+    runtime: files.runtime,
+    onImportProgress: p => opts.onImport?.(`importing model: ${p.phase}`, p.done, p.total),
+    saeDir: files.saeDir,
+    sae: { layer: files.layer },
+    extractor: { layer: files.layer }
   })
-  const sae = await loadSae(files.saeDir, { layer: files.layer })
-  const model = await Esm2Model.open(imported, files.runtime)
-  const store = LatentStore.open(files.db)
+  const { model, sae, extractor } = source
+  let store: LatentStore
   try {
-    const steered = new SteeredModel(model, sae, files.layer)
-    const extractor = await LatentExtractor.open(model, sae, { layer: steered.layer })
+    store = LatentStore.open(files.db)
+  } catch (e) {
+    await source.close()
+    throw e
+  }
+  try {
+    const steered = new SteeredModel(model, sae, extractor.layer)
     let stats: FeatureStatistics | undefined
     const hasRun = store.runs().some(r => r.status === 'complete' && r.saeHash === sae.hash)
     if (files.reference) {
@@ -88,7 +95,7 @@ export async function runExperimentFiles(
     )
   } finally {
     store.close()
-    await model.close()
+    await source.close()
   }
 }
 

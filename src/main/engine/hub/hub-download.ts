@@ -121,7 +121,7 @@ export async function fetchRepo(repo: string, opts: FetchRepoOptions = {}): Prom
       report('downloading')
       continue
     }
-    await downloadWithRetries(cache, listing, file, settings, meter, report, opts)
+    await downloadWithRetries({ cache, listing, file, settings, meter, report }, opts)
   }
   cache.writeRef(revision, listing.sha)
   opts.onProgress?.({
@@ -276,21 +276,24 @@ function processAlive(pid: number): boolean {
   }
 }
 
-async function downloadWithRetries(
-  cache: RepoCache,
-  listing: RepoListing,
-  file: RepoFile,
-  settings: HubSettings,
-  meter: RateMeter,
-  report: (phase: HubProgress['phase']) => void,
-  opts: FetchRepoOptions
-): Promise<void> {
+/** One file of a repository to download: where it goes, what it is, the rate meter and the phase reports. */
+interface FileDownload {
+  cache: RepoCache
+  listing: RepoListing
+  file: RepoFile
+  settings: HubSettings
+  meter: RateMeter
+  report: (phase: HubProgress['phase']) => void
+}
+
+async function downloadWithRetries(job: FileDownload, opts: FetchRepoOptions): Promise<void> {
+  const { cache, listing, file, meter } = job
   const retries = opts.retries ?? 3
   for (let attempt = 0; ; attempt++) {
     const before = meter.done
     try {
       await withFileLock(cache.partialPath(listing.sha, file.path), `${listing.repo}/${file.path}`, () =>
-        downloadFile(cache, listing, file, settings, meter, report, opts.signal)
+        downloadFile(job, opts.signal)
       )
       return
     } catch (e) {
@@ -335,15 +338,8 @@ function diskError(e: unknown, path: string, needed: number): HubError | undefin
 }
 
 /** One attempt at one file. */
-async function downloadFile(
-  cache: RepoCache,
-  listing: RepoListing,
-  file: RepoFile,
-  settings: HubSettings,
-  meter: RateMeter,
-  report: (phase: HubProgress['phase']) => void,
-  signal?: AbortSignal
-): Promise<void> {
+async function downloadFile(job: FileDownload, signal?: AbortSignal): Promise<void> {
+  const { cache, listing, file, settings, meter, report } = job
   const partial = cache.partialPath(listing.sha, file.path)
   const final = cache.filePath(listing.sha, file.path)
   await mkdir(dirname(partial), { recursive: true })

@@ -5,6 +5,7 @@
  * caller's policy decides: 'skip' reports and goes on, 'stop' throws a `BadRecordError`.
  */
 import type { BadRecordPolicy, BadRecordReport, ResidueAnnotation } from '../../../shared/store-types'
+import { proteinFormatOfLine, type ProteinTextFormat } from '../../../shared/sequence-text'
 import { SequenceError, residueTokens } from '../esm/alphabet'
 import { readFasta } from './fasta'
 import { DEFAULT_MAX_LINE_BYTES, readLines, type ReadLinesOptions } from './text-lines'
@@ -40,7 +41,7 @@ export function lineOptions(limits: InputLimits = {}): ReadLinesOptions {
   }
 }
 
-export type ProteinInputFormat = 'fasta' | 'uniprot'
+export type ProteinInputFormat = ProteinTextFormat
 
 export interface ProteinRecord {
   /** Primary accession (UniProt AC, the accession of a "db|AC|NAME" FASTA id, or the FASTA id). */
@@ -78,10 +79,9 @@ export async function detectProteinFormat(path: string, limits: InputLimits = {}
   const gen = readLines(path, lineOptions(limits))
   try {
     for await (const [, line] of gen) {
-      const t = line.trim()
-      if (!t) continue
-      if (t.startsWith('>')) return 'fasta'
-      if (/^ID {3}\S/.test(line)) return 'uniprot'
+      if (!line.trim()) continue
+      const format = proteinFormatOfLine(line)
+      if (format) return format
       break
     }
   } finally {

@@ -23,6 +23,7 @@
  */
 import { statSync } from 'node:fs'
 import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
+import { RecordCounter } from '../../../shared/sequence-text'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
 import { BadRecordError, lineOptions, readProteinInput, readProteins, type ProteinRecord } from '../io/protein-input'
@@ -112,30 +113,14 @@ function checkShardOfStore(store: LatentStore, shard: ShardSpec | undefined): vo
   }
 }
 
-/** Fast count of records and residues (for progress); no parsing beyond line starts. */
+/** Fast count of records and residues (for progress): `RecordCounter` over the lines, no parsing beyond line starts. */
 export async function countInput(
   path: string,
   limits: { maxResidues?: number } = {}
 ): Promise<{ proteins: number; residues: number }> {
-  let proteins = 0
-  let residues = 0
-  let inSq = false
-  let fasta: boolean | undefined
-  for await (const [, line] of readLines(path, lineOptions(limits))) {
-    if (fasta === undefined) {
-      if (!line.trim()) continue
-      fasta = line.startsWith('>')
-    }
-    if (fasta) {
-      if (line.startsWith('>')) proteins++
-      else residues += line.replace(/\s+/g, '').length
-    } else if (line.startsWith('//')) {
-      proteins++
-      inSq = false
-    } else if (line.startsWith('SQ   ')) inSq = true
-    else if (inSq) residues += line.replace(/\s+/g, '').length
-  }
-  return { proteins, residues }
+  const counter = new RecordCounter()
+  for await (const [, line] of readLines(path, lineOptions(limits))) counter.add(line)
+  return { proteins: counter.records, residues: counter.residues }
 }
 
 export class IndexJob {

@@ -48,31 +48,25 @@ function esm2(repo: string, layers: number, hidden: number, params: string, byte
   }
 }
 
-const interplm: CatalogueEntry[] = [1, 2, 3, 4, 5, 6].map(layer => ({
-  id: hubEntryId('Elana/InterPLM-esm2-8m', `layer_${layer}`),
-  kind: 'sae',
-  name: `InterPLM SAE, ESM2-8M layer ${layer}`,
-  description: `InterPLM's sparse autoencoder on layer ${layer} of ESM2-8M (Simon & Zou 2024; Elana/InterPLM-esm2-8m, folder layer_${layer}).`,
-  repo: 'Elana/InterPLM-esm2-8m',
-  revision: 'main',
-  subfolder: `layer_${layer}`,
-  saeFormat: 'interplm',
-  layer,
-  baseModelId: ESM2_8M_ID
-}))
+/** InterPLM's SAEs of one ESM2 size: one `layer_N` folder per layer of the hub repository. */
+function interplmSaes(size: '8M' | '650M', layers: number[], baseModelId: string): CatalogueEntry[] {
+  const repo = `Elana/InterPLM-esm2-${size.toLowerCase()}`
+  return layers.map(layer => ({
+    id: hubEntryId(repo, `layer_${layer}`),
+    kind: 'sae',
+    name: `InterPLM SAE, ESM2-${size} layer ${layer}`,
+    description: `InterPLM's sparse autoencoder on layer ${layer} of ESM2-${size} (Simon & Zou 2024; ${repo}, folder layer_${layer}).`,
+    repo,
+    revision: 'main',
+    subfolder: `layer_${layer}`,
+    saeFormat: 'interplm',
+    layer,
+    baseModelId
+  }))
+}
 
-const interplm650m: CatalogueEntry[] = [1, 9, 18, 24, 30, 33].map(layer => ({
-  id: hubEntryId('Elana/InterPLM-esm2-650m', `layer_${layer}`),
-  kind: 'sae',
-  name: `InterPLM SAE, ESM2-650M layer ${layer}`,
-  description: `InterPLM's sparse autoencoder on layer ${layer} of ESM2-650M (Simon & Zou 2024; Elana/InterPLM-esm2-650m, folder layer_${layer}).`,
-  repo: 'Elana/InterPLM-esm2-650m',
-  revision: 'main',
-  subfolder: `layer_${layer}`,
-  saeFormat: 'interplm',
-  layer,
-  baseModelId: ESM2_650M_ID
-}))
+const interplm = interplmSaes('8M', [1, 2, 3, 4, 5, 6], ESM2_8M_ID)
+const interplm650m = interplmSaes('650M', [1, 9, 18, 24, 30, 33], ESM2_650M_ID)
 
 /**
  * InterProt's ESM2-650M SAEs (liambai/InterProt-ESM2-SAEs, one safetensors file each, 4,096 latents): the layer

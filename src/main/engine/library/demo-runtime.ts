@@ -1,6 +1,5 @@
 /** Runs the demo ESM2 with the real runtime (import + ONNX) to calibrate the demo SAE. */
-import { importEsm2 } from '../esm/esm2-import'
-import { Esm2Model } from '../esm/esm2-model'
+import { openEsm2 } from '../esm/open-esm2'
 import { tokenize } from '../esm/alphabet'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../runtime/execution-provider'
 import { ensureDemoModels, type DemoModelPaths, type HiddenStatesRunner } from './demo-models'
@@ -10,8 +9,7 @@ export function onnxHiddenRunner(
   runtime: RuntimeOptions = { ...DEFAULT_RUNTIME, device: 'cpu' }
 ): HiddenStatesRunner {
   return async (esm2Dir, sequences, layer) => {
-    const imported = await importEsm2(esm2Dir, modelCacheRoot)
-    const model = await Esm2Model.open(imported, runtime)
+    const model = await openEsm2({ modelDir: esm2Dir, cacheRoot: modelCacheRoot, runtime })
     const inputs = sequences.map((s, i) => ({ id: `calibration-${i}`, tokens: tokenize(s, `calibration-${i}`) }))
     const byId = new Map<string, Float32Array>()
     for await (const out of model.forward(inputs, { hidden: [layer], logits: false }))

@@ -32,7 +32,6 @@ import {
   listDir,
   NOT_THIS,
   peekTensors,
-  shapesOf,
   tensorSummary,
   type SaeChoice,
   type SaeFormatProvider,
@@ -101,12 +100,12 @@ function choicesIn(dir: string): SaeChoice[] {
 }
 
 function probeCkpt(file: string): SaeProbe {
-  const { tensors, error } = peekTensors(file)
+  const { tensors, error, found } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
   const sd = findStateDict(new Set(tensors.keys()), false)
   return {
     confidence: sd ? 1 : 0,
-    found: `${basename(file)}: ${tensorSummary(shapesOf(tensors))}${sd ? ` (${sd.cls} under "${sd.prefix}")` : ''}`
+    found: `${basename(file)}: ${found}${sd ? ` (${sd.cls} under "${sd.prefix}")` : ''}`
   }
 }
 
@@ -125,7 +124,7 @@ export const dictionaryLearningProvider: SaeFormatProvider = {
     }
     if (!isDir(path)) return NOT_THIS
     if (isTrainerDir(path)) {
-      const { tensors, error } = peekTensors(join(path, 'ae.pt'))
+      const { tensors, error, found } = peekTensors(join(path, 'ae.pt'))
       if (tensors === undefined) return { confidence: 0.5, found: `ae.pt: ${error}` }
       let dictClass: string
       try {
@@ -136,7 +135,7 @@ export const dictionaryLearningProvider: SaeFormatProvider = {
       const cls = dictionaryClassOf(tensors, /batch/i.test(dictClass))
       return {
         confidence: cls ? 1 : 0.3,
-        found: `ae.pt + config.json (dict_class ${dictClass}): ${tensorSummary(shapesOf(tensors))}`
+        found: `ae.pt + config.json (dict_class ${dictClass}): ${found}`
       }
     }
     const choices = choicesIn(path)

@@ -37,19 +37,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { openSafetensors, SafetensorsWriter } from '../formats/safetensors'
-import {
-  has,
-  isDir,
-  isFile,
-  NOT_THIS,
-  peekTensors,
-  shapesOf,
-  tensorSummary,
-  type SaeFormatProvider,
-  type SaeProbe
-} from './sae-provider'
+import { has, isDir, isFile, NOT_THIS, peekTensors, type SaeFormatProvider, type SaeProbe } from './sae-provider'
 import type { SaeActivation, SaeInputNorm, SaeWeights } from './sae-weights'
-import { configInt, hashFiles, ones, ShapeContext, transpose } from './sae-tensors'
+import { configInt, configSizes, hashFiles, ones, readEncoderDecoder, ShapeContext } from './sae-tensors'
 
 export const GENERIC_CONFIG = 'sae.json'
 export const GENERIC_WEIGHTS = 'sae.safetensors'
@@ -102,10 +92,10 @@ export const genericProvider: SaeFormatProvider = {
     const dir = folderOf(path)
     if (!isDir(dir) || !has(dir, GENERIC_CONFIG)) return NOT_THIS
     if (!has(dir, GENERIC_WEIGHTS)) return { confidence: 0.9, found: `${GENERIC_CONFIG} without ${GENERIC_WEIGHTS}` }
-    const { tensors, error } = peekTensors(join(dir, GENERIC_WEIGHTS))
+    const { found } = peekTensors(join(dir, GENERIC_WEIGHTS))
     return {
       confidence: 1,
-      found: `${GENERIC_CONFIG} + ${GENERIC_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}`
+      found: `${GENERIC_CONFIG} + ${GENERIC_WEIGHTS}: ${found}`
     }
   },
   load(path: string): SaeWeights {
@@ -152,15 +142,11 @@ export function loadGenericSae(dir: string): SaeWeights {
     const ctx = new ShapeContext(
       archive,
       'generic (W_enc/b_enc/W_dec/b_dec)',
-      { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) },
+      configSizes(cfg, configPath),
       `${GENERIC_CONFIG} d_in/d_sae`
     )
-    const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
-    const encBias = ctx.read('b_enc', ['d_sae'])
-    const dIn = ctx.size('d_in')
-    const dSae = ctx.size('d_sae')
-    const decWeight = ctx.has('W_dec') ? ctx.read('W_dec', ['d_sae', 'd_in']) : transpose(encWeight, dIn, dSae)
-    const decBias = ctx.read('b_dec', ['d_in'])
+    const tensors = readEncoderDecoder(ctx, { tiedDecoder: true })
+    const { dIn, dSae, decBias } = tensors
     const preBias = ctx.has('b_pre')
       ? ctx.read('b_pre', ['d_in'])
       : bool(cfg.apply_b_dec_to_input, 'apply_b_dec_to_input', configPath, true)
@@ -196,17 +182,12 @@ export function loadGenericSae(dir: string): SaeWeights {
       format: 'generic',
       hash: hashFiles([weightPath, configPath]),
       name: typeof cfg.name === 'string' && cfg.name !== '' ? cfg.name : basename(dir),
-      dIn,
-      dSae,
+      ...tensors,
       layer,
       activation,
       inputNorm,
       preBias,
-      encWeight,
-      encBias,
-      featureScale: ctx.has('feature_scale') ? ctx.read('feature_scale', ['d_sae']) : ones(dSae),
-      decWeight,
-      decBias
+      featureScale: ctx.has('feature_scale') ? ctx.read('feature_scale', ['d_sae']) : ones(dSae)
     }
   } finally {
     archive.close()

@@ -25,7 +25,6 @@ import {
   listDir,
   NOT_THIS,
   peekTensors,
-  shapesOf,
   tensorSummary,
   type SaeChoice,
   type SaeFormatProvider,
@@ -53,10 +52,10 @@ function probeFile(file: string): SaeProbe {
   // dictionary_learning's ae.pt next to its config.json belongs to that provider
   if (basename(file) === 'ae.pt' && has(dirname(file), 'config.json'))
     return { confidence: 0.2, found: `${basename(file)} next to config.json (a dictionary_learning save)` }
-  const { tensors, error } = peekTensors(file)
+  const { tensors, error, found: shapes } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
   const cls = dictionaryClassOf(tensors, /batch/i.test(basename(file)))
-  const found = `${basename(file)}: ${tensorSummary(shapesOf(tensors))}`
+  const found = `${basename(file)}: ${shapes}`
   if (cls === undefined) return { confidence: 0, found }
   return {
     confidence: INTERPLM_FILES.includes(basename(file) as (typeof INTERPLM_FILES)[number]) ? 1 : 0.8,

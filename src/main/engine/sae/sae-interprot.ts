@@ -22,8 +22,6 @@ import {
   listDir,
   NOT_THIS,
   peekTensors,
-  shapesOf,
-  tensorSummary,
   type SaeChoice,
   type SaeFormatProvider,
   type SaeLoadOptions,
@@ -58,9 +56,9 @@ export function parseInterprotName(file: string): InterprotName | undefined {
 
 function probeFile(file: string): SaeProbe {
   if (!file.endsWith('.safetensors')) return NOT_THIS
-  const { tensors, error } = peekTensors(file)
+  const { tensors, error, found: shapes } = peekTensors(file)
   if (tensors === undefined) return { confidence: 0, found: `${basename(file)}: ${error}` }
-  const found = `${basename(file)}: ${tensorSummary(shapesOf(tensors))}`
+  const found = `${basename(file)}: ${shapes}`
   const present = REQUIRED.filter(n => tensors.has(n)).length
   if (present === 0) return { confidence: 0, found }
   const named = parseInterprotName(file) !== undefined

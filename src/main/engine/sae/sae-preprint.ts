@@ -38,7 +38,7 @@ import {
   type SaeProbe
 } from './sae-provider'
 import type { SaeWeights } from './sae-weights'
-import { configInt, hashFiles, ones, ShapeContext } from './sae-tensors'
+import { configInt, hashFiles, ones, readEncoderDecoder, ShapeContext } from './sae-tensors'
 
 export const PREPRINT_WEIGHT_FILES = ['model.safetensors', 'pytorch_model.bin'] as const
 
@@ -154,12 +154,7 @@ export function loadPreprintSae(weightFile: string, configPath: string): SaeWeig
       { d_in: cfg.dIn, d_sae: cfg.dSae },
       `${basename(configPath)} act_size/dict_size`
     )
-    const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
-    const encBias = ctx.read('b_enc', ['d_sae'])
-    const decWeight = ctx.read('W_dec', ['d_sae', 'd_in'])
-    const decBias = ctx.read('b_dec', ['d_in'])
-    const dIn = ctx.size('d_in')
-    const dSae = ctx.size('d_sae')
+    const tensors = readEncoderDecoder(ctx)
     const training = weightFile.endsWith('.pt')
     return {
       source: training ? weightFile : dirname(weightFile),
@@ -167,17 +162,12 @@ export function loadPreprintSae(weightFile: string, configPath: string): SaeWeig
       architecture: training ? 'AutoEncoder (training save)' : 'AutoEncoder (hub save)',
       hash: hashFiles([weightFile, configPath]),
       name: training ? basename(weightFile) : basename(dirname(weightFile)),
-      dIn,
-      dSae,
+      ...tensors,
       layer: cfg.block === undefined ? undefined : cfg.block + 1,
       activation: { kind: 'relu' },
       inputNorm: 'none',
-      preBias: decBias.slice(),
-      encWeight,
-      encBias,
-      featureScale: ones(dSae),
-      decWeight,
-      decBias
+      preBias: tensors.decBias.slice(),
+      featureScale: ones(tensors.dSae)
     }
   } finally {
     archive.close()

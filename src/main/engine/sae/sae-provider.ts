@@ -100,20 +100,22 @@ export function tensorSummary(tensors: ReadonlyMap<string, { shape: readonly num
   return shown.length > 0 ? shown.join(', ') : 'no tensors'
 }
 
-/** Tensor names and shapes of a weight file, or the reason it cannot be read. */
-export function peekTensors(path: string): { tensors?: Map<string, readonly number[]>; error?: string } {
+/**
+ * Tensor names and shapes of a weight file, or the reason it cannot be read; `found` says either in a line
+ * (`tensorSummary` of the shapes, or the error), for a probe's report.
+ */
+export function peekTensors(path: string): { tensors?: Map<string, readonly number[]>; error?: string; found: string } {
   try {
     const a = openTensorFile(path)
     try {
-      return { tensors: new Map([...a.tensors.entries()].map(([n, t]) => [n, t.shape])) }
+      return {
+        tensors: new Map([...a.tensors.entries()].map(([n, t]) => [n, t.shape])),
+        found: tensorSummary(a.tensors)
+      }
     } finally {
       a.close()
     }
   } catch (e) {
-    return { error: (e as Error).message }
+    return { error: (e as Error).message, found: (e as Error).message }
   }
-}
-
-export function shapesOf(m: Map<string, readonly number[]>): ReadonlyMap<string, { shape: readonly number[] }> {
-  return new Map([...m.entries()].map(([n, s]) => [n, { shape: s }]))
 }

@@ -24,13 +24,12 @@ import {
   isFile,
   NOT_THIS,
   peekTensors,
-  shapesOf,
   tensorSummary,
   type SaeFormatProvider,
   type SaeProbe
 } from './sae-provider'
 import type { SaeActivation, SaeWeights } from './sae-weights'
-import { configInt, hashFiles, ones, ShapeContext } from './sae-tensors'
+import { configInt, configSizes, hashFiles, ones, readEncoderDecoder, ShapeContext } from './sae-tensors'
 
 export const SAELENS_CONFIG = 'cfg.json'
 export const SAELENS_WEIGHTS = 'sae_weights.safetensors'
@@ -79,7 +78,7 @@ export const saelensProvider: SaeFormatProvider = {
         ? { confidence: 0.5, found: `${SAELENS_CONFIG} without ${SAELENS_WEIGHTS}` }
         : NOT_THIS
     if (!has(dir, SAELENS_CONFIG)) return { confidence: 0.5, found: `${SAELENS_WEIGHTS} without ${SAELENS_CONFIG}` }
-    const { tensors, error } = peekTensors(join(dir, SAELENS_WEIGHTS))
+    const { found } = peekTensors(join(dir, SAELENS_WEIGHTS))
     let arch: string
     try {
       arch = architectureOf(readCfg(dir))
@@ -88,7 +87,7 @@ export const saelensProvider: SaeFormatProvider = {
     }
     return {
       confidence: 1,
-      found: `${SAELENS_CONFIG} (architecture ${arch}) + ${SAELENS_WEIGHTS}: ${tensors ? tensorSummary(shapesOf(tensors)) : error}`
+      found: `${SAELENS_CONFIG} (architecture ${arch}) + ${SAELENS_WEIGHTS}: ${found}`
     }
   },
   load(path: string): SaeWeights {
@@ -116,15 +115,11 @@ export function loadSaelensSae(dir: string): SaeWeights {
     const ctx = new ShapeContext(
       archive,
       'SAELens (W_enc/b_enc/W_dec/b_dec)',
-      { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) },
+      configSizes(cfg, configPath),
       `${SAELENS_CONFIG} d_in/d_sae`
     )
-    const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
-    const encBias = ctx.read('b_enc', ['d_sae'])
-    const decWeight = ctx.read('W_dec', ['d_sae', 'd_in'])
-    const decBias = ctx.read('b_dec', ['d_in'])
-    const dIn = ctx.size('d_in')
-    const dSae = ctx.size('d_sae')
+    const tensors = readEncoderDecoder(ctx)
+    const { dIn, dSae, decBias } = tensors
     let activation: SaeActivation = { kind: 'relu' }
     if (arch === 'topk') {
       const kwargs = cfg.activation_fn_kwargs as Record<string, unknown> | undefined
@@ -151,17 +146,12 @@ export function loadSaelensSae(dir: string): SaeWeights {
       architecture: `SAELens ${arch}`,
       hash: hashFiles([weightPath, configPath]),
       name: basename(dir),
-      dIn,
-      dSae,
+      ...tensors,
       layer,
       activation,
       inputNorm: 'none',
       preBias: applyBDec ? decBias.slice() : new Float32Array(dIn),
-      encWeight,
-      encBias,
       featureScale: ones(dSae),
-      decWeight,
-      decBias,
       notes:
         layer === undefined
           ? [`hook "${String(cfg.hook_name)}" does not name an ESM2 layer: pass --sae-layer`]

@@ -1,6 +1,6 @@
 /**
  * Reading SAE tensors out of a checkpoint with shape checks and errors that say which file, which key, what
- * was expected and what to do. Shared by the per-format loaders (sae-preprint.ts, sae-interplm.ts,
+ * was expected and what to do. Shared by the per-format loaders (sae-preprint.ts, sae-saelens.ts, sae-interplm.ts,
  * sae-generic.ts).
  */
 import { createHash } from 'node:crypto'
@@ -118,4 +118,37 @@ export function configInt(value: unknown, key: string, file: string): number | u
     throw new Error(`${file}: "${key}" should be a non-negative integer, found ${JSON.stringify(value)}`)
   }
   return value
+}
+
+/** The encoder and decoder of the usual layout: W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in]. */
+export interface EncoderDecoder {
+  dIn: number
+  dSae: number
+  encWeight: Float32Array
+  encBias: Float32Array
+  decWeight: Float32Array
+  decBias: Float32Array
+}
+
+/**
+ * Reads W_enc, b_enc, W_dec and b_dec (in that order, shapes checked against each other and the known sizes).
+ * `tiedDecoder`: a missing W_dec is W_encᵀ.
+ */
+export function readEncoderDecoder(ctx: ShapeContext, opts: { tiedDecoder?: boolean } = {}): EncoderDecoder {
+  const encWeight = ctx.read('W_enc', ['d_in', 'd_sae'])
+  const encBias = ctx.read('b_enc', ['d_sae'])
+  const dIn = ctx.size('d_in')
+  const dSae = ctx.size('d_sae')
+  const decWeight =
+    opts.tiedDecoder && !ctx.has('W_dec') ? transpose(encWeight, dIn, dSae) : ctx.read('W_dec', ['d_sae', 'd_in'])
+  const decBias = ctx.read('b_dec', ['d_in'])
+  return { dIn, dSae, encWeight, encBias, decWeight, decBias }
+}
+
+/** The sizes a JSON config gives for a ShapeContext: `d_in` and `d_sae` (each optional). */
+export function configSizes(
+  cfg: { d_in?: unknown; d_sae?: unknown },
+  configPath: string
+): Record<string, number | undefined> {
+  return { d_in: configInt(cfg.d_in, 'd_in', configPath), d_sae: configInt(cfg.d_sae, 'd_sae', configPath) }
 }

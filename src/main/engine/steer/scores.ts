@@ -33,32 +33,17 @@ export function logProb(logits: Float32Array, row: number, vocab: number, token:
   return logits[row * vocab + token] - max - Math.log(sum)
 }
 
-/** PLL of each sequence under the unsteered model (see the module comment). */
+/**
+ * PLL of each sequence under the unsteered model (see the module comment): one residue masked per forward,
+ * i.e. the strided estimate with a stride no sequence reaches (each group is one residue).
+ */
 export async function pseudoLogLikelihood(
   steered: SteeredModel,
   sequences: Int32Array[],
   opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}
 ): Promise<number[]> {
-  const V = steered.model.config.vocabSize
-  const jobs: { seq: number; row: number; length: number }[] = []
-  sequences.forEach((s, seq) => {
-    for (let row = 1; row < s.length - 1; row++) jobs.push({ seq, row, length: s.length })
-  })
-  const pll = new Array<number>(sequences.length).fill(0)
-  let done = 0
-  for (const batch of batchesOf(jobs, steered.limits)) {
-    if (opts.signal?.aborted) throw new Error('cancelled')
-    const inputs = batch.map(j => {
-      const t = sequences[j.seq].slice()
-      t[j.row] = MASK_ID
-      return t
-    })
-    const logits = await steered.unsteeredLogits(inputs)
-    batch.forEach((j, k) => (pll[j.seq] += logProb(logits[k], j.row, V, sequences[j.seq][j.row])))
-    done += batch.length
-    opts.onProgress?.(done, jobs.length)
-  }
-  return pll
+  const longest = sequences.reduce((m, s) => Math.max(m, s.length - 2), 1)
+  return stridedPseudoLogLikelihood(steered, sequences, longest, opts)
 }
 
 /** Per clamp: the mean (over the clamp's rows) of its feature in the unsteered encoding of each sequence. */

@@ -9,6 +9,7 @@ import { useState } from 'react'
 import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } from '@shared/steering-types'
 import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '@shared/experiment-types'
 import { ANNOTATION_TYPES, type AnnotationType } from '@shared/store-types'
+import { parsePastedRecords } from '@shared/sequence-text'
 
 interface SetRow {
   features: string
@@ -34,20 +35,11 @@ function parseRange(text: string): { start: number; end: number } | undefined {
   return { start: Number(m[1]), end: Number(m[2]) }
 }
 
-function parseFasta(text: string): { id: string; sequence: string }[] {
-  const out: { id: string; sequence: string }[] = []
-  if (!text.includes('>')) {
-    const seq = text.replace(/\s+/g, '')
-    return seq ? [{ id: 'pasted', sequence: seq }] : []
-  }
-  for (const block of text.split('>').slice(1)) {
-    const [head, ...lines] = block.split('\n')
-    out.push({
-      id: head.trim().split(/\s+/)[0] || `seq${out.length + 1}`,
-      sequence: lines.join('').replace(/\s+/g, '')
-    })
-  }
-  return out
+/** The starting sequences of a paste: every record (an experiment uses them all). */
+function pastedSequences(text: string): { id: string; sequence: string }[] {
+  const parsed = parsePastedRecords(text)
+  if ('error' in parsed) throw new Error(`Starting sequences: ${parsed.error}`)
+  return parsed.records.map(r => ({ id: r.name, sequence: r.sequence }))
 }
 
 export function ExperimentBuilder({
@@ -97,7 +89,7 @@ export function ExperimentBuilder({
       startKind === 'proteins'
         ? { kind: 'proteins', accessions: accessions.split(/[\s,]+/).filter(Boolean) }
         : startKind === 'sequences'
-          ? { kind: 'sequences', sequences: parseFasta(pasted) }
+          ? { kind: 'sequences', sequences: pastedSequences(pasted) }
           : { kind: 'denovo', length }
     const clampSets = sets
       .filter(s => s.features.trim())

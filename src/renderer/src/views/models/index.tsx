@@ -13,6 +13,7 @@ import {
   type LibraryEntry,
   type LibraryEntryKind
 } from '@shared/library-types'
+import { sniffProteinFormat } from '@shared/sequence-text'
 import { providerLabel } from './provider-badge'
 import { api } from '@renderer/api'
 import { conceptName } from '@renderer/components/concept-chip'
@@ -393,7 +394,7 @@ function NewProjectForm({
     run(async () => {
       if (!file) throw new Error('Choose a FASTA or UniProt (.dat) file with the proteins of the new project.')
       const text = await file.text()
-      const kind = /^ID {3}/m.test(text.slice(0, 2000)) ? 'uniprot' : 'fasta'
+      const kind = sniffProteinFormat(text.slice(0, 2000)) ?? 'fasta'
       await api.createProject({
         name: name || file.name.replace(/\.[^.]*$/, ''),
         source: { kind, text, fileName: file.name },

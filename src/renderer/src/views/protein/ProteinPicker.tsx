@@ -1,12 +1,13 @@
 import { useEffect, useState } from 'react'
 import { api } from '@renderer/api'
 import type { ProteinSummary } from '@shared/store-types'
-import { parsePastedRecords, type PastedRecord } from '@renderer/lib/sequence-input'
+import { parsePastedRecords, type PastedRecord } from '@shared/sequence-text'
 
 export interface ProteinPickerProps {
   projectId: string
   onPick: (protein: ProteinSummary) => void
-  onSequence: (name: string, sequence: string) => void
+  /** A pasted sequence: the first record of the paste, and all of its records (to offer the others). */
+  onSequence: (name: string, sequence: string, pasted: PastedRecord[]) => void
 }
 
 /** Proteins per page of the list (the project may hold tens of thousands: they are searched and paged in the store). */
@@ -19,8 +20,6 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   const [error, setError] = useState<string | null>(null)
   const [pasted, setPasted] = useState('')
   const [pasteError, setPasteError] = useState<string | null>(null)
-  // A paste of several FASTA records: the user picks which one to show.
-  const [pastedRecords, setPastedRecords] = useState<PastedRecord[]>([])
   const [active, setActive] = useState(0)
   const [offset, setOffset] = useState(0)
 
@@ -160,14 +159,9 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
               const r = parsePastedRecords(pasted)
               if ('error' in r) {
                 setPasteError(r.error)
-                setPastedRecords([])
-              } else if (r.records.length > 1) {
-                setPasteError(null)
-                setPastedRecords(r.records)
               } else {
                 setPasteError(null)
-                setPastedRecords([])
-                onSequence(r.records[0].name, r.records[0].sequence)
+                onSequence(r.records[0].name, r.records[0].sequence, r.records)
               }
             }}
           >
@@ -175,28 +169,6 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
           </button>
           {pasteError && <span className="error-inline">{pasteError}</span>}
         </div>
-        {pastedRecords.length > 1 && (
-          <div style={{ marginTop: 8 }} data-testid="pasted-records">
-            <span className="muted">
-              This paste holds {pastedRecords.length} FASTA records; one protein is shown at a time. Choose one:
-            </span>
-            <ul className="pasted-records">
-              {pastedRecords.map((rec, i) => (
-                <li key={i}>
-                  <button
-                    type="button"
-                    className="link"
-                    onClick={() => onSequence(rec.name, rec.sequence)}
-                    data-testid="pasted-record"
-                  >
-                    {rec.name}
-                  </button>{' '}
-                  <span className="muted">{rec.sequence.length} aa</span>
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
       </div>
     </div>
   )

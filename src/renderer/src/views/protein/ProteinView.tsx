@@ -19,6 +19,8 @@ import { VirtualTable, type Column } from '@renderer/components/VirtualTable'
 import { ActivationTrack } from '@renderer/plots/ActivationTrack'
 import { ResidueHeatmap } from '@renderer/plots/Heatmap'
 import { StructureView } from '../structure/StructureView'
+import type { PastedRecord } from '@shared/sequence-text'
+import { PastedRecordChoice } from './PastedRecordChoice'
 import { ProteinPicker } from './ProteinPicker'
 
 export type ProteinSource = { kind: 'stored'; protein: string } | { kind: 'live'; name: string; sequence: string }
@@ -27,7 +29,10 @@ export interface ProteinViewProps {
   projectId: string
   source: ProteinSource | null
   featureId?: number
-  onPickSource: (source: ProteinSource | null) => void
+  /** The source picked; `pasted` is every record of a paste (the first is the source). */
+  onPickSource: (source: ProteinSource | null, pasted?: PastedRecord[]) => void
+  /** The records of the last paste, when it held several (the live source is one of them). */
+  pastedRecords?: PastedRecord[]
   onOpenFeature: (feature: number) => void
   onSelectFeature?: (feature: number) => void
   /** The project structure to show (from the URL), and where a structure the user picks is reported. */
@@ -46,7 +51,8 @@ export function ProteinView({
   onOpenFeature,
   onSelectFeature,
   structureId,
-  onStructureChange
+  onStructureChange,
+  pastedRecords
 }: ProteinViewProps) {
   if (!source) {
     return (
@@ -58,7 +64,7 @@ export function ProteinView({
         <ProteinPicker
           projectId={projectId}
           onPick={p => onPickSource({ kind: 'stored', protein: p.accession })}
-          onSequence={(name, sequence) => onPickSource({ kind: 'live', name, sequence })}
+          onSequence={(name, sequence, pasted) => onPickSource({ kind: 'live', name, sequence }, pasted)}
         />
       </div>
     )
@@ -74,6 +80,7 @@ export function ProteinView({
       onSelectFeature={onSelectFeature}
       structureId={structureId}
       onStructureChange={onStructureChange}
+      pastedRecords={pastedRecords}
     />
   )
 }
@@ -86,7 +93,8 @@ function ProteinFeatures({
   onOpenFeature,
   onSelectFeature,
   structureId,
-  onStructureChange
+  onStructureChange,
+  pastedRecords
 }: ProteinViewProps & { source: ProteinSource }) {
   const leftRef = useRef<HTMLDivElement>(null)
   const leftWidth = useElementWidth(leftRef, 700)
@@ -294,6 +302,13 @@ function ProteinFeatures({
           Change protein
         </button>
       </div>
+      {source.kind === 'live' && pastedRecords && (
+        <PastedRecordChoice
+          records={pastedRecords}
+          shown={pastedRecords.findIndex(r => r.name === source.name && r.sequence === source.sequence)}
+          onChoose={r => onPickSource({ kind: 'live', name: r.name, sequence: r.sequence })}
+        />
+      )}
       {error && <div className="error">{error}</div>}
       {loading && !result && <div className="loading">Computing the features of {title}…</div>}
       {result && (

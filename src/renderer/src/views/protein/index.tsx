@@ -1,11 +1,11 @@
-import { useMemo } from 'react'
+import { useMemo, useState } from 'react'
+import type { PastedRecord } from '@shared/sequence-text'
 import '@renderer/components/views.css'
 import type { ViewProps } from '@renderer/navigation'
 import { ProteinView, type ProteinSource } from './ProteinView'
 
 export { ProteinView, type ProteinViewProps, type ProteinSource } from './ProteinView'
 export { ProteinPicker } from './ProteinPicker'
-export { parsePastedRecords } from '@renderer/lib/sequence-input'
 
 /** The "Protein" view (default export for the app shell). A pasted sequence goes into the URL, so links and reloads keep it. */
 export default function ProteinRoute({ projectId, route, navigate }: ViewProps) {
@@ -30,6 +30,8 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
           : null,
     [r.protein, r.sequence, r.name]
   )
+  // The records of the last multi-record paste (the protein view shows one and offers the others).
+  const [pasted, setPasted] = useState<PastedRecord[]>([])
   if (!projectId) return <div className="wb-view muted">Open or create a project first (Models &amp; projects).</div>
   return (
     <ProteinView
@@ -38,7 +40,11 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
       featureId={r.feature}
       structureId={r.structure}
       onStructureChange={structure => navigate({ ...r, structure })}
-      onPickSource={s => {
+      pastedRecords={pasted}
+      onPickSource={(s, records) => {
+        // The records of a paste stay on offer while one of them is shown; another choice forgets them.
+        if (records) setPasted(records)
+        else if (s?.kind !== 'live') setPasted([])
         if (s?.kind === 'live') navigate({ view: 'protein', sequence: s.sequence, name: s.name })
         else navigate(s ? { view: 'protein', protein: s.protein } : { view: 'protein' })
       }}

@@ -8,6 +8,7 @@
 import { useEffect, useEffectEvent, useMemo, useRef, useState } from 'react'
 import { api, useJobs } from '@renderer/api'
 import type { FeatureSummary } from '@shared/store-types'
+import type { PastedRecord } from '@shared/sequence-text'
 import {
   CLAMP_MODES,
   DEFAULT_GENERATION,
@@ -23,6 +24,7 @@ import { downloadText } from '@renderer/components/export-file'
 import { formatNumber } from '@renderer/components/format'
 import { conceptName } from '@renderer/components/concept-chip'
 import { useElementWidth } from '@renderer/components/use-async'
+import { PastedRecordChoice } from '../protein/PastedRecordChoice'
 import { ProteinPicker } from '../protein/ProteinPicker'
 import { ProteinView } from '../protein/ProteinView'
 import { SequenceDiff } from './SequenceDiff'
@@ -44,6 +46,8 @@ interface StartSequence {
   sequence: string
   /** The store accession when picked from the project. */
   accession?: string
+  /** Every record of the paste it came from, when it held several (the others are offered). */
+  pasted?: PastedRecord[]
 }
 
 const PREVIEW_DELAY_MS = 350
@@ -312,6 +316,13 @@ export function SteeringView({
                   </button>
                 )}
               </div>
+              {start?.pasted && (
+                <PastedRecordChoice
+                  records={start.pasted}
+                  shown={start.pasted.findIndex(r => r.name === start.id && r.sequence === start.sequence)}
+                  onChoose={r => setStart({ id: r.name, sequence: r.sequence, pasted: start.pasted })}
+                />
+              )}
               {!start && (
                 <ProteinPicker
                   projectId={projectId}
@@ -321,7 +332,7 @@ export function SteeringView({
                       (e: Error) => setError(e.message)
                     )
                   }}
-                  onSequence={(name, sequence) => setStart({ id: name || 'pasted', sequence })}
+                  onSequence={(name, sequence, pasted) => setStart({ id: name || 'pasted', sequence, pasted })}
                 />
               )}
             </div>
