@@ -26,7 +26,7 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
       r.protein
         ? { kind: 'stored', protein: r.protein }
         : r.sequence
-          ? { kind: 'live', name: r.name ?? 'pasted sequence', sequence: r.sequence }
+          ? { kind: 'unstored', name: r.name ?? 'pasted sequence', sequence: r.sequence }
           : null,
     [r.protein, r.sequence, r.name]
   )
@@ -39,7 +39,7 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
       structureId={r.structure}
       onStructureChange={structure => navigate({ ...r, structure })}
       onPickSource={s => {
-        if (s?.kind === 'live') navigate({ view: 'protein', sequence: s.sequence, name: s.name })
+        if (s?.kind === 'unstored') navigate({ view: 'protein', sequence: s.sequence, name: s.name })
         else navigate(s ? { view: 'protein', protein: s.protein } : { view: 'protein' })
       }}
       onOpenFeature={feature => navigate({ view: 'feature-detail', feature })}

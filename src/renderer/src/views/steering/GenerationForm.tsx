@@ -1,0 +1,195 @@
+/**
+ * The generation settings of the steering panel (mode, number of sequences, seed, temperature, rounds, mask
+ * fraction or de novo length, PROSITE motif, pseudo-log-likelihood) and the starting sequence of edit and
+ * resample.
+ */
+import { api } from '@renderer/api'
+import { GENERATION_MODES, type GenerationSettings } from '@shared/steering-types'
+import { ProteinPicker } from '../protein/ProteinPicker'
+import type { SteeringAction, SteeringState, StartSequence } from './steering-state'
+
+const MODE_LABELS: Record<GenerationSettings['mode'], string> = {
+  edit: 'edit (one pass)',
+  resample: 'iterative masked resampling',
+  denovo: 'de novo'
+}
+
+export function GenerationForm({
+  state,
+  dispatch
+}: {
+  state: Pick<SteeringState, 'settings' | 'motif' | 'pll'>
+  dispatch: (action: SteeringAction) => void
+}) {
+  const { settings, motif, pll } = state
+  const set = (patch: Partial<Omit<GenerationSettings, 'mode'>>): void =>
+    dispatch({ type: 'set-settings', settings: patch })
+  return (
+    <div className="steer-form">
+      <label>
+        Mode{' '}
+        <select
+          value={settings.mode}
+          data-testid="steer-mode"
+          onChange={e => dispatch({ type: 'set-mode', mode: e.target.value as GenerationSettings['mode'] })}
+        >
+          {GENERATION_MODES.map(m => (
+            <option key={m} value={m}>
+              {MODE_LABELS[m]}
+            </option>
+          ))}
+        </select>
+      </label>
+      <NumberField
+        label="Sequences"
+        value={settings.n}
+        min={1}
+        max={10000}
+        step={1}
+        onChange={n => set({ n })}
+        testId="steer-n"
+      />
+      <NumberField
+        label="Seed"
+        value={settings.seed}
+        min={0}
+        max={2 ** 31}
+        step={1}
+        onChange={seed => set({ seed })}
+        testId="steer-seed"
+      />
+      <NumberField
+        label="Temperature (0 = argmax)"
+        value={settings.temperature}
+        min={0}
+        max={100}
+        step={0.1}
+        onChange={temperature => set({ temperature })}
+      />
+      {settings.mode !== 'edit' && (
+        <NumberField
+          label={settings.mode === 'denovo' ? 'Unmasking steps' : 'Rounds'}
+          value={settings.rounds}
+          min={1}
+          max={10000}
+          step={1}
+          onChange={rounds => set({ rounds })}
+        />
+      )}
+      {settings.mode === 'resample' && (
+        <NumberField
+          label="Mask fraction"
+          value={settings.maskFraction}
+          min={0.01}
+          max={1}
+          step={0.01}
+          onChange={maskFraction => set({ maskFraction })}
+        />
+      )}
+      {settings.mode === 'denovo' && (
+        <NumberField
+          label="Length"
+          value={settings.length ?? 100}
+          min={1}
+          max={1022}
+          step={1}
+          onChange={length => set({ length })}
+          testId="steer-length"
+        />
+      )}
+      <label>
+        Motif (PROSITE){' '}
+        <input
+          type="text"
+          value={motif}
+          placeholder="C-x(2,4)-C-x(3)-[LIVMFYWC]-x(8)-H-x(3,5)-H"
+          onChange={e => dispatch({ type: 'set-motif', motif: e.target.value })}
+          data-testid="steer-motif"
+        />
+      </label>
+      <label title="One forward per residue per sequence: slow for many or long sequences">
+        <input type="checkbox" checked={pll} onChange={e => dispatch({ type: 'set-pll', pll: e.target.checked })} />{' '}
+        pseudo-log-likelihood (slow)
+      </label>
+    </div>
+  )
+}
+
+/** A number input that passes on only values within [min, max] (whole numbers when the step is 1). */
+function NumberField({
+  label,
+  value,
+  min,
+  max,
+  step,
+  onChange,
+  testId
+}: {
+  label: string
+  value: number
+  min: number
+  max: number
+  step: number
+  onChange: (v: number) => void
+  testId?: string
+}) {
+  return (
+    <label>
+      {label}{' '}
+      <input
+        type="number"
+        value={value}
+        min={min}
+        max={max}
+        step={step}
+        data-testid={testId}
+        onChange={e => {
+          const v = Number(e.target.value)
+          if (Number.isFinite(v) && v >= min && v <= max) onChange(step === 1 ? Math.round(v) : v)
+        }}
+      />
+    </label>
+  )
+}
+
+/** The starting sequence: a protein of the project or a pasted sequence; "change" picks another. */
+export function StartSequencePicker({
+  projectId,
+  start,
+  dispatch
+}: {
+  projectId: string
+  start: StartSequence | null
+  dispatch: (action: SteeringAction) => void
+}) {
+  const setStart = (s: StartSequence | null): void => dispatch({ type: 'set-start', start: s })
+  return (
+    <div className="steer-start">
+      <div className="wb-panel-head">
+        Starting sequence{' '}
+        {start && (
+          <span className="wb-chip">
+            {start.id} · {start.sequence.length} aa
+          </span>
+        )}
+        {start && (
+          <button className="btn-small" onClick={() => setStart(null)}>
+            change
+          </button>
+        )}
+      </div>
+      {!start && (
+        <ProteinPicker
+          projectId={projectId}
+          onPick={p => {
+            api.proteinDetail({ projectId, protein: p.accession }).then(
+              d => setStart({ id: d.accession, sequence: d.sequence, accession: d.accession }),
+              (e: Error) => dispatch({ type: 'set-error', error: e.message })
+            )
+          }}
+          onSequence={(name, sequence) => setStart({ id: name || 'pasted', sequence })}
+        />
+      )}
+    </div>
+  )
+}
