@@ -9,6 +9,7 @@ import { useState } from 'react'
 import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } from '@shared/steering-types'
 import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '@shared/experiment-types'
 import { ANNOTATION_TYPES } from '@shared/store-types'
+import { ErrorAlert } from '@renderer/components/error-alert'
 
 interface SetRow {
   features: string
@@ -398,11 +399,7 @@ export function ExperimentBuilder({
           Run experiment
         </button>
       </div>
-      {error && (
-        <div className="error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorAlert error={error} />
     </div>
   )
 }

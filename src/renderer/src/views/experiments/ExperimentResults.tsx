@@ -14,6 +14,7 @@ import {
 } from '@shared/experiment-types'
 import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '@shared/experiment-plots'
 import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '@renderer/components/export-file'
+import { ChoiceSelect } from '@renderer/components/choice-select'
 import { BesideParent } from '../steering/BesideParent'
 
 function Plot({ svg, name }: { svg: string; name: string }) {
@@ -141,13 +142,13 @@ export function ExperimentResults({
       </table>
       <label>
         outcome{' '}
-        <select value={outcome} onChange={e => setOutcome(e.target.value as NumericOutcome)} data-testid="exp-outcome">
-          {shown.map(k => (
-            <option key={k} value={k}>
-              {OUTCOME_LABELS[k]}
-            </option>
-          ))}
-        </select>
+        <ChoiceSelect
+          value={outcome}
+          choices={shown}
+          labels={OUTCOME_LABELS}
+          onChange={setOutcome}
+          testId="exp-outcome"
+        />
       </label>
       <div className="exp-plots">
         <Plot name={`dose-response-${outcome}`} svg={doseResponseSvg(summary, outcome)} />

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react'
 import { api, useJobs } from '@renderer/api'
 import type { ExperimentDesign, ExperimentInfo } from '@shared/experiment-types'
+import { ErrorAlert } from '@renderer/components/error-alert'
 import { ExperimentBuilder } from './ExperimentBuilder'
 import { ExperimentResults } from './ExperimentResults'
 
@@ -19,6 +20,7 @@ export function ExperimentsView({
   projectId: string
   initialFeatures?: number[]
   experiment?: string
+  /** Opens an experiment's results (keep it stable: a new function re-runs the job-ended effect). */
   onOpenExperiment: (id: string) => void
   onOpenFeature: (f: number) => void
 }) {
@@ -29,14 +31,18 @@ export function ExperimentsView({
   const job = jobId
     ? jobs.find(j => j.id === jobId)
     : jobs.find(j => j.kind === 'experiment' && j.projectId === projectId && j.state === 'running')
-  const reload = (): void => {
-    api.listExperiments({ projectId }).then(setList, (e: Error) => setError(e.message))
-  }
-  useEffect(reload, [projectId, job?.state, job && Math.floor(job.progress.done / 32)])
+  // The list follows the job: re-read when it changes state and every 32 sequences it writes.
+  const jobState = job?.state
+  const jobProgressStep = job ? Math.floor(job.progress.done / 32) : undefined
   useEffect(() => {
-    if (job?.state === 'failed') setError(job.error ?? 'The experiment failed.')
-    if (job?.state === 'done' && jobId === job.id) {
-      // the experiment this job ran (or resumed) is the most recently updated one
+    api.listExperiments({ projectId }).then(setList, (e: Error) => setError(e.message))
+  }, [projectId, jobState, jobProgressStep])
+  // The job ended: say why it failed, or open the experiment it ran (or resumed): the most recently updated one.
+  const endedJobId = job?.id
+  const jobError = job?.error
+  useEffect(() => {
+    if (jobState === 'failed') setError(jobError ?? 'The experiment failed.')
+    if (jobState === 'done' && jobId === endedJobId) {
       api.listExperiments({ projectId }).then(
         l => {
           setList(l)
@@ -45,7 +51,7 @@ export function ExperimentsView({
         (e: Error) => setError(e.message)
       )
     }
-  }, [job?.state])
+  }, [jobState, jobError, endedJobId, jobId, projectId, onOpenExperiment])
 
   const start = async (design: ExperimentDesign): Promise<void> => {
     setError(null)
@@ -80,11 +86,7 @@ export function ExperimentsView({
             )}
           </div>
         )}
-        {error && (
-          <div className="error" role="alert">
-            {error}
-          </div>
-        )}
+        <ErrorAlert error={error} />
       </section>
       <section className="wb-panel">
         <div className="wb-panel-head">Experiments of this project</div>

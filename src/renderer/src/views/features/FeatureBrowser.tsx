@@ -5,7 +5,8 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '@renderer/api'
-import { ConceptChip, conceptName, useConceptFloor } from '@renderer/components/concept-chip'
+import { ChoiceSelect } from '@renderer/components/choice-select'
+import { ConceptChip, conceptName, F1FloorInput, useConceptFloor } from '@renderer/components/concept-chip'
 import { ProjectModelsLine } from '@renderer/components/project-models'
 import { useWorkbench } from '@renderer/navigation'
 import {
@@ -33,7 +34,21 @@ export interface FeatureBrowserProps {
 }
 
 type StatusFilter = 'all' | 'alive' | 'dead'
+const STATUS_FILTERS: readonly StatusFilter[] = ['all', 'alive', 'dead']
+const STATUS_LABELS: Record<StatusFilter, string> = { all: 'all', alive: 'firing', dead: 'dead' }
+
+/** A concept type, any concept, none, or '' (no filter). */
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
+const CONCEPT_FILTERS: readonly ConceptFilter[] = ['', 'any', 'none', ...CONCEPT_TYPES]
+const CONCEPT_FILTER_LABELS: Record<ConceptFilter, string> = {
+  '': 'any or none',
+  any: 'has a concept',
+  none: 'no concept',
+  ...ANNOTATION_LABELS
+}
+
+const CONCEPT_METRICS: readonly ConceptMetric[] = ['residue', 'domain']
+const METRIC_LABELS: Record<ConceptMetric, string> = { residue: 'residue F1', domain: 'InterPLM F1 (per domain)' }
 
 const PAGE = 20_000
 const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = {
@@ -291,48 +306,37 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         />
         <label>
           Status
-          <select value={status} onChange={e => setStatus(e.target.value as StatusFilter)} data-testid="feature-status">
-            <option value="all">all</option>
-            <option value="alive">firing</option>
-            <option value="dead">dead</option>
-          </select>
+          <ChoiceSelect
+            value={status}
+            choices={STATUS_FILTERS}
+            labels={STATUS_LABELS}
+            onChange={setStatus}
+            testId="feature-status"
+          />
         </label>
         <label>
           Concept
-          <select
+          <ChoiceSelect
             value={concept}
-            onChange={e => setConcept(e.target.value as ConceptFilter)}
-            data-testid="feature-concept"
-          >
-            <option value="">any or none</option>
-            <option value="any">has a concept</option>
-            <option value="none">no concept</option>
-            {CONCEPT_TYPES.map(t => (
-              <option key={t} value={t}>
-                {ANNOTATION_LABELS[t]}
-              </option>
-            ))}
-          </select>
+            choices={CONCEPT_FILTERS}
+            labels={CONCEPT_FILTER_LABELS}
+            onChange={setConcept}
+            testId="feature-concept"
+          />
         </label>
         <label title="Residue F1: precision and recall over residues. InterPLM F1: residue precision with per-domain recall (an annotation counts as found when one of its residues fires).">
           Rank by
-          <select value={metric} onChange={e => onMetric(e.target.value as ConceptMetric)} data-testid="feature-metric">
-            <option value="residue">residue F1</option>
-            <option value="domain">InterPLM F1 (per domain)</option>
-          </select>
+          <ChoiceSelect
+            value={metric}
+            choices={CONCEPT_METRICS}
+            labels={METRIC_LABELS}
+            onChange={onMetric}
+            testId="feature-metric"
+          />
         </label>
         <label title="Concepts with a lower F1 are muted everywhere and do not count for the concept filter">
           Concept floor F1
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={minF1}
-            onChange={e => setMinF1(Number(e.target.value) || 0)}
-            style={{ width: 70 }}
-            data-testid="concept-floor"
-          />
+          <F1FloorInput value={minF1} onChange={setMinF1} testId="concept-floor" />
         </label>
         {brushed && (
           <span className="wb-chip" data-testid="brush-chip">

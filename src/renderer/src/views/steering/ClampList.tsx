@@ -35,8 +35,16 @@ export function ClampList({
 }
 
 /** A residue position typed by the user: a whole number from 1. */
-function position(text: string): number {
-  return Math.max(1, Math.round(Number(text) || 1))
+function PositionInput({ value, onChange }: { value: number; onChange: (position: number) => void }) {
+  return (
+    <input
+      type="number"
+      className="steer-pos"
+      min={1}
+      value={value}
+      onChange={e => onChange(Math.max(1, Math.round(Number(e.target.value) || 1)))}
+    />
+  )
 }
 
 function ClampEditor({
@@ -102,21 +110,9 @@ function ClampEditor({
         </label>
         {range && (
           <>
-            <input
-              type="number"
-              className="steer-pos"
-              min={1}
-              value={range.start}
-              onChange={e => onChange({ ...clamp, range: { ...range, start: position(e.target.value) } })}
-            />
+            <PositionInput value={range.start} onChange={start => onChange({ ...clamp, range: { ...range, start } })} />
             –
-            <input
-              type="number"
-              className="steer-pos"
-              min={1}
-              value={range.end}
-              onChange={e => onChange({ ...clamp, range: { ...range, end: position(e.target.value) } })}
-            />
+            <PositionInput value={range.end} onChange={end => onChange({ ...clamp, range: { ...range, end } })} />
           </>
         )}
       </div>

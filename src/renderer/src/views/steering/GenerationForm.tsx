@@ -4,15 +4,52 @@
  * resample.
  */
 import { api } from '@renderer/api'
-import { GENERATION_MODES, type GenerationSettings } from '@shared/steering-types'
+import { GENERATION_MODES, type GenerationMode, type GenerationSettings } from '@shared/steering-types'
+import { ChoiceSelect } from '@renderer/components/choice-select'
 import { ProteinPicker } from '../protein/ProteinPicker'
 import type { SteeringAction, SteeringState, StartSequence } from './steering-state'
 
-const MODE_LABELS: Record<GenerationSettings['mode'], string> = {
+const MODE_LABELS: Record<GenerationMode, string> = {
   edit: 'edit (one pass)',
   resample: 'iterative masked resampling',
   denovo: 'de novo'
 }
+
+/** The numeric settings: label, bounds and the modes that use each (length is de novo only, with 100 as default). */
+interface SettingField {
+  key: 'n' | 'seed' | 'temperature' | 'rounds' | 'maskFraction' | 'length'
+  label: (mode: GenerationMode) => string
+  min: number
+  max: number
+  step: number
+  shown: (mode: GenerationMode) => boolean
+  testId?: string
+}
+
+const always = (): boolean => true
+const SETTING_FIELDS: readonly SettingField[] = [
+  { key: 'n', label: () => 'Sequences', min: 1, max: 10000, step: 1, shown: always, testId: 'steer-n' },
+  { key: 'seed', label: () => 'Seed', min: 0, max: 2 ** 31, step: 1, shown: always, testId: 'steer-seed' },
+  { key: 'temperature', label: () => 'Temperature (0 = argmax)', min: 0, max: 100, step: 0.1, shown: always },
+  {
+    key: 'rounds',
+    label: m => (m === 'denovo' ? 'Unmasking steps' : 'Rounds'),
+    min: 1,
+    max: 10000,
+    step: 1,
+    shown: m => m !== 'edit'
+  },
+  { key: 'maskFraction', label: () => 'Mask fraction', min: 0.01, max: 1, step: 0.01, shown: m => m === 'resample' },
+  {
+    key: 'length',
+    label: () => 'Length',
+    min: 1,
+    max: 1022,
+    step: 1,
+    shown: m => m === 'denovo',
+    testId: 'steer-length'
+  }
+]
 
 export function GenerationForm({
   state,
@@ -28,75 +65,26 @@ export function GenerationForm({
     <div className="steer-form">
       <label>
         Mode{' '}
-        <select
+        <ChoiceSelect
           value={settings.mode}
-          data-testid="steer-mode"
-          onChange={e => dispatch({ type: 'set-mode', mode: e.target.value as GenerationSettings['mode'] })}
-        >
-          {GENERATION_MODES.map(m => (
-            <option key={m} value={m}>
-              {MODE_LABELS[m]}
-            </option>
-          ))}
-        </select>
+          choices={GENERATION_MODES}
+          labels={MODE_LABELS}
+          onChange={mode => dispatch({ type: 'set-mode', mode })}
+          testId="steer-mode"
+        />
       </label>
-      <NumberField
-        label="Sequences"
-        value={settings.n}
-        min={1}
-        max={10000}
-        step={1}
-        onChange={n => set({ n })}
-        testId="steer-n"
-      />
-      <NumberField
-        label="Seed"
-        value={settings.seed}
-        min={0}
-        max={2 ** 31}
-        step={1}
-        onChange={seed => set({ seed })}
-        testId="steer-seed"
-      />
-      <NumberField
-        label="Temperature (0 = argmax)"
-        value={settings.temperature}
-        min={0}
-        max={100}
-        step={0.1}
-        onChange={temperature => set({ temperature })}
-      />
-      {settings.mode !== 'edit' && (
+      {SETTING_FIELDS.filter(f => f.shown(settings.mode)).map(f => (
         <NumberField
-          label={settings.mode === 'denovo' ? 'Unmasking steps' : 'Rounds'}
-          value={settings.rounds}
-          min={1}
-          max={10000}
-          step={1}
-          onChange={rounds => set({ rounds })}
+          key={f.key}
+          label={f.label(settings.mode)}
+          value={settings[f.key] ?? 100}
+          min={f.min}
+          max={f.max}
+          step={f.step}
+          onChange={v => set({ [f.key]: v })}
+          testId={f.testId}
         />
-      )}
-      {settings.mode === 'resample' && (
-        <NumberField
-          label="Mask fraction"
-          value={settings.maskFraction}
-          min={0.01}
-          max={1}
-          step={0.01}
-          onChange={maskFraction => set({ maskFraction })}
-        />
-      )}
-      {settings.mode === 'denovo' && (
-        <NumberField
-          label="Length"
-          value={settings.length ?? 100}
-          min={1}
-          max={1022}
-          step={1}
-          onChange={length => set({ length })}
-          testId="steer-length"
-        />
-      )}
+      ))}
       <label>
         Motif (PROSITE){' '}
         <input
