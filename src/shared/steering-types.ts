@@ -168,7 +168,7 @@ export function checkGenerationSettings(s: unknown): asserts s is GenerationSett
 
 // ------------------------------------------------------------------------------------------- API (api.ts)
 
-/** The live preview: per-position probabilities of the 20 amino acids without and with the clamps. */
+/** The clamp preview: per-position probabilities of the 20 amino acids without and with the clamps. */
 export interface SteeringPreviewRequest {
   projectId: string
   /** Residues (one-letter code) or one FASTA record. */

@@ -1,4 +1,4 @@
-import { useEffect, useState, type DependencyList, type RefObject } from 'react'
+import { useEffect, useState, type RefObject } from 'react'
 
 export interface AsyncState<T> {
   data: T | undefined
@@ -6,22 +6,25 @@ export interface AsyncState<T> {
   loading: boolean
 }
 
-/** Runs `load` when `deps` change; stale results (from earlier deps) are dropped. */
-export function useAsync<T>(load: () => Promise<T>, deps: DependencyList): AsyncState<T> & { reload: () => void } {
+/**
+ * Runs `load` when it changes (pass a `useCallback` with the values it reads) and on `reload`; results of an
+ * earlier `load` are dropped.
+ */
+export function useAsync<T>(load: () => Promise<T>): AsyncState<T> & { reload: () => void } {
   const [state, setState] = useState<AsyncState<T>>({ data: undefined, error: null, loading: true })
   const [tick, setTick] = useState(0)
   useEffect(() => {
-    let live = true
+    let wanted = true
     setState(s => ({ ...s, loading: true, error: null }))
     load().then(
-      data => live && setState({ data, error: null, loading: false }),
+      data => wanted && setState({ data, error: null, loading: false }),
       (e: unknown) =>
-        live && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
+        wanted && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
     )
     return () => {
-      live = false
+      wanted = false
     }
-  }, [...deps, tick])
+  }, [load, tick])
   return { ...state, reload: () => setTick(t => t + 1) }
 }
 

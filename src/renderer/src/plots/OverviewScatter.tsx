@@ -110,7 +110,7 @@ export function OverviewScatter({
       }
     }
     ctx.restore()
-  }, [overview, alive, px, py, colour, width, height, activeId])
+  }, [overview, n, alive, px, py, colour, width, height, activeId])
 
   useEffect(() => {
     const g = brushRef.current

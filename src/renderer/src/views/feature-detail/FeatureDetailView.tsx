@@ -3,7 +3,7 @@
  * notes (saved to the store), the top proteins with per-residue tracks over their annotations, and samples
  * from each activation-quantile bucket.
  */
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useRef, useState } from 'react'
 import { api } from '@renderer/api'
 import { conceptName, useConceptFloor } from '@renderer/components/concept-chip'
 import { type FeatureDetail, type FeatureProteinActivation } from '@shared/store-types'
@@ -35,7 +35,8 @@ export function FeatureDetailView({
 }: FeatureDetailProps) {
   const rootRef = useRef<HTMLDivElement>(null)
   const width = useElementWidth(rootRef, 1000)
-  const detail = useAsync(() => api.featureDetail({ projectId, feature: featureId }), [projectId, featureId])
+  const loadDetail = useCallback(() => api.featureDetail({ projectId, feature: featureId }), [projectId, featureId])
+  const detail = useAsync(loadDetail)
   const d = detail.data
   const [conceptFloor] = useConceptFloor()
   const [jump, setJump] = useState(String(featureId))

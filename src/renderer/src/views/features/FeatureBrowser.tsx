@@ -114,7 +114,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
   }
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     setLoading(true)
     const load = async (): Promise<void> => {
       const first = await api.listFeatures({ projectId, ...query, offset: 0, limit: PAGE })
@@ -124,28 +124,28 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         if (next.items.length === 0) break
         items = items.concat(next.items)
       }
-      if (!live) return
+      if (!wanted) return
       setRows(items)
       setTotal(first.total)
       setActive(a => Math.min(Math.max(0, a), Math.max(0, items.length - 1)))
       setError(null)
     }
     load()
-      .catch((e: Error) => live && setError(e.message))
-      .finally(() => live && setLoading(false))
+      .catch((e: Error) => wanted && setError(e.message))
+      .finally(() => wanted && setLoading(false))
     return () => {
-      live = false
+      wanted = false
     }
   }, [projectId, query])
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     api.featureOverview({ projectId }).then(
-      o => live && setOverview(o),
+      o => wanted && setOverview(o),
       () => undefined
     )
     return () => {
-      live = false
+      wanted = false
     }
   }, [projectId])
 

@@ -26,21 +26,21 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   const [offset, setOffset] = useState(0)
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     const t = setTimeout(() => {
       api.listProteins({ projectId, text: text.trim() || undefined, offset, limit: PAGE }).then(
         r => {
-          if (!live) return
+          if (!wanted) return
           setItems(r.items)
           setTotal(r.total)
           setActive(0)
           setError(null)
         },
-        (e: Error) => live && setError(e.message)
+        (e: Error) => wanted && setError(e.message)
       )
     }, 150)
     return () => {
-      live = false
+      wanted = false
       clearTimeout(t)
     }
   }, [projectId, text, offset])

@@ -103,7 +103,7 @@ function ProteinFeatures({
   }, [featureId])
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     setLoading(true)
     const common = { projectId, sortBy, limit: HIT_LIMIT, withTracks: HIT_LIMIT, ...(range ? { range } : {}) }
     const request =
@@ -112,7 +112,7 @@ function ProteinFeatures({
         : api.liveFeatures({ ...common, sequence: source.sequence })
     request.then(
       r => {
-        if (!live) return
+        if (!wanted) return
         for (const h of r.items)
           if (h.activations)
             tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
@@ -122,13 +122,13 @@ function ProteinFeatures({
         setSelected(s => (s !== null ? s : (r.items[0]?.feature ?? null)))
       },
       (e: Error) => {
-        if (!live) return
+        if (!wanted) return
         setError(e.message)
         setLoading(false)
       }
     )
     return () => {
-      live = false
+      wanted = false
     }
   }, [projectId, source, sortBy, range])
 
@@ -136,7 +136,7 @@ function ProteinFeatures({
   const [, setTrackTick] = useState(0)
   useEffect(() => {
     if (!result || selected === null || tracks.current.has(selected)) return
-    let live = true
+    let wanted = true
     const find = async (): Promise<void> => {
       for (
         let offset = result.items.length, pages = 0;
@@ -148,7 +148,7 @@ function ProteinFeatures({
           source.kind === 'stored'
             ? await api.proteinFeatures({ ...common, protein: source.protein })
             : await api.liveFeatures({ ...common, sequence: source.sequence })
-        if (!live) return
+        if (!wanted) return
         for (const h of r.items)
           if (h.activations)
             tracks.current.set(h.feature, { activations: h.activations, globalMax: h.globalMax, label: h.label })
@@ -162,9 +162,9 @@ function ProteinFeatures({
         })
       setTrackTick(t => t + 1)
     }
-    find().catch((e: Error) => live && setError(e.message))
+    find().catch((e: Error) => wanted && setError(e.message))
     return () => {
-      live = false
+      wanted = false
     }
   }, [result, selected, projectId, source])
 

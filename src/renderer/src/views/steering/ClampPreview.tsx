@@ -28,19 +28,19 @@ export function ClampPreview({
   // The request is keyed by the specs' content: a label lookup or an equal edit does not ask again.
   const specsKey = JSON.stringify(toSpecs(clamps))
   useEffect(() => {
-    let current = true
+    let wanted = true
     const timer = setTimeout(() => {
       api.steeringPreview({ projectId, sequence, clamps: JSON.parse(specsKey) as ClampSpec[] }).then(
         p => {
-          if (!current) return
+          if (!wanted) return
           setPreview(p)
           setError(null)
         },
-        (e: Error) => current && setError(e.message)
+        (e: Error) => wanted && setError(e.message)
       )
     }, PREVIEW_DELAY_MS)
     return () => {
-      current = false
+      wanted = false
       clearTimeout(timer)
     }
   }, [projectId, sequence, specsKey])

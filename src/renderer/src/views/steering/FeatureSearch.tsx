@@ -16,15 +16,15 @@ export function FeatureSearch({ projectId, onAdd }: { projectId: string; onAdd: 
       setItems([])
       return
     }
-    let current = true
+    let wanted = true
     const timer = setTimeout(() => {
       api.listFeatures({ projectId, text: q, status: 'alive', sort: { key: 'max', dir: 'desc' }, limit: 12 }).then(
-        r => current && setItems(r.items),
-        () => current && setItems([])
+        r => wanted && setItems(r.items),
+        () => wanted && setItems([])
       )
     }, SEARCH_DELAY_MS)
     return () => {
-      current = false
+      wanted = false
       clearTimeout(timer)
     }
   }, [projectId, text])

@@ -98,17 +98,17 @@ export function useSteeringState(projectId: string, initialFeature: number | und
 
   const [parentStored, setParentStored] = useState(false)
   useEffect(() => {
-    let current = true
+    let wanted = true
     setParentStored(false)
     if (run?.parent) {
       const parent = run.parent
       api.proteinDetail({ projectId, protein: parent.id }).then(
-        d => current && setParentStored(d.sequence === parent.sequence),
+        d => wanted && setParentStored(d.sequence === parent.sequence),
         () => undefined
       )
     }
     return () => {
-      current = false
+      wanted = false
     }
   }, [projectId, run])
 
