@@ -183,7 +183,7 @@ export interface RemoveEntryResult {
   freedBytes: number
   /** Whether the entry itself left the list (user entries) or only its files (catalogue entries). */
   entryRemoved: boolean
-  /** Sentences for the user: e.g. projects indexed with the removed model, which now need it again for live work. */
+  /** Sentences for the user: e.g. projects indexed with the removed model, which need it again to run. */
   warnings?: string[]
 }
 

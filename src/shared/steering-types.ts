@@ -154,7 +154,7 @@ export interface SteeringProgress {
 
 // ------------------------------------------------------------------------------------------- API (api.ts)
 
-/** The live preview: per-position probabilities of the 20 amino acids without and with the clamps. */
+/** The clamp preview: per-position probabilities of the 20 amino acids without and with the clamps. */
 export const SteeringPreviewRequestSchema = obj({
   projectId: id,
   /** Residues (one-letter code) or one FASTA record. */

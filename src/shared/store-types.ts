@@ -624,7 +624,7 @@ export interface ProteinFeatureHit {
 
 export interface ProteinFeaturesResult {
   runId: number
-  /** null for a live sequence that is not in the store. */
+  /** null for an unstored sequence (pasted or generated, computed on demand). */
   protein: ProteinSummary | null
   sequence: string
   annotations: ResidueAnnotation[]

@@ -1,7 +1,7 @@
 /**
  * The app shell: header (project, execution provider, running jobs), navigation between the views, and the
- * current view. Views other than "Models & projects" live in views/<name>/index.tsx (engineers E2 and F) and
- * are loaded lazily when they exist, so the shell builds whatever is there.
+ * current view. Views other than "Models & projects" are in views/<name>/index.tsx (the
+ * default export of each) and are loaded lazily when they exist, so the shell builds whatever is there.
  */
 import {
   Component,

@@ -118,7 +118,7 @@ function wrapIpcApi(bridge: WorkbenchApi): WorkbenchApi {
 
 function pickApi(): WorkbenchApi {
   if (typeof window !== 'undefined' && window.workbench) return wrapIpcApi(window.workbench)
-  // Served by `plm-sae serve`: the API lives next to index.html (relative, so a reverse-proxy prefix works).
+  // Served by `plm-sae serve`: the API is served beside index.html (relative, so a reverse-proxy prefix works).
   return createHttpApi('')
 }
 

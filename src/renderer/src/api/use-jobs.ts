@@ -6,7 +6,7 @@ import { api } from './client'
 export function useJobs(): JobInfo[] {
   const [jobs, setJobs] = useState<JobInfo[]>([])
   useEffect(() => {
-    let alive = true
+    let wanted = true
     const apply = (job: JobInfo): void =>
       setJobs(list => {
         const i = list.findIndex(j => j.id === job.id)
@@ -19,11 +19,11 @@ export function useJobs(): JobInfo[] {
     api
       .listJobs({})
       .then(list => {
-        if (alive) setJobs(current => mergeJobs(list, current))
+        if (wanted) setJobs(current => mergeJobs(list, current))
       })
       .catch(() => undefined)
     return () => {
-      alive = false
+      wanted = false
       off()
     }
   }, [])

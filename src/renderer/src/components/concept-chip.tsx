@@ -63,3 +63,27 @@ export function ConceptChip({
     </span>
   )
 }
+
+/** An F1 floor as the user types it: a number from 0 to 1 in steps of 0.05 (empty or out of range is clamped). */
+export function F1FloorInput({
+  value,
+  onChange,
+  testId
+}: {
+  value: number
+  onChange: (floor: number) => void
+  testId?: string
+}): ReactNode {
+  return (
+    <input
+      type="number"
+      min={0}
+      max={1}
+      step={0.05}
+      value={value}
+      onChange={e => onChange(Math.max(0, Math.min(1, Number(e.target.value) || 0)))}
+      style={{ width: 70 }}
+      data-testid={testId}
+    />
+  )
+}

@@ -17,13 +17,13 @@ export function useProjectModels(project: ProjectInfo | undefined): {
   const key = project ? `${project.modelId}|${project.saeId}` : ''
   useEffect(() => {
     if (!key) return
-    let live = true
+    let wanted = true
     api.listModels({}).then(
-      list => live && setEntries(list),
-      () => live && setEntries([])
+      list => wanted && setEntries(list),
+      () => wanted && setEntries([])
     )
     return () => {
-      live = false
+      wanted = false
     }
   }, [key])
   if (!project) return { loaded: false }

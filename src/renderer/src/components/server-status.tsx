@@ -19,15 +19,15 @@ export function ServerStatus(): ReactNode {
   }, [])
   useEffect(() => {
     if (!down) return
-    let live = true
+    let wanted = true
     const timer = setTimeout(() => {
       api.appInfo({}).then(
-        () => live && window.location.reload(),
-        () => live && setTries(t => t + 1)
+        () => wanted && window.location.reload(),
+        () => wanted && setTries(t => t + 1)
       )
     }, RETRY_MS)
     return () => {
-      live = false
+      wanted = false
       clearTimeout(timer)
     }
   }, [down, tries])

@@ -14,15 +14,15 @@ export function useAsync<T>(load: () => Promise<T>): AsyncState<T> & { reload: (
   const [state, setState] = useState<AsyncState<T>>({ data: undefined, error: null, loading: true })
   const [tick, setTick] = useState(0)
   useEffect(() => {
-    let live = true
+    let wanted = true
     setState(s => ({ ...s, loading: true, error: null }))
     load().then(
-      data => live && setState({ data, error: null, loading: false }),
+      data => wanted && setState({ data, error: null, loading: false }),
       (e: unknown) =>
-        live && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
+        wanted && setState({ data: undefined, error: e instanceof Error ? e.message : String(e), loading: false })
     )
     return () => {
-      live = false
+      wanted = false
     }
   }, [load, tick])
   const reload = useCallback(() => setTick(t => t + 1), [])

@@ -1,2 +1,2 @@
-/** Global alignment lives in src/shared (the engine aligns family members too); the renderer imports it from here. */
+/** Global alignment is in src/shared (the engine aligns family members too); the renderer imports it from here. */
 export * from '@shared/alignment'

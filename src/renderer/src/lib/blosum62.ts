@@ -1,2 +1,2 @@
-/** BLOSUM62 lives in src/shared (with the alignment); the renderer imports it from here. */
+/** BLOSUM62 is in src/shared (with the alignment); the renderer imports it from here. */
 export * from '@shared/blosum62'

@@ -14,6 +14,7 @@ import {
   type ResidueAnnotation,
   type SequenceConceptReport
 } from '@shared/store-types'
+import { F1FloorInput } from '@renderer/components/concept-chip'
 import { downloadText } from '@renderer/components/export-file'
 import { conceptName } from '@renderer/components/concept-chip'
 
@@ -86,15 +87,7 @@ export function ConceptReportView({ projectId, onOpenFeature }: ConceptReportVie
           />
           <label title="A feature predicts a concept when its F1 for the concept is at least this">
             F1 floor
-            <input
-              type="number"
-              min={0}
-              max={1}
-              step={0.05}
-              value={floor}
-              onChange={e => setFloor(Math.max(0, Math.min(1, Number(e.target.value) || 0)))}
-              style={{ width: 70 }}
-            />
+            <F1FloorInput value={floor} onChange={setFloor} />
           </label>
           <button
             type="button"

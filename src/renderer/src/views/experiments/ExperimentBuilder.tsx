@@ -10,6 +10,7 @@ import { CLAMP_MODES, GENERATION_MODES, type ClampMode, type GenerationMode } fr
 import { checkExperimentDesign, PLL_METHODS, type ExperimentDesign, type PllMethod } from '@shared/experiment-types'
 import { ANNOTATION_TYPES, type AnnotationType } from '@shared/store-types'
 import { parsePastedRecords } from '@shared/sequence-text'
+import { ErrorAlert } from '@renderer/components/error-alert'
 
 interface SetRow {
   features: string
@@ -390,11 +391,7 @@ export function ExperimentBuilder({
           Run experiment
         </button>
       </div>
-      {error && (
-        <div className="error" role="alert">
-          {error}
-        </div>
-      )}
+      <ErrorAlert error={error} />
     </div>
   )
 }

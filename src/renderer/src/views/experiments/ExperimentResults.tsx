@@ -15,7 +15,8 @@ import {
 } from '@shared/experiment-types'
 import { distributionSvg, doseResponseSvg, OUTCOME_LABELS, screeningSvg } from '@shared/experiment-plots'
 import { downloadDataUrl, downloadText, svgTextToPngDataUrl } from '@renderer/components/export-file'
-import { ProteinView } from '../protein/ProteinView'
+import { ChoiceSelect } from '@renderer/components/choice-select'
+import { BesideParent } from '../steering/BesideParent'
 
 function Plot({ svg, name }: { svg: string; name: string }) {
   const size = /width="(\d+)" height="(\d+)"/.exec(svg)
@@ -142,13 +143,13 @@ export function ExperimentResults({
       </table>
       <label>
         outcome{' '}
-        <select value={outcome} onChange={e => setOutcome(e.target.value as NumericOutcome)} data-testid="exp-outcome">
-          {shown.map(k => (
-            <option key={k} value={k}>
-              {OUTCOME_LABELS[k]}
-            </option>
-          ))}
-        </select>
+        <ChoiceSelect
+          value={outcome}
+          choices={shown}
+          labels={OUTCOME_LABELS}
+          onChange={setOutcome}
+          testId="exp-outcome"
+        />
       </label>
       <div className="exp-plots">
         <Plot name={`dose-response-${outcome}`} svg={doseResponseSvg(summary, outcome)} />
@@ -281,34 +282,16 @@ export function ExperimentResults({
               close
             </button>
           </div>
-          <div className="steer-compare">
-            <div>
-              <h3>{start ? `Start ${start.id}` : 'No start (de novo)'}</h3>
-              {start && (
-                <ProteinView
-                  projectId={projectId}
-                  source={
-                    summary.design.start.kind === 'proteins'
-                      ? { kind: 'stored', protein: start.id }
-                      : { kind: 'live', name: start.id, sequence: start.sequence }
-                  }
-                  featureId={summary.design.clampSets[0]?.clamps[0]?.feature}
-                  onPickSource={() => undefined}
-                  onOpenFeature={onOpenFeature}
-                />
-              )}
-            </div>
-            <div>
-              <h3>Generated #{open.index}</h3>
-              <ProteinView
-                projectId={projectId}
-                source={{ kind: 'live', name: `${open.startId}-steered-${open.index}`, sequence: open.sequence }}
-                featureId={summary.design.clampSets[0]?.clamps[0]?.feature}
-                onPickSource={() => undefined}
-                onOpenFeature={onOpenFeature}
-              />
-            </div>
-          </div>
+          <BesideParent
+            projectId={projectId}
+            parent={start}
+            parentStored={summary.design.start.kind === 'proteins'}
+            parentTitle={start ? `Start ${start.id}` : 'No start (de novo)'}
+            child={{ id: `${open.startId}-steered-${open.index}`, sequence: open.sequence }}
+            childTitle={`Generated #${open.index}`}
+            featureId={summary.design.clampSets[0]?.clamps[0]?.feature}
+            onOpenFeature={onOpenFeature}
+          />
         </section>
       )}
     </div>

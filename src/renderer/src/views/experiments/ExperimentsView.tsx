@@ -6,6 +6,7 @@
 import { useEffect, useEffectEvent, useState } from 'react'
 import { api, useJobs } from '@renderer/api'
 import type { ExperimentDesign, ExperimentInfo } from '@shared/experiment-types'
+import { ErrorAlert } from '@renderer/components/error-alert'
 import { ExperimentBuilder } from './ExperimentBuilder'
 import { ExperimentResults } from './ExperimentResults'
 
@@ -19,6 +20,7 @@ export function ExperimentsView({
   projectId: string
   initialFeatures?: number[]
   experiment?: string
+  /** Opens an experiment's results (keep it stable: a new function re-runs the job-ended effect). */
   onOpenExperiment: (id: string) => void
   onOpenFeature: (f: number) => void
 }) {
@@ -84,11 +86,7 @@ export function ExperimentsView({
             )}
           </div>
         )}
-        {error && (
-          <div className="error" role="alert">
-            {error}
-          </div>
-        )}
+        <ErrorAlert error={error} />
       </section>
       <section className="wb-panel">
         <div className="wb-panel-head">Experiments of this project</div>

@@ -9,6 +9,7 @@ import { conceptName, useConceptFloor } from '@renderer/components/concept-chip'
 import { type FeatureDetail, type FeatureProteinActivation } from '@shared/store-types'
 import { downloadText, toCsv } from '@renderer/components/export-file'
 import { formatNumber, formatPercent } from '@renderer/components/format'
+import { PanelHead } from '@renderer/components/panel-head'
 import { useAsync, useElementWidth } from '@renderer/components/use-async'
 import { ActivationTrack } from '@renderer/plots/ActivationTrack'
 import { ActivationHistogram } from '@renderer/plots/Histogram'
@@ -204,13 +205,10 @@ function FeatureDetailBody({
         runId={d.runId}
       />
       <div className="wb-panel" data-testid="top-proteins">
-        <div className="wb-panel-head">
-          <h3>Top proteins</h3>
-          <span className="muted" style={{ fontSize: 11 }}>
-            by max activation · bars scaled to the feature’s max ({formatNumber(d.stats.max)}) · click a name to open
-            the protein
-          </span>
-        </div>
+        <PanelHead
+          title="Top proteins"
+          note={`by max activation · bars scaled to the feature’s max (${formatNumber(d.stats.max)}) · click a name to open the protein`}
+        />
         {d.topProteins.length === 0 && <div className="muted">This feature does not fire on any indexed protein.</div>}
         {d.topProteins.map((p, k) => (
           <ProteinTrack
@@ -227,13 +225,10 @@ function FeatureDetailBody({
       </div>
       {d.topProteins.length > 0 && (
         <div className="wb-panel" data-testid="top-sequences">
-          <div className="wb-panel-head">
-            <h3>Top examples as sequences</h3>
-            <span className="muted" style={{ fontSize: 11 }}>
-              {HIGHLIGHT_FLANK} residues each side of the peak, letters on the activation colour (scale max{' '}
-              {formatNumber(d.stats.max)})
-            </span>
-          </div>
+          <PanelHead
+            title="Top examples as sequences"
+            note={`${HIGHLIGHT_FLANK} residues each side of the peak, letters on the activation colour (scale max ${formatNumber(d.stats.max)})`}
+          />
           {d.topProteins.map((p, k) => (
             <HighlightedSequence
               key={`${p.protein.id}-${k}`}
@@ -249,12 +244,10 @@ function FeatureDetailBody({
       )}
       {d.quantileSamples.length > 0 && (
         <div className="wb-panel" data-testid="quantile-samples">
-          <div className="wb-panel-head">
-            <h3>Samples by activation quantile</h3>
-            <span className="muted" style={{ fontSize: 11 }}>
-              proteins whose max activation falls in each bucket, from the highest down
-            </span>
-          </div>
+          <PanelHead
+            title="Samples by activation quantile"
+            note="proteins whose max activation falls in each bucket, from the highest down"
+          />
           {[...d.quantileSamples].reverse().map(b => (
             <details key={b.bucket} open={b.bucket === d.quantileSamples.length - 1}>
               <summary style={{ cursor: 'pointer', padding: '4px 0' }}>

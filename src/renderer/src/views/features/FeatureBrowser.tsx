@@ -5,12 +5,14 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { api } from '@renderer/api'
-import { ConceptChip, conceptName, useConceptFloor } from '@renderer/components/concept-chip'
+import { ChoiceSelect } from '@renderer/components/choice-select'
+import { ConceptChip, conceptName, F1FloorInput, useConceptFloor } from '@renderer/components/concept-chip'
 import { ProjectModelsLine } from '@renderer/components/project-models'
 import { useWorkbench } from '@renderer/navigation'
 import {
   ANNOTATION_LABELS,
   CONCEPT_TYPES,
+  FEATURE_STATUSES,
   type AnnotationType,
   type BestConcept,
   type ConceptMetric,
@@ -34,7 +36,20 @@ export interface FeatureBrowserProps {
 }
 
 type StatusFilter = FeatureStatus
+const STATUS_LABELS: Record<StatusFilter, string> = { all: 'all', alive: 'firing', dead: 'dead' }
+
+/** A concept type, any concept, none, or '' (no filter). */
 type ConceptFilter = AnnotationType | 'any' | 'none' | ''
+const CONCEPT_FILTERS: readonly ConceptFilter[] = ['', 'any', 'none', ...CONCEPT_TYPES]
+const CONCEPT_FILTER_LABELS: Record<ConceptFilter, string> = {
+  '': 'any or none',
+  any: 'has a concept',
+  none: 'no concept',
+  ...ANNOTATION_LABELS
+}
+
+const CONCEPT_METRICS: readonly ConceptMetric[] = ['residue', 'domain']
+const METRIC_LABELS: Record<ConceptMetric, string> = { residue: 'residue F1', domain: 'InterPLM F1 (per domain)' }
 
 const PAGE = 20_000
 const DEFAULT_DIR: Record<FeatureSortKey, SortDirection> = {
@@ -100,7 +115,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
   }
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     setLoading(true)
     const load = async (): Promise<void> => {
       const first = await api.listFeatures({ projectId, ...query, offset: 0, limit: PAGE })
@@ -110,28 +125,28 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         if (next.items.length === 0) break
         items = items.concat(next.items)
       }
-      if (!live) return
+      if (!wanted) return
       setRows(items)
       setTotal(first.total)
       setActive(a => Math.min(Math.max(0, a), Math.max(0, items.length - 1)))
       setError(null)
     }
     load()
-      .catch((e: Error) => live && setError(e.message))
-      .finally(() => live && setLoading(false))
+      .catch((e: Error) => wanted && setError(e.message))
+      .finally(() => wanted && setLoading(false))
     return () => {
-      live = false
+      wanted = false
     }
   }, [projectId, query])
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     api.featureOverview({ projectId }).then(
-      o => live && setOverview(o),
+      o => wanted && setOverview(o),
       () => undefined
     )
     return () => {
-      live = false
+      wanted = false
     }
   }, [projectId])
 
@@ -292,48 +307,37 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
         />
         <label>
           Status
-          <select value={status} onChange={e => setStatus(e.target.value as StatusFilter)} data-testid="feature-status">
-            <option value="all">all</option>
-            <option value="alive">firing</option>
-            <option value="dead">dead</option>
-          </select>
+          <ChoiceSelect
+            value={status}
+            choices={FEATURE_STATUSES}
+            labels={STATUS_LABELS}
+            onChange={setStatus}
+            testId="feature-status"
+          />
         </label>
         <label>
           Concept
-          <select
+          <ChoiceSelect
             value={concept}
-            onChange={e => setConcept(e.target.value as ConceptFilter)}
-            data-testid="feature-concept"
-          >
-            <option value="">any or none</option>
-            <option value="any">has a concept</option>
-            <option value="none">no concept</option>
-            {CONCEPT_TYPES.map(t => (
-              <option key={t} value={t}>
-                {ANNOTATION_LABELS[t]}
-              </option>
-            ))}
-          </select>
+            choices={CONCEPT_FILTERS}
+            labels={CONCEPT_FILTER_LABELS}
+            onChange={setConcept}
+            testId="feature-concept"
+          />
         </label>
         <label title="Residue F1: precision and recall over residues. InterPLM F1: residue precision with per-domain recall (an annotation counts as found when one of its residues fires).">
           Rank by
-          <select value={metric} onChange={e => onMetric(e.target.value as ConceptMetric)} data-testid="feature-metric">
-            <option value="residue">residue F1</option>
-            <option value="domain">InterPLM F1 (per domain)</option>
-          </select>
+          <ChoiceSelect
+            value={metric}
+            choices={CONCEPT_METRICS}
+            labels={METRIC_LABELS}
+            onChange={onMetric}
+            testId="feature-metric"
+          />
         </label>
         <label title="Concepts with a lower F1 are muted everywhere and do not count for the concept filter">
           Concept floor F1
-          <input
-            type="number"
-            min={0}
-            max={1}
-            step={0.05}
-            value={minF1}
-            onChange={e => setMinF1(Number(e.target.value) || 0)}
-            style={{ width: 70 }}
-            data-testid="concept-floor"
-          />
+          <F1FloorInput value={minF1} onChange={setMinF1} testId="concept-floor" />
         </label>
         {brushed && (
           <span className="wb-chip" data-testid="brush-chip">

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react'
 import { api } from '@renderer/api'
+import { PanelHead } from '@renderer/components/panel-head'
 import type { ProteinSummary } from '@shared/store-types'
 import { parsePastedRecords, type PastedRecord } from '@shared/sequence-text'
 
@@ -24,21 +25,21 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   const [offset, setOffset] = useState(0)
 
   useEffect(() => {
-    let live = true
+    let wanted = true
     const t = setTimeout(() => {
       api.listProteins({ projectId, text: text.trim() || undefined, offset, limit: PAGE }).then(
         r => {
-          if (!live) return
+          if (!wanted) return
           setItems(r.items)
           setTotal(r.total)
           setActive(0)
           setError(null)
         },
-        (e: Error) => live && setError(e.message)
+        (e: Error) => wanted && setError(e.message)
       )
     }, 150)
     return () => {
-      live = false
+      wanted = false
       clearTimeout(t)
     }
   }, [projectId, text, offset])
@@ -46,12 +47,10 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
   return (
     <div className="wb-grid-2" data-testid="protein-picker">
       <div className="wb-panel">
-        <div className="wb-panel-head">
-          <h3>Proteins of the project</h3>
-          <span className="muted" style={{ fontSize: 11 }}>
-            {total.toLocaleString()} {text ? 'matching' : 'proteins'}
-          </span>
-        </div>
+        <PanelHead
+          title="Proteins of the project"
+          note={`${total.toLocaleString()} ${text ? 'matching' : 'proteins'}`}
+        />
         <input
           type="search"
           placeholder="Search accession, name, organism…"
@@ -136,12 +135,10 @@ export function ProteinPicker({ projectId, onPick, onSequence }: ProteinPickerPr
         )}
       </div>
       <div className="wb-panel">
-        <div className="wb-panel-head">
-          <h3>Or paste a sequence</h3>
-          <span className="muted" style={{ fontSize: 11 }}>
-            plain or FASTA; features are computed live with the project’s model and SAE
-          </span>
-        </div>
+        <PanelHead
+          title="Or paste a sequence"
+          note="plain or FASTA; features are computed on demand with the project’s model and SAE (not stored)"
+        />
         <textarea
           className="seq-input"
           rows={8}

@@ -26,7 +26,7 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
       r.protein
         ? { kind: 'stored', protein: r.protein }
         : r.sequence
-          ? { kind: 'live', name: r.name ?? 'pasted sequence', sequence: r.sequence }
+          ? { kind: 'unstored', name: r.name ?? 'pasted sequence', sequence: r.sequence }
           : null,
     [r.protein, r.sequence, r.name]
   )
@@ -44,8 +44,8 @@ export default function ProteinRoute({ projectId, route, navigate }: ViewProps) 
       onPickSource={(s, records) => {
         // The records of a paste stay on offer while one of them is shown; another choice forgets them.
         if (records) setPasted(records)
-        else if (s?.kind !== 'live') setPasted([])
-        if (s?.kind === 'live') navigate({ view: 'protein', sequence: s.sequence, name: s.name })
+        else if (s?.kind !== 'unstored') setPasted([])
+        if (s?.kind === 'unstored') navigate({ view: 'protein', sequence: s.sequence, name: s.name })
         else navigate(s ? { view: 'protein', protein: s.protein } : { view: 'protein' })
       }}
       onOpenFeature={feature => navigate({ view: 'feature-detail', feature })}

@@ -1,4 +1,4 @@
-/** The live preview: a heat map of how the clamps shift each residue's amino-acid probabilities. */
+/** The clamp preview: a heat map of how the clamps shift each residue's amino-acid probabilities. */
 import { useRef } from 'react'
 import { ExportButtons } from '@renderer/components/ExportButtons'
 import { exportSvgElement } from '@renderer/components/export-file'
