@@ -13,75 +13,13 @@ import type {
   ExperimentSummary,
   StartExperimentRequest
 } from '../../shared/experiment-types'
-import { checkExperimentDesign, type ExperimentDesign } from '../../shared/experiment-types'
+import { checkExperimentDesign } from '../../shared/experiment-types'
 import { conditionFasta, experimentCsv, experimentHtml, experimentJson } from '../engine/experiment/experiment-export'
-import { runExperimentFiles } from '../engine/experiment/experiment-job'
 import { ExperimentStore } from '../engine/store/experiment-store'
-import type { DeviceChoice } from '../engine/runtime/execution-provider'
 import { NotFoundError } from './errors'
 import type { ProjectJobDeps } from './steering'
 
-/** What the worker needs to run an experiment job (worker-protocol.ts). */
-export interface ExperimentTask {
-  kind: 'experiment'
-  modelCacheRoot: string
-  modelDir: string
-  saeDir: string
-  modelName: string
-  saeName: string
-  layer: number
-  device: DeviceChoice
-  threads: number
-  /** The project's store: the experiment is written into it. */
-  db: string
-  design: ExperimentDesign
-}
-
 type Deps = ProjectJobDeps
-
-/** The worker side of an 'experiment' job. */
-export async function runExperimentTask(
-  task: ExperimentTask,
-  ctx: {
-    signal: AbortSignal
-    progress: (p: {
-      phase: string
-      done: number
-      total: number
-      unit: string
-      rate?: number
-      etaSeconds?: number
-      detail?: string
-    }) => void
-  }
-): Promise<{ experimentId: string }> {
-  const { id } = await runExperimentFiles(
-    {
-      modelDir: task.modelDir,
-      saeDir: task.saeDir,
-      layer: task.layer,
-      cacheRoot: task.modelCacheRoot,
-      runtime: { device: task.device, deviceId: 0, threads: task.threads },
-      db: task.db,
-      names: { model: task.modelName, sae: task.saeName }
-    },
-    task.design,
-    {
-      signal: ctx.signal,
-      onProgress: p =>
-        ctx.progress({
-          phase: p.phase,
-          done: p.done,
-          total: p.total,
-          unit: 'sequences',
-          rate: p.rate,
-          etaSeconds: p.etaSeconds,
-          detail: p.detail
-        })
-    }
-  )
-  return { experimentId: id }
-}
 
 const EXPERIMENT_ID = /^exp-[0-9a-f]{12}$/
 

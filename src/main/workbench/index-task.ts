@@ -15,14 +15,7 @@ import { LatentExtractor } from '../engine/sae/latent-extractor'
 import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
 import { loadSae } from '../engine/sae/sae-load'
 import { LatentStore } from '../engine/store/latent-store'
-import type { IndexTask } from './worker-protocol'
-
-export interface TaskContext {
-  signal: AbortSignal
-  progress(p: JobProgress): void
-  /** Each bad record met (skipped ones, and the one that stops a 'stop' job). */
-  badRecord?(r: BadRecordReport): void
-}
+import type { IndexTask, TaskContext } from './worker-protocol'
 
 /** The BadRecordError behind a failure, if any (the latent source may wrap errors of the input it reads). */
 function badRecordErrorOf(e: unknown): BadRecordError | undefined {

@@ -24,13 +24,11 @@ import {
   type SteeringRunSummary,
   type StartSteeringRequest
 } from '../../shared/steering-types'
-import { importEsm2 } from '../engine/esm/esm2-import'
-import { DEFAULT_WINDOW, Esm2Model } from '../engine/esm/esm2-model'
-import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
-import { loadSae } from '../engine/sae/sae-load'
+import { DEFAULT_WINDOW } from '../engine/esm/esm2-model'
+import type { RuntimeOptions } from '../engine/runtime/execution-provider'
 import { toCsv, toFasta, toJson } from '../engine/steer/run-export'
 import { SteeredModel } from '../engine/steer/steered-model'
-import { previewShift, runSteering } from '../engine/steer/steering-run'
+import { previewShift } from '../engine/steer/steering-run'
 import { parseProsite } from '../engine/steer/prosite'
 import { resolveSteeringPlan } from '../engine/steer/steering-plan'
 import { tokenize } from '../engine/esm/alphabet'
@@ -40,30 +38,8 @@ import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
-import { writeFileAtomic } from '../engine/fs/files'
 import { ExperimentStore } from '../engine/store/experiment-store'
-
-/** What the worker needs to run a steering job (worker-protocol.ts). */
-export interface SteerTask {
-  kind: 'steer'
-  modelCacheRoot: string
-  modelDir: string
-  saeDir: string
-  /** The library entry's k for an SAE whose files do not store it (InterProt). */
-  saeK?: number
-  /** The library's names of the model and SAE (e.g. "Demo ESM2 (random weights)"), recorded in the run. */
-  modelName: string
-  saeName: string
-  layer: number
-  device: DeviceChoice
-  threads: number
-  request: Omit<StartSteeringRequest, 'projectId'>
-  /** Max activation per clamped feature (for multiple-of-max), from the project's store. */
-  maxActivations: Record<string, number>
-  runId: string
-  /** Where the run's JSON is written. */
-  outFile: string
-}
+import { openSteered } from './steer-task'
 
 /** What the jobs of a project that run its model (steering runs, experiments) need of the service. */
 export interface ProjectJobDeps {
@@ -77,59 +53,6 @@ export interface ProjectJobDeps {
 }
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
-
-async function openSteered(
-  modelDir: string,
-  saeDir: string,
-  layer: number,
-  runtime: RuntimeOptions,
-  cacheRoot: string,
-  saeK?: number
-): Promise<SteeredModel> {
-  const imported = await importEsm2(modelDir, cacheRoot)
-  const model = await Esm2Model.open(imported, runtime)
-  try {
-    const sae = await loadSae(saeDir, { layer, libraryK: saeK })
-    return new SteeredModel(model, sae, layer)
-  } catch (e) {
-    await model.close()
-    throw e
-  }
-}
-
-/** The worker side of a 'steer' job. */
-export async function runSteerTask(
-  task: SteerTask,
-  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }
-): Promise<{ runId: string }> {
-  const steered = await openSteered(
-    task.modelDir,
-    task.saeDir,
-    task.layer,
-    { device: task.device, deviceId: 0, threads: task.threads },
-    task.modelCacheRoot,
-    task.saeK
-  )
-  try {
-    const run = await runSteering({ steered, maxActivation: f => task.maxActivations[String(f)] }, task.request, {
-      signal: ctx.signal,
-      runId: task.runId,
-      onProgress: p =>
-        ctx.progress({
-          phase: p.phase === 'generating' ? 'generating sequences' : 'scoring',
-          done: p.done,
-          total: p.total,
-          unit: p.phase === 'generating' ? 'sequence passes' : 'forwards'
-        })
-    })
-    // The library's names, not the shape's: a demo model in the ESM2-8M shape must not be recorded as esm2_t6_8M_UR50D.
-    run.provenance = { ...run.provenance, model: task.modelName, sae: task.saeName }
-    writeFileAtomic(task.outFile, toJson(run))
-    return { runId: task.runId }
-  } finally {
-    await steered.model.close()
-  }
-}
 
 export class SteeringWorkbench {
   private readonly previewModels = new Map<string, Promise<SteeredModel>>()

@@ -5,8 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/api'
 import { runIndexTask } from './index-task'
-import { runSteerTask } from './steering'
-import { runExperimentTask } from './experiments'
+import { runSteerTask } from './steer-task'
+import { runExperimentTask } from './experiment-task'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 
 const port = parentPort
