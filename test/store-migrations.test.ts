@@ -46,11 +46,11 @@ describe('schema migrations', () => {
     expect(SCHEMA_VERSION).toBeGreaterThan(1)
     const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
     expect(versions).toEqual(MIGRATIONS.map(m => m.version))
-    expect(store.listProteins({ limit: 100 }).total).toBe(12)
+    expect(store.proteins.list({ limit: 100 }).total).toBe(12)
     expect(store.runs()[0]).toMatchObject({ id: 1, proteins: 12, statsUpToDate: false })
     await store.computeStatistics(1)
     expect(store.run(1)!.statsUpToDate).toBe(true)
-    const f3 = store.feature(3)
+    const f3 = store.features.detail(3)
     expect([f3.label, f3.notes]).toEqual(['old label', 'old notes'])
     // new v2 column usable
     store.addProteins([

@@ -68,7 +68,7 @@ export class SteeringWorkbench {
     if (!store || features.length === 0) return {}
     let overview
     try {
-      overview = store.featureOverview()
+      overview = store.features.overview()
     } catch {
       return {}
     }

@@ -234,7 +234,7 @@ export async function conceptReport(
   if (sequences.length === 0) throw new Error('no sequences to annotate')
   const floor = opts.floor ?? DEFAULT_CONCEPT_F1_FLOOR
   const minFraction = opts.minFraction ?? 0.5
-  const { runId, predictors } = store.conceptPredictors(opts.runId, floor)
+  const { runId, predictors } = store.features.conceptPredictors(opts.runId, floor)
   const run = store.run(runId)!
   if (run.dSae !== source.dSae || run.layer !== source.layer) {
     throw new Error(
@@ -272,7 +272,7 @@ export async function conceptReport(
     )
     const info = new Map(
       fam.length
-        ? store.listFeatures({ runId, ids: fam.map(f => f.feature), limit: fam.length }).items.map(f => [f.id, f])
+        ? store.features.list({ runId, ids: fam.map(f => f.feature), limit: fam.length }).items.map(f => [f.id, f])
         : []
     )
     result.family = {
