@@ -5,6 +5,7 @@
  */
 import type {
   AnnotationType,
+  BestConcept,
   ConceptAssociation,
   ConceptPredictor,
   FeatureDetail,
@@ -69,6 +70,19 @@ interface StatsRow {
   best_domain_threshold: number
   generated_label: string
 }
+
+/** The numeric filters of the feature table: the query's field and its condition on `feature_stats`. */
+const NUMBER_FILTERS: readonly [
+  'minFreqResidue' | 'maxFreqResidue' | 'minFreqProtein' | 'minMax' | 'minF1' | 'minF1Domain',
+  string
+][] = [
+  ['minFreqResidue', 's.freq_residue >= @minFreqResidue'],
+  ['maxFreqResidue', 's.freq_residue <= @maxFreqResidue'],
+  ['minFreqProtein', 's.freq_protein >= @minFreqProtein'],
+  ['minMax', 's.max >= @minMax'],
+  ['minF1', 's.best_f1 >= @minF1'],
+  ['minF1Domain', 's.best_domain_f1 >= @minF1Domain']
+]
 
 export class FeatureQueries {
   private readonly overviews = new Map<number, { stamp: string; overview: FeatureOverview }>()
@@ -348,21 +362,10 @@ export class FeatureQueries {
   } {
     const parts = ['s.run_id = @run']
     const params: Record<string, unknown> = {}
-    if (q.minFreqResidue !== undefined) {
-      parts.push('s.freq_residue >= @minFreqResidue')
-      params.minFreqResidue = q.minFreqResidue
-    }
-    if (q.maxFreqResidue !== undefined) {
-      parts.push('s.freq_residue <= @maxFreqResidue')
-      params.maxFreqResidue = q.maxFreqResidue
-    }
-    if (q.minFreqProtein !== undefined) {
-      parts.push('s.freq_protein >= @minFreqProtein')
-      params.minFreqProtein = q.minFreqProtein
-    }
-    if (q.minMax !== undefined) {
-      parts.push('s.max >= @minMax')
-      params.minMax = q.minMax
+    for (const [key, condition] of NUMBER_FILTERS) {
+      if (q[key] === undefined) continue
+      parts.push(condition)
+      params[key] = q[key]
     }
     if (q.status === 'alive') parts.push('s.dead = 0')
     if (q.status === 'dead') parts.push('s.dead = 1')
@@ -371,14 +374,6 @@ export class FeatureQueries {
     else if (q.conceptType) {
       parts.push('s.best_type = @conceptType')
       params.conceptType = q.conceptType
-    }
-    if (q.minF1 !== undefined) {
-      parts.push('s.best_f1 >= @minF1')
-      params.minF1 = q.minF1
-    }
-    if (q.minF1Domain !== undefined) {
-      parts.push('s.best_domain_f1 >= @minF1Domain')
-      params.minF1Domain = q.minF1Domain
     }
     if (q.ids) {
       parts.push('s.feature IN (SELECT value FROM json_each(@ids))')
@@ -462,26 +457,8 @@ function toSummary(r: StatsRow): FeatureSummary {
   return {
     id: r.feature,
     label: r.label ?? '',
-    bestConcept: r.best_type
-      ? {
-          type: r.best_type as AnnotationType,
-          f1: r.best_f1,
-          precision: r.best_precision,
-          recall: r.best_recall,
-          threshold: r.best_threshold,
-          ...(r.best_note ? { note: r.best_note } : {})
-        }
-      : null,
-    bestConceptDomain: r.best_domain_type
-      ? {
-          type: r.best_domain_type as AnnotationType,
-          f1: r.best_domain_f1,
-          precision: r.best_domain_precision,
-          recall: r.best_domain_recall,
-          threshold: r.best_domain_threshold,
-          ...(r.best_domain_note ? { note: r.best_domain_note } : {})
-        }
-      : null,
+    bestConcept: bestConceptOf(r, 'best_'),
+    bestConceptDomain: bestConceptOf(r, 'best_domain_'),
     generatedLabel: r.generated_label ?? '',
     freqResidue: r.freq_residue,
     freqProtein: r.freq_protein,
@@ -490,5 +467,29 @@ function toSummary(r: StatsRow): FeatureSummary {
     dead: r.dead === 1,
     histogram: JSON.parse(r.hist_small) as number[],
     hasNotes: (r.notes ?? '') !== ''
+  }
+}
+
+/** The columns of a best concept in `feature_stats`, under the prefix `best_` (residue F1) or `best_domain_`. */
+type BestConceptColumns<P extends string> = { [K in 'type' | 'note' as `${P}${K}`]: string | null } & {
+  [K in 'f1' | 'precision' | 'recall' | 'threshold' as `${P}${K}`]: number
+}
+
+/** A feature's best concept from its stored columns (`best_*` or `best_domain_*`); null when it has none. */
+export function bestConceptOf<P extends 'best_' | 'best_domain_'>(
+  r: BestConceptColumns<P>,
+  prefix: P
+): BestConcept | null {
+  const c = r as Record<string, string | number | null>
+  const type = c[`${prefix}type`] as AnnotationType | null
+  if (!type) return null
+  const note = c[`${prefix}note`] as string | null
+  return {
+    type,
+    f1: c[`${prefix}f1`] as number,
+    precision: c[`${prefix}precision`] as number,
+    recall: c[`${prefix}recall`] as number,
+    threshold: c[`${prefix}threshold`] as number,
+    ...(note ? { note } : {})
   }
 }

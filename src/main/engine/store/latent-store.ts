@@ -13,14 +13,13 @@ import type {
   AnnotationType,
   BadRecordReport,
   FeatureLabelUpdate,
-  ProteinFeaturesQuery,
-  ProteinFeaturesResult,
   ResidueAnnotation,
   RunInfo,
   RunStatus,
   StoreInfo
 } from '../../../shared/store-types'
 import { ANNOTATION_LABELS } from '../../../shared/store-types'
+import type { ProteinRecord } from '../io/protein-input'
 import type { SparseLatents } from '../sae/sparse-latents'
 import { decodeFeatureMajor, encodeLatents, type FeatureMajorLatents } from './latent-codec'
 import { conceptScoringOf } from './concepts'
@@ -33,30 +32,16 @@ import {
 import { FeatureQueries } from './feature-queries'
 import { ProteinQueries } from './protein-queries'
 import { SCHEMA_VERSION, migrate } from './schema'
-import { FeatureOutOfRangeError, StoreReader, type RunRow } from './store-reader'
+import { FeatureOutOfRangeError, runIdentityOf, StoreReader, type RunRow } from './store-reader'
 
 export { FeatureOutOfRangeError, NotInStoreError, type RunRow } from './store-reader'
 
-export interface NewProtein {
-  accession: string
-  name: string
-  organism: string
-  description: string
-  sequence: string
-  annotations: ResidueAnnotation[]
-  file?: string
-  line?: number
-}
+/** A protein to store: a record of the input (io/protein-input.ts), its file and line optional. */
+export type NewProtein = Omit<ProteinRecord, 'file' | 'line'> & Partial<Pick<ProteinRecord, 'file' | 'line'>>
 
-export interface RunKey {
-  modelName: string
-  modelHash: string
-  saeName: string
-  saeHash: string
-  layer: number
-  dSae: number
-  settings?: Record<string, unknown>
-}
+/** What identifies a run (model + SAE + layer) and what it is created with. */
+export type RunKey = Pick<RunInfo, 'modelName' | 'modelHash' | 'saeName' | 'saeHash' | 'layer' | 'dSae'> &
+  Partial<Pick<RunInfo, 'settings'>>
 
 export interface StatisticsProgress {
   pass: 1 | 2 | 3
@@ -217,17 +202,10 @@ export class LatentStore extends StoreReader {
   }
 
   /**
-   * The features of a sequence typed by the user, answered like a stored protein (`proteins.features`) from
-   * latents computed live; nothing is stored.
+   * The features of a sequence typed by the user (`proteins.liveFeatures`), for live-features.ts, which
+   * predates the split of the queries.
    */
-  liveFeatures(
-    runId: number | undefined,
-    sequence: string,
-    m: FeatureMajorLatents,
-    q: Omit<ProteinFeaturesQuery, 'protein' | 'runId'>
-  ): ProteinFeaturesResult {
-    return this.proteins.liveFeatures(runId, sequence, m, q)
-  }
+  readonly liveFeatures: ProteinQueries['liveFeatures'] = (...args) => this.proteins.liveFeatures(...args)
 
   // ---- proteins --------------------------------------------------------------------------------------------
 
@@ -389,13 +367,7 @@ export class LatentStore extends StoreReader {
       { proteins: number } | undefined
     const settings = JSON.parse(r.settings) as Record<string, unknown>
     return {
-      id: r.id,
-      modelName: r.model_name,
-      modelHash: r.model_hash,
-      saeName: r.sae_name,
-      saeHash: r.sae_hash,
-      layer: r.layer,
-      dSae: r.d_sae,
+      ...runIdentityOf(r),
       settings,
       status: r.status as RunStatus,
       createdAt: r.created_at,

@@ -4,7 +4,6 @@
  * live for a typed sequence) over a residue range with the run's labels and best concepts.
  */
 import type {
-  AnnotationType,
   BestConcept,
   ProteinDetail,
   ProteinFeatureHit,
@@ -15,6 +14,7 @@ import type {
   ProteinSummary,
   ResidueAnnotation
 } from '../../../shared/store-types'
+import { bestConceptOf } from './feature-queries'
 import { trackOf, type FeatureMajorLatents } from './latent-codec'
 import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import { likePattern, NotInStoreError, type ProteinRow, type RunRow, type StoreReader } from './store-reader'
@@ -141,16 +141,7 @@ export class ProteinQueries {
       out.set(r.feature, {
         label: r.label ?? '',
         max: r.max ?? 0,
-        best: r.best_type
-          ? {
-              type: r.best_type as AnnotationType,
-              f1: r.best_f1,
-              precision: r.best_precision,
-              recall: r.best_recall,
-              threshold: r.best_threshold,
-              ...(r.best_note ? { note: r.best_note } : {})
-            }
-          : null
+        best: bestConceptOf(r, 'best_')
       })
     }
     return out

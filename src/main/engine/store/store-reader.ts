@@ -4,6 +4,7 @@
  * protein lookups every query starts from, and the errors of a query that asks for something not stored.
  */
 import type Database from 'better-sqlite3'
+import type { RunInfo } from '../../../shared/store-types'
 import { decodeFeatureMajor, type FeatureMajorLatents } from './latent-codec'
 
 /** What a query asked for is not in the store (no such run, protein, feature, or not computed yet). */
@@ -37,6 +38,21 @@ export interface RunRow {
   updated_at: string
 }
 
+/** What identifies a run and what it was made with, from its row. */
+export type RunIdentity = Pick<RunInfo, 'id' | 'modelName' | 'modelHash' | 'saeName' | 'saeHash' | 'layer' | 'dSae'>
+
+export function runIdentityOf(r: RunRow): RunIdentity {
+  return {
+    id: r.id,
+    modelName: r.model_name,
+    modelHash: r.model_hash,
+    saeName: r.sae_name,
+    saeHash: r.sae_hash,
+    layer: r.layer,
+    dSae: r.d_sae
+  }
+}
+
 /** A row of the `proteins` table as SQLite returns it. */
 export interface ProteinRow {
   id: number
@@ -47,6 +63,8 @@ export interface ProteinRow {
   sequence: string
   length: number
   annotations: string
+  source_file: string
+  source_line: number
 }
 
 /** A LIKE pattern (ESCAPE '\\') that finds `text` anywhere. */
