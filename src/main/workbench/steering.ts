@@ -38,7 +38,7 @@ import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
-import { ExperimentStore } from '../engine/store/experiment-store'
+import { ExperimentStore, steeringRunSummaryOf } from '../engine/store/experiment-store'
 import { openSteered } from './steer-task'
 
 /** What the jobs of a project that run its model (steering runs, experiments) need of the service. */
@@ -196,15 +196,7 @@ export class SteeringWorkbench {
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.json')) continue
       try {
-        const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord
-        out.push({
-          id: r.id,
-          createdAt: r.createdAt,
-          mode: r.settings.mode,
-          n: r.sequences.length,
-          clamps: r.clamps,
-          parentId: r.parent?.id
-        })
+        out.push(steeringRunSummaryOf(JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord))
       } catch {
         // a run being written or damaged is not listed
       }

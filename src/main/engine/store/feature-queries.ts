@@ -84,6 +84,16 @@ const NUMBER_FILTERS: readonly [
   ['minF1Domain', 's.best_domain_f1 >= @minF1Domain']
 ]
 
+/** The `feature_stats` column of each numeric sort of the feature table. */
+const SORT_COLUMNS: Partial<Record<NonNullable<FeatureListQuery['sort']>['key'], string>> = {
+  freqResidue: 's.freq_residue',
+  freqProtein: 's.freq_protein',
+  max: 's.max',
+  meanNonzero: 's.mean_nz',
+  bestF1: 's.best_f1',
+  bestF1Domain: 's.best_domain_f1'
+}
+
 export class FeatureQueries {
   private readonly overviews = new Map<number, { stamp: string; overview: FeatureOverview }>()
 
@@ -397,26 +407,11 @@ export class FeatureQueries {
   private orderBy(q: FeatureListQuery): string {
     const dir = q.sort?.dir === 'desc' ? 'DESC' : 'ASC'
     const tie = `s.feature ${dir}`
-    switch (q.sort?.key ?? 'id') {
-      case 'label':
-        return `(COALESCE(l.label, '') = '') ASC, l.label COLLATE NOCASE ${dir}, s.feature ASC`
-      case 'freqResidue':
-        return `s.freq_residue ${dir}, ${tie}`
-      case 'freqProtein':
-        return `s.freq_protein ${dir}, ${tie}`
-      case 'max':
-        return `s.max ${dir}, ${tie}`
-      case 'meanNonzero':
-        return `s.mean_nz ${dir}, ${tie}`
-      case 'bestF1':
-        return `s.best_f1 ${dir}, ${tie}`
-      case 'bestF1Domain':
-        return `s.best_domain_f1 ${dir}, ${tie}`
-      case 'concept':
-        return `(s.best_type IS NULL) ASC, s.best_type ${dir}, s.best_f1 DESC, s.feature ASC`
-      default:
-        return tie
-    }
+    const key = q.sort?.key ?? 'id'
+    if (key === 'label') return `(COALESCE(l.label, '') = '') ASC, l.label COLLATE NOCASE ${dir}, s.feature ASC`
+    if (key === 'concept') return `(s.best_type IS NULL) ASC, s.best_type ${dir}, s.best_f1 DESC, s.feature ASC`
+    const column = Object.hasOwn(SORT_COLUMNS, key) ? SORT_COLUMNS[key] : undefined
+    return column ? `${column} ${dir}, ${tie}` : tie
   }
 
   private requireStats(run: RunRow): void {

@@ -624,7 +624,8 @@ function harmonic(p: number, r: number): number {
   return p + r > 0 ? (2 * p * r) / (p + r) : 0
 }
 
-function binarySearch(a: Uint32Array, x: number): number {
+/** Index of `x` in the increasing array `a`, or -1. */
+export function binarySearch(a: Uint32Array, x: number): number {
   let lo = 0
   let hi = a.length - 1
   while (lo <= hi) {
