@@ -176,21 +176,21 @@ async function main(): Promise<void> {
 
     // --- UI queries ----------------------------------------------------------------------------------------
     const r = mulberry32(5)
-    const proteins = store
-      .listProteins({ limit: 1000 })
-      .items.concat(store.listProteins({ offset: 1000, limit: 1000 }).items)
+    const proteins = store.proteins
+      .list({ limit: 1000 })
+      .items.concat(store.proteins.list({ offset: 1000, limit: 1000 }).items)
     for (let i = 0; i < 500; i++)
       store.setFeatureLabel({
         feature: Math.floor(r() * D_SAE),
         label: `label ${i} ${['helix', 'kinase', 'zinc', 'signal'][i % 4]}`
       })
     const results = [
-      time('feature list: first page (id)', REPS, () => store.listFeatures({ limit: 100 })),
+      time('feature list: first page (id)', REPS, () => store.features.list({ limit: 100 })),
       time('feature list: sorted by max desc, random page', REPS, () =>
-        store.listFeatures({ sort: { key: 'max', dir: 'desc' }, offset: Math.floor(r() * 100) * 100, limit: 100 })
+        store.features.list({ sort: { key: 'max', dir: 'desc' }, offset: Math.floor(r() * 100) * 100, limit: 100 })
       ),
       time('feature list: filtered (alive, freq ≥ 0.005) by freq', REPS, () =>
-        store.listFeatures({
+        store.features.list({
           status: 'alive',
           minFreqResidue: 0.005,
           sort: { key: 'freqResidue', dir: 'desc' },
@@ -198,14 +198,14 @@ async function main(): Promise<void> {
         })
       ),
       time('feature list: text search "kinase"', REPS, () =>
-        store.listFeatures({ text: 'kinase', sort: { key: 'label', dir: 'asc' }, limit: 100 })
+        store.features.list({ text: 'kinase', sort: { key: 'label', dir: 'asc' }, limit: 100 })
       ),
-      time('feature overview (all 10,240 points)', REPS, () => store.featureOverview()),
+      time('feature overview (all 10,240 points)', REPS, () => store.features.overview()),
       time('one feature (stats, histogram, top 20 + 30 samples with tracks)', REPS, () =>
-        store.feature(Math.floor(r() * D_SAE))
+        store.features.detail(Math.floor(r() * D_SAE))
       ),
       time('one protein: all firing features by max (top 100, 20 tracks)', REPS, () =>
-        store.proteinFeatures({
+        store.proteins.features({
           protein: proteins[Math.floor(r() * proteins.length)].id,
           sortBy: 'max',
           limit: 100,
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       time('one protein: residue range by mean (top 100)', REPS, () => {
         const p = proteins[Math.floor(r() * proteins.length)]
         const a = 1 + Math.floor(r() * p.length)
-        return store.proteinFeatures({
+        return store.proteins.features({
           protein: p.id,
           range: { start: a, end: Math.min(p.length, a + 50) },
           sortBy: 'mean',
@@ -223,11 +223,13 @@ async function main(): Promise<void> {
         })
       }),
       time('label edit', REPS, i => store.setFeatureLabel({ feature: i % D_SAE, notes: `note ${i}` })),
-      time('export feature table (CSV, 10,240 rows)', Math.min(REPS, 20), () => store.exportFeatures({ format: 'csv' }))
+      time('export feature table (CSV, 10,240 rows)', Math.min(REPS, 20), () =>
+        store.features.export({ format: 'csv' })
+      )
     ]
     const live: number[] = []
     for (let i = 0; i < 20; i++) {
-      const p = store.protein(proteins[Math.floor(r() * proteins.length)].id)!
+      const p = store.proteins.get(proteins[Math.floor(r() * proteins.length)].id)!
       const t = performance.now()
       await liveSequenceFeatures(store, extractor, { sequence: p.sequence.slice(0, 400), limit: 100, withTracks: 20 })
       live.push(performance.now() - t)

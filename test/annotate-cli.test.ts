@@ -67,8 +67,8 @@ describe('plm-sae annotate', () => {
       modelDir,
       saeDir
     })
-    const f = store.listFeatures({ status: 'alive', limit: 1 }).items[0].id
-    expect(store.feature(f).conceptScoring).toEqual({
+    const f = store.features.list({ status: 'alive', limit: 1 }).items[0].id
+    expect(store.features.detail(f).conceptScoring).toEqual({
       falsePositives: 'all',
       splitTypes: ['zinc_finger', 'binding_site'],
       minInstances: 1
@@ -98,12 +98,12 @@ describe('plm-sae annotate', () => {
     expect(r.code).toBe(0)
     const report = JSON.parse(readFileSync(out, 'utf8')) as ConceptReport
     const store = LatentStore.open(db)
-    const { predictors } = store.conceptPredictors(report.runId, 0)
+    const { predictors } = store.features.conceptPredictors(report.runId, 0)
     expect(report.predictors).toBe(new Set(predictors.map(p => p.feature)).size)
     expect(report.sequences.length).toBe(3)
     let compared = 0
     for (const s of report.sequences) {
-      const p = store.protein(s.id)!
+      const p = store.proteins.get(s.id)!
       expect(s.sequence).toBe(p.sequence)
       const m = store.latents(report.runId, p.id)!
       for (const t of s.predicted) {

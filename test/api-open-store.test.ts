@@ -102,13 +102,13 @@ describe('Projects → Open a store', () => {
     const storeInfo = await s.storeInfo({ projectId: info.id })
     expect(storeInfo).toMatchObject({ proteins: 30, residues: direct.info().residues })
     const list = await s.listFeatures({ projectId: info.id, limit: 100 })
-    expect(list).toEqual({ ...direct.listFeatures({ limit: 100 }), runId: list.runId })
+    expect(list).toEqual({ ...direct.features.list({ limit: 100 }), runId: list.runId })
     const alive = list.items.find(f => !f.dead)!
     const detail = await s.featureDetail({ projectId: info.id, feature: alive.id })
-    expect(detail.stats).toEqual(direct.feature(alive.id).stats)
+    expect(detail.stats).toEqual(direct.features.detail(alive.id).stats)
     expect(detail.stats.totalProteins).toBe(30)
     expect(detail.topProteins.map(p => p.protein.accession)).toEqual(
-      direct.feature(alive.id).topProteins.map(p => p.protein.accession)
+      direct.features.detail(alive.id).topProteins.map(p => p.protein.accession)
     )
     direct.close()
     // browsed, not run: clear messages instead of a model lookup failure

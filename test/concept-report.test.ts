@@ -50,7 +50,7 @@ describe('concept report', () => {
   it('predicts tracks from features above the floor and compares them with known annotations', async () => {
     const picked = dense.filter(p => p.annotations.length > 0).slice(0, 3)
     const seqs: ReportSequence[] = picked.map(p => {
-      const prot = store.protein(p.proteinId)!
+      const prot = store.proteins.get(p.proteinId)!
       return { id: prot.accession, description: '', sequence: prot.sequence, annotations: prot.annotations }
     })
     const report = await conceptReport(
@@ -66,7 +66,7 @@ describe('concept report', () => {
     // predictors from the feature details: every concept with F1 ≥ floor
     const predictors: { feature: number; type: string; cut: number }[] = []
     for (let f = 0; f < width; f++) {
-      const d = store.feature(f, { runId })
+      const d = store.features.detail(f, { runId })
       for (const c of d.concepts)
         if (c.f1 >= DEFAULT_CONCEPT_F1_FLOOR)
           predictors.push({ feature: f, type: c.type, cut: c.threshold * d.summary.max })
@@ -133,7 +133,7 @@ describe('concept report', () => {
   it('places the features firing in most family members on the first sequence', async () => {
     const a = dense[2]
     const b = dense[9]
-    const seqA = store.protein(a.proteinId)!.sequence
+    const seqA = store.proteins.get(a.proteinId)!.sequence
     const at = 10
     const insert = 'GGG'
     const seqA2 = seqA.slice(0, at) + insert + seqA.slice(at)
@@ -146,7 +146,7 @@ describe('concept report', () => {
     const seqs: ReportSequence[] = [
       { id: 'A', description: '', sequence: seqA, annotations: [] },
       { id: 'A+GGG', description: '', sequence: seqA2, annotations: [] },
-      { id: 'B', description: '', sequence: store.protein(b.proteinId)!.sequence, annotations: [] }
+      { id: 'B', description: '', sequence: store.proteins.get(b.proteinId)!.sequence, annotations: [] }
     ]
     const report = await conceptReport(
       store,

@@ -77,7 +77,7 @@ describe('plm-sae index', () => {
       { status: 'complete', proteins: 12, dSae: 24, layer: 2, statsUpToDate: true, settings: { topK: 4 } }
     ])
     expect(
-      store.feature(store.listFeatures({ status: 'alive', limit: 1 }).items[0].id).topProteins.length
+      store.features.detail(store.features.list({ status: 'alive', limit: 1 }).items[0].id).topProteins.length
     ).toBeLessThanOrEqual(4)
     store.close()
   })

@@ -151,7 +151,7 @@ describe('IndexJob', () => {
     })
 
     // stored latents = the extractor's dense latents of that same protein (values rounded to float16)
-    const check = [0, 7, 31, N - 1].map(i => store.protein(`T${String(i).padStart(4, '0')}`)!)
+    const check = [0, 7, 31, N - 1].map(i => store.proteins.get(`T${String(i).padStart(4, '0')}`)!)
     for await (const d of extractor.dense(
       check.map(p => ({ id: String(p.id), tokens: tokenize(p.sequence, p.accession) }))
     )) {
@@ -170,14 +170,14 @@ describe('IndexJob', () => {
     // statistics = brute force over the stored latents
     const dense = storedDense(store, res.runId)
     const ref = referenceStats(dense, 48)
-    const list = store.listFeatures({ limit: 100 }).items
+    const list = store.features.list({ limit: 100 }).items
     expect(list.length).toBe(48)
     for (const f of list) {
       expect(f.freqResidue).toBeCloseTo(ref.firingResidues[f.id] / ref.residues, 12)
       expect(f.freqProtein).toBeCloseTo(ref.firingProteins[f.id] / ref.proteins, 12)
       expect(f.max).toBeCloseTo(ref.max[f.id], 6)
       expect(f.meanNonzero).toBeCloseTo(ref.meanNz[f.id], 6)
-      const d = store.feature(f.id)
+      const d = store.features.detail(f.id)
       expect(d.topProteins.map(p => p.protein.id)).toEqual(ref.ranking[f.id].slice(0, 5).map(r => r[0]))
     }
     expect(list.some(f => !f.dead)).toBe(true)
@@ -243,11 +243,11 @@ describe('IndexJob', () => {
     expect(res.proteinsIndexed).toBe(N - before)
     expect(res.proteinsAdded).toBe(0)
     expect(store.run(res.runId)).toMatchObject({ status: 'complete', proteins: N, statsUpToDate: true })
-    expect(store.listProteins().total).toBe(N)
+    expect(store.proteins.list().total).toBe(N)
 
     const plain = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
-    const a = store.listFeatures({ limit: 100 }).items
-    const b = plain.listFeatures({ limit: 100 }).items
+    const a = store.features.list({ limit: 100 }).items
+    const b = plain.features.list({ limit: 100 }).items
     expect(a.length).toBe(b.length)
     for (let i = 0; i < a.length; i++) {
       expect(a[i].freqResidue).toBeCloseTo(b[i].freqResidue, 3)
@@ -258,8 +258,8 @@ describe('IndexJob', () => {
     const stats = store.db.prepare('SELECT proteins, residues FROM run_stats').get()
     expect(stats).toEqual(plain.db.prepare('SELECT proteins, residues FROM run_stats').get())
     for (const acc of ['T0000', 'T0020', 'T0047']) {
-      const pa = store.protein(acc)!
-      const pb = plain.protein(acc)!
+      const pa = store.proteins.get(acc)!
+      const pb = plain.proteins.get(acc)!
       expect(pa.sequence).toBe(pb.sequence)
       const da = densify(toSparseLatents('a', store.latents(res.runId, pa.id)!))
       const db = densify(toSparseLatents('b', plain.latents(plain.runs()[0].id, pb.id)!))
@@ -296,28 +296,28 @@ describe('IndexJob', () => {
     } finally {
       await ex2.close()
     }
-    expect(store.listProteins().total).toBe(100)
+    expect(store.proteins.list().total).toBe(100)
     const runs = store.runs()
     expect(runs.map(r => [r.layer, r.dSae, r.proteins, r.status])).toEqual([
       [2, 48, 100, 'complete'],
       [3, 40, 100, 'complete']
     ])
-    expect(store.feature(3, { runId: runs[0].id }).label).toBe('first SAE feature 3')
-    expect(store.feature(3, { runId: runs[1].id }).label).toBe('')
+    expect(store.features.detail(3, { runId: runs[0].id }).label).toBe('first SAE feature 3')
+    expect(store.features.detail(3, { runId: runs[1].id }).label).toBe('')
     // re-running statistics (re-indexing) keeps the label
     await store.computeStatistics(runs[0].id, { topK: 5 })
-    expect(store.feature(3, { runId: runs[0].id }).label).toBe('first SAE feature 3')
+    expect(store.features.detail(3, { runId: runs[0].id }).label).toBe('first SAE feature 3')
     // the annotated UniProt proteins give concept rows; the annotations come with the examples
-    const withConcepts = store.listFeatures({ runId: runs[0].id, conceptType: 'any', limit: 100 })
+    const withConcepts = store.features.list({ runId: runs[0].id, conceptType: 'any', limit: 100 })
     expect(withConcepts.total).toBeGreaterThan(0)
-    const d = store.feature(withConcepts.items[0].id, { runId: runs[0].id })
+    const d = store.features.detail(withConcepts.items[0].id, { runId: runs[0].id })
     expect(d.concepts.length).toBeGreaterThan(0)
     expect(d.topProteins.some(p => p.annotations.length > 0)).toBe(true)
-    const ubr5 = store.protein('Q62671')!
+    const ubr5 = store.proteins.get('Q62671')!
     expect(ubr5.length).toBe(2788) // longer than the window: stitched by the extractor
     expect(
-      store.proteinFeatures({ runId: runs[0].id, protein: 'Q62671', range: { start: 1160, end: 1240 }, limit: 5 }).items
-        .length
+      store.proteins.features({ runId: runs[0].id, protein: 'Q62671', range: { start: 1160, end: 1240 }, limit: 5 })
+        .items.length
     ).toBeGreaterThan(0)
     store.close()
   })
@@ -359,14 +359,14 @@ describe('IndexJob', () => {
 
   it('computes features of a typed sequence live, answered like a stored protein', async () => {
     const store = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
-    const p = store.protein('T0005')!
+    const p = store.proteins.get('T0005')!
     const live = await liveSequenceFeatures(store, extractor, {
       sequence: p.sequence.toLowerCase(),
       sortBy: 'mean',
       limit: 10,
       withTracks: 1
     })
-    const stored = store.proteinFeatures({ protein: p.id, sortBy: 'mean', limit: 10 })
+    const stored = store.proteins.features({ protein: p.id, sortBy: 'mean', limit: 10 })
     expect(live.protein).toBeNull()
     expect(live.sequence).toBe(p.sequence)
     expect(live.items.length).toBe(stored.items.length)
@@ -374,7 +374,7 @@ describe('IndexJob', () => {
       expect(Math.abs(h.mean - stored.items[i].mean)).toBeLessThan(2e-3 * Math.max(1, h.mean))
     })
     expect(live.items[0].activations?.length).toBe(p.length)
-    expect(await store.listProteins().total).toBe(N) // nothing stored
+    expect(await store.proteins.list().total).toBe(N) // nothing stored
     const other = await LatentExtractor.open(model, sae2)
     await expect(liveSequenceFeatures(store, other, { sequence: 'MKV' })).rejects.toThrow(/not the one of run/)
     await other.close()

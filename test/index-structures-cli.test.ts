@@ -44,11 +44,11 @@ describe('plm-sae index --structures', () => {
       ca.set(Number(m[1]) - 1, [Number(m[2]), Number(m[3]), Number(m[4])])
     const store = LatentStore.open(db)
     const runId = store.runs()[0].id
-    const ubq = store.listProteins({ limit: 10 }).items.find(p => p.accession === 'P62988')!
+    const ubq = store.proteins.list({ limit: 10 }).items.find(p => p.accession === 'P62988')!
     expect(ubq).toBeDefined()
     let checked = 0
-    for (const f of store.listFeatures({ status: 'alive', limit: 100 }).items) {
-      const d = store.feature(f.id)
+    for (const f of store.features.list({ status: 'alive', limit: 100 }).items) {
+      const d = store.features.detail(f.id)
       const card = d.labelCard!
       const track = trackOf(store.latents(runId, ubq.id)!, f.id)
       const firing: number[] = []

@@ -83,8 +83,8 @@ describe('resume equals a clean run within the stated bound', () => {
     let worstAbs = 0
     let beyondStep = 0
     for (let i = 0; i < N; i++) {
-      const a = densify(toSparseLatents('a', solo.latents(1, solo.protein(`R${i}`)!.id)!))
-      const b = densify(toSparseLatents('b', packed.latents(1, packed.protein(`R${i}`)!.id)!))
+      const a = densify(toSparseLatents('a', solo.latents(1, solo.proteins.get(`R${i}`)!.id)!))
+      const b = densify(toSparseLatents('b', packed.latents(1, packed.proteins.get(`R${i}`)!.id)!))
       let scale = 0
       for (let k = 0; k < a.length; k++) scale = Math.max(scale, a[k], b[k])
       for (let k = 0; k < a.length; k++) {

@@ -140,7 +140,7 @@ function checkAgainstReference(
 ) {
   let checked = 0
   for (let f = 0; f < WIDTH; f++) {
-    const d = store.feature(f, { runId })
+    const d = store.features.detail(f, { runId })
     const listed = new Set(d.concepts.map(c => `${c.type}:${c.note ?? ''}`))
     for (const concept of expectedConcepts) {
       const at0 = refMetric(proteins, f, concept, 0, max[f], scope)
@@ -204,7 +204,7 @@ describe('concept association: every variant against an independent computation'
     const { store, runId, proteins, max } = await storeOf('a.sqlite', synth, {})
     const concepts: RefConcept[] = ['helix', 'domain', 'metal', 'disulfide_bond'].map(type => ({ type, note: '' }))
     expect(checkAgainstReference(store, runId, proteins, max, 'annotated', concepts)).toBeGreaterThan(60)
-    const d = store.feature(0, { runId })
+    const d = store.features.detail(0, { runId })
     expect(d.conceptScoring).toEqual({ falsePositives: 'annotated', splitTypes: [], minInstances: 1 })
     expect(d.summary.bestConcept?.type).toBe('helix')
     // helices are long, the feature fires on half their residues: it finds more helices than helix residues
@@ -229,17 +229,21 @@ describe('concept association: every variant against an independent computation'
     expect(scored.length).toBeLessThan(candidates.length) // the minimum drops something
     expect(scored.some(c => c.note === 'Zn(2+)')).toBe(true)
     expect(checkAgainstReference(store, runId, proteins, max, 'all', scored)).toBeGreaterThan(100)
-    expect(store.feature(2, { runId }).summary.bestConcept).toMatchObject({ type: 'metal', note: 'Zn(2+)', f1: 1 })
-    expect(store.feature(1, { runId }).summary.bestConceptDomain).toMatchObject({ type: 'domain', note: 'PDZ' })
-    expect(store.feature(0, { runId }).conceptScoring).toEqual(scoring)
+    expect(store.features.detail(2, { runId }).summary.bestConcept).toMatchObject({
+      type: 'metal',
+      note: 'Zn(2+)',
+      f1: 1
+    })
+    expect(store.features.detail(1, { runId }).summary.bestConceptDomain).toMatchObject({ type: 'domain', note: 'PDZ' })
+    expect(store.features.detail(0, { runId }).conceptScoring).toEqual(scoring)
     // the run records the choice; ranking by either metric
-    const byDomain = store.listFeatures({ runId, sort: { key: 'bestF1Domain', dir: 'desc' } }).items
+    const byDomain = store.features.list({ runId, sort: { key: 'bestF1Domain', dir: 'desc' } }).items
     const f1s = byDomain.map(f => f.bestConceptDomain?.f1 ?? 0)
     expect([...f1s].sort((a, b) => b - a)).toEqual(f1s)
     expect(
-      store.listFeatures({ runId, minF1Domain: 0.5 }).items.every(f => (f.bestConceptDomain?.f1 ?? 0) >= 0.5)
+      store.features.list({ runId, minF1Domain: 0.5 }).items.every(f => (f.bestConceptDomain?.f1 ?? 0) >= 0.5)
     ).toBe(true)
-    expect(store.listFeatures({ runId, text: 'Zn(2+)' }).items.map(f => f.id)).toContain(2)
+    expect(store.features.list({ runId, text: 'Zn(2+)' }).items.map(f => f.id)).toContain(2)
     store.close()
   })
 
@@ -268,18 +272,18 @@ describe('concept association: every variant against an independent computation'
     old.close()
     const store = LatentStore.open(path)
     await store.computeStatistics(run.id)
-    const fresh = store.feature(0, { runId: run.id })
+    const fresh = store.features.detail(0, { runId: run.id })
     // rewrite the rows as schema 2 left them: no domain metric
     store.db.exec(
       'UPDATE feature_concepts SET domain_f1 = NULL, domain_threshold = NULL, domain_precision = NULL, domain_recall = NULL, found_instances = NULL, instances = NULL'
     )
     store.db.exec("UPDATE feature_stats SET best_domain_type = NULL, generated_label = ''")
-    const stale = store.feature(0, { runId: run.id })
+    const stale = store.features.detail(0, { runId: run.id })
     expect(stale.concepts.map(c => [c.type, c.f1])).toEqual(fresh.concepts.map(c => [c.type, c.f1]))
     expect(stale.concepts.every(c => c.domain === undefined)).toBe(true)
     expect(stale.summary.bestConceptDomain).toBeNull()
     await store.computeStatistics(run.id)
-    expect(store.feature(0, { runId: run.id })).toEqual(fresh)
+    expect(store.features.detail(0, { runId: run.id })).toEqual(fresh)
     store.close()
   })
 
@@ -386,17 +390,17 @@ describe('label cards', () => {
       synth.push({ sequence, annotations, dense })
     }
     const { store, runId } = await storeOf('cards.sqlite', synth, { topK: 12 })
-    const c0 = store.feature(0, { runId }).labelCard!
+    const c0 = store.features.detail(0, { runId }).labelCard!
     expect(c0.pattern).toBe('residue')
     const cShare = synth.reduce((a, s) => a + [...s.sequence].filter(x => x === 'C').length, 0) / (12 * 60)
     expect(c0.enriched[0].aa).toBe('C')
     close(c0.enriched[0].ratio, 1 / cShare)
     expect(c0.terminal).toBeNull()
-    const c1 = store.feature(1, { runId }).labelCard!
+    const c1 = store.features.detail(1, { runId }).labelCard!
     expect(c1.pattern).toBe('motif')
     expect(c1.terminal).toBe('N')
     expect(c1.text).toContain('N-terminal')
-    const d2 = store.feature(2, { runId })
+    const d2 = store.features.detail(2, { runId })
     expect(d2.labelCard!.pattern).toBe('domain')
     expect(d2.labelCard!.patternShare).toBe(1)
     expect(d2.labelCard!.concepts[0]).toMatchObject({ type: 'helix', note: '' })
@@ -407,16 +411,16 @@ describe('label cards', () => {
     ).toBe(true)
     expect(d2.labelCard!.text).toMatch(/^Helix \(F1 1\.00, domain F1 1\.00\) · whole domains/)
     // shown in the list, searchable, exported
-    const listed = store.listFeatures({ runId }).items.find(f => f.id === 2)!
+    const listed = store.features.list({ runId }).items.find(f => f.id === 2)!
     expect(listed.generatedLabel).toBe(d2.labelCard!.text)
-    expect(store.listFeatures({ runId, text: 'N-terminal' }).items.map(f => f.id)).toEqual([1])
-    const json = JSON.parse(store.exportFeatures({ format: 'json', runId, ids: [1] })) as {
+    expect(store.features.list({ runId, text: 'N-terminal' }).items.map(f => f.id)).toEqual([1])
+    const json = JSON.parse(store.features.export({ format: 'json', runId, ids: [1] })) as {
       features: { generated_label: string }[]
     }
     expect(json.features[0].generated_label).toBe(c1.text)
     expect(
-      store
-        .exportFeatures({ format: 'csv', runId, ids: [1] })
+      store.features
+        .export({ format: 'csv', runId, ids: [1] })
         .split('\n')[0]
         .endsWith(',generated_label')
     ).toBe(true)
@@ -538,19 +542,19 @@ describe('label cards: 3D clustering on a real structure', () => {
         structures: structures()
       }
     )
-    const c0 = store.feature(0, { runId }).labelCard!
+    const c0 = store.features.detail(0, { runId }).labelCard!
     expect(c0.structure).toMatchObject({ structures: 1, chains: ['1UBQ:A'], clusters: true })
     expect(Math.abs(c0.structure!.meanDistance - meanPairs(patch))).toBeLessThan(1e-4)
     expect(c0.text).toContain(
       `clusters in 3D (mean CA distance ${meanPairs(patch).toFixed(1)} Å vs ${c0.structure!.expectedDistance.toFixed(1)} Å expected; 1 structure)`
     )
-    const c1 = store.feature(1, { runId }).labelCard!
+    const c1 = store.features.detail(1, { runId }).labelCard!
     expect(c1.structure!.clusters).toBe(false)
     expect(c1.text).toContain('no 3D clustering (mean CA distance')
-    expect(store.listFeatures({ runId, text: 'clusters in 3D' }).items.map(f => f.id)).toEqual([0])
+    expect(store.features.list({ runId, text: 'clusters in 3D' }).items.map(f => f.id)).toEqual([0])
     // no structures given: no 3D part
     const plain = await storeOf('cards-3d-plain.sqlite', synth, { topK: 5 }, { accessions: ['P62988', 'X1', 'X2'] })
-    expect(plain.store.feature(0, { runId: plain.runId }).labelCard!.structure).toBeUndefined()
+    expect(plain.store.features.detail(0, { runId: plain.runId }).labelCard!.structure).toBeUndefined()
     plain.store.close()
     store.close()
   })

@@ -124,7 +124,7 @@ describe('LatentStore latents', () => {
     store.close()
     const reopened = LatentStore.open(path)
     for (const f of [0, 1, 2, 17]) {
-      const track = reopened.featureTrack(run.id, 'A3', f)
+      const track = reopened.proteins.featureTrack(run.id, 'A3', f)
       const ref = featureTrack(items[3].latents, f)
       expect(track).toEqual(Array.from(ref, v => (v > 0 ? roundTripValue(v) : 0)))
     }

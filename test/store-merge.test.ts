@@ -102,13 +102,13 @@ afterAll(async () => {
 describe('index --shard', () => {
   it('each shard holds exactly its proteins; together they are the whole input, disjoint', () => {
     const whole = LatentStore.open(single, { readonly: true })
-    const all = whole.listProteins({ limit: 1000 }).items.map(p => p.accession)
+    const all = whole.proteins.list({ limit: 1000 }).items.map(p => p.accession)
     whole.close()
     expect(all.length).toBeGreaterThan(90)
     const seen: string[] = []
     for (let i = 1; i <= SHARDS; i++) {
       const s = LatentStore.open(shard(i), { readonly: true })
-      const acc = s.listProteins({ limit: 1000 }).items.map(p => p.accession)
+      const acc = s.proteins.list({ limit: 1000 }).items.map(p => p.accession)
       expect(acc.length).toBeGreaterThan(0)
       for (const a of acc) expect(shardOf(a, SHARDS)).toBe(i)
       expect(s.runs()).toMatchObject([
@@ -287,14 +287,14 @@ describe('mergeStores refuses bad merges before writing anything, naming the sha
 
   it('a protein that does not belong to its shard (overlapping shards)', async () => {
     const c = copy(shard(2))
-    const foreign = LatentStore.open(shard(1), { readonly: true }).listProteins({ limit: 1 }).items[0].accession
+    const foreign = LatentStore.open(shard(1), { readonly: true }).proteins.list({ limit: 1 }).items[0].accession
     edit(c, 'UPDATE proteins SET accession = ? WHERE id = (SELECT MIN(id) FROM proteins)', foreign)
     await refused([shard(1), c, shard(3)], new RegExp(`${c}: protein "${foreign}" does not belong to shard 2/3`))
   })
 
   it('a protein already in the target with another sequence', async () => {
     const target = join(tmp.dir, 'conflict.sqlite')
-    const acc = LatentStore.open(shard(3), { readonly: true }).listProteins({ limit: 1 }).items[0].accession
+    const acc = LatentStore.open(shard(3), { readonly: true }).proteins.list({ limit: 1 }).items[0].accession
     const t = LatentStore.open(target)
     t.addProteins([{ accession: acc, name: '', organism: '', description: '', sequence: 'MKV', annotations: [] }])
     t.close()

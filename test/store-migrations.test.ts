@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
+import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { encodeLatents } from '../src/main/engine/store/latent-codec'
@@ -46,11 +47,11 @@ describe('schema migrations', () => {
     expect(SCHEMA_VERSION).toBeGreaterThan(1)
     const versions = store.db.prepare('SELECT version FROM schema_version ORDER BY version').pluck().all()
     expect(versions).toEqual(MIGRATIONS.map(m => m.version))
-    expect(store.listProteins({ limit: 100 }).total).toBe(12)
+    expect(store.proteins.list({ limit: 100 }).total).toBe(12)
     expect(store.runs()[0]).toMatchObject({ id: 1, proteins: 12, statsUpToDate: false })
     await store.computeStatistics(1)
     expect(store.run(1)!.statsUpToDate).toBe(true)
-    const f3 = store.feature(3)
+    const f3 = store.features.detail(3)
     expect([f3.label, f3.notes]).toEqual(['old label', 'old notes'])
     // new v2 column usable
     store.addProteins([
@@ -83,5 +84,26 @@ describe('schema migrations', () => {
     const junk = `${tmp.dir}/junk.sqlite`
     writeFileSync(junk, 'this is not sqlite at all, just some text that is long enough to look like a header....')
     expect(() => LatentStore.open(junk)).toThrow(/junk\.sqlite/)
+  })
+  it('keeps migration 2 as written, and an upgraded store has the schema of a new one', () => {
+    // Migration 2's SQL is part of every store made since: its text (sha256) must never change.
+    const m2 = MIGRATIONS.find(m => m.version === 2)!
+    expect(createHash('sha256').update(m2.up).digest('hex')).toBe(
+      'b904b69b407043b6c4960b032dc36066064db71262009ebcdb053547536374a1'
+    )
+    const schemaOf = (path: string): unknown[] => {
+      const db = new Database(path, { readonly: true })
+      try {
+        return db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name').all()
+      } finally {
+        db.close()
+      }
+    }
+    const upgraded = `${tmp.dir}/upgraded.sqlite`
+    for (const m of MIGRATIONS) LatentStore.open(upgraded, { schemaVersion: m.version }).close()
+    const fresh = `${tmp.dir}/fresh.sqlite`
+    LatentStore.open(fresh).close()
+    expect(schemaOf(fresh).length).toBeGreaterThan(10)
+    expect(schemaOf(upgraded)).toEqual(schemaOf(fresh))
   })
 })

@@ -28,7 +28,7 @@ const close = (a: number, b: number, tol = 1e-9) =>
 
 describe('per-feature statistics against a brute-force computation from dense latents', () => {
   it('frequency, max, mean and std of nonzeros, dead features', () => {
-    const list = store.listFeatures({ runId, limit: 1000 }).items
+    const list = store.features.list({ runId, limit: 1000 }).items
     expect(list.length).toBe(width)
     for (const f of list) {
       const j = f.id
@@ -37,19 +37,19 @@ describe('per-feature statistics against a brute-force computation from dense la
       close(f.max, ref.max[j], 1e-7)
       close(f.meanNonzero, ref.meanNz[j], 1e-7)
       expect(f.dead).toBe(ref.firingResidues[j] === 0)
-      const d = store.feature(j, { runId })
+      const d = store.features.detail(j, { runId })
       close(d.stats.stdNonzero, ref.stdNz[j], 1e-5)
       expect(d.stats.firingResidues).toBe(ref.firingResidues[j])
       expect(d.stats.firingProteins).toBe(ref.firingProteins[j])
       expect(d.stats.totalResidues).toBe(ref.residues)
     }
     expect(list[width - 1].dead).toBe(true)
-    expect(store.listFeatures({ runId, status: 'dead' }).items.map(f => f.id)).toEqual([width - 1])
+    expect(store.features.list({ runId, status: 'dead' }).items.map(f => f.id)).toEqual([width - 1])
   })
 
   it('histogram counts and quantiles (within one fine bin of max/512)', () => {
     for (let j = 0; j < width - 1; j++) {
-      const d = store.feature(j, { runId })
+      const d = store.features.detail(j, { runId })
       const bins = settings.histogramBins
       const counts = new Array(bins).fill(0)
       for (const v of ref.values[j]) counts[Math.min(bins - 1, Math.floor((v / ref.max[j]) * bins))]++
@@ -67,7 +67,7 @@ describe('per-feature statistics against a brute-force computation from dense la
 
   it('top-k proteins by max, with their per-residue tracks and annotations', () => {
     for (let j = 0; j < width - 1; j++) {
-      const d = store.feature(j, { runId })
+      const d = store.features.detail(j, { runId })
       const expected = ref.ranking[j].slice(0, settings.topK)
       expect(d.topProteins.map(p => p.protein.id)).toEqual(expected.map(e => e[0]))
       for (const [i, tp] of d.topProteins.entries()) {
@@ -85,7 +85,7 @@ describe('per-feature statistics against a brute-force computation from dense la
 
   it('quantile-bucket samples: the lowest-hash proteins of each bucket of per-protein max', () => {
     for (let j = 0; j < width - 1; j++) {
-      const d = store.feature(j, { runId })
+      const d = store.features.detail(j, { runId })
       expect(d.quantileSamples.length).toBe(settings.buckets)
       for (const b of d.quantileSamples) {
         const members = ref.ranking[j].filter(([, m]) => {
@@ -109,7 +109,7 @@ describe('per-feature statistics against a brute-force computation from dense la
   it('concept association: precision, recall and F1 at every threshold; the best kept', () => {
     let checked = 0
     for (let j = 0; j < width - 1; j++) {
-      const d = store.feature(j, { runId })
+      const d = store.features.detail(j, { runId })
       for (const c of d.concepts) {
         for (const bt of c.byThreshold) {
           const r = referenceConcept(dense, width, j, c.type, bt.threshold, ref.max[j])
@@ -129,17 +129,17 @@ describe('per-feature statistics against a brute-force computation from dense la
     }
     expect(checked).toBeGreaterThan(50)
     // the planted features find their concepts
-    expect(store.feature(0, { runId }).summary.bestConcept?.type).toBe('helix')
-    expect(store.feature(1, { runId }).summary.bestConcept?.type).toBe('transmembrane')
-    expect(store.feature(2, { runId }).summary.bestConcept).toMatchObject({ type: 'disulfide_bond', f1: 1 })
-    expect(store.feature(0, { runId }).summary.bestConcept!.f1).toBeGreaterThan(0.8)
+    expect(store.features.detail(0, { runId }).summary.bestConcept?.type).toBe('helix')
+    expect(store.features.detail(1, { runId }).summary.bestConcept?.type).toBe('transmembrane')
+    expect(store.features.detail(2, { runId }).summary.bestConcept).toMatchObject({ type: 'disulfide_bond', f1: 1 })
+    expect(store.features.detail(0, { runId }).summary.bestConcept!.f1).toBeGreaterThan(0.8)
     expect(CONCEPT_TYPES).not.toContain('chain')
   })
 
   it('recomputing gives identical statistics (idempotent) and marks them up to date', async () => {
-    const before = store.feature(5, { runId })
+    const before = store.features.detail(5, { runId })
     expect(store.statsUpToDate(runId)).toBe(true)
     await store.computeStatistics(runId, settings)
-    expect(store.feature(5, { runId })).toEqual(before)
+    expect(store.features.detail(5, { runId })).toEqual(before)
   })
 })

@@ -396,14 +396,7 @@ export interface ConceptAssociation {
   /** Residues carrying the annotation (in the proteins that have annotations). */
   positives: number
   /** F1 at every threshold evaluated (with InterPLM's per-domain recall and F1 when computed). */
-  byThreshold: {
-    threshold: number
-    precision: number
-    recall: number
-    f1: number
-    recallDomain?: number
-    f1Domain?: number
-  }[]
+  byThreshold: ConceptThresholdScore[]
   /** The note / ligand of a split concept; '' for the whole type. */
   note?: string
   /** A per-residue concept: per-domain recall is the residue recall. */
@@ -413,17 +406,30 @@ export interface ConceptAssociation {
    * an annotation instance is found when at least one of its residues is above threshold.
    * Absent for statistics computed before this metric existed.
    */
-  domain?: {
-    threshold: number
-    precision: number
-    /** Instances found / instances. */
-    recall: number
-    f1: number
-    /** Annotation instances with at least one residue above threshold. */
-    foundInstances: number
-    /** Annotation instances of the concept (on the proteins indexed). */
-    instances: number
-  }
+  domain?: ConceptDomainScore
+}
+
+/** A concept's scores at one threshold (with InterPLM's per-domain recall and F1 when computed). */
+export interface ConceptThresholdScore {
+  threshold: number
+  precision: number
+  recall: number
+  f1: number
+  recallDomain?: number
+  f1Domain?: number
+}
+
+/** InterPLM's per-domain metric of a concept at its own best threshold. */
+export interface ConceptDomainScore {
+  threshold: number
+  precision: number
+  /** Instances found / instances. */
+  recall: number
+  f1: number
+  /** Annotation instances with at least one residue above threshold. */
+  foundInstances: number
+  /** Annotation instances of the concept (on the proteins indexed). */
+  instances: number
 }
 
 /** A generated description of a feature from its statistics (no LLM). */

@@ -1,26 +1,12 @@
 /**
- * The experiment job as it runs in the worker: engine/experiment/experiment-job.ts runs the design against the
- * project's store, with progress and cancel. The service side (start, list, results) is experiments.ts.
+ * The experiment job as it runs in the worker: engine/experiment/experiment-job.ts runs the design (writing
+ * into the project's store) with progress and cancel.
  */
 import { runExperimentFiles } from '../engine/experiment/experiment-job'
-import type { ExperimentTask } from './worker-protocol'
+import type { ExperimentTask, TaskContext } from './worker-protocol'
 
 /** The worker side of an 'experiment' job. */
-export async function runExperimentTask(
-  task: ExperimentTask,
-  ctx: {
-    signal: AbortSignal
-    progress: (p: {
-      phase: string
-      done: number
-      total: number
-      unit: string
-      rate?: number
-      etaSeconds?: number
-      detail?: string
-    }) => void
-  }
-): Promise<{ experimentId: string }> {
+export async function runExperimentTask(task: ExperimentTask, ctx: TaskContext): Promise<{ experimentId: string }> {
   const { id } = await runExperimentFiles(
     {
       modelDir: task.modelDir,

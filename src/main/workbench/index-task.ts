@@ -13,14 +13,7 @@ import { checkFitOnFile, FIT_SAMPLE_PROTEINS } from '../engine/sae/sae-fit'
 import { openLatentSource } from '../engine/sae/open-latent-source'
 import { LatentStore } from '../engine/store/latent-store'
 import { ProteinStructures } from '../engine/store/protein-structures'
-import type { IndexTask } from './worker-protocol'
-
-export interface TaskContext {
-  signal: AbortSignal
-  progress(p: JobProgress): void
-  /** Each bad record met (skipped ones, and the one that stops a 'stop' job). */
-  badRecord?(r: BadRecordReport): void
-}
+import type { IndexTask, TaskContext } from './worker-protocol'
 
 /** The BadRecordError behind a failure, if any (the latent source may wrap errors of the input it reads). */
 function badRecordErrorOf(e: unknown): BadRecordError | undefined {

@@ -478,16 +478,16 @@ export class WorkbenchService implements WorkbenchApi {
 
   async listFeatures(req: ApiRequest<'listFeatures'>): Promise<ApiResult<'listFeatures'>> {
     const { projectId, ...query } = req
-    return this.store(projectId).listFeatures(query)
+    return this.store(projectId).features.list(query)
   }
 
   async featureOverview(req: ApiRequest<'featureOverview'>): Promise<ApiResult<'featureOverview'>> {
-    return this.store(req.projectId).featureOverview(req.runId)
+    return this.store(req.projectId).features.overview(req.runId)
   }
 
   async featureDetail(req: ApiRequest<'featureDetail'>): Promise<ApiResult<'featureDetail'>> {
     try {
-      return this.store(req.projectId).feature(req.feature, { runId: req.runId })
+      return this.store(req.projectId).features.detail(req.feature, { runId: req.runId })
     } catch (e) {
       throw e instanceof FeatureOutOfRangeError ? new NotFoundError(e.message) : e
     }
@@ -505,18 +505,18 @@ export class WorkbenchService implements WorkbenchApi {
 
   async listProteins(req: ApiRequest<'listProteins'>): Promise<ApiResult<'listProteins'>> {
     const { projectId, ...query } = req
-    return this.store(projectId).listProteins(query)
+    return this.store(projectId).proteins.list(query)
   }
 
   async proteinDetail(req: ApiRequest<'proteinDetail'>): Promise<ApiResult<'proteinDetail'>> {
-    const p = this.store(req.projectId).protein(req.protein)
+    const p = this.store(req.projectId).proteins.get(req.protein)
     if (!p) throw new NotFoundError(`The project has no protein ${JSON.stringify(req.protein)}.`)
     return p
   }
 
   async proteinFeatures(req: ApiRequest<'proteinFeatures'>): Promise<ApiResult<'proteinFeatures'>> {
     const { projectId, ...query } = req
-    return this.store(projectId).proteinFeatures(query)
+    return this.store(projectId).proteins.features(query)
   }
 
   async liveFeatures(req: ApiRequest<'liveFeatures'>): Promise<ApiResult<'liveFeatures'>> {
@@ -570,7 +570,7 @@ export class WorkbenchService implements WorkbenchApi {
   async exportFeatures(req: ApiRequest<'exportFeatures'>): Promise<ApiResult<'exportFeatures'>> {
     const { projectId, ...query } = req
     const p = this.projects.get(projectId)
-    const text = this.store(projectId).exportFeatures(query)
+    const text = this.store(projectId).features.export(query)
     return {
       fileName: `${p.id}-features.${query.format}`,
       mimeType: query.format === 'csv' ? 'text/csv' : 'application/json',

@@ -34,30 +34,7 @@ import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
 import { sequenceFromText } from './live-latents'
-import { writeFileAtomic } from '../engine/fs/files'
-import { ExperimentStore } from '../engine/store/experiment-store'
-
-/** What the worker needs to run a steering job (worker-protocol.ts). */
-export interface SteerTask {
-  kind: 'steer'
-  modelCacheRoot: string
-  modelDir: string
-  saeDir: string
-  /** The library entry's k for an SAE whose files do not store it (InterProt). */
-  saeK?: number
-  /** The library's names of the model and SAE (e.g. "Demo ESM2 (random weights)"), recorded in the run. */
-  modelName: string
-  saeName: string
-  layer: number
-  device: DeviceChoice
-  threads: number
-  request: Omit<StartSteeringRequest, 'projectId'>
-  /** Max activation per clamped feature (for multiple-of-max), from the project's store. */
-  maxActivations: Record<string, number>
-  runId: string
-  /** Where the run's JSON is written. */
-  outFile: string
-}
+import { ExperimentStore, steeringRunSummaryOf } from '../engine/store/experiment-store'
 
 /** What the jobs of a project that run its model (steering runs, experiments) need of the service. */
 export interface ProjectJobDeps {
@@ -71,40 +48,6 @@ export interface ProjectJobDeps {
 }
 
 const RUN_ID = /^[A-Za-z0-9_-]{1,64}$/
-
-/** The worker side of a 'steer' job. */
-export async function runSteerTask(
-  task: SteerTask,
-  ctx: { signal: AbortSignal; progress: (p: { phase: string; done: number; total: number; unit: string }) => void }
-): Promise<{ runId: string }> {
-  const steered = await openSteeredModel({
-    modelDir: task.modelDir,
-    cacheRoot: task.modelCacheRoot,
-    runtime: { device: task.device, deviceId: 0, threads: task.threads },
-    saeDir: task.saeDir,
-    sae: { layer: task.layer, libraryK: task.saeK },
-    layer: task.layer
-  })
-  try {
-    const run = await runSteering({ steered, maxActivation: f => task.maxActivations[String(f)] }, task.request, {
-      signal: ctx.signal,
-      runId: task.runId,
-      onProgress: p =>
-        ctx.progress({
-          phase: p.phase === 'generating' ? 'generating sequences' : 'scoring',
-          done: p.done,
-          total: p.total,
-          unit: p.phase === 'generating' ? 'sequence passes' : 'forwards'
-        })
-    })
-    // The library's names, not the shape's: a demo model in the ESM2-8M shape must not be recorded as esm2_t6_8M_UR50D.
-    run.provenance = { ...run.provenance, model: task.modelName, sae: task.saeName }
-    writeFileAtomic(task.outFile, toJson(run))
-    return { runId: task.runId }
-  } finally {
-    await steered.model.close()
-  }
-}
 
 export class SteeringWorkbench {
   private readonly previewModels = new Map<string, Promise<SteeredModel>>()
@@ -120,7 +63,7 @@ export class SteeringWorkbench {
     if (!store || features.length === 0) return {}
     let overview
     try {
-      overview = store.featureOverview()
+      overview = store.features.overview()
     } catch {
       return {}
     }
@@ -260,15 +203,7 @@ export class SteeringWorkbench {
     for (const f of readdirSync(dir)) {
       if (!f.endsWith('.json')) continue
       try {
-        const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord
-        out.push({
-          id: r.id,
-          createdAt: r.createdAt,
-          mode: r.settings.mode,
-          n: r.sequences.length,
-          clamps: r.clamps,
-          parentId: r.parent?.id
-        })
+        out.push(steeringRunSummaryOf(JSON.parse(readFileSync(join(dir, f), 'utf8')) as SteeringRunRecord))
       } catch {
         // a run being written or damaged is not listed
       }

@@ -4,7 +4,7 @@
  */
 import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
-import type { SteerTask } from './steering'
+import type { StartSteeringRequest } from '../../shared/steering-types'
 import type { DeviceChoice } from '../engine/runtime/execution-provider'
 import type { ExperimentDesign } from '../../shared/experiment-types'
 
@@ -41,7 +41,29 @@ export interface IndexTask {
   demo?: { dataDir: string; esmResourcesDir: string }
 }
 
-/** What the worker needs to run an experiment job (experiment-task.ts runs it). */
+/** What the worker needs to run a steering job (steer-task.ts). */
+export interface SteerTask {
+  kind: 'steer'
+  modelCacheRoot: string
+  modelDir: string
+  saeDir: string
+  /** The library entry's k for an SAE whose files do not store it (InterProt). */
+  saeK?: number
+  /** The library's names of the model and SAE (e.g. "Demo ESM2 (random weights)"), recorded in the run. */
+  modelName: string
+  saeName: string
+  layer: number
+  device: DeviceChoice
+  threads: number
+  request: Omit<StartSteeringRequest, 'projectId'>
+  /** Max activation per clamped feature (for multiple-of-max), from the project's store. */
+  maxActivations: Record<string, number>
+  runId: string
+  /** Where the run's JSON is written. */
+  outFile: string
+}
+
+/** What the worker needs to run an experiment job (experiment-task.ts). */
 export interface ExperimentTask {
   kind: 'experiment'
   modelCacheRoot: string
@@ -68,3 +90,11 @@ export type WorkerToMain =
   | { type: 'cancelled' }
 
 export type MainToWorker = { type: 'cancel' }
+
+/** What a task's runner gets from the worker: the cancel signal and where progress (and bad records) go. */
+export interface TaskContext {
+  signal: AbortSignal
+  progress(p: JobProgress): void
+  /** Each bad record met (skipped ones, and the one that stops a 'stop' job). */
+  badRecord?(r: BadRecordReport): void
+}

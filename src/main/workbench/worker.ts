@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/api'
 import { runIndexTask } from './index-task'
-import { runSteerTask } from './steering'
+import { runSteerTask } from './steer-task'
 import { runExperimentTask } from './experiment-task'
 import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
 

@@ -262,7 +262,7 @@ function storeMaxActivations(path: string, sae: SaeWeights): [number, number][] 
       throw new Error(
         `--db ${path}: its latest run was indexed with another SAE (sha256 ${run.saeHash.slice(0, 12)}, this one is ${sae.hash.slice(0, 12)}); its max activations do not apply`
       )
-    const o = store.featureOverview(run.id)
+    const o = store.features.overview(run.id)
     return o.ids.map((f, i) => [f, o.max[i]])
   } finally {
     store.close()

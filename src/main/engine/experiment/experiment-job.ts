@@ -85,7 +85,7 @@ export async function runExperimentFiles(
         topByConcept: hasRun ? (type, top) => storeTopByConcept(store, type, top) : undefined,
         proteins: accessions =>
           accessions.map(a => {
-            const p = store.protein(a)
+            const p = store.proteins.get(a)
             if (!p) throw new Error(`design.start.accessions: protein "${a}" is not in the store ${files.db}`)
             return { id: p.accession, sequence: p.sequence }
           })

@@ -26,7 +26,7 @@ export function storeFeatureStatistics(
     throw new Error(
       `${label}: its latest run was indexed with another SAE (sha256 ${run.saeHash.slice(0, 12)}, this one is ${saeHash.slice(0, 12)}); its statistics do not apply`
     )
-  const o = store.featureOverview(run.id)
+  const o = store.features.overview(run.id)
   const freq = new Float64Array(dSae)
   const max = new Float64Array(dSae)
   const f1 = new Float64Array(dSae).fill(NaN)

@@ -32,6 +32,7 @@ import { tokenize } from '../esm/alphabet'
 import { readProteinInput } from '../io/protein-input'
 import type { LatentSource } from '../sae/latent-source'
 import { conceptNote, instanceResidues } from '../store/concepts'
+import { binarySearch } from '../store/feature-statistics'
 import { featureMajorOf, type FeatureMajorLatents } from '../store/latent-codec'
 import type { LatentStore } from '../store/latent-store'
 
@@ -182,7 +183,7 @@ export function familyFeatures(
   return chosen.map(([feature, k]) => {
     const columns = new Array<number>(ref.length).fill(0)
     latents.forEach((m, s) => {
-      const i = indexOf(m.featureIds, feature)
+      const i = binarySearch(m.featureIds, feature)
       if (i < 0) return
       const seen = new Set<number>()
       for (let e = m.start[i]; e < m.start[i + 1]; e++) {
@@ -195,18 +196,6 @@ export function familyFeatures(
     })
     return { feature, members: k, fraction: k / n, columns, segments: segmentsOf(columns.map(v => v >= n / 2)) }
   })
-}
-
-function indexOf(ids: Uint32Array, x: number): number {
-  let lo = 0
-  let hi = ids.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1
-    if (ids[mid] === x) return mid
-    if (ids[mid] < x) lo = mid + 1
-    else hi = mid - 1
-  }
-  return -1
 }
 
 /** The sequences of a FASTA or UniProt file (plain or gzipped); a bad record is an error naming file and line. */
@@ -234,7 +223,7 @@ export async function conceptReport(
   if (sequences.length === 0) throw new Error('no sequences to annotate')
   const floor = opts.floor ?? DEFAULT_CONCEPT_F1_FLOOR
   const minFraction = opts.minFraction ?? 0.5
-  const { runId, predictors } = store.conceptPredictors(opts.runId, floor)
+  const { runId, predictors } = store.features.conceptPredictors(opts.runId, floor)
   const run = store.run(runId)!
   if (run.dSae !== source.dSae || run.layer !== source.layer) {
     throw new Error(
@@ -272,7 +261,7 @@ export async function conceptReport(
     )
     const info = new Map(
       fam.length
-        ? store.listFeatures({ runId, ids: fam.map(f => f.feature), limit: fam.length }).items.map(f => [f.id, f])
+        ? store.features.list({ runId, ids: fam.map(f => f.feature), limit: fam.length }).items.map(f => [f.id, f])
         : []
     )
     result.family = {

@@ -22,7 +22,7 @@
  *   the job runs stops the job.
  */
 import { statSync } from 'node:fs'
-import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult } from '../../../shared/store-types'
+import type { BadRecordPolicy, BadRecordReport, IndexProgress, IndexResult, RunInfo } from '../../../shared/store-types'
 import { RecordCounter } from '../../../shared/sequence-text'
 import { tokenize } from '../esm/alphabet'
 import type { SequenceInput } from '../esm/esm2-model'
@@ -133,22 +133,80 @@ export class IndexJob {
   async run(): Promise<IndexResult> {
     const lock = acquireWriterLock(this.opts.store, this.opts.lockCommand)
     try {
-      return await this.runLocked()
+      return await new IndexAttempt(this.opts).run()
     } finally {
       lock.release()
     }
   }
+}
 
-  private async runLocked(): Promise<IndexResult> {
-    const o = this.opts
-    const store = o.store
-    const started = performance.now()
-    const policy = o.onBadRecord ?? 'stop'
-    const batchProteins = Math.max(1, o.batchProteins ?? 64)
-    const statistics: Partial<StatisticsSettings> = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
-    checkShardOfStore(store, o.shard)
-    // The input is read once before the store is touched: an unreadable or empty file changes nothing. A shard
-    // of a non-empty input may itself be empty: its run is still complete, so that merge finds every shard.
+/**
+ * One attempt of an index job, under the store's writer lock: its state (progress, counters, the batch not yet
+ * committed) and its steps, in order: prepare the input, open (or resume) the run, embed the proteins in
+ * committed batches, compute the statistics (concept association included), check the run's sanity, finish.
+ */
+class IndexAttempt {
+  private readonly store: LatentStore
+  private readonly started = performance.now()
+  private readonly policy: BadRecordPolicy
+  private readonly batchProteins: number
+  private readonly statistics: Partial<StatisticsSettings>
+  /** The run as it was before this attempt (a failed or cancelled attempt that stored nothing restores it). */
+  private before: RunInfo | undefined
+  private runId = 0
+  private readonly badRecords: BadRecordReport[] = []
+  private readonly progress: IndexProgress = {
+    phase: 'reading',
+    runId: 0,
+    proteinsDone: 0,
+    proteinsTotal: 0,
+    residuesDone: 0,
+    residuesTotal: 0,
+    residuesPerSecond: 0,
+    etaSeconds: null,
+    skippedExisting: 0,
+    badRecords: 0
+  }
+  private totalsKnown = false
+  private computedResidues = 0
+  /** Residues whose latents arrived but are not committed yet, and the number of commits so far. */
+  private pendingResidues = 0
+  private commits = 0
+  private lastReport = 0
+  /** Proteins with latents in the run (stored before, or committed by this attempt). */
+  private existing = new Set<number>()
+  private proteinsAdded = 0
+  private proteinsIndexed = 0
+  /** Lengths of the proteins sent to the source whose latents are not committed yet. */
+  private readonly lengths = new Map<number, number>()
+  private pending: { proteinId: number; latents: SparseLatents }[] = []
+  private pendingEntries = 0
+
+  constructor(private readonly o: IndexJobOptions) {
+    this.store = o.store
+    this.policy = o.onBadRecord ?? 'stop'
+    this.batchProteins = Math.max(1, o.batchProteins ?? 64)
+    this.statistics = { ...o.statistics, topK: o.topK ?? DEFAULT_STATISTICS.topK }
+  }
+
+  async run(): Promise<IndexResult> {
+    const counted = await this.prepareInput()
+    this.openRun(counted)
+    let cancelled = !(await this.embedBatches())
+    if (!cancelled) cancelled = !(await this.computeStatistics())
+    let warnings: string[] | undefined
+    if (cancelled) this.endUnchanged('cancelled')
+    else warnings = this.checkSanity()
+    return this.finish(cancelled, warnings)
+  }
+
+  /**
+   * The input is read once before the store is touched: an unreadable or empty file changes nothing. A shard
+   * of a non-empty input may itself be empty: its run is still complete, so that merge finds every shard.
+   */
+  private async prepareInput(): Promise<{ proteins: number; residues: number } | undefined> {
+    const o = this.o
+    checkShardOfStore(this.store, o.shard)
     const limits = { maxResidues: o.maxResidues }
     const sharded = o.shard && o.shard.count > 1 ? o.shard : undefined
     const counted =
@@ -159,7 +217,14 @@ export class IndexJob {
         : undefined
     if (counted && ('inputProteins' in counted ? counted.inputProteins : counted.proteins) === 0)
       throw new Error(emptyInputMessage(o.input))
-    const before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
+    return counted
+  }
+
+  /** The run of this model + SAE + layer (created, or resumed with this attempt's settings), set indexing. */
+  private openRun(counted: { proteins: number; residues: number } | undefined): void {
+    const o = this.o
+    const store = this.store
+    this.before = store.findRun({ modelHash: o.model.hash, saeHash: o.sae.hash, layer: o.source.layer })
     store.assertFilePresent()
     const run = store.ensureRun({
       modelName: o.model.name,
@@ -170,8 +235,8 @@ export class IndexJob {
       dSae: o.source.dSae,
       settings: {
         input: o.input,
-        topK: statistics.topK,
-        concepts: statistics.concepts ?? DEFAULT_STATISTICS.concepts,
+        topK: this.statistics.topK,
+        concepts: this.statistics.concepts ?? DEFAULT_STATISTICS.concepts,
         ...(o.model.dir ? { modelDir: o.model.dir } : {}),
         ...(o.sae.dir ? { saeDir: o.sae.dir } : {}),
         ...(o.fit !== undefined ? { fit: o.fit } : {}),
@@ -179,248 +244,251 @@ export class IndexJob {
         ...(o.shard ? { shard: formatShard(o.shard), shardHash: SHARD_HASH, inputBytes: statSync(o.input).size } : {})
       }
     })
-    const runId = run.id
-    const badRecords: BadRecordReport[] = []
-    const progress: IndexProgress = {
-      phase: 'reading',
-      runId,
-      proteinsDone: 0,
-      proteinsTotal: 0,
-      residuesDone: 0,
-      residuesTotal: 0,
-      residuesPerSecond: 0,
-      etaSeconds: null,
-      skippedExisting: 0,
-      badRecords: 0
-    }
-    let totalsKnown = false
+    this.runId = run.id
+    this.progress.runId = run.id
     if (counted) {
-      progress.proteinsTotal = counted.proteins
-      progress.residuesTotal = counted.residues
-      totalsKnown = true
+      this.progress.proteinsTotal = counted.proteins
+      this.progress.residuesTotal = counted.residues
+      this.totalsKnown = true
     }
-    // A failed or cancelled attempt that stored nothing new leaves a complete run exactly as it was.
-    const endUnchanged = (status: 'failed' | 'cancelled'): void => {
-      if (before?.status === 'complete' && proteinsIndexed === 0 && store.statsUpToDate(runId)) store.restoreRun(before)
-      else store.setRunStatus(runId, status)
-    }
-    let computedResidues = 0
-    // Residues whose latents arrived but are not committed yet, and the number of commits so far.
-    let pendingResidues = 0
-    let commits = 0
-    let lastReport = 0
-    const report = (force = false): void => {
-      const t = performance.now()
-      if (!force && t - lastReport < 200) return
-      lastReport = t
-      const seconds = (t - started) / 1000
-      progress.residuesPerSecond = seconds > 0 ? computedResidues / seconds : 0
-      progress.etaSeconds =
-        totalsKnown && progress.residuesPerSecond > 0 && progress.phase === 'latents'
-          ? Math.max(0, (progress.residuesTotal - progress.residuesDone - pendingResidues) / progress.residuesPerSecond)
-          : null
-      o.onProgress?.({ ...progress })
-    }
-    const bad = (r: BadRecordReport): void => {
-      badRecords.push(r)
-      progress.badRecords++
-      o.onBadRecordReport?.(r)
-    }
+    store.setRunStatus(this.runId, 'indexing')
+    this.existing = store.proteinsWithLatents(this.runId)
+  }
 
-    store.setRunStatus(runId, 'indexing')
-    const existing = store.proteinsWithLatents(runId)
-    let proteinsAdded = 0
-    let proteinsIndexed = 0
-    let recordsRead = 0
-    const lengths = new Map<number, number>()
+  /** A failed or cancelled attempt that stored nothing new leaves a complete run exactly as it was. */
+  private endUnchanged(status: 'failed' | 'cancelled'): void {
+    const before = this.before
+    if (before?.status === 'complete' && this.proteinsIndexed === 0 && this.store.statsUpToDate(this.runId))
+      this.store.restoreRun(before)
+    else this.store.setRunStatus(this.runId, status)
+  }
+
+  private report(force = false): void {
+    const progress = this.progress
+    const t = performance.now()
+    if (!force && t - this.lastReport < 200) return
+    this.lastReport = t
+    const seconds = (t - this.started) / 1000
+    progress.residuesPerSecond = seconds > 0 ? this.computedResidues / seconds : 0
+    progress.etaSeconds =
+      this.totalsKnown && progress.residuesPerSecond > 0 && progress.phase === 'latents'
+        ? Math.max(
+            0,
+            (progress.residuesTotal - progress.residuesDone - this.pendingResidues) / progress.residuesPerSecond
+          )
+        : null
+    this.o.onProgress?.({ ...progress })
+  }
+
+  private bad(r: BadRecordReport): void {
+    this.badRecords.push(r)
+    this.progress.badRecords++
+    this.o.onBadRecordReport?.(r)
+  }
+
+  /** Records → stored proteins → model inputs (only those without latents in this run). */
+  private async *inputs(): AsyncGenerator<SequenceInput> {
+    const o = this.o
+    const progress = this.progress
     const seen = new Set<number>()
-
-    // Records → stored proteins → model inputs (only those without latents in this run).
-    const inputs = async function* (): AsyncGenerator<SequenceInput> {
-      let buffer: ProteinRecord[] = []
-      const flush = function* (): Generator<SequenceInput> {
-        if (buffer.length === 0) return
-        const { ids, added, conflicts } = store.addProteins(buffer)
-        proteinsAdded += added
-        for (const c of conflicts) {
-          if (policy === 'stop') throw new BadRecordError(c)
-          bad(c)
+    let recordsRead = 0
+    let buffer: ProteinRecord[] = []
+    const flush = function* (this: IndexAttempt): Generator<SequenceInput> {
+      if (buffer.length === 0) return
+      const { ids, added, conflicts } = this.store.addProteins(buffer)
+      this.proteinsAdded += added
+      for (const c of conflicts) {
+        if (this.policy === 'stop') throw new BadRecordError(c)
+        this.bad(c)
+      }
+      const records = buffer
+      buffer = []
+      for (let i = 0; i < records.length; i++) {
+        const id = ids[i]
+        if (id < 0) continue
+        const rec = records[i]
+        if (!this.totalsKnown) {
+          progress.proteinsTotal++
+          progress.residuesTotal += rec.sequence.length
         }
-        const records = buffer
-        buffer = []
-        for (let i = 0; i < records.length; i++) {
-          const id = ids[i]
-          if (id < 0) continue
-          const rec = records[i]
-          if (!totalsKnown) {
-            progress.proteinsTotal++
-            progress.residuesTotal += rec.sequence.length
-          }
-          if (seen.has(id)) continue // the same protein twice in the input
-          seen.add(id)
-          if (existing.has(id)) {
-            progress.skippedExisting++
-            progress.proteinsDone++
-            progress.residuesDone += rec.sequence.length
-            continue
-          }
-          lengths.set(id, rec.sequence.length)
-          yield { id: String(id), tokens: tokenize(rec.sequence, rec.accession) }
+        if (seen.has(id)) continue // the same protein twice in the input
+        seen.add(id)
+        if (this.existing.has(id)) {
+          progress.skippedExisting++
+          progress.proteinsDone++
+          progress.residuesDone += rec.sequence.length
+          continue
         }
-        progress.phase = 'latents'
-        report()
+        this.lengths.set(id, rec.sequence.length)
+        yield { id: String(id), tokens: tokenize(rec.sequence, rec.accession) }
       }
-      const shard = o.shard
-      for await (const rec of readProteins(o.input, {
-        policy,
-        maxResidues: o.maxResidues,
-        onBadRecord: r => (recordsRead++, bad(r))
-      })) {
-        recordsRead++
-        if (shard && !inShard(rec.accession, shard)) continue
-        buffer.push(rec)
-        if (buffer.length >= batchProteins) yield* flush()
-      }
-      yield* flush()
-      if (recordsRead === 0) throw new Error(emptyInputMessage(o.input))
+      progress.phase = 'latents'
+      this.report()
+    }.bind(this)
+    const shard = o.shard
+    for await (const rec of readProteins(o.input, {
+      policy: this.policy,
+      maxResidues: o.maxResidues,
+      onBadRecord: r => (recordsRead++, this.bad(r))
+    })) {
+      recordsRead++
+      if (shard && !inShard(rec.accession, shard)) continue
+      buffer.push(rec)
+      if (buffer.length >= this.batchProteins) yield* flush()
     }
+    yield* flush()
+    if (recordsRead === 0) throw new Error(emptyInputMessage(o.input))
+  }
 
-    let pending: { proteinId: number; latents: SparseLatents }[] = []
-    let pendingEntries = 0
-    const commit = (): void => {
-      if (pending.length === 0) return
-      store.assertFilePresent()
-      store.putLatents(runId, pending)
-      for (const p of pending) {
-        existing.add(p.proteinId)
-        lengths.delete(p.proteinId)
-        proteinsIndexed++
-        progress.proteinsDone++
-        progress.residuesDone += p.latents.rows
-      }
-      commits++
-      pendingResidues = 0
-      pending = []
-      pendingEntries = 0
-      report()
+  /** Commits the latents that arrived since the last commit (one transaction). */
+  private commit(): void {
+    if (this.pending.length === 0) return
+    this.store.assertFilePresent()
+    this.store.putLatents(this.runId, this.pending)
+    for (const p of this.pending) {
+      this.existing.add(p.proteinId)
+      this.lengths.delete(p.proteinId)
+      this.proteinsIndexed++
+      this.progress.proteinsDone++
+      this.progress.residuesDone += p.latents.rows
     }
+    this.commits++
+    this.pendingResidues = 0
+    this.pending = []
+    this.pendingEntries = 0
+    this.report()
+  }
 
-    // For a disk-full message: the latent bytes the rest of the input will take, at this store's bytes per residue.
-    const latentBytesStillNeeded = (): number => {
-      let perResidue = 64
-      try {
-        const size = store.latentBytes(runId)
-        if (size.residues > 0) perResidue = size.bytes / size.residues
-      } catch {
-        /* keep the guess */
-      }
-      const remaining = Math.max(0, progress.residuesTotal - progress.residuesDone)
-      return Math.round(remaining * perResidue * 1.2) + (16 << 20)
-    }
-
-    let cancelled = false
+  /** For a disk-full message: the latent bytes the rest of the input will take, at this store's bytes per residue. */
+  private latentBytesStillNeeded(): number {
+    let perResidue = 64
     try {
-      for await (const latents of o.source.extract(inputs(), { signal: o.signal })) {
+      const size = this.store.latentBytes(this.runId)
+      if (size.residues > 0) perResidue = size.bytes / size.residues
+    } catch {
+      /* keep the guess */
+    }
+    const remaining = Math.max(0, this.progress.residuesTotal - this.progress.residuesDone)
+    return Math.round(remaining * perResidue * 1.2) + (16 << 20)
+  }
+
+  /**
+   * Sends the proteins without latents through the source and commits their latents in batches. False when
+   * cancelled; a failure ends the run (unchanged where it stored nothing) and throws.
+   */
+  private async embedBatches(): Promise<boolean> {
+    const o = this.o
+    try {
+      for await (const latents of o.source.extract(this.inputs(), { signal: o.signal })) {
         const proteinId = Number(latents.id)
-        if (!lengths.has(proteinId))
+        if (!this.lengths.has(proteinId))
           throw new Error(`internal: the latent source returned latents for unknown id "${latents.id}"`)
-        pending.push({ proteinId, latents })
-        pendingEntries += latents.indptr[latents.rows]
+        this.pending.push({ proteinId, latents })
+        this.pendingEntries += latents.indptr[latents.rows]
         // Rate and ETA from the first proteins, as their latents arrive; "done" counts committed proteins only.
-        computedResidues += latents.rows
-        pendingResidues += latents.rows
-        report()
+        this.computedResidues += latents.rows
+        this.pendingResidues += latents.rows
+        this.report()
         // The first commits come early (4, 8, 16… proteins up to batchProteins), so a first start shows progress at once.
-        if (pending.length >= Math.min(batchProteins, 4 << commits) || pendingEntries >= 4_000_000) commit()
+        if (this.pending.length >= Math.min(this.batchProteins, 4 << this.commits) || this.pendingEntries >= 4_000_000)
+          this.commit()
         if (o.signal?.aborted) break
       }
-      commit()
-      report(true) // the last latents figure (rate, ETA) is always reported, however fast the run was
+      this.commit()
+      this.report(true) // the last latents figure (rate, ETA) is always reported, however fast the run was
       if (o.signal?.aborted) throw new Error('cancelled')
+      return true
     } catch (e) {
       // Whatever finished is kept (complete proteins only), so the next run resumes after it.
       try {
-        commit()
+        this.commit()
       } catch {
         /* the first error is the one to report (e.g. the store file is gone) */
       }
-      if (o.signal?.aborted || (e as Error).message === 'cancelled') {
-        cancelled = true
-      } else {
-        try {
-          endUnchanged('failed')
-        } catch {
-          /* e.g. the disk is full: the status stays as it was */
-        }
-        progress.phase = 'failed'
-        report(true)
-        throw (
-          diskFullError(
-            e,
-            store.path,
-            latentBytesStillNeeded(),
-            'what finished is kept; run the same command again to resume'
-          ) ?? e
-        )
+      if (o.signal?.aborted || (e as Error).message === 'cancelled') return false
+      try {
+        this.endUnchanged('failed')
+      } catch {
+        /* e.g. the disk is full: the status stays as it was */
       }
+      this.progress.phase = 'failed'
+      this.report(true)
+      throw (
+        diskFullError(
+          e,
+          this.store.path,
+          this.latentBytesStillNeeded(),
+          'what finished is kept; run the same command again to resume'
+        ) ?? e
+      )
     }
+  }
 
-    if (!cancelled) {
-      const settings = { ...DEFAULT_STATISTICS, ...statistics }
-      if (!store.statsUpToDate(runId, settings)) {
-        progress.phase = 'statistics'
-        store.setRunStatus(runId, 'statistics')
-        report(true)
-        try {
-          await store.computeStatistics(runId, settings, {
-            signal: o.signal,
-            structures: o.structures,
-            onProgress: p => {
-              progress.statsFraction = p.pass === 3 ? 1 : (p.pass - 1) / 2 + p.proteins / Math.max(1, p.total) / 2
-              report()
-            }
-          })
-        } catch (e) {
-          if (o.signal?.aborted || (e as Error).message === 'cancelled') cancelled = true
-          else {
-            try {
-              store.setRunStatus(runId, 'failed')
-            } catch {
-              /* e.g. the disk is full */
-            }
-            // The statistics tables take roughly a few kB per feature (histograms, examples, concept tables).
-            throw (
-              diskFullError(
-                e,
-                store.path,
-                o.source.dSae * 8192 + (16 << 20),
-                'the latents are kept; run the same command again to compute the statistics'
-              ) ?? e
-            )
-          }
+  /**
+   * The per-feature statistics and concept association (one computation over the stored latents), unless
+   * they are up to date with these settings. False when cancelled; a failure marks the run failed and throws.
+   */
+  private async computeStatistics(): Promise<boolean> {
+    const o = this.o
+    const store = this.store
+    const settings = { ...DEFAULT_STATISTICS, ...this.statistics }
+    if (store.statsUpToDate(this.runId, settings)) return true
+    this.progress.phase = 'statistics'
+    store.setRunStatus(this.runId, 'statistics')
+    this.report(true)
+    try {
+      await store.computeStatistics(this.runId, settings, {
+        signal: o.signal,
+        structures: o.structures,
+        onProgress: p => {
+          this.progress.statsFraction = p.pass === 3 ? 1 : (p.pass - 1) / 2 + p.proteins / Math.max(1, p.total) / 2
+          this.report()
         }
+      })
+      return true
+    } catch (e) {
+      if (o.signal?.aborted || (e as Error).message === 'cancelled') return false
+      try {
+        store.setRunStatus(this.runId, 'failed')
+      } catch {
+        /* e.g. the disk is full */
       }
+      // The statistics tables take roughly a few kB per feature (histograms, examples, concept tables).
+      throw (
+        diskFullError(
+          e,
+          store.path,
+          o.source.dSae * 8192 + (16 << 20),
+          'the latents are kept; run the same command again to compute the statistics'
+        ) ?? e
+      )
     }
-    let warnings: string[] | undefined
-    if (cancelled) endUnchanged('cancelled')
-    else {
-      store.assertFilePresent()
-      warnings = runWarnings(store.runSparsity(runId), o.source.dSae, o.source.maxActivePerResidue)
-      store.setRunWarnings(runId, warnings)
-      store.setRunStatus(runId, 'complete')
-    }
-    progress.phase = cancelled ? 'cancelled' : 'done'
-    report(true)
-    const seconds = (performance.now() - started) / 1000
+  }
+
+  /** The run's sanity warnings (run-sanity.ts), stored with it; the run is complete (with warnings, if any). */
+  private checkSanity(): string[] {
+    const o = this.o
+    this.store.assertFilePresent()
+    const warnings = runWarnings(this.store.runSparsity(this.runId), o.source.dSae, o.source.maxActivePerResidue)
+    this.store.setRunWarnings(this.runId, warnings)
+    this.store.setRunStatus(this.runId, 'complete')
+    return warnings
+  }
+
+  /** The last progress report and the job's result. */
+  private finish(cancelled: boolean, warnings: string[] | undefined): IndexResult {
+    this.progress.phase = cancelled ? 'cancelled' : 'done'
+    this.report(true)
+    const seconds = (performance.now() - this.started) / 1000
     return {
-      runId,
-      proteinsAdded,
-      proteinsIndexed,
-      residuesIndexed: computedResidues,
-      skippedExisting: progress.skippedExisting,
-      badRecords,
+      runId: this.runId,
+      proteinsAdded: this.proteinsAdded,
+      proteinsIndexed: this.proteinsIndexed,
+      residuesIndexed: this.computedResidues,
+      skippedExisting: this.progress.skippedExisting,
+      badRecords: this.badRecords,
       seconds,
-      residuesPerSecond: seconds > 0 ? computedResidues / seconds : 0,
+      residuesPerSecond: seconds > 0 ? this.computedResidues / seconds : 0,
       cancelled,
       ...(warnings && warnings.length > 0 ? { warnings } : {})
     }

@@ -234,16 +234,18 @@ export class ExperimentStore {
     const rows = this.db.prepare('SELECT record FROM steering_runs ORDER BY created_at DESC').all() as {
       record: string
     }[]
-    return rows.map(row => {
-      const r = JSON.parse(row.record) as SteeringRunRecord
-      return {
-        id: r.id,
-        createdAt: r.createdAt,
-        mode: r.settings.mode,
-        n: r.sequences.length,
-        clamps: r.clamps,
-        parentId: r.parent?.id
-      }
-    })
+    return rows.map(row => steeringRunSummaryOf(JSON.parse(row.record) as SteeringRunRecord))
+  }
+}
+
+/** The list's view of a steering run. */
+export function steeringRunSummaryOf(r: SteeringRunRecord): SteeringRunSummary {
+  return {
+    id: r.id,
+    createdAt: r.createdAt,
+    mode: r.settings.mode,
+    n: r.sequences.length,
+    clamps: r.clamps,
+    parentId: r.parent?.id
   }
 }

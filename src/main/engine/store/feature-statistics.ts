@@ -28,8 +28,14 @@ import {
   CONCEPT_TYPES,
   SMALL_HISTOGRAM_BINS,
   type AnnotationType,
+  type ConceptAssociation,
+  type ConceptDomainScore,
   type ConceptScoring,
+  type ConceptThresholdScore,
   type FeatureLabelCard,
+  type FeatureStats,
+  type Histogram,
+  type Quantile,
   type ResidueAnnotation
 } from '../../../shared/store-types'
 import { ConceptCounter, DEFAULT_CONCEPT_SCORING, conceptLayout, type ConceptCatalogue } from './concepts'
@@ -93,58 +99,32 @@ export interface Example {
   activations: number[]
 }
 
-export interface ConceptRow {
+/** A (feature, concept) association as computed: `ConceptAssociation` with the counts behind its scores. */
+export interface ConceptRow extends Omit<
+  ConceptAssociation,
+  'truePositives' | 'byThreshold' | 'note' | 'perResidue' | 'domain'
+> {
   feature: number
-  type: AnnotationType
   /** '' for the whole type. */
   note: string
   perResidue: boolean
-  threshold: number
-  precision: number
-  recall: number
-  f1: number
   tp: number
-  predicted: number
-  positives: number
-  byThreshold: {
-    threshold: number
-    precision: number
-    recall: number
-    f1: number
-    recallDomain: number
-    f1Domain: number
-    tp: number
-    predicted: number
-    foundInstances: number
-  }[]
+  byThreshold: (Required<ConceptThresholdScore> & { tp: number; predicted: number; foundInstances: number })[]
   /** InterPLM's metric at its best threshold. */
-  domain: {
-    threshold: number
-    precision: number
-    recall: number
-    f1: number
-    foundInstances: number
-    instances: number
-  }
+  domain: ConceptDomainScore
 }
 
-export interface FeatureRow {
+/** One feature's statistics as computed (`FeatureStats` without the run's totals, with what is stored beside them). */
+export interface FeatureRow extends Omit<FeatureStats, 'totalResidues' | 'totalProteins'> {
   feature: number
-  firingResidues: number
-  firingProteins: number
-  freqResidue: number
-  freqProtein: number
-  max: number
-  meanNonzero: number
-  stdNonzero: number
   dead: boolean
   best: ConceptRow | undefined
   /** Best concept by InterPLM's F1 (per-domain recall). */
   bestDomain: ConceptRow | undefined
   card: FeatureLabelCard
   histSmall: number[]
-  histogram: { edges: number[]; counts: number[] }
-  quantiles: { p: number; value: number }[]
+  histogram: Histogram
+  quantiles: Quantile[]
 }
 
 export interface StatisticsResult {
@@ -658,7 +638,8 @@ function harmonic(p: number, r: number): number {
   return p + r > 0 ? (2 * p * r) / (p + r) : 0
 }
 
-function binarySearch(a: Uint32Array, x: number): number {
+/** Index of `x` in the increasing array `a`, or -1. */
+export function binarySearch(a: Uint32Array, x: number): number {
   let lo = 0
   let hi = a.length - 1
   while (lo <= hi) {

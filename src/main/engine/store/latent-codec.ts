@@ -173,29 +173,47 @@ export interface FeatureMajorLatents {
   values: Float32Array
 }
 
-/** Encodes CSR latents (residue rows) into the store's blob. */
-export function encodeLatents(s: SparseLatents): Uint8Array {
+/**
+ * Counting sort of CSR entries by feature (stable, so residues stay increasing within a feature): entries per
+ * feature (`counts[f + 1]`), where each feature's entries start (`offsets[f]`), each sorted entry's residue, and
+ * where entry k of the CSR goes (`position[k]`).
+ */
+function sortByFeature(s: SparseLatents): {
+  counts: Uint32Array
+  offsets: Uint32Array
+  residues: Uint32Array
+  position: Uint32Array
+} {
   const nnz = s.indptr[s.rows]
-  // Counting sort of the entries by feature (stable, so residues stay increasing within a feature).
   const counts = new Uint32Array(s.width + 1)
   for (let k = 0; k < nnz; k++) counts[s.features[k] + 1]++
-  let nFeatures = 0
-  for (let f = 1; f <= s.width; f++) if (counts[f] > 0) nFeatures++
   const offsets = new Uint32Array(s.width + 1)
   for (let f = 0; f < s.width; f++) offsets[f + 1] = offsets[f] + counts[f + 1]
   const fill = offsets.slice(0, s.width)
   const residues = new Uint32Array(nnz)
-  const halves = new Uint16Array(nnz)
+  const position = new Uint32Array(nnz)
   for (let r = 0; r < s.rows; r++) {
     for (let k = s.indptr[r]; k < s.indptr[r + 1]; k++) {
-      const f = s.features[k]
-      const at = fill[f]++
+      const at = fill[s.features[k]]++
       residues[at] = r
-      const v = s.values[k]
-      let h = toHalf(v)
-      if (h === 0 && v > 0) h = 1
-      halves[at] = h
+      position[k] = at
     }
+  }
+  return { counts, offsets, residues, position }
+}
+
+/** Encodes CSR latents (residue rows) into the store's blob. */
+export function encodeLatents(s: SparseLatents): Uint8Array {
+  const nnz = s.indptr[s.rows]
+  const { counts, offsets, residues, position } = sortByFeature(s)
+  let nFeatures = 0
+  for (let f = 1; f <= s.width; f++) if (counts[f] > 0) nFeatures++
+  const halves = new Uint16Array(nnz)
+  for (let k = 0; k < nnz; k++) {
+    const v = s.values[k]
+    let h = toHalf(v)
+    if (h === 0 && v > 0) h = 1
+    halves[position[k]] = h
   }
   const w = new ByteWriter(16 + nFeatures * 3 + nnz * 4)
   w.u8(LATENT_CODEC_VERSION)
@@ -298,22 +316,11 @@ export function toSparseLatents(id: string, m: FeatureMajorLatents): SparseLaten
 /** Feature-major form of CSR latents without the float16 rounding (for live sequences). */
 export function featureMajorOf(s: SparseLatents): FeatureMajorLatents {
   const nnz = s.indptr[s.rows]
-  const counts = new Uint32Array(s.width + 1)
-  for (let k = 0; k < nnz; k++) counts[s.features[k] + 1]++
+  const { counts, offsets, residues, position } = sortByFeature(s)
   const ids: number[] = []
   for (let f = 0; f < s.width; f++) if (counts[f + 1] > 0) ids.push(f)
-  const offsets = new Uint32Array(s.width + 1)
-  for (let f = 0; f < s.width; f++) offsets[f + 1] = offsets[f] + counts[f + 1]
-  const fill = offsets.slice(0, s.width)
-  const residues = new Uint32Array(nnz)
   const values = new Float32Array(nnz)
-  for (let r = 0; r < s.rows; r++) {
-    for (let k = s.indptr[r]; k < s.indptr[r + 1]; k++) {
-      const at = fill[s.features[k]]++
-      residues[at] = r
-      values[at] = s.values[k]
-    }
-  }
+  for (let k = 0; k < nnz; k++) values[position[k]] = s.values[k]
   const featureIds = Uint32Array.from(ids)
   const start = new Uint32Array(ids.length + 1)
   for (let i = 0; i < ids.length; i++) start[i + 1] = offsets[ids[i] + 1]

@@ -10,72 +10,39 @@ import Database from 'better-sqlite3'
 import { statSync } from 'node:fs'
 import { basename } from 'node:path'
 import type {
+  AnnotationType,
   BadRecordReport,
-  BestConcept,
-  ConceptAssociation,
-  FeatureDetail,
-  FeatureExportQuery,
   FeatureLabelUpdate,
-  FeatureListQuery,
-  FeatureListResult,
-  FeatureOverview,
-  FeatureProteinActivation,
-  FeatureSummary,
-  ProteinDetail,
-  ProteinFeatureHit,
-  ProteinFeaturesQuery,
-  ProteinFeaturesResult,
-  ProteinListQuery,
-  ProteinListResult,
-  ProteinSummary,
-  QuantileBucketSample,
   ResidueAnnotation,
   RunInfo,
   RunStatus,
-  StoreInfo,
-  AnnotationType,
-  ConceptPredictor,
-  FeatureLabelCard
+  StoreInfo
 } from '../../../shared/store-types'
 import { ANNOTATION_LABELS } from '../../../shared/store-types'
+import type { ProteinRecord } from '../io/protein-input'
 import type { SparseLatents } from '../sae/sparse-latents'
-import { decodeFeatureMajor, encodeLatents, trackOf, type FeatureMajorLatents } from './latent-codec'
+import { decodeFeatureMajor, encodeLatents, type FeatureMajorLatents } from './latent-codec'
 import { conceptScoringOf } from './concepts'
 import {
   DEFAULT_STATISTICS,
   FeatureStatisticsBuilder,
-  conceptScores,
-  exampleProteinIds,
-  type ConceptCounts,
-  readExamples,
-  type Example,
   type StatisticsResult,
   type StatisticsSettings
 } from './feature-statistics'
-import { clampRange, featuresInRange, type RangeHit } from './protein-features'
 import type { ProteinStructures } from './protein-structures'
+import { FeatureQueries } from './feature-queries'
+import { ProteinQueries } from './protein-queries'
 import { SCHEMA_VERSION, migrate } from './schema'
+import { FeatureOutOfRangeError, runIdentityOf, StoreReader, type RunRow } from './store-reader'
 
-export interface NewProtein {
-  accession: string
-  name: string
-  organism: string
-  description: string
-  sequence: string
-  annotations: ResidueAnnotation[]
-  file?: string
-  line?: number
-}
+export { FeatureOutOfRangeError, NotInStoreError, type RunRow } from './store-reader'
 
-export interface RunKey {
-  modelName: string
-  modelHash: string
-  saeName: string
-  saeHash: string
-  layer: number
-  dSae: number
-  settings?: Record<string, unknown>
-}
+/** A protein to store: a record of the input (io/protein-input.ts), its file and line optional. */
+export type NewProtein = Omit<ProteinRecord, 'file' | 'line'> & Partial<Pick<ProteinRecord, 'file' | 'line'>>
+
+/** What identifies a run (model + SAE + layer) and what it is created with. */
+export type RunKey = Pick<RunInfo, 'modelName' | 'modelHash' | 'saeName' | 'saeHash' | 'layer' | 'dSae'> &
+  Partial<Pick<RunInfo, 'settings'>>
 
 export interface StatisticsProgress {
   pass: 1 | 2 | 3
@@ -89,61 +56,6 @@ export interface OpenOptions {
   readonly?: boolean
 }
 
-/** A row of the `runs` table as SQLite returns it. */
-export interface RunRow {
-  id: number
-  model_name: string
-  model_hash: string
-  sae_name: string
-  sae_hash: string
-  layer: number
-  d_sae: number
-  settings: string
-  status: string
-  created_at: string
-  updated_at: string
-}
-
-interface ProteinRow {
-  id: number
-  accession: string
-  name: string
-  organism: string
-  description: string
-  sequence: string
-  length: number
-  annotations: string
-}
-
-interface StatsRow {
-  feature: number
-  firing_residues: number
-  firing_proteins: number
-  freq_residue: number
-  freq_protein: number
-  max: number
-  mean_nz: number
-  std_nz: number
-  dead: number
-  best_type: string | null
-  best_f1: number
-  best_precision: number
-  best_recall: number
-  best_threshold: number
-  hist_small: string
-  label: string | null
-  notes: string | null
-  best_note: string
-  best_domain_type: string | null
-  best_domain_note: string
-  best_domain_f1: number
-  best_domain_precision: number
-  best_domain_recall: number
-  best_domain_threshold: number
-  generated_label: string
-}
-
-const MAX_FEATURE_PAGE = 20_000
 /**
  * How long a write waits for another connection's write to finish (SQLite busy timeout). Every write
  * transaction starts IMMEDIATE, so a conflicting write waits here instead of failing with "database is locked".
@@ -151,22 +63,6 @@ const MAX_FEATURE_PAGE = 20_000
 export const STORE_BUSY_TIMEOUT_MS = 60_000
 /** `PRAGMA application_id` of a PLM-SAE store ("PLMS"): marks the file as ours. */
 export const STORE_APPLICATION_ID = 0x504c4d53
-
-/** What a query asked for is not in the store (no such run, protein, feature, or not computed yet). */
-export class NotInStoreError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'NotInStoreError'
-  }
-}
-
-/** A feature id that the run's SAE does not have (the transports answer 404 / 400, not a failure). */
-export class FeatureOutOfRangeError extends NotInStoreError {
-  constructor(message: string) {
-    super(message)
-    this.name = 'FeatureOutOfRangeError'
-  }
-}
 
 /**
  * Refuses a database that belongs to another application: one with another `application_id`, or with tables
@@ -200,21 +96,22 @@ function now(): string {
   return new Date().toISOString()
 }
 
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, c => `\\${c}`)}%`
-}
-
-export class LatentStore {
-  readonly db: Database.Database
-  private readonly statements = new Map<string, Database.Statement>()
-  private readonly overviews = new Map<number, { stamp: string; overview: FeatureOverview }>()
+/**
+ * The store's write path (open and migrate, proteins, runs, latents, statistics, labels) and its run
+ * metadata; the views read through `features` (feature-queries.ts) and `proteins` (protein-queries.ts).
+ */
+export class LatentStore extends StoreReader {
+  /** The feature views' queries (feature table, overview, detail, concept predictors, export). */
+  readonly features: FeatureQueries = new FeatureQueries(this)
+  /** The protein views' queries (protein list and detail, feature tracks, features on a protein). */
+  readonly proteins: ProteinQueries = new ProteinQueries(this)
 
   private constructor(
-    readonly path: string,
+    path: string,
     db: Database.Database,
     private readonly ino: number
   ) {
-    this.db = db
+    super(path, db)
   }
 
   /** Opens (creating when missing) and migrates the store at `path`. */
@@ -277,15 +174,6 @@ export class LatentStore {
     if (this.db.open) this.db.close()
   }
 
-  private stmt(sql: string): Database.Statement {
-    let s = this.statements.get(sql)
-    if (!s) {
-      s = this.db.prepare(sql)
-      this.statements.set(sql, s)
-    }
-    return s
-  }
-
   get schemaVersion(): number {
     const row = this.stmt('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }
     return row.v ?? 0
@@ -313,6 +201,12 @@ export class LatentStore {
       runs: this.runs()
     }
   }
+
+  /**
+   * The features of a sequence typed by the user (`proteins.liveFeatures`), for live-features.ts, which
+   * predates the split of the queries.
+   */
+  readonly liveFeatures: ProteinQueries['liveFeatures'] = (...args) => this.proteins.liveFeatures(...args)
 
   // ---- proteins --------------------------------------------------------------------------------------------
 
@@ -363,36 +257,6 @@ export class LatentStore {
       })
       .immediate()
     return { ids, added, conflicts }
-  }
-
-  private proteinRow(ref: number | string): ProteinRow | undefined {
-    if (typeof ref === 'number')
-      return this.stmt('SELECT * FROM proteins WHERE id = ?').get(ref) as ProteinRow | undefined
-    return this.stmt('SELECT * FROM proteins WHERE accession = ?').get(ref) as ProteinRow | undefined
-  }
-
-  protein(ref: number | string): ProteinDetail | undefined {
-    const r = this.proteinRow(ref)
-    return r ? toProteinDetail(r) : undefined
-  }
-
-  listProteins(q: ProteinListQuery = {}): ProteinListResult {
-    const offset = Math.max(0, Math.floor(q.offset ?? 0))
-    const limit = Math.max(0, Math.min(1000, Math.floor(q.limit ?? 100)))
-    const text = q.text?.trim()
-    const where = text
-      ? `WHERE accession LIKE @like ESCAPE '\\' OR name LIKE @like ESCAPE '\\' OR organism LIKE @like ESCAPE '\\' OR description LIKE @like ESCAPE '\\'`
-      : ''
-    const params = text ? { like: likePattern(text) } : {}
-    const total = (this.stmt(`SELECT COUNT(*) AS n FROM proteins ${where}`).get(params) as { n: number }).n
-    const rows = this.stmt(
-      `SELECT id, accession, name, organism, length FROM proteins ${where} ORDER BY id LIMIT @limit OFFSET @offset`
-    ).all({
-      ...params,
-      limit,
-      offset
-    }) as ProteinSummary[]
-    return { total, offset, items: rows }
   }
 
   // ---- runs ------------------------------------------------------------------------------------------------
@@ -498,38 +362,13 @@ export class LatentStore {
     this.stmt('UPDATE runs SET status = ?, updated_at = ? WHERE id = ?').run(status, now(), id)
   }
 
-  /** The run queries use when none is given: the latest complete run, else the latest run. */
-  defaultRunId(): number {
-    const r = (this.stmt(
-      "SELECT id FROM runs WHERE status = 'complete' ORDER BY updated_at DESC, id DESC LIMIT 1"
-    ).get() ?? this.stmt('SELECT id FROM runs ORDER BY id DESC LIMIT 1').get()) as { id: number } | undefined
-    if (!r)
-      throw new NotInStoreError(
-        `${this.path}: the store has no indexing runs yet; index some proteins first (plm-sae index ...)`
-      )
-    return r.id
-  }
-
-  private resolveRun(runId: number | undefined): RunRow {
-    const id = runId ?? this.defaultRunId()
-    const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as RunRow | undefined
-    if (!r) throw new NotInStoreError(`${this.path}: no run ${id} in this store`)
-    return r
-  }
-
   private toRunInfo(r: RunRow): RunInfo {
     const counts = this.latentCounts(r.id)
     const stats = this.stmt('SELECT proteins FROM run_stats WHERE run_id = ?').get(r.id) as
       { proteins: number } | undefined
     const settings = JSON.parse(r.settings) as Record<string, unknown>
     return {
-      id: r.id,
-      modelName: r.model_name,
-      modelHash: r.model_hash,
-      saeName: r.sae_name,
-      saeHash: r.sae_hash,
-      layer: r.layer,
-      dSae: r.d_sae,
+      ...runIdentityOf(r),
       settings,
       status: r.status as RunStatus,
       createdAt: r.created_at,
@@ -601,22 +440,6 @@ export class LatentStore {
       })
       .immediate()
     return bytes
-  }
-
-  /** One protein's stored latents (feature-major), or undefined when not indexed in this run. */
-  latents(runId: number, proteinId: number): FeatureMajorLatents | undefined {
-    const row = this.stmt('SELECT data FROM latents WHERE run_id = ? AND protein_id = ?').get(runId, proteinId) as
-      { data: Buffer } | undefined
-    return row ? decodeFeatureMajor(row.data) : undefined
-  }
-
-  /** One feature's per-residue track on one protein, redrawn from the stored latents. */
-  featureTrack(runId: number, protein: number | string, feature: number): number[] {
-    const p = this.proteinRow(protein)
-    if (!p) throw new NotInStoreError(`no protein ${protein} in the store`)
-    const m = this.latents(runId, p.id)
-    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${runId}`)
-    return Array.from(trackOf(m, feature))
   }
 
   /**
@@ -859,489 +682,9 @@ export class LatentStore {
 
   // ---- feature queries -------------------------------------------------------------------------------------
 
-  private featureWhere(q: Omit<FeatureListQuery, 'offset' | 'limit'>): {
-    where: string
-    params: Record<string, unknown>
-  } {
-    const parts = ['s.run_id = @run']
-    const params: Record<string, unknown> = {}
-    if (q.minFreqResidue !== undefined) {
-      parts.push('s.freq_residue >= @minFreqResidue')
-      params.minFreqResidue = q.minFreqResidue
-    }
-    if (q.maxFreqResidue !== undefined) {
-      parts.push('s.freq_residue <= @maxFreqResidue')
-      params.maxFreqResidue = q.maxFreqResidue
-    }
-    if (q.minFreqProtein !== undefined) {
-      parts.push('s.freq_protein >= @minFreqProtein')
-      params.minFreqProtein = q.minFreqProtein
-    }
-    if (q.minMax !== undefined) {
-      parts.push('s.max >= @minMax')
-      params.minMax = q.minMax
-    }
-    if (q.status === 'alive') parts.push('s.dead = 0')
-    if (q.status === 'dead') parts.push('s.dead = 1')
-    if (q.conceptType === 'any') parts.push('s.best_type IS NOT NULL')
-    else if (q.conceptType === 'none') parts.push('s.best_type IS NULL')
-    else if (q.conceptType) {
-      parts.push('s.best_type = @conceptType')
-      params.conceptType = q.conceptType
-    }
-    if (q.minF1 !== undefined) {
-      parts.push('s.best_f1 >= @minF1')
-      params.minF1 = q.minF1
-    }
-    if (q.minF1Domain !== undefined) {
-      parts.push('s.best_domain_f1 >= @minF1Domain')
-      params.minF1Domain = q.minF1Domain
-    }
-    if (q.ids) {
-      parts.push('s.feature IN (SELECT value FROM json_each(@ids))')
-      params.ids = JSON.stringify(q.ids.filter(i => Number.isInteger(i)))
-    }
-    const text = q.text?.trim()
-    if (text) {
-      const t = text.replace(/^#/, '')
-      parts.push(
-        // generated labels carry figures ("F1 0.12"): they are searched for words, not for a bare feature number
-        `(s.feature = @textId OR s.concept_text LIKE @like ESCAPE '\\' ${/\p{L}/u.test(t) ? `OR s.generated_label LIKE @like ESCAPE '\\' ` : ''}OR s.feature IN ` +
-          `(SELECT feature FROM feature_labels WHERE sae_hash = @sae AND (label LIKE @like ESCAPE '\\' OR notes LIKE @like ESCAPE '\\')))`
-      )
-      params.textId = /^\d+$/.test(t) ? Number(t) : -1
-      params.like = likePattern(text)
-    }
-    return { where: parts.join(' AND '), params }
-  }
-
-  /** ORDER BY of the feature list; ties go by feature id in the same direction, so an index serves it. */
-  private orderBy(q: FeatureListQuery): string {
-    const dir = q.sort?.dir === 'desc' ? 'DESC' : 'ASC'
-    const tie = `s.feature ${dir}`
-    switch (q.sort?.key ?? 'id') {
-      case 'label':
-        return `(COALESCE(l.label, '') = '') ASC, l.label COLLATE NOCASE ${dir}, s.feature ASC`
-      case 'freqResidue':
-        return `s.freq_residue ${dir}, ${tie}`
-      case 'freqProtein':
-        return `s.freq_protein ${dir}, ${tie}`
-      case 'max':
-        return `s.max ${dir}, ${tie}`
-      case 'meanNonzero':
-        return `s.mean_nz ${dir}, ${tie}`
-      case 'bestF1':
-        return `s.best_f1 ${dir}, ${tie}`
-      case 'bestF1Domain':
-        return `s.best_domain_f1 ${dir}, ${tie}`
-      case 'concept':
-        return `(s.best_type IS NULL) ASC, s.best_type ${dir}, s.best_f1 DESC, s.feature ASC`
-      default:
-        return tie
-    }
-  }
-
-  private static readonly SUMMARY_COLUMNS = `s.feature, s.firing_residues, s.firing_proteins, s.freq_residue, s.freq_protein, s.max, s.mean_nz, s.std_nz, s.dead,
-    s.best_type, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, s.hist_small, l.label, l.notes,
-    s.best_note, s.best_domain_type, s.best_domain_note, s.best_domain_f1, s.best_domain_precision, s.best_domain_recall, s.best_domain_threshold, s.generated_label`
-
-  private requireStats(run: RunRow): void {
-    const s = this.stmt('SELECT 1 FROM run_stats WHERE run_id = ?').get(run.id)
-    if (!s)
-      throw new NotInStoreError(
-        `run ${run.id} has no feature statistics yet (the index job computes them when it finishes; run it again to complete them)`
-      )
-  }
-
-  listFeatures(q: FeatureListQuery = {}): FeatureListResult {
-    const run = this.resolveRun(q.runId)
-    this.requireStats(run)
-    const offset = Math.max(0, Math.floor(q.offset ?? 0))
-    const limit = Math.max(0, Math.min(MAX_FEATURE_PAGE, Math.floor(q.limit ?? 100)))
-    const { where, params } = this.featureWhere(q)
-    const join = 'LEFT JOIN feature_labels l ON l.sae_hash = @sae AND l.feature = s.feature'
-    // labels are joined only where the query needs them (text search, sort by label) and for the page itself
-    const needLabels = q.sort?.key === 'label'
-    const usesSae = needLabels || Boolean(q.text?.trim())
-    const all = { ...params, run: run.id, sae: run.sae_hash }
-    const order = this.orderBy(q)
-    const total = (
-      this.stmt(`SELECT COUNT(*) AS n FROM feature_stats s ${needLabels ? join : ''} WHERE ${where}`).get(
-        usesSae ? all : { ...params, run: run.id }
-      ) as { n: number }
-    ).n
-    const sql = needLabels
-      ? `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s ${join} WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset`
-      : `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM (SELECT s.feature AS f FROM feature_stats s WHERE ${where} ORDER BY ${order} LIMIT @limit OFFSET @offset) page
-         CROSS JOIN feature_stats s ON s.run_id = @run AND s.feature = page.f ${join} ORDER BY ${order}`
-    const rows = this.stmt(sql).all({ ...all, limit, offset }) as StatsRow[]
-    return { runId: run.id, total, offset, items: rows.map(toSummary) }
-  }
-
-  /** Every feature's frequency, max and best F1 in compact columns (for the overview scatter plot). */
-  featureOverview(runId?: number): FeatureOverview {
-    const run = this.resolveRun(runId)
-    this.requireStats(run)
-    const stamp = (this.stmt('SELECT computed_at FROM run_stats WHERE run_id = ?').pluck().get(run.id) as string) ?? ''
-    const cached = this.overviews.get(run.id)
-    if (cached && cached.stamp === stamp) return cached.overview
-    const rows = this.stmt(
-      'SELECT feature, freq_residue, max, best_f1 FROM feature_stats WHERE run_id = ? ORDER BY feature'
-    )
-      .raw()
-      .all(run.id) as number[][]
-    const out: FeatureOverview = { runId: run.id, ids: [], freqResidue: [], max: [], bestF1: [] }
-    for (const r of rows) {
-      out.ids.push(r[0])
-      out.freqResidue.push(r[1])
-      out.max.push(r[2])
-      out.bestF1.push(r[3])
-    }
-    this.overviews.set(run.id, { stamp, overview: out })
-    return out
-  }
-
-  /** Everything the feature detail view shows. `topLimit` / `samplesPerBucket` cap the examples returned. */
-  feature(feature: number, opts: { runId?: number; topLimit?: number; samplesPerBucket?: number } = {}): FeatureDetail {
-    const run = this.resolveRun(opts.runId)
-    this.requireStats(run)
-    const row = this.stmt(
-      `SELECT ${LatentStore.SUMMARY_COLUMNS} FROM feature_stats s LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = s.feature
-       WHERE s.run_id = ? AND s.feature = ?`
-    ).get(run.sae_hash, run.id, feature) as StatsRow | undefined
-    if (!row)
-      throw new FeatureOutOfRangeError(`feature ${feature} is not in run ${run.id} (features are 0..${run.d_sae - 1})`)
-    const rs = this.stmt('SELECT proteins, residues, settings FROM run_stats WHERE run_id = ?').get(run.id) as {
-      proteins: number
-      residues: number
-      settings: string
-    }
-    const st = JSON.parse(rs.settings) as StatisticsSettings
-    const detail = this.stmt(
-      'SELECT histogram, quantiles, examples, label_card FROM feature_details WHERE run_id = ? AND feature = ?'
-    ).get(run.id, feature) as
-      { histogram: string; quantiles: string; examples: Buffer; label_card: string | null } | undefined
-    if (!detail)
-      throw new NotInStoreError(`feature ${feature} has no details in run ${run.id}; recompute the statistics`)
-    const ids = [...new Set(exampleProteinIds(detail.examples))]
-    const proteins = new Map<number, ProteinRow>()
-    if (ids.length > 0) {
-      for (const p of this.stmt('SELECT p.* FROM json_each(?) j JOIN proteins p ON p.id = j.value').all(
-        JSON.stringify(ids)
-      ) as ProteinRow[])
-        proteins.set(p.id, p)
-    }
-    const annotations = new Map<number, ResidueAnnotation[]>()
-    const annotationsOf = (p: ProteinRow): ResidueAnnotation[] => {
-      let a = annotations.get(p.id)
-      if (!a) annotations.set(p.id, (a = JSON.parse(p.annotations) as ResidueAnnotation[]))
-      return a
-    }
-    const examples = readExamples(detail.examples, id => proteins.get(id)?.length ?? 0).filter(e =>
-      proteins.has(e.proteinId)
-    )
-    const topLimit = opts.topLimit ?? Infinity
-    const perBucket = opts.samplesPerBucket ?? Infinity
-    const toActivation = (e: Example): FeatureProteinActivation => {
-      const p = proteins.get(e.proteinId)!
-      return {
-        protein: { id: p.id, accession: p.accession, name: p.name, organism: p.organism, length: p.length },
-        sequence: p.sequence,
-        max: e.max,
-        mean: e.mean,
-        argmax: e.argmax + 1,
-        firingResidues: e.firing,
-        activations: e.activations,
-        annotations: annotationsOf(p)
-      }
-    }
-    const topProteins = examples.filter(e => e.kind === 0 && e.rank < topLimit).map(toActivation)
-    const buckets: QuantileBucketSample[] = []
-    for (let b = 0; b < st.buckets; b++) {
-      buckets.push({
-        bucket: b,
-        lower: (row.max * b) / st.buckets,
-        upper: (row.max * (b + 1)) / st.buckets,
-        proteins: []
-      })
-    }
-    for (const e of examples)
-      if (e.kind === 1 && e.rank < perBucket && buckets[e.bucket]) buckets[e.bucket].proteins.push(toActivation(e))
-    const concepts = (
-      this.stmt('SELECT * FROM feature_concepts WHERE run_id = ? AND feature = ? ORDER BY f1 DESC, type, note').all(
-        run.id,
-        feature
-      ) as {
-        type: string
-        note: string
-        per_residue: number
-        domain_threshold: number | null
-        domain_precision: number | null
-        domain_recall: number | null
-        domain_f1: number | null
-        found_instances: number | null
-        instances: number | null
-        threshold: number
-        precision: number
-        recall: number
-        f1: number
-        tp: number
-        predicted: number
-        positives: number
-        by_threshold: string
-      }[]
-    ).map((c): ConceptAssociation => ({
-      type: c.type as AnnotationType,
-      threshold: c.threshold,
-      precision: c.precision,
-      recall: c.recall,
-      f1: c.f1,
-      truePositives: c.tp,
-      predicted: c.predicted,
-      positives: c.positives,
-      byThreshold: byThresholdOf(c.by_threshold, st.thresholds, c.positives, c.instances ?? 0, c.per_residue === 1),
-      note: c.note,
-      perResidue: c.per_residue === 1,
-      ...(c.domain_f1 === null
-        ? {}
-        : {
-            domain: {
-              threshold: c.domain_threshold!,
-              precision: c.domain_precision!,
-              recall: c.domain_recall!,
-              f1: c.domain_f1,
-              foundInstances: c.found_instances!,
-              instances: c.instances!
-            }
-          })
-    }))
-    const summary = toSummary(row)
-    return {
-      runId: run.id,
-      summary,
-      stats: {
-        totalResidues: rs.residues,
-        totalProteins: rs.proteins,
-        firingResidues: row.firing_residues,
-        firingProteins: row.firing_proteins,
-        freqResidue: row.freq_residue,
-        freqProtein: row.freq_protein,
-        max: row.max,
-        meanNonzero: row.mean_nz,
-        stdNonzero: row.std_nz
-      },
-      quantiles: JSON.parse(detail.quantiles) as FeatureDetail['quantiles'],
-      histogram: {
-        edges: Array.from({ length: st.histogramBins + 1 }, (_, i) => (row.max * i) / st.histogramBins),
-        counts: JSON.parse(detail.histogram) as number[]
-      },
-      topProteins,
-      quantileSamples: buckets,
-      concepts,
-      label: row.label ?? '',
-      notes: row.notes ?? '',
-      ...(st.concepts ? { conceptScoring: st.concepts } : {}),
-      ...(detail.label_card ? { labelCard: JSON.parse(detail.label_card) as FeatureLabelCard } : {})
-    }
-  }
-
-  /** All features firing on a stored protein over a residue range, sorted by max or mean. */
-  proteinFeatures(q: ProteinFeaturesQuery): ProteinFeaturesResult {
-    const run = this.resolveRun(q.runId)
-    const p = this.proteinRow(q.protein)
-    if (!p) throw new NotInStoreError(`no protein ${JSON.stringify(q.protein)} in the store`)
-    const m = this.latents(run.id, p.id)
-    if (!m) throw new NotInStoreError(`protein ${p.accession} has no latents in run ${run.id}; index it first`)
-    const detail = toProteinDetail(p)
-    const { sequence, annotations, ...summary } = detail
-    return this.rangeResult(run, m, summary, sequence, annotations, q)
-  }
-
-  /** The same answer for latents computed live (a sequence typed by the user; nothing is stored). */
-  liveFeatures(
-    runId: number | undefined,
-    sequence: string,
-    m: FeatureMajorLatents,
-    q: Omit<ProteinFeaturesQuery, 'protein' | 'runId'>
-  ): ProteinFeaturesResult {
-    const run = this.resolveRun(runId)
-    return this.rangeResult(run, m, null, sequence, [], q)
-  }
-
-  private rangeResult(
-    run: RunRow,
-    m: FeatureMajorLatents,
-    protein: ProteinSummary | null,
-    sequence: string,
-    annotations: ResidueAnnotation[],
-    q: Omit<ProteinFeaturesQuery, 'protein' | 'runId'>
-  ): ProteinFeaturesResult {
-    const range = clampRange(m.rows, q.range)
-    const sortBy = q.sortBy ?? 'max'
-    const offset = Math.max(0, Math.floor(q.offset ?? 0))
-    const limit = Math.max(0, Math.floor(q.limit ?? 100))
-    const { total, hits: page } = featuresInRange(m, range, sortBy, offset, limit)
-    const info = this.featureInfo(run, page)
-    const withTracks = Math.max(0, Math.floor(q.withTracks ?? 0))
-    const items: ProteinFeatureHit[] = page.map((h, i) => {
-      const f = info.get(h.feature)
-      const item: ProteinFeatureHit = {
-        feature: h.feature,
-        label: f?.label ?? '',
-        bestConcept: f?.best ?? null,
-        max: h.max,
-        mean: h.mean,
-        argmax: h.argmax,
-        firingResidues: h.firing,
-        globalMax: f?.max ?? h.max
-      }
-      if (i < withTracks) item.activations = Array.from(trackOf(m, h.feature))
-      return item
-    })
-    return { runId: run.id, protein, sequence, annotations, range, sortBy, total, offset, items }
-  }
-
-  private featureInfo(
-    run: RunRow,
-    hits: RangeHit[]
-  ): Map<number, { label: string; best: BestConcept | null; max: number }> {
-    const out = new Map<number, { label: string; best: BestConcept | null; max: number }>()
-    if (hits.length === 0) return out
-    const rows = this.stmt(
-      `SELECT j.value AS feature, s.max, s.best_type, s.best_note, s.best_f1, s.best_precision, s.best_recall, s.best_threshold, l.label
-       FROM json_each(?) j
-       LEFT JOIN feature_stats s ON s.run_id = ? AND s.feature = j.value
-       LEFT JOIN feature_labels l ON l.sae_hash = ? AND l.feature = j.value`
-    ).all(JSON.stringify(hits.map(h => h.feature)), run.id, run.sae_hash) as {
-      feature: number
-      max: number | null
-      best_type: string | null
-      best_note: string | null
-      best_f1: number
-      best_precision: number
-      best_recall: number
-      best_threshold: number
-      label: string | null
-    }[]
-    for (const r of rows) {
-      out.set(r.feature, {
-        label: r.label ?? '',
-        max: r.max ?? 0,
-        best: r.best_type
-          ? {
-              type: r.best_type as AnnotationType,
-              f1: r.best_f1,
-              precision: r.best_precision,
-              recall: r.best_recall,
-              threshold: r.best_threshold,
-              ...(r.best_note ? { note: r.best_note } : {})
-            }
-          : null
-      })
-    }
-    return out
-  }
-
   // ---- concept predictors ----------------------------------------------------------------------------------
 
-  /**
-   * Every (feature, concept) whose residue F1 is at or above `floor`, with the activation the feature must
-   * exceed to predict the concept on a residue (its best threshold × its max): the predictors of concept reports.
-   */
-  conceptPredictors(runId: number | undefined, floor: number): { runId: number; predictors: ConceptPredictor[] } {
-    const run = this.resolveRun(runId)
-    this.requireStats(run)
-    const rows = this.stmt(
-      `SELECT c.feature, c.type, c.note, c.f1, c.threshold, s.max FROM feature_concepts c
-       JOIN feature_stats s ON s.run_id = c.run_id AND s.feature = c.feature
-       WHERE c.run_id = ? AND c.f1 >= ? ORDER BY c.feature, c.f1 DESC, c.type, c.note`
-    ).all(run.id, floor) as {
-      feature: number
-      type: string
-      note: string
-      f1: number
-      threshold: number
-      max: number
-    }[]
-    return {
-      runId: run.id,
-      predictors: rows.map(r => ({
-        feature: r.feature,
-        type: r.type as AnnotationType,
-        note: r.note,
-        f1: r.f1,
-        threshold: r.threshold,
-        cut: r.threshold * r.max
-      }))
-    }
-  }
-
   // ---- export ----------------------------------------------------------------------------------------------
-
-  /** The feature table (all matching features, the list's sort order) as CSV or JSON text. */
-  exportFeatures(q: FeatureExportQuery): string {
-    const { format, ...query } = q
-    const res = this.listFeatures({ ...query, offset: 0, limit: MAX_FEATURE_PAGE })
-    let items = res.items
-    for (let offset = items.length; offset < res.total; offset += MAX_FEATURE_PAGE) {
-      items = items.concat(this.listFeatures({ ...query, offset, limit: MAX_FEATURE_PAGE }).items)
-    }
-    const rows = items.map(f => ({
-      feature: f.id,
-      label: f.label,
-      best_concept: f.bestConcept?.type ?? '',
-      best_f1: f.bestConcept?.f1 ?? 0,
-      best_precision: f.bestConcept?.precision ?? 0,
-      best_recall: f.bestConcept?.recall ?? 0,
-      best_threshold: f.bestConcept?.threshold ?? 0,
-      freq_residue: f.freqResidue,
-      freq_protein: f.freqProtein,
-      max: f.max,
-      mean_nonzero: f.meanNonzero,
-      dead: f.dead,
-      best_concept_note: f.bestConcept?.note ?? '',
-      best_domain_concept: f.bestConceptDomain?.type ?? '',
-      best_domain_concept_note: f.bestConceptDomain?.note ?? '',
-      best_domain_f1: f.bestConceptDomain?.f1 ?? 0,
-      best_domain_recall: f.bestConceptDomain?.recall ?? 0,
-      best_domain_threshold: f.bestConceptDomain?.threshold ?? 0,
-      generated_label: f.generatedLabel ?? ''
-    }))
-    if (format === 'json') return `${JSON.stringify({ runId: res.runId, features: rows }, null, 1)}\n`
-    const header = Object.keys(rows[0] ?? { feature: 0 })
-    const cell = (v: unknown): string => {
-      const s = typeof v === 'boolean' ? (v ? 'true' : 'false') : String(v)
-      return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
-    }
-    const lines = [header.join(',')]
-    for (const r of rows) lines.push(header.map(h => cell((r as Record<string, unknown>)[h])).join(','))
-    return `${lines.join('\n')}\n`
-  }
-}
-
-/**
- * A concept's figures per threshold from its stored counts (schema 6: {tp, predicted, found}); statistics
- * from before schema 6 stored the figures themselves (an array), returned as they are.
- */
-function byThresholdOf(
-  json: string,
-  thresholds: number[],
-  positives: number,
-  instances: number,
-  perResidue: boolean
-): ConceptAssociation['byThreshold'] {
-  const v = JSON.parse(json) as ConceptCounts | ConceptAssociation['byThreshold']
-  if (Array.isArray(v)) return v
-  return conceptScores(thresholds, v, positives, instances, perResidue).map(
-    ({ threshold, precision, recall, f1, recallDomain, f1Domain }) => ({
-      threshold,
-      precision,
-      recall,
-      f1,
-      recallDomain,
-      f1Domain
-    })
-  )
 }
 
 /** JSON with object keys sorted: equal settings give equal text, whatever order their keys were written in. */
@@ -1355,52 +698,4 @@ export function canonicalJson(v: unknown): string {
       .join(',')}}`
   }
   return JSON.stringify(v)
-}
-
-function toProteinDetail(r: ProteinRow): ProteinDetail {
-  return {
-    id: r.id,
-    accession: r.accession,
-    name: r.name,
-    organism: r.organism,
-    length: r.length,
-    sequence: r.sequence,
-    description: r.description,
-    annotations: JSON.parse(r.annotations) as ResidueAnnotation[]
-  }
-}
-
-function toSummary(r: StatsRow): FeatureSummary {
-  return {
-    id: r.feature,
-    label: r.label ?? '',
-    bestConcept: r.best_type
-      ? {
-          type: r.best_type as AnnotationType,
-          f1: r.best_f1,
-          precision: r.best_precision,
-          recall: r.best_recall,
-          threshold: r.best_threshold,
-          ...(r.best_note ? { note: r.best_note } : {})
-        }
-      : null,
-    bestConceptDomain: r.best_domain_type
-      ? {
-          type: r.best_domain_type as AnnotationType,
-          f1: r.best_domain_f1,
-          precision: r.best_domain_precision,
-          recall: r.best_domain_recall,
-          threshold: r.best_domain_threshold,
-          ...(r.best_domain_note ? { note: r.best_domain_note } : {})
-        }
-      : null,
-    generatedLabel: r.generated_label ?? '',
-    freqResidue: r.freq_residue,
-    freqProtein: r.freq_protein,
-    max: r.max,
-    meanNonzero: r.mean_nz,
-    dead: r.dead === 1,
-    histogram: JSON.parse(r.hist_small) as number[],
-    hasNotes: (r.notes ?? '') !== ''
-  }
 }

@@ -11,6 +11,20 @@ export interface Migration {
   up: string
 }
 
+/**
+ * The score columns of `feature_concepts` since migration 2 (migration 6 rebuilds the table with them): one
+ * text, so both migrations spell them alike (migration 2's SQL is unchanged, byte for byte).
+ */
+const CONCEPT_SCORE_COLUMNS = `        threshold REAL NOT NULL,
+        precision REAL NOT NULL,
+        recall REAL NOT NULL,
+        f1 REAL NOT NULL,
+        tp INTEGER NOT NULL,
+        predicted INTEGER NOT NULL,
+        positives INTEGER NOT NULL,
+        by_threshold TEXT NOT NULL,
+`
+
 export const MIGRATIONS: Migration[] = [
   {
     version: 1,
@@ -110,15 +124,7 @@ export const MIGRATIONS: Migration[] = [
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         feature INTEGER NOT NULL,
         type TEXT NOT NULL,
-        threshold REAL NOT NULL,
-        precision REAL NOT NULL,
-        recall REAL NOT NULL,
-        f1 REAL NOT NULL,
-        tp INTEGER NOT NULL,
-        predicted INTEGER NOT NULL,
-        positives INTEGER NOT NULL,
-        by_threshold TEXT NOT NULL,
-        PRIMARY KEY (run_id, feature, type)
+${CONCEPT_SCORE_COLUMNS}        PRIMARY KEY (run_id, feature, type)
       ) WITHOUT ROWID;
     `
   },
@@ -170,15 +176,7 @@ export const MIGRATIONS: Migration[] = [
         type TEXT NOT NULL,
         note TEXT NOT NULL DEFAULT '',
         per_residue INTEGER NOT NULL DEFAULT 0,
-        threshold REAL NOT NULL,
-        precision REAL NOT NULL,
-        recall REAL NOT NULL,
-        f1 REAL NOT NULL,
-        tp INTEGER NOT NULL,
-        predicted INTEGER NOT NULL,
-        positives INTEGER NOT NULL,
-        by_threshold TEXT NOT NULL,
-        domain_threshold REAL,
+${CONCEPT_SCORE_COLUMNS}        domain_threshold REAL,
         domain_precision REAL,
         domain_recall REAL,
         domain_f1 REAL,

@@ -23,7 +23,8 @@ import Database from 'better-sqlite3'
 import { realpathSync } from 'node:fs'
 import { basename } from 'node:path'
 import { inShard, type ShardSpec, parseShard } from '../io/shard'
-import { canonicalJson, type LatentStore, type RunRow } from './latent-store'
+import { canonicalJson, type LatentStore } from './latent-store'
+import { runIdentityOf, type ProteinRow, type RunIdentity, type RunRow } from './store-reader'
 import { DEFAULT_STATISTICS, type StatisticsSettings } from './feature-statistics'
 
 export interface MergeProgress {
@@ -70,14 +71,7 @@ export interface MergeOptions {
   batchRows?: number
 }
 
-interface ShardRun {
-  id: number
-  modelName: string
-  modelHash: string
-  saeName: string
-  saeHash: string
-  layer: number
-  dSae: number
+interface ShardRun extends RunIdentity {
   /** The run's settings without the shard number (the same in every shard). */
   settings: Record<string, unknown>
   /** The SAE's fit measured by the shard's task, if it measured one (not compared across shards). */
@@ -162,13 +156,7 @@ function openShard(path: string): ShardInfo {
       const { shard: _shard, fit, ...rest } = settings
       void _shard
       runs.push({
-        id: r.id,
-        modelName: r.model_name,
-        modelHash: r.model_hash,
-        saeName: r.sae_name,
-        saeHash: r.sae_hash,
-        layer: r.layer,
-        dSae: r.d_sae,
+        ...runIdentityOf(r),
         settings: rest,
         fit,
         stats: { ...DEFAULT_STATISTICS, ...(JSON.parse(stats.settings) as Partial<StatisticsSettings>) },
@@ -272,19 +260,6 @@ function checkProteins(shards: ShardInfo[], target: LatentStore, opts: MergeOpti
       if (++n % 4096 === 0) opts.onProgress?.({ ...progress })
     }
   }
-}
-
-interface ProteinRow {
-  id: number
-  accession: string
-  name: string
-  organism: string
-  description: string
-  sequence: string
-  length: number
-  annotations: string
-  source_file: string
-  source_line: number
 }
 
 /** Proteins of all shards in input order (k-way merge on the input line), into the target. */
