@@ -17,20 +17,8 @@ const src = join(root, 'src')
  * KNOWN EXCEPTIONS, to be deleted: circles known on this branch that another part of issue 15 removes. Each entry
  * is the circle's files (sorted, relative to the repository root); the test fails if such a circle changes, and
  * when it is gone (then delete its entry).
- *
- * - The steering task's 5-file circle (worker-protocol → steering for SteerTask; steering → job-manager,
- *   model-resolver, live-latents → … → worker-protocol): SteerTask moves to worker-protocol.ts and its runner to
- *   workbench/steer-task.ts (issue 15, "Each module one job"). The lead deletes this entry when merging that part.
  */
-const KNOWN_CIRCLES: string[][] = [
-  [
-    'src/main/workbench/job-manager.ts',
-    'src/main/workbench/live-latents.ts',
-    'src/main/workbench/model-resolver.ts',
-    'src/main/workbench/steering.ts',
-    'src/main/workbench/worker-protocol.ts'
-  ]
-]
+const KNOWN_CIRCLES: string[][] = []
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {

@@ -23,11 +23,11 @@ import {
   type StartSteeringRequest
 } from '../../shared/steering-types'
 import { DEFAULT_WINDOW } from '../engine/esm/esm2-model'
-import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { RuntimeOptions } from '../engine/runtime/execution-provider'
 import { toCsv, toFasta, toJson } from '../engine/steer/run-export'
 import { openSteeredModel } from '../engine/steer/open-steered-model'
 import type { SteeredModel } from '../engine/steer/steered-model'
-import { checkSteeringRequest, previewShift, runSteering } from '../engine/steer/steering-run'
+import { checkSteeringRequest, previewShift } from '../engine/steer/steering-run'
 import type { LatentStore } from '../engine/store/latent-store'
 import { NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
