@@ -39,7 +39,7 @@ import { ClientError, NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
-import { sequenceFromText } from './live-latents'
+import { sequenceFromText } from './pasted-sequences'
 import { writeFileAtomic } from '../engine/fs/files'
 import { ExperimentStore } from '../engine/store/experiment-store'
 

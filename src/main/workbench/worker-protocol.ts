@@ -6,7 +6,9 @@ import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 import type { ExperimentTask } from './experiments'
-import type { DeviceChoice } from '../engine/runtime/execution-provider'
+import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
+import type { SequenceInput } from '../engine/esm/esm2-model'
+import type { SparseLatents } from '../engine/sae/sparse-latents'
 
 export interface IndexTask {
   kind: 'index'
@@ -38,6 +40,35 @@ export interface IndexTask {
 }
 
 export type WorkerTask = IndexTask | SteerTask | ExperimentTask
+
+/**
+ * Not a job: the resident worker that computes SAE activations of pasted sequences (pasted-sequence-task.ts).
+ * It loads the project's model + SAE once, posts `ready`, then answers `extract` requests one at a time until
+ * it is sent `close`.
+ */
+export interface PastedSequenceTask {
+  kind: 'pasted-sequences'
+  modelCacheRoot: string
+  /** Folder (or file) of the ESM2 checkpoint. */
+  modelDir: string
+  /** Folder (or file) of the SAE, and the library entry's k for an SAE whose files do not store it. */
+  saeDir: string
+  saeK?: number
+  layer: number
+  runtime: RuntimeOptions
+}
+
+export type MainToPastedSequenceWorker =
+  | { type: 'extract'; requestId: number; inputs: SequenceInput[] }
+  | { type: 'cancelExtract'; requestId: number }
+  | { type: 'close' }
+
+export type PastedSequenceWorkerToMain =
+  | { type: 'ready'; dSae: number; layer: number; maxActivePerResidue?: number }
+  | { type: 'openFailed'; error: string }
+  | { type: 'latents'; requestId: number; latents: SparseLatents }
+  | { type: 'extracted'; requestId: number }
+  | { type: 'extractFailed'; requestId: number; error: string }
 
 export type WorkerToMain =
   | { type: 'progress'; progress: JobProgress }
