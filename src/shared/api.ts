@@ -129,6 +129,17 @@ export type AddModelRequest =
       baseModelId?: string
     }
 
+export interface CheckSaeFitRequest {
+  /** The SAE's library id. */
+  saeId: string
+  /** The ESM2 model's library id (default: the project's model, else the SAE's own model). */
+  modelId?: string
+  /** Check on this project's proteins (and at its layer) instead of the demo set. */
+  projectId?: string
+  /** 'declared': the SAE's layer only (default); 'all': every layer of the model, to compare. */
+  layers?: 'declared' | 'all'
+}
+
 export interface ModelIdRequest {
   /** A `LibraryEntry.id`. */
   id: string
@@ -215,7 +226,7 @@ export interface CreateProjectResult {
 
 // --------------------------------------------------------------------------------------------------------- jobs
 
-export type JobKind = 'index' | 'download' | 'import' | 'steer' | 'experiment'
+export type JobKind = 'index' | 'download' | 'import' | 'steer' | 'experiment' | 'sae-fit'
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
 
 export interface JobProgress {
@@ -353,6 +364,11 @@ export interface ApiMethods {
   removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
   /** Starts (or resumes) the download of a hub entry as a 'download' job. */
   downloadModel: { request: ModelIdRequest; result: JobInfo }
+  /**
+   * Starts a 'sae-fit' job: the SAE's fit (FVU, cosine, L0, masked-LM loss recovered) on a model, at its layer or
+   * on every layer, on the demo set or a project's proteins; the result is kept with the SAE's library entry (`fit`).
+   */
+  checkSaeFit: { request: CheckSaeFitRequest; result: JobInfo }
   // projects
   listProjects: { request: EmptyRequest; result: ProjectInfo[] }
   createProject: { request: CreateProjectRequest; result: CreateProjectResult }
@@ -431,6 +447,7 @@ export const API_METHODS = [
   'addModel',
   'removeModel',
   'downloadModel',
+  'checkSaeFit',
   'listProjects',
   'createProject',
   'openProject',

@@ -424,6 +424,12 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   }),
   removeModel: obj({ id }),
   downloadModel: obj({ id }),
+  checkSaeFit: obj({
+    saeId: id,
+    modelId: opt(id),
+    projectId: opt(id),
+    layers: opt(oneOf(['declared', 'all'] as const))
+  }),
   listProjects: empty,
   createProject: obj({
     name: text(120, 1),

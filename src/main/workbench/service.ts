@@ -21,7 +21,7 @@ import type {
   ProjectInfo,
   WorkbenchApi
 } from '../../shared/api'
-import type { AppSettings, LibraryEntry } from '../../shared/library-types'
+import type { AppSettings, LibraryEntry, SaeFitCheck } from '../../shared/library-types'
 import type { BadRecordPolicy, FalsePositiveScope } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/fs/app-paths'
 import { cleanModelCache } from '../engine/esm/esm2-import'
@@ -365,6 +365,55 @@ export class WorkbenchService implements WorkbenchApi {
 
   async downloadModel(req: ApiRequest<'downloadModel'>): Promise<JobInfo> {
     return this.models.download(req.id)
+  }
+
+  /**
+   * The SAE's fit on a model as a 'sae-fit' job (worker thread): at the SAE's layer, or on every layer to compare
+   * (what the app runs before indexing); on the demo set, or a project's proteins. Kept with the SAE's entry.
+   */
+  async checkSaeFit(req: ApiRequest<'checkSaeFit'>): Promise<JobInfo> {
+    const project = req.projectId ? this.projects.get(req.projectId) : undefined
+    const sae = this.models.resolve(req.saeId)
+    if (sae.kind !== 'sae') throw new ClientError(`"${sae.name}" is not an SAE: choose an SAE to check.`)
+    const entry = this.models.list().find(m => m.id === req.saeId)
+    const modelId = req.modelId ?? project?.modelId ?? entry?.baseModelId
+    if (!modelId)
+      throw new ClientError(`"${sae.name}" names no model it belongs to: choose the ESM2 model to check it on.`)
+    const model = this.models.resolve(modelId)
+    if (model.kind !== 'esm2') throw new ClientError(`"${model.name}" is not an ESM2 model: choose one to check on.`)
+    const layers = req.layers ?? 'declared'
+    const running = this.jobs.active(j => j.kind === 'sae-fit' && j.entryId === sae.id)
+    if (running) return running
+    const demo = model.demo || sae.demo
+    const sample = project
+      ? { input: this.projects.proteinsPath(project), name: `the proteins of "${project.name}"` }
+      : { input: join(this.opts.resourcesDir, 'demo', 'swissprot-100.dat'), name: 'the demo set' }
+    return this.jobs.startWorker(
+      {
+        kind: 'sae-fit',
+        title: `Check the fit of ${sae.name} on ${model.name} (${layers === 'all' ? 'every layer' : 'its layer'})`,
+        entryId: sae.id,
+        ...(project ? { projectId: project.id } : {}),
+        onDone: result => this.models.library.recordFit(sae.id, result as SaeFitCheck)
+      },
+      {
+        kind: 'sae-fit',
+        modelCacheRoot: this.modelCache,
+        modelId: model.id,
+        modelName: model.name,
+        modelDir: model.dir,
+        saeDir: sae.dir,
+        ...(sae.saeK !== undefined ? { saeK: sae.saeK } : {}),
+        ...((project?.layer ?? sae.layer) !== undefined ? { layer: project?.layer ?? sae.layer } : {}),
+        layers,
+        input: sample.input,
+        sample: sample.name,
+        device: this.runtime.device,
+        threads: this.runtime.threads,
+        ...(demo ? { demo: { dataDir: this.dataDir, esmResourcesDir: join(this.opts.resourcesDir, 'esm') } } : {})
+      },
+      { phase: 'starting', done: 0, total: 1, unit: 'steps' }
+    )
   }
 
   // ------------------------------------------------------------------------------------------------- projects

@@ -6,6 +6,7 @@ import type { JobProgress } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, FalsePositiveScope } from '../../shared/store-types'
 import type { SteerTask } from './steering'
 import type { ExperimentTask } from './experiments'
+import type { SaeFitTask } from './sae-fit-task'
 import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
 import type { SequenceInput } from '../engine/esm/esm2-model'
 import type { SparseLatents } from '../engine/sae/sparse-latents'
@@ -39,7 +40,7 @@ export interface IndexTask {
   demo?: { dataDir: string; esmResourcesDir: string }
 }
 
-export type WorkerTask = IndexTask | SteerTask | ExperimentTask
+export type WorkerTask = IndexTask | SteerTask | ExperimentTask | SaeFitTask
 
 /**
  * Not a job: the resident worker that computes SAE activations of pasted sequences (pasted-sequence-task.ts).

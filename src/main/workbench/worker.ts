@@ -9,6 +9,7 @@ import { runIndexTask } from './index-task'
 import { runSteerTask } from './steering'
 import { runExperimentTask } from './experiments'
 import { servePastedSequences } from './pasted-sequence-task'
+import { runSaeFitTask } from './sae-fit-task'
 import type { MainToWorker, PastedSequenceTask, WorkerTask, WorkerToMain } from './worker-protocol'
 
 const maybePort = parentPort
@@ -37,6 +38,8 @@ async function run(task: WorkerTask): Promise<unknown> {
       return runSteerTask(task, { signal: abort.signal, progress })
     case 'experiment':
       return runExperimentTask(task, { signal: abort.signal, progress })
+    case 'sae-fit':
+      return runSaeFitTask(task, { signal: abort.signal, progress })
   }
 }
 
