@@ -130,7 +130,8 @@ describe('browser mode, first start', () => {
     await page.getByTestId('nav-models').click()
     await page.getByText('New project…').click()
     await page.getByTestId('compare-layers').click()
-    await page.getByTestId('fit-progress').waitFor()
+    // the job's progress in the form (the SAE's library row shows it too)
+    await page.getByTestId('layer-comparison').getByTestId('fit-progress').waitFor()
     await page.getByTestId('layer-fit-table').waitFor({ timeout: 400_000 })
     const fit = (await e2e.service.listModels({})).find(m => m.id === 'demo:sae')!.fit!
     expect(fit.layers.map(l => l.layer)).toEqual([0, 1, 2, 3, 4, 5, 6])
