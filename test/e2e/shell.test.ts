@@ -119,7 +119,7 @@ describe('browser mode, first start', () => {
     expect(fit).toMatchObject({ modelId: 'demo:esm2', sample: 'the demo set', declaredLayer: 4 })
     const summary = await row.getByTestId('sae-fit-summary').textContent()
     expect(summary).toContain(
-      `Layer 4 on Demo ESM2 (random weights): FVU ${at.fvu.toFixed(3)}, cosine ${at.cosine.toFixed(3)}, L0 ${at.l0.toFixed(1)}, ${at.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered (${fit.proteins} proteins of the demo set)`
+      `Layer 4 on Demo ESM2 (random weights): FVU ${at.fvu.toFixed(3)}, cosine ${at.cosine.toFixed(3)}, L0 ${at.l0.toFixed(1)}, ${at.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered (${fit.proteins} ${fit.proteins === 1 ? 'protein' : 'proteins'} of the demo set)`
     )
     for (const w of fit.warnings) expect(summary).toContain(w)
     expect(await row.getByTestId('check-fit').textContent()).toBe('Check the fit again')

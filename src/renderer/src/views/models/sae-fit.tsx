@@ -11,6 +11,8 @@ import { api } from '@renderer/api'
 import { formatDuration, ProgressBar } from './progress-bar'
 
 const pct = (v: number): string => `${v.toFixed(1)}%`
+const proteinsOf = (fit: SaeFitCheck): string =>
+  `${fit.proteins} ${fit.proteins === 1 ? 'protein' : 'proteins'} of ${fit.sample}`
 
 /** "FVU 0.123, cosine 0.95, 87.1% of the masked-LM loss recovered" */
 export function layerFitText(f: SaeLayerFit): string {
@@ -63,7 +65,7 @@ export function SaeFitCell({
     <div data-testid="sae-fit">
       {fit && at && (
         <div className="small" data-testid="sae-fit-summary">
-          Layer {at.layer} on {fit.modelName}: {layerFitText(at)} ({fit.proteins} proteins of {fit.sample})
+          Layer {at.layer} on {fit.modelName}: {layerFitText(at)} ({proteinsOf(fit)})
           <FitWarnings fit={fit} />
         </div>
       )}
@@ -114,7 +116,7 @@ export function LayerComparison({
           <div className="small" data-testid="layer-comparison-result">
             {fit.warnings.length === 0
               ? `Layer ${fit.declaredLayer ?? fit.bestLayer} fits as well as any layer of ${fit.modelName}.`
-              : `Checked every layer of ${fit.modelName} on ${fit.proteins} proteins of ${fit.sample}:`}
+              : `Checked every layer of ${fit.modelName} on ${proteinsOf(fit)}:`}
           </div>
           <FitWarnings fit={fit} />
           <table className="table small" data-testid="layer-fit-table">
