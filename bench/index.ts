@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IndexJob } from '../src/main/engine/jobs/index-job'
-import { liveSequenceFeatures } from '../src/main/engine/jobs/live-features'
+import { pastedSequenceFeatures } from '../src/main/engine/jobs/pasted-sequence-features'
 import { LatentStore } from '../src/main/engine/store/latent-store'
 import { numberArg } from './bench-args'
 import { BENCH_D_SAE, BENCH_LAYER, benchIndexFixtures, writeBenchInput } from './bench-fixtures'
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 20; i++) {
       const p = store.proteins.get(proteins[Math.floor(r() * proteins.length)].id)!
       const t = performance.now()
-      await liveSequenceFeatures(store, extractor, { sequence: p.sequence.slice(0, 400), limit: 100, withTracks: 20 })
+      await pastedSequenceFeatures(store, extractor, { sequence: p.sequence.slice(0, 400), limit: 100, withTracks: 20 })
       live.push(performance.now() - t)
     }
     live.sort((a, b) => a - b)

@@ -18,7 +18,7 @@ import {
 } from '../src/main/workbench/http-server'
 import { dispatch } from '../src/main/workbench/dispatch'
 import { ClientError, ConflictError } from '../src/main/workbench/errors'
-import { MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from '../src/main/workbench/live-latents'
+import { MAX_PASTED_SEQUENCE_RESIDUES, sequenceFromText } from '../src/main/workbench/pasted-sequences'
 import { SequenceError } from '../src/main/engine/esm/alphabet'
 import { NotInStoreError } from '../src/main/engine/store/latent-store'
 import { StoreBusyError } from '../src/main/engine/store/store-lock'
@@ -446,11 +446,11 @@ describe('hostile clients (issue 17)', () => {
   })
 
   it('caps live queries: a longer sequence is a 400 that says to index it as a job', () => {
-    expect(sequenceFromText('MKV'.repeat(3000), MAX_LIVE_QUERY_RESIDUES)).toHaveLength(9000)
-    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(
+    expect(sequenceFromText('MKV'.repeat(3000), MAX_PASTED_SEQUENCE_RESIDUES)).toHaveLength(9000)
+    expect(() => sequenceFromText('A'.repeat(MAX_PASTED_SEQUENCE_RESIDUES + 1), MAX_PASTED_SEQUENCE_RESIDUES)).toThrow(
       ClientError
     )
-    expect(() => sequenceFromText('A'.repeat(MAX_LIVE_QUERY_RESIDUES + 1), MAX_LIVE_QUERY_RESIDUES)).toThrow(
+    expect(() => sequenceFromText('A'.repeat(MAX_PASTED_SEQUENCE_RESIDUES + 1), MAX_PASTED_SEQUENCE_RESIDUES)).toThrow(
       /at most 10000 can be analysed live\. Index a longer one as a job/
     )
   })

@@ -12,7 +12,7 @@ import { tokenize } from '../src/main/engine/esm/alphabet'
 import { importEsm2, type ImportedEsm2 } from '../src/main/engine/esm/esm2-import'
 import { Esm2Model } from '../src/main/engine/esm/esm2-model'
 import { IndexJob, countInput } from '../src/main/engine/jobs/index-job'
-import { liveSequenceFeatures } from '../src/main/engine/jobs/live-features'
+import { pastedSequenceFeatures } from '../src/main/engine/jobs/pasted-sequence-features'
 import { LatentExtractor } from '../src/main/engine/sae/latent-extractor'
 import type { LatentSource } from '../src/main/engine/sae/latent-source'
 import { loadSae } from '../src/main/engine/sae/sae-load'
@@ -360,7 +360,7 @@ describe('IndexJob', () => {
   it('computes features of a typed sequence live, answered like a stored protein', async () => {
     const store = LatentStore.open(join(tmp.dir, 'plain.sqlite'))
     const p = store.proteins.get('T0005')!
-    const live = await liveSequenceFeatures(store, extractor, {
+    const live = await pastedSequenceFeatures(store, extractor, {
       sequence: p.sequence.toLowerCase(),
       sortBy: 'mean',
       limit: 10,
@@ -376,7 +376,7 @@ describe('IndexJob', () => {
     expect(live.items[0].activations?.length).toBe(p.length)
     expect(await store.proteins.list().total).toBe(N) // nothing stored
     const other = await LatentExtractor.open(model, sae2)
-    await expect(liveSequenceFeatures(store, other, { sequence: 'MKV' })).rejects.toThrow(/not the one of run/)
+    await expect(pastedSequenceFeatures(store, other, { sequence: 'MKV' })).rejects.toThrow(/not the one of run/)
     await other.close()
     store.close()
   })

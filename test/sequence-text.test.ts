@@ -9,7 +9,7 @@ import {
   sniffProteinFormat
 } from '../src/shared/sequence-text'
 import { ClientError } from '../src/main/workbench/errors'
-import { sequenceFromText } from '../src/main/workbench/live-latents'
+import { sequenceFromText } from '../src/main/workbench/pasted-sequences'
 
 describe('parsePastedRecords', () => {
   it('reads a bare sequence (spaces, newlines, lower case, a final stop)', () => {

@@ -166,7 +166,7 @@ describe('one protein', () => {
     const p = dense[5]
     const f32 = Float32Array.from(p.dense)
     const m = featureMajorOf(sparsify('live', f32, p.length, width))
-    const live = store.liveFeatures(undefined, store.proteins.get(p.proteinId)!.sequence, m, {
+    const live = store.proteins.unstoredSequenceFeatures(undefined, store.proteins.get(p.proteinId)!.sequence, m, {
       sortBy: 'max',
       limit: 1000
     })

@@ -147,6 +147,19 @@ export const AddModelRequestSchema = tagged('source', {
 })
 export type AddModelRequest = Infer<typeof AddModelRequestSchema>
 
+export const SAE_FIT_LAYER_CHOICES = ['declared', 'all'] as const
+export const CheckSaeFitRequestSchema = obj({
+  /** The SAE's library id. */
+  saeId: id,
+  /** The ESM2 model's library id (default: the project's model, else the SAE's own model). */
+  modelId: opt(id),
+  /** Check on this project's proteins (and at its layer) instead of the demo set. */
+  projectId: opt(id),
+  /** 'declared': the SAE's layer only (default); 'all': every layer of the model, to compare. */
+  layers: opt(oneOf(SAE_FIT_LAYER_CHOICES))
+})
+export type CheckSaeFitRequest = Infer<typeof CheckSaeFitRequestSchema>
+
 export const ModelIdRequestSchema = obj({
   /** A `LibraryEntry.id`. */
   id
@@ -246,7 +259,7 @@ export interface CreateProjectResult {
 
 // --------------------------------------------------------------------------------------------------------- jobs
 
-export const JOB_KINDS = ['index', 'download', 'import', 'steer', 'experiment'] as const
+export const JOB_KINDS = ['index', 'download', 'import', 'steer', 'experiment', 'sae-fit'] as const
 export type JobKind = (typeof JOB_KINDS)[number]
 export const JOB_STATES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const
 export type JobState = (typeof JOB_STATES)[number]
@@ -394,6 +407,11 @@ export interface ApiMethods {
   removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
   /** Starts (or resumes) the download of a hub entry as a 'download' job. */
   downloadModel: { request: ModelIdRequest; result: JobInfo }
+  /**
+   * Starts a 'sae-fit' job: the SAE's fit (FVU, cosine, L0, masked-LM loss recovered) on a model, at its layer or
+   * on every layer, on the demo set or a project's proteins; the result is kept with the SAE's library entry (`fit`).
+   */
+  checkSaeFit: { request: CheckSaeFitRequest; result: JobInfo }
   // projects
   listProjects: { request: EmptyRequest; result: ProjectInfo[] }
   createProject: { request: CreateProjectRequest; result: CreateProjectResult }
@@ -472,6 +490,7 @@ export const API_METHODS = [
   'addModel',
   'removeModel',
   'downloadModel',
+  'checkSaeFit',
   'listProjects',
   'createProject',
   'openProject',

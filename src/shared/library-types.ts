@@ -93,6 +93,38 @@ export interface LibraryEntry {
   mismatches?: FileCheck[]
   /** A sentence for the user when something is wrong (what, and what to do). */
   message?: string
+  /** For an SAE: the last fit check (checkSaeFit) of it on a model, kept with the entry. */
+  fit?: SaeFitCheck
+}
+
+/** An SAE's fit at one layer (engine/sae/sae-fit.ts: FVU, cosine, L0, dead/dense, % of masked-LM loss recovered). */
+export interface SaeLayerFit {
+  layer: number
+  fvu: number
+  cosine: number
+  l0: number
+  deadFraction: number
+  denseFraction: number
+  recoveredVsZero: number
+  recoveredVsMean: number
+}
+
+/** A fit check of an SAE on a model, over one layer (the declared one) or every layer. */
+export interface SaeFitCheck {
+  modelId: string
+  modelName: string
+  /** The proteins it ran on: "the demo set", or the project's name. */
+  sample: string
+  proteins: number
+  residues: number
+  layers: SaeLayerFit[]
+  /** The layer the SAE is used at (its files' or its library entry's). */
+  declaredLayer?: number
+  /** The layer with the lowest FVU among those checked. */
+  bestLayer: number
+  /** Another layer fits clearly better, or every layer fits poorly (with the numbers). */
+  warnings: string[]
+  checkedAt: string
 }
 
 export const DOWNLOAD_PHASES = ['listing', 'downloading', 'verifying', 'done'] as const

@@ -10,6 +10,7 @@
 import {
   API_METHODS,
   AddModelRequestSchema,
+  CheckSaeFitRequestSchema,
   CreateProjectRequestSchema,
   EmptyRequestSchema,
   FeatureOverviewRequestSchema,
@@ -64,6 +65,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   addModel: AddModelRequestSchema,
   removeModel: ModelIdRequestSchema,
   downloadModel: ModelIdRequestSchema,
+  checkSaeFit: CheckSaeFitRequestSchema,
   listProjects: EmptyRequestSchema,
   createProject: CreateProjectRequestSchema,
   openProject: projectScoped,

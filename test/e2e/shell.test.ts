@@ -107,6 +107,56 @@ describe('browser mode, first start', () => {
     expect(await page.getByTestId('nav-protein').getAttribute('aria-current')).toBe('page')
   })
 
+  it("checks an SAE's fit from the model library and keeps it with the entry", async () => {
+    await page.getByTestId('nav-models').click()
+    const row = page.locator('[data-testid="model-row"][data-model-id="demo:sae"]')
+    await row.getByTestId('check-fit').click()
+    // a job with progress, then the fit at the SAE's layer in the row, as the service kept it
+    await page.locator('[data-testid="job"][data-job-kind="sae-fit"]').waitFor()
+    await row.getByTestId('sae-fit-summary').waitFor({ timeout: 240_000 })
+    const fit = (await e2e.service.listModels({})).find(m => m.id === 'demo:sae')!.fit!
+    const at = fit.layers.find(l => l.layer === 4)!
+    expect(fit).toMatchObject({ modelId: 'demo:esm2', sample: 'the demo set', declaredLayer: 4 })
+    const summary = await row.getByTestId('sae-fit-summary').textContent()
+    expect(summary).toContain(
+      `Layer 4 on Demo ESM2 (random weights): FVU ${at.fvu.toFixed(3)}, cosine ${at.cosine.toFixed(3)}, L0 ${at.l0.toFixed(1)}, ${at.recoveredVsZero.toFixed(1)}% of the masked-LM loss recovered (${fit.proteins} ${fit.proteins === 1 ? 'protein' : 'proteins'} of the demo set)`
+    )
+    for (const w of fit.warnings) expect(summary).toContain(w)
+    expect(await row.getByTestId('check-fit').textContent()).toBe('Check the fit again')
+    await e2e.screenshot(page, 'models-sae-fit')
+  }, 300_000)
+
+  it('compares every layer before indexing and shows the warning with the numbers; indexing stays possible', async () => {
+    await page.getByTestId('nav-models').click()
+    await page.getByText('New project…').click()
+    await page.getByTestId('compare-layers').click()
+    // the job's progress in the form (the SAE's library row shows it too)
+    await page.getByTestId('layer-comparison').getByTestId('fit-progress').waitFor()
+    await page.getByTestId('layer-fit-table').waitFor({ timeout: 400_000 })
+    const fit = (await e2e.service.listModels({})).find(m => m.id === 'demo:sae')!.fit!
+    expect(fit.layers.map(l => l.layer)).toEqual([0, 1, 2, 3, 4, 5, 6])
+    const rows = page.getByTestId('layer-fit-row')
+    expect(await rows.count()).toBe(7)
+    for (const l of fit.layers) {
+      const cells = await page.locator(`[data-testid="layer-fit-row"][data-layer="${l.layer}"] td`).allTextContents()
+      expect(cells.slice(1)).toEqual([
+        l.fvu.toFixed(3),
+        l.cosine.toFixed(3),
+        l.l0.toFixed(1),
+        `${l.recoveredVsZero.toFixed(1)}%`
+      ])
+    }
+    // random weights fit no layer: the warning says so with the numbers of the best layer
+    expect(fit.warnings.length).toBeGreaterThan(0)
+    const warnings = await page.getByTestId('layer-comparison').getByTestId('fit-warnings').textContent()
+    for (const w of fit.warnings) expect(warnings).toContain(w)
+    const best = fit.layers.find(l => l.layer === fit.bestLayer)!
+    expect(warnings).toContain(`layer ${best.layer}: FVU ${best.fvu.toFixed(3)}`)
+    expect(await page.getByRole('button', { name: 'Create and index' }).isEnabled()).toBe(true)
+    await e2e.screenshot(page, 'models-layer-comparison')
+    await page.getByText('New project…').click()
+  }, 500_000)
+
   it('creates a project from a FASTA file, cancels its index job, then indexes it', async () => {
     await page.getByTestId('nav-models').click()
     await page.getByText('New project…').click()

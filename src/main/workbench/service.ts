@@ -21,14 +21,14 @@ import type {
   ProjectInfo,
   WorkbenchApi
 } from '../../shared/api'
-import type { AppSettings, LibraryEntry } from '../../shared/library-types'
+import type { AppSettings, LibraryEntry, SaeFitCheck } from '../../shared/library-types'
 import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import { appDataDir, modelCacheRoot } from '../engine/fs/app-paths'
 import { cleanModelCache } from '../engine/esm/esm2-import'
 import { SettingsStore } from '../engine/library/app-settings'
 import { DEMO_SAE_LAYER } from '../engine/library/demo-models'
 import { DEFAULT_RUNTIME, type RuntimeOptions } from '../engine/runtime/execution-provider'
-import { liveSequenceFeatures } from '../engine/jobs/live-features'
+import { pastedSequenceFeatures } from '../engine/jobs/pasted-sequence-features'
 import { conceptReport, readReportSequences } from '../engine/jobs/concept-report'
 import { FeatureOutOfRangeError, LatentStore } from '../engine/store/latent-store'
 import { copyStoreFile, describeStoreFile } from '../engine/store/store-file'
@@ -39,11 +39,11 @@ import { JobManager, defaultWorkerEntry } from './job-manager'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
 import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
-import { LiveSources, MAX_LIVE_QUERY_RESIDUES, sequenceFromText } from './live-latents'
+import { MAX_PASTED_SEQUENCE_RESIDUES, PastedSequenceLatents, sequenceFromText } from './pasted-sequences'
 import { SteeringWorkbench } from './steering'
 import { ExperimentWorkbench } from './experiments'
 
-/** Sequences one concept report covers (each is run through the model live). */
+/** Sequences one concept report covers (each is run through the model in the pasted-sequence worker). */
 const MAX_REPORT_SEQUENCES = 500
 
 export interface WorkbenchOptions {
@@ -76,10 +76,11 @@ export class WorkbenchService implements WorkbenchApi {
   readonly models: ModelResolver
   readonly steering: SteeringWorkbench
   readonly experiments: ExperimentWorkbench
+  /** The worker thread computing activations of pasted sequences (liveFeatures, conceptReport). */
+  readonly pastedSequences: PastedSequenceLatents
   private readonly runtime: RuntimeOptions
   private provider: Promise<ExecutionProviderInfo> | undefined
   private readonly stores = new Map<string, LatentStore>()
-  private readonly live = new LiveSources()
 
   constructor(readonly opts: WorkbenchOptions) {
     this.dataDir = opts.dataDir ?? appDataDir()
@@ -87,6 +88,7 @@ export class WorkbenchService implements WorkbenchApi {
     mkdirSync(this.dataDir, { recursive: true })
     this.projects = new ProjectRegistry(this.dataDir)
     this.jobs = new JobManager(opts.workerEntry ?? defaultWorkerEntry)
+    this.pastedSequences = new PastedSequenceLatents(opts.workerEntry ?? defaultWorkerEntry)
     this.settings = new SettingsStore(this.dataDir)
     // --device (plm-sae serve) wins; the desktop app starts with the saved choice (the settings' device).
     this.runtime = opts.runtime ?? { ...DEFAULT_RUNTIME, device: this.settings.load().device ?? DEFAULT_RUNTIME.device }
@@ -173,7 +175,7 @@ export class WorkbenchService implements WorkbenchApi {
 
   async close(): Promise<void> {
     await this.jobs.shutdown()
-    await this.live.close()
+    await this.pastedSequences.close()
     await this.steering.close()
     for (const s of this.stores.values()) s.close()
     this.stores.clear()
@@ -363,7 +365,7 @@ export class WorkbenchService implements WorkbenchApi {
     if (indexing)
       throw new ConflictError(`"${req.id}" is in use by the running index job of "${indexing.name}": cancel it first.`)
     const local = this.models.list().find(m => m.id === req.id)?.localPath
-    if (local) await this.live.drop(local)
+    if (local) await this.pastedSequences.drop(local)
     const removed = this.models.remove(req.id)
     if (users.length === 0 || !removed.freedBytes) return removed
     return { ...removed, warnings: [removedModelWarning(users.map(p => p.name))] }
@@ -371,6 +373,55 @@ export class WorkbenchService implements WorkbenchApi {
 
   async downloadModel(req: ApiRequest<'downloadModel'>): Promise<JobInfo> {
     return this.models.download(req.id)
+  }
+
+  /**
+   * The SAE's fit on a model as a 'sae-fit' job (worker thread): at the SAE's layer, or on every layer to compare
+   * (what the app runs before indexing); on the demo set, or a project's proteins. Kept with the SAE's entry.
+   */
+  async checkSaeFit(req: ApiRequest<'checkSaeFit'>): Promise<JobInfo> {
+    const project = req.projectId ? this.projects.get(req.projectId) : undefined
+    const sae = this.models.resolve(req.saeId)
+    if (sae.kind !== 'sae') throw new ClientError(`"${sae.name}" is not an SAE: choose an SAE to check.`)
+    const entry = this.models.list().find(m => m.id === req.saeId)
+    const modelId = req.modelId ?? project?.modelId ?? entry?.baseModelId
+    if (!modelId)
+      throw new ClientError(`"${sae.name}" names no model it belongs to: choose the ESM2 model to check it on.`)
+    const model = this.models.resolve(modelId)
+    if (model.kind !== 'esm2') throw new ClientError(`"${model.name}" is not an ESM2 model: choose one to check on.`)
+    const layers = req.layers ?? 'declared'
+    const running = this.jobs.active(j => j.kind === 'sae-fit' && j.entryId === sae.id)
+    if (running) return running
+    const demo = model.demo || sae.demo
+    const sample = project
+      ? { input: this.projects.proteinsPath(project), name: `the proteins of "${project.name}"` }
+      : { input: join(this.opts.resourcesDir, 'demo', 'swissprot-100.dat'), name: 'the demo set' }
+    return this.jobs.startWorker(
+      {
+        kind: 'sae-fit',
+        title: `Check the fit of ${sae.name} on ${model.name} (${layers === 'all' ? 'every layer' : 'its layer'})`,
+        entryId: sae.id,
+        ...(project ? { projectId: project.id } : {}),
+        onDone: result => this.models.library.recordFit(sae.id, result as SaeFitCheck)
+      },
+      {
+        kind: 'sae-fit',
+        modelCacheRoot: this.modelCache,
+        modelId: model.id,
+        modelName: model.name,
+        modelDir: model.dir,
+        saeDir: sae.dir,
+        ...(sae.saeK !== undefined ? { saeK: sae.saeK } : {}),
+        ...((project?.layer ?? sae.layer) !== undefined ? { layer: project?.layer ?? sae.layer } : {}),
+        layers,
+        input: sample.input,
+        sample: sample.name,
+        device: this.runtime.device,
+        threads: this.runtime.threads,
+        ...(demo ? { demo: { dataDir: this.dataDir, esmResourcesDir: join(this.opts.resourcesDir, 'esm') } } : {})
+      },
+      { phase: 'starting', done: 0, total: 1, unit: 'steps' }
+    )
   }
 
   // ------------------------------------------------------------------------------------------------- projects
@@ -523,17 +574,16 @@ export class WorkbenchService implements WorkbenchApi {
     const { projectId, sequence, ...query } = req
     const project = this.projects.get(projectId)
     const store = this.store(projectId)
-    const source = await this.live.source({
+    const pasted = sequenceFromText(sequence, MAX_PASTED_SEQUENCE_RESIDUES)
+    // the activations are computed in the pasted-sequence worker; the store answers the rest here
+    const source = await this.pastedSequences.source({
       model: this.models.resolve(project.modelId),
       sae: this.models.resolve(project.saeId),
       layer: project.layer,
       runtime: this.runtime,
       modelCacheRoot: this.modelCache
     })
-    return liveSequenceFeatures(store, source, {
-      ...query,
-      sequence: sequenceFromText(sequence, MAX_LIVE_QUERY_RESIDUES)
-    })
+    return pastedSequenceFeatures(store, source, { ...query, sequence: pasted })
   }
 
   async conceptReport(req: ApiRequest<'conceptReport'>): Promise<ApiResult<'conceptReport'>> {
@@ -557,7 +607,7 @@ export class WorkbenchService implements WorkbenchApi {
     }
     if (sequences.length > MAX_REPORT_SEQUENCES)
       throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
-    const source = await this.live.source({
+    const source = await this.pastedSequences.source({
       model: this.models.resolve(project.modelId),
       sae: this.models.resolve(project.saeId),
       layer: project.layer,

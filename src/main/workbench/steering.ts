@@ -33,7 +33,7 @@ import { NotFoundError } from './errors'
 import type { JobManager } from './job-manager'
 import type { ModelResolver } from './model-resolver'
 import type { ProjectRegistry } from './projects'
-import { sequenceFromText } from './live-latents'
+import { sequenceFromText } from './pasted-sequences'
 import { ExperimentStore, steeringRunSummaryOf } from '../engine/store/experiment-store'
 
 /** What the jobs of a project that run its model (steering runs, experiments) need of the service. */

@@ -2,11 +2,13 @@
  * Messages between the workbench service and its job worker thread (worker.ts). One worker runs one job:
  * `workerData` says which; the worker posts progress and then exactly one of done / failed / cancelled.
  */
-import type { JobProgress } from '../../shared/api'
+import type { JobProgress, SAE_FIT_LAYER_CHOICES } from '../../shared/api'
 import type { BadRecordPolicy, BadRecordReport, ConceptSplit, FalsePositiveScope } from '../../shared/store-types'
 import type { StartSteeringRequest } from '../../shared/steering-types'
-import type { DeviceChoice } from '../engine/runtime/execution-provider'
+import type { DeviceChoice, RuntimeOptions } from '../engine/runtime/execution-provider'
 import type { ExperimentDesign } from '../../shared/experiment-types'
+import type { SequenceInput } from '../engine/esm/esm2-model'
+import type { SparseLatents } from '../engine/sae/sparse-latents'
 
 export interface IndexTask {
   kind: 'index'
@@ -79,7 +81,58 @@ export interface ExperimentTask {
   design: ExperimentDesign
 }
 
-export type WorkerTask = IndexTask | SteerTask | ExperimentTask
+/** What the worker needs to check an SAE's fit (sae-fit-task.ts). */
+export interface SaeFitTask {
+  kind: 'sae-fit'
+  modelCacheRoot: string
+  modelId: string
+  modelName: string
+  modelDir: string
+  saeDir: string
+  saeK?: number
+  /** The layer the SAE is used at (the library entry's or the project's), when known. */
+  layer?: number
+  /** 'declared': that layer only; 'all': every layer of the model (0 = embeddings … numLayers). */
+  layers: (typeof SAE_FIT_LAYER_CHOICES)[number]
+  /** FASTA or UniProt file of the sample, and what to call it ("the demo set", a project's name). */
+  input: string
+  sample: string
+  device: DeviceChoice
+  threads: number
+  /** Generate the demo models first (when missing), as the index job does. */
+  demo?: { dataDir: string; esmResourcesDir: string }
+}
+
+export type WorkerTask = IndexTask | SteerTask | ExperimentTask | SaeFitTask
+
+/**
+ * Not a job: the resident worker that computes SAE activations of pasted sequences (pasted-sequence-task.ts).
+ * It loads the project's model + SAE once, posts `ready`, then answers `extract` requests one at a time until
+ * it is sent `close`.
+ */
+export interface PastedSequenceTask {
+  kind: 'pasted-sequences'
+  modelCacheRoot: string
+  /** Folder (or file) of the ESM2 checkpoint. */
+  modelDir: string
+  /** Folder (or file) of the SAE, and the library entry's k for an SAE whose files do not store it. */
+  saeDir: string
+  saeK?: number
+  layer: number
+  runtime: RuntimeOptions
+}
+
+export type MainToPastedSequenceWorker =
+  | { type: 'extract'; requestId: number; inputs: SequenceInput[] }
+  | { type: 'cancelExtract'; requestId: number }
+  | { type: 'close' }
+
+export type PastedSequenceWorkerToMain =
+  | { type: 'ready'; dSae: number; layer: number; maxActivePerResidue?: number }
+  | { type: 'openFailed'; error: string }
+  | { type: 'latents'; requestId: number; latents: SparseLatents }
+  | { type: 'extracted'; requestId: number }
+  | { type: 'extractFailed'; requestId: number; error: string }
 
 export type WorkerToMain =
   | { type: 'progress'; progress: JobProgress }

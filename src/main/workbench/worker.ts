@@ -1,16 +1,20 @@
 /**
  * The job worker (a node:worker_threads thread, one per job): runs CPU-heavy work away from the thread that
- * serves the UI, posts progress, and stops when asked to cancel (see worker-protocol.ts).
+ * serves the UI, posts progress, and stops when asked to cancel (see worker-protocol.ts). The same entry runs
+ * the resident pasted-sequence worker (a `PastedSequenceTask`: not a job; it serves requests until closed).
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import type { JobProgress } from '../../shared/api'
 import { runIndexTask } from './index-task'
 import { runSteerTask } from './steer-task'
 import { runExperimentTask } from './experiment-task'
-import type { MainToWorker, WorkerTask, WorkerToMain } from './worker-protocol'
+import { servePastedSequences } from './pasted-sequence-task'
+import { runSaeFitTask } from './sae-fit-task'
+import type { MainToWorker, PastedSequenceTask, WorkerTask, WorkerToMain } from './worker-protocol'
 
-const port = parentPort
-if (!port) throw new Error('worker.ts must run in a worker thread')
+const maybePort = parentPort
+if (!maybePort) throw new Error('worker.ts must run in a worker thread')
+const port = maybePort
 
 const abort = new AbortController()
 port.on('message', (msg: MainToWorker) => {
@@ -18,7 +22,7 @@ port.on('message', (msg: MainToWorker) => {
 })
 
 function post(msg: WorkerToMain): void {
-  port!.postMessage(msg)
+  port.postMessage(msg)
 }
 
 async function run(task: WorkerTask): Promise<unknown> {
@@ -34,16 +38,27 @@ async function run(task: WorkerTask): Promise<unknown> {
       return runSteerTask(task, { signal: abort.signal, progress })
     case 'experiment':
       return runExperimentTask(task, { signal: abort.signal, progress })
+    case 'sae-fit':
+      return runSaeFitTask(task, { signal: abort.signal, progress })
   }
 }
 
-run(workerData as WorkerTask).then(
-  result => {
-    post(abort.signal.aborted ? { type: 'cancelled' } : { type: 'done', result: result ?? null })
-    port.close()
-  },
-  (e: Error) => {
-    post(abort.signal.aborted ? { type: 'cancelled' } : { type: 'failed', error: e.message })
-    port.close()
-  }
-)
+const task = workerData as WorkerTask | PastedSequenceTask
+if (task.kind === 'pasted-sequences') {
+  void servePastedSequences(task, port).finally(() => port.close())
+} else {
+  runJob(task)
+}
+
+function runJob(task: WorkerTask): void {
+  run(task).then(
+    result => {
+      post(abort.signal.aborted ? { type: 'cancelled' } : { type: 'done', result: result ?? null })
+      port.close()
+    },
+    (e: Error) => {
+      post(abort.signal.aborted ? { type: 'cancelled' } : { type: 'failed', error: e.message })
+      port.close()
+    }
+  )
+}

@@ -32,7 +32,8 @@ import {
   type LibraryEntryKind,
   type LibraryEntrySource,
   type RemoveEntryResult,
-  type SaeFileFormat
+  type SaeFileFormat,
+  type SaeFitCheck
 } from '../../../shared/library-types'
 import { CATALOGUE, ESM2_8M_ID, hubEntryId, KNOWN_FILES, PREPRINT_SAE_ID } from './catalogue'
 import {
@@ -56,6 +57,8 @@ type EntryDef = Omit<LibraryEntry, 'status' | 'diskBytes' | 'localPath' | 'revis
 interface LibraryState {
   lastErrors: Record<string, { code: string; message: string; at: string }>
   hashes: Record<string, string>
+  /** The last fit check of each SAE entry (recordFit). */
+  fits: Record<string, SaeFitCheck>
 }
 
 export interface ModelLibraryOptions {
@@ -274,7 +277,7 @@ export class ModelLibrary {
 
   private state(): LibraryState {
     const json = readJson(this.statePath) as Partial<LibraryState> | undefined
-    return { lastErrors: json?.lastErrors ?? {}, hashes: json?.hashes ?? {} }
+    return { lastErrors: json?.lastErrors ?? {}, hashes: json?.hashes ?? {}, fits: json?.fits ?? {} }
   }
 
   private saveState(s: LibraryState): void {
@@ -295,6 +298,14 @@ export class ModelLibrary {
           .join(', ')}, ...)`
       )
     return d
+  }
+
+  /** Keeps the fit check of an SAE entry (shown with the entry until the next check or its removal). */
+  recordFit(id: string, fit: SaeFitCheck): void {
+    this.def(id)
+    const state = this.state()
+    state.fits[id] = fit
+    this.saveState(state)
   }
 
   // ---- queries -----------------------------------------------------------------------------------------
@@ -384,6 +395,7 @@ export class ModelLibrary {
       ...(d.numLayers ? { numLayers: d.numLayers } : {}),
       ...(d.hiddenSize ? { hiddenSize: d.hiddenSize } : {}),
       ...(d.expectedBytes ? { expectedBytes: d.expectedBytes } : {}),
+      ...(state.fits[d.id] ? { fit: state.fits[d.id] } : {}),
       status: 'not-downloaded',
       diskBytes: 0
     }
@@ -557,6 +569,7 @@ export class ModelLibrary {
     }
     const state = this.state()
     delete state.lastErrors[id]
+    delete state.fits[id]
     this.saveState(state)
     const entryRemoved = !d.builtIn
     if (entryRemoved) this.saveUserDefs(this.userDefs().filter(x => x.id !== id))

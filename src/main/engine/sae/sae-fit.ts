@@ -367,9 +367,36 @@ export function runFitOf(report: SaeFitReport, layer: number): RunFit {
 }
 
 /**
- * The fit of `layer` on the first `limit` proteins of a FASTA / UniProt file that fit the model's window (bad
- * records skipped), stopping before `maxResidues` residues in all (at least one protein): the check run before
- * indexing. Undefined when the file has no usable protein.
+ * The first `limit` proteins of a FASTA / UniProt file that fit the model's window (bad records skipped),
+ * stopping before `maxResidues` residues in all (at least one protein), as tokens: the fit check's sample.
+ */
+export async function sampleProteins(
+  path: string,
+  window: number,
+  limit: number,
+  maxResidues = FIT_SAMPLE_RESIDUES,
+  signal?: AbortSignal
+): Promise<Int32Array[]> {
+  const proteins: Int32Array[] = []
+  let residues = 0
+  for await (const p of readProteins(path, { policy: 'skip' })) {
+    if (signal?.aborted) throw new Error('cancelled')
+    if (p.sequence.length > window) continue
+    if (proteins.length > 0 && residues + p.sequence.length > maxResidues) break
+    residues += p.sequence.length
+    try {
+      proteins.push(tokenize(p.sequence, p.accession))
+    } catch {
+      continue
+    }
+    if (proteins.length >= limit) break
+  }
+  return proteins
+}
+
+/**
+ * The fit of `layer` on the file's sample (`sampleProteins`): the check run before indexing. Undefined when the
+ * file has no usable protein (or the signal aborted).
  */
 export async function checkFitOnFile(
   model: Esm2Model,
@@ -380,19 +407,12 @@ export async function checkFitOnFile(
   signal?: AbortSignal,
   maxResidues = FIT_SAMPLE_RESIDUES
 ): Promise<RunFit | undefined> {
-  const proteins: Int32Array[] = []
-  let residues = 0
-  for await (const p of readProteins(path, { policy: 'skip' })) {
+  let proteins: Int32Array[]
+  try {
+    proteins = await sampleProteins(path, model.window, limit, maxResidues, signal)
+  } catch (e) {
     if (signal?.aborted) return undefined
-    if (p.sequence.length > model.window) continue
-    if (proteins.length > 0 && residues + p.sequence.length > maxResidues) break
-    residues += p.sequence.length
-    try {
-      proteins.push(tokenize(p.sequence, p.accession))
-    } catch {
-      continue
-    }
-    if (proteins.length >= limit) break
+    throw e
   }
   if (proteins.length === 0) return undefined
   return runFitOf(await checkSaeFit(model, sae, proteins, { layers: [layer] }), layer)

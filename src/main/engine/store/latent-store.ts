@@ -202,12 +202,6 @@ export class LatentStore extends StoreReader {
     }
   }
 
-  /**
-   * The features of a sequence typed by the user (`proteins.liveFeatures`), for live-features.ts, which
-   * predates the split of the queries.
-   */
-  readonly liveFeatures: ProteinQueries['liveFeatures'] = (...args) => this.proteins.liveFeatures(...args)
-
   // ---- proteins --------------------------------------------------------------------------------------------
 
   /**

@@ -69,8 +69,8 @@ export class ProteinQueries {
     return this.rangeResult(run, m, summary, sequence, annotations, q)
   }
 
-  /** The same answer for latents computed live (a sequence typed by the user; nothing is stored). */
-  liveFeatures(
+  /** The same answer for latents computed on demand for an unstored sequence (pasted by the user; nothing is stored). */
+  unstoredSequenceFeatures(
     runId: number | undefined,
     sequence: string,
     m: FeatureMajorLatents,

@@ -20,6 +20,7 @@ import { conceptName } from '@renderer/components/concept-chip'
 import { ConceptSplitFields, conceptSplitRequest, NO_CONCEPT_SPLIT } from '@renderer/components/concept-split-fields'
 import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
+import { LayerComparison, SaeFitCell } from './sae-fit'
 
 export interface ModelsViewProps {
   appInfo: AppInfo | undefined
@@ -293,6 +294,7 @@ function ProjectsPanel(props: {
             <th title="The SAE's fit at the project's layer on the first proteins, checked when indexing">SAE fit</th>
             <th>Status</th>
             <th>Disk</th>
+            <th>Fit</th>
             <th />
           </tr>
         </thead>
@@ -357,7 +359,7 @@ function ProjectsPanel(props: {
           </button>
         </p>
       )}
-      <NewProjectForm models={models} run={run} remembered={remembered} />
+      <NewProjectForm models={models} run={run} remembered={remembered} jobs={jobs} />
     </section>
   )
 }
@@ -369,11 +371,13 @@ function modelName(models: LibraryEntry[], id: string): string {
 function NewProjectForm({
   models,
   run,
-  remembered
+  remembered,
+  jobs
 }: {
   models: LibraryEntry[]
   run(f: () => Promise<unknown>): void
   remembered: { modelId?: string; saeId?: string }
+  jobs: JobInfo[]
 }): ReactNode {
   const esm = models.filter(m => m.kind === 'esm2' && m.status === 'ready')
   const saes = models.filter(m => m.kind === 'sae' && m.status === 'ready')
@@ -479,6 +483,7 @@ function NewProjectForm({
           Create and index
         </button>
       </div>
+      <LayerComparison sae={saes.find(s => s.id === sae)} modelId={model} jobs={jobs} run={run} />
     </details>
   )
 }
@@ -601,6 +606,9 @@ function LibraryPanel({
                     : m.expectedBytes
                       ? `(${formatBytes(m.expectedBytes)})`
                       : '—'}
+                </td>
+                <td>
+                  <SaeFitCell entry={m} jobs={jobs} run={run} />
                 </td>
                 <td className="actions">
                   {m.source.kind === 'hub' && m.status !== 'ready' && !job && (

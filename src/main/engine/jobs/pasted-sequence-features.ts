@@ -1,6 +1,7 @@
 /**
- * Features of a sequence typed by the user, computed live through a `LatentSource` (the model + SAE of a
- * run) and answered like a stored protein, with the run's labels and concepts; nothing is stored.
+ * Features of a pasted sequence (typed or pasted by the user, not in the store): its SAE activations are
+ * computed on demand through a `LatentSource` (the model + SAE of a run) and answered like a stored protein,
+ * with the run's labels and concepts; nothing is stored.
  */
 import type { LiveFeaturesQuery, ProteinFeaturesResult } from '../../../shared/store-types'
 import { tokenize } from '../esm/alphabet'
@@ -8,7 +9,7 @@ import type { LatentSource } from '../sae/latent-source'
 import { featureMajorOf } from '../store/latent-codec'
 import { NotInStoreError, type LatentStore } from '../store/latent-store'
 
-export async function liveSequenceFeatures(
+export async function pastedSequenceFeatures(
   store: LatentStore,
   source: LatentSource,
   q: LiveFeaturesQuery,
@@ -23,9 +24,9 @@ export async function liveSequenceFeatures(
     )
   }
   const sequence = q.sequence.replace(/\s+/g, '').toUpperCase()
-  const tokens = tokenize(sequence, 'typed sequence')
+  const tokens = tokenize(sequence, 'pasted sequence')
   let latents
-  for await (const l of source.extract([{ id: 'live', tokens }], { signal })) latents = l
-  if (!latents) throw new Error('the latent source returned nothing for the typed sequence')
-  return store.liveFeatures(runId, sequence, featureMajorOf(latents), q)
+  for await (const l of source.extract([{ id: 'pasted', tokens }], { signal })) latents = l
+  if (!latents) throw new Error('the latent source returned nothing for the pasted sequence')
+  return store.proteins.unstoredSequenceFeatures(runId, sequence, featureMajorOf(latents), q)
 }
