@@ -59,7 +59,7 @@ async function summarise(png: Buffer): Promise<PngSummary> {
         const i = (y * c.width + x) * 4
         const [r, g, b] = [d[i], d[i + 1], d[i + 2]]
         if (r - Math.max(g, b) > 60) red++
-        if (b - Math.max(r, g) > 60) blue++
+        if (b - Math.max(r, g) > 40) blue++
         if (r < 245 || g < 245 || b < 245) {
           drawn++
           box.minX = Math.min(box.minX, x)
@@ -70,6 +70,14 @@ async function summarise(png: Buffer): Promise<PngSummary> {
       }
     return { width: c.width, height: c.height, red, blue, drawn, box }
   }, png.toString('base64'))
+}
+
+/** The 3D canvas as drawn (Mol* keeps its drawing buffer), read in the page: no scrolling, no page border. */
+async function canvasPng(): Promise<Buffer> {
+  const url = await page.evaluate(() =>
+    (document.querySelector('[data-testid="structure-viewer"] canvas') as HTMLCanvasElement).toDataURL('image/png')
+  )
+  return Buffer.from(url.slice(url.indexOf(',') + 1), 'base64')
 }
 
 describe('3D view: colours from the first frame, the whole structure framed, the PNG export', () => {
@@ -126,7 +134,7 @@ describe('3D view: colours from the first frame, the whole structure framed, the
   }, 400_000)
 
   it('frames the whole tetramer: nothing drawn touches the canvas edges', async () => {
-    const png = await page.locator('[data-testid="structure-viewer"] canvas').first().screenshot()
+    const png = await canvasPng()
     writeFileSync(join(SCREENSHOTS, 'structure-view-canvas.png'), png)
     const { width, height, box } = await summarise(png)
     expect(box.maxX).toBeGreaterThan(0)
@@ -141,6 +149,7 @@ describe('3D view: colours from the first frame, the whole structure framed, the
 
   it('exports the whole canvas as PNG, not blank, without the hover highlight', async () => {
     // Hover a residue on the sequence track: Mol* highlights it in blue on the canvas.
+    await page.getByTestId('activation-track').scrollIntoViewIfNeeded()
     const track = page.getByTestId('activation-track').locator('svg').first()
     const tbox = (await track.boundingBox())!
     await page.mouse.move(tbox.x + 92 + (tbox.width - 102) * (40.5 / 142), tbox.y + 10)
@@ -148,12 +157,9 @@ describe('3D view: colours from the first frame, the whole structure framed, the
       () => document.querySelector('[data-testid="activation-track"]')?.getAttribute('data-hovered') !== ''
     )
     await expect
-      .poll(
-        async () =>
-          (await summarise(await page.locator('[data-testid="structure-viewer"] canvas').first().screenshot())).blue,
-        { timeout: 60_000, interval: 1000 }
-      )
+      .poll(async () => (await summarise(await canvasPng())).blue, { timeout: 60_000, interval: 1000 })
       .toBeGreaterThan(3)
+    expect(await page.getByTestId('activation-track').getAttribute('data-hovered')).not.toBe('')
     const size = await page.evaluate(() => {
       const c = document.querySelector('[data-testid="structure-viewer"] canvas') as HTMLCanvasElement
       return { width: c.width, height: c.height }
@@ -164,7 +170,12 @@ describe('3D view: colours from the first frame, the whole structure framed, the
       const t0 = Date.now()
       const [download] = (await Promise.all([
         page.waitForEvent('download', { timeout: 120_000 }),
-        page.getByTestId('structure-export').getByRole('button', { name: 'PNG' }).click()
+        // From the keyboard: the pointer stays on the track, and so does the highlight.
+        page
+          .getByTestId('structure-export')
+          .getByRole('button', { name: 'PNG' })
+          .focus()
+          .then(() => page.keyboard.press('Enter'))
       ])) as [Download, unknown]
       png = readFileSync((await download.path())!)
       times.push(Date.now() - t0)
@@ -178,6 +189,8 @@ describe('3D view: colours from the first frame, the whole structure framed, the
     expect(pixels.drawn).toBeGreaterThan((size.width * size.height) / 50)
     expect(pixels.red).toBeGreaterThan(20)
     expect(pixels.blue).toBe(0)
+    // The hover was still on when the picture was taken: it is the export that cleared the highlight.
+    expect(await page.getByTestId('activation-track').getAttribute('data-hovered')).not.toBe('')
   }, 300_000)
 
   it('zooms a track by brushing its zoom strip: residue letters appear, pan moves, reset restores', async () => {
@@ -189,6 +202,7 @@ describe('3D view: colours from the first frame, the whole structure framed, the
     const { sequence } = await e2e.service.proteinDetail({ projectId, protein: accession })
     expect(await track.getAttribute('data-view')).toBe(`1-${sequence.length}`)
     expect(await page.getByTestId('activation-track-letters').count()).toBe(0)
+    await track.scrollIntoViewIfNeeded()
     const strip = (await page.getByTestId('activation-track-zoom-brush').boundingBox())!
     await page.mouse.move(strip.x + strip.width * 0.3, strip.y + strip.height / 2)
     await page.mouse.down()

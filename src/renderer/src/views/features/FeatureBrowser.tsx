@@ -4,6 +4,7 @@
  * (frequency against max) above it selects features by brushing. ↑/↓ move, Enter opens a feature.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { OptionsOf } from '@renderer/components/table-parts'
 import { api } from '@renderer/api'
 import { ConceptChip, conceptName, useConceptFloor } from '@renderer/components/concept-chip'
 import { ProjectModelsLine } from '@renderer/components/project-models'
@@ -307,11 +308,7 @@ export function FeatureBrowser({ projectId, onOpenFeature }: FeatureBrowserProps
             <option value="">any or none</option>
             <option value="any">has a concept</option>
             <option value="none">no concept</option>
-            {CONCEPT_TYPES.map(t => (
-              <option key={t} value={t}>
-                {ANNOTATION_LABELS[t]}
-              </option>
-            ))}
+            <OptionsOf values={CONCEPT_TYPES} label={t => ANNOTATION_LABELS[t]} />
           </select>
         </label>
         <label title="Residue F1: precision and recall over residues. InterPLM F1: residue precision with per-domain recall (an annotation counts as found when one of its residues fires).">

@@ -105,7 +105,12 @@ export function MolstarViewer({
         p.representation.structure.themes.colorThemeRegistry.add(ActivationColorThemeProvider)
       }
       p.canvas3d?.setProps({
-        renderer: { backgroundColor: Color(rgbToInt(BACKGROUND_RGB)), highlightColor: Color(rgbToInt(HIGHLIGHT_RGB)) },
+        renderer: {
+          backgroundColor: Color(rgbToInt(BACKGROUND_RGB)),
+          highlightColor: Color(rgbToInt(HIGHLIGHT_RGB)),
+          // Strong enough that a hovered residue reads as blue over any activation colour.
+          highlightStrength: 0.7
+        },
         camera: { helper: { axes: { name: 'off', params: {} } } }
       })
       const renderer = webglRenderer(p)
