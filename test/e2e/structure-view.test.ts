@@ -148,6 +148,8 @@ describe('3D view: colours from the first frame, the whole structure framed, the
   }, 120_000)
 
   it('exports the whole canvas as PNG, not blank, without the hover highlight', async () => {
+    // Tall enough that nothing scrolls (a scroll would move the track from under the pointer and end the hover).
+    await page.setViewportSize({ width: 1400, height: 1500 })
     // Hover a residue on the sequence track: Mol* highlights it in blue on the canvas.
     await page.getByTestId('activation-track').scrollIntoViewIfNeeded()
     const track = page.getByTestId('activation-track').locator('svg').first()
