@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { activationScale, hexToRgb, niceTicks, rgbToHex, rgbToInt } from '../src/renderer/src/lib/colour-scale'
 
-describe('activationScale (white→red, max clamps, zero and unmapped grey)', () => {
+describe('activationScale (orange→deep red, max clamps, zero and no-data grey)', () => {
   const scale = activationScale(4)
-  it('maps the ends and the middle (hand-worked: (255+165)/2=210, (245+15)/2=130, (240+21)/2=130.5→131)', () => {
-    expect(scale.hex(4)).toBe('#a50f15')
-    expect(scale.hex(2)).toBe('#d28283')
-    expect(scale.hex(1e-9)).toBe('#fff5f0')
-    expect(scale.hex(9)).toBe('#a50f15') // above max: clamped
+  it('maps the ends and the middle (hand-worked: (232+103)/2=167.5→168, (89+0)/2=44.5→45, (12+13)/2=12.5→13)', () => {
+    expect(scale.hex(4)).toBe('#67000d')
+    expect(scale.hex(2)).toBe('#a82d0d')
+    expect(scale.hex(1e-9)).toBe('#e8590c')
+    expect(scale.hex(9)).toBe('#67000d') // above max: clamped
   })
-  it('gives zero and unmapped residues their own greys', () => {
-    expect(scale.hex(0)).toBe('#d9d9d9')
-    expect(scale.hex(-1)).toBe('#d9d9d9')
-    expect(scale.hex(null)).toBe('#969696')
-    expect(scale.hex(Number.NaN)).toBe('#969696')
+  it('gives zero and no-data residues their own greys', () => {
+    expect(scale.hex(0)).toBe('#aeb3ba')
+    expect(scale.hex(-1)).toBe('#aeb3ba')
+    expect(scale.hex(null)).toBe('#e3e6ea')
+    expect(scale.hex(Number.NaN)).toBe('#e3e6ea')
     expect(scale.position(null)).toBeNaN()
     expect(scale.position(1)).toBe(0.25)
   })

@@ -3,7 +3,7 @@
  * so the firing motif can be read. Colours come from the same scale as the tracks and the structure.
  */
 import type { ReactNode } from 'react'
-import { activationScale } from '../lib/colour-scale'
+import { activationScale, readableTextOn } from '@renderer/lib/colour-scale'
 
 /** Residues shown on each side of the peak. */
 export const HIGHLIGHT_FLANK = 40
@@ -40,7 +40,7 @@ export function HighlightedSequence({
         data-residue={i + 1}
         data-activation={v}
         title={`${sequence[i]}${i + 1}: ${Number(v.toPrecision(3))}`}
-        style={firing ? { background: scale.hex(v), color: scale.position(v) > 0.6 ? '#fff' : '#1d2330' } : undefined}
+        style={firing ? { background: scale.hex(v), color: readableTextOn(scale.rgb(v)) } : undefined}
       >
         {sequence[i]}
       </span>

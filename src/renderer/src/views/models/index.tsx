@@ -4,6 +4,7 @@
  * cancel).
  */
 import { useCallback, useEffect, useState, type ReactNode } from 'react'
+import { OptionsOf, TableHead } from '@renderer/components/table-parts'
 import type { AppInfo, JobInfo, ProjectInfo } from '@shared/api'
 import type { BadRecordPolicy, ConceptSplit, FalsePositiveScope } from '@shared/store-types'
 import {
@@ -139,11 +140,7 @@ function ProviderPanel({
         <label>
           Run on{' '}
           <select value={saved} onChange={e => onDevice(e.target.value as DeviceSetting)} data-testid="device-setting">
-            {DEVICE_SETTINGS.map(d => (
-              <option key={d} value={d}>
-                {DEVICE_LABELS[d]}
-              </option>
-            ))}
+            <OptionsOf values={DEVICE_SETTINGS} label={d => DEVICE_LABELS[d]} />
           </select>
         </label>
         {p.choice !== undefined && saved !== p.choice && (
@@ -223,14 +220,7 @@ function BadRecords({ job }: { job: JobInfo }): ReactNode {
         {count > list.length ? ` (first ${list.length.toLocaleString()} listed)` : ''}
       </summary>
       <table className="table small">
-        <thead>
-          <tr>
-            <th>File</th>
-            <th>Line</th>
-            <th>Id</th>
-            <th>Why</th>
-          </tr>
-        </thead>
+        <TableHead columns={['File', 'Line', 'Id', 'Why']} />
         <tbody>
           {list.map((r, i) => (
             <tr key={`${r.line}-${i}`} data-testid="bad-record">
@@ -285,19 +275,22 @@ function ProjectsPanel(props: {
     <section className="panel" aria-labelledby="projects-h" data-testid="projects-panel">
       <h2 id="projects-h">Projects</h2>
       <table className="table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Proteins</th>
-            <th>Model + SAE (layer)</th>
-            <th>Features</th>
-            <th title="The SAE's fit at the project's layer on the first proteins, checked when indexing">SAE fit</th>
-            <th>Status</th>
-            <th>Disk</th>
-            <th>Fit</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            'Name',
+            'Proteins',
+            'Model + SAE (layer)',
+            'Features',
+            {
+              label: 'SAE fit',
+              title: "The SAE's fit at the project's layer on the first proteins, checked when indexing"
+            },
+            'Status',
+            'Disk',
+            'Fit',
+            ''
+          ]}
+        />
         <tbody>
           {projects.map(p => (
             <tr key={p.id} data-testid="project-row" className={p.id === currentProjectId ? 'current' : undefined}>
@@ -439,21 +432,13 @@ function NewProjectForm({
         <label>
           Model
           <select value={model} onChange={e => setModelId(e.target.value)}>
-            {esm.map(m => (
-              <option key={m.id} value={m.id}>
-                {m.name}
-              </option>
-            ))}
+            <OptionsOf values={esm} id={m => m.id} label={m => m.name} />
           </select>
         </label>
         <label>
           SAE
           <select value={sae} onChange={e => setSaeId(e.target.value)}>
-            {saes.map(m => (
-              <option key={m.id} value={m.id}>
-                {m.name} (layer {m.layer ?? '?'})
-              </option>
-            ))}
+            <OptionsOf values={saes} id={m => m.id} label={m => `${m.name} (layer ${m.layer ?? '?'})`} />
           </select>
         </label>
         <label title="A bad record is a sequence with letters that are not amino acids, an entry that does not parse, or an id already stored with another sequence. Every one is listed with its file, line and id.">
@@ -545,17 +530,7 @@ function LibraryPanel({
     <section className="panel" aria-labelledby="library-h" data-testid="library-panel">
       <h2 id="library-h">Model library</h2>
       <table className="table">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Kind</th>
-            <th>Layer</th>
-            <th>Source</th>
-            <th>Status</th>
-            <th>Disk</th>
-            <th />
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Kind', 'Layer', 'Source', 'Status', 'Disk', '']} />
         <tbody>
           {models.map(m => {
             const job = jobs.find(

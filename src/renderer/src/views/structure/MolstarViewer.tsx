@@ -2,15 +2,24 @@
  * Mol* (molstar 5) embedded in React without Mol*'s own UI: a PluginContext mounted into a div, structures
  * loaded from text, residues coloured by the `plm-activation` theme, hover reported as chain residues, and
  * residues highlighted from outside (the sequence track).
+ *
+ * Never a frame in the wrong colours: when a colouring is known at load time the representations are built with
+ * the activation theme in the same state update (one build, not a default build then a recolour), and the canvas
+ * stays hidden (`data-visible="false"`) while the structure loads, while a colouring is awaited, and until the
+ * current colouring has been applied. The camera frames the whole structure (every chain, waters removed). The
+ * PNG export reads the canvas as drawn, at its full size, after clearing hover highlights and the selection.
  */
 import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react'
 import { StructureElement, StructureProperties, StructureSelection } from 'molstar/lib/mol-model/structure'
+import type { PluginStateObject } from 'molstar/lib/mol-plugin-state/objects'
+import type { StateObjectRef } from 'molstar/lib/mol-state'
 import { PluginContext } from 'molstar/lib/mol-plugin/context'
 import { DefaultPluginSpec } from 'molstar/lib/mol-plugin/spec'
 import { Script } from 'molstar/lib/mol-script/script'
 import { Color } from 'molstar/lib/mol-util/color'
 import type { Loci } from 'molstar/lib/mol-model/loci'
 import { Vec2 } from 'molstar/lib/mol-math/linear-algebra'
+import { BACKGROUND_RGB, HIGHLIGHT_RGB, rgbToInt } from '@renderer/lib/colour-scale'
 import {
   ACTIVATION_THEME_NAME,
   ActivationColorThemeProvider,
@@ -34,7 +43,7 @@ export interface StructureText {
 }
 
 export interface MolstarViewerHandle {
-  /** PNG data URL of the current view. */
+  /** PNG data URL of the current view: the whole canvas at its drawing-buffer size, without hover highlights. */
   screenshot(): Promise<string>
 }
 
@@ -47,8 +56,8 @@ export interface MolstarViewerProps {
   onThemeApplied?: (info: { dataId: string; colouredResidues: number; firingResidues: number }) => void
   ref?: Ref<MolstarViewerHandle>
   height?: number
-  /** Chain to frame the camera on (the chain the sequence aligned to). */
-  focusChainId?: string | null
+  /** A colouring is on its way (e.g. the protein's activations are loading): keep the canvas hidden meanwhile. */
+  awaitColouring?: boolean
 }
 
 type Status = { kind: 'starting' } | { kind: 'ready' } | { kind: 'loading' } | { kind: 'error'; message: string }
@@ -61,7 +70,7 @@ export function MolstarViewer({
   onThemeApplied,
   ref,
   height,
-  focusChainId = null
+  awaitColouring = false
 }: MolstarViewerProps) {
   const hostRef = useRef<HTMLDivElement>(null)
   const [plugin, setPlugin] = useState<PluginContext | null>(null)
@@ -72,6 +81,10 @@ export function MolstarViewer({
   hoverRef.current = onHoverResidue
   const appliedRef = useRef(onThemeApplied)
   appliedRef.current = onThemeApplied
+  const colouringRef = useRef(colouring)
+  colouringRef.current = colouring
+  /** Data id of the colouring the representations were built with (at load or by the last recolour). */
+  const themedRef = useRef<string | null>(null)
 
   // Create the plugin once per mount.
   useEffect(() => {
@@ -92,7 +105,12 @@ export function MolstarViewer({
         p.representation.structure.themes.colorThemeRegistry.add(ActivationColorThemeProvider)
       }
       p.canvas3d?.setProps({
-        renderer: { backgroundColor: Color(0xffffff) },
+        renderer: {
+          backgroundColor: Color(rgbToInt(BACKGROUND_RGB)),
+          highlightColor: Color(rgbToInt(HIGHLIGHT_RGB)),
+          // Strong enough that a hovered residue reads as blue over any activation colour.
+          highlightStrength: 0.7
+        },
         camera: { helper: { axes: { name: 'off', params: {} } } }
       })
       const renderer = webglRenderer(p)
@@ -160,20 +178,27 @@ export function MolstarViewer({
     const load = async (): Promise<void> => {
       setStatus({ kind: 'loading' })
       setApplied(null)
+      setLoadedKey(null)
+      themedRef.current = null
       await plugin.clear()
       if (!structure) {
-        setLoadedKey(null)
         setStatus({ kind: 'ready' })
         return
       }
       const data = await plugin.builders.data.rawData({ data: structure.text, label: structure.name })
       const trajectory = await plugin.builders.structure.parseTrajectory(data, structure.format)
-      await plugin.builders.structure.hierarchy.applyPreset(trajectory, 'default', { showUnitcell: false })
+      // Build the representations in the activation colours from the start when the colouring is known.
+      const initial = colouringRef.current
+      if (initial) registerActivationColouring(initial.dataId, initial.colouring)
+      await buildStructure(plugin, trajectory, initial?.dataId ?? null)
+      themedRef.current = initial?.dataId ?? null
       // Crystal waters only clutter an activation view.
       const waters = plugin.managers.structure.hierarchy.current.structures
         .flatMap(s => s.components)
         .filter(c => c.key?.includes('water'))
       if (waters.length) await plugin.managers.structure.hierarchy.remove(waters)
+      // Frame the whole structure (every chain of a complex), now that the waters are gone.
+      plugin.managers.camera.reset(undefined, 0)
       if (!live) return
       setLoadedKey(structure.key)
       setStatus({ kind: 'ready' })
@@ -196,21 +221,21 @@ export function MolstarViewer({
     let live = true
     const apply = async (): Promise<void> => {
       const structures = plugin.managers.structure.hierarchy.current.structures
-      if (colouring) registerActivationColouring(colouring.dataId, colouring.colouring)
-      for (const s of structures) {
-        await plugin.managers.structure.component.updateRepresentationsTheme(s.components, (_c, r) => {
-          // Colour the polymer by activation.
-          const isPolymer =
-            r.cell.transform.params?.type?.name === 'cartoon' ||
-            r.cell.transform.params?.type?.name === 'putty' ||
-            r.cell.transform.params?.type?.name === 'gaussian-surface' ||
-            r.cell.transform.params?.type?.name === 'molecular-surface'
-          if (colouring && isPolymer)
-            return { color: ACTIVATION_THEME_NAME as never, colorParams: { dataId: colouring.dataId } as never }
-          // With an activation colouring, ligands and water are a quiet slate so that red means activation only.
-          if (colouring) return { color: 'uniform' as never, colorParams: { value: Color(0x8796a8) } as never }
-          return { color: (isPolymer ? 'chain-id' : 'element-symbol') as never }
-        })
+      const wanted = colouring?.dataId ?? null
+      if (themedRef.current !== wanted) {
+        if (colouring) registerActivationColouring(colouring.dataId, colouring.colouring)
+        for (const s of structures) {
+          await plugin.managers.structure.component.updateRepresentationsTheme(s.components, (_c, r) => {
+            // The activation theme colours every group: residues by activation, ligands a quiet slate.
+            if (colouring)
+              return { color: ACTIVATION_THEME_NAME as never, colorParams: { dataId: colouring.dataId } as never }
+            const type = r.cell.transform.params?.type?.name
+            const isPolymer =
+              type === 'cartoon' || type === 'putty' || type === 'gaussian-surface' || type === 'molecular-surface'
+            return { color: (isPolymer ? 'chain-id' : 'element-symbol') as never }
+          })
+        }
+        themedRef.current = wanted
       }
       if (!live) return
       const mine = colouring && themeRecord.dataId === colouring.dataId
@@ -228,26 +253,6 @@ export function MolstarViewer({
       live = false
     }
   }, [plugin, loadedKey, colouring])
-
-  // Frame the chosen chain (once the theme is applied, so that Mol*'s own camera reset after loading is done).
-  useEffect(() => {
-    if (!plugin || !loadedKey || !focusChainId || (colouring && !applied)) return
-    const data = plugin.managers.structure.hierarchy.current.structures[0]?.cell.obj?.data
-    if (!data) return
-    // The chain's polymer only: waters carry chain ids too and would pull the centre away.
-    const selection = Script.getStructureSelection(
-      Q =>
-        Q.struct.generator.atomGroups({
-          'entity-test': Q.core.rel.eq([Q.struct.atomProperty.macromolecular.entityType(), 'polymer']),
-          'chain-test': Q.core.rel.eq([Q.struct.atomProperty.macromolecular.auth_asym_id(), focusChainId])
-        }),
-      data
-    )
-    plugin.managers.camera.focusLoci(StructureSelection.toLociWithSourceUnits(selection), {
-      durationMs: 0,
-      extraRadius: 6
-    })
-  }, [plugin, loadedKey, focusChainId, colouring, applied])
 
   // Highlight a residue from outside.
   useEffect(() => {
@@ -277,12 +282,25 @@ export function MolstarViewer({
     ref,
     () => ({
       async screenshot() {
-        if (!plugin?.helpers.viewportScreenshot) throw new Error('The 3D view is not ready')
-        return plugin.helpers.viewportScreenshot.getImageDataUri()
+        const canvas3d = plugin?.canvas3d
+        if (!plugin || !canvas3d) throw new Error('The 3D view is not ready')
+        // No hover highlight or selection in the picture: clear them and wait for the next frame drawn.
+        plugin.managers.interactivity.lociHighlights.clearHighlights()
+        plugin.managers.interactivity.lociSelects.deselectAll()
+        await nextDraw(canvas3d)
+        // The canvas as drawn (Mol* keeps the drawing buffer): its full size, no cropping, no extra render passes.
+        return (canvas3d.webgl.gl.canvas as HTMLCanvasElement).toDataURL('image/png')
       }
     }),
     [plugin]
   )
+
+  const visible =
+    status.kind === 'ready' &&
+    !!structure &&
+    loadedKey === structure.key &&
+    (colouring ? applied?.dataId === colouring.dataId : !awaitColouring)
+  const colouringNow = status.kind === 'ready' && !!structure && !visible
 
   return (
     <div
@@ -295,11 +313,13 @@ export function MolstarViewer({
       data-theme-data-id={applied?.dataId ?? ''}
       data-theme-coloured-residues={applied?.coloured ?? 0}
       data-theme-firing-residues={applied?.firing ?? 0}
+      data-visible={visible ? 'true' : 'false'}
     >
-      <div ref={hostRef} style={{ position: 'absolute', inset: 0 }} />
+      <div ref={hostRef} style={{ position: 'absolute', inset: 0, visibility: visible ? 'visible' : 'hidden' }} />
       {status.kind === 'error' && <div className="structure-status error">{status.message}</div>}
       {status.kind === 'starting' && <div className="structure-status">Starting the 3D view…</div>}
       {status.kind === 'loading' && <div className="structure-status">Loading structure…</div>}
+      {colouringNow && <div className="structure-status">Colouring by activation…</div>}
       {status.kind === 'ready' && !structure && <div className="structure-status">No structure loaded</div>}
     </div>
   )
@@ -311,4 +331,43 @@ function webglRenderer(p: PluginContext): string {
   if (!gl) return ''
   const info = gl.getExtension('WEBGL_debug_renderer_info')
   return String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '')
+}
+
+/**
+ * Builds the model, structure and Mol*’s default representations (polymer cartoon, ligands, …) of a parsed
+ * trajectory, in the activation theme when `dataId` is given.
+ */
+async function buildStructure(
+  plugin: PluginContext,
+  trajectory: StateObjectRef<PluginStateObject.Molecule.Trajectory>,
+  dataId: string | null
+): Promise<void> {
+  await plugin.builders.structure.hierarchy.applyPreset(trajectory, 'default', {
+    showUnitcell: false,
+    representationPresetParams: dataId
+      ? { theme: { globalName: ACTIVATION_THEME_NAME as never, globalColorParams: { dataId } } }
+      : undefined
+  })
+}
+
+/** Resolves after the canvas has drawn a new frame (or after 2 s, when nothing asks for one). */
+function nextDraw(canvas3d: NonNullable<PluginContext['canvas3d']>): Promise<void> {
+  return new Promise(resolve => {
+    let done = false
+    let first = true
+    const finish = (): void => {
+      if (done) return
+      done = true
+      sub.unsubscribe()
+      clearTimeout(timer)
+      resolve()
+    }
+    const sub = canvas3d.didDraw.subscribe(() => {
+      // didDraw is a BehaviorSubject: its first value is the last frame's.
+      if (first) first = false
+      else finish()
+    })
+    const timer = setTimeout(finish, 2000)
+    canvas3d.requestDraw()
+  })
 }

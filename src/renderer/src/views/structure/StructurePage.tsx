@@ -2,10 +2,10 @@
  * The "Structure" page: a large 3D view of a project structure (or a file / RCSB / AlphaFold DB id), coloured
  * by a feature on a protein of the project when both are given, with the protein's track under it.
  */
-import { useEffect, useRef, useState } from 'react'
+import { useCallback, useRef, useState } from 'react'
 import { api } from '@renderer/api'
 import type { ProteinFeaturesResult } from '@shared/store-types'
-import { useElementWidth } from '@renderer/components/use-async'
+import { useAsync, useElementWidth } from '@renderer/components/use-async'
 import { ActivationTrack } from '@renderer/plots/ActivationTrack'
 import { StructureView } from './StructureView'
 
@@ -24,42 +24,26 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
   const width = useElementWidth(ref, 900)
   const [proteinText, setProteinText] = useState(protein ?? '')
   const [featureText, setFeatureText] = useState(feature === undefined ? '' : String(feature))
-  const [data, setData] = useState<ProteinFeaturesResult | null>(null)
-  const [error, setError] = useState<string | null>(null)
   const [hovered, setHovered] = useState<number | null>(null)
 
-  useEffect(() => {
-    if (!protein) {
-      setData(null)
-      return
+  // Page through the protein's features (200 tracks a request) until the wanted feature's track is in.
+  const loadFeatures = useCallback(async (): Promise<ProteinFeaturesResult | null> => {
+    if (!protein) return null
+    const first = await api.proteinFeatures({ projectId, protein, limit: PAGE, withTracks: PAGE })
+    const items = [...first.items]
+    for (
+      let offset = PAGE;
+      feature !== undefined && !items.some(h => h.feature === feature) && offset < first.total;
+      offset += PAGE
+    ) {
+      const next = await api.proteinFeatures({ projectId, protein, offset, limit: PAGE, withTracks: PAGE })
+      items.push(...next.items)
     }
-    let live = true
-    // Page through the protein's features (200 tracks a request) until the wanted feature's track is in.
-    const load = async (): Promise<ProteinFeaturesResult> => {
-      const first = await api.proteinFeatures({ projectId, protein, limit: PAGE, withTracks: PAGE })
-      const items = [...first.items]
-      for (
-        let offset = PAGE;
-        feature !== undefined && !items.some(h => h.feature === feature) && offset < first.total;
-        offset += PAGE
-      ) {
-        const next = await api.proteinFeatures({ projectId, protein, offset, limit: PAGE, withTracks: PAGE })
-        items.push(...next.items)
-      }
-      return { ...first, items }
-    }
-    load().then(
-      r => {
-        if (!live) return
-        setData(r)
-        setError(null)
-      },
-      (e: Error) => live && setError(e.message)
-    )
-    return () => {
-      live = false
-    }
+    return { ...first, items }
   }, [projectId, protein, feature])
+  const features = useAsync(loadFeatures)
+  const data = features.data ?? null
+  const error = features.error
 
   const hit = data && feature !== undefined ? data.items.find(h => h.feature === feature) : undefined
   const sequence = data?.sequence ?? ''
@@ -120,6 +104,7 @@ export function StructurePage({ projectId, structureId, protein, feature, onChan
         hovered={hovered}
         onHover={setHovered}
         viewerHeight={560}
+        awaitColouring={!!protein && features.loading}
       />
       {data && activations && (
         <div className="wb-panel">

@@ -4,6 +4,7 @@
  * the chosen chain's residues by the feature's activation, and link hover with the sequence track.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useAsync } from '@renderer/components/use-async'
 import { api } from '@renderer/api'
 import type { StructureInfo } from '@shared/api'
 import { ExportButtons } from '@renderer/components/ExportButtons'
@@ -12,14 +13,14 @@ import { chooseChain, paintCheck, residueKey } from '@renderer/lib/chain-mapping
 import {
   activationScale,
   HIGH_RGB,
+  LIGAND_RGB,
   LOW_RGB,
+  NO_DATA_RGB,
   rgbToHex,
-  rgbToInt,
-  UNMAPPED_RGB,
   ZERO_RGB
 } from '@renderer/lib/colour-scale'
 import { parseStructureChains, type StructureChain } from '@renderer/lib/structure-sequence'
-import type { ActivationColouring } from './activation-theme'
+import { chainColouring } from './activation-theme'
 import { MolstarViewer, type ChainResidueRef, type MolstarViewerHandle, type StructureText } from './MolstarViewer'
 
 export interface StructureViewProps {
@@ -39,12 +40,13 @@ export interface StructureViewProps {
   /** Colour scale max (the feature's global max). */
   max: number
   featureLabel?: string
+  /** The protein is still loading: keep the 3D view hidden until it can be coloured. */
+  awaitColouring?: boolean
   /** Hovered sequence residue (1-based). */
   hovered?: number | null
   onHover?: (residue: number | null) => void
 }
 
-const OTHER_CHAIN_RGB = [241, 243, 246] as const
 let colouringCounter = 0
 
 export function StructureView({
@@ -57,12 +59,14 @@ export function StructureView({
   activations,
   max,
   featureLabel,
+  awaitColouring = false,
   hovered = null,
   onHover
 }: StructureViewProps) {
   const viewerRef = useRef<MolstarViewerHandle>(null)
-  const [structures, setStructures] = useState<StructureInfo[]>([])
-  const [structuresLoaded, setStructuresLoaded] = useState(false)
+  const structureList = useAsync(useCallback(() => api.listStructures({ projectId }), [projectId]))
+  const structures = useMemo(() => structureList.data ?? [], [structureList.data])
+  const structuresLoaded = structureList.data !== undefined
   const [structure, setStructure] = useState<StructureText | null>(null)
   const [sourceError, setSourceError] = useState<string | null>(null)
   const [chainOverride, setChainOverride] = useState<string | null>(null)
@@ -71,21 +75,6 @@ export function StructureView({
   const [applied, setApplied] = useState<{ coloured: number; firing: number } | null>(null)
   // The structure+chain the user chose to paint although the sequence does not match it well.
   const [paintOverride, setPaintOverride] = useState<string | null>(null)
-
-  useEffect(() => {
-    let live = true
-    api.listStructures({ projectId }).then(
-      list => {
-        if (!live) return
-        setStructures(list)
-        setStructuresLoaded(true)
-      },
-      (e: Error) => live && setSourceError(e.message)
-    )
-    return () => {
-      live = false
-    }
-  }, [projectId])
 
   const loadBundled = useCallback(
     async (info: StructureInfo) => {
@@ -180,25 +169,8 @@ export function StructureView({
   const scale = useMemo(() => activationScale(max), [max])
   const colouring = useMemo(() => {
     if (!chain || !match || refused) return null
-    const colours = new Map<string, number>()
-    const firingKeys = new Set<string>()
-    chain.residues.forEach((r, k) => {
-      const q = match.alignment.targetToQuery[k]
-      const value = q < 0 ? null : activations ? (activations[q] ?? 0) : 0
-      const key = residueKey(chain.chainId, r.seqNumber, r.insCode)
-      if (value !== null && value > 0) firingKeys.add(key)
-      colours.set(key, rgbToInt(scale.rgb(value)))
-    })
-    const data: ActivationColouring = {
-      colours,
-      firing: firingKeys,
-      otherColour: rgbToInt(OTHER_CHAIN_RGB),
-      minColour: rgbToInt(LOW_RGB),
-      maxColour: rgbToInt(HIGH_RGB),
-      max: scale.max,
-      label: featureLabel ?? ''
-    }
-    return { dataId: `act-${++colouringCounter}`, colouring: data, firing: firingKeys.size }
+    const data = chainColouring(chain, match, activations, scale, featureLabel ?? '')
+    return { dataId: `act-${++colouringCounter}`, colouring: data, firing: data.firing.size }
   }, [chain, match, activations, scale, featureLabel, refused])
 
   const highlight: ChainResidueRef | null = useMemo(() => {
@@ -328,15 +300,15 @@ export function StructureView({
           open a file.
         </div>
       )}
-      {sourceError && (
+      {(sourceError ?? structureList.error) && (
         <div className="error" style={{ marginBottom: 8 }}>
-          {sourceError}
+          {sourceError ?? structureList.error}
         </div>
       )}
       <MolstarViewer
         ref={viewerRef}
         height={viewerHeight}
-        focusChainId={chain?.chainId ?? null}
+        awaitColouring={awaitColouring}
         structure={structure}
         colouring={colouring}
         highlight={highlight}
@@ -430,15 +402,11 @@ export function StructureView({
               not firing
             </span>
             <span>
-              <span className="swatch" style={{ background: rgbToHex(UNMAPPED_RGB) }} />
-              not in the sequence
+              <span className="swatch" style={{ background: rgbToHex(NO_DATA_RGB) }} />
+              other chains, not in the sequence
             </span>
             <span>
-              <span className="swatch" style={{ background: rgbToHex(OTHER_CHAIN_RGB) }} />
-              other chains
-            </span>
-            <span>
-              <span className="swatch" style={{ background: '#8796a8' }} />
+              <span className="swatch" style={{ background: rgbToHex(LIGAND_RGB) }} />
               ligands
             </span>
           </>

@@ -4,6 +4,10 @@
  * alignment in lib/chain-mapping) and registered here under a data id; the theme's only parameter is that id,
  * so setting a new id makes Mol* rebuild the colours.
  *
+ * Every group gets its colour from the theme, so a structure can be built in these colours from the start: the
+ * chosen chain's residues by activation (or "not firing"), other chains and residues outside the sequence a pale
+ * "no data" grey, ligands a quiet slate (lib/colour-scale owns the colours and their contrast).
+ *
  * The theme records which residues it actually coloured (`themeRecord`), so the UI and the tests can check
  * that Mol* really applied it.
  */
@@ -15,7 +19,10 @@ import type { ThemeDataContext } from 'molstar/lib/mol-theme/theme'
 import { Color } from 'molstar/lib/mol-util/color'
 import { ParamDefinition as PD } from 'molstar/lib/mol-util/param-definition'
 import { ScaleLegend } from 'molstar/lib/mol-util/legend'
+import type { ChainMatch } from '@renderer/lib/chain-mapping'
 import { residueKey } from '@renderer/lib/chain-mapping'
+import { HIGH_RGB, LIGAND_RGB, LOW_RGB, NO_DATA_RGB, rgbToInt, type ActivationScale } from '@renderer/lib/colour-scale'
+import type { StructureChain } from '@renderer/lib/structure-sequence'
 
 export const ACTIVATION_THEME_NAME = 'plm-activation'
 
@@ -24,8 +31,10 @@ export interface ActivationColouring {
   colours: Map<string, number>
   /** Residue keys whose colour shows the feature firing (activation > 0). */
   firing: Set<string>
-  /** Colour of residues not in `colours` (other chains, ligands). */
+  /** Colour of polymer residues not in `colours` (other chains). */
   otherColour: number
+  /** Colour of everything that is not a polymer (ligands, ions, waters). */
+  ligandColour: number
   /** Legend ends. */
   minColour: number
   maxColour: number
@@ -57,8 +66,10 @@ function ActivationColorTheme(_ctx: ThemeDataContext, props: PD.Values<Params>):
     themeRecord.firingKeys = new Set()
     themeRecord.calls = 0
   }
+  const ligand = Color(data?.ligandColour ?? 0x8796a8)
   const colourOf = (loc: StructureElement.Location): Color => {
     if (!data) return fallback
+    if (StructureProperties.entity.type(loc) !== 'polymer') return ligand
     const chain = StructureProperties.chain.auth_asym_id(loc)
     const seq = StructureProperties.residue.auth_seq_id(loc)
     const ins = StructureProperties.residue.pdbx_PDB_ins_code(loc)
@@ -92,6 +103,39 @@ function ActivationColorTheme(_ctx: ThemeDataContext, props: PD.Values<Params>):
     legend: data
       ? ScaleLegend(`0`, `${Number(data.max.toPrecision(3))}`, [Color(data.minColour), Color(data.maxColour)])
       : undefined
+  }
+}
+
+/**
+ * The colouring of a chain matched to a protein sequence: each chain residue gets the colour of its aligned
+ * sequence residue's activation (`activations` null: the chain is shown as not firing), a residue without a
+ * sequence residue the no-data grey.
+ */
+export function chainColouring(
+  chain: StructureChain,
+  match: ChainMatch,
+  activations: ArrayLike<number> | null,
+  scale: ActivationScale,
+  label: string
+): ActivationColouring {
+  const colours = new Map<string, number>()
+  const firing = new Set<string>()
+  chain.residues.forEach((r, k) => {
+    const q = match.alignment.targetToQuery[k]
+    const value = q < 0 ? null : activations ? (activations[q] ?? 0) : 0
+    const key = residueKey(chain.chainId, r.seqNumber, r.insCode)
+    if (value !== null && value > 0) firing.add(key)
+    colours.set(key, rgbToInt(scale.rgb(value)))
+  })
+  return {
+    colours,
+    firing,
+    otherColour: rgbToInt(NO_DATA_RGB),
+    ligandColour: rgbToInt(LIGAND_RGB),
+    minColour: rgbToInt(LOW_RGB),
+    maxColour: rgbToInt(HIGH_RGB),
+    max: scale.max,
+    label
   }
 }
 
