@@ -39,6 +39,7 @@ import {
 import {
   addDialogEntryShape,
   AddHubEntryRequestSchema,
+  type AddUploadedModelRequest,
   DEVICE_SETTINGS,
   type DeviceSetting,
   type DownloadProgress,
@@ -404,6 +405,11 @@ export interface ApiMethods {
   // model library
   listModels: { request: EmptyRequest; result: LibraryEntry[] }
   addModel: { request: AddModelRequest; result: LibraryEntry }
+  /**
+   * Browser mode: adds the folder whose files were sent to `PUT /upload/<uploadId>/<path>` as a library entry
+   * (validated like a local folder; a refused upload is deleted). The desktop app refuses it (it has the dialog).
+   */
+  addUploadedModel: { request: AddUploadedModelRequest; result: LibraryEntry }
   removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
   /** Starts (or resumes) the download of a hub entry as a 'download' job. */
   downloadModel: { request: ModelIdRequest; result: JobInfo }
@@ -488,6 +494,7 @@ export const API_METHODS = [
   'setDevice',
   'listModels',
   'addModel',
+  'addUploadedModel',
   'removeModel',
   'downloadModel',
   'checkSaeFit',

@@ -133,7 +133,13 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
   })
   // With an access token, as `plm-sae serve` starts by default: `server.url` carries it (…/?token=…), the first
   // page load trades it for the HttpOnly cookie, and every later request of that page sends the cookie.
-  const server = await startHttpServer({ api: service, staticDir, port: 0, token: generateToken() })
+  const server = await startHttpServer({
+    api: service,
+    uploads: service.uploads,
+    staticDir,
+    port: 0,
+    token: generateToken()
+  })
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })
   const pageErrors: string[] = []
   const e2e: E2e = {

@@ -8,6 +8,10 @@
  * Host header is a loopback name (DNS-rebinding protection). API calls must be JSON (`content-type:
  * application/json`, so a cross-site form cannot post) from the same origin. Every request is validated by
  * src/shared/validate.ts before the engine sees it.
+ *
+ * Uploads (when `uploads` is given, as `plm-sae serve` does): `PUT /upload/<uploadId>/<path inside the folder>`
+ * streams one file of a model or SAE folder to disk (same token, same-origin rule; content-length required and
+ * at most the uploads' file limit; the path checked by `uploadPathProblem`); `addUploadedModel` registers it.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
@@ -18,6 +22,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path'
 import type { JobEvent, WorkbenchApi } from '../../shared/api'
 import { MAX_FASTA_TEXT } from '../../shared/validate'
 import { dispatch } from './dispatch'
+import { UploadError, type ModelUploads } from './model-uploads'
 
 export const DEFAULT_PORT = 8765
 /** The largest request body of most API methods (labels, queries, live sequences, id lists). */
@@ -103,6 +108,8 @@ export interface HttpServerOptions {
   port?: number
   /** Required when `host` is not a loopback address. */
   token?: string
+  /** Where `PUT /upload/…` writes (browser mode's folder uploads); without it the route answers 404. */
+  uploads?: ModelUploads
   log?: (line: string) => void
 }
 
@@ -317,6 +324,33 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     else sendJson(res, out.status, { error: { ...out.body.error, message: redactPaths(out.body.error.message) } }, req)
   }
 
+  async function handleUpload(req: IncomingMessage, res: ServerResponse, rest: string): Promise<void> {
+    if (!opts.uploads) return sendError(res, 404, 'not-found', 'Uploads are not enabled on this server.')
+    if (req.method !== 'PUT') {
+      res.setHeader('allow', 'PUT')
+      return sendError(res, 405, 'invalid-request', `Uploads are PUT requests (got ${req.method}).`)
+    }
+    const origin = req.headers.origin
+    if (origin !== undefined && !sameOrigin(origin, req.headers.host))
+      return sendError(res, 403, 'unauthorized', 'Cross-origin uploads are not allowed.')
+    const slash = rest.indexOf('/')
+    let path: string
+    try {
+      path = decodeURIComponent(rest.slice(slash + 1))
+    } catch {
+      return sendError(res, 400, 'invalid-request', 'Bad path encoding.')
+    }
+    const declared = req.headers['content-length'] === undefined ? undefined : Number(req.headers['content-length'])
+    try {
+      const bytes = await opts.uploads.receive(slash < 0 ? rest : rest.slice(0, slash), path, declared, req)
+      sendJson(res, 200, { path, bytes })
+    } catch (e) {
+      if (!(e instanceof UploadError)) throw e
+      res.setHeader('connection', 'close')
+      sendError(res, e.status, 'invalid-request', e.message)
+    }
+  }
+
   function handleEvents(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -398,6 +432,14 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
     }
     const path = url.pathname
     if (path === '/api/events') return handleEvents(req, res)
+    if (path.startsWith('/upload/')) {
+      // The raw path (before URL normalisation would fold "..") is the one checked.
+      const raw = (req.url ?? '').split('?')[0]
+      handleUpload(req, res, raw.startsWith('/upload/') ? raw.slice(8) : path.slice(8)).catch((e: Error) =>
+        sendError(res, 500, 'failed', `The upload failed: ${e.message}`)
+      )
+      return
+    }
     if (path.startsWith('/api/')) {
       handleApi(req, res, path.slice(5)).catch((e: Error) =>
         sendError(res, 500, 'failed', `The server failed: ${e.message}`)

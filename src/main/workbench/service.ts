@@ -36,6 +36,7 @@ import { folderBytes } from '../engine/fs/files'
 import { ClientError, ConflictError, NotFoundError } from './errors'
 import { ValidationError } from '../../shared/validate'
 import { JobManager, defaultWorkerEntry } from './job-manager'
+import { ModelUploads } from './model-uploads'
 import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
 import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
@@ -76,6 +77,8 @@ export class WorkbenchService implements WorkbenchApi {
   readonly models: ModelResolver
   readonly steering: SteeringWorkbench
   readonly experiments: ExperimentWorkbench
+  /** Browser mode: folders uploaded file by file (`PUT /upload/…`), until addUploadedModel registers them. */
+  readonly uploads: ModelUploads
   /** The worker thread computing activations of pasted sequences (liveFeatures, conceptReport). */
   readonly pastedSequences: PastedSequenceLatents
   private readonly runtime: RuntimeOptions
@@ -93,6 +96,8 @@ export class WorkbenchService implements WorkbenchApi {
     // --device (plm-sae serve) wins; the desktop app starts with the saved choice (the settings' device).
     this.runtime = opts.runtime ?? { ...DEFAULT_RUNTIME, device: this.settings.load().device ?? DEFAULT_RUNTIME.device }
     this.models = new ModelResolver(this.dataDir, join(opts.resourcesDir, 'esm'), this.jobs, opts.chooseFolder)
+    this.uploads = new ModelUploads(this.models.library.uploadsRoot)
+    this.uploads.cleanIncoming()
     this.jobs.onEvent(e => this.afterJobEvent(e))
     const storeIfIndexed = (projectId: string): LatentStore | undefined =>
       existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined
@@ -357,6 +362,20 @@ export class WorkbenchService implements WorkbenchApi {
 
   async addModel(req: ApiRequest<'addModel'>): Promise<ApiResult<'addModel'>> {
     return this.models.add(req)
+  }
+
+  async addUploadedModel(req: ApiRequest<'addUploadedModel'>): Promise<ApiResult<'addUploadedModel'>> {
+    if (this.opts.mode === 'desktop')
+      throw new ClientError('The desktop app adds a local folder through its folder dialog ("Add a local folder…").')
+    const dir = this.uploads.received(req.uploadId)
+    const { uploadId, ...fields } = req
+    try {
+      return this.models.library.addUploaded(fields, dir, uploadId, fields.name?.trim() || 'uploaded folder')
+    } catch (e) {
+      throw new ClientError(`The uploaded folder was not added: ${(e as Error).message}`)
+    } finally {
+      this.uploads.discard(uploadId)
+    }
   }
 
   async removeModel(req: ApiRequest<'removeModel'>): Promise<ApiResult<'removeModel'>> {

@@ -88,7 +88,14 @@ export function serveCommand(): Command {
       firstRunDemo: opts.demo,
       log: line => process.stderr.write(`${line}\n`)
     })
-    const server = await startHttpServer({ api: service, staticDir, host: opts.host, port: opts.port, token })
+    const server = await startHttpServer({
+      api: service,
+      uploads: service.uploads,
+      staticDir,
+      host: opts.host,
+      port: opts.port,
+      token
+    })
     process.stdout.write(`PLM-SAE Workbench is serving on ${server.url}\n`)
     if (token)
       process.stdout.write(

@@ -12,7 +12,7 @@
  * ESM2-8M sha256s) or the last download failed its checksum, `downloading` while a download runs here.
  */
 import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { appDataDir } from '../fs/app-paths'
 import { hubSettings, type HubSettings, type RepoFile } from '../hub/hub-api'
@@ -220,6 +220,16 @@ export function detectSaeFormat(path: string): SaeFileFormat | undefined {
   return detectRegisteredFormat(path)
 }
 
+/** A name usable as a folder name (letters, digits, "_", "-", "."), at most 60 characters. */
+function safeFolderName(name: string): string {
+  return (
+    name
+      .replace(/[^A-Za-z0-9_.-]+/g, '_')
+      .replace(/^[._]+/, '')
+      .slice(0, 60) || 'upload'
+  )
+}
+
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>
@@ -227,6 +237,49 @@ function readJson(path: string): Record<string, unknown> | undefined {
     return undefined
   }
 }
+
+/** An entry for a folder of model or SAE files (local or uploaded), after checking the folder has what its format needs. */
+function folderDef(
+  req: AddEntryFields,
+  path: string,
+  source: LibraryEntrySource,
+  id: string,
+  description: string,
+  shownName = basename(path)
+): EntryDef {
+  const format = req.kind === 'sae' ? (req.saeFormat ?? detectSaeFormat(path)) : undefined
+  const missing = missingFiles(path, req.kind, format)
+  if (missing.length > 0)
+    throw new Error(
+      `${shownName} is not a${req.kind === 'esm2' ? 'n ESM2 model folder' : 'n SAE folder'}: it lacks ${missing.join(', ')}`
+    )
+  const cfg = readJson(join(path, 'config.json'))
+  const inner = (cfg?.cfg ?? cfg) as Record<string, unknown> | undefined
+  return {
+    id,
+    kind: req.kind,
+    name: req.name?.trim() || shownName,
+    description,
+    source,
+    builtIn: false,
+    demo: false,
+    saeFormat: format,
+    layer:
+      req.layer ??
+      (format === 'preprint' && typeof inner?.layer === 'number'
+        ? inner.layer + 1
+        : format === 'interplm'
+          ? interplmLayer(shownName)
+          : undefined),
+    baseModelId: req.baseModelId,
+    ...(req.kind === 'esm2' && typeof cfg?.num_hidden_layers === 'number'
+      ? { numLayers: cfg.num_hidden_layers, hiddenSize: cfg.hidden_size as number }
+      : {})
+  }
+}
+
+/** The fields of an add request besides where the files come from. */
+type AddEntryFields = Pick<AddEntryRequest, 'kind' | 'name' | 'saeFormat' | 'layer' | 'baseModelId'>
 
 export class ModelLibrary {
   readonly dataDir: string
@@ -411,7 +464,7 @@ export class ModelLibrary {
           'generated on this computer on first use (a few seconds, about 30 MB); random weights, for trying the app only'
       }
     }
-    if (d.source.kind === 'local') {
+    if (d.source.kind === 'local' || d.source.kind === 'upload') {
       const dir = d.source.path
       base.diskBytes = folderBytes(dir)
       if (!existsSync(dir))
@@ -504,40 +557,46 @@ export class ModelLibrary {
       const path = resolve(req.path)
       if (!isAbsolute(path) || !existsSync(path) || !statSync(path).isDirectory())
         throw new Error(`${req.path}: no such folder (give the folder that holds the model or SAE files)`)
-      const format = req.kind === 'sae' ? (req.saeFormat ?? detectSaeFormat(path)) : undefined
-      const missing = missingFiles(path, req.kind, format)
-      if (missing.length > 0)
-        throw new Error(
-          `${path} is not a${req.kind === 'esm2' ? 'n ESM2 model folder' : 'n SAE folder'}: it lacks ${missing.join(', ')}`
-        )
-      const cfg = readJson(join(path, 'config.json'))
-      const inner = (cfg?.cfg ?? cfg) as Record<string, unknown> | undefined
-      def = {
-        id: `local:${path}`,
-        kind: req.kind,
-        name: req.name?.trim() || basename(path),
-        description: `A folder on this computer: ${path}.`,
-        source: { kind: 'local', path },
-        builtIn: false,
-        demo: false,
-        saeFormat: format,
-        layer:
-          req.layer ??
-          (format === 'preprint' && typeof inner?.layer === 'number'
-            ? inner.layer + 1
-            : format === 'interplm'
-              ? interplmLayer(basename(path))
-              : undefined),
-        baseModelId: req.baseModelId,
-        ...(req.kind === 'esm2' && typeof cfg?.num_hidden_layers === 'number'
-          ? { numLayers: cfg.num_hidden_layers, hiddenSize: cfg.hidden_size as number }
-          : {})
-      }
+      def = folderDef(req, path, { kind: 'local', path }, `local:${path}`, `A folder on this computer: ${path}.`)
     }
     if (this.defs().some(d => d.id === def.id))
       throw new Error(`${def.id.replace(/^(hub|local):/, '')} is already in the library`)
     this.saveUserDefs([...this.userDefs(), stripUndefined(def)])
     return this.get(def.id)
+  }
+
+  /** Where uploaded folders are kept (`uploads/<name>-<uploadId>`); `uploads/.incoming` holds unfinished uploads. */
+  get uploadsRoot(): string {
+    return join(this.dataDir, 'uploads')
+  }
+
+  /**
+   * Adds an uploaded folder (`incoming`, in `uploadsRoot/.incoming`): checks it like a local folder, then moves it
+   * (one rename, same file system) to `uploadsRoot/<folder>-<uploadId>` and saves the entry. Throws, leaving the
+   * incoming folder for the caller to delete, when the folder is not a model or SAE.
+   */
+  addUploaded(req: AddEntryFields, incoming: string, uploadId: string, folderName: string): LibraryEntry {
+    const name = req.name?.trim() || folderName
+    const final = join(this.uploadsRoot, `${safeFolderName(name)}-${uploadId}`)
+    const id = `upload:${basename(final)}`
+    if (this.defs().some(d => d.id === id)) throw new Error(`the upload ${uploadId} is already in the library`)
+    folderDef(req, incoming, { kind: 'upload', path: final }, id, '', name)
+    renameSync(incoming, final)
+    try {
+      const def = folderDef(
+        req,
+        final,
+        { kind: 'upload', path: final },
+        id,
+        `A folder uploaded from the browser ("${folderName}"), kept in the app's data folder.`,
+        name
+      )
+      this.saveUserDefs([...this.userDefs(), stripUndefined(def)])
+    } catch (e) {
+      rmSync(final, { recursive: true, force: true })
+      throw e
+    }
+    return this.get(id)
   }
 
   /** Deletes an entry's downloaded files (never a local folder's) and, for user entries, the entry. */
@@ -561,6 +620,9 @@ export class ModelLibrary {
         rmSync(cache.dir, { recursive: true, force: true })
       }
       freed = before - folderBytes(cache.dir)
+    } else if (d.source.kind === 'upload') {
+      freed = folderBytes(d.source.path)
+      rmSync(d.source.path, { recursive: true, force: true })
     } else if (d.source.kind === 'demo') {
       const p = demoModelPaths(this.dataDir)
       const dir = d.kind === 'esm2' ? p.esm2Dir : p.saeDir
@@ -580,7 +642,7 @@ export class ModelLibrary {
   async download(id: string, opts: DownloadOptions = {}): Promise<LibraryEntry> {
     const d = this.def(id)
     if (this.active.has(id)) throw new Error(`${d.name} is already downloading`)
-    if (d.source.kind === 'local')
+    if (d.source.kind === 'local' || d.source.kind === 'upload')
       throw new Error(`${d.name} is a folder on this computer; there is nothing to download`)
     const ctl = new AbortController()
     const onAbort = (): void => ctl.abort()
