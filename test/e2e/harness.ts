@@ -94,6 +94,8 @@ function indexedKey(): string {
 export interface E2eOptions {
   /** Start from this run's indexed demo data when a test before saved it (see `saveIndexed`). */
   indexed?: boolean
+  /** Create and index the demo project on this first start (default true, as the app does). */
+  firstRunDemo?: boolean
 }
 
 export interface E2e {
@@ -129,7 +131,8 @@ export async function startE2e(opts: E2eOptions = {}): Promise<E2e> {
     mode: 'browser',
     dataDir,
     resourcesDir: join(REPO, 'resources'),
-    runtime: { device: 'cpu', deviceId: 0, threads: 0 }
+    runtime: { device: 'cpu', deviceId: 0, threads: 0 },
+    firstRunDemo: opts.firstRunDemo ?? true
   })
   // With an access token, as `plm-sae serve` starts by default: `server.url` carries it (…/?token=…), the first
   // page load trades it for the HttpOnly cookie, and every later request of that page sends the cookie.

@@ -22,6 +22,7 @@ import { ConceptSplitFields, conceptSplitRequest, NO_CONCEPT_SPLIT } from '@rend
 import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
 import { LayerComparison, SaeFitCell } from './sae-fit'
+import { FolderUpload } from './folder-upload'
 
 export interface ModelsViewProps {
   appInfo: AppInfo | undefined
@@ -607,6 +608,7 @@ function LibraryPanel({
         </tbody>
       </table>
       <AddModelForm canPickLocal={appInfo?.canPickLocalFolders ?? false} run={run} />
+      {appInfo?.mode === 'browser' && <FolderUpload run={run} />}
     </section>
   )
 }
