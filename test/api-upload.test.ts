@@ -106,10 +106,12 @@ describe('the upload path rule', () => {
 describe('PUT /upload and addUploadedModel', () => {
   it('uploads an ESM2 folder and adds it as a ready library entry', async () => {
     await uploadFolder('upload-ok-0001', checkpoint)
-    const reply = await callApi('addUploadedModel', { uploadId: 'upload-ok-0001', kind: 'esm2', name: 'my esm2' })
+    const reply = await callApi('addUploadedModel', { uploadId: 'upload-ok-0001', kind: 'esm2', name: '../my esm2' })
     expect(reply.status, reply.body).toBe(200)
     const entry = JSON.parse(reply.body) as { id: string; status: string; source: { kind: string }; name: string }
-    expect(entry).toMatchObject({ status: 'ready', source: { kind: 'upload' }, name: 'my esm2' })
+    // the name is shown as given; the folder and the id are made of safe characters (removable by id)
+    expect(entry).toMatchObject({ status: 'ready', source: { kind: 'upload' }, name: '../my esm2' })
+    expect(entry.id).toBe('upload:my_esm2-upload-ok-0001')
     const listed = service.models.list().find(m => m.id === entry.id)
     expect(listed?.status).toBe('ready')
     expect(readFileSync(join(listed!.localPath!, 'config.json'))).toEqual(readFileSync(join(checkpoint, 'config.json')))

@@ -42,12 +42,28 @@ describe('browser mode: upload a model folder', () => {
       .poll(() => page.getByTestId('folder-upload-summary').textContent())
       .toMatch(new RegExp(`^${files.length} files to send`))
     expect(await upload.locator('input[maxlength="200"]').inputValue()).toBe('my-esm2-tiny')
+    // Every label the progress bar shows while the files go up (bytes, rate).
+    await page.evaluate(() => {
+      const seen: string[] = []
+      ;(window as unknown as { uploadLabels: string[] }).uploadLabels = seen
+      new MutationObserver(() => {
+        const label = document.querySelector('[data-testid="folder-upload-progress"]')?.textContent
+        if (label && seen[seen.length - 1] !== label) seen.push(label)
+      }).observe(document.body, { subtree: true, childList: true, characterData: true })
+    })
     await upload.getByRole('button', { name: 'Upload and add' }).click()
     const row = page.locator('[data-testid="model-row"][data-model-id^="upload:"]')
     await row.waitFor({ timeout: 60_000 })
     expect(await row.textContent()).toMatch(/my-esm2-tiny/)
     expect(await row.getByTestId('model-status').textContent()).toBe('ready')
     await e2e.screenshot(page, 'models-uploaded-folder')
+    const labels = await page.evaluate(() => (window as unknown as { uploadLabels: string[] }).uploadLabels)
+    expect(
+      labels.some(l => /: [\d.]+ kB of [\d.]+ kB · [\d.]+ (?:B|kB|MB)\/s/.test(l)),
+      labels.join(' | ')
+    ).toBe(true)
+    // the form starts empty again
+    expect(await page.getByTestId('folder-upload-input').evaluate(el => (el as HTMLInputElement).files?.length)).toBe(0)
     // The server holds the same bytes, in the library's upload folder; nothing is left in the incoming area.
     const entry = e2e.service.models.list().find(m => m.source.kind === 'upload')
     expect(entry?.status).toBe('ready')

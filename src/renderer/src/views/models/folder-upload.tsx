@@ -41,6 +41,8 @@ export function FolderUpload({ run }: { run(f: () => Promise<unknown>): void }):
   const [folder, setFolder] = useState<ChosenFolder>()
   const [progress, setProgress] = useState<UploadProgress>()
   const [busy, setBusy] = useState(false)
+  /** Changed after an upload, so that the file input starts empty again. */
+  const [inputKey, setInputKey] = useState(0)
   const layerNumber = /^\d+$/.test(layer) ? Number(layer) : undefined
   const total = folder?.files.reduce((s, f) => s + f.file.size, 0) ?? 0
 
@@ -59,6 +61,7 @@ export function FolderUpload({ run }: { run(f: () => Promise<unknown>): void }):
         })
         setFolder(undefined)
         setName('')
+        setInputKey(k => k + 1)
       } finally {
         setBusy(false)
         setProgress(undefined)
@@ -85,6 +88,7 @@ export function FolderUpload({ run }: { run(f: () => Promise<unknown>): void }):
           Folder{' '}
           <input
             type="file"
+            key={inputKey}
             data-testid="folder-upload-input"
             ref={el => el?.setAttribute('webkitdirectory', '')}
             multiple
