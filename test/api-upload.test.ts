@@ -12,6 +12,7 @@ import { ModelUploads } from '../src/main/workbench/model-uploads'
 import { WorkbenchService } from '../src/main/workbench/service'
 import { uploadPathProblem } from '../src/shared/library-types'
 import { writeHfCheckpoint } from './fixtures/esm2-checkpoint'
+import { writeInterplmSae } from './fixtures/sae-checkpoints'
 import { tempDir } from './helpers/tmp'
 
 interface Reply {
@@ -122,6 +123,20 @@ describe('PUT /upload and addUploadedModel', () => {
     expect(existsSync(listed!.localPath!)).toBe(false)
   })
 
+  it('uploads an InterPLM SAE folder: format detected, layer as given', async () => {
+    const root = join(tmp.dir, 'interplm')
+    writeInterplmSae(root, 4, { dIn: 16, dSae: 32 }, 3, { normalized: true })
+    await uploadFolder('upload-sae-0001', join(root, 'layer_4'))
+    const reply = await callApi('addUploadedModel', {
+      uploadId: 'upload-sae-0001',
+      kind: 'sae',
+      name: 'layer_4',
+      layer: 4
+    })
+    expect(reply.status, reply.body).toBe(200)
+    expect(JSON.parse(reply.body)).toMatchObject({ kind: 'sae', saeFormat: 'interplm', layer: 4, status: 'ready' })
+  })
+
   it('refuses a path with ".." (also percent-encoded) with 400 and writes nothing', async () => {
     for (const path of ['..%2Fescape.json', 'a/..%2F..%2Fconfig.json', '%2E%2E/config.json', 'a%5Cconfig.json']) {
       const reply = await put('upload-dots-001', path, '{}')
@@ -187,7 +202,7 @@ describe('PUT /upload and addUploadedModel', () => {
     expect(reply.body).toMatch(/not added.*lacks/)
     expect(existsSync(join(service.uploads.incomingRoot, 'upload-fail-001'))).toBe(false)
     expect(readdirSync(service.models.library.uploadsRoot).filter(n => n !== '.incoming')).toEqual(before)
-    expect(service.models.list().some(m => m.source.kind === 'upload')).toBe(false)
+    expect(service.models.list().some(m => m.id.includes('upload-fail-001'))).toBe(false)
     // registering an upload that never came is a clear 400 too
     const none = await callApi('addUploadedModel', { uploadId: 'upload-none-01', kind: 'esm2' })
     expect(none.status).toBe(400)

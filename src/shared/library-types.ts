@@ -218,7 +218,7 @@ export type AddUploadedModelRequest = Infer<typeof AddUploadedModelRequestSchema
 export const MAX_UPLOAD_FILE_BYTES = 16 * 2 ** 30
 /** The files an uploaded model or SAE folder may hold: the names the ESM2 and SAE formats use. */
 const UPLOAD_FILE_NAME =
-  /^(?:[A-Za-z0-9_.-]+\.(?:safetensors|bin|pt|pth|npz|npy)|(?:[A-Za-z0-9_.-]*(?:config|cfg|sae|index|map|meta|metadata|args)[A-Za-z0-9_.-]*)\.json|vocab\.txt|merges\.txt)$/
+  /^(?:[A-Za-z0-9_.-]+\.(?:safetensors|bin|pt|pth|ckpt|npz|npy)|(?:[A-Za-z0-9_.-]*(?:config|cfg|sae|index|map|meta|metadata|args)[A-Za-z0-9_.-]*)\.json|vocab\.txt|merges\.txt)$/
 /** Folder names inside an uploaded folder (e.g. InterPLM's `layer_4`); at most 3 levels deep. */
 const UPLOAD_FOLDER_NAME = /^[A-Za-z0-9_.-]+$/
 
