@@ -7,7 +7,7 @@
 import { useState, type ReactNode } from 'react'
 import { api } from '@renderer/api'
 import { newUploadId, uploadFolder, type UploadFile, type UploadProgress } from '@renderer/api/upload'
-import { formatBytes, uploadPathProblem, type LibraryEntryKind } from '@shared/library-types'
+import { formatBytes, MAX_UPLOAD_FILE_BYTES, uploadPathProblem, type LibraryEntryKind } from '@shared/library-types'
 import { formatDuration, ProgressBar } from './progress-bar'
 
 interface ChosenFolder {
@@ -27,7 +27,9 @@ export function chooseFolderFiles(list: ArrayLike<File>): ChosenFolder {
     if (parts.length > 1) name ||= parts[0]
     const path = parts.length > 1 ? parts.slice(1).join('/') : parts[0]
     if (parts.some(p => p.startsWith('.'))) continue // hidden files (.DS_Store, .git): never model files
-    const problem = uploadPathProblem(path)
+    const problem =
+      uploadPathProblem(path) ??
+      (file.size > MAX_UPLOAD_FILE_BYTES ? `larger than ${formatBytes(MAX_UPLOAD_FILE_BYTES)}` : undefined)
     if (problem) skipped.push(`${path} (${problem})`)
     else files.push({ path, file })
   }
