@@ -42,7 +42,9 @@ import {
   DEVICE_SETTINGS,
   type DeviceSetting,
   type DownloadProgress,
+  type HubSaeListing,
   type LibraryEntry,
+  type ListHubSaesRequest,
   type RemoveEntryResult
 } from './library-types'
 import {
@@ -404,6 +406,8 @@ export interface ApiMethods {
   // model library
   listModels: { request: EmptyRequest; result: LibraryEntry[] }
   addModel: { request: AddModelRequest; result: LibraryEntry }
+  /** The SAEs a hub repository holds (from its file list, nothing downloaded): the choices of the SAE picker. */
+  listHubSaes: { request: ListHubSaesRequest; result: HubSaeListing }
   removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
   /** Starts (or resumes) the download of a hub entry as a 'download' job. */
   downloadModel: { request: ModelIdRequest; result: JobInfo }
@@ -488,6 +492,7 @@ export const API_METHODS = [
   'setDevice',
   'listModels',
   'addModel',
+  'listHubSaes',
   'removeModel',
   'downloadModel',
   'checkSaeFit',

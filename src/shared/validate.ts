@@ -49,6 +49,7 @@ import {
   ExperimentSequencesRequestSchema,
   StartExperimentRequestSchema
 } from './experiment-types'
+import { ListHubSaesRequestSchema } from './library-types'
 import { describeValue, obj, ValidationError, type Validator } from './schema'
 
 export * from './schema'
@@ -63,6 +64,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   setDevice: SetDeviceRequestSchema,
   listModels: EmptyRequestSchema,
   addModel: AddModelRequestSchema,
+  listHubSaes: ListHubSaesRequestSchema,
   removeModel: ModelIdRequestSchema,
   downloadModel: ModelIdRequestSchema,
   checkSaeFit: CheckSaeFitRequestSchema,
