@@ -22,6 +22,7 @@ import { ConceptSplitFields, conceptSplitRequest, NO_CONCEPT_SPLIT } from '@rend
 import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
 import { LayerComparison, SaeFitCell } from './sae-fit'
+import { SaePicker } from './sae-picker'
 
 export interface ModelsViewProps {
   appInfo: AppInfo | undefined
@@ -678,6 +679,7 @@ function AddModelForm({
           </button>
         )}
       </div>
+      {kind === 'sae' && <SaePicker repo={repo} run={run} />}
     </details>
   )
 }
