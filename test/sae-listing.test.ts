@@ -97,11 +97,26 @@ describe('the SAEs of a hub repository', () => {
         'blocks.3.hook_resid_post/cfg.json',
         'blocks.3.hook_resid_post/sae_weights.safetensors',
         'blocks.3.hook_resid_post/sparsity.safetensors',
-        'only-config/cfg.json'
+        'only-config/cfg.json',
+        'interplm/layer_6/ae_normalized.pt',
+        'interplm/layer_6/ae_unnormalized.pt',
+        'interplm/layer_12/ae_normalized.pt',
+        'generic/sae.json',
+        'generic/sae.safetensors',
+        'preprint/config.json',
+        'preprint/model.safetensors',
+        'run/trainer_0/ae.pt',
+        'run/trainer_0/config.json',
+        'run/trainer_1/ae.pt'
       ])
     ).toEqual([
+      { subfolder: 'generic', format: 'generic' },
+      { subfolder: 'preprint', format: 'preprint' },
+      { subfolder: 'run/trainer_0', format: 'dictionary-learning' },
       { subfolder: 'blocks.3.hook_resid_post', format: 'saelens', layer: 4 },
+      { subfolder: 'interplm/layer_6', format: 'interplm', layer: 6 },
       { file: 'esm2_plm1280_l8_sae4096_k64.safetensors', format: 'interprot', dIn: 1280, dSae: 4096, layer: 8, k: 64 },
+      { subfolder: 'interplm/layer_12', format: 'interplm', layer: 12 },
       { file: 'esm2_plm1280_l24_sae4096_100k.safetensors', format: 'interprot', dIn: 1280, dSae: 4096, layer: 24 }
     ])
   })

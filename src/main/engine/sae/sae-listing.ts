@@ -7,12 +7,13 @@
  *   - SAELens folders (`cfg.json` + `sae_weights.safetensors` per subfolder): on this computer d_in, d_sae, k
  *     and the layer come from each cfg.json; in a hub listing only the names are read, so the layer comes from
  *     a subfolder named after its hook (`blocks.5.hook_resid_post`) and the sizes are unknown;
- *   - on this computer, any other file or subfolder a registered provider recognises (sae-formats.ts).
+ *   - any other subfolder a registered provider recognises (sae-formats.ts): on this computer by its probe, in
+ *     a hub listing by its file names (the provider's `hubFolder`).
  */
 import { readFileSync } from 'node:fs'
 import { join, posix } from 'node:path'
 import type { SaeListingChoice } from '../../../shared/library-types'
-import { probeSae } from './sae-formats'
+import { probeSae, SAE_FORMATS } from './sae-formats'
 import { parseInterprotName } from './sae-interprot'
 import { isDir, listDir } from './sae-provider'
 import { SAELENS_CONFIG, SAELENS_WEIGHTS, saelensLayerOf } from './sae-saelens'
@@ -105,7 +106,8 @@ export function listSaesInFolder(root: string, depth = 2): SaeListingChoice[] {
 
 /**
  * The SAEs a hub repository's file list names (paths with "/"), without downloading anything: InterProt files
- * (sizes and layer from their names) and SAELens folders (a subfolder holding both of its files).
+ * (sizes and layer from their names), and each folder a registered provider recognises from its file names
+ * (`hubFolder`: SAELens, InterPLM `layer_N`, generic, preprint, dictionary_learning trainer folders).
  */
 export function listSaesInRepoFiles(paths: readonly string[]): SaeListingChoice[] {
   const out: SaeListingChoice[] = []
@@ -119,10 +121,19 @@ export function listSaesInRepoFiles(paths: readonly string[]): SaeListingChoice[
     const c = interprotChoice(folder, name)
     if (c) out.push(c)
   }
+  const interprotFolders = new Set(out.map(c => c.subfolder ?? ''))
   for (const [folder, names] of filesByFolder) {
-    if (!names.has(SAELENS_CONFIG) || !names.has(SAELENS_WEIGHTS)) continue
-    const layer = saelensLayerOf(posix.basename(folder))
-    out.push({ ...(folder ? { subfolder: folder } : {}), format: 'saelens', ...(layer !== undefined ? { layer } : {}) })
+    if (interprotFolders.has(folder)) continue
+    for (const provider of SAE_FORMATS) {
+      const match = provider.hubFolder?.(names, folder)
+      if (match === undefined) continue
+      out.push({
+        ...(folder ? { subfolder: folder } : {}),
+        format: provider.id,
+        ...(match.layer !== undefined ? { layer: match.layer } : {})
+      })
+      break
+    }
   }
   return out.sort(byPlace)
 }

@@ -1,8 +1,9 @@
 /**
  * The SAE picker of the model library: when a hub repository holds several SAEs (InterProt's one file per
- * layer, SAELens folders), "List SAEs" asks the engine for them (`listHubSaes`: from the repository's file
- * list, nothing downloaded) and shows each with its format, input width, latents, layer and k where known;
- * "Add" registers the chosen one as a library entry (its subfolder and file), downloaded later like any entry.
+ * layer, SAELens folders, InterPLM layer_N folders, …), "List SAEs" asks the engine for them (`listHubSaes`:
+ * from the repository's file list, nothing downloaded) and shows each with its format, input width, latents,
+ * layer and k where known; "Add" registers the chosen one as a library entry (its subfolder and file),
+ * downloaded later like any entry.
  */
 import { useState, type ReactNode } from 'react'
 import { api } from '@renderer/api'
@@ -55,8 +56,8 @@ export function SaePicker({
       )}
       {shown && shown.choices.length === 0 && (
         <p className="muted" data-testid="sae-picker-empty">
-          No InterProt files or SAELens folders in {shown.repo}: add the repository (or its folder) with its format
-          instead.
+          No SAE that a registered format recognises from its file names in {shown.repo}: add the repository (or its
+          folder) with its format instead.
         </p>
       )}
       {shown && shown.choices.length > 0 && (
