@@ -12,6 +12,7 @@ import { loadSae } from '../src/main/engine/sae/sae-load'
 import { filesFromFolder, startFakeHub, type FakeHub } from './fixtures/fake-hub'
 import { writeGenericSae, writeInterprotSae, writeSaelensSae } from './fixtures/sae-checkpoints'
 import { tempDir } from './helpers/tmp'
+import { validateRequest } from '../src/shared/validate'
 
 const tmp = tempDir('sae-listing')
 let hub: FakeHub
@@ -163,6 +164,19 @@ describe('the SAEs of a hub repository', () => {
     expect(got.status).toBe('ready')
     const s2 = await loadSae(got.localPath as string)
     expect([s2.format, s2.dSae, s2.layer]).toEqual(['saelens', 40, 5])
+  })
+
+  it('validates the listing request and the chosen file of an add request', () => {
+    expect(validateRequest('listHubSaes', { repo: 'liambai/InterProt-ESM2-SAEs' })).toEqual({
+      repo: 'liambai/InterProt-ESM2-SAEs'
+    })
+    expect(() => validateRequest('listHubSaes', { repo: '../etc' })).toThrow(
+      /request.repo: is not a Hugging Face repository id/
+    )
+    expect(() => validateRequest('listHubSaes', { repo: 'a/b', extra: 1 })).toThrow(/extra/)
+    expect(() =>
+      validateRequest('addModel', { kind: 'sae', source: 'hub', repo: 'a/b', file: '../x.safetensors' })
+    ).toThrow(/request.file: is not a file name inside a repository folder/)
   })
 
   it('says clearly when the repository does not exist', async () => {
