@@ -43,7 +43,9 @@ import {
   DEVICE_SETTINGS,
   type DeviceSetting,
   type DownloadProgress,
+  type HubSaeListing,
   type LibraryEntry,
+  type ListHubSaesRequest,
   type RemoveEntryResult
 } from './library-types'
 import {
@@ -410,6 +412,8 @@ export interface ApiMethods {
    * (validated like a local folder; a refused upload is deleted). The desktop app refuses it (it has the dialog).
    */
   addUploadedModel: { request: AddUploadedModelRequest; result: LibraryEntry }
+  /** The SAEs a hub repository holds (from its file list, nothing downloaded): the choices of the SAE picker. */
+  listHubSaes: { request: ListHubSaesRequest; result: HubSaeListing }
   removeModel: { request: ModelIdRequest; result: RemoveEntryResult }
   /** Starts (or resumes) the download of a hub entry as a 'download' job. */
   downloadModel: { request: ModelIdRequest; result: JobInfo }
@@ -495,6 +499,7 @@ export const API_METHODS = [
   'listModels',
   'addModel',
   'addUploadedModel',
+  'listHubSaes',
   'removeModel',
   'downloadModel',
   'checkSaeFit',

@@ -173,7 +173,15 @@ export const hubSubfolder = (value: unknown, at: string): string => {
   return sub
 }
 
-const hubRevision = str({
+/** A file name inside a repository folder (no "/", not "." or ".."). */
+export const hubFileName = (value: unknown, at: string): string => {
+  const name = str({ min: 1, max: 200 })(value, at)
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === '.' || name === '..')
+    throw new ValidationError(at, `is not a file name inside a repository folder ("${name}": letters, digits, . _ -)`)
+  return name
+}
+
+export const hubRevision = str({
   min: 1,
   max: 100,
   pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]*$/,
@@ -194,7 +202,9 @@ export const addHubEntryShape = {
   source: literal('hub'),
   repo: hubRepo,
   revision: opt(hubRevision),
-  subfolder: opt(hubSubfolder)
+  subfolder: opt(hubSubfolder),
+  /** One file inside the subfolder (or the root), downloaded alone: an InterProt SAE chosen in the SAE picker. */
+  file: opt(hubFileName)
 }
 export const AddHubEntryRequestSchema = obj(addHubEntryShape)
 export type AddHubEntryRequest = Infer<typeof AddHubEntryRequestSchema>
@@ -247,6 +257,35 @@ export const AddEntryRequestSchema = tagged('source', {
 })
 export type AddEntryRequest = Infer<typeof AddEntryRequestSchema>
 export type AddLocalEntryRequest = Extract<AddEntryRequest, { source: 'local' }>
+
+/** The SAEs a hub repository holds (`listHubSaes`): pick one, then add it with its subfolder and file. */
+export const ListHubSaesRequestSchema = obj({ repo: hubRepo, revision: opt(hubRevision) })
+export type ListHubSaesRequest = Infer<typeof ListHubSaesRequestSchema>
+
+/** One SAE of a folder or hub repository holding several (engine/sae/sae-listing.ts); sizes where known. */
+export interface SaeListingChoice {
+  /** Its folder inside the repository or folder (absent: the root). */
+  subfolder?: string
+  /** Its file inside that folder, for a one-file SAE (InterProt). */
+  file?: string
+  format: SaeFileFormat
+  /** Input width (the model's hidden size). */
+  dIn?: number
+  /** Number of latents. */
+  dSae?: number
+  /** Model layer it reads (HF hidden_states numbering, 0 = embeddings). */
+  layer?: number
+  /** Latents kept per row (top-k SAEs), when the name or config says. */
+  k?: number
+}
+
+export interface HubSaeListing {
+  repo: string
+  revision: string
+  /** The commit the revision resolved to. */
+  sha: string
+  choices: SaeListingChoice[]
+}
 
 export interface RemoveEntryResult {
   id: string

@@ -50,6 +50,7 @@ import {
   StartExperimentRequestSchema
 } from './experiment-types'
 import { AddUploadedModelRequestSchema } from './library-types'
+import { ListHubSaesRequestSchema } from './library-types'
 import { describeValue, obj, ValidationError, type Validator } from './schema'
 
 export * from './schema'
@@ -65,6 +66,7 @@ export const requestValidators: { [M in ApiMethod]: Validator<ApiRequest<M>> } =
   listModels: EmptyRequestSchema,
   addModel: AddModelRequestSchema,
   addUploadedModel: AddUploadedModelRequestSchema,
+  listHubSaes: ListHubSaesRequestSchema,
   removeModel: ModelIdRequestSchema,
   downloadModel: ModelIdRequestSchema,
   checkSaeFit: CheckSaeFitRequestSchema,

@@ -378,6 +378,10 @@ export class WorkbenchService implements WorkbenchApi {
     }
   }
 
+  async listHubSaes(req: ApiRequest<'listHubSaes'>): Promise<ApiResult<'listHubSaes'>> {
+    return this.models.library.listHubSaes(req.repo, req.revision)
+  }
+
   async removeModel(req: ApiRequest<'removeModel'>): Promise<ApiResult<'removeModel'>> {
     const users = this.projects.list().filter(p => p.modelId === req.id || p.saeId === req.id)
     const indexing = users.find(p => this.jobs.active(j => j.projectId === p.id))

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, isAbsolute, join, resolve } from 'node:path'
 import { appDataDir } from '../fs/app-paths'
-import { hubSettings, type HubSettings, type RepoFile } from '../hub/hub-api'
+import { hubSettings, listRepoFiles, type HubSettings, type RepoFile } from '../hub/hub-api'
 import { RepoCache } from '../hub/hub-cache'
 import { folderBytes, writeFileAtomic } from '../fs/files'
 import { fetchRepo, fromCache, type FetchRepoResult, type HubProgress } from '../hub/hub-download'
@@ -23,11 +23,13 @@ import { HubError } from '../hub/hub-errors'
 import { missingShards, readShardIndex } from '../formats/sharded-archive'
 import {
   checkAddEntryRequest,
+  checkRepoId,
   formatBytes,
   type AddEntryRequest,
   type AppSettings,
   type DownloadProgress,
   type FileCheck,
+  type HubSaeListing,
   type LibraryEntry,
   type LibraryEntryKind,
   type LibraryEntrySource,
@@ -35,6 +37,8 @@ import {
   type SaeFileFormat,
   type SaeFitCheck
 } from '../../../shared/library-types'
+import { parseInterprotName } from '../sae/sae-interprot'
+import { listSaesInRepoFiles } from '../sae/sae-listing'
 import { CATALOGUE, ESM2_8M_ID, hubEntryId, KNOWN_FILES, PREPRINT_SAE_ID } from './catalogue'
 import {
   DEMO_ESM2_NAME,
@@ -538,19 +542,32 @@ export class ModelLibrary {
     if (req.source === 'hub') {
       const revision = req.revision?.trim() || 'main'
       const subfolder = req.subfolder?.replace(/\/+$/, '') || undefined
+      const file = req.file
+      const place = [subfolder, file].filter(Boolean).join('/') || undefined
       def = {
-        id: hubEntryId(req.repo, subfolder, revision),
+        id: hubEntryId(req.repo, place, revision),
         kind: req.kind,
-        name: req.name?.trim() || `${req.repo}${subfolder ? `/${subfolder}` : ''}`,
-        description: `Added from the Hugging Face hub: ${req.repo}${subfolder ? `, folder ${subfolder}` : ''}${revision !== 'main' ? `, revision ${revision}` : ''}.`,
-        source: { kind: 'hub', repo: req.repo, revision, ...(subfolder ? { subfolder } : {}) },
+        name: req.name?.trim() || `${req.repo}${place ? `/${place}` : ''}`,
+        description: `Added from the Hugging Face hub: ${req.repo}${subfolder ? `, folder ${subfolder}` : ''}${file ? `, file ${file}` : ''}${revision !== 'main' ? `, revision ${revision}` : ''}.`,
+        source: {
+          kind: 'hub',
+          repo: req.repo,
+          revision,
+          ...(subfolder ? { subfolder } : {}),
+          ...(file ? { file } : {})
+        },
         builtIn: false,
         demo: false,
         saeFormat:
           req.kind === 'sae'
-            ? (req.saeFormat ?? (subfolder && /^layer_\d+$/.test(basename(subfolder)) ? 'interplm' : 'preprint'))
+            ? (req.saeFormat ??
+              (file && parseInterprotName(file)
+                ? 'interprot'
+                : subfolder && /^layer_\d+$/.test(basename(subfolder))
+                  ? 'interplm'
+                  : 'preprint'))
             : undefined,
-        layer: req.layer ?? (subfolder ? interplmLayer(subfolder) : undefined),
+        layer: req.layer ?? (file ? parseInterprotName(file)?.layer : subfolder ? interplmLayer(subfolder) : undefined),
         baseModelId: req.baseModelId
       }
     } else {
@@ -597,6 +614,22 @@ export class ModelLibrary {
       throw e
     }
     return this.get(id)
+  }
+
+  /**
+   * The SAEs a hub repository holds, from its file list at `revision` (nothing is downloaded): the choices of
+   * the SAE picker, each added with `add({ source: 'hub', subfolder, file, saeFormat, layer })`.
+   */
+  async listHubSaes(repo: string, revision = 'main', signal?: AbortSignal): Promise<HubSaeListing> {
+    const bad = checkRepoId(repo)
+    if (bad) throw new Error(bad)
+    const listing = await listRepoFiles(repo, revision, this.hubForListing(), signal)
+    return {
+      repo,
+      revision,
+      sha: listing.sha,
+      choices: listSaesInRepoFiles(listing.files.map(f => f.path))
+    }
   }
 
   /** Deletes an entry's downloaded files (never a local folder's) and, for user entries, the entry. */

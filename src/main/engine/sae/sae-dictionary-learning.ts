@@ -115,6 +115,7 @@ export const dictionaryLearningProvider: SaeFormatProvider = {
   origin: 'github.com/saprmarks/dictionary_learning',
   files: '`ae.pt` + `config.json` (trainer folders), or a Lightning `.ckpt`',
   architectures: 'AutoEncoder (ReLU), TopK, BatchTopK, JumpReLU, Matryoshka BatchTopK (inference threshold)',
+  hubFolder: names => (names.has('ae.pt') && names.has('config.json') ? {} : undefined),
   probe(path: string): SaeProbe {
     if (isFile(path)) {
       if (path.endsWith('.ckpt')) return probeCkpt(path)

@@ -98,6 +98,7 @@ export const genericProvider: SaeFormatProvider = {
       found: `${GENERIC_CONFIG} + ${GENERIC_WEIGHTS}: ${found}`
     }
   },
+  hubFolder: names => (names.has(GENERIC_CONFIG) && names.has(GENERIC_WEIGHTS) ? {} : undefined),
   load(path: string): SaeWeights {
     return loadGenericSae(folderOf(path))
   }

@@ -77,6 +77,8 @@ export const interplmProvider: SaeFormatProvider = {
   files: '`layer_N/ae_normalized.pt` / `ae_unnormalized.pt` (or any `.pt` of its dictionary classes)',
   architectures:
     'ReLU (normalised / unnormalised, with or without √d scaling), ReLU tied, TopK, BatchTopK, JumpReLU (current and old tensor names)',
+  hubFolder: (names, folder) =>
+    names.has('ae_normalized.pt') || names.has('ae_unnormalized.pt') ? { layer: interplmLayerOf(folder) } : undefined,
   probe(path: string): SaeProbe {
     if (isFile(path)) return probeFile(path)
     if (!isDir(path)) return NOT_THIS

@@ -109,6 +109,7 @@ export const preprintProvider: SaeFormatProvider = {
   files:
     '`config.json` (flat or nested `cfg`) + `model.safetensors` / `pytorch_model.bin`; training saves `<n>.pt` + `<n>_cfg.json`',
   architectures: 'ReLU, input centred on b_dec',
+  hubFolder: names => (names.has('config.json') && PREPRINT_WEIGHT_FILES.some(f => names.has(f)) ? {} : undefined),
   probe(path: string): SaeProbe {
     if (isFile(path)) {
       if (path.endsWith('.pt') && isFile(trainingConfigOf(path)))

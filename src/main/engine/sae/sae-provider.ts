@@ -53,6 +53,11 @@ export interface SaeFormatProvider {
   readonly architectures: string
   /** Looks at a file or a folder; never throws (an unreadable file is a `found` of its own). */
   probe(path: string): SaeProbe
+  /**
+   * Recognises one SAE of this format in a hub repository's folder from its file names alone (nothing is
+   * downloaded; the SAE picker's listing, sae-listing.ts), with the layer when the folder's name says it.
+   */
+  hubFolder?(names: ReadonlySet<string>, folder: string): { layer?: number } | undefined
   /** Loads one SAE (a path whose probe has no choices). */
   load(path: string, opts: SaeLoadOptions): SaeWeights
 }

@@ -90,6 +90,8 @@ export const saelensProvider: SaeFormatProvider = {
       found: `${SAELENS_CONFIG} (architecture ${arch}) + ${SAELENS_WEIGHTS}: ${found}`
     }
   },
+  hubFolder: (names, folder) =>
+    names.has(SAELENS_CONFIG) && names.has(SAELENS_WEIGHTS) ? { layer: saelensLayerOf(basename(folder)) } : undefined,
   load(path: string): SaeWeights {
     return loadSaelensSae(folderOf(path))
   }

@@ -23,6 +23,7 @@ import { useWorkbench } from '@renderer/navigation'
 import { formatCount, formatDuration, ProgressBar } from './progress-bar'
 import { LayerComparison, SaeFitCell } from './sae-fit'
 import { FolderUpload } from './folder-upload'
+import { SaePicker } from './sae-picker'
 
 export interface ModelsViewProps {
   appInfo: AppInfo | undefined
@@ -680,6 +681,7 @@ function AddModelForm({
           </button>
         )}
       </div>
+      {kind === 'sae' && <SaePicker repo={repo} run={run} />}
     </details>
   )
 }
