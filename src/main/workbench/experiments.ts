@@ -4,16 +4,7 @@
  * experiments: list, summary, sequences and exports. Starting the same design again in the same project resumes
  * it (finished sequences are kept).
  */
-import type { ExportResult, JobInfo } from '../../shared/api'
-import type {
-  ExperimentExportRequest,
-  ExperimentInfo,
-  ExperimentRequest,
-  ExperimentSequence,
-  ExperimentSequencesRequest,
-  ExperimentSummary,
-  StartExperimentRequest
-} from '../../shared/experiment-types'
+import type { ApiRequest, ApiResult } from '../../shared/api'
 import { checkExperimentDesign } from '../../shared/experiment-types'
 import { conditionFasta, experimentCsv, experimentHtml, experimentJson } from '../engine/experiment/experiment-export'
 import { ExperimentStore } from '../engine/store/experiment-store'
@@ -33,7 +24,7 @@ export class ExperimentWorkbench {
     return new ExperimentStore(store.db)
   }
 
-  start(req: StartExperimentRequest): { job: JobInfo } {
+  start(req: ApiRequest<'startExperiment'>): ApiResult<'startExperiment'> {
     checkExperimentDesign(req.design)
     const project = this.deps.projects.get(req.projectId)
     if (!this.deps.store(req.projectId))
@@ -67,7 +58,7 @@ export class ExperimentWorkbench {
     return { job }
   }
 
-  list(projectId: string): ExperimentInfo[] {
+  list(projectId: string): ApiResult<'listExperiments'> {
     const store = this.deps.store(projectId)
     return store ? new ExperimentStore(store.db).list() : []
   }
@@ -76,10 +67,10 @@ export class ExperimentWorkbench {
     if (!EXPERIMENT_ID.test(id)) throw new NotFoundError(`There is no experiment "${id}".`)
   }
 
-  summary(req: ExperimentRequest): ExperimentSummary {
+  summary(req: ApiRequest<'experimentSummary'>): ApiResult<'experimentSummary'> {
     this.checkId(req.experimentId)
     const es = this.experiments(req.projectId)
-    let s: ExperimentSummary | undefined
+    let s: ApiResult<'experimentSummary'> | undefined
     try {
       s = es.summary(req.experimentId)
     } catch {
@@ -92,14 +83,14 @@ export class ExperimentWorkbench {
     return s
   }
 
-  sequences(req: ExperimentSequencesRequest): ExperimentSequence[] {
+  sequences(req: ApiRequest<'experimentSequences'>): ApiResult<'experimentSequences'> {
     this.checkId(req.experimentId)
     return this.experiments(req.projectId)
       .sequences(req.experimentId, { conditionIndex: req.conditionIndex, offset: req.offset, limit: req.limit ?? 1000 })
       .map(({ featureMeans: _m, ...s }) => s)
   }
 
-  export(req: ExperimentExportRequest): ExportResult {
+  export(req: ApiRequest<'exportExperiment'>): ApiResult<'exportExperiment'> {
     const summary = this.summary(req)
     const seqs = this.experiments(req.projectId).sequences(req.experimentId)
     const base = `experiment-${summary.design.name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}-${summary.id}`

@@ -7,7 +7,13 @@
 import type { SaeFitCheck } from '../../shared/library-types'
 import { openEsm2 } from '../engine/esm/open-esm2'
 import { ensureDemoModelsWithRuntime } from '../engine/library/demo-runtime'
-import { checkSaeFit, FIT_SAMPLE_PROTEINS, FIT_SAMPLE_RESIDUES, sampleProteins } from '../engine/sae/sae-fit'
+import {
+  checkSaeFit,
+  FIT_SAMPLE_PROTEINS,
+  FIT_SAMPLE_RESIDUES,
+  saeLayerFit,
+  sampleProteins
+} from '../engine/sae/sae-fit'
 import { loadSaeFor } from '../engine/sae/open-latent-source'
 import type { SaeFitTask, TaskContext } from './worker-protocol'
 
@@ -59,16 +65,7 @@ export async function runSaeFitTask(task: SaeFitTask, ctx: TaskContext): Promise
       sample: task.sample,
       proteins: report.proteins,
       residues: report.residues,
-      layers: report.layers.map(f => ({
-        layer: f.layer,
-        fvu: f.fvu,
-        cosine: f.cosine,
-        l0: f.l0,
-        deadFraction: f.deadFraction,
-        denseFraction: f.denseFraction,
-        recoveredVsZero: f.recoveredVsZero,
-        recoveredVsMean: f.recoveredVsMean
-      })),
+      layers: report.layers.map(saeLayerFit),
       ...(declaredLayer !== undefined ? { declaredLayer } : {}),
       bestLayer: report.bestLayer,
       warnings: report.warnings,

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import type {
+  ApiCalls,
   ApiRequest,
   ApiResult,
   AppInfo,
@@ -41,7 +42,7 @@ import { DEMO_ESM2_ID, DEMO_SAE_ID, ModelResolver } from './model-resolver'
 import { ProjectRegistry, type ProjectRecord } from './projects'
 import { probeProvider } from './provider'
 import { MAX_PASTED_SEQUENCE_RESIDUES, PastedSequenceLatents, sequenceFromText } from './pasted-sequences'
-import { SteeringWorkbench } from './steering'
+import { SteeringWorkbench, type ProjectJobDeps } from './steering'
 import { ExperimentWorkbench } from './experiments'
 
 /** Sequences one concept report covers (each is run through the model in the pasted-sequence worker). */
@@ -101,22 +102,16 @@ export class WorkbenchService implements WorkbenchApi {
     this.jobs.onEvent(e => this.afterJobEvent(e))
     const storeIfIndexed = (projectId: string): LatentStore | undefined =>
       existsSync(this.projects.storePath(this.projects.get(projectId).id)) ? this.store(projectId) : undefined
-    this.steering = new SteeringWorkbench({
+    const projectJobDeps: ProjectJobDeps = {
       projects: this.projects,
       models: this.models,
       jobs: this.jobs,
       runtime: this.runtime,
       modelCacheRoot: this.modelCache,
       store: storeIfIndexed
-    })
-    this.experiments = new ExperimentWorkbench({
-      projects: this.projects,
-      models: this.models,
-      jobs: this.jobs,
-      runtime: this.runtime,
-      modelCacheRoot: this.modelCache,
-      store: storeIfIndexed
-    })
+    }
+    this.steering = new SteeringWorkbench(projectJobDeps)
+    this.experiments = new ExperimentWorkbench(projectJobDeps)
   }
 
   private log(line: string): void {
@@ -593,19 +588,24 @@ export class WorkbenchService implements WorkbenchApi {
     return this.store(projectId).proteins.features(query)
   }
 
-  async liveFeatures(req: ApiRequest<'liveFeatures'>): Promise<ApiResult<'liveFeatures'>> {
-    const { projectId, sequence, ...query } = req
-    const project = this.projects.get(projectId)
-    const store = this.store(projectId)
-    const pasted = sequenceFromText(sequence, MAX_PASTED_SEQUENCE_RESIDUES)
-    // the activations are computed in the pasted-sequence worker; the store answers the rest here
-    const source = await this.pastedSequences.source({
+  /** The pasted-sequence worker's activations source for a project's model, SAE and layer. */
+  private pastedSequenceSource(project: ProjectRecord): ReturnType<PastedSequenceLatents['source']> {
+    return this.pastedSequences.source({
       model: this.models.resolve(project.modelId),
       sae: this.models.resolve(project.saeId),
       layer: project.layer,
       runtime: this.runtime,
       modelCacheRoot: this.modelCache
     })
+  }
+
+  async liveFeatures(req: ApiRequest<'liveFeatures'>): Promise<ApiResult<'liveFeatures'>> {
+    const { projectId, sequence, ...query } = req
+    const project = this.projects.get(projectId)
+    const store = this.store(projectId)
+    const pasted = sequenceFromText(sequence, MAX_PASTED_SEQUENCE_RESIDUES)
+    // the activations are computed in the pasted-sequence worker; the store answers the rest here
+    const source = await this.pastedSequenceSource(project)
     return pastedSequenceFeatures(store, source, { ...query, sequence: pasted })
   }
 
@@ -630,13 +630,7 @@ export class WorkbenchService implements WorkbenchApi {
     }
     if (sequences.length > MAX_REPORT_SEQUENCES)
       throw new Error(`${sequences.length} sequences were pasted; a report covers at most ${MAX_REPORT_SEQUENCES}.`)
-    const source = await this.pastedSequences.source({
-      model: this.models.resolve(project.modelId),
-      sae: this.models.resolve(project.saeId),
-      layer: project.layer,
-      runtime: this.runtime,
-      modelCacheRoot: this.modelCache
-    })
+    const source = await this.pastedSequenceSource(project)
     return conceptReport(store, source, sequences, opts)
   }
 
@@ -662,49 +656,18 @@ export class WorkbenchService implements WorkbenchApi {
     return { id: info.id, format: info.format, text }
   }
 
-  // ------------------------------------------------------------------------------------------------- steering
+  // ------------------------------------------------------------- steering (steering.ts), experiments (experiments.ts)
 
-  async steeringPreview(req: ApiRequest<'steeringPreview'>): Promise<ApiResult<'steeringPreview'>> {
-    return this.steering.preview(req)
-  }
-
-  async startSteering(req: ApiRequest<'startSteering'>): Promise<ApiResult<'startSteering'>> {
-    return this.steering.start(req)
-  }
-
-  async listSteeringRuns(req: ApiRequest<'listSteeringRuns'>): Promise<ApiResult<'listSteeringRuns'>> {
-    return this.steering.listRuns(req.projectId)
-  }
-
-  async steeringRun(req: ApiRequest<'steeringRun'>): Promise<ApiResult<'steeringRun'>> {
-    return this.steering.run(req)
-  }
-
-  async exportSteeringRun(req: ApiRequest<'exportSteeringRun'>): Promise<ApiResult<'exportSteeringRun'>> {
-    return this.steering.export(req)
-  }
-
-  // ------------------------------------------------------------------------------------- steering experiments
-
-  async startExperiment(req: ApiRequest<'startExperiment'>): Promise<ApiResult<'startExperiment'>> {
-    return this.experiments.start(req)
-  }
-
-  async listExperiments(req: ApiRequest<'listExperiments'>): Promise<ApiResult<'listExperiments'>> {
-    return this.experiments.list(req.projectId)
-  }
-
-  async experimentSummary(req: ApiRequest<'experimentSummary'>): Promise<ApiResult<'experimentSummary'>> {
-    return this.experiments.summary(req)
-  }
-
-  async experimentSequences(req: ApiRequest<'experimentSequences'>): Promise<ApiResult<'experimentSequences'>> {
-    return this.experiments.sequences(req)
-  }
-
-  async exportExperiment(req: ApiRequest<'exportExperiment'>): Promise<ApiResult<'exportExperiment'>> {
-    return this.experiments.export(req)
-  }
+  readonly steeringPreview: ApiCalls['steeringPreview'] = async req => this.steering.preview(req)
+  readonly startSteering: ApiCalls['startSteering'] = async req => this.steering.start(req)
+  readonly listSteeringRuns: ApiCalls['listSteeringRuns'] = async req => this.steering.listRuns(req.projectId)
+  readonly steeringRun: ApiCalls['steeringRun'] = async req => this.steering.run(req)
+  readonly exportSteeringRun: ApiCalls['exportSteeringRun'] = async req => this.steering.export(req)
+  readonly startExperiment: ApiCalls['startExperiment'] = async req => this.experiments.start(req)
+  readonly listExperiments: ApiCalls['listExperiments'] = async req => this.experiments.list(req.projectId)
+  readonly experimentSummary: ApiCalls['experimentSummary'] = async req => this.experiments.summary(req)
+  readonly experimentSequences: ApiCalls['experimentSequences'] = async req => this.experiments.sequences(req)
+  readonly exportExperiment: ApiCalls['exportExperiment'] = async req => this.experiments.export(req)
 }
 
 /** What `removeModel` tells the user when projects were indexed with the files it deleted. */

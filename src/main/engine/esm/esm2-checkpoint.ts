@@ -301,19 +301,32 @@ function openHfFolder(dir: string): Esm2Checkpoint {
   const vocab = join(dir, 'vocab.txt')
   if (existsSync(vocab)) checkVocabulary(readFileSync(vocab, 'utf8'), vocab)
   const { archive, format, files } = openHfWeights(dir)
+  return checkpointOf(archive, () => ({
+    source: dir,
+    name: hfCheckpointName(dir, json),
+    format,
+    config,
+    files: [configPath, ...files],
+    params: renameParams(archive, hfName),
+    checkedAs: archive.source
+  }))
+}
+
+/**
+ * The checkpoint `read` finds in an open archive, its parameters checked against its config (errors name
+ * `checkedAs`); it closes the archive when closed, and at once when reading or checking fails.
+ */
+function checkpointOf(
+  archive: { close(): void },
+  read: () => Omit<Esm2Checkpoint, 'params' | 'hasLmHead' | 'close'> & {
+    params: Map<string, StoredTensor>
+    checkedAs: string
+  }
+): Esm2Checkpoint {
   try {
-    const params = renameParams(archive, hfName)
-    const hasLmHead = checkParams(params, config, archive.source)
-    return {
-      source: dir,
-      name: hfCheckpointName(dir, json),
-      format,
-      config,
-      files: [configPath, ...files],
-      params,
-      hasLmHead,
-      close: () => archive.close()
-    }
+    const { checkedAs, ...checkpoint } = read()
+    const hasLmHead = checkParams(checkpoint.params, checkpoint.config, checkedAs)
+    return { ...checkpoint, hasLmHead, close: () => archive.close() }
   } catch (e) {
     archive.close()
     throw e
@@ -372,7 +385,7 @@ const NOT_ESM2 =
 
 function openFairEsm(file: string): Esm2Checkpoint {
   const archive = openTorchCheckpoint(file)
-  try {
+  return checkpointOf(archive, () => {
     const older = [...archive.tensors.keys()].find(n => NOT_ESM2.test(n))
     if (older) {
       throw new Error(
@@ -411,7 +424,6 @@ function openFairEsm(file: string): Esm2Checkpoint {
       maxPositionEmbeddings: 1026
     }
     validateConfig(config, file)
-    const hasLmHead = checkParams(params, config, file)
     return {
       source: file,
       name: basename(file).replace(/\.pth?$/, ''),
@@ -419,13 +431,9 @@ function openFairEsm(file: string): Esm2Checkpoint {
       config,
       files: [file],
       params,
-      hasLmHead,
-      close: () => archive.close()
+      checkedAs: file
     }
-  } catch (e) {
-    archive.close()
-    throw e
-  }
+  })
 }
 
 /** Opens a checkpoint folder (Hugging Face) or file (fair-esm `.pt`). */

@@ -5,14 +5,8 @@
  * order they are produced, with a header computed up front from the declared shapes.
  */
 import { closeSync, fsyncSync, openSync, readSync, renameSync, writeSync, fstatSync, unlinkSync } from 'node:fs'
-import {
-  DTYPE_BYTES,
-  elementCount,
-  toFloat32,
-  type DType,
-  type StoredTensor,
-  type TensorArchive
-} from './tensor-archive'
+import { DTYPE_BYTES, elementCount, toFloat32 } from './tensor-archive'
+import type { DType, StoredTensor, TensorArchive } from './tensor-archive'
 
 const MAX_HEADER_BYTES = 100 * 1024 * 1024
 

@@ -18,14 +18,8 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import { isTuple, PickleGlobal, PickleObject, attributesOf, unpickle, type PickleCallable } from './pickle'
-import {
-  DTYPE_BYTES,
-  elementCount,
-  toFloat32,
-  type DType,
-  type StoredTensor,
-  type TensorArchive
-} from './tensor-archive'
+import { DTYPE_BYTES, elementCount, toFloat32 } from './tensor-archive'
+import type { DType, StoredTensor, TensorArchive } from './tensor-archive'
 import { ZipReader } from './zip'
 
 export interface TorchCheckpoint extends TensorArchive {

@@ -25,18 +25,8 @@ import {
   withPrefix,
   type DictionaryClass
 } from './sae-dictionary'
-import {
-  has,
-  isDir,
-  isFile,
-  listDir,
-  NOT_THIS,
-  peekTensors,
-  tensorSummary,
-  type SaeChoice,
-  type SaeFormatProvider,
-  type SaeProbe
-} from './sae-provider'
+import { has, isDir, isFile, listDir, NOT_THIS, peekTensors, tensorSummary } from './sae-provider'
+import type { SaeChoice, SaeFormatProvider, SaeProbe } from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { hashFiles } from './sae-tensors'
 

@@ -24,18 +24,25 @@ import { batchesOf, STEER_BATCHING } from '../steer/steered-model'
 import { mulberry32 } from '../random'
 import { decodeRows, encodeRows, rowNorms } from './sae-math'
 import type { SaeWeights } from './sae-weights'
+import type { SaeLayerFit } from '../../../shared/library-types'
 
-export interface LayerFit {
-  layer: number
-  fvu: number
-  cosine: number
-  l0: number
-  deadFraction: number
-  denseFraction: number
+/** One layer's fit (shared/library-types.ts's `SaeLayerFit`) with the masked-LM losses it was computed from. */
+export interface LayerFit extends SaeLayerFit {
   loss: { clean: number; spliced: number; zeroAblation: number; meanAblation: number }
-  /** % of the loss gap to zero ablation that the SAE recovers (100 = as good as the clean model). */
-  recoveredVsZero: number
-  recoveredVsMean: number
+}
+
+/** The fit figures of a layer without its losses: what a library entry and a run keep. */
+export function saeLayerFit(f: SaeLayerFit): SaeLayerFit {
+  return {
+    layer: f.layer,
+    fvu: f.fvu,
+    cosine: f.cosine,
+    l0: f.l0,
+    deadFraction: f.deadFraction,
+    denseFraction: f.denseFraction,
+    recoveredVsZero: f.recoveredVsZero,
+    recoveredVsMean: f.recoveredVsMean
+  }
 }
 
 export interface SaeFitReport {
@@ -336,34 +343,16 @@ export function formatFitReport(r: SaeFitReport): string {
 }
 
 /** The fit of the layer a run reads, as stored with the run (its settings JSON, key `fit`). */
-export interface RunFit {
-  layer: number
+export interface RunFit extends SaeLayerFit {
   proteins: number
-  fvu: number
-  cosine: number
-  l0: number
-  deadFraction: number
-  denseFraction: number
-  recoveredVsZero: number
-  recoveredVsMean: number
   warnings: string[]
 }
 
 export function runFitOf(report: SaeFitReport, layer: number): RunFit {
   const f = report.layers.find(l => l.layer === layer)
   if (f === undefined) throw new Error(`internal: the fit report has no layer ${layer}`)
-  return {
-    layer,
-    proteins: report.proteins,
-    fvu: f.fvu,
-    cosine: f.cosine,
-    l0: f.l0,
-    deadFraction: f.deadFraction,
-    denseFraction: f.denseFraction,
-    recoveredVsZero: f.recoveredVsZero,
-    recoveredVsMean: f.recoveredVsMean,
-    warnings: report.warnings
-  }
+  const { layer: _layer, ...figures } = saeLayerFit(f)
+  return { layer, proteins: report.proteins, ...figures, warnings: report.warnings }
 }
 
 /**

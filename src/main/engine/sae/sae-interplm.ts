@@ -18,19 +18,8 @@
 import { basename, dirname, join } from 'node:path'
 import { openTorchCheckpoint } from '../formats/torch-checkpoint'
 import { DICTIONARY_TENSORS, dictionaryClassOf, readDictionary } from './sae-dictionary'
-import {
-  has,
-  isDir,
-  isFile,
-  listDir,
-  NOT_THIS,
-  peekTensors,
-  tensorSummary,
-  type SaeChoice,
-  type SaeFormatProvider,
-  type SaeLoadOptions,
-  type SaeProbe
-} from './sae-provider'
+import { has, isDir, isFile, listDir, NOT_THIS, peekTensors, tensorSummary } from './sae-provider'
+import type { SaeChoice, SaeFormatProvider, SaeLoadOptions, SaeProbe } from './sae-provider'
 import type { SaeWeights } from './sae-weights'
 import { hashFiles } from './sae-tensors'
 

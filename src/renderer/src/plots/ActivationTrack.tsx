@@ -5,6 +5,7 @@ import { ExportButtons } from '@renderer/components/ExportButtons'
 import { exportSvgElement } from '@renderer/components/export-file'
 import { activationScale } from '@renderer/lib/colour-scale'
 import { annotationColour, TRACK_ORDER } from './plot-utils'
+import { ResidueSvg } from './ResidueSvg'
 
 export interface ActivationTrackProps {
   sequence: string
@@ -243,14 +244,6 @@ export function ActivationTrack(props: ActivationTrackProps) {
     return () => svg.removeEventListener('wheel', onWheel)
   }, [])
 
-  const residueAt = (clientX: number): number | null => {
-    const svg = svgRef.current
-    if (!svg) return null
-    const px = clientX - svg.getBoundingClientRect().left - LEFT
-    const r = view.start + Math.floor(px / step)
-    return px >= 0 && r >= view.start && r <= view.end ? r : null
-  }
-
   return (
     <div
       className="plot activation-track"
@@ -296,12 +289,12 @@ export function ActivationTrack(props: ActivationTrackProps) {
           </button>
         </div>
       )}
-      <svg
-        ref={svgRef}
+      <ResidueSvg
+        svgRef={svgRef}
         width={width}
         height={height}
-        onMouseMove={onHover ? e => onHover(residueAt(e.clientX)) : undefined}
-        onMouseLeave={onHover ? () => onHover(null) : undefined}
+        axis={{ left: LEFT, first: view.start, last: view.end, step }}
+        onHover={onHover}
       >
         {barHeight >= 30 && (
           <text x={LEFT - 8} y={barHeight / 2} dy="0.32em" textAnchor="end" fontSize={10}>
@@ -451,7 +444,7 @@ export function ActivationTrack(props: ActivationTrackProps) {
             {row.name}
           </text>
         ))}
-      </svg>
+      </ResidueSvg>
       {onHover && (
         <div className="muted" style={{ fontSize: 11, height: 16 }} data-testid={`${testId}-hover-label`}>
           {hovered !== null && hovered >= 1 && hovered <= len

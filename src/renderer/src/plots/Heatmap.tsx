@@ -3,6 +3,7 @@ import type { ResidueRange } from '@shared/store-types'
 import { ExportButtons } from '../components/ExportButtons'
 import { exportSvgElement } from '../components/export-file'
 import { activationScale } from '../lib/colour-scale'
+import { ResidueSvg } from './ResidueSvg'
 
 export interface HeatmapRow {
   feature: number
@@ -47,12 +48,6 @@ export function ResidueHeatmap({
   const step = iw / Math.max(1, length)
   const top = 4
   const height = top + rows.length * rowHeight + 24
-  const residueAt = (clientX: number): number | null => {
-    const svg = svgRef.current
-    if (!svg) return null
-    const r = Math.floor((clientX - svg.getBoundingClientRect().left - LEFT) / step) + 1
-    return r >= 1 && r <= length ? r : null
-  }
   return (
     <div className="plot" data-testid="residue-heatmap" data-rows={rows.length}>
       <div className="wb-panel-head">
@@ -66,12 +61,12 @@ export function ResidueHeatmap({
           onExport={f => svgRef.current && exportSvgElement(svgRef.current, exportName, f)}
         />
       </div>
-      <svg
-        ref={svgRef}
+      <ResidueSvg
+        svgRef={svgRef}
         width={width}
         height={height}
-        onMouseMove={onHover ? e => onHover(residueAt(e.clientX)) : undefined}
-        onMouseLeave={onHover ? () => onHover(null) : undefined}
+        axis={{ left: LEFT, first: 1, last: length, step }}
+        onHover={onHover}
       >
         {rows.map((row, k) => {
           const scale = activationScale(row.max)
@@ -145,7 +140,7 @@ export function ResidueHeatmap({
         <text x={LEFT + iw / 2} y={height - 8} fontSize={9} textAnchor="middle" fill="#9aa5b1">
           residue
         </text>
-      </svg>
+      </ResidueSvg>
     </div>
   )
 }

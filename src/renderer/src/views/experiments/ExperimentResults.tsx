@@ -4,7 +4,7 @@
  * by the same shared code as the HTML report), the per-condition statistics, the sequences of a condition,
  * and any sequence opened in the protein view beside its start. Exports: CSV, JSON, FASTA, HTML report.
  */
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useState, type ReactNode } from 'react'
 import { api } from '@renderer/api'
 import {
   NUMERIC_OUTCOMES,
@@ -115,32 +115,31 @@ export function ExperimentResults({
           ))}
         </span>
       </div>
-      <table className="exp-table">
-        <thead>
-          <tr>
+      <ExpTable
+        head={
+          <>
             <th>clamp set</th>
             <th>strongest dose within {summary.design.likelihoodMargin ?? 0.1} nats of control</th>
             <th>success there (Wilson 95%)</th>
             <th>effect at strongest dose</th>
             <th>random controls&apos; effect</th>
+          </>
+        }
+      >
+        {summary.clampSets.map(s => (
+          <tr key={s.setIndex}>
+            <td>{s.name}</td>
+            <td>{s.bestDose ?? 'none'}</td>
+            <td>
+              {s.success
+                ? `${s.success.successes}/${s.success.n} [${fmt(s.success.ci.lo, 2)}, ${fmt(s.success.ci.hi, 2)}]`
+                : '–'}
+            </td>
+            <td>{fmt(s.effect)}</td>
+            <td>{fmt(s.randomEffect)}</td>
           </tr>
-        </thead>
-        <tbody>
-          {summary.clampSets.map(s => (
-            <tr key={s.setIndex}>
-              <td>{s.name}</td>
-              <td>{s.bestDose ?? 'none'}</td>
-              <td>
-                {s.success
-                  ? `${s.success.successes}/${s.success.n} [${fmt(s.success.ci.lo, 2)}, ${fmt(s.success.ci.hi, 2)}]`
-                  : '–'}
-              </td>
-              <td>{fmt(s.effect)}</td>
-              <td>{fmt(s.randomEffect)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </ExpTable>
       <label>
         outcome{' '}
         <ChoiceSelect
@@ -157,123 +156,120 @@ export function ExperimentResults({
         <Plot name="screening-f1-vs-effect" svg={screeningSvg(summary)} />
       </div>
       {summary.screening.length > 1 && (
-        <table className="exp-table" data-testid="exp-screening">
-          <thead>
-            <tr>
+        <ExpTable
+          testId="exp-screening"
+          head={
+            <>
               <th>rank by {OUTCOME_LABELS[outcome]}</th>
               <th>clamp set</th>
               <th>best concept F1</th>
               <th>effect (strongest dose − no clamp)</th>
               <th>p</th>
-            </tr>
-          </thead>
-          <tbody>
-            {[...summary.screening]
-              .sort((a, b) => (b.effects[outcome]?.diff ?? -Infinity) - (a.effects[outcome]?.diff ?? -Infinity))
-              .map((s, k) => (
-                <tr key={s.setIndex}>
-                  <td>{k + 1}</td>
-                  <td>{s.name}</td>
-                  <td>{fmt(s.f1)}</td>
-                  <td>{fmt(s.effects[outcome]?.diff)}</td>
-                  <td>{s.effects[outcome]?.p.toPrecision(2) ?? '–'}</td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      )}
-      <div className="exp-table-wrap">
-        <table className="exp-table">
-          <thead>
-            <tr>
-              <th>condition</th>
-              {shown.map(k => (
-                <th key={k}>{OUTCOME_LABELS[k]}</th>
-              ))}
-              <th>success</th>
-              <th>changed features (vs no clamp)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {summary.conditions.map(c => (
-              <tr
-                key={c.condition.index}
-                className={c.condition.index === condition ? 'selected' : ''}
-                onClick={() => setCondition(c.condition.index)}
-              >
-                <td title={c.condition.key}>{c.condition.label}</td>
-                {shown.map(k => {
-                  const o = c.outcomes[k]
-                  return (
-                    <td
-                      key={k}
-                      title={
-                        o
-                          ? `95% [${fmt(o.ci.lo)}, ${fmt(o.ci.hi)}]${o.p !== undefined ? `, Δ ${fmt(o.diff)}, p = ${o.p.toPrecision(2)}` : ''}`
-                          : ''
-                      }
-                    >
-                      {fmt(o?.mean)}
-                      {o?.p !== undefined && (
-                        <span className={o.p < 0.05 ? 'exp-p sig' : 'exp-p'}> p={o.p.toPrecision(2)}</span>
-                      )}
-                    </td>
-                  )
-                })}
-                <td>{c.success ? `${c.success.successes}/${c.success.n}` : '–'}</td>
-                <td>
-                  {c.changedFeatures.slice(0, 3).map(f => (
-                    <button key={f.feature} className="link" onClick={() => onOpenFeature(f.feature)}>
-                      f{f.feature} ({f.delta >= 0 ? '+' : ''}
-                      {fmt(f.delta)})
-                    </button>
-                  ))}
-                </td>
+            </>
+          }
+        >
+          {[...summary.screening]
+            .sort((a, b) => (b.effects[outcome]?.diff ?? -Infinity) - (a.effects[outcome]?.diff ?? -Infinity))
+            .map((s, k) => (
+              <tr key={s.setIndex}>
+                <td>{k + 1}</td>
+                <td>{s.name}</td>
+                <td>{fmt(s.f1)}</td>
+                <td>{fmt(s.effects[outcome]?.diff)}</td>
+                <td>{s.effects[outcome]?.p.toPrecision(2) ?? '–'}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
+        </ExpTable>
+      )}
+      <ExpTable
+        wide
+        head={
+          <>
+            <th>condition</th>
+            {shown.map(k => (
+              <th key={k}>{OUTCOME_LABELS[k]}</th>
+            ))}
+            <th>success</th>
+            <th>changed features (vs no clamp)</th>
+          </>
+        }
+      >
+        {summary.conditions.map(c => (
+          <tr
+            key={c.condition.index}
+            className={c.condition.index === condition ? 'selected' : ''}
+            onClick={() => setCondition(c.condition.index)}
+          >
+            <td title={c.condition.key}>{c.condition.label}</td>
+            {shown.map(k => {
+              const o = c.outcomes[k]
+              return (
+                <td
+                  key={k}
+                  title={
+                    o
+                      ? `95% [${fmt(o.ci.lo)}, ${fmt(o.ci.hi)}]${o.p !== undefined ? `, Δ ${fmt(o.diff)}, p = ${o.p.toPrecision(2)}` : ''}`
+                      : ''
+                  }
+                >
+                  {fmt(o?.mean)}
+                  {o?.p !== undefined && (
+                    <span className={o.p < 0.05 ? 'exp-p sig' : 'exp-p'}> p={o.p.toPrecision(2)}</span>
+                  )}
+                </td>
+              )
+            })}
+            <td>{c.success ? `${c.success.successes}/${c.success.n}` : '–'}</td>
+            <td>
+              {c.changedFeatures.slice(0, 3).map(f => (
+                <button key={f.feature} className="link" onClick={() => onOpenFeature(f.feature)}>
+                  f{f.feature} ({f.delta >= 0 ? '+' : ''}
+                  {fmt(f.delta)})
+                </button>
+              ))}
+            </td>
+          </tr>
+        ))}
+      </ExpTable>
       <h3>
         Sequences of {summary.conditions[condition]?.condition.label}{' '}
         <button className="btn-small" onClick={() => void exportAs('fasta', condition)}>
           FASTA
         </button>
       </h3>
-      <div className="exp-table-wrap">
-        <table className="exp-table" data-testid="exp-sequences">
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>start</th>
-              <th>sequence</th>
-              <th>identity</th>
-              <th>PLL/res</th>
-              <th>target</th>
-              <th>diversity</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {seqs.map(s => (
-              <tr key={s.index}>
-                <td>{s.index}</td>
-                <td>{s.startId}</td>
-                <td className="mono">{s.sequence.length > 60 ? `${s.sequence.slice(0, 60)}…` : s.sequence}</td>
-                <td>{fmt(s.outcomes.identity)}</td>
-                <td>{fmt(s.outcomes.pllPerResidue)}</td>
-                <td>{fmt(s.outcomes.targetActivation[summary.conditions[condition]?.condition.setIndex ?? 0])}</td>
-                <td>{fmt(s.outcomes.meanPairwiseIdentity)}</td>
-                <td>
-                  <button className="btn-small" onClick={() => setOpen(s)} data-testid="exp-open-sequence">
-                    open
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ExpTable
+        testId="exp-sequences"
+        wide
+        head={
+          <>
+            <th>#</th>
+            <th>start</th>
+            <th>sequence</th>
+            <th>identity</th>
+            <th>PLL/res</th>
+            <th>target</th>
+            <th>diversity</th>
+            <th />
+          </>
+        }
+      >
+        {seqs.map(s => (
+          <tr key={s.index}>
+            <td>{s.index}</td>
+            <td>{s.startId}</td>
+            <td className="mono">{s.sequence.length > 60 ? `${s.sequence.slice(0, 60)}…` : s.sequence}</td>
+            <td>{fmt(s.outcomes.identity)}</td>
+            <td>{fmt(s.outcomes.pllPerResidue)}</td>
+            <td>{fmt(s.outcomes.targetActivation[summary.conditions[condition]?.condition.setIndex ?? 0])}</td>
+            <td>{fmt(s.outcomes.meanPairwiseIdentity)}</td>
+            <td>
+              <button className="btn-small" onClick={() => setOpen(s)} data-testid="exp-open-sequence">
+                open
+              </button>
+            </td>
+          </tr>
+        ))}
+      </ExpTable>
       {open && (
         <section className="wb-panel" data-testid="exp-compare">
           <div className="wb-panel-head">
@@ -303,4 +299,27 @@ function startOf(summary: ExperimentSummary, id: string): { id: string; sequence
   if (s.kind === 'sequences') return s.sequences.find(q => q.id === id)
   if (s.kind === 'proteins') return { id, sequence: '' }
   return undefined
+}
+
+/** A results table: `head` is its column titles (`<th>` cells), the children its rows; `wide` scrolls sideways. */
+function ExpTable({
+  head,
+  testId,
+  wide = false,
+  children
+}: {
+  head: ReactNode
+  testId?: string
+  wide?: boolean
+  children: ReactNode
+}) {
+  const table = (
+    <table className="exp-table" data-testid={testId}>
+      <thead>
+        <tr>{head}</tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
+  )
+  return wide ? <div className="exp-table-wrap">{table}</div> : table
 }

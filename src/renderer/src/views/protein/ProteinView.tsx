@@ -47,17 +47,8 @@ export interface ProteinViewProps {
 const HIT_LIMIT = 200
 const HEATMAP_ROWS = 16
 
-export function ProteinView({
-  projectId,
-  source,
-  featureId,
-  onPickSource,
-  onOpenFeature,
-  onSelectFeature,
-  structureId,
-  onStructureChange,
-  pastedRecords
-}: ProteinViewProps) {
+export function ProteinView(props: ProteinViewProps) {
+  const { projectId, source, onPickSource } = props
   if (!source) {
     return (
       <div className="wb-view" data-testid="protein-view">
@@ -74,18 +65,7 @@ export function ProteinView({
     )
   }
   return (
-    <ProteinFeatures
-      key={source.kind === 'stored' ? source.protein : source.sequence}
-      projectId={projectId}
-      source={source}
-      featureId={featureId}
-      onPickSource={onPickSource}
-      onOpenFeature={onOpenFeature}
-      onSelectFeature={onSelectFeature}
-      structureId={structureId}
-      onStructureChange={onStructureChange}
-      pastedRecords={pastedRecords}
-    />
+    <ProteinFeatures key={source.kind === 'stored' ? source.protein : source.sequence} {...props} source={source} />
   )
 }
 
