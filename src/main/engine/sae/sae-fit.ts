@@ -313,7 +313,7 @@ export function fitWarnings(fits: LayerFit[], declaredLayer: number | undefined)
   }
   if (best.fvu > POOR_FVU) {
     warnings.push(
-      `the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${fits.length === 1 ? ' or another layer (check with --layers all)' : ''}`
+      `the SAE fits poorly on every layer checked (best ${fmt(best)}): it was probably trained on another model${fits.length === 1 ? ' or another layer (compare every layer: plm-sae check-sae --layers all, or "Compare layers before indexing" in the app)' : ''}`
     )
   }
   return warnings
