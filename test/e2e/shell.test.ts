@@ -171,7 +171,7 @@ describe('browser mode, first start', () => {
       ''
     ].join('\n')
     await page
-      .locator('input[type="file"]')
+      .getByTestId('new-project-file')
       .setInputFiles({ name: 'globins.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
     await page.getByRole('button', { name: 'Create and index' }).click()
     const row = page.locator('[data-testid="project-row"]', { hasText: 'Three globins' })
@@ -224,7 +224,7 @@ describe('browser mode, first start', () => {
       ''
     ].join('\n')
     await page
-      .locator('input[type="file"]')
+      .getByTestId('new-project-file')
       .setInputFiles({ name: 'with-bad.fasta', mimeType: 'text/plain', buffer: Buffer.from(fasta) })
     await page.getByTestId('new-project-bad-records').selectOption('stop')
     await page.getByRole('button', { name: 'Create and index' }).click()
