@@ -33,7 +33,7 @@ const FORBIDDEN: [string, string, string][] = [
   ['src/main/engine/jobs/x.ts', '../../workbench/service', 'engine → workbench'],
   ['src/main/engine/random-x.ts', '../workbench/job-manager', 'engine (top level) → workbench'],
   ['src/main/engine/steer/x.ts', '../../cli/reporter', 'engine → CLI'],
-  ['src/main/engine/store/x.ts', '../../../renderer/src/lib/alignment', 'engine → renderer'],
+  ['src/main/engine/store/x.ts', '../../../renderer/src/lib/colour-scale', 'engine → renderer'],
   ['src/main/engine/store/x.ts', '../../index', 'engine → Electron main entry'],
   ['src/main/engine/store/x.ts', '@shared/api', 'engine → renderer-only alias'],
   // workbench → CLI
@@ -41,7 +41,7 @@ const FORBIDDEN: [string, string, string][] = [
   ['src/main/workbench/x.ts', '../cli/commands/serve', 'workbench → CLI command'],
   ['src/main/workbench/x.ts', '../index', 'workbench → Electron main entry'],
   // CLI → renderer
-  ['src/main/cli/commands/x.ts', '../../../renderer/src/lib/alignment', 'CLI → renderer'],
+  ['src/main/cli/commands/x.ts', '../../../renderer/src/lib/colour-scale', 'CLI → renderer'],
   // preload → main, Node
   ['src/preload/x.ts', '../main/workbench/service', 'preload → main'],
   ['src/preload/x.ts', 'node:fs', 'preload → Node'],
@@ -58,8 +58,8 @@ const FORBIDDEN: [string, string, string][] = [
   ['src/shared/x.ts', 'crypto', 'shared → Node built-in'],
   ['src/shared/x.ts', 'onnxruntime-node', 'shared → Node-only package'],
   ['src/shared/x.ts', '../main/engine/random', 'shared → main'],
-  ['src/shared/x.ts', '../renderer/src/lib/alignment', 'shared → renderer'],
-  ['src/shared/x.ts', '@renderer/lib/alignment', 'shared → renderer alias']
+  ['src/shared/x.ts', '../renderer/src/lib/colour-scale', 'shared → renderer'],
+  ['src/shared/x.ts', '@renderer/lib/colour-scale', 'shared → renderer alias']
 ]
 
 /** [file of the layer, allowed specifier, why] */
@@ -76,7 +76,7 @@ const ALLOWED: [string, string, string][] = [
   ['src/main/engine/jobs/x.ts', '../../../shared/api', 'engine → shared'],
   ['src/main/engine/jobs/x.ts', 'node:fs', 'engine → Node'],
   ['src/renderer/src/views/x.tsx', '@shared/api', 'renderer → shared'],
-  ['src/renderer/src/views/x.tsx', '@renderer/lib/alignment', 'renderer → renderer'],
+  ['src/renderer/src/views/x.tsx', '@renderer/lib/colour-scale', 'renderer → renderer'],
   ['src/renderer/src/views/x.tsx', './y', 'renderer → renderer, relative'],
   ['src/renderer/src/views/x.tsx', 'react', 'renderer → browser package'],
   ['src/shared/x.ts', './api', 'shared → shared'],

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { alignGlobal, scoreAlignment } from '../src/renderer/src/lib/alignment'
+import { alignGlobal, scoreAlignment } from '../src/shared/alignment'
 import { blosum62 } from '../src/renderer/src/lib/blosum62'
-import { chooseChain, paintCheck, valuesOnChain } from '../src/renderer/src/lib/chain-mapping'
-import { parseStructureChains } from '../src/renderer/src/lib/structure-sequence'
+import { chooseChain, paintCheck, valuesOnChain } from '../src/shared/chain-mapping'
+import { parseStructureChains } from '../src/shared/structure-reader'
 
 // Hand-worked BLOSUM62 diagonal: W 11, C 9, H 8, M 5. "WCHW" = 39, "CWHM" = 33, "WCHWCWHM" = 72.
 describe('alignGlobal (BLOSUM62, gap open 11, extend 1, free end gaps)', () => {

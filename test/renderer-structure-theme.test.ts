@@ -12,7 +12,7 @@ import { parsePDB } from 'molstar/lib/mol-io/reader/pdb/parser'
 import { trajectoryFromPDB } from 'molstar/lib/mol-model-formats/structure/pdb'
 import { Structure, StructureElement, StructureProperties } from 'molstar/lib/mol-model/structure'
 import { Task } from 'molstar/lib/mol-task'
-import { chooseChain } from '../src/renderer/src/lib/chain-mapping'
+import { chooseChain } from '../src/shared/chain-mapping'
 import {
   activationScale,
   BACKGROUND_RGB,
@@ -26,7 +26,7 @@ import {
   ZERO_RGB,
   type Rgb
 } from '../src/renderer/src/lib/colour-scale'
-import { parseStructureChains } from '../src/renderer/src/lib/structure-sequence'
+import { parseStructureChains } from '../src/shared/structure-reader'
 import {
   ActivationColorThemeProvider,
   chainColouring,

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { chooseChain, valuesOnChain } from '../src/renderer/src/lib/chain-mapping'
-import { parseStructureChains } from '../src/renderer/src/lib/structure-sequence'
+import { chooseChain, valuesOnChain } from '../src/shared/chain-mapping'
+import { parseStructureChains } from '../src/shared/structure-reader'
 
 const DEMO = join(__dirname, '..', 'resources', 'demo')
 

@@ -4,7 +4,7 @@
  * aligned globally first).
  */
 import { useMemo, type ReactNode } from 'react'
-import { alignGlobal } from '@renderer/lib/alignment'
+import { alignGlobal } from '@shared/alignment'
 
 const BLOCK = 60
 

@@ -9,7 +9,7 @@ import { api } from '@renderer/api'
 import type { StructureInfo } from '@shared/api'
 import { ExportButtons } from '@renderer/components/ExportButtons'
 import { downloadDataUrl } from '@renderer/components/export-file'
-import { chooseChain, paintCheck, residueKey } from '@renderer/lib/chain-mapping'
+import { chooseChain, paintCheck, residueKey } from '@shared/chain-mapping'
 import {
   activationScale,
   HIGH_RGB,
@@ -19,7 +19,7 @@ import {
   rgbToHex,
   ZERO_RGB
 } from '@renderer/lib/colour-scale'
-import { parseStructureChains, type StructureChain } from '@renderer/lib/structure-sequence'
+import { parseStructureChains, type StructureChain } from '@shared/structure-reader'
 import { chainColouring } from './activation-theme'
 import { MolstarViewer, type ChainResidueRef, type MolstarViewerHandle, type StructureText } from './MolstarViewer'
 

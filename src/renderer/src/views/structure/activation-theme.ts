@@ -1,7 +1,7 @@
 /**
  * The Mol* colour theme "plm-activation": colours each residue by the selected feature's activation on the
  * aligned protein residue. The per-residue colours are computed outside Mol* (lib/colour-scale, through the
- * alignment in lib/chain-mapping) and registered here under a data id; the theme's only parameter is that id,
+ * alignment in src/shared/chain-mapping.ts) and registered here under a data id; the theme's only parameter is that id,
  * so setting a new id makes Mol* rebuild the colours.
  *
  * Every group gets its colour from the theme, so a structure can be built in these colours from the start: the
@@ -19,10 +19,10 @@ import type { ThemeDataContext } from 'molstar/lib/mol-theme/theme'
 import { Color } from 'molstar/lib/mol-util/color'
 import { ParamDefinition as PD } from 'molstar/lib/mol-util/param-definition'
 import { ScaleLegend } from 'molstar/lib/mol-util/legend'
-import type { ChainMatch } from '@renderer/lib/chain-mapping'
-import { residueKey } from '@renderer/lib/chain-mapping'
+import type { ChainMatch } from '@shared/chain-mapping'
+import { residueKey } from '@shared/chain-mapping'
 import { HIGH_RGB, LIGAND_RGB, LOW_RGB, NO_DATA_RGB, rgbToInt, type ActivationScale } from '@renderer/lib/colour-scale'
-import type { StructureChain } from '@renderer/lib/structure-sequence'
+import type { StructureChain } from '@shared/structure-reader'
 
 export const ACTIVATION_THEME_NAME = 'plm-activation'
 
