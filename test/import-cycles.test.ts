@@ -13,13 +13,6 @@ import { describe, expect, it } from 'vitest'
 const root = fileURLToPath(new URL('..', import.meta.url))
 const src = join(root, 'src')
 
-/**
- * KNOWN EXCEPTIONS, to be deleted: circles known on this branch that another part of issue 15 removes. Each entry
- * is the circle's files (sorted, relative to the repository root); the test fails if such a circle changes, and
- * when it is gone (then delete its entry).
- */
-const KNOWN_CIRCLES: string[][] = []
-
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
     const path = join(dir, entry.name)
@@ -131,11 +124,7 @@ describe('import graph of src/', () => {
   })
 
   it('has no circle', () => {
-    const known = new Set(KNOWN_CIRCLES.map(c => [...c].sort().join('\n')))
-    const found = circles(graph)
-    const unexpected = found.filter(c => !known.has(c.join('\n'))).map(c => describeCircle(graph, c))
-    expect(unexpected, `import circles:\n${unexpected.join('\n')}`).toEqual([])
-    const gone = [...known].filter(k => !found.some(c => c.join('\n') === k))
-    expect(gone, 'known circles that are gone: delete them from KNOWN_CIRCLES').toEqual([])
+    const found = circles(graph).map(c => describeCircle(graph, c))
+    expect(found, `import circles:\n${found.join('\n')}`).toEqual([])
   })
 })
